@@ -1,0 +1,38 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// machines/ is the pure core: no I/O, no clock, no randomness, no src/ (DESIGN §2).
+const purityFence = {
+  files: ['machines/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process', 'worker_threads'], message: 'machines/ must stay pure: no Node I/O.' },
+        { group: ['kafkajs', 'pino', 'express', '@grpc/*', 'undici', 'better-sqlite3'], message: 'machines/ must stay pure: no I/O libraries.' },
+        { group: ['../src/*', '../../src/*', '**/src/**'], message: 'Only src -> machines is allowed, never machines -> src.' },
+      ],
+    }],
+    'no-restricted-properties': ['error',
+      { object: 'Date', property: 'now', message: 'Time enters machines as event data (at).' },
+      { object: 'Math', property: 'random', message: 'Machines are deterministic.' },
+    ],
+    'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'fetch'],
+    'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No wall clock in machines.' }],
+  },
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'test/interop/go/**', '**/*.generated.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      'no-console': 'error',
+      eqeqeq: ['error', 'always'],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+    linterOptions: { reportUnusedDisableDirectives: true },
+  },
+  purityFence,
+);

@@ -1,0 +1,101 @@
+import type { BranchResultEvent, Effect, TransSpec } from './vocabulary.js';
+import { newRow, type TransContext } from './trans-context.js';
+import { rowForResult, settleRow, startCall, unblockAll, type Step } from './branch-calls.js';
+import { alertAfterBackoff, lease, touch } from './schedule.js';
+
+/** MSG context updates (spec §7.4): query-back while prepared, then the actions in row order. */
+
+export interface MsgExt {
+  /** seconds to wait after creation before calling actions (custom_data.delay) */
+  readonly delay: number;
+}
+
+export function parseMsgExt(customData: string): MsgExt {
+  if (customData === '') return { delay: 0 };
+  const obj = JSON.parse(customData) as Record<string, unknown> | null;
+  // dtm's field has no json tag: Go matches `delay` case-insensitively.
+  const key = Object.keys(obj ?? {}).find((k) => k.toLowerCase() === 'delay');
+  const delay = key === undefined ? 0 : Number(obj?.[key]);
+  return { delay: Number.isFinite(delay) && delay > 0 ? delay : 0 };
+}
+
+export function msgRows(spec: TransSpec, at: number) {
+  return spec.steps.map((step, i) => newRow(String(i + 1).padStart(2, '0'), 'action', step.action ?? '', spec.payloads[i] ?? '', at));
+}
+
+export function queryTimeout(ctx: TransContext): number {
+  return ctx.options.timeoutToFail > 0 ? ctx.options.timeoutToFail : ctx.limits.timeoutToFail;
+}
+
+/** A prepared msg is first due when its timeout expires: that is when it is queried back. */
+export function schedulePrepared(ctx: TransContext): TransContext {
+  return { ...ctx, nextCronTime: ctx.createTime + queryTimeout(ctx) * 1000 };
+}
+
+export function isQueryDue(ctx: TransContext, at: number): boolean {
+  return at >= ctx.createTime + queryTimeout(ctx) * 1000;
+}
+
+export function startQueryBack(ctx: TransContext, at: number): Step {
+  if (ctx.sideCall?.inflight === true) return { ctx, effects: [] };
+  const c = lease(ctx, at);
+  const attempt = (ctx.sideCall?.attempt ?? 0) + 1;
+  const sideCall = { branchId: '00', op: 'msg', url: ctx.queryPrepared, payload: '', attempt, inflight: true };
+  if (ctx.queryPrepared === '') {
+    // Empty query_prepared counts as SUCCESS without a call (spec §6.1).
+    return { ctx: { ...c, sideCall: { ...sideCall, inflight: false } }, effects: [] };
+  }
+  return { ctx: { ...c, sideCall }, effects: [{ type: 'callBranch', params: { branchId: '00', op: 'msg', url: ctx.queryPrepared, attempt, payload: '' } }] };
+}
+
+export function settleQuery(ctx: TransContext): TransContext {
+  return ctx.sideCall ? { ...ctx, sideCall: { ...ctx.sideCall, inflight: false } } : ctx;
+}
+
+export function onQueryRetry(ctx: TransContext, e: BranchResultEvent): Step {
+  const c = settleQuery(ctx);
+  if (e.type === 'BranchOngoing') return { ctx: touch(c, 'reset', e.at), effects: [] };
+  const next = touch(c, 'backoff', e.at);
+  const alert = alertAfterBackoff(next, 'prepared', ctx.queryPrepared, e.message ?? '');
+  return { ctx: next, effects: alert ? [{ type: 'notify', params: alert }] : [] };
+}
+
+/** One forward pass: honour the delay, then call prepared rows (in order, or all if concurrent). */
+export function msgPass(ctx: TransContext, at: number): Step {
+  const delay = (ctx.ext as unknown as MsgExt).delay;
+  if (delay > 0 && at < ctx.createTime + delay * 1000) {
+    return { ctx: { ...ctx, nextCronTime: ctx.createTime + delay * 1000, updateTime: at }, effects: [] };
+  }
+  let step: Step = { ctx, effects: [] };
+  for (let i = 0; i < step.ctx.branches.length; i++) {
+    const row = step.ctx.branches[i]!;
+    if (row.status === 'succeed') continue;
+    if (row.inflight || row.blocked) {
+      if (ctx.options.concurrent) continue;
+      return step;
+    }
+    step = startCall(step, i, at);
+    if (!ctx.options.concurrent && step.ctx.branches[i]!.status !== 'succeed') return step;
+  }
+  return step;
+}
+
+export function msgCronPass(ctx: TransContext, at: number): Step {
+  const { passError: _dropped, ...rest } = unblockAll(lease(ctx, at));
+  return msgPass(rest, at);
+}
+
+/** A result of an action row. FAILURE of a msg action is just an error, retried (spec §7.4.2). */
+export function onMsgResult(ctx: TransContext, e: BranchResultEvent): Step {
+  const i = rowForResult(ctx, e);
+  if (i < 0) return { ctx, effects: [] };
+  const row = ctx.branches[i]!;
+  if (e.type === 'BranchSucceeded') return msgPass(touch(settleRow(ctx, i, e.at, 'succeed', false), 'reset', e.at), e.at);
+  if (e.type === 'BranchOngoing') return { ctx: touch(settleRow(ctx, i, e.at, undefined, true), 'keep', e.at), effects: [] };
+  const message = e.message ?? '';
+  const base = touch(settleRow(ctx, i, e.at, undefined, true), 'backoff', e.at);
+  const next = base.passError ? base : { ...base, passError: { result: e.type === 'BranchFailed' ? ('FAILURE' as const) : ('ERROR' as const), message } };
+  const alert = alertAfterBackoff(next, 'submitted', row.url, message);
+  const effects: Effect[] = alert ? [{ type: 'notify', params: alert }] : [];
+  return { ctx: next, effects };
+}

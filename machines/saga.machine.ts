@@ -1,0 +1,114 @@
+import type { BranchResultEvent, TransEvent } from './vocabulary.js';
+import type { TransContext } from './trans-context.js';
+import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
+import { createContext, finishFailed, finishSucceed, rejections, sameBody } from './trans-lifecycle.js';
+import { allActionsSucceeded, allRolledBack, anyActionFailed, parseSagaExt } from './saga-plan.js';
+import { beginRollback, cronPass, onForwardResult, onRollbackResult, sagaRows, startForward } from './saga-steps.js';
+import { timeoutDeadline } from './schedule.js';
+import { hasInflight } from './branch-calls.js';
+
+/**
+ * SAGA (spec §7.3): submitted → succeed when every action succeeded; an action FAILURE, the
+ * timeout or an exhausted retry_limit turns it into aborting → failed once the executed steps
+ * are compensated in reverse order (respecting custom_data.orders).
+ */
+
+type Ev<T extends TransEvent['type']> = Extract<TransEvent, { type: T }>;
+const created = (ctx: TransContext, e: TransEvent) => {
+  const c = e as Ev<'TransCreated'>;
+  return createContext(c, sagaRows(c.spec, c.at), { ...parseSagaExt(c.spec.customData) });
+};
+const timedOut = (ctx: TransContext, e: TransEvent) => {
+  const deadline = timeoutDeadline(ctx, ctx.options.timeoutToFail);
+  return deadline !== undefined && e.at >= deadline;
+};
+const forceStop = { target: 'failed' as const };
+const cronReset = { actions: update((ctx, e) => ({ ...ctx, nextCronTime: e.at, updateTime: e.at })) };
+const BRANCH_EVENTS = ['BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'BranchErrored'] as const;
+const onBranch = (fn: (ctx: TransContext, e: BranchResultEvent) => ReturnType<typeof onForwardResult>) =>
+  Object.fromEntries(BRANCH_EVENTS.map((t) => [t, { actions: stepAction((c, e) => fn(c, e as BranchResultEvent)) }]));
+
+export const sagaMachine = transSetup.createMachine({
+  id: 'saga',
+  initial: 'idle',
+  context: () => createContext({ type: 'TransCreated', at: 0, status: 'prepared', spec: { gid: '', transType: 'saga', protocol: 'http', steps: [], payloads: [], customData: '', queryPrepared: '', options: { waitResult: false, timeoutToFail: 0, requestTimeout: 0, retryInterval: 0, branchHeaders: {}, retryLimit: 0, concurrent: false }, rollbackReason: '' }, limits: { retryInterval: 10, timeoutToFail: 35, requestTimeout: 3, maxRetryInterval: 3600, alertRetryLimit: 3 } }, [], {}),
+  states: {
+    idle: {
+      on: {
+        TransCreated: [
+          { guard: ({ event }) => event.status === 'submitted', target: 'submitted', actions: update(created) },
+          { target: 'prepared', actions: update(created) },
+        ],
+      },
+    },
+    prepared: {
+      on: {
+        TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: rejectWith((c) => rejections.duplicateGid(c.gid)) },
+        TransSubmitted: [
+          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: rejectWith((c) => rejections.duplicateGid(c.gid)) },
+          { target: 'submitted', actions: update((c, e) => ({ ...c, updateTime: e.at })) },
+        ],
+        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'prepared')) },
+        TransForceStopped: forceStop,
+        CronReset: cronReset,
+      },
+    },
+    submitted: {
+      entry: stepAction((c, e) => startForward(c, e.at)),
+      always: [
+        { guard: ({ context, event }) => context.abortReason === undefined && timedOut(context, event), target: 'aborting', actions: update((c) => ({ ...c, abortReason: `Timeout after ${c.options.timeoutToFail} seconds` })) },
+        { guard: ({ context }) => context.abortReason !== undefined || anyActionFailed(context), target: 'aborting' },
+        { guard: ({ context }) => allActionsSucceeded(context), target: 'succeed' },
+      ],
+      on: {
+        TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },
+        TransSubmitted: [
+          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: rejectWith((c) => rejections.duplicateGid(c.gid)) },
+          // A repeated submit re-runs a pass on the stored rows (fix of spec §16.1).
+          { actions: stepAction((c, e) => cronPassWithoutLease(c, e.at)) },
+        ],
+        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'submitted')) },
+        TransForceStopped: forceStop,
+        CronReset: cronReset,
+        CronFired: { actions: stepAction((c, e) => cronPass(c, e.at, 'forward')) },
+        ...onBranch(onForwardResult),
+      },
+    },
+    aborting: {
+      entry: stepAction((c, e) => beginRollback(c, e.at)),
+      always: [{ guard: ({ context }) => allRolledBack(context) && !hasInflight(context), target: 'failed' }],
+      on: {
+        TransCreated: { actions: rejectWith(() => rejections.prepare('aborting')) },
+        TransSubmitted: { actions: rejectWith(() => rejections.submit('aborting')) },
+        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'aborting')) },
+        TransForceStopped: forceStop,
+        CronReset: cronReset,
+        CronFired: { actions: stepAction((c, e) => cronPass(c, e.at, 'rollback')) },
+        ...onBranch(onRollbackResult),
+      },
+    },
+    succeed: {
+      entry: update((c, e) => finishSucceed(c, e.at)),
+      on: {
+        TransCreated: { actions: rejectWith(() => rejections.prepare('succeed')) },
+        TransSubmitted: { actions: rejectWith(() => rejections.submit('succeed')) },
+        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'succeed')) },
+        TransForceStopped: { actions: rejectWith(() => rejections.forceStop('succeed')) },
+      },
+    },
+    failed: {
+      entry: update((c, e) => finishFailed(c, e.at)),
+      on: {
+        TransCreated: { actions: rejectWith(() => rejections.prepare('failed')) },
+        TransSubmitted: { actions: rejectWith(() => rejections.submit('failed')) },
+        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'failed')) },
+        TransForceStopped: { actions: rejectWith(() => rejections.forceStop('failed')) },
+      },
+    },
+  },
+});
+
+function cronPassWithoutLease(ctx: TransContext, at: number) {
+  const unblocked = ctx.branches.some((r) => r.blocked) ? { ...ctx, branches: ctx.branches.map((r) => ({ ...r, blocked: false })) } : ctx;
+  return startForward(unblocked, at);
+}

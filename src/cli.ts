@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, resolveConfigFromProcess } from './config/index.js';
+import { createRootLogger } from './observability/logger.js';
+import { DTX_VERSION, startDtx } from './main.js';
+
+/** `dtx` command line (DESIGN §7). Exit code 2 = bad configuration. */
+const program = new Command('dtx').description('dtx: an event-sourced distributed transaction coordinator speaking dtm').version(`dtm version: v${DTX_VERSION}-dtx`, '-v, --version');
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the coordinator (HTTP on HttpPort)')
+  .option('-c, --config <file>', 'YAML config file (dtm keys)')
+  .option('-d, --debug', 'debug logging')
+  .action(async (opts: { config?: string; debug?: boolean }) => {
+    let resolved;
+    try {
+      resolved = resolveConfigFromProcess(opts.config);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`dtx: invalid configuration: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    const { config, notices } = resolved;
+    const logger = createRootLogger({ level: opts.debug ? 'debug' : config.LogLevel, outputs: config.Log.Outputs });
+    for (const n of notices) logger.info({ notice: n }, 'config notice');
+    try {
+      const dtx = await startDtx(config, logger);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        dtx.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    } catch (err) {
+      logger.fatal({ err }, 'dtx failed to start');
+      process.exit(1);
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,167 @@
+/**
+ * The dtx configuration contract: every dtm key of spec §12 with dtm's PascalCase names, dtm's
+ * defaults and dtm's units (durations are integer **seconds**, `Store.ConnMaxLifeTime` minutes),
+ * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`,
+ * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`).
+ *
+ * The schema validates a fully merged object (defaults → env → YAML → overrides); it carries no
+ * defaults itself, `CONFIG_DEFAULTS` does. Nested `z.object`s are config groups (YAML mappings,
+ * env prefixes); every other field is a leaf. Validation messages that dtm also emits are kept
+ * verbatim (`RetryInterval should not be less than 10`, ...).
+ */
+import { z } from 'zod';
+import { deepFreeze } from './deep-freeze.js';
+
+/** Drivers dtx can run on. `boltdb` is accepted on input and resolved to `sqlite`. */
+export const STORE_DRIVERS = ['sqlite', 'kafka'] as const;
+/** dtm drivers that dtx refuses: its log lives in embedded sqlite or in kafka, never in these. */
+export const REFUSED_STORE_DRIVERS: readonly string[] = ['redis', 'mysql', 'postgres', 'sqlserver'];
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** dtm resets an empty `GrpcServiceConfig` to this value (spec §12, load step 4). */
+export const DEFAULT_GRPC_SERVICE_CONFIG = '{"loadBalancingConfig": [{"round_robin":{}}]}';
+
+export type StoreDriver = (typeof STORE_DRIVERS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const storeDriver = z.enum(STORE_DRIVERS, {
+  error: (iss) => REFUSED_STORE_DRIVERS.includes(String(iss.input))
+    ? `Store.Driver '${String(iss.input)}' is not supported: dtx stores its log in sqlite (embedded) or kafka`
+    : `Store.Driver must be one of sqlite|kafka (boltdb is an alias of sqlite)`,
+});
+const portError = { error: 'must be a port number 0..65535 (0 = random port)' };
+const port = z.int().min(0, portError).max(65535, portError);
+const partitionsError = { error: 'must be an integer 1..1024' };
+const nonNegative = z.int().min(0, { error: 'must be an integer >= 0' });
+const positive = z.int().min(1, { error: 'must be an integer >= 1' });
+const nonEmpty = z.string().min(1, { error: 'must not be empty' });
+/** A string holding a JSON object, as dtm's `RotationConfigJSON` and `GrpcServiceConfig`. */
+const jsonObjectText = z.string().refine(isJsonObjectText, { error: 'must be a JSON object' });
+/** dtm does `MustAtoi(TimeZoneOffset)` (whole hours) when it is not empty. */
+const zoneOffset = z.string().regex(/^([+-]?\d{1,2})?$/, { error: 'must be empty or whole hours, e.g. 8 or -5' });
+const webHook = z.string().refine((s) => s === '' || isHttpUrl(s), { error: 'must be empty or an http(s) URL' });
+
+export const ConfigSchema = z.object({
+  Store: z.object({
+    Driver: storeDriver,
+    Host: z.string(),
+    Port: port,
+    User: z.string(),
+    Password: z.string(),
+    Db: z.string(),
+    Schema: z.string(),
+    MaxOpenConns: nonNegative,
+    MaxIdleConns: nonNegative,
+    /** Minutes (dtm unit). Unused by the sqlite log. */
+    ConnMaxLifeTime: nonNegative,
+    /** Seconds: on start, finished transactions older than this are deleted. */
+    DataExpire: nonNegative,
+    FinishedDataExpire: nonNegative,
+    RedisPrefix: z.string(),
+    /** dtx: directory of the embedded log. */
+    DataDir: nonEmpty,
+    /** dtx: fsync on each group commit; false trades durability of the last batch for speed. */
+    SyncCommit: z.boolean(),
+    /** dtx: gid hash partitions of the log; fixed for the life of a data directory. */
+    Partitions: z.int().min(1, partitionsError).max(1024, partitionsError),
+  }),
+  /** Seconds; the idle cron sleeps this minus jitter, so 0 would busy-poll. */
+  TransCronInterval: positive,
+  TimeoutToFail: nonNegative,
+  RetryInterval: z.int().min(10, { error: 'RetryInterval should not be less than 10' }),
+  /** dtx (fix of spec §16.2): seconds cap on the doubled `next_cron_interval`. */
+  MaxRetryInterval: nonNegative,
+  RequestTimeout: z.int().min(1, { error: 'RequestTimeout should not be less than 1' }),
+  HttpPort: port,
+  GrpcPort: port,
+  /** Unused by dtm and dtx; kept so dtm config files load. */
+  JsonRpcPort: port,
+  /** dtx: listen address of the HTTP (and later gRPC) server. */
+  HttpHost: nonEmpty,
+  /** dtx: request bodies larger than this are refused. */
+  HttpMaxBodyBytes: z.int().min(1024, { error: 'must be an integer >= 1024' }),
+  MicroService: z.object({ Driver: z.string(), Target: z.string(), EndPoint: z.string() }),
+  /** Unused by the server (dtm too); kept so dtm config files load. */
+  HttpMicroService: z.object({
+    Driver: z.string(),
+    RegistryType: z.string(),
+    RegistryAddress: z.string(),
+    RegistryOptions: z.record(z.string(), z.unknown()),
+    Target: z.string(),
+    EndPoint: z.string(),
+  }),
+  UpdateBranchSync: nonNegative,
+  UpdateBranchAsyncGoroutineNum: positive,
+  LogLevel: z.enum(LOG_LEVELS, { error: 'must be one of debug|info|warn|error' }),
+  Log: z.object({ Outputs: nonEmpty, RotationEnable: nonNegative, RotationConfigJSON: jsonObjectText }),
+  TimeZoneOffset: zoneOffset,
+  /** Seconds between topic-map refreshes. */
+  ConfigUpdateInterval: positive,
+  AlertRetryLimit: z.int().min(0, { error: 'AlertRetryLimit should not be less than 0' }),
+  AlertWebHook: webHook,
+  AdminBasePath: z.string(),
+  GrpcServiceConfig: jsonObjectText,
+}).superRefine((c, ctx) => {
+  // Same order and text as dtm's checkConfig; MaxRetryInterval is the dtx analogue.
+  if (c.TimeoutToFail < c.RetryInterval) {
+    ctx.addIssue({ code: 'custom', path: ['TimeoutToFail'], message: 'TimeoutToFail should not be less than RetryInterval' });
+  }
+  if (c.MaxRetryInterval < c.RetryInterval) {
+    ctx.addIssue({ code: 'custom', path: ['MaxRetryInterval'], message: 'MaxRetryInterval should not be less than RetryInterval' });
+  }
+});
+
+export type ResolvedConfig = z.infer<typeof ConfigSchema>;
+
+/** Recursive optional view used for the `overrides` layer (tests pass config this way). */
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
+
+/** dtm's defaults (spec §12), except `Store.Driver` (`sqlite` for dtx), plus the dtx additions. */
+export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConfig>({
+  Store: {
+    Driver: 'sqlite', Host: '', Port: 0, User: '', Password: '', Db: 'dtm', Schema: 'public',
+    MaxOpenConns: 500, MaxIdleConns: 500, ConnMaxLifeTime: 5, DataExpire: 604800,
+    FinishedDataExpire: 86400, RedisPrefix: '{a}', DataDir: './data', SyncCommit: true, Partitions: 16,
+  },
+  TransCronInterval: 3,
+  TimeoutToFail: 35,
+  RetryInterval: 10,
+  MaxRetryInterval: 3600,
+  RequestTimeout: 3,
+  HttpPort: 36789,
+  GrpcPort: 36790,
+  JsonRpcPort: 36791,
+  HttpHost: '0.0.0.0',
+  HttpMaxBodyBytes: 1048576,
+  MicroService: { Driver: 'default', Target: '', EndPoint: '' },
+  HttpMicroService: { Driver: 'default', RegistryType: '', RegistryAddress: '', RegistryOptions: {}, Target: '', EndPoint: '' },
+  UpdateBranchSync: 1,
+  UpdateBranchAsyncGoroutineNum: 1,
+  LogLevel: 'info',
+  Log: { Outputs: 'stderr', RotationEnable: 0, RotationConfigJSON: '{}' },
+  TimeZoneOffset: '',
+  ConfigUpdateInterval: 3,
+  AlertRetryLimit: 3,
+  AlertWebHook: '',
+  AdminBasePath: '',
+  GrpcServiceConfig: DEFAULT_GRPC_SERVICE_CONFIG,
+});
+
+function isJsonObjectText(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Public surface of the config module. Only `resolveConfigFromProcess` touches `process.env`;
+ * everything downstream receives the frozen `ResolvedConfig` (STYLE L10).
+ */
+export { ConfigError } from './config-error.js';
+export {
+  CONFIG_DEFAULTS,
+  ConfigSchema,
+  DEFAULT_GRPC_SERVICE_CONFIG,
+  LOG_LEVELS,
+  REFUSED_STORE_DRIVERS,
+  STORE_DRIVERS,
+} from './config-schema.js';
+export type { DeepPartial, LogLevel, ResolvedConfig, StoreDriver } from './config-schema.js';
+export {
+  BOLTDB_ALIAS_NOTICE,
+  envNameOf,
+  resolveConfig,
+  resolveConfigFromProcess,
+} from './resolve-config.js';
+export type { ResolveConfigInput, ResolvedConfigResult } from './resolve-config.js';

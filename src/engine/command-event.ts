@@ -1,0 +1,50 @@
+import { BRANCH_EVENT_OF, type Limits, type TransEvent, type TransTypeRegistry } from '../../machines/index.js';
+import type { Command, Reply } from './command.js';
+import { errorReply, OK } from './command.js';
+import { LiveTransaction } from './live-transaction.js';
+
+/**
+ * Turns a command into the machine event that would record it. Whether the event is accepted is
+ * the machine's decision; this only handles what needs no machine: unknown gids and types.
+ */
+export type Translation =
+  | { readonly event: TransEvent; readonly live: LiveTransaction; readonly created: boolean }
+  | { readonly reply: Reply };
+
+export function notFound(gid: string): Reply {
+  return errorReply(`no TransGlobal with gid: ${gid} found`, 'DTX_TRANS_NOT_FOUND');
+}
+
+export function translate(cmd: Command, live: LiveTransaction | undefined, at: number, registry: TransTypeRegistry, limits: Limits): Translation {
+  const exists = live !== undefined && live.status !== '';
+  switch (cmd.kind) {
+    case 'prepare':
+    case 'submit': {
+      if (!exists) {
+        const def = registry.get(cmd.spec.transType);
+        if (def === undefined) return { reply: errorReply(`unknow trans type: ${cmd.spec.transType}`, 'DTX_BAD_REQUEST', 400) };
+        const invalid = def.validate?.(cmd.spec);
+        if (invalid !== undefined) return { reply: errorReply(invalid, 'DTX_BAD_REQUEST', 400) };
+        const status = cmd.kind === 'prepare' ? 'prepared' : 'submitted';
+        return { event: { type: 'TransCreated', at, status, spec: cmd.spec, limits }, live: LiveTransaction.empty(cmd.gid, def), created: true };
+      }
+      const event: TransEvent =
+        cmd.kind === 'prepare' ? { type: 'TransCreated', at, status: 'prepared', spec: cmd.spec, limits } : { type: 'TransSubmitted', at, spec: cmd.spec };
+      return { event, live, created: false };
+    }
+    case 'abort':
+      return exists ? { event: { type: 'TransAborted', at, requestType: cmd.requestType, reason: cmd.reason }, live, created: false } : { reply: notFound(cmd.gid) };
+    case 'forceStop':
+      return exists ? { event: { type: 'TransForceStopped', at }, live, created: false } : { reply: notFound(cmd.gid) };
+    case 'resetNextCronTime':
+      return exists ? { event: { type: 'CronReset', at }, live, created: false } : { reply: notFound(cmd.gid) };
+    case 'cronFired':
+      return exists ? { event: { type: 'CronFired', at }, live, created: false } : { reply: OK };
+    case 'branchResult': {
+      if (!exists) return { reply: OK };
+      const type = BRANCH_EVENT_OF[cmd.result];
+      const event = { type, at, branchId: cmd.branchId, op: cmd.op, attempt: cmd.attempt, ...(cmd.message ? { message: cmd.message } : {}) } as TransEvent;
+      return { event, live, created: false };
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import type { Limits } from '../../machines/index.js';
+import type { ResolvedConfig } from '../config/index.js';
+
+/** The engine's view of the configuration (seconds converted where the engine needs ms). */
+export interface EngineSettings {
+  readonly partitions: number;
+  /** captured into every new transaction (TransCreated.limits) */
+  readonly limits: Limits;
+  readonly alertWebHook: string;
+  /** most commands a partition decides before one append */
+  readonly maxBatch: number;
+}
+
+export function engineSettingsOf(config: ResolvedConfig): EngineSettings {
+  return {
+    partitions: config.Store.Partitions,
+    limits: {
+      retryInterval: config.RetryInterval,
+      timeoutToFail: config.TimeoutToFail,
+      requestTimeout: config.RequestTimeout,
+      maxRetryInterval: config.MaxRetryInterval,
+      alertRetryLimit: config.AlertRetryLimit,
+    },
+    alertWebHook: config.AlertWebHook,
+    maxBatch: 512,
+  };
+}

@@ -1,0 +1,79 @@
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { Effect, TransContext, TransEvent, TransSpec, TransTypeDefinition, TransTypeRegistry } from '../../machines/index.js';
+import type { LogRecord } from '../log/event-log.js';
+
+/**
+ * A transaction held by its partition: the machine snapshot, the last seq and the ids of the
+ * commands already applied. The snapshot is always the fold of the stored events.
+ */
+export class LiveTransaction {
+  /** Bounded memory of applied command ids; older duplicates are caught by the machine itself. */
+  static readonly MAX_REMEMBERED_COMMANDS = 256;
+  readonly cmds = new Set<string>();
+
+  constructor(
+    readonly gid: string,
+    readonly def: TransTypeDefinition,
+    public snapshot: AnyMachineSnapshot,
+    public seq: number,
+  ) {}
+
+  static empty(gid: string, def: TransTypeDefinition): LiveTransaction {
+    const [snapshot] = initialTransition(def.machine);
+    return new LiveTransaction(gid, def, snapshot, 0);
+  }
+
+  get context(): TransContext {
+    return this.snapshot.context as TransContext;
+  }
+
+  /** '' before TransCreated (the machine's idle state), else the dtm status. */
+  get status(): string {
+    const v = this.snapshot.value;
+    return v === 'idle' ? '' : String(v);
+  }
+
+  remember(cmdId: string): void {
+    this.cmds.add(cmdId);
+    if (this.cmds.size > LiveTransaction.MAX_REMEMBERED_COMMANDS) {
+      const first = this.cmds.values().next().value;
+      if (first !== undefined) this.cmds.delete(first);
+    }
+  }
+
+  /** Pure step: [next snapshot, effects] without touching this object. */
+  step(event: TransEvent): [AnyMachineSnapshot, Effect[]] {
+    const [next, actions] = transition(this.def.machine, this.snapshot, event);
+    return [next, actions.map((a) => ({ type: a.type, params: a.params }) as unknown as Effect)];
+  }
+}
+
+export function eventOfRecord(r: LogRecord): TransEvent {
+  return { ...r.data, type: r.type, at: r.at } as TransEvent;
+}
+
+export function recordOfEvent(gid: string, seq: number, e: TransEvent, cmd: string): LogRecord {
+  const { type, at, ...data } = e;
+  return { v: 1, gid, seq, type, at, data, cmd };
+}
+
+export class UnknownTransType extends Error {
+  override readonly name = 'UnknownTransType';
+}
+
+/** Rebuilds a transaction by folding its events through its machine (recovery, replay). */
+export function foldRecords(registry: TransTypeRegistry, gid: string, records: readonly LogRecord[]): LiveTransaction | undefined {
+  const first = records[0];
+  if (first === undefined) return undefined;
+  const spec = (first.data as { spec?: TransSpec }).spec;
+  const def = spec ? registry.get(spec.transType) : undefined;
+  if (def === undefined) throw new UnknownTransType(`gid ${gid}: first event ${first.type} names no registered trans type (${spec?.transType ?? 'none'})`);
+  const live = LiveTransaction.empty(gid, def);
+  for (const r of records) {
+    const [next] = live.step(eventOfRecord(r));
+    live.snapshot = next;
+    live.seq = r.seq;
+    live.remember(r.cmd);
+  }
+  return live;
+}

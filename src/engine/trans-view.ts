@@ -1,0 +1,115 @@
+import type { BranchRow, TransContext } from '../../machines/index.js';
+
+/**
+ * dtm's JSON shapes (spec §2.2, §2.3) rendered from a machine context. Times are RFC 3339 (UTC).
+ * This is the projection `query` and `all` return; it is derived, never read back into state.
+ */
+
+export interface DtmTransView {
+  id: number;
+  create_time: string;
+  update_time: string;
+  gid: string;
+  trans_type: string;
+  steps?: ReadonlyArray<Readonly<Record<string, string>>>;
+  payloads?: string[];
+  status: string;
+  query_prepared?: string;
+  protocol: string;
+  finish_time?: string;
+  rollback_time?: string;
+  result?: string;
+  rollback_reason?: string;
+  options: string;
+  custom_data?: string;
+  next_cron_interval?: number;
+  next_cron_time?: string;
+  wait_result?: boolean;
+  timeout_to_fail?: number;
+  request_timeout?: number;
+  retry_interval?: number;
+  branch_headers?: Readonly<Record<string, string>>;
+  retry_limit?: number;
+  concurrent: boolean;
+}
+
+export interface DtmBranchView {
+  id: number;
+  create_time: string;
+  update_time: string;
+  gid: string;
+  url?: string;
+  bin_data?: string;
+  branch_id: string;
+  op: string;
+  status: string;
+  finish_time?: string;
+}
+
+export const rfc3339 = (ms: number): string => new Date(ms).toISOString();
+
+function utf8(b64: string): string {
+  return Buffer.from(b64, 'base64').toString('utf8');
+}
+
+export function transView(ctx: TransContext, status: string): DtmTransView {
+  const o = ctx.options;
+  const options = JSON.stringify({
+    ...(o.waitResult ? { wait_result: true } : {}),
+    ...(o.timeoutToFail ? { timeout_to_fail: o.timeoutToFail } : {}),
+    ...(o.requestTimeout ? { request_timeout: o.requestTimeout } : {}),
+    ...(o.retryInterval ? { retry_interval: o.retryInterval } : {}),
+    ...(Object.keys(o.branchHeaders).length ? { branch_headers: o.branchHeaders } : {}),
+    ...(o.retryLimit ? { retry_limit: o.retryLimit } : {}),
+    concurrent: o.concurrent,
+  });
+  const v: DtmTransView = {
+    id: 0,
+    create_time: rfc3339(ctx.createTime),
+    update_time: rfc3339(ctx.updateTime),
+    gid: ctx.gid,
+    trans_type: ctx.transType,
+    status,
+    protocol: ctx.protocol,
+    options,
+    concurrent: o.concurrent,
+  };
+  if (ctx.spec && ctx.spec.steps.length) v.steps = ctx.spec.steps;
+  if (ctx.spec && ctx.spec.payloads.length) v.payloads = ctx.spec.payloads.map(utf8);
+  if (ctx.queryPrepared) v.query_prepared = ctx.queryPrepared;
+  if (ctx.finishTime !== undefined && status === 'succeed') v.finish_time = rfc3339(ctx.finishTime);
+  if (ctx.rollbackTime !== undefined && status === 'failed') v.rollback_time = rfc3339(ctx.rollbackTime);
+  if (ctx.result) v.result = ctx.result;
+  if (ctx.rollbackReason) v.rollback_reason = ctx.rollbackReason;
+  if (ctx.customData) v.custom_data = ctx.customData;
+  if (ctx.nextCronInterval) v.next_cron_interval = ctx.nextCronInterval;
+  if (ctx.nextCronTime) v.next_cron_time = rfc3339(ctx.nextCronTime);
+  if (o.waitResult) v.wait_result = true;
+  if (o.timeoutToFail) v.timeout_to_fail = o.timeoutToFail;
+  if (o.requestTimeout) v.request_timeout = o.requestTimeout;
+  if (o.retryInterval) v.retry_interval = o.retryInterval;
+  if (Object.keys(o.branchHeaders).length) v.branch_headers = o.branchHeaders;
+  if (o.retryLimit) v.retry_limit = o.retryLimit;
+  return v;
+}
+
+export function branchView(gid: string, r: BranchRow): DtmBranchView {
+  const v: DtmBranchView = {
+    id: 0,
+    create_time: rfc3339(r.createTime),
+    update_time: rfc3339(r.updateTime),
+    gid,
+    branch_id: r.branchId,
+    op: r.op,
+    status: r.status,
+  };
+  if (r.url) v.url = r.url;
+  if (r.binData) v.bin_data = r.binData;
+  if (r.finishTime !== undefined) v.finish_time = rfc3339(r.finishTime);
+  return v;
+}
+
+/** The projection text stored with each batch: `{"transaction":{...},"branches":[...]}`. */
+export function renderView(ctx: TransContext, status: string): string {
+  return JSON.stringify({ transaction: transView(ctx, status), branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
+}

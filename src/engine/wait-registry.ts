@@ -1,0 +1,52 @@
+import { isSettled, waitOutcome } from '../../machines/index.js';
+import type { Reply } from './command.js';
+import type { LiveTransaction } from './live-transaction.js';
+
+/**
+ * wait_result (spec §7.1): a submit is answered once its pass settled — the transaction finished
+ * or no call is out any more — or when the pass time limit expires.
+ */
+export class WaitRegistry {
+  readonly #waits = new Map<string, Array<{ resolve: (r: Reply) => void; timer: NodeJS.Timeout }>>();
+
+  constructor(private readonly passLimitMs: (live: LiveTransaction) => number) {}
+
+  add(live: LiveTransaction, resolve: (r: Reply) => void): void {
+    const list = this.#waits.get(live.gid) ?? [];
+    const entry = {
+      resolve,
+      timer: setTimeout(() => {
+        const l = this.#waits.get(live.gid);
+        if (l === undefined) return;
+        const i = l.indexOf(entry);
+        if (i >= 0) l.splice(i, 1);
+        if (l.length === 0) this.#waits.delete(live.gid);
+        resolve(replyOf(live));
+      }, this.passLimitMs(live)),
+    };
+    entry.timer.unref();
+    list.push(entry);
+    this.#waits.set(live.gid, list);
+  }
+
+  has(gid: string): boolean {
+    return this.#waits.has(gid);
+  }
+
+  /** Resolves the waiters of `live` if its pass settled. */
+  check(live: LiveTransaction): void {
+    const list = this.#waits.get(live.gid);
+    if (list === undefined || !isSettled(live.context, live.status)) return;
+    this.#waits.delete(live.gid);
+    const reply = replyOf(live);
+    for (const w of list) {
+      clearTimeout(w.timer);
+      w.resolve(reply);
+    }
+  }
+}
+
+function replyOf(live: LiveTransaction): Reply {
+  const o = waitOutcome(live.context, live.status);
+  return o.result === 'SUCCESS' ? { ok: true } : { ok: false, result: o.result, message: o.message };
+}

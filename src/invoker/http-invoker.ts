@@ -1,0 +1,157 @@
+/**
+ * The HTTP and JSON-RPC branch invoker (spec §6.1–§6.3, §6.5, §8.5) on one undici Agent: a
+ * keep-alive pool per origin, shared by every branch call and the alert webhook.
+ *
+ * Contract (port in ./invoker.ts): `call` never rejects for branch-side problems (transport error,
+ * timeout, odd status, bad JSON-RPC answer → `result: 'ERROR'`); it rejects only for programmer
+ * errors (non-positive timeout). gRPC URLs are not handled here: they come back as ERROR.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent } from 'undici';
+import type { Logger } from 'pino';
+import { classifyHttpAnswer } from '../protocol/outcome-table.js';
+import { branchTransportOf, branchUrlWithQuery } from './branch-url.js';
+import { httpExchange } from './http-exchange.js';
+import type { HttpExchangeRequest } from './http-exchange.js';
+import type { BranchCall, BranchOutcome, Invoker } from './invoker.js';
+import { buildJsonRpcRequest, classifyJsonRpcAnswer } from './json-rpc-call.js';
+
+export interface HttpInvokerOptions {
+  readonly logger?: Logger;
+  /** Max sockets per origin (undici Pool `connections`). Default 64. */
+  readonly connectionsPerOrigin?: number;
+  /** Idle keep-alive time when the server gives no hint, ms. Default 10 000. */
+  readonly keepAliveTimeoutMs?: number;
+  /** Answers above this size fail the call as ERROR instead of being buffered. Default 4 MiB. */
+  readonly maxAnswerBytes?: number;
+  /** Rewrites each branch/webhook URL before use (IS_DOCKER, driver HTTP middlewares, spec §6.1). */
+  readonly rewriteUrl?: (url: string) => string;
+  /** JSON-RPC request ids (dtm uses shortuuid). Default: random UUID. */
+  readonly newRequestId?: () => string;
+  /** `User-Agent` of branch calls (branch_headers may override). */
+  readonly userAgent?: string;
+}
+
+const DEFAULT_CONNECTIONS = 64;
+const DEFAULT_KEEP_ALIVE_MS = 10_000;
+const DEFAULT_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+const DEFAULT_USER_AGENT = 'dtx (dtm-compatible)';
+
+export class HttpInvoker implements Invoker {
+  readonly #agent: Agent;
+  readonly #logger: Logger | undefined;
+  readonly #maxAnswerBytes: number;
+  readonly #rewriteUrl: (url: string) => string;
+  readonly #newRequestId: () => string;
+  readonly #userAgent: string;
+
+  constructor(options: HttpInvokerOptions = {}) {
+    const keepAliveTimeout = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_MS;
+    this.#agent = new Agent({
+      connections: options.connectionsPerOrigin ?? DEFAULT_CONNECTIONS,
+      keepAliveTimeout,
+      keepAliveMaxTimeout: Math.max(keepAliveTimeout, 60_000),
+    });
+    this.#logger = options.logger;
+    this.#maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    this.#rewriteUrl = options.rewriteUrl ?? ((url) => url);
+    this.#newRequestId = options.newRequestId ?? (() => randomUUID());
+    this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+  }
+
+  async call(call: BranchCall): Promise<BranchOutcome> {
+    const transport = branchTransportOf(call.protocol, call.url);
+    if (transport === 'none') return { result: 'SUCCESS', message: '' };
+    if (transport === 'grpc') {
+      return { result: 'ERROR', message: `not an HTTP branch URL: '${call.url}' (protocol ${call.protocol})` };
+    }
+    const started = performance.now();
+    const outcome = transport === 'json-rpc' ? await this.#callJsonRpc(call) : await this.#callHttp(call);
+    this.#logger?.debug(
+      {
+        gid: call.gid,
+        branchId: call.branchId,
+        op: call.op,
+        url: call.url,
+        result: outcome.result,
+        httpStatus: outcome.httpStatus,
+        ms: Math.round(performance.now() - started),
+      },
+      'branch call',
+    );
+    return outcome;
+  }
+
+  async postJson(url: string, body: unknown, timeoutMs: number): Promise<number | undefined> {
+    try {
+      const answer = await httpExchange(this.#agent, {
+        method: 'POST',
+        url: this.#rewriteUrl(url),
+        headers: { 'content-type': 'application/json', 'user-agent': this.#userAgent },
+        body: JSON.stringify(body) ?? 'null',
+        timeoutMs,
+        maxAnswerBytes: this.#maxAnswerBytes,
+      });
+      if (answer.ok) return answer.status;
+      this.#logger?.warn({ url, error: answer.message }, 'webhook call failed');
+    } catch (err) {
+      this.#logger?.warn({ url, err }, 'webhook call failed');
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+
+  /** Spec §6.2: POST with the payload verbatim when there is one (or xa phase 2), else GET. */
+  async #callHttp(call: BranchCall): Promise<BranchOutcome> {
+    const post = call.payload.byteLength > 0 || call.forcePost === true || call.transType === 'xa';
+    const url = branchUrlWithQuery(this.#rewriteUrl(call.url), call);
+    return this.#exchange({
+      method: post ? 'POST' : 'GET',
+      url,
+      headers: this.#headersOf(call),
+      ...(post ? { body: call.payload } : {}),
+      timeoutMs: call.timeoutMs,
+      maxAnswerBytes: this.#maxAnswerBytes,
+    }, classifyHttpAnswer);
+  }
+
+  /** Spec §6.3: POST the envelope to the URL as given (its query carries `method`). */
+  async #callJsonRpc(call: BranchCall): Promise<BranchOutcome> {
+    const envelope = buildJsonRpcRequest(call, this.#newRequestId());
+    if (!envelope.ok) return { result: 'ERROR', message: envelope.message };
+    return this.#exchange({
+      method: 'POST',
+      url: this.#rewriteUrl(call.url),
+      headers: this.#headersOf(call),
+      body: envelope.body,
+      timeoutMs: call.timeoutMs,
+      maxAnswerBytes: this.#maxAnswerBytes,
+    }, classifyJsonRpcAnswer);
+  }
+
+  async #exchange(
+    req: HttpExchangeRequest,
+    classify: (status: number, body: string) => { result: BranchOutcome['result']; message: string },
+  ): Promise<BranchOutcome> {
+    const answer = await httpExchange(this.#agent, req);
+    if (!answer.ok) return { result: 'ERROR', message: answer.message };
+    const { result, message } = classify(answer.status, answer.body);
+    return { result, message, httpStatus: answer.status };
+  }
+
+  /**
+   * `Content-type: application/json` (also on GET), then branch_headers; later wins. Names are
+   * lower-cased so an override replaces the default instead of sending both.
+   */
+  #headersOf(call: BranchCall): Record<string, string> {
+    const headers = new Map<string, string>([
+      ['content-type', 'application/json'],
+      ['user-agent', this.#userAgent],
+    ]);
+    for (const [name, value] of Object.entries(call.headers)) headers.set(name.toLowerCase(), value);
+    return Object.fromEntries(headers);
+  }
+}

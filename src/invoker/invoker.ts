@@ -1,0 +1,40 @@
+/**
+ * Outbound invoker port: performs one branch call with dtm's conventions (spec §6) and classifies
+ * the answer (spec §6.5). It never throws for branch-side problems: transport errors, timeouts and
+ * odd status codes come back as `result: 'ERROR'`. It throws only for programmer errors.
+ */
+import type { DtmResult } from '../protocol/outcome-table.js';
+
+export interface BranchCall {
+  readonly gid: string;
+  readonly transType: string;
+  readonly branchId: string;
+  readonly op: string;
+  /** Branch URL; '' means "succeeds without a call" (spec §6.1). */
+  readonly url: string;
+  /** Transaction protocol: 'http' | 'grpc' | 'json-rpc'. */
+  readonly protocol: string;
+  /** Raw payload bytes sent verbatim as the request body. */
+  readonly payload: Uint8Array;
+  /** branch_headers of the transaction (sent as HTTP headers / gRPC metadata). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Request timeout in ms (request_timeout of the trans, else config RequestTimeout). */
+  readonly timeoutMs: number;
+  /** xa commit/rollback are always POST even with an empty body (spec §6.2). */
+  readonly forcePost?: boolean;
+}
+
+export interface BranchOutcome {
+  readonly result: DtmResult;
+  /** Body text (HTTP), status message (gRPC) or transport error text. */
+  readonly message: string;
+  /** HTTP status when an HTTP answer was received. */
+  readonly httpStatus?: number;
+}
+
+export interface Invoker {
+  call(call: BranchCall): Promise<BranchOutcome>;
+  /** POSTs a JSON body (alert webhook). Resolves with the HTTP status; never rejects. */
+  postJson(url: string, body: unknown, timeoutMs: number): Promise<number | undefined>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,72 @@
+/**
+ * The EventLog port (DESIGN §4). One interface, several adapters (sqlite, memory, later kafka);
+ * only main.ts chooses. Events are the truth; `transactions` summaries are a projection written
+ * atomically with the events that produced them, so query/all are consistent with the log.
+ */
+
+/** One durable event. `seq` is per transaction, 1..n without gaps; `at` is the writer's clock (ms). */
+export interface LogRecord {
+  readonly v: 1;
+  readonly gid: string;
+  readonly seq: number;
+  readonly type: string;
+  readonly at: number;
+  readonly data: Readonly<Record<string, unknown>>;
+  /** id of the command that caused the event (exactly-once bookkeeping). */
+  readonly cmd: string;
+}
+
+/** Projection row of one transaction: what query/all/resetCronTime read. */
+export interface TransSummary {
+  readonly gid: string;
+  readonly transType: string;
+  readonly status: string;
+  /** ms epoch */
+  readonly createTime: number;
+  /** ms epoch */
+  readonly updateTime: number;
+  /** ms epoch of the next scheduled pass; undefined when nothing is scheduled. */
+  readonly nextCronTime: number | undefined;
+  readonly finished: boolean;
+  /** dtm-shaped JSON text `{"transaction":{...},"branches":[...]}` (see src/engine/trans-view.ts). */
+  readonly view: string;
+}
+
+export interface ListFilter {
+  readonly status?: string;
+  readonly transType?: string;
+  /** inclusive, ms epoch */
+  readonly createTimeStart?: number;
+  /** inclusive, ms epoch */
+  readonly createTimeEnd?: number;
+  /** opaque cursor from a previous page; '' or undefined = first page */
+  readonly position?: string;
+  readonly limit: number;
+}
+
+export interface ListPage {
+  readonly items: TransSummary[];
+  /** '' when the scan is exhausted (fewer than `limit` rows returned). */
+  readonly nextPosition: string;
+}
+
+export interface EventLog {
+  /** Human-readable adapter name for logs ("sqlite", "memory", ...). */
+  readonly name: string;
+  /**
+   * Durably appends a batch (group commit): all records and summaries become visible together or
+   * not at all. Resolves only after the batch is durable (fsync when configured). Rejects with
+   * `LogUnavailable` on I/O failure; a rejected batch wrote nothing.
+   * Precondition (caller's contract): for each gid, records continue its seq without gaps.
+   */
+  append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void>;
+  /** All events of one transaction in seq order; [] when unknown. */
+  read(gid: string): Promise<LogRecord[]>;
+  /** Events of every unfinished transaction, grouped by gid (recovery on start). */
+  scanOpen(): AsyncIterable<{ gid: string; records: LogRecord[] }>;
+  getSummary(gid: string): Promise<TransSummary | undefined>;
+  list(filter: ListFilter): Promise<ListPage>;
+  /** Unfinished transactions whose nextCronTime > after, at most `limit` (resetCronTime). */
+  listScheduledAfter(after: number, limit: number): Promise<TransSummary[]>;
+  close(): Promise<void>;
+}

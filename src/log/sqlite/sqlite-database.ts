@@ -1,0 +1,86 @@
+/**
+ * Opens the SQLite database of the embedded log, takes its single-writer lock and maps SQLite
+ * failures to the coordinator's errors.
+ *
+ * Ownership lock (DESIGN §2 "one writer per partition, fenced"): `PRAGMA locking_mode = EXCLUSIVE`
+ * is set before the first access, then WAL is entered. In that mode SQLite keeps the WAL index in
+ * heap memory (no -shm file) and holds an EXCLUSIVE lock on the database file from the first read
+ * until the connection closes, so any other process (a second dtx, or the sqlite3 shell) gets
+ * SQLITE_BUSY. The lock is a POSIX advisory lock owned by the process: the kernel drops it when the
+ * process exits for any reason, SIGKILL included, so there is no stale lock file to clean up, no
+ * pid-reuse race, and the next owner recovers the WAL on open.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Internal, LogUnavailable } from '../../errors.js';
+
+export interface SqliteOpenOptions {
+  readonly file: string;
+  /** fsync the WAL on every commit (synchronous = FULL); NORMAL otherwise (durable at checkpoint). */
+  readonly syncCommit: boolean;
+  /** How long to wait for another process to release the database before failing (ms). */
+  readonly lockTimeoutMs: number;
+}
+
+/** Busy timeout once we own the database: only our own checkpoints can contend. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Opens (creating the directory if needed), locks and tunes the database. */
+export function openDatabase(opts: SqliteOpenOptions): Database.Database {
+  const dir = path.dirname(opts.file);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new LogUnavailable(`cannot create data dir ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(opts.file, { timeout: opts.lockTimeoutMs });
+  } catch (err) {
+    throw toLogError(err, `open ${opts.file}`);
+  }
+  try {
+    // Order matters: EXCLUSIVE before WAL is first used, so no shared-memory index is ever created.
+    db.pragma('locking_mode = EXCLUSIVE');
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new LogUnavailable(`${opts.file}: cannot enter WAL mode (got ${String(mode)})`);
+  } catch (err) {
+    db.close();
+    if (isSqliteError(err) && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) {
+      throw new LogUnavailable(
+        `event log ${opts.file} is locked by another process (another dtx using the same data dir?)`,
+        { cause: err },
+      );
+    }
+    throw toLogError(err, `open ${opts.file}`);
+  }
+  try {
+    db.pragma(`synchronous = ${opts.syncCommit ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -32768'); // 32 MiB page cache
+    db.pragma('journal_size_limit = 67108864'); // truncate the WAL back to 64 MiB after checkpoints
+  } catch (err) {
+    db.close();
+    throw toLogError(err, `configure ${opts.file}`);
+  }
+  return db;
+}
+
+export function isSqliteError(err: unknown): err is InstanceType<typeof Database.SqliteError> {
+  return err instanceof Database.SqliteError;
+}
+
+/**
+ * SQLite failures become `LogUnavailable` (retryable: disk full, I/O error, busy, ...), except
+ * constraint and type violations, which are bugs in what we were asked to store (`Internal`). Our own
+ * CoordinatorErrors and programmer errors (TypeError from a bad binding) pass through unchanged.
+ */
+export function toLogError(err: unknown, doing: string): unknown {
+  if (!isSqliteError(err)) return err;
+  if (err.code.startsWith('SQLITE_CONSTRAINT') || err.code === 'SQLITE_MISMATCH') {
+    return new Internal(`event log: ${doing} rejected: ${err.code}: ${err.message}`, { cause: err });
+  }
+  return new LogUnavailable(`event log: ${doing} failed: ${err.code}: ${err.message}`, { cause: err });
+}

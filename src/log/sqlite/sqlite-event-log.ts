@@ -1,0 +1,201 @@
+/**
+ * The embedded EventLog adapter (DESIGN §4): one SQLite database in WAL mode, owned by one process.
+ *
+ * Contracts beyond the port:
+ * - `append` is one SQLite transaction per call (group commit). With `syncCommit` the WAL is fsynced
+ *   before the promise resolves (synchronous = FULL); without it a process crash loses nothing but a
+ *   power loss may lose the last commits (synchronous = NORMAL).
+ * - A record whose (gid, seq) already exists rejects the whole batch with `Internal`: the caller's
+ *   seq bookkeeping or the fencing is broken, retrying cannot help. SQLite failures reject with
+ *   `LogUnavailable` (retryable). Either way nothing of the batch is written.
+ * - A transaction is "open" for `scanOpen` when its summary says `finished: false`; the engine
+ *   writes a summary with the first events of every transaction.
+ * - better-sqlite3 is synchronous: every method completes its SQLite work before its promise settles.
+ */
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { BadRequest, Internal, LogUnavailable } from '../../errors.js';
+import { decodeRecordValue } from '../codec.js';
+import type { EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import { isSqliteError, openDatabase, toLogError } from './sqlite-database.js';
+import { ensureSchema } from './sqlite-schema.js';
+import { listParams, prepareStatements, rowToSummary } from './sqlite-statements.js';
+import type { EventRow, SqliteStatements } from './sqlite-statements.js';
+
+export interface SqliteEventLogOptions {
+  /** Data directory; created when missing. One dtx process owns it at a time. */
+  readonly dir: string;
+  /** Database file name inside `dir`; default `dtx.db`. */
+  readonly fileName?: string;
+  /** fsync on every commit. */
+  readonly syncCommit: boolean;
+  readonly logger?: Logger;
+  /** How long `open` waits for another process to release the data dir; default 250 ms. */
+  readonly lockTimeoutMs?: number;
+  /** Transactions per chunk read by `scanOpen`; default 256. */
+  readonly scanChunkSize?: number;
+}
+
+type AppendTx = Database.Transaction<(records: readonly LogRecord[], summaries: readonly TransSummary[]) => void>;
+
+export class SqliteEventLog implements EventLog {
+  readonly name = 'sqlite';
+  private closed = false;
+
+  private constructor(
+    /** Absolute path of the database file. */
+    readonly file: string,
+    private readonly db: Database.Database,
+    private readonly stmts: SqliteStatements,
+    private readonly appendTx: AppendTx,
+    private readonly scanChunkSize: number,
+    private readonly logger: Logger | undefined,
+  ) {}
+
+  /**
+   * Opens (or creates) the log and takes the data dir's exclusive lock. Throws `LogUnavailable` when
+   * another process holds it or the file cannot be opened. Synchronous; awaiting it is harmless.
+   */
+  static open(opts: SqliteEventLogOptions): SqliteEventLog {
+    const file = path.resolve(opts.dir, opts.fileName ?? 'dtx.db');
+    const logger = opts.logger?.child({ component: 'log.sqlite' });
+    const db = openDatabase({ file, syncCommit: opts.syncCommit, lockTimeoutMs: opts.lockTimeoutMs ?? 250 });
+    try {
+      ensureSchema(db, file);
+      const stmts = prepareStatements(db);
+      const appendTx = db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[]) => {
+        for (const s of summaries) {
+          stmts.upsertSummary.run(
+            s.gid, s.transType, s.status, s.createTime, s.updateTime, s.nextCronTime ?? null, s.finished ? 1 : 0, s.view,
+          );
+        }
+        for (const r of records) {
+          try {
+            stmts.insertEvent.run(r.gid, r.seq, r.v, r.type, r.at, r.cmd, JSON.stringify(r.data));
+          } catch (err) {
+            if (isSqliteError(err) && err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+              throw new Internal(`event log: duplicate event gid=${r.gid} seq=${r.seq} (fencing or seq bug)`, {
+                cause: err,
+              });
+            }
+            throw err;
+          }
+        }
+      });
+      logger?.info({ file, syncCommit: opts.syncCommit }, 'event log opened');
+      return new SqliteEventLog(file, db, stmts, appendTx, opts.scanChunkSize ?? 256, logger);
+    } catch (err) {
+      db.close();
+      throw toLogError(err, `open ${file}`);
+    }
+  }
+
+  async append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
+    this.ensureOpen();
+    if (records.length === 0 && summaries.length === 0) return;
+    try {
+      this.appendTx(records, summaries);
+    } catch (err) {
+      const mapped = toLogError(err, 'append');
+      this.logger?.error({ err: mapped, records: records.length, summaries: summaries.length }, 'append failed');
+      throw mapped;
+    }
+  }
+
+  async read(gid: string): Promise<LogRecord[]> {
+    this.ensureOpen();
+    return this.readSync(gid);
+  }
+
+  async *scanOpen(): AsyncIterable<{ gid: string; records: LogRecord[] }> {
+    // Keyset pages by id: no statement stays open across a yield (better-sqlite3 forbids writes
+    // while an iterator is open), and memory holds one chunk of gids at a time.
+    let after = 0;
+    for (;;) {
+      this.ensureOpen();
+      let chunk: { id: number; gid: string }[];
+      try {
+        chunk = this.stmts.openAfter.all(after, this.scanChunkSize);
+      } catch (err) {
+        throw toLogError(err, 'scanOpen');
+      }
+      for (const row of chunk) {
+        after = row.id;
+        yield { gid: row.gid, records: this.readSync(row.gid) };
+      }
+      if (chunk.length < this.scanChunkSize) return;
+    }
+  }
+
+  async getSummary(gid: string): Promise<TransSummary | undefined> {
+    this.ensureOpen();
+    try {
+      const row = this.stmts.getSummary.get(gid);
+      return row === undefined ? undefined : rowToSummary(row);
+    } catch (err) {
+      throw toLogError(err, 'getSummary');
+    }
+  }
+
+  async list(filter: ListFilter): Promise<ListPage> {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(filter.limit)) throw new BadRequest(`invalid limit: ${filter.limit}`);
+    if (filter.limit < 1) return { items: [], nextPosition: '' };
+    const position = parsePosition(filter.position);
+    try {
+      const rows = this.stmts.list(filter, position !== undefined).all(listParams(filter, position));
+      const last = rows.at(-1);
+      const nextPosition = rows.length < filter.limit || last === undefined ? '' : String(last.id);
+      return { items: rows.map(rowToSummary), nextPosition };
+    } catch (err) {
+      throw toLogError(err, 'list');
+    }
+  }
+
+  async listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {
+    this.ensureOpen();
+    if (limit < 1) return [];
+    try {
+      return this.stmts.scheduledAfter.all(after, limit).map(rowToSummary);
+    } catch (err) {
+      throw toLogError(err, 'listScheduledAfter');
+    }
+  }
+
+  /** Checkpoints the WAL and releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.close();
+    } catch (err) {
+      throw toLogError(err, 'close');
+    }
+    this.logger?.info({ file: this.file }, 'event log closed');
+  }
+
+  private readSync(gid: string): LogRecord[] {
+    let rows: EventRow[];
+    try {
+      rows = this.stmts.readEvents.all(gid);
+    } catch (err) {
+      throw toLogError(err, 'read');
+    }
+    return rows.map((r) =>
+      decodeRecordValue({ v: r.v, gid: r.gid, seq: r.seq, type: r.type, at: r.at, data: JSON.parse(r.data), cmd: r.cmd }),
+    );
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new LogUnavailable(`event log ${this.file} is closed`);
+  }
+}
+
+/** The cursor is the id of the last row of the previous page; '' or undefined means the first page. */
+function parsePosition(position: string | undefined): number | undefined {
+  if (position === undefined || position === '') return undefined;
+  const n = /^[1-9][0-9]{0,15}$/.test(position) ? Number(position) : NaN;
+  if (!Number.isSafeInteger(n)) throw new BadRequest(`invalid position: ${JSON.stringify(position)}`);
+  return n;
+}

@@ -1,0 +1,79 @@
+/**
+ * Schema of the embedded SQLite event log (DESIGN §4). Events are the truth; `transactions` is the
+ * projection written in the same SQLite transaction as the events that produced it.
+ *
+ * - `events`: one row per LogRecord, clustered by (gid, seq) so `read(gid)` is one range scan. The
+ *   record's fields are columns and `data` is its JSON text, so the table stays readable with the
+ *   sqlite3 shell. `v` keeps the record version for the codec.
+ * - `transactions`: `id` is an explicit INTEGER PRIMARY KEY (alias of the rowid) so VACUUM cannot
+ *   renumber it: it is the listing cursor (`all` pages newest first by id, like dtm's SQL store).
+ *   Upserts keep the id of the first insert.
+ * - `meta`: key/value, holds `schema_version`.
+ *
+ * STRICT tables make SQLite reject a value of the wrong type instead of storing it silently.
+ */
+import type Database from 'better-sqlite3';
+import { LogUnavailable } from '../../errors.js';
+
+export const SCHEMA_VERSION = 1;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS events (
+  gid  TEXT    NOT NULL,
+  seq  INTEGER NOT NULL,
+  v    INTEGER NOT NULL,
+  type TEXT    NOT NULL,
+  at   INTEGER NOT NULL,
+  cmd  TEXT    NOT NULL,
+  data TEXT    NOT NULL,
+  PRIMARY KEY (gid, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS transactions (
+  id             INTEGER PRIMARY KEY,
+  gid            TEXT    NOT NULL UNIQUE,
+  trans_type     TEXT    NOT NULL,
+  status         TEXT    NOT NULL,
+  create_time    INTEGER NOT NULL,
+  update_time    INTEGER NOT NULL,
+  next_cron_time INTEGER,
+  finished       INTEGER NOT NULL,
+  view           TEXT    NOT NULL
+) STRICT;
+
+-- listScheduledAfter (resetCronTime) and the cron scan: unfinished rows by due time.
+CREATE INDEX IF NOT EXISTS transactions_finished_cron ON transactions (finished, next_cron_time);
+-- scanOpen: unfinished rows in id order (an index on (finished) is (finished, id) in SQLite).
+CREATE INDEX IF NOT EXISTS transactions_finished_id ON transactions (finished);
+-- all: filters, each entry implicitly ends with id so "ORDER BY id DESC" can walk the index.
+CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
+CREATE INDEX IF NOT EXISTS transactions_trans_type ON transactions (trans_type);
+CREATE INDEX IF NOT EXISTS transactions_create_time ON transactions (create_time);
+`;
+
+/**
+ * Creates the schema when missing and checks the stored version. Runs in one write transaction, so
+ * it also takes the database's exclusive lock for the life of the connection (see sqlite-database.ts).
+ */
+export function ensureSchema(db: Database.Database, file: string): void {
+  db.transaction(() => {
+    db.exec(DDL);
+    const row = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get();
+    if (row === undefined) {
+      db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+      return;
+    }
+    const stored = Number(row.value);
+    if (stored !== SCHEMA_VERSION) {
+      // Not retryable in practice, but the log is unusable by this build: refuse to touch it.
+      throw new LogUnavailable(
+        `event log ${file} has schema version ${row.value}; this dtx build reads version ${SCHEMA_VERSION}`,
+      );
+    }
+  }).immediate();
+}

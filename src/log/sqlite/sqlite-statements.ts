@@ -1,0 +1,123 @@
+/**
+ * Every SQL statement of the SQLite event log, prepared once per connection, plus row mapping.
+ * Listing queries depend on which filters are present; each combination is prepared on first use
+ * and cached (at most 32 variants).
+ */
+import type Database from 'better-sqlite3';
+import type { ListFilter, TransSummary } from '../event-log.js';
+
+export interface EventRow {
+  readonly gid: string;
+  readonly seq: number;
+  readonly v: number;
+  readonly type: string;
+  readonly at: number;
+  readonly cmd: string;
+  readonly data: string;
+}
+
+export interface SummaryRow {
+  readonly id: number;
+  readonly gid: string;
+  readonly trans_type: string;
+  readonly status: string;
+  readonly create_time: number;
+  readonly update_time: number;
+  readonly next_cron_time: number | null;
+  readonly finished: number;
+  readonly view: string;
+}
+
+/** Positional parameters of `insertEvent`: gid, seq, v, type, at, cmd, data. */
+type EventParams = [string, number, number, string, number, string, string];
+/** Positional parameters of `upsertSummary`: gid, trans_type, status, create, update, next_cron, finished, view. */
+type SummaryParams = [string, string, string, number, number, number | null, number, string];
+
+const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view';
+
+export interface SqliteStatements {
+  readonly insertEvent: Database.Statement<EventParams>;
+  readonly upsertSummary: Database.Statement<SummaryParams>;
+  readonly readEvents: Database.Statement<[string], EventRow>;
+  readonly getSummary: Database.Statement<[string], SummaryRow>;
+  readonly openAfter: Database.Statement<[number, number], { id: number; gid: string }>;
+  readonly scheduledAfter: Database.Statement<[number, number], SummaryRow>;
+  /** The listing statement for this filter's shape (named parameters, see `listParams`). */
+  list(filter: ListFilter, hasPosition: boolean): Database.Statement<[Record<string, number | string>], SummaryRow>;
+}
+
+export function prepareStatements(db: Database.Database): SqliteStatements {
+  const listCache = new Map<number, Database.Statement<[Record<string, number | string>], SummaryRow>>();
+  return {
+    insertEvent: db.prepare<EventParams>(
+      'INSERT INTO events (gid, seq, v, type, at, cmd, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    // trans_type and create_time never change after the first insert: leaving them out of the SET
+    // list spares their index updates; the row keeps its id (the listing cursor).
+    upsertSummary: db.prepare<SummaryParams>(
+      `INSERT INTO transactions (gid, trans_type, status, create_time, update_time, next_cron_time, finished, view)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (gid) DO UPDATE SET status = excluded.status, update_time = excluded.update_time,
+         next_cron_time = excluded.next_cron_time, finished = excluded.finished, view = excluded.view`,
+    ),
+    readEvents: db.prepare<[string], EventRow>(
+      'SELECT gid, seq, v, type, at, cmd, data FROM events WHERE gid = ? ORDER BY seq',
+    ),
+    getSummary: db.prepare<[string], SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE gid = ?`),
+    openAfter: db.prepare<[number, number], { id: number; gid: string }>(
+      'SELECT id, gid FROM transactions WHERE finished = 0 AND id > ? ORDER BY id LIMIT ?',
+    ),
+    scheduledAfter: db.prepare<[number, number], SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM transactions
+       WHERE finished = 0 AND next_cron_time > ? ORDER BY next_cron_time, id LIMIT ?`,
+    ),
+    list(filter, hasPosition) {
+      const key =
+        (filter.status !== undefined ? 1 : 0) |
+        (filter.transType !== undefined ? 2 : 0) |
+        (filter.createTimeStart !== undefined ? 4 : 0) |
+        (filter.createTimeEnd !== undefined ? 8 : 0) |
+        (hasPosition ? 16 : 0);
+      let stmt = listCache.get(key);
+      if (stmt === undefined) {
+        const where: string[] = [];
+        if (key & 1) where.push('status = @status');
+        if (key & 2) where.push('trans_type = @transType');
+        if (key & 4) where.push('create_time >= @createTimeStart');
+        if (key & 8) where.push('create_time <= @createTimeEnd');
+        if (key & 16) where.push('id < @position');
+        const sql =
+          `SELECT ${SUMMARY_COLUMNS} FROM transactions` +
+          (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+          ' ORDER BY id DESC LIMIT @limit';
+        stmt = db.prepare<[Record<string, number | string>], SummaryRow>(sql);
+        listCache.set(key, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
+/** Named parameters for `list`: only the ones the statement declares (better-sqlite3 rejects extras). */
+export function listParams(filter: ListFilter, position: number | undefined): Record<string, number | string> {
+  const p: Record<string, number | string> = { limit: filter.limit };
+  if (filter.status !== undefined) p['status'] = filter.status;
+  if (filter.transType !== undefined) p['transType'] = filter.transType;
+  if (filter.createTimeStart !== undefined) p['createTimeStart'] = filter.createTimeStart;
+  if (filter.createTimeEnd !== undefined) p['createTimeEnd'] = filter.createTimeEnd;
+  if (position !== undefined) p['position'] = position;
+  return p;
+}
+
+export function rowToSummary(r: SummaryRow): TransSummary {
+  return {
+    gid: r.gid,
+    transType: r.trans_type,
+    status: r.status,
+    createTime: r.create_time,
+    updateTime: r.update_time,
+    nextCronTime: r.next_cron_time ?? undefined,
+    finished: r.finished !== 0,
+    view: r.view,
+  };
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createBuiltinRegistry, type TransTypeRegistry } from '../machines/index.js';
+import type { ResolvedConfig } from './config/index.js';
+import { Engine } from './engine/engine.js';
+import { engineSettingsOf } from './engine/engine-settings.js';
+import { systemClock } from './engine/timer-wheel.js';
+import { createHttpApp, listen } from './ingress/http/http-server.js';
+import { HttpInvoker } from './invoker/http-invoker.js';
+import type { EventLog } from './log/event-log.js';
+import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
+
+export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface RunningDtx {
+  readonly engine: Engine;
+  readonly httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** Only the composition root chooses adapters (DESIGN §8): log, invoker, ingress. */
+function openLog(config: ResolvedConfig, logger: Logger): EventLog {
+  switch (config.Store.Driver) {
+    case 'sqlite':
+      return SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger });
+    case 'kafka':
+      throw new Error('Store.Driver kafka is not available in this build yet: use sqlite');
+  }
+}
+
+/** Composition root: config -> log -> engine (recovery) -> ingress. */
+export async function startDtx(config: ResolvedConfig, logger: Logger, registry: TransTypeRegistry = createBuiltinRegistry()): Promise<RunningDtx> {
+  const log = openLog(config, logger);
+  const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }) });
+  const engine = new Engine({ log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config) });
+  await engine.start();
+  const app = createHttpApp({
+    engine,
+    logger,
+    version: `v${DTX_VERSION}-dtx`,
+    timeoutToFail: config.TimeoutToFail,
+    maxBodyBytes: config.HttpMaxBodyBytes,
+    isSupported: (t) => registry.get(t) !== undefined,
+  });
+  const server: Server = await listen(app, config.HttpHost, config.HttpPort);
+  const address = server.address();
+  const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
+  logger.info({ httpPort, host: config.HttpHost, store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions }, 'dtx listening');
+  return {
+    engine,
+    httpPort,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await engine.stop();
+      await invoker.close();
+      await log.close();
+    },
+  };
+}
