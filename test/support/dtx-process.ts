@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** Starts the real `dtx serve` process (compiled by `pretest`) on a random port and temp data dir. */
+export interface DtxProcess {
+  readonly port: number;
+  /** `http://127.0.0.1:<port>/api/dtmsvr` */
+  readonly api: string;
+  readonly dataDir: string;
+  readonly proc: ChildProcess;
+  readonly logs: string[];
+  /** Resolves with the exit code / signal once the process ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli.js');
+
+export function tempDir(prefix = 'dtx-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export async function startDtx(opts: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<DtxProcess> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const proc = spawn(process.execPath, [CLI, 'serve', ...(opts.args ?? [])], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      STORE_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const port = await new Promise<number>((resolve, reject) => {
+    const rl = createInterface({ input: proc.stderr! });
+    const timer = setTimeout(() => reject(new Error(`dtx did not start within 20 s:\n${logs.join('\n')}`)), 20_000);
+    rl.on('line', (line) => {
+      logs.push(line);
+      if (logs.length > 5000) logs.splice(0, 1000);
+      if (line.includes('"dtx listening"')) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { httpPort: number }).httpPort);
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`dtx exited with code ${code} before listening:\n${logs.join('\n')}`));
+    });
+  });
+  return {
+    port,
+    api: `http://127.0.0.1:${port}/api/dtmsvr`,
+    dataDir,
+    proc,
+    logs,
+    exited,
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await exited;
+    },
+  };
+}
