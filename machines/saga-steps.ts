@@ -1,7 +1,7 @@
 import type { BranchResultEvent, Effect } from './vocabulary.js';
 import { newRow, withFailureSuffix, type TransContext } from './trans-context.js';
 import { startCall, rowForResult, settleRow, unblockAll, type Step } from './branch-calls.js';
-import { alertAfterBackoff, lease, touch } from './schedule.js';
+import { alertAfterBackoff, lease, timeoutDeadline, touch } from './schedule.js';
 import {
   actionIndex, anyActionFailed, markMayHaveExecuted, startableActions, startableCompensations,
 } from './saga-plan.js';
@@ -32,6 +32,9 @@ function startAll(step: Step, pick: (ctx: TransContext) => number[], rowOf: (k: 
 export function startForward(ctx: TransContext, at: number): Step {
   const step: Step = { ctx, effects: [] };
   if (ctx.abortReason !== undefined || anyActionFailed(ctx)) return step;
+  // Past timeout_to_fail no new action starts: the saga turns to aborting (spec §7.3.3 steps 1-2).
+  const deadline = timeoutDeadline(ctx, ctx.options.timeoutToFail);
+  if (deadline !== undefined && at >= deadline) return step;
   return startAll(step, startableActions, actionIndex, at);
 }
 

@@ -56,9 +56,10 @@ export const sagaMachine = transSetup.createMachine({
     submitted: {
       entry: stepAction((c, e) => startForward(c, e.at)),
       always: [
+        // Every action succeeded wins over an expired timeout (spec §7.3.3: step 3 before step 4).
+        { guard: ({ context }) => allActionsSucceeded(context), target: 'succeed' },
         { guard: ({ context, event }) => context.abortReason === undefined && timedOut(context, event), target: 'aborting', actions: update((c) => ({ ...c, abortReason: `Timeout after ${c.options.timeoutToFail} seconds` })) },
         { guard: ({ context }) => context.abortReason !== undefined || anyActionFailed(context), target: 'aborting' },
-        { guard: ({ context }) => allActionsSucceeded(context), target: 'succeed' },
       ],
       on: {
         TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },

@@ -8,6 +8,7 @@
  * Errors count every failed submit of the run (warm-up and drain included): any non-200 answer, a
  * 200 whose body is not dtm's SUCCESS, or a transport error.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 
@@ -63,6 +64,8 @@ const POLL_MAX = 400;
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ connections: o.concurrency + 16, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
   const abort = new AbortController();
+  // Every in-flight request listens on the one abort signal.
+  setMaxListeners(o.concurrency * 2 + 64, abort.signal);
   const t0 = performance.now();
   const windowStart = t0 + o.warmupMs;
   const windowEnd = windowStart + o.measureMs;

@@ -1,0 +1,22 @@
+# dtx image: builds better-sqlite3 from source (no prebuilt download), runs `dtx serve`.
+FROM node:20-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY src ./src
+COPY machines ./machines
+COPY scripts ./scripts
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+ENV STORE_DATA_DIR=/data HTTP_HOST=0.0.0.0
+VOLUME /data
+EXPOSE 36789 36790
+ENTRYPOINT ["node", "dist/src/cli.js"]
+CMD ["serve"]

@@ -1,0 +1,92 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startDtx, type DtxProcess } from '../support/dtx-process.js';
+
+/**
+ * Interop tier (STYLE L16): the official dtm Go SDK (github.com/dtm-labs/client v1.17.3, pinned in
+ * test/interop/go/go.mod) runs `go test` against the real dtx process. A missing Go toolchain fails
+ * the run: a skipped interop test is not a passed one.
+ */
+const GO_DIR = path.resolve(import.meta.dirname, 'go');
+const GO_TEST_FILE = path.join(GO_DIR, 'interop_test.go');
+const GO_TIMEOUT_MS = 280_000; // the first run downloads the SDK's modules through the Go module proxy
+const MIN_GO: readonly [number, number] = [1, 22];
+
+/** Every top-level Go test; each must report `--- PASS` so a skipped or vanished test fails here. */
+const GO_TESTS = [
+  'TestSagaNormal',
+  'TestSagaRollback',
+  'TestSagaConcurrentBranchOrder',
+  'TestSagaWaitResult',
+  'TestMsgDoAndSubmit',
+  'TestMsgPrepareQueryBack',
+  'TestMustGenGid',
+] as const;
+
+const INSTALL_HINT =
+  `Go >= ${MIN_GO.join('.')} is required for the interop tests (test/interop/go runs the official dtm Go SDK against dtx). ` +
+  'Install it with `apt-get install golang-go` (if the distribution version is new enough) or from https://go.dev/dl/ ' +
+  '(tar -C /usr/local -xzf go*.linux-amd64.tar.gz && export PATH=$PATH:/usr/local/go/bin), then re-run `npm test`.';
+
+function goVersion(): string {
+  const r = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`\`go\` was not found on PATH (${r.error?.message ?? r.stderr}). ${INSTALL_HINT}`);
+  const v = r.stdout.trim();
+  const m = /^go(\d+)\.(\d+)/.exec(v);
+  const [major, minor] = [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0)];
+  if (!m || major < MIN_GO[0] || (major === MIN_GO[0] && minor < MIN_GO[1])) throw new Error(`found ${v}. ${INSTALL_HINT}`);
+  return v;
+}
+
+interface GoRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly output: string;
+}
+
+function runGoTest(dtxServer: string): Promise<GoRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('go', ['test', '-count=1', '-v', './...'], {
+      cwd: GO_DIR,
+      env: { ...process.env, DTX_SERVER: dtxServer },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), GO_TIMEOUT_MS);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`could not run go test: ${err.message}. ${INSTALL_HINT}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output });
+    });
+  });
+}
+
+describe('dtm Go SDK interop (github.com/dtm-labs/client v1.17.3)', () => {
+  let dtx: DtxProcess | undefined;
+  afterAll(async () => {
+    await dtx?.kill();
+  });
+
+  it('lists every Go test of interop_test.go', () => {
+    const declared = [...readFileSync(GO_TEST_FILE, 'utf8').matchAll(/^func (Test\w+)\(t \*testing\.T\)/gm)].map((m) => m[1]);
+    expect(declared.sort()).toEqual([...GO_TESTS].sort());
+  });
+
+  it('go test passes against a real dtx process', { timeout: 300_000 }, async () => {
+    const version = goVersion();
+    dtx = await startDtx();
+    const run = await runGoTest(dtx.api);
+    const report = `go test (${version}, DTX_SERVER=${dtx.api}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
+    expect(run.signal, report).toBeNull();
+    expect(run.code, report).toBe(0);
+    for (const name of GO_TESTS) expect(run.output, `${name} did not pass:\n${report}`).toContain(`--- PASS: ${name} `);
+    expect(run.output, `a Go test was skipped:\n${report}`).not.toContain('--- SKIP');
+  });
+});
