@@ -3,9 +3,9 @@ import type { TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
 import { createContext, finishFailed, finishSucceed, rejections, sameBody } from './trans-lifecycle.js';
 import { allActionsSucceeded, allRolledBack, anyActionFailed, parseSagaExt } from './saga-plan.js';
-import { beginRollback, cronPass, onForwardResult, onRollbackResult, sagaRows, startForward } from './saga-steps.js';
+import { beginRollback, cronPass, onForwardResult, onRollbackResult, sagaRows, startCompensations, startForward } from './saga-steps.js';
 import { timeoutDeadline } from './schedule.js';
-import { hasInflight } from './branch-calls.js';
+import { hasInflight, unblockAll } from './branch-calls.js';
 
 /**
  * SAGA (spec §7.3): submitted → succeed when every action succeeded; an action FAILURE, the
@@ -22,6 +22,9 @@ const timedOut = (ctx: TransContext, e: TransEvent) => {
   const deadline = timeoutDeadline(ctx, ctx.options.timeoutToFail);
   return deadline !== undefined && e.at >= deadline;
 };
+/** abort is honoured only when the request's trans_type is tcc/xa (spec §5.6 step 2, §16.9). */
+const abortHonoured = (e: TransEvent) => e.type === 'TransAborted' && (e.requestType === 'tcc' || e.requestType === 'xa');
+const abortReasonOf = (e: TransEvent) => (e.type === 'TransAborted' ? e.reason : '');
 const forceStop = { target: 'failed' as const };
 const cronReset = { actions: update((ctx, e) => ({ ...ctx, nextCronTime: e.at, updateTime: e.at })) };
 const BRANCH_EVENTS = ['BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'BranchErrored'] as const;
@@ -48,7 +51,10 @@ export const sagaMachine = transSetup.createMachine({
           { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: rejectWith((c) => rejections.duplicateGid(c.gid)) },
           { target: 'submitted', actions: update((c, e) => ({ ...c, updateTime: e.at })) },
         ],
-        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'prepared')) },
+        TransAborted: [
+          { guard: ({ event }) => abortHonoured(event), target: 'aborting', actions: update((c, e) => ({ ...c, updateTime: e.at, ...(abortReasonOf(e) ? { abortReason: abortReasonOf(e) } : {}) })) },
+          { actions: rejectWith((c) => rejections.abort(c.transType, 'prepared')) },
+        ],
         TransForceStopped: forceStop,
         CronReset: cronReset,
       },
@@ -81,7 +87,11 @@ export const sagaMachine = transSetup.createMachine({
       on: {
         TransCreated: { actions: rejectWith(() => rejections.prepare('aborting')) },
         TransSubmitted: { actions: rejectWith(() => rejections.submit('aborting')) },
-        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'aborting')) },
+        TransAborted: [
+          // Re-process: retry the compensations now (spec §5.6 step 3, §5.9 "re-process").
+          { guard: ({ event }) => abortHonoured(event), actions: stepAction((c, e) => startCompensations(unblockAll(abortReasonOf(e) ? { ...c, rollbackReason: abortReasonOf(e) } : c), e.at)) },
+          { actions: rejectWith((c) => rejections.abort(c.transType, 'aborting')) },
+        ],
         TransForceStopped: forceStop,
         CronReset: cronReset,
         CronFired: { actions: stepAction((c, e) => cronPass(c, e.at, 'rollback')) },

@@ -18,7 +18,7 @@ program
       resolved = resolveConfigFromProcess(opts.config);
     } catch (err) {
       if (err instanceof ConfigError) {
-        process.stderr.write(`dtx: invalid configuration: ${err.message}\n`);
+        process.stderr.write(`dtx: invalid configuration [${err.key}]: ${err.message}\n`);
         process.exit(2);
       }
       throw err;

@@ -48,15 +48,19 @@ interface GoRun {
 
 function runGoTest(dtxServer: string): Promise<GoRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('go', ['test', '-count=1', '-v', './...'], {
+    // -timeout bounds the test binary (a hung test dumps its goroutines); GO_TIMEOUT_MS also covers downloads.
+    const child = spawn('go', ['test', '-count=1', '-v', '-timeout=3m', './...'], {
       cwd: GO_DIR,
       env: { ...process.env, DTX_SERVER: dtxServer },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // own process group, so the timeout also ends the compiled test binary
     });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), GO_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, GO_TIMEOUT_MS);
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(new Error(`could not run go test: ${err.message}. ${INSTALL_HINT}`));

@@ -325,23 +325,45 @@ func TestSagaRollback(t *testing.T) {
 func TestSagaConcurrentBranchOrder(t *testing.T) {
 	t.Parallel()
 	// TransOut answers slowly: an engine that ignored the order would start TransIn meanwhile.
-	b := startBusi(t).on("TransOut", answer{status: http.StatusOK, body: `{"dtm_result":"SUCCESS"}`, delay: 400 * time.Millisecond})
-	gid := dtmcli.MustGenGid(dtxServer)
-	saga := newTransferSaga(b, gid)
-	saga.SetConcurrent()
-	saga.AddBranchOrder(1, []int{0})
-	if err := saga.Submit(); err != nil {
-		t.Fatalf("saga.Submit: %v", err)
-	}
-	q := waitStatus(t, gid, dtmcli.StatusSucceed, finalTimeout)
-	assertEqual(t, "branch rows", q.rows(), []string{"prepared", "succeed", "prepared", "succeed"})
-	events := b.eventLog()
-	outEnd, inStart := indexOf(events, "TransOut:end"), indexOf(events, "TransIn:start")
-	if outEnd < 0 || inStart < 0 || inStart < outEnd {
-		t.Fatalf("step 2 (TransIn) must start only after step 1 (TransOut) succeeded; events: %v", events)
-	}
-	assertEqual(t, "TransOut calls", len(b.callsTo("TransOut")), 1)
-	assertEqual(t, "TransIn calls", len(b.callsTo("TransIn")), 1)
+	slowOut := answer{status: http.StatusOK, body: `{"dtm_result":"SUCCESS"}`, delay: 400 * time.Millisecond}
+	t.Run("step 2 after step 1", func(t *testing.T) {
+		t.Parallel()
+		b := startBusi(t).on("TransOut", slowOut)
+		gid := dtmcli.MustGenGid(dtxServer)
+		saga := newTransferSaga(b, gid)
+		saga.SetConcurrent()
+		saga.AddBranchOrder(1, []int{0})
+		if err := saga.Submit(); err != nil {
+			t.Fatalf("saga.Submit: %v", err)
+		}
+		q := waitStatus(t, gid, dtmcli.StatusSucceed, finalTimeout)
+		assertEqual(t, "branch rows", q.rows(), []string{"prepared", "succeed", "prepared", "succeed"})
+		events := b.eventLog()
+		outEnd, inStart := indexOf(events, "TransOut:end"), indexOf(events, "TransIn:start")
+		if outEnd < 0 || inStart < 0 || inStart < outEnd {
+			t.Fatalf("step 2 (TransIn) must start only after step 1 (TransOut) succeeded; events: %v", events)
+		}
+		assertEqual(t, "TransOut calls", len(b.callsTo("TransOut")), 1)
+		assertEqual(t, "TransIn calls", len(b.callsTo("TransIn")), 1)
+	})
+	// control: without an order the same concurrent saga overlaps its steps, so the check above is meaningful
+	t.Run("no order runs steps in parallel", func(t *testing.T) {
+		t.Parallel()
+		b := startBusi(t).on("TransOut", slowOut)
+		gid := dtmcli.MustGenGid(dtxServer)
+		saga := newTransferSaga(b, gid)
+		saga.SetConcurrent()
+		if err := saga.Submit(); err != nil {
+			t.Fatalf("saga.Submit: %v", err)
+		}
+		q := waitStatus(t, gid, dtmcli.StatusSucceed, finalTimeout)
+		assertEqual(t, "branch rows", q.rows(), []string{"prepared", "succeed", "prepared", "succeed"})
+		events := b.eventLog()
+		outEnd, inStart := indexOf(events, "TransOut:end"), indexOf(events, "TransIn:start")
+		if outEnd < 0 || inStart < 0 || inStart > outEnd {
+			t.Fatalf("a concurrent saga without orders must start TransIn while TransOut is running; events: %v", events)
+		}
+	})
 }
 
 func TestSagaWaitResult(t *testing.T) {

@@ -225,3 +225,37 @@ export function rejectOf(effects: readonly Effect[]) {
   const r = effects.find((e) => e.type === 'reject');
   return r?.type === 'reject' ? r.params : undefined;
 }
+
+/** `<branchId>:<op>` of a call. */
+export const keyOf = (c: { branchId: string; op: string }): string => `${c.branchId}:${c.op}`;
+
+/**
+ * A Driver that remembers the calls the machine asked for, so a test can answer them by
+ * `<branchId>:<op>` without spelling out attempts: `h.reply('02:action', 'FAILURE', sec(2), 'no money')`.
+ */
+export class Harness extends Driver {
+  /** Calls emitted and not answered yet, by `<branchId>:<op>`. */
+  readonly outstanding = new Map<string, CallBranchParams>();
+  /** Every call emitted, in order. */
+  readonly allCalls: CallBranchParams[] = [];
+
+  override send(event: TransEvent): StepResult {
+    const s = super.send(event);
+    if ('branchId' in event && s.persisted) this.outstanding.delete(keyOf(event));
+    for (const c of calls(s.effects)) {
+      this.outstanding.set(keyOf(c), c);
+      this.allCalls.push(c);
+    }
+    return s;
+  }
+
+  reply(key: string, type: CallResult, at: number, message?: string): StepResult {
+    const call = this.outstanding.get(key);
+    if (call === undefined) throw new Error(`no outstanding call ${key} (outstanding: ${[...this.outstanding.keys()].join(', ') || 'none'})`);
+    return this.send(answer(call, type, at, message));
+  }
+
+  get rows(): string[] {
+    return rows(this.snapshot);
+  }
+}
