@@ -11,6 +11,7 @@ import { PartitionProcessor } from './partition-processor.js';
 import { TimerWheel, type TimerClock } from './timer-wheel.js';
 import { WaitRegistry } from './wait-registry.js';
 import { EffectRunner } from './effect-runner.js';
+import { newCommandId } from './command-id.js';
 
 export interface EngineDeps {
   readonly log: EventLog;
@@ -32,7 +33,6 @@ export class Engine {
   readonly #timers: TimerWheel;
   readonly #effects: EffectRunner;
   readonly #logger: Logger;
-  #seq = 0;
   #stopped = false;
 
   constructor(private readonly deps: EngineDeps) {
@@ -42,7 +42,7 @@ export class Engine {
       const perCall = Math.max(live.context.options.requestTimeout, deps.settings.limits.requestTimeout);
       return (perCall + 2) * 1000;
     });
-    this.#timers = new TimerWheel(deps.clock, (gid) => void this.dispatch({ id: `cron:${gid}:${++this.#seq}`, gid, kind: 'cronFired' }));
+    this.#timers = new TimerWheel(deps.clock, (gid) => void this.dispatch({ id: newCommandId('cron'), gid, kind: 'cronFired' }));
     this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.dispatch(cmd));
     const hooks = {
       perform: (live: LiveTransaction, effects: readonly Effect[]) => this.#effects.perform(live, effects),
@@ -95,7 +95,7 @@ export class Engine {
     const after = this.deps.clock.now() + timeoutSeconds * 1000;
     const rows = await this.deps.log.listScheduledAfter(after, limit + 1);
     const chosen = rows.slice(0, limit);
-    const replies = await Promise.all(chosen.map((r) => this.dispatch({ id: `reset:${r.gid}:${++this.#seq}`, gid: r.gid, kind: 'resetNextCronTime' })));
+    const replies = await Promise.all(chosen.map((r) => this.dispatch({ id: newCommandId('reset'), gid: r.gid, kind: 'resetNextCronTime' })));
     return { succeedCount: replies.filter((r) => r.ok).length, hasRemaining: rows.length > limit };
   }
 

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
-import { BranchServer, SUCCESS } from '../support/branch-server.js';
+import { BranchServer, ONGOING, SUCCESS } from '../support/branch-server.js';
 import { gidOf, post, query, rows, saga, waitFor } from '../support/dtm-client.js';
 
 /**
@@ -74,5 +74,18 @@ describe('crash recovery', () => {
       const seqs = after.filter((e) => e.gid === gid).map((e) => e.seq);
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     }
+  });
+
+  it('keeps retrying a waiting transaction across restarts (timer command ids never repeat)', async () => {
+    const dataDir = tempDir('dtx-restart-');
+    dtx = await startDtx({ dataDir });
+    const gid = gidOf('restart');
+    bs.on('/r/a1', (_c, nth) => (nth <= 4 ? ONGOING : SUCCESS));
+    await post(dtx.api, 'submit', saga(gid, [{ action: bs.url('/r/a1'), compensate: '' }], { retry_interval: 1 }));
+    await waitFor(() => Promise.resolve(bs.callsTo('/r/a1', gid).length), (n) => n >= 2, 10_000, 'two attempts before the restart');
+    await dtx.kill('SIGTERM');
+    dtx = await startDtx({ dataDir });
+    await waitFor(() => query(dtx!.api, gid), (q) => q.transaction?.status === 'succeed', 15_000, 'success after restart');
+    expect(bs.callsTo('/r/a1', gid).length).toBe(5);
   });
 });

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Engine } from '../../engine/engine.js';
 import type { Command } from '../../engine/command.js';
 import { newGid } from '../../engine/gid.js';
+import { newCommandId } from '../../engine/command-id.js';
 import { BadInput, parseGidBody, parseTransBody, toSpec } from './trans-request.js';
 import { sendError, sendReply } from './reply-mapper.js';
 import { intParam, strParam } from './query-params.js';
@@ -17,8 +18,7 @@ export interface DtmsvrRouteDeps {
 const PLANNED_TYPES = new Set(['tcc', 'xa', 'workflow']);
 const UNSUPPORTED_ROUTES = ['registerBranch', 'registerXaBranch', 'registerTccBranch', 'prepareWorkflow', 'subscribe', 'unsubscribe', 'scanKV', 'queryKV'];
 
-let commandSeq = 0;
-const commandId = (kind: string) => `http:${process.pid}:${kind}:${++commandSeq}`;
+const commandId = (kind: string) => newCommandId(`http.${kind}`);
 
 /**
  * `/api/dtmsvr/*` (spec §3.2): decode, build a command, await the engine's reply, render dtm's
