@@ -10,6 +10,8 @@ import { createHttpApp, listen } from './ingress/http/http-server.js';
 import { HttpInvoker } from './invoker/http-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
+import { Metrics } from './observability/metrics.js';
+import { metricsObserver } from './observability/metrics-observer.js';
 
 export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -33,29 +35,34 @@ function openLog(config: ResolvedConfig, logger: Logger): EventLog {
 export async function startDtx(config: ResolvedConfig, logger: Logger, registry: TransTypeRegistry = createBuiltinRegistry()): Promise<RunningDtx> {
   const log = openLog(config, logger);
   const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }) });
-  const engine = new Engine({ log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config) });
-  await engine.start();
+  let engine: Engine | undefined;
+  const metrics = new Metrics(() => engine?.liveCount() ?? 0);
+  engine = new Engine({ log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics) });
+  const recovery = await engine.start();
+  metrics.recoverySeconds.set(recovery.ms / 1000);
   const app = createHttpApp({
     engine,
     logger,
     version: `v${DTX_VERSION}-dtx`,
     timeoutToFail: config.TimeoutToFail,
     maxBodyBytes: config.HttpMaxBodyBytes,
+    metrics,
     isSupported: (t) => registry.get(t) !== undefined,
   });
   const server: Server = await listen(app, config.HttpHost, config.HttpPort);
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
   logger.info({ httpPort, host: config.HttpHost, store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions }, 'dtx listening');
+  const running = engine;
   return {
-    engine,
+    engine: running,
     httpPort,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await engine.stop();
+      await running.stop();
       await invoker.close();
       await log.close();
     },

@@ -4,6 +4,7 @@ import type { Invoker } from '../invoker/invoker.js';
 import type { Command } from './command.js';
 import type { EngineSettings } from './engine-settings.js';
 import type { LiveTransaction } from './live-transaction.js';
+import type { EngineObserver } from './engine-observer.js';
 
 /** Longest branch answer kept in an event: results are audit data, not a blob store. */
 const MAX_MESSAGE = 2048;
@@ -20,6 +21,7 @@ export class EffectRunner {
     private readonly settings: EngineSettings,
     private readonly logger: Logger,
     private readonly dispatch: (cmd: Command) => void,
+    private readonly observer?: EngineObserver,
   ) {}
 
   perform(live: LiveTransaction, effects: readonly Effect[]): void {
@@ -42,6 +44,7 @@ export class EffectRunner {
             ...(p.forcePost ? { forcePost: true } : {}),
           })
           .then((outcome) => {
+            this.observer?.branchCalled?.(ctx.transType, p.branchId, p.op, outcome.result);
             if (outcome.result !== 'SUCCESS') {
               this.logger.warn({ gid: live.gid, branchId: p.branchId, op: p.op, url: p.url, result: outcome.result, message: outcome.message.slice(0, 200) }, 'branch call did not succeed');
             }

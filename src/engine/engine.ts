@@ -12,6 +12,7 @@ import { TimerWheel, type TimerClock } from './timer-wheel.js';
 import { WaitRegistry } from './wait-registry.js';
 import { EffectRunner } from './effect-runner.js';
 import { newCommandId } from './command-id.js';
+import type { EngineObserver } from './engine-observer.js';
 
 export interface EngineDeps {
   readonly log: EventLog;
@@ -20,8 +21,9 @@ export interface EngineDeps {
   readonly clock: TimerClock;
   readonly logger: Logger;
   readonly settings: EngineSettings;
-  readonly onCommit?: (records: number, ms: number) => void;
+  readonly observer?: EngineObserver;
 }
+
 
 /**
  * The coordinator core (DESIGN §1): routes each command to the processor that owns its gid's
@@ -37,17 +39,18 @@ export class Engine {
 
   constructor(private readonly deps: EngineDeps) {
     this.#logger = deps.logger.child({ component: 'engine' });
-    const committer = new GroupCommitter(deps.log, deps.onCommit);
+    const committer = new GroupCommitter(deps.log, deps.observer?.committed?.bind(deps.observer));
     const waits = new WaitRegistry((live) => {
       const perCall = Math.max(live.context.options.requestTimeout, deps.settings.limits.requestTimeout);
       return (perCall + 2) * 1000;
     });
     this.#timers = new TimerWheel(deps.clock, (gid) => void this.dispatch({ id: newCommandId('cron'), gid, kind: 'cronFired' }));
-    this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.dispatch(cmd));
+    this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.dispatch(cmd), deps.observer);
     const hooks = {
       perform: (live: LiveTransaction, effects: readonly Effect[]) => this.#effects.perform(live, effects),
       schedule: (gid: string, at: number | undefined) => this.#timers.set(gid, at),
       now: () => deps.clock.now(),
+      finished: (live: LiveTransaction) => deps.observer?.transactionFinished?.(live.context.transType, live.status, live.context.createTime, live.context.updateTime),
     };
     this.#processors = Array.from(
       { length: deps.settings.partitions },

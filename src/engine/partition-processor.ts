@@ -17,6 +17,8 @@ export interface ProcessorHooks {
   /** Sets or clears the due time of a transaction. */
   schedule(gid: string, at: number | undefined): void;
   now(): number;
+  /** A transaction reached succeed/failed in this batch. */
+  finished(live: LiveTransaction): void;
 }
 
 interface Item {
@@ -181,10 +183,11 @@ export class PartitionProcessor {
     item.resolve(errorReply(`event log unavailable: ${err instanceof Error ? err.message : String(err)}`, 'DTX_LOG_UNAVAILABLE', 503));
   }
 
-  #afterCommit(decisions: readonly Decision[], before: Map<string, unknown>): void {
-    for (const gid of before.keys()) {
+  #afterCommit(decisions: readonly Decision[], before: Map<string, { snapshot: AnyMachineSnapshot }>): void {
+    for (const [gid, b] of before) {
       const live = this.live.get(gid)!;
       this.hooks.schedule(gid, dueAtOf(live.def, live.context, live.status as TransStatus));
+      if (isFinal(live.status) && !isFinal(String(b.snapshot.value))) this.hooks.finished(live);
     }
     for (const d of decisions) {
       if (d.item.wait && d.reply.ok && d.live !== undefined) this.waits.add(d.live, d.item.resolve);

@@ -97,4 +97,17 @@ describe('admin and read routes', () => {
     expect(await ping.json()).toEqual({ msg: 'pong' });
     expect((await fetch(`http://127.0.0.1:${dtx.port}/api/dtmsvr/nope`)).status).toBe(404);
   });
+
+  it('metrics: dtm metric names and engine metrics', async () => {
+    const gid = gidOf('met');
+    await post(dtx.api, 'submit', saga(gid, [{ action: bs.url('/met/a1'), compensate: '' }], { wait_result: true }));
+    const res = await fetch(`http://127.0.0.1:${dtx.port}/api/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/dtm_server_process_total\{type="http",api="submit",status="ok"\} [1-9]/);
+    expect(text).toMatch(/dtm_branch_process_total\{model="saga",branchid="01",branchtype="action",status="ok"\} [1-9]/);
+    expect(text).toMatch(/dtm_transaction_process_total\{model="saga",status="ok"\} [1-9]/);
+    expect(text).toMatch(/dtx_log_append_seconds_count [1-9]/);
+    expect(text).toContain('dtx_live_transactions');
+  });
 });

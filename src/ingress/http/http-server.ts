@@ -4,10 +4,12 @@ import type { Logger } from 'pino';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
 import { BadInput } from './trans-request.js';
 import { sendError } from './reply-mapper.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 export interface HttpIngressOptions extends DtmsvrRouteDeps {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
+  readonly metrics: Metrics;
 }
 
 /**
@@ -21,6 +23,19 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
   app.set('etag', false);
   const log = opts.logger.child({ component: 'ingress.http' });
 
+  app.use((req, res, next) => {
+    // api = last path segment, without the query string (fix of spec §16.7's label cardinality)
+    const api = req.path.slice(req.path.lastIndexOf('/') + 1).toLowerCase();
+    const end = opts.metrics.responseDuration.startTimer({ type: 'http', api });
+    res.on('finish', () => {
+      end();
+      opts.metrics.serverProcess.inc({ type: 'http', api, status: res.statusCode >= 400 ? 'fail' : 'ok' });
+    });
+    next();
+  });
+  app.get('/api/metrics', async (_req, res) => {
+    res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
+  });
   app.all('/api/ping', (_req, res) => {
     res.json({ msg: 'pong' });
   });

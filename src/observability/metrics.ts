@@ -1,0 +1,35 @@
+import client, { type Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics on `/api/metrics`: dtm's names (spec §13) plus engine metrics. Process
+ * metrics (CPU, memory, event loop) come from prom-client's defaults, as dtm exposes Go's.
+ */
+export class Metrics {
+  readonly registry: Registry = new client.Registry();
+  readonly serverProcess = new client.Counter({ name: 'dtm_server_process_total', help: 'All request received by dtm', labelNames: ['type', 'api', 'status'], registers: [this.registry] });
+  readonly responseDuration = new client.Histogram({ name: 'dtm_server_response_duration', help: 'The request durations of a dtm server api', labelNames: ['type', 'api'], registers: [this.registry] });
+  readonly transactionProcess = new client.Counter({ name: 'dtm_transaction_process_total', help: 'All transactions processed by dtm (counted when they finish in dtx)', labelNames: ['model', 'status'], registers: [this.registry] });
+  readonly transactionDuration = new client.Histogram({ name: 'dtm_transaction_handled_duration', help: 'Seconds from creation to finish of a transaction', labelNames: ['model'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 600, 3600], registers: [this.registry] });
+  readonly branchProcess = new client.Counter({ name: 'dtm_branch_process_total', help: 'All branches processed by dtm', labelNames: ['model', 'branchid', 'branchtype', 'status'], registers: [this.registry] });
+  readonly appendSeconds = new client.Histogram({ name: 'dtx_log_append_seconds', help: 'Duration of one durable group commit', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly batchRecords = new client.Histogram({ name: 'dtx_log_batch_records', help: 'Events written per group commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
+  readonly recoverySeconds = new client.Gauge({ name: 'dtx_recovery_seconds', help: 'Duration of the last recovery (log fold) on start', registers: [this.registry] });
+  readonly liveTransactions: client.Gauge;
+
+  constructor(liveCount: () => number) {
+    client.collectDefaultMetrics({ register: this.registry });
+    this.liveTransactions = new client.Gauge({
+      name: 'dtx_live_transactions',
+      help: 'Unfinished transactions held in memory by their partitions',
+      registers: [this.registry],
+      collect() {
+        this.set(liveCount());
+      },
+    });
+  }
+
+  onCommit(records: number, ms: number): void {
+    this.appendSeconds.observe(ms / 1000);
+    this.batchRecords.observe(records);
+  }
+}
