@@ -80,6 +80,14 @@ export function msgPass(ctx: TransContext, at: number): Step {
   return step;
 }
 
+/** A pass started by a repeated submit (spec §5.3: re-process): like a cron pass, without the lease. */
+export function msgRepass(ctx: TransContext, at: number): Step {
+  const c = unblockAll(ctx);
+  if (c.passError === undefined) return msgPass(c, at);
+  const { passError: _dropped, ...rest } = c;
+  return msgPass(rest, at);
+}
+
 export function msgCronPass(ctx: TransContext, at: number): Step {
   const { passError: _dropped, ...rest } = unblockAll(lease(ctx, at));
   return msgPass(rest, at);

@@ -4,7 +4,7 @@ import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
 import { createContext, finishFailed, finishSucceed, rejections, sameBody } from './trans-lifecycle.js';
 import { isStaleResult } from './branch-calls.js';
 import {
-  isQueryDue, msgCronPass, msgPass, msgRows, onMsgResult, onQueryRetry, parseMsgExt, schedulePrepared, settleQuery, startQueryBack,
+  isQueryDue, msgCronPass, msgPass, msgRepass, msgRows, onMsgResult, onQueryRetry, parseMsgExt, schedulePrepared, settleQuery, startQueryBack,
 } from './msg-steps.js';
 
 /**
@@ -74,7 +74,7 @@ export const msgMachine = transSetup.createMachine({
         TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },
         TransSubmitted: [
           { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
-          { actions: stepAction((c, e) => msgPass(c, e.at)) },
+          { actions: stepAction((c, e) => msgRepass(c, e.at)) },
         ],
         TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'submitted')) },
         TransForceStopped: forceStop,

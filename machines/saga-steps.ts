@@ -29,12 +29,16 @@ function startAll(step: Step, pick: (ctx: TransContext) => number[], rowOf: (k: 
   }
 }
 
+/** Past timeout_to_fail no action starts or is retried: the saga turns to aborting (spec §7.3.3 steps 1-2). */
+function pastDeadline(ctx: TransContext, at: number): boolean {
+  const deadline = timeoutDeadline(ctx, ctx.options.timeoutToFail);
+  return deadline !== undefined && at >= deadline;
+}
+
 export function startForward(ctx: TransContext, at: number): Step {
   const step: Step = { ctx, effects: [] };
   if (ctx.abortReason !== undefined || anyActionFailed(ctx)) return step;
-  // Past timeout_to_fail no new action starts: the saga turns to aborting (spec §7.3.3 steps 1-2).
-  const deadline = timeoutDeadline(ctx, ctx.options.timeoutToFail);
-  if (deadline !== undefined && at >= deadline) return step;
+  if (pastDeadline(ctx, at)) return step;
   return startAll(step, startableActions, actionIndex, at);
 }
 
@@ -79,7 +83,7 @@ export function onForwardResult(ctx: TransContext, e: BranchResultEvent): Step {
       ? { ctx: touch(settleRow(ctx, i, e.at, undefined, true), 'keep', e.at), effects: [] }
       : backoffWithAlert(settleRow(ctx, i, e.at, undefined, true), e.at, 'submitted', row.url, msg);
   const limit = ctx.options.retryLimit;
-  if (limit > 0 && row.op === 'action') {
+  if (limit > 0 && row.op === 'action' && !pastDeadline(ctx, e.at)) {
     if (step.ctx.retryCount < limit) {
       step = startCall({ ctx: { ...step.ctx, retryCount: step.ctx.retryCount + 1 }, effects: step.effects }, i, e.at);
     } else {
