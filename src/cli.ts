@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, resolveConfigFromProcess } from './config/index.js';
 import { createRootLogger } from './observability/logger.js';
 import { DTX_VERSION, startDtx } from './main.js';
+import { runReplay } from './audit/replay-command.js';
 
 /** `dtx` command line (DESIGN §7). Exit code 2 = bad configuration. */
 const program = new Command('dtx').description('dtx: an event-sourced distributed transaction coordinator speaking dtm').version(`dtm version: v${DTX_VERSION}-dtx`, '-v, --version');
@@ -46,6 +47,34 @@ program
     } catch (err) {
       logger.fatal({ err }, 'dtx failed to start');
       process.exit(1);
+    }
+  });
+
+program
+  .command('replay [gid]')
+  .description("audit: print a transaction's timeline from the log, re-fold its events and verify dtx's state")
+  .option('-c, --config <file>', 'YAML config file (to find the log)')
+  .option('--json', 'machine-readable output')
+  .option('--all', 'audit every transaction (with --since)')
+  .option('--since <time>', 'only transactions created at/after this ISO time or epoch ms')
+  .option('--server <url>', 'ask a running dtx (its data dir is locked while it runs), e.g. http://127.0.0.1:36789')
+  .action(async (gid: string | undefined, opts: { config?: string; json?: boolean; all?: boolean; since?: string; server?: string }) => {
+    let config;
+    try {
+      config = resolveConfigFromProcess(opts.config).config;
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`dtx: invalid configuration [${err.key}]: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s), isTTY: process.stderr.isTTY === true };
+    try {
+      process.exitCode = await runReplay(gid, opts, config, io);
+    } catch (err) {
+      process.stderr.write(`dtx replay: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
     }
   });
 

@@ -12,6 +12,7 @@ import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
 import { Metrics } from './observability/metrics.js';
 import { metricsObserver } from './observability/metrics-observer.js';
+import { transactionHistory } from './audit/transaction-history.js';
 
 export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -47,6 +48,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, registry:
     timeoutToFail: config.TimeoutToFail,
     maxBodyBytes: config.HttpMaxBodyBytes,
     metrics,
+    history: (gid) => transactionHistory(log, registry, gid),
     isSupported: (t) => registry.get(t) !== undefined,
   });
   const server: Server = await listen(app, config.HttpHost, config.HttpPort);

@@ -56,7 +56,8 @@ export class EffectRunner {
               op: p.op,
               attempt: p.attempt,
               result: outcome.result,
-              message: outcome.message.slice(0, MAX_MESSAGE),
+              // a success body carries nothing the machine needs: keep the log lean
+              message: outcome.result === 'SUCCESS' ? '' : outcome.message.slice(0, MAX_MESSAGE),
             });
           });
         this.#track(call);

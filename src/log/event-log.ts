@@ -64,6 +64,13 @@ export interface EventLog {
   read(gid: string): Promise<LogRecord[]>;
   /** Events of every unfinished transaction, grouped by gid (recovery on start). */
   scanOpen(): AsyncIterable<{ gid: string; records: LogRecord[] }>;
+  /**
+   * Every transaction created at or after `since` (ms epoch; 0 = all), in creation order, with its
+   * events and summary (audit `replay --all`). Streams in chunks.
+   */
+  scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }>;
+  /** Number of transactions `scanAll(since)` yields (progress reporting). */
+  countAll(since: number): Promise<number>;
   getSummary(gid: string): Promise<TransSummary | undefined>;
   list(filter: ListFilter): Promise<ListPage>;
   /** Unfinished transactions whose nextCronTime > after, at most `limit` (resetCronTime). */

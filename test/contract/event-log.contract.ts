@@ -94,6 +94,26 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
       expect(open.get('o2')).toEqual(recs('o2', 1, 2));
     });
 
+    it('scanAll yields every transaction created since a time, finished or not, with its summary', async () => {
+      await log.append([...recs('x1', 1, 2), rec('x2', 1), rec('x3', 1)], [
+        summary('x1', { createTime: 1000, status: 'succeed', finished: true }),
+        summary('x2', { createTime: 2000 }),
+        summary('x3', { createTime: 3000 }),
+      ]);
+      const all: string[] = [];
+      for await (const t of log.scanAll(0)) {
+        all.push(t.gid);
+        expect(t.records).toEqual(await log.read(t.gid));
+        expect(t.summary).toEqual(await log.getSummary(t.gid));
+      }
+      expect(all.sort()).toEqual(['x1', 'x2', 'x3']);
+      const since: string[] = [];
+      for await (const t of log.scanAll(2000)) since.push(t.gid);
+      expect(since.sort()).toEqual(['x2', 'x3']);
+      expect(await log.countAll(0)).toBe(3);
+      expect(await log.countAll(2001)).toBe(1);
+    });
+
     it('scanOpen streams many transactions (several chunks)', async () => {
       const records = [];
       const sums = [];

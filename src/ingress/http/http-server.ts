@@ -2,11 +2,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
+import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
 import { BadInput } from './trans-request.js';
 import { sendError } from './reply-mapper.js';
 import type { Metrics } from '../../observability/metrics.js';
 
-export interface HttpIngressOptions extends DtmsvrRouteDeps {
+export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly metrics: Metrics;
@@ -39,6 +40,7 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
   app.all('/api/ping', (_req, res) => {
     res.json({ msg: 'pong' });
   });
+  app.use('/api/dtx', dtxRoutes(opts));
   app.use('/api/dtmsvr', express.raw({ type: () => true, limit: opts.maxBodyBytes }), jsonBody, dtmsvrRoutes(opts));
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('404 page not found');

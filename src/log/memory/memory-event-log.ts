@@ -71,6 +71,20 @@ export class MemoryEventLog implements EventLog {
     return this.readSync(gid);
   }
 
+  async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
+    this.ensureOpen();
+    const rows = this.store.rows.filter((r) => r.summary.createTime >= since);
+    for (const r of rows) {
+      this.ensureOpen();
+      yield { gid: r.summary.gid, records: this.readSync(r.summary.gid), summary: r.summary };
+    }
+  }
+
+  async countAll(since: number): Promise<number> {
+    this.ensureOpen();
+    return this.store.rows.filter((r) => r.summary.createTime >= since).length;
+  }
+
   async *scanOpen(): AsyncIterable<{ gid: string; records: LogRecord[] }> {
     this.ensureOpen();
     const open = this.store.rows.filter((r) => !r.summary.finished).map((r) => r.summary.gid);

@@ -128,6 +128,33 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
+  async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
+    let after = 0;
+    for (;;) {
+      this.ensureOpen();
+      let chunk: (ReturnType<SqliteStatements['allAfter']['all']>[number])[];
+      try {
+        chunk = this.stmts.allAfter.all(after, since, this.scanChunkSize);
+      } catch (err) {
+        throw toLogError(err, 'scanAll');
+      }
+      for (const row of chunk) {
+        after = row.id;
+        yield { gid: row.gid, records: this.readSync(row.gid), summary: rowToSummary(row) };
+      }
+      if (chunk.length < this.scanChunkSize) return;
+    }
+  }
+
+  async countAll(since: number): Promise<number> {
+    this.ensureOpen();
+    try {
+      return this.stmts.countSince.get(since)?.n ?? 0;
+    } catch (err) {
+      throw toLogError(err, 'countAll');
+    }
+  }
+
   async getSummary(gid: string): Promise<TransSummary | undefined> {
     this.ensureOpen();
     try {

@@ -41,6 +41,8 @@ export interface SqliteStatements {
   readonly readEvents: Database.Statement<[string], EventRow>;
   readonly getSummary: Database.Statement<[string], SummaryRow>;
   readonly openAfter: Database.Statement<[number, number], { id: number; gid: string }>;
+  readonly allAfter: Database.Statement<[number, number, number], SummaryRow & { id: number }>;
+  readonly countSince: Database.Statement<[number], { n: number }>;
   readonly scheduledAfter: Database.Statement<[number, number], SummaryRow>;
   /** The listing statement for this filter's shape (named parameters, see `listParams`). */
   list(filter: ListFilter, hasPosition: boolean): Database.Statement<[Record<string, number | string>], SummaryRow>;
@@ -67,6 +69,10 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     openAfter: db.prepare<[number, number], { id: number; gid: string }>(
       'SELECT id, gid FROM transactions WHERE finished = 0 AND id > ? ORDER BY id LIMIT ?',
     ),
+    allAfter: db.prepare<[number, number, number], SummaryRow & { id: number }>(
+      `SELECT id, ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND create_time >= ? ORDER BY id LIMIT ?`,
+    ),
+    countSince: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM transactions WHERE create_time >= ?'),
     scheduledAfter: db.prepare<[number, number], SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM transactions
        WHERE finished = 0 AND next_cron_time > ? ORDER BY next_cron_time, id LIMIT ?`,

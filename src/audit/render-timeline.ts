@@ -1,0 +1,41 @@
+import type { TransactionHistory } from './transaction-history.js';
+import { formatDiff } from './json-diff.js';
+
+/** Human-readable timeline for `dtx replay <gid>` (the --json flag prints the history object). */
+export function renderHistory(h: TransactionHistory): string {
+  const head = ['time', 'seq', 'event', 'branch', 'op', 'status', 'duration', 'detail'];
+  const rows = h.timeline.map((e) => [
+    e.time,
+    String(e.seq),
+    e.event,
+    e.branch ?? '',
+    e.op ?? '',
+    e.status,
+    e.durationMs !== undefined ? `${e.durationMs} ms` : '',
+    [e.calls?.length ? `calls ${e.calls.join(', ')}` : '', e.message ? oneLine(e.message) : ''].filter(Boolean).join('; '),
+  ]);
+  const widths = head.map((h0, i) => Math.min(60, Math.max(h0.length, ...rows.map((r) => r[i]!.length))));
+  const line = (cells: string[]) => cells.map((c, i) => c.slice(0, 60).padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [
+    `gid ${h.gid}  type ${h.trans_type}  status ${h.status}  events ${h.events.length}`,
+    '',
+    line(head),
+    ...rows.map(line),
+    '',
+    h.verified
+      ? `verified: replaying ${h.events.length} events gives the state dtx reports (${h.replayed_status})`
+      : `DIVERGENCE: replaying the events gives '${h.replayed_status}', dtx reports '${h.status}'\n${formatDiff(h.diff)}`,
+  ];
+  return out.join('\n') + '\n';
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').slice(0, 80);
+}
+
+/** `[#####.....] 50% 500/1000` on a TTY; plain lines otherwise. */
+export function progressLine(done: number, total: number): string {
+  const pct = total > 0 ? Math.floor((done * 100) / total) : 100;
+  const filled = Math.round(pct / 5);
+  return `[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${pct}% ${done}/${total}`;
+}
