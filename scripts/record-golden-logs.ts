@@ -1,0 +1,114 @@
+/**
+ * Records the golden event logs of test/fixtures/event-logs/v1 from real runs: starts the real
+ * dtx process and a loopback branch service, drives one scenario per file, then exports each
+ * transaction's events and final state through GET /api/dtx/history.
+ *
+ *   npm run build && node dist/scripts/record-golden-logs.js [outDir]
+ *
+ * Files of a released version never change (test/fixtures/event-logs/README.md): run this only to
+ * add scenarios, writing new files.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { startDtx } from './bench-procs.js';
+
+type Answer = [status: number, body: string];
+const OK: Answer = [200, '{"dtm_result":"SUCCESS"}'];
+const FAIL: Answer = [409, '{"dtm_result":"FAILURE","message":"Insufficient balance"}'];
+const ONGOING: Answer = [425, '{"dtm_result":"ONGOING"}'];
+const ERR: Answer = [500, 'database is down'];
+
+/** path -> answers in call order (the last one repeats) */
+const scripts = new Map<string, Answer[]>();
+const counts = new Map<string, number>();
+const branch = createServer((req, res) => {
+  const p = new URL(req.url ?? '/', 'http://x').pathname;
+  req.resume();
+  req.on('end', () => {
+    const n = counts.get(p) ?? 0;
+    counts.set(p, n + 1);
+    const list = scripts.get(p) ?? [OK];
+    const [status, body] = list[Math.min(n, list.length - 1)]!;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+  });
+});
+
+interface Scenario {
+  readonly name: string;
+  readonly answers: Record<string, Answer[]>;
+  readonly calls: Array<{ route: string; body: (url: (p: string) => string) => Record<string, unknown> }>;
+  /** final status to wait for */
+  readonly until: string;
+}
+
+const steps = (url: (p: string) => string, p: string, n = 2) =>
+  Array.from({ length: n }, (_, i) => ({ action: url(`/${p}/a${i + 1}`), compensate: url(`/${p}/c${i + 1}`) }));
+const payloads = (n: number) => Array.from({ length: n }, () => '{"amount":30}');
+
+const SCENARIOS: Scenario[] = [
+  { name: 'saga-normal', answers: {}, until: 'succeed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sn'), payloads: payloads(2) }) }] },
+  { name: 'saga-rollback', answers: { '/sr/a2': [FAIL] }, until: 'failed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sr'), payloads: payloads(2) }) }] },
+  { name: 'saga-ongoing-retry', answers: { '/so/a1': [ONGOING, OK] }, until: 'succeed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'so'), payloads: payloads(2), retry_interval: 1 }) }] },
+  { name: 'saga-error-backoff', answers: { '/se/a1': [ERR, ERR, OK] }, until: 'succeed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'se', 1), payloads: payloads(1), retry_interval: 1 }) }] },
+  { name: 'saga-compensation-retry', answers: { '/sc/a2': [FAIL], '/sc/c2': [ERR, OK] }, until: 'failed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sc'), payloads: payloads(2), retry_interval: 1 }) }] },
+  { name: 'saga-timeout', answers: { '/st/a1': [ONGOING] }, until: 'failed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'st'), payloads: payloads(2), timeout_to_fail: 1, retry_interval: 5 }) }] },
+  { name: 'saga-concurrent-orders', answers: { '/sk/a1': [FAIL] }, until: 'failed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sk', 3), payloads: payloads(3), custom_data: '{"concurrent":true,"orders":{"1":[0]}}' }) }] },
+  { name: 'saga-retry-limit', answers: { '/sl/a2': [ERR] }, until: 'failed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sl'), payloads: payloads(2), retry_limit: 1, wait_result: true }) }] },
+  { name: 'msg-normal', answers: {}, until: 'succeed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'msg', steps: [{ action: u('/mn/a1') }, { action: u('/mn/a2') }], payloads: payloads(2), query_prepared: u('/mn/qp') }) }] },
+  { name: 'msg-query-back-success', answers: { '/mq/qp': [ONGOING, OK] }, until: 'succeed', calls: [{ route: 'prepare', body: (u) => ({ trans_type: 'msg', steps: [{ action: u('/mq/a1') }], payloads: payloads(1), query_prepared: u('/mq/qp'), timeout_to_fail: 1, retry_interval: 1 }) }] },
+  { name: 'msg-query-back-failure', answers: { '/mf/qp': [FAIL] }, until: 'failed', calls: [{ route: 'prepare', body: (u) => ({ trans_type: 'msg', steps: [{ action: u('/mf/a1') }], payloads: payloads(1), query_prepared: u('/mf/qp'), timeout_to_fail: 1 }) }] },
+  { name: 'msg-prepare-submit-delay', answers: { '/md/a1': [ERR, OK] }, until: 'succeed', calls: [
+    { route: 'prepare', body: (u) => ({ trans_type: 'msg', steps: [{ action: u('/md/a1') }], payloads: payloads(1), query_prepared: u('/md/qp'), retry_interval: 1 }) },
+    { route: 'submit', body: (u) => ({ trans_type: 'msg', steps: [{ action: u('/md/a1') }], payloads: payloads(1), query_prepared: u('/md/qp'), custom_data: '{"delay":1}', retry_interval: 1 }) },
+  ] },
+  { name: 'msg-abort', answers: {}, until: 'failed', calls: [
+    { route: 'prepare', body: (u) => ({ trans_type: 'msg', steps: [{ action: u('/ma/a1') }], payloads: payloads(1), query_prepared: u('/ma/qp') }) },
+    { route: 'abort', body: () => ({ trans_type: 'msg' }) },
+  ] },
+  { name: 'saga-force-stop', answers: { '/sf/a1': [ONGOING] }, until: 'failed', calls: [
+    { route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sf'), payloads: payloads(2), retry_interval: 60 }) },
+    { route: 'forceStop', body: () => ({}) },
+  ] },
+];
+
+async function main(): Promise<void> {
+  const outDir = path.resolve(process.argv[2] ?? 'test/fixtures/event-logs/v1');
+  mkdirSync(outDir, { recursive: true });
+  await new Promise<void>((r) => branch.listen(0, '127.0.0.1', r));
+  const url = (p: string) => `http://127.0.0.1:${(branch.address() as AddressInfo).port}${p}`;
+  const dtx = await startDtx({ syncCommit: true, nodeArgs: [] });
+  try {
+    for (const s of SCENARIOS) {
+      const file = path.join(outDir, `${s.name}.jsonl`);
+      if (existsSync(file)) {
+        process.stdout.write(`keep    ${s.name} (released fixtures never change)\n`);
+        continue;
+      }
+      for (const [p, a] of Object.entries(s.answers)) scripts.set(p, a);
+      const gid = `golden-${s.name}`;
+      for (const c of s.calls) {
+        await fetch(`${dtx.origin}/api/dtmsvr/${c.route}`, { method: 'POST', body: JSON.stringify({ gid, ...c.body(url) }) });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const deadline = Date.now() + 20_000;
+      let h: { status: string; verified: boolean; events: unknown[]; replayed_status: string } | undefined;
+      while (Date.now() < deadline) {
+        h = (await (await fetch(`${dtx.origin}/api/dtx/history?gid=${gid}`)).json()) as typeof h;
+        if (h?.status === s.until) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (h?.status !== s.until || !h.verified) throw new Error(`${s.name}: ended ${h?.status}, verified ${h?.verified}`);
+      const view = (await (await fetch(`${dtx.origin}/api/dtmsvr/query?gid=${gid}`)).json()) as unknown;
+      writeFileSync(file, h.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      writeFileSync(path.join(outDir, `${s.name}.final.json`), JSON.stringify({ status: h.status, view }, null, 2) + '\n');
+      process.stdout.write(`record  ${s.name}: ${h.events.length} events, ${h.status}\n`);
+    }
+  } finally {
+    await dtx.stop();
+    branch.close();
+  }
+}
+
+await main();

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createBuiltinRegistry } from '../../machines/index.js';
+import { replayRecords } from '../../src/audit/timeline.js';
+import { decodeRecord } from '../../src/log/codec.js';
+import { renderView } from '../../src/engine/trans-view.js';
+
+/** Golden logs (STYLE L13): recorded real runs must replay to their recorded final states forever. */
+const DIR = path.resolve(import.meta.dirname, '../fixtures/event-logs');
+const V1 = path.join(DIR, 'v1');
+const files = readdirSync(V1).filter((f) => f.endsWith('.jsonl')).sort();
+
+describe('golden event logs v1', () => {
+  it('has recorded scenarios for every built-in type', () => {
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    expect(files.some((f) => f.startsWith('saga-'))).toBe(true);
+    expect(files.some((f) => f.startsWith('msg-'))).toBe(true);
+  });
+
+  it.each(files)('%s replays to its recorded final state', (file) => {
+    const records = readFileSync(path.join(V1, file), 'utf8').trimEnd().split('\n').map(decodeRecord);
+    const final = JSON.parse(readFileSync(path.join(V1, file.replace(/\.jsonl$/, '.final.json')), 'utf8')) as { status: string; view: unknown };
+    const replayed = replayRecords(createBuiltinRegistry(), records[0]!.gid, records);
+    expect(replayed).toBeDefined();
+    expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
+    expect(replayed!.live.status).toBe(final.status);
+    expect(JSON.parse(renderView(replayed!.live.context, replayed!.live.status))).toEqual(final.view);
+  });
+
+  it('released files never change (SHA256SUMS)', () => {
+    const pinned = readFileSync(path.join(DIR, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/) as [string, string]);
+    expect(pinned.length).toBeGreaterThanOrEqual(files.length * 2);
+    for (const [hash, rel] of pinned) {
+      const actual = createHash('sha256').update(readFileSync(path.join(DIR, rel))).digest('hex');
+      expect(actual, `${rel} changed: golden logs of a released version are immutable`).toBe(hash);
+    }
+  });
+});
