@@ -179,4 +179,47 @@ describe('saga', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.body).toBe('{"legacy":1}');
   });
+
+  it('request_timeout: a slow branch within the trans timeout succeeds; beyond the default it is an error', async () => {
+    const gid = gidOf('rt');
+    bs.on('/rt/a1', { ...SUCCESS, delayMs: 3500 });
+    const r = await post(dtx.api, 'submit', saga(gid, steps('rt', 1), { request_timeout: 6, wait_result: true }));
+    expect(r.status).toBe(200);
+    expect((await query(dtx.api, gid)).transaction?.status).toBe('succeed');
+
+    const slow = gidOf('rtd');
+    bs.on('/rd/a1', { ...SUCCESS, delayMs: 3500 });
+    await post(dtx.api, 'submit', saga(slow, steps('rd', 1), { retry_interval: 60 }));
+    await waitFor(() => query(dtx.api, slow), (q) => q.transaction?.next_cron_interval === 120, 10_000, 'the 3 s default timeout to back off');
+    await post(dtx.api, 'forceStop', { gid: slow });
+  });
+
+  it('concurrent: step-1 FAILURE with an ONGOING compensation stays aborting until the retry', async () => {
+    const gid = gidOf('crn');
+    bs.on('/cr/a1', FAILURE).on('/cr/c1', (_c, nth) => (nth === 1 ? ONGOING : SUCCESS));
+    await post(dtx.api, 'submit', saga(gid, steps('cr'), { custom_data: '{"concurrent":true}', retry_interval: 1 }));
+    await waitStatus(dtx.api, gid, 'aborting');
+    const q = await waitStatus(dtx.api, gid, 'failed');
+    expect(q.branches[0]!.status).toBe('succeed');
+    expect(q.branches[1]!.status).toBe('failed');
+  });
+
+  it('concurrent: step 1 ONGOING while step 2 succeeds keeps it submitted, the next pass finishes', async () => {
+    const gid = gidOf('cco');
+    bs.on('/cc/a1', (_c, nth) => (nth === 1 ? ONGOING : SUCCESS));
+    await post(dtx.api, 'submit', saga(gid, steps('cc'), { custom_data: '{"concurrent":true}', retry_interval: 2 }));
+    const mid = await waitFor(() => query(dtx.api, gid), (q) => q.branches[3]?.status === 'succeed', 5000, 'step 2 to succeed');
+    expect(rows(mid)).toEqual(['prepared', 'prepared', 'prepared', 'succeed']);
+    expect(mid.transaction?.status).toBe('submitted');
+    expect(rows(await waitStatus(dtx.api, gid, 'succeed'))).toEqual(['prepared', 'succeed', 'prepared', 'succeed']);
+  });
+
+  it('concurrent with orders: step-2 FAILURE compensates both steps', async () => {
+    const gid = gidOf('cro2');
+    bs.on('/c2/a2', FAILURE);
+    await post(dtx.api, 'submit', saga(gid, steps('c2'), { custom_data: '{"concurrent":true,"orders":{"1":[0]}}' }));
+    expect(rows(await waitStatus(dtx.api, gid, 'failed'))).toEqual(['succeed', 'succeed', 'succeed', 'failed']);
+    const order = bs.calls.filter((c) => c.query.gid === gid).map((c) => c.path);
+    expect(order.indexOf('/c2/c2')).toBeLessThan(order.indexOf('/c2/c1'));
+  });
 });
