@@ -1,9 +1,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// machines/ is the pure core: no I/O, no clock, no randomness, no src/ (DESIGN §2).
+// machines/ is the pure core: no I/O, no clock, no randomness, no src/ (DESIGN §2). Example
+// custom types keep the same rule for their machine files (docs/custom-types.md).
 const purityFence = {
-  files: ['machines/**/*.ts'],
+  files: ['machines/**/*.ts', 'examples/**/*.machine.ts'],
   rules: {
     'no-restricted-imports': ['error', {
       patterns: [

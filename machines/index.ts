@@ -4,10 +4,17 @@ export type {
 } from './vocabulary.js';
 export { TRANS_EVENT_TYPES, BRANCH_EVENT_OF, EFFECT_TYPES } from './vocabulary.js';
 export type { TransContext, BranchRow, SideCall } from './trans-context.js';
-export { EMPTY_OPTIONS, withFailureSuffix } from './trans-context.js';
+export { EMPTY_OPTIONS, EMPTY_LIMITS, EMPTY_CONTEXT, withFailureSuffix, withRow, newRow } from './trans-context.js';
 export type { TransTypeDefinition, WaitOutcome } from './trans-type.js';
-export { isFinal, isSettled, waitOutcome, dueAtOf, outstandingOf, defaultDueAt } from './trans-type.js';
+export { isFinal, isSettled, waitOutcome, dueAtOf, outstandingOf, defaultDueAt, FINAL_STATUSES } from './trans-type.js';
 export { TransTypeRegistry, createBuiltinRegistry, sagaType, msgType } from './registry.js';
 export { sagaMachine } from './saga.machine.js';
 export { msgMachine } from './msg.machine.js';
-export { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
+export { transSetup, stepAction, update, rejectWith, atOf } from './machine-kit.js';
+export type { Step } from './branch-calls.js';
+export {
+  callParams, startCall, rowForResult, isStaleResult, settleRow, unblockAll, outstandingCalls, hasInflight,
+} from './branch-calls.js';
+export type { TouchKind } from './schedule.js';
+export { resetInterval, touch, lease, alertAfterBackoff, timeoutDeadline } from './schedule.js';
+export { createContext, finishSucceed, finishFailed, sameBody, rejections, rejectEffect } from './trans-lifecycle.js';

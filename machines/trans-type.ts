@@ -17,6 +17,11 @@ export interface TransTypeDefinition {
   dueAt?(ctx: TransContext, status: TransStatus): number | undefined;
   /** Calls to re-drive after recovery (default: every in-flight call). */
   outstanding?(ctx: TransContext): Effect[];
+  /**
+   * A request the load-time determinism probe of a custom type creates (default: three
+   * saga-shaped steps, empty custom_data). Give one when the type needs its own custom_data.
+   */
+  readonly probeSpec?: TransSpec;
 }
 
 export type WaitOutcome = { readonly result: CallResult; readonly message: string };

@@ -37,10 +37,16 @@ export interface Sample {
   readonly gid: string;
   /** performance.now() when the submit was sent. */
   readonly start: number;
+  /** The submit was sent inside the measured window (warm-up samples are verified, not timed). */
+  readonly inWindow: boolean;
   /** ms from submit start to the arrival of the first `query` answer showing `succeed`. */
   completionMs?: number;
   /** Last status `query` showed while polling (or the failure). */
   lastSeen?: string;
+  /** `query` calls made while polling. */
+  polls?: number;
+  /** ms from submit start to the submit answer. */
+  submitMs?: number;
 }
 
 export interface LoadResult {
@@ -64,8 +70,8 @@ const POLL_MAX = 400;
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ connections: o.concurrency + 16, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
   const abort = new AbortController();
-  // Every in-flight request listens on the one abort signal.
-  setMaxListeners(o.concurrency * 2 + 64, abort.signal);
+  // Every in-flight request listens on the one abort signal (undici may hold a few more briefly).
+  setMaxListeners(0, abort.signal);
   const t0 = performance.now();
   const windowStart = t0 + o.warmupMs;
   const windowEnd = windowStart + o.measureMs;
@@ -94,6 +100,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   const poll = async (s: Sample): Promise<void> => {
     for (let i = 0; i < POLL_MAX && !abort.signal.aborted; i++) {
+      s.polls = i + 1;
       try {
         const { status, text } = await call('GET', `/api/dtmsvr/query?gid=${encodeURIComponent(s.gid)}`);
         const seen = status === 200 ? (JSON.parse(text) as { transaction?: { status?: string } }).transaction?.status : undefined;
@@ -115,7 +122,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (start >= windowEnd) return;
       sent++;
       const gid = `${o.gidPrefix}-${id}-${n}`;
-      const sample: Sample | undefined = Math.random() < o.sampleRate ? { gid, start } : undefined;
+      const sample: Sample | undefined = Math.random() < o.sampleRate ? { gid, start, inWindow: start >= windowStart } : undefined;
       if (sample) samples.push(sample);
       let failure: string | undefined;
       try {
@@ -124,8 +131,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       } catch (err) {
         failure = describe(err);
         if (abort.signal.aborted) aborted++;
+        // A refused or reset connection fails in microseconds: back off instead of spinning.
+        else await new Promise((r) => setTimeout(r, 10));
       }
       const end = performance.now();
+      if (sample) sample.submitMs = end - start;
       if (failure !== undefined) {
         errors++;
         errorKinds.set(failure, (errorKinds.get(failure) ?? 0) + 1);

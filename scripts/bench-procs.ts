@@ -27,7 +27,9 @@ export interface DtxUnderTest {
   readonly dataDir: string;
   /** Lines dtx wrote to stderr at level warn (40) or above, plus any non-JSON line. */
   readonly problems: string[];
-  /** Set once dtx exited (crash or stop). */
+  /** The last 30 stderr lines (any level), to explain an unexpected exit. */
+  readonly tail: string[];
+  /** Set once dtx exited (crash or stop), with the wall-clock time. */
   exitInfo: string | undefined;
   stop(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function startDtx(opts: { syncCommit: boolean; nodeArgs: string[] }
     origin: '',
     dataDir,
     problems,
+    tail: [],
     exitInfo: undefined,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
@@ -64,13 +67,15 @@ export async function startDtx(opts: { syncCommit: boolean; nodeArgs: string[] }
     },
   };
   proc.once('exit', (code, signal) => {
-    handle.exitInfo = `exit code ${code ?? '-'} signal ${signal ?? '-'}`;
+    handle.exitInfo = `exit code ${code ?? '-'} signal ${signal ?? '-'} at ${new Date().toISOString()}`;
   });
   const port = await new Promise<number>((resolve, reject) => {
     const startLog: string[] = [];
     const timer = setTimeout(() => reject(new Error(`dtx did not start within 20 s:\n${startLog.join('\n')}`)), START_TIMEOUT_MS);
     createInterface({ input: proc.stderr! }).on('line', (line) => {
       if (startLog.length < 200) startLog.push(line);
+      handle.tail.push(line);
+      if (handle.tail.length > 30) handle.tail.shift();
       if (line.includes('"dtx listening"')) {
         clearTimeout(timer);
         resolve((JSON.parse(line) as { httpPort: number }).httpPort);
@@ -101,6 +106,31 @@ export function rssMiB(pid: number): number | undefined {
     return m ? Number(m[1]) / 1024 : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * CPU seconds (user + system) a process used so far, from /proc/<pid>/stat (clock ticks, 100 Hz
+ * on Linux), or undefined once it is gone.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine so far (all cores, /proc/stat minus idle and iowait). */
+export function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return (total - (f[3] ?? 0) - (f[4] ?? 0)) / 100;
+  } catch {
+    return 0;
   }
 }
 

@@ -12,11 +12,12 @@
  * Prints a markdown table (and writes it to --out). Exit code 1 when a run saw errors, a stall, or
  * dtx died; 2 on bad flags (and for --store kafka, not available yet).
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { percentile, queryStatus, runLoad, type LoadResult } from './bench-load.js';
-import { rssMiB, sampleRss, startBranchService, startDtx, type BranchService } from './bench-procs.js';
+import { cpuSeconds, machineBusySeconds, rssMiB, sampleRss, startBranchService, startDtx, type BranchService } from './bench-procs.js';
 
 type Workload = 'empty' | 'http';
 const WORKLOADS: readonly Workload[] = ['empty', 'http'];
@@ -45,7 +46,12 @@ interface Row {
   rssPeak: number;
   dtxProblems: string[];
   dtxExit: string | undefined;
+  dtxTail: string[];
   branchCalls?: number;
+  /** CPU use over the run (warm-up + window + drain), % of one core. */
+  cpu: string;
+  /** % of one core busy outside dtx, the generator and the branch service. */
+  restPct: number;
 }
 
 const positiveInt = (v: string): number => {
@@ -80,6 +86,7 @@ async function runOne(f: Flags, workload: Workload, concurrency: number, branch:
   const dtx = await startDtx({ syncCommit: f.syncCommit, nodeArgs });
   const callsBefore = branch ? await branch.calls() : 0;
   const rss = sampleRss(dtx.pid, 500);
+  const cpu0 = { dtx: cpuSeconds(dtx.pid) ?? 0, branch: branch ? (cpuSeconds(branch.pid) ?? 0) : 0, gen: process.cpuUsage(), all: machineBusySeconds(), at: Date.now() };
   try {
     const load = await runLoad({
       origin: dtx.origin,
@@ -96,6 +103,16 @@ async function runOne(f: Flags, workload: Workload, concurrency: number, branch:
       alive: () => dtx.exitInfo === undefined,
     });
     const rssPeak = rss.stop();
+    const wall = (Date.now() - cpu0.at) / 1000;
+    const gen = process.cpuUsage(cpu0.gen);
+    const pct = (sec: number): string => `${((100 * sec) / wall).toFixed(0)}%`;
+    const used = { dtx: (cpuSeconds(dtx.pid) ?? 0) - cpu0.dtx, gen: (gen.user + gen.system) / 1e6, branch: branch ? (cpuSeconds(branch.pid) ?? 0) - cpu0.branch : 0 };
+    const rest = machineBusySeconds() - cpu0.all - used.dtx - used.gen - used.branch;
+    const restPct = (100 * Math.max(0, rest)) / wall;
+    const cpu =
+      `dtx ${pct(used.dtx)}, load generator ${pct(used.gen)}` +
+      (branch ? `, branch service ${pct(used.branch)}` : '') +
+      `, rest of machine (other processes, kernel softirq) ${pct(Math.max(0, rest))}`;
     const rssEnd = rssMiB(dtx.pid);
     const verified = new Map<string, number>();
     for (const s of load.samples) {
@@ -108,12 +125,16 @@ async function runOne(f: Flags, workload: Workload, concurrency: number, branch:
       completionP99 = percentile(load.submitMs, 99);
       completionNote = '= submit p99 (wait_result answer means finished)';
     } else {
-      const done = load.samples.map((s) => s.completionMs).filter((v): v is number => v !== undefined);
+      const timed = load.samples.filter((s) => s.inWindow);
+      const done = timed.map((s) => s.completionMs).filter((v): v is number => v !== undefined);
+      const firstPoll = timed.filter((s) => s.polls === 1 && s.completionMs !== undefined).length;
       completionP99 = percentile(done.sort((a, b) => a - b), 99);
-      completionNote = `polled ${done.length}/${load.samples.length} sampled gids to succeed`;
+      completionNote =
+        `over ${done.length}/${timed.length} gids sampled in the window that query showed succeed ` +
+        `(${firstPoll} on the first query after the submit answer)`;
     }
     const branchCalls = branch ? (await branch.calls()) - callsBefore : undefined;
-    return { workload, concurrency, load, completionP99, completionNote, verified, rssEnd, rssPeak, dtxProblems: [...dtx.problems], dtxExit: dtx.exitInfo, branchCalls };
+    return { workload, concurrency, load, completionP99, completionNote, verified, rssEnd, rssPeak, dtxProblems: [...dtx.problems], dtxExit: dtx.exitInfo, dtxTail: [...dtx.tail], branchCalls, cpu, restPct };
   } finally {
     rss.stop();
     await dtx.stop();
@@ -123,6 +144,15 @@ async function runOne(f: Flags, workload: Workload, concurrency: number, branch:
 const ms = (v: number | undefined): string => (v === undefined ? 'n/a' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 const mib = (v: number | undefined): string => (v === undefined ? 'gone' : v.toFixed(0));
 
+function gitRevision(): string {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: import.meta.dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'machines') === '' ? '' : ' (src/machines modified)'}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 function report(f: Flags, rows: Row[], startedAt: Date): string {
   const cpus = os.cpus();
   const out: string[] = [
@@ -131,6 +161,7 @@ function report(f: Flags, rows: Row[], startedAt: Date): string {
     `- date: ${startedAt.toISOString()}`,
     `- machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`,
     `- command: \`node dist/scripts/bench.js ${process.argv.slice(2).join(' ')}\``,
+    `- dtx revision: ${gitRevision()}`,
     '',
     '| workload | concurrency | tx/s | submit p50 ms | submit p99 ms | completion p99 ms | errors | sampled gids (query after run) | dtx RSS end MiB | dtx RSS peak MiB |',
     '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',
@@ -147,6 +178,8 @@ function report(f: Flags, rows: Row[], startedAt: Date): string {
   for (const r of rows) {
     const notes: string[] = [`${r.load.sent} submits sent`, `completion p99 ${r.completionNote}`, `per-second tx: ${r.load.perSecond.join(' ')}`];
     if (r.branchCalls !== undefined) notes.push(`${r.branchCalls} branch calls served`);
+    notes.push(`CPU (% of one core): ${r.cpu}`);
+    if (r.restPct > 20) notes.push('NOISY: something else used the CPUs during this run, figures are not clean');
     if (r.load.aborted > 0) notes.push(`${r.load.aborted} requests aborted at the drain deadline`);
     if (r.load.perSecond.some((n) => n === 0)) notes.push('STALL: a second of the window had no successful submit');
     if (r.dtxExit !== undefined) notes.push(`DTX EXITED during the run (${r.dtxExit})`);
@@ -154,6 +187,7 @@ function report(f: Flags, rows: Row[], startedAt: Date): string {
     for (const [kind, n] of r.load.errorKinds) out.push(`  - error ×${n}: \`${kind.replace(/`/g, "'").replace(/\s+/g, ' ')}\``);
     for (const line of r.dtxProblems.slice(0, 10)) out.push(`  - dtx stderr: \`${line.replace(/`/g, "'").slice(0, 400)}\``);
     if (r.dtxProblems.length > 10) out.push(`  - … ${r.dtxProblems.length - 10} more dtx warn/error lines`);
+    if (r.dtxExit !== undefined) for (const line of r.dtxTail.slice(-8)) out.push(`  - dtx last stderr: \`${line.replace(/`/g, "'").slice(0, 400)}\``);
   }
   return out.join('\n') + '\n';
 }

@@ -4,6 +4,7 @@ import { ConfigError, resolveConfigFromProcess } from './config/index.js';
 import { createRootLogger } from './observability/logger.js';
 import { DTX_VERSION, startDtx } from './main.js';
 import { runReplay } from './audit/replay-command.js';
+import { buildRegistry } from './extensions/trans-type-loader.js';
 
 /** `dtx` command line (DESIGN §7). Exit code 2 = bad configuration. */
 const program = new Command('dtx').description('dtx: an event-sourced distributed transaction coordinator speaking dtm').version(`dtm version: v${DTX_VERSION}-dtx`, '-v, --version');
@@ -34,6 +35,11 @@ program
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'stopping');
+        // a stop that cannot finish (stuck I/O) must not leave a zombie coordinator holding the data dir
+        setTimeout(() => {
+          logger.error({ signal }, 'graceful stop timed out after 10 s; exiting');
+          process.exit(1);
+        }, 10_000).unref();
         dtx.stop().then(
           () => process.exit(0),
           (err: unknown) => {
@@ -71,7 +77,8 @@ program
     }
     const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s), isTTY: process.stderr.isTTY === true };
     try {
-      process.exitCode = await runReplay(gid, opts, config, io);
+      const logger = createRootLogger({ level: 'warn', outputs: 'stderr' });
+      process.exitCode = await runReplay(gid, opts, config, io, await buildRegistry(config, logger));
     } catch (err) {
       process.stderr.write(`dtx replay: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { createBuiltinRegistry, type TransTypeRegistry } from '../machines/index.js';
+import type { TransTypeRegistry } from '../machines/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import { Engine } from './engine/engine.js';
+import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
 import { systemClock } from './engine/timer-wheel.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
@@ -32,13 +33,18 @@ function openLog(config: ResolvedConfig, logger: Logger): EventLog {
   }
 }
 
-/** Composition root: config -> log -> engine (recovery) -> ingress. */
-export async function startDtx(config: ResolvedConfig, logger: Logger, registry: TransTypeRegistry = createBuiltinRegistry()): Promise<RunningDtx> {
+/**
+ * Composition root: config -> trans types -> log -> engine (recovery) -> ingress. Without a
+ * `types` registry, it serves the built-ins, `registerTransType` ones and config `TransTypes`
+ * modules; a refused module rejects with `TransTypeRefused` before the log is opened.
+ */
+export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
+  const registry = types ?? (await buildRegistry(config, logger));
   const log = openLog(config, logger);
   const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }) });
-  let engine: Engine | undefined;
-  const metrics = new Metrics(() => engine?.liveCount() ?? 0);
-  engine = new Engine({ log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics) });
+  // the gauge is collected on scrape, after `engine` exists
+  const metrics: Metrics = new Metrics((): number => engine.liveCount());
+  const engine: Engine = new Engine({ log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics) });
   const recovery = await engine.start();
   metrics.recoverySeconds.set(recovery.ms / 1000);
   const app = createHttpApp({
@@ -55,16 +61,17 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, registry:
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
   logger.info({ httpPort, host: config.HttpHost, store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions }, 'dtx listening');
-  const running = engine;
   return {
-    engine: running,
+    engine,
     httpPort,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        // keep-alive clients that keep sending would hold close() open: cut them after a grace period
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
-      await running.stop();
+      await engine.stop();
       await invoker.close();
       await log.close();
     },

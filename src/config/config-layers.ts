@@ -28,7 +28,7 @@ export function envNameOf(path: readonly string[]): string {
 /**
  * Builds the env layer: one entry per schema leaf whose env var is set. As in dtm an empty value
  * counts as unset. Integers must be plain decimal integers, booleans true/false/1/0, record leaves
- * a JSON object. Throws `ConfigError` naming the key and the env var on a value that does not parse.
+ * a JSON object, list leaves a comma-separated list (blank entries dropped). Throws `ConfigError` naming the key and the env var on a value that does not parse.
  */
 export function readEnvLayer(env: Readonly<Record<string, string | undefined>>): ConfigTree {
   return envGroup(env, ROOT_SHAPE, CONFIG_DEFAULTS, []);
@@ -53,6 +53,7 @@ function envGroup(env: Readonly<Record<string, string | undefined>>, shape: Shap
 }
 
 function parseEnvValue(raw: string, fallback: unknown, key: string, name: string): unknown {
+  if (Array.isArray(fallback)) return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
   switch (typeof fallback) {
     case 'number':
       // dtm's MustAtoi: a decimal integer, nothing else (no "10s", no "1e3", no blanks).

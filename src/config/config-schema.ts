@@ -2,7 +2,7 @@
  * The dtx configuration contract: every dtm key of spec §12 with dtm's PascalCase names, dtm's
  * defaults and dtm's units (durations are integer **seconds**, `Store.ConnMaxLifeTime` minutes),
  * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`,
- * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`).
+ * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`, `TransTypes`).
  *
  * The schema validates a fully merged object (defaults → env → YAML → overrides); it carries no
  * defaults itself, `CONFIG_DEFAULTS` does. Nested `z.object`s are config groups (YAML mappings,
@@ -100,6 +100,11 @@ export const ConfigSchema = z.object({
   AlertWebHook: webHook,
   AdminBasePath: z.string(),
   GrpcServiceConfig: jsonObjectText,
+  /**
+   * dtx: modules of custom transaction types loaded at start (file paths, relative ones against
+   * the working directory, or package specifiers). Env `TRANS_TYPES`: comma-separated.
+   */
+  TransTypes: z.array(z.string().trim().min(1, { error: 'entries must not be empty' }), { error: 'must be a list of module paths' }),
 }).superRefine((c, ctx) => {
   // Same order and text as dtm's checkConfig; MaxRetryInterval is the dtx analogue.
   if (c.TimeoutToFail < c.RetryInterval) {
@@ -146,6 +151,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   AlertWebHook: '',
   AdminBasePath: '',
   GrpcServiceConfig: DEFAULT_GRPC_SERVICE_CONFIG,
+  TransTypes: [],
 });
 
 function isJsonObjectText(text: string): boolean {
