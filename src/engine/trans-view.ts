@@ -46,7 +46,16 @@ export interface DtmBranchView {
   finish_time?: string;
 }
 
-export const rfc3339 = (ms: number): string => new Date(ms).toISOString();
+let lastMs = NaN;
+let lastText = '';
+/** RFC 3339 UTC; a view repeats the same instant many times, so the last one is cached. */
+export function rfc3339(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastText = new Date(ms).toISOString();
+  }
+  return lastText;
+}
 
 function utf8(b64: string): string {
   return Buffer.from(b64, 'base64').toString('utf8');
