@@ -27,7 +27,7 @@ export interface RunningDtx {
 function openLog(config: ResolvedConfig, logger: Logger): EventLog {
   switch (config.Store.Driver) {
     case 'sqlite':
-      return SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger });
+      return SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' });
     case 'kafka':
       throw new Error('Store.Driver kafka is not available in this build yet: use sqlite');
   }

@@ -21,6 +21,12 @@ export interface SqliteOpenOptions {
   readonly syncCommit: boolean;
   /** How long to wait for another process to release the database before failing (ms). */
   readonly lockTimeoutMs: number;
+  /**
+   * true (default): this connection owns the file (EXCLUSIVE locking mode, the ownership lock).
+   * false: shared WAL mode, for the reader + background-writer pair; ownership is then held by
+   * `openOwnershipLock` on a separate lock file.
+   */
+  readonly exclusive?: boolean;
 }
 
 /** Busy timeout once we own the database: only our own checkpoints can contend. */
@@ -42,7 +48,7 @@ export function openDatabase(opts: SqliteOpenOptions): Database.Database {
   }
   try {
     // Order matters: EXCLUSIVE before WAL is first used, so no shared-memory index is ever created.
-    db.pragma('locking_mode = EXCLUSIVE');
+    if (opts.exclusive !== false) db.pragma('locking_mode = EXCLUSIVE');
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new LogUnavailable(`${opts.file}: cannot enter WAL mode (got ${String(mode)})`);
   } catch (err) {
@@ -64,6 +70,28 @@ export function openDatabase(opts: SqliteOpenOptions): Database.Database {
   } catch (err) {
     db.close();
     throw toLogError(err, `configure ${opts.file}`);
+  }
+  return db;
+}
+
+/**
+ * The data dir's ownership lock when the log uses two connections (main-thread reader, worker
+ * writer): an EXCLUSIVE-mode SQLite file `dtx.lock` whose exclusive lock is held from open until
+ * close. Same kernel-lock properties as above: released on any process exit, SIGKILL included.
+ */
+export function openOwnershipLock(dir: string, lockTimeoutMs: number): Database.Database {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'dtx.lock');
+  const db = new Database(file, { timeout: lockTimeoutMs });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER); BEGIN EXCLUSIVE; DELETE FROM owner; INSERT INTO owner VALUES (' + String(process.pid) + '); COMMIT;');
+  } catch (err) {
+    db.close();
+    if (isSqliteError(err) && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) {
+      throw new LogUnavailable(`event log in ${dir} is locked by another process (another dtx using the same data dir?)`, { cause: err });
+    }
+    throw toLogError(err, `lock ${file}`);
   }
   return db;
 }

@@ -15,10 +15,12 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { BadRequest, Internal, LogUnavailable } from '../../errors.js';
+import { BadRequest, LogUnavailable } from '../../errors.js';
 import { decodeRecordValue } from '../codec.js';
 import type { EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
-import { isSqliteError, openDatabase, toLogError } from './sqlite-database.js';
+import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
+import { buildAppendTx } from './sqlite-append.js';
+import { WorkerAppender } from './worker-appender.js';
 import { ensureSchema } from './sqlite-schema.js';
 import { listParams, prepareStatements, rowToSummary } from './sqlite-statements.js';
 import type { EventRow, SqliteStatements } from './sqlite-statements.js';
@@ -35,9 +37,18 @@ export interface SqliteEventLogOptions {
   readonly lockTimeoutMs?: number;
   /** Transactions per chunk read by `scanOpen`; default 256. */
   readonly scanChunkSize?: number;
+  /**
+   * 'inline' (default): one connection, commits run on the calling thread. 'worker': commits (and
+   * their fsync) run on a background worker thread with its own connection while this thread
+   * keeps reading through a WAL reader connection; the data dir is owned through `dtx.lock`.
+   */
+  readonly writer?: 'inline' | 'worker';
 }
 
-type AppendTx = Database.Transaction<(records: readonly LogRecord[], summaries: readonly TransSummary[]) => void>;
+interface Appender {
+  append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> | void;
+  close(): Promise<void> | void;
+}
 
 export class SqliteEventLog implements EventLog {
   readonly name = 'sqlite';
@@ -48,7 +59,7 @@ export class SqliteEventLog implements EventLog {
     readonly file: string,
     private readonly db: Database.Database,
     private readonly stmts: SqliteStatements,
-    private readonly appendTx: AppendTx,
+    private readonly appender: Appender,
     private readonly scanChunkSize: number,
     private readonly logger: Logger | undefined,
   ) {}
@@ -60,33 +71,32 @@ export class SqliteEventLog implements EventLog {
   static open(opts: SqliteEventLogOptions): SqliteEventLog {
     const file = path.resolve(opts.dir, opts.fileName ?? 'dtx.db');
     const logger = opts.logger?.child({ component: 'log.sqlite' });
-    const db = openDatabase({ file, syncCommit: opts.syncCommit, lockTimeoutMs: opts.lockTimeoutMs ?? 250 });
+    const lockTimeoutMs = opts.lockTimeoutMs ?? 250;
+    const background = opts.writer === 'worker';
+    const lock = background ? openOwnershipLock(path.dirname(file), lockTimeoutMs) : undefined;
+    let db: Database.Database;
+    try {
+      db = openDatabase({ file, syncCommit: opts.syncCommit, lockTimeoutMs, exclusive: !background });
+    } catch (err) {
+      lock?.close();
+      throw err;
+    }
     try {
       ensureSchema(db, file);
       const stmts = prepareStatements(db);
-      const appendTx = db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[]) => {
-        for (const s of summaries) {
-          stmts.upsertSummary.run(
-            s.gid, s.transType, s.status, s.createTime, s.updateTime, s.nextCronTime ?? null, s.finished ? 1 : 0, s.view,
-          );
-        }
-        for (const r of records) {
-          try {
-            stmts.insertEvent.run(r.gid, r.seq, r.v, r.type, r.at, r.cmd, JSON.stringify(r.data));
-          } catch (err) {
-            if (isSqliteError(err) && err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-              throw new Internal(`event log: duplicate event gid=${r.gid} seq=${r.seq} (fencing or seq bug)`, {
-                cause: err,
-              });
-            }
-            throw err;
-          }
-        }
-      });
-      logger?.info({ file, syncCommit: opts.syncCommit }, 'event log opened');
-      return new SqliteEventLog(file, db, stmts, appendTx, opts.scanChunkSize ?? 256, logger);
+      let appender: Appender;
+      if (background) {
+        const worker = new WorkerAppender(file, opts.syncCommit);
+        appender = { append: (r, s) => worker.append(r, s), close: async () => { await worker.close(); lock?.close(); } };
+      } else {
+        const tx = buildAppendTx(db, stmts);
+        appender = { append: (r, s) => tx(r, s), close: () => undefined };
+      }
+      logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
+      return new SqliteEventLog(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger);
     } catch (err) {
       db.close();
+      lock?.close();
       throw toLogError(err, `open ${file}`);
     }
   }
@@ -95,7 +105,7 @@ export class SqliteEventLog implements EventLog {
     this.ensureOpen();
     if (records.length === 0 && summaries.length === 0) return;
     try {
-      this.appendTx(records, summaries);
+      await this.appender.append(records, summaries);
     } catch (err) {
       const mapped = toLogError(err, 'append');
       this.logger?.error({ err: mapped, records: records.length, summaries: summaries.length }, 'append failed');
@@ -195,6 +205,7 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.appender.close();
       this.db.close();
     } catch (err) {
       throw toLogError(err, 'close');

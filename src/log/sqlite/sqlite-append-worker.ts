@@ -1,0 +1,38 @@
+/**
+ * Worker-thread entry of the sqlite log's background writer: owns the write connection and runs
+ * each group commit (including its fsync) off the main event loop, which keeps serving requests.
+ * Protocol: {id, records, summaries} in; {id} or {id, error: {code, message}} out.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CoordinatorError } from '../../errors.js';
+import type { LogRecord, TransSummary } from '../event-log.js';
+import { buildAppendTx } from './sqlite-append.js';
+import { openDatabase, toLogError } from './sqlite-database.js';
+import { prepareStatements } from './sqlite-statements.js';
+
+interface Init {
+  readonly file: string;
+  readonly syncCommit: boolean;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('sqlite-append-worker must run in a worker thread');
+const init = workerData as Init;
+const db = openDatabase({ file: init.file, syncCommit: init.syncCommit, lockTimeoutMs: 5000, exclusive: false });
+const appendTx = buildAppendTx(db, prepareStatements(db));
+
+port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSummary[] } | { close: true }) => {
+  if ('close' in msg) {
+    db.close();
+    port.close();
+    return;
+  }
+  try {
+    appendTx(msg.records, msg.summaries);
+    port.postMessage({ id: msg.id });
+  } catch (err) {
+    const mapped = toLogError(err, 'append');
+    const code = mapped instanceof CoordinatorError ? mapped.code : 'DTX_LOG_UNAVAILABLE';
+    port.postMessage({ id: msg.id, error: { code, message: mapped instanceof Error ? mapped.message : String(mapped) } });
+  }
+});

@@ -1,0 +1,26 @@
+import type Database from 'better-sqlite3';
+import { Internal } from '../../errors.js';
+import type { LogRecord, TransSummary } from '../event-log.js';
+import { isSqliteError } from './sqlite-database.js';
+import type { SqliteStatements } from './sqlite-statements.js';
+
+export type AppendTx = Database.Transaction<(records: readonly LogRecord[], summaries: readonly TransSummary[]) => void>;
+
+/** One SQLite transaction per batch: summaries upserted, events inserted; all or nothing. */
+export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'upsertSummary'>): AppendTx {
+  return db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[]) => {
+    for (const s of summaries) {
+      stmts.upsertSummary.run(s.gid, s.transType, s.status, s.createTime, s.updateTime, s.nextCronTime ?? null, s.finished ? 1 : 0, s.view);
+    }
+    for (const r of records) {
+      try {
+        stmts.insertEvent.run(r.gid, r.seq, r.v, r.type, r.at, r.cmd, JSON.stringify(r.data));
+      } catch (err) {
+        if (isSqliteError(err) && err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new Internal(`event log: duplicate event gid=${r.gid} seq=${r.seq} (fencing or seq bug)`, { cause: err });
+        }
+        throw err;
+      }
+    }
+  });
+}
