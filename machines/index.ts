@@ -18,3 +18,4 @@ export {
 export type { TouchKind } from './schedule.js';
 export { resetInterval, touch, lease, alertAfterBackoff, timeoutDeadline } from './schedule.js';
 export { createContext, finishSucceed, finishFailed, sameBody, rejections, rejectEffect } from './trans-lifecycle.js';
+export { BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';

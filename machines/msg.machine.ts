@@ -1,7 +1,8 @@
 import type { BranchResultEvent, TransEvent } from './vocabulary.js';
 import type { TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
-import { createContext, finishFailed, finishSucceed, rejections, sameBody } from './trans-lifecycle.js';
+import { cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
+import { createContext, rejections, sameBody } from './trans-lifecycle.js';
 import { isStaleResult } from './branch-calls.js';
 import {
   isQueryDue, msgCronPass, msgPass, msgRepass, msgRows, onMsgResult, onQueryRetry, parseMsgExt, schedulePrepared, settleQuery, startQueryBack,
@@ -27,9 +28,7 @@ const submitted = (ctx: TransContext, e: TransEvent) => {
 };
 const isQueryAnswer = (ctx: TransContext, e: TransEvent) =>
   'branchId' in e && e.branchId === '00' && !isStaleResult(ctx, e as BranchResultEvent);
-const forceStop = { target: 'failed' as const };
-const cronReset = { actions: update((ctx, e) => ({ ...ctx, nextCronTime: e.at, updateTime: e.at })) };
-const dup = rejectWith((c) => rejections.duplicateGid(c.gid));
+const dup = duplicateGid;
 const ACTION_RESULTS = ['BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'BranchErrored'] as const;
 
 export const msgMachine = transSetup.createMachine({
@@ -37,14 +36,7 @@ export const msgMachine = transSetup.createMachine({
   initial: 'idle',
   context: () => createContext({ type: 'TransCreated', at: 0, status: 'prepared', spec: { gid: '', transType: 'msg', protocol: 'http', steps: [], payloads: [], customData: '', queryPrepared: '', options: { waitResult: false, timeoutToFail: 0, requestTimeout: 0, retryInterval: 0, branchHeaders: {}, retryLimit: 0, concurrent: false }, rollbackReason: '' }, limits: { retryInterval: 10, timeoutToFail: 35, requestTimeout: 3, maxRetryInterval: 3600, alertRetryLimit: 3 } }, [], {}),
   states: {
-    idle: {
-      on: {
-        TransCreated: [
-          { guard: ({ event }) => event.status === 'submitted', target: 'submitted', actions: update(created) },
-          { target: 'prepared', actions: update(created) },
-        ],
-      },
-    },
+    idle: idleState(created),
     prepared: {
       on: {
         TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
@@ -83,23 +75,7 @@ export const msgMachine = transSetup.createMachine({
         ...Object.fromEntries(ACTION_RESULTS.map((t) => [t, { actions: stepAction((c, e) => onMsgResult(c, e as BranchResultEvent)) }])),
       },
     },
-    succeed: {
-      entry: update((c, e) => finishSucceed(c, e.at)),
-      on: {
-        TransCreated: { actions: rejectWith(() => rejections.prepare('succeed')) },
-        TransSubmitted: { actions: rejectWith(() => rejections.submit('succeed')) },
-        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'succeed')) },
-        TransForceStopped: { actions: rejectWith(() => rejections.forceStop('succeed')) },
-      },
-    },
-    failed: {
-      entry: update((c, e) => finishFailed(c, e.at)),
-      on: {
-        TransCreated: { actions: rejectWith(() => rejections.prepare('failed')) },
-        TransSubmitted: { actions: rejectWith(() => rejections.submit('failed')) },
-        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'failed')) },
-        TransForceStopped: { actions: rejectWith(() => rejections.forceStop('failed')) },
-      },
-    },
+    succeed: finishedState('succeed'),
+    failed: finishedState('failed'),
   },
 });

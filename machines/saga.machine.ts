@@ -1,7 +1,8 @@
 import type { BranchResultEvent, TransEvent } from './vocabulary.js';
 import type { TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
-import { createContext, finishFailed, finishSucceed, rejections, sameBody } from './trans-lifecycle.js';
+import { cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
+import { createContext, rejections, sameBody } from './trans-lifecycle.js';
 import { allActionsSucceeded, allRolledBack, anyActionFailed, parseSagaExt } from './saga-plan.js';
 import { beginRollback, cronPass, onForwardResult, onRollbackResult, sagaRows, startCompensations, startForward } from './saga-steps.js';
 import { timeoutDeadline } from './schedule.js';
@@ -25,8 +26,6 @@ const timedOut = (ctx: TransContext, e: TransEvent) => {
 /** abort is honoured only when the request's trans_type is tcc/xa (spec §5.6 step 2, §16.9). */
 const abortHonoured = (e: TransEvent) => e.type === 'TransAborted' && (e.requestType === 'tcc' || e.requestType === 'xa');
 const abortReasonOf = (e: TransEvent) => (e.type === 'TransAborted' ? e.reason : '');
-const forceStop = { target: 'failed' as const };
-const cronReset = { actions: update((ctx, e) => ({ ...ctx, nextCronTime: e.at, updateTime: e.at })) };
 const BRANCH_EVENTS = ['BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'BranchErrored'] as const;
 const onBranch = (fn: (ctx: TransContext, e: BranchResultEvent) => ReturnType<typeof onForwardResult>) =>
   Object.fromEntries(BRANCH_EVENTS.map((t) => [t, { actions: stepAction((c, e) => fn(c, e as BranchResultEvent)) }]));
@@ -36,19 +35,12 @@ export const sagaMachine = transSetup.createMachine({
   initial: 'idle',
   context: () => createContext({ type: 'TransCreated', at: 0, status: 'prepared', spec: { gid: '', transType: 'saga', protocol: 'http', steps: [], payloads: [], customData: '', queryPrepared: '', options: { waitResult: false, timeoutToFail: 0, requestTimeout: 0, retryInterval: 0, branchHeaders: {}, retryLimit: 0, concurrent: false }, rollbackReason: '' }, limits: { retryInterval: 10, timeoutToFail: 35, requestTimeout: 3, maxRetryInterval: 3600, alertRetryLimit: 3 } }, [], {}),
   states: {
-    idle: {
-      on: {
-        TransCreated: [
-          { guard: ({ event }) => event.status === 'submitted', target: 'submitted', actions: update(created) },
-          { target: 'prepared', actions: update(created) },
-        ],
-      },
-    },
+    idle: idleState(created),
     prepared: {
       on: {
-        TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: rejectWith((c) => rejections.duplicateGid(c.gid)) },
+        TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
         TransSubmitted: [
-          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: rejectWith((c) => rejections.duplicateGid(c.gid)) },
+          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
           { target: 'submitted', actions: update((c, e) => ({ ...c, updateTime: e.at })) },
         ],
         TransAborted: [
@@ -70,7 +62,7 @@ export const sagaMachine = transSetup.createMachine({
       on: {
         TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },
         TransSubmitted: [
-          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: rejectWith((c) => rejections.duplicateGid(c.gid)) },
+          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
           // A repeated submit re-runs a pass on the stored rows (fix of spec §16.1).
           { actions: stepAction((c, e) => cronPassWithoutLease(c, e.at)) },
         ],
@@ -98,24 +90,8 @@ export const sagaMachine = transSetup.createMachine({
         ...onBranch(onRollbackResult),
       },
     },
-    succeed: {
-      entry: update((c, e) => finishSucceed(c, e.at)),
-      on: {
-        TransCreated: { actions: rejectWith(() => rejections.prepare('succeed')) },
-        TransSubmitted: { actions: rejectWith(() => rejections.submit('succeed')) },
-        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'succeed')) },
-        TransForceStopped: { actions: rejectWith(() => rejections.forceStop('succeed')) },
-      },
-    },
-    failed: {
-      entry: update((c, e) => finishFailed(c, e.at)),
-      on: {
-        TransCreated: { actions: rejectWith(() => rejections.prepare('failed')) },
-        TransSubmitted: { actions: rejectWith(() => rejections.submit('failed')) },
-        TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'failed')) },
-        TransForceStopped: { actions: rejectWith(() => rejections.forceStop('failed')) },
-      },
-    },
+    succeed: finishedState('succeed'),
+    failed: finishedState('failed'),
   },
 });
 

@@ -37,4 +37,5 @@ export {
   touch, lease, resetInterval, alertAfterBackoff, timeoutDeadline,
   createContext, finishSucceed, finishFailed, sameBody, rejections, rejectEffect, withFailureSuffix,
   isFinal, isSettled, defaultDueAt, dueAtOf, outstandingOf, waitOutcome,
+  BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState,
 } from '../machines/index.js';

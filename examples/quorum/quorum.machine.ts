@@ -9,7 +9,8 @@
  * a type written outside it imports the same names from the package (`from 'dtx'`).
  */
 import {
-  EMPTY_CONTEXT, createContext, finishFailed, finishSucceed, rejectWith, rejections, sameBody, stepAction, transSetup, update,
+  EMPTY_CONTEXT, createContext, rejectWith, rejections, sameBody, stepAction, transSetup, update,
+  BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState,
   type BranchResultEvent, type Step, type TransContext, type TransEvent, type TransStatus,
 } from '../../machines/index.js';
 import {
@@ -21,32 +22,16 @@ const created = (_: TransContext, e: TransEvent) => {
   const c = e as Created;
   return createContext(c, quorumRows(c.spec, c.at), { ...parseQuorumExt(c.spec.customData, c.spec.steps.length) });
 };
-const dup = rejectWith((c) => rejections.duplicateGid(c.gid));
-const forceStop = { target: 'failed' as const };
-const cronReset = { actions: update((ctx, e) => ({ ...ctx, nextCronTime: e.at, updateTime: e.at })) };
-const BRANCH_EVENTS = ['BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'BranchErrored'] as const;
+const dup = duplicateGid;
 const onBranch = (phase: 'submitted' | 'aborting') =>
-  Object.fromEntries(BRANCH_EVENTS.map((t) => [t, { actions: stepAction((c, e): Step => onResult(c, e as BranchResultEvent, phase)) }]));
-const finished = (status: 'succeed' | 'failed') => ({
-  TransCreated: { actions: rejectWith(() => rejections.prepare(status)) },
-  TransSubmitted: { actions: rejectWith(() => rejections.submit(status)) },
-  TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, status)) },
-  TransForceStopped: { actions: rejectWith(() => rejections.forceStop(status)) },
-});
+  Object.fromEntries(BRANCH_RESULT_EVENTS.map((t) => [t, { actions: stepAction((c, e): Step => onResult(c, e as BranchResultEvent, phase)) }]));
 
 export const quorumMachine = transSetup.createMachine({
   id: 'quorum',
   initial: 'idle',
   context: () => ({ ...EMPTY_CONTEXT, transType: 'quorum' }),
   states: {
-    idle: {
-      on: {
-        TransCreated: [
-          { guard: ({ event }) => event.status === 'submitted', target: 'submitted', actions: update(created) },
-          { target: 'prepared', actions: update(created) },
-        ],
-      },
-    },
+    idle: idleState(created),
     prepared: {
       on: {
         TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
@@ -91,8 +76,8 @@ export const quorumMachine = transSetup.createMachine({
         ...onBranch('aborting'),
       },
     },
-    succeed: { entry: update((c, e) => finishSucceed(c, e.at)), on: finished('succeed') },
-    failed: { entry: update((c, e) => finishFailed(c, e.at)), on: finished('failed') },
+    succeed: finishedState('succeed'),
+    failed: finishedState('failed'),
   },
 });
 
