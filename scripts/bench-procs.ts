@@ -34,7 +34,7 @@ export interface DtxUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startDtx(opts: { syncCommit: boolean; nodeArgs: string[] }): Promise<DtxUnderTest> {
+export async function startDtx(opts: { syncCommit: boolean; nodeArgs: string[]; env?: Record<string, string> }): Promise<DtxUnderTest> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dtx-bench-'));
   const proc = spawn(process.execPath, [...opts.nodeArgs, CLI, 'serve'], {
     env: {
@@ -44,6 +44,7 @@ export async function startDtx(opts: { syncCommit: boolean; nodeArgs: string[] }
       STORE_DATA_DIR: dataDir,
       STORE_SYNC_COMMIT: String(opts.syncCommit),
       LOG_LEVEL: 'info',
+      ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -67,6 +67,8 @@ const SCENARIOS: Scenario[] = [
     { route: 'prepare', body: (u) => ({ trans_type: 'msg', steps: [{ action: u('/ma/a1') }], payloads: payloads(1), query_prepared: u('/ma/qp') }) },
     { route: 'abort', body: () => ({ trans_type: 'msg' }) },
   ] },
+  { name: 'quorum-two-of-three', answers: { '/q2/a3': [FAIL] }, until: 'succeed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'quorum', steps: steps(u, 'q2', 3), payloads: payloads(3), custom_data: '{"quorum":2}' }) }] },
+  { name: 'quorum-unreachable', answers: { '/qu/a2': [FAIL], '/qu/a3': [FAIL] }, until: 'failed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'quorum', steps: steps(u, 'qu', 3), payloads: payloads(3), custom_data: '{"quorum":2}' }) }] },
   { name: 'saga-force-stop', answers: { '/sf/a1': [ONGOING] }, until: 'failed', calls: [
     { route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sf'), payloads: payloads(2), retry_interval: 60 }) },
     { route: 'forceStop', body: () => ({}) },
@@ -78,7 +80,9 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   await new Promise<void>((r) => branch.listen(0, '127.0.0.1', r));
   const url = (p: string) => `http://127.0.0.1:${(branch.address() as AddressInfo).port}${p}`;
-  const dtx = await startDtx({ syncCommit: true, nodeArgs: [] });
+  // the example custom type is recorded too: golden logs cover every type dtx ships
+  const quorum = path.resolve(import.meta.dirname, '../examples/quorum/index.js');
+  const dtx = await startDtx({ syncCommit: true, nodeArgs: [], env: { TRANS_TYPES: quorum } });
   try {
     for (const s of SCENARIOS) {
       const file = path.join(outDir, `${s.name}.jsonl`);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createBuiltinRegistry } from '../../machines/index.js';
+import { createBuiltinRegistry, type TransTypeRegistry } from '../../machines/index.js';
+import { transType as quorumType } from '../../examples/quorum/index.js';
 import { replayRecords } from '../../src/audit/timeline.js';
 import { decodeRecord } from '../../src/log/codec.js';
 import { renderView } from '../../src/engine/trans-view.js';
@@ -12,17 +13,25 @@ const DIR = path.resolve(import.meta.dirname, '../fixtures/event-logs');
 const V1 = path.join(DIR, 'v1');
 const files = readdirSync(V1).filter((f) => f.endsWith('.jsonl')).sort();
 
+/** Every type dtx ships: the built-ins and the quorum example. */
+function registry(): TransTypeRegistry {
+  const r = createBuiltinRegistry();
+  r.register(quorumType);
+  return r;
+}
+
 describe('golden event logs v1', () => {
   it('has recorded scenarios for every built-in type', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
     expect(files.some((f) => f.startsWith('saga-'))).toBe(true);
     expect(files.some((f) => f.startsWith('msg-'))).toBe(true);
+    expect(files.some((f) => f.startsWith('quorum-'))).toBe(true);
   });
 
   it.each(files)('%s replays to its recorded final state', (file) => {
     const records = readFileSync(path.join(V1, file), 'utf8').trimEnd().split('\n').map(decodeRecord);
     const final = JSON.parse(readFileSync(path.join(V1, file.replace(/\.jsonl$/, '.final.json')), 'utf8')) as { status: string; view: unknown };
-    const replayed = replayRecords(createBuiltinRegistry(), records[0]!.gid, records);
+    const replayed = replayRecords(registry(), records[0]!.gid, records);
     expect(replayed).toBeDefined();
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
     expect(replayed!.live.status).toBe(final.status);
