@@ -33,7 +33,7 @@ export async function replayAll(log: EventLog, registry: TransTypeRegistry, sinc
     } catch (err) {
       failed.push({ gid, error: err instanceof Error ? err.message : String(err) });
     }
-    if (onProgress && (transactions % 500 === 0 || transactions === total)) onProgress(transactions, total);
+    if (onProgress && (transactions === total || transactions % Math.max(500, Math.ceil(total / 20)) === 0)) onProgress(transactions, total);
   }
   const ms = performance.now() - t0;
   return { transactions, events, verified, divergent, failed, ms, eventsPerSecond: ms > 0 ? Math.round((events * 1000) / ms) : events };

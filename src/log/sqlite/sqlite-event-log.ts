@@ -73,12 +73,14 @@ export class SqliteEventLog implements EventLog {
     const logger = opts.logger?.child({ component: 'log.sqlite' });
     const lockTimeoutMs = opts.lockTimeoutMs ?? 250;
     const background = opts.writer === 'worker';
-    const lock = background ? openOwnershipLock(path.dirname(file), lockTimeoutMs) : undefined;
+    // Always owned through dtx.lock: an inline opener (e.g. `dtx replay`) must fail fast while a
+    // dtx with a background writer runs, rather than read the file past the WAL it cannot see.
+    const lock = openOwnershipLock(path.dirname(file), lockTimeoutMs);
     let db: Database.Database;
     try {
       db = openDatabase({ file, syncCommit: opts.syncCommit, lockTimeoutMs, exclusive: !background });
     } catch (err) {
-      lock?.close();
+      lock.close();
       throw err;
     }
     try {
@@ -87,16 +89,16 @@ export class SqliteEventLog implements EventLog {
       let appender: Appender;
       if (background) {
         const worker = new WorkerAppender(file, opts.syncCommit);
-        appender = { append: (r, s) => worker.append(r, s), close: async () => { await worker.close(); lock?.close(); } };
+        appender = { append: (r, s) => worker.append(r, s), close: async () => { await worker.close(); lock.close(); } };
       } else {
         const tx = buildAppendTx(db, stmts);
-        appender = { append: (r, s) => tx(r, s), close: () => undefined };
+        appender = { append: (r, s) => tx(r, s), close: () => { lock.close(); } };
       }
       logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
       return new SqliteEventLog(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger);
     } catch (err) {
       db.close();
-      lock?.close();
+      lock.close();
       throw toLogError(err, `open ${file}`);
     }
   }
