@@ -96,6 +96,5 @@ export const sagaMachine = transSetup.createMachine({
 });
 
 function cronPassWithoutLease(ctx: TransContext, at: number) {
-  const unblocked = ctx.branches.some((r) => r.blocked) ? { ...ctx, branches: ctx.branches.map((r) => ({ ...r, blocked: false })) } : ctx;
-  return startForward(unblocked, at);
+  return startForward(unblockAll(ctx), at);
 }
