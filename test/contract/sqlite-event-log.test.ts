@@ -1,26 +1,32 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SqliteEventLog } from '../../src/log/sqlite/sqlite-event-log.js';
+import { SqliteEventLog, type SqliteEventLogOptions } from '../../src/log/sqlite/sqlite-event-log.js';
 import type { EventLog } from '../../src/log/event-log.js';
 import { describeEventLog } from './event-log.contract.js';
 
-// syncCommit off keeps the suite fast; fsync behaviour is exercised by scripts/bench-log.ts and the
-// lock test. Durability across a clean reopen does not depend on it.
-describeEventLog('sqlite', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-sqlite-log-'));
-  const open = (): SqliteEventLog => SqliteEventLog.open({ dir, syncCommit: false });
-  let current: EventLog = open();
-  return {
-    log: current,
-    reopen: async () => {
-      await current.close();
-      current = open();
-      return current;
-    },
-    cleanup: async () => {
-      await current.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+function sqliteFactory(opts: Pick<SqliteEventLogOptions, 'syncCommit' | 'writer'>) {
+  return async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-sqlite-log-'));
+    const open = (): SqliteEventLog => SqliteEventLog.open({ dir, ...opts });
+    let current: EventLog = open();
+    return {
+      log: current,
+      reopen: async () => {
+        await current.close();
+        current = open();
+        return current;
+      },
+      cleanup: async () => {
+        await current.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
   };
-});
+}
+
+// Inline writer with syncCommit off keeps the suite fast; durability across a clean reopen does
+// not depend on fsync (that is exercised by scripts/bench-log.ts and the lock/crash tests).
+describeEventLog('sqlite', sqliteFactory({ syncCommit: false }));
+// The production configuration (main.ts): commits on the background writer thread, fsync on.
+describeEventLog('sqlite (worker writer)', sqliteFactory({ syncCommit: true, writer: 'worker' }));
