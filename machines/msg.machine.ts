@@ -1,5 +1,5 @@
 import type { BranchResultEvent, TransEvent } from './vocabulary.js';
-import type { TransContext } from './trans-context.js';
+import { EMPTY_CONTEXT, type TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
 import { cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
 import { createContext, rejections, sameBody } from './trans-lifecycle.js';
@@ -34,7 +34,7 @@ const ACTION_RESULTS = ['BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'Bra
 export const msgMachine = transSetup.createMachine({
   id: 'msg',
   initial: 'idle',
-  context: () => createContext({ type: 'TransCreated', at: 0, status: 'prepared', spec: { gid: '', transType: 'msg', protocol: 'http', steps: [], payloads: [], customData: '', queryPrepared: '', options: { waitResult: false, timeoutToFail: 0, requestTimeout: 0, retryInterval: 0, branchHeaders: {}, retryLimit: 0, concurrent: false }, rollbackReason: '' }, limits: { retryInterval: 10, timeoutToFail: 35, requestTimeout: 3, maxRetryInterval: 3600, alertRetryLimit: 3 } }, [], {}),
+  context: () => ({ ...EMPTY_CONTEXT, transType: 'msg' }),
   states: {
     idle: idleState(created),
     prepared: {

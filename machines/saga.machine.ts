@@ -1,5 +1,5 @@
 import type { BranchResultEvent, TransEvent } from './vocabulary.js';
-import type { TransContext } from './trans-context.js';
+import { EMPTY_CONTEXT, type TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
 import { cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
 import { createContext, rejections, sameBody } from './trans-lifecycle.js';
@@ -33,7 +33,7 @@ const onBranch = (fn: (ctx: TransContext, e: BranchResultEvent) => ReturnType<ty
 export const sagaMachine = transSetup.createMachine({
   id: 'saga',
   initial: 'idle',
-  context: () => createContext({ type: 'TransCreated', at: 0, status: 'prepared', spec: { gid: '', transType: 'saga', protocol: 'http', steps: [], payloads: [], customData: '', queryPrepared: '', options: { waitResult: false, timeoutToFail: 0, requestTimeout: 0, retryInterval: 0, branchHeaders: {}, retryLimit: 0, concurrent: false }, rollbackReason: '' }, limits: { retryInterval: 10, timeoutToFail: 35, requestTimeout: 3, maxRetryInterval: 3600, alertRetryLimit: 3 } }, [], {}),
+  context: () => ({ ...EMPTY_CONTEXT, transType: 'saga' }),
   states: {
     idle: idleState(created),
     prepared: {

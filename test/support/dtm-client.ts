@@ -5,8 +5,7 @@ export interface ApiReply {
   readonly text: string;
 }
 
-export async function post(api: string, route: string, body: unknown): Promise<ApiReply> {
-  const res = await fetch(`${api}/${route}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function toReply(res: Response): Promise<ApiReply> {
   const text = await res.text();
   let parsed: Record<string, unknown> = {};
   try {
@@ -17,16 +16,12 @@ export async function post(api: string, route: string, body: unknown): Promise<A
   return { status: res.status, body: parsed, text };
 }
 
+export async function post(api: string, route: string, body: unknown): Promise<ApiReply> {
+  return toReply(await fetch(`${api}/${route}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) }));
+}
+
 export async function get(api: string, route: string): Promise<ApiReply> {
-  const res = await fetch(`${api}/${route}`);
-  const text = await res.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* see post */
-  }
-  return { status: res.status, body: parsed, text };
+  return toReply(await fetch(`${api}/${route}`));
 }
 
 export interface QueryResult {

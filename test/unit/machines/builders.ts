@@ -1,6 +1,7 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import {
   BRANCH_EVENT_OF,
+  EMPTY_OPTIONS,
   EFFECT_TYPES,
   type CallBranchParams,
   type CallResult,
@@ -29,15 +30,7 @@ export const LIMITS: Limits = {
   alertRetryLimit: 3,
 };
 
-export const OPTIONS: TransOptions = {
-  waitResult: false,
-  timeoutToFail: 0,
-  requestTimeout: 0,
-  retryInterval: 0,
-  branchHeaders: {},
-  retryLimit: 0,
-  concurrent: false,
-};
+export const OPTIONS: TransOptions = EMPTY_OPTIONS;
 
 export interface SpecInput {
   gid?: string;
