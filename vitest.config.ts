@@ -1,12 +1,36 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Integration and interop tests start real processes: keep file parallelism low on 2 cores.
+// The Kafka tests (several worker processes and a broker each) run after the rest, one file at a
+// time: on 2 cores, two of them at once starve heartbeats into spurious rebalances.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
-    fileParallelism: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'core',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/kafka/**'],
+          fileParallelism: true,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'kafka',
+          include: ['test/kafka/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          // Starts a local Kafka broker (scripts/kafka-local.sh); DTX_TEST_KAFKA_BROKERS=host:port
+          // uses an external broker instead (test/support/kafka-broker.ts).
+          globalSetup: ['test/support/kafka-global-setup.ts'],
+        },
+      },
+    ],
   },
 });

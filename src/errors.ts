@@ -128,6 +128,27 @@ export class Overloaded extends CoordinatorError {
   }
 }
 
+/**
+ * This worker does not (or no longer) own the command's partition: a newer owner fenced its
+ * Kafka producer, or the partition moved in a rebalance. Nothing of the batch became visible.
+ */
+export class NotOwner extends CoordinatorError {
+  static readonly code = 'DTX_NOT_OWNER';
+  override name = 'NotOwner';
+  constructor(message: string, options?: CoordinatorErrorOptions) {
+    super(message, { code: NotOwner.code, result: 'ERROR', retryable: true, httpStatus: 503 }, options);
+  }
+}
+
+/** No worker answered for the command's partition in time (no owner yet, or a rebalance runs). */
+export class NoOwner extends CoordinatorError {
+  static readonly code = 'DTX_NO_OWNER';
+  override name = 'NoOwner';
+  constructor(message: string, options?: CoordinatorErrorOptions) {
+    super(message, { code: NoOwner.code, result: 'ERROR', retryable: true, httpStatus: 503 }, options);
+  }
+}
+
 /** A broken invariant inside dtx (dtm's panic → 500). */
 export class Internal extends CoordinatorError {
   static readonly code = 'DTX_INTERNAL';
@@ -149,6 +170,8 @@ export const ERROR_CLASSES = Object.freeze([
   LogUnavailable,
   NotSupported,
   Overloaded,
+  NotOwner,
+  NoOwner,
   Internal,
 ] as const);
 

@@ -12,7 +12,8 @@ import { HttpInvoker } from './invoker/http-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
 import { Metrics } from './observability/metrics.js';
-import { metricsObserver } from './observability/metrics-observer.js';
+import { metricsObserver, ownershipMetrics } from './observability/metrics-observer.js';
+import { KafkaCluster } from './cluster/kafka-cluster.js';
 import { transactionHistory } from './audit/transaction-history.js';
 
 export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -24,12 +25,14 @@ export interface RunningDtx {
 }
 
 /** Only the composition root chooses adapters (DESIGN §8): log, invoker, ingress. */
-function openLog(config: ResolvedConfig, logger: Logger): EventLog {
+async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ log: EventLog; cluster?: KafkaCluster }> {
   switch (config.Store.Driver) {
     case 'sqlite':
-      return SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' });
-    case 'kafka':
-      throw new Error('Store.Driver kafka is not available in this build yet: use sqlite');
+      return { log: SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' }) };
+    case 'kafka': {
+      const cluster = await KafkaCluster.open(config, logger);
+      return { log: cluster.log, cluster };
+    }
   }
 }
 
@@ -40,13 +43,17 @@ function openLog(config: ResolvedConfig, logger: Logger): EventLog {
  */
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
   const registry = types ?? (await buildRegistry(config, logger));
-  const log = openLog(config, logger);
+  const { log, cluster } = await openBackend(config, logger);
   const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }) });
   // the gauge is collected on scrape, after `engine` exists
   const metrics: Metrics = new Metrics((): number => engine.liveCount());
-  const engine: Engine = new Engine({ log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics) });
+  const engine: Engine = new Engine({
+    log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics),
+    ...(cluster ? { ownership: 'assigned' as const, bus: cluster.bus, onPartitionLost: (p: number) => cluster.lost(p) } : {}),
+  });
   const recovery = await engine.start();
   metrics.recoverySeconds.set(recovery.ms / 1000);
+  await cluster?.join(engine, registry, ownershipMetrics(metrics));
   const app = createHttpApp({
     engine,
     logger,
@@ -60,7 +67,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const server: Server = await listen(app, config.HttpHost, config.HttpPort);
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
-  logger.info({ httpPort, host: config.HttpHost, store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions }, 'dtx listening');
+  logger.info({ httpPort, host: config.HttpHost, store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
   return {
     engine,
     httpPort,
@@ -71,9 +78,10 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
         // keep-alive clients that keep sending would hold close() open: cut them after a grace period
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
+      if (cluster !== undefined) await cluster.stop();
       await engine.stop();
       await invoker.close();
-      await log.close();
+      if (cluster === undefined) await log.close();
     },
   };
 }

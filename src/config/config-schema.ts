@@ -1,7 +1,8 @@
 /**
  * The dtx configuration contract: every dtm key of spec §12 with dtm's PascalCase names, dtm's
  * defaults and dtm's units (durations are integer **seconds**, `Store.ConnMaxLifeTime` minutes),
- * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`,
+ * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`, `Store.Kafka*`,
+ * `InternalGrpcPort`, `InternalAdvertise`,
  * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`, `TransTypes`).
  *
  * The schema validates a fully merged object (defaults → env → YAML → overrides); it carries no
@@ -63,6 +64,12 @@ export const ConfigSchema = z.object({
     SyncCommit: z.boolean(),
     /** dtx: gid hash partitions of the log; fixed for the life of a data directory. */
     Partitions: z.int().min(1, partitionsError).max(1024, partitionsError),
+    /** dtx, Driver kafka: bootstrap brokers `host:port`. Env `STORE_KAFKA_BROKERS`: comma-separated. */
+    KafkaBrokers: z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'entries must be host:port' }), { error: 'must be a list of host:port' }).min(1, { error: 'must name at least one broker' }),
+    /** dtx, Driver kafka: topic, group and transactional-id prefix (`<prefix>.commands`, `<prefix>-p<n>`). */
+    KafkaPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'must be 1-100 characters of A-Z a-z 0-9 _ -' }),
+    /** dtx, Driver kafka: seconds without heartbeat before a worker loses its partitions. */
+    KafkaSessionTimeout: z.int().min(1, { error: 'must be an integer 1..300' }).max(300, { error: 'must be an integer 1..300' }),
   }),
   /** Seconds; the idle cron sleeps this minus jitter, so 0 would busy-poll. */
   TransCronInterval: positive,
@@ -79,6 +86,10 @@ export const ConfigSchema = z.object({
   HttpHost: nonEmpty,
   /** dtx: request bodies larger than this are refused. */
   HttpMaxBodyBytes: z.int().min(1024, { error: 'must be an integer >= 1024' }),
+  /** dtx, Driver kafka: port of the internal gRPC service that carries replies between workers (0 = any). */
+  InternalGrpcPort: port,
+  /** dtx, Driver kafka: `host:port` other workers use to reach this one's internal service; '' = 127.0.0.1 and the bound port. */
+  InternalAdvertise: z.string().regex(/^$|^[^\s:,]+:\d{1,5}$/, { error: 'must be empty or host:port' }),
   MicroService: z.object({ Driver: z.string(), Target: z.string(), EndPoint: z.string() }),
   /** Unused by the server (dtm too); kept so dtm config files load. */
   HttpMicroService: z.object({
@@ -128,6 +139,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
     Driver: 'sqlite', Host: '', Port: 0, User: '', Password: '', Db: 'dtm', Schema: 'public',
     MaxOpenConns: 500, MaxIdleConns: 500, ConnMaxLifeTime: 5, DataExpire: 604800,
     FinishedDataExpire: 86400, RedisPrefix: '{a}', DataDir: './data', SyncCommit: true, Partitions: 16,
+    KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 30,
   },
   TransCronInterval: 3,
   TimeoutToFail: 35,
@@ -139,6 +151,8 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   JsonRpcPort: 36791,
   HttpHost: '0.0.0.0',
   HttpMaxBodyBytes: 1048576,
+  InternalGrpcPort: 36792,
+  InternalAdvertise: '',
   MicroService: { Driver: 'default', Target: '', EndPoint: '' },
   HttpMicroService: { Driver: 'default', RegistryType: '', RegistryAddress: '', RegistryOptions: {}, Target: '', EndPoint: '' },
   UpdateBranchSync: 1,

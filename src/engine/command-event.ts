@@ -40,6 +40,8 @@ export function translate(cmd: Command, live: LiveTransaction | undefined, at: n
       return exists ? { event: { type: 'CronReset', at }, live, created: false } : { reply: notFound(cmd.gid) };
     case 'cronFired':
       return exists ? { event: { type: 'CronFired', at }, live, created: false } : { reply: OK };
+    case 'query':
+      return { reply: OK }; // answered by the processor before translation; never an event
     case 'branchResult': {
       if (!exists) return { reply: OK };
       const type = BRANCH_EVENT_OF[cmd.result];

@@ -11,6 +11,8 @@ export type Command =
   | { readonly id: string; readonly gid: string; readonly kind: 'forceStop' }
   | { readonly id: string; readonly gid: string; readonly kind: 'resetNextCronTime' }
   | { readonly id: string; readonly gid: string; readonly kind: 'cronFired' }
+  /** Read through the owner (Kafka): answered in order with the partition's other commands; never recorded. */
+  | { readonly id: string; readonly gid: string; readonly kind: 'query' }
   | {
       readonly id: string;
       readonly gid: string;
@@ -26,7 +28,7 @@ export type CommandKind = Command['kind'];
 
 /** The engine's answer to a command, mapped to HTTP/gRPC by ingress through the outcome table. */
 export type Reply =
-  | { readonly ok: true }
+  | { readonly ok: true; /** dtm view text, for a `query` command of a known gid */ readonly view?: string }
   | {
       readonly ok: false;
       readonly result: 'FAILURE' | 'ONGOING' | 'ERROR';

@@ -7,15 +7,33 @@ import type { EngineSettings } from './engine-settings.js';
 import { GroupCommitter } from './group-commit.js';
 import { foldRecords, type LiveTransaction } from './live-transaction.js';
 import { partitionOf } from './murmur2.js';
-import { PartitionProcessor } from './partition-processor.js';
+import { PartitionProcessor, type BatchAppender } from './partition-processor.js';
+import { errorReply } from './command.js';
+import { NoOwner, NotOwner } from '../errors.js';
 import { TimerWheel, type TimerClock } from './timer-wheel.js';
 import { WaitRegistry } from './wait-registry.js';
 import { EffectRunner } from './effect-runner.js';
 import { newCommandId } from './command-id.js';
 import type { EngineObserver } from './engine-observer.js';
 
+/**
+ * Where ingress commands go when this process does not decide them itself (Kafka): produced to
+ * the command stream and answered by the partition's owner, wherever it runs.
+ */
+export interface CommandBus {
+  send(cmd: Command, wait: boolean): Promise<Reply>;
+}
+
 export interface EngineDeps {
   readonly log: EventLog;
+  /**
+   * 'all' (embedded): this process owns every partition from the start. 'assigned' (Kafka): it owns
+   * the partitions handed to it with `assign` until `revoke`; ingress commands go through `bus`.
+   */
+  readonly ownership?: 'all' | 'assigned';
+  readonly bus?: CommandBus;
+  /** Called when the log fenced a partition's writes (another worker took it over). */
+  readonly onPartitionLost?: (partition: number) => void;
   readonly registry: TransTypeRegistry;
   readonly invoker: Invoker;
   readonly clock: TimerClock;
@@ -31,7 +49,8 @@ export interface EngineDeps {
  * every unfinished transaction from the log on start.
  */
 export class Engine {
-  readonly #processors: PartitionProcessor[];
+  readonly #processors = new Map<number, PartitionProcessor>();
+  readonly #newProcessor: (p: number) => PartitionProcessor;
   readonly #timers: TimerWheel;
   readonly #effects: EffectRunner;
   readonly #logger: Logger;
@@ -39,27 +58,38 @@ export class Engine {
 
   constructor(private readonly deps: EngineDeps) {
     this.#logger = deps.logger.child({ component: 'engine' });
-    const committer = new GroupCommitter(deps.log, deps.observer?.committed?.bind(deps.observer));
+    const committed = deps.observer?.committed?.bind(deps.observer);
+    const appender: BatchAppender = deps.log.partitionedAppend === true
+      ? { append: (r, s, ctx) => timed(committed, r.length, deps.log.append(r, s, ctx)) }
+      : new GroupCommitter(deps.log, committed);
     const waits = new WaitRegistry((live) => {
       const perCall = Math.max(live.context.options.requestTimeout, deps.settings.limits.requestTimeout);
       return (perCall + 2) * 1000;
     });
-    this.#timers = new TimerWheel(deps.clock, (gid) => void this.dispatch({ id: newCommandId('cron'), gid, kind: 'cronFired' }));
-    this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.dispatch(cmd), deps.observer);
+    this.#timers = new TimerWheel(deps.clock, (gid) => void this.#local({ id: newCommandId('cron'), gid, kind: 'cronFired' }));
+    this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.#local(cmd), deps.observer);
     const hooks = {
       perform: (live: LiveTransaction, effects: readonly Effect[]) => this.#effects.perform(live, effects),
       schedule: (gid: string, at: number | undefined) => this.#timers.set(gid, at),
       now: () => deps.clock.now(),
       finished: (live: LiveTransaction) => deps.observer?.transactionFinished?.(live.context.transType, live.status, live.context.createTime, live.context.updateTime),
+      lost: (p: number) => {
+        this.revoke(p, 'fenced by a newer owner');
+        deps.onPartitionLost?.(p);
+      },
     };
-    this.#processors = Array.from(
-      { length: deps.settings.partitions },
-      (_, p) => new PartitionProcessor(p, deps.log, committer, deps.registry, deps.settings, waits, hooks, this.#logger.child({ partition: p })),
-    );
+    this.#newProcessor = (p) => new PartitionProcessor(p, deps.log, appender, deps.registry, deps.settings, waits, hooks, this.#logger.child({ partition: p }));
+    if (deps.ownership !== 'assigned') {
+      for (let p = 0; p < deps.settings.partitions; p += 1) this.#processors.set(p, this.#newProcessor(p));
+    }
   }
 
-  /** Rebuilds unfinished transactions and re-drives the calls that were in flight at the crash. */
+  /**
+   * Embedded: rebuilds unfinished transactions and re-drives the calls that were in flight at the
+   * crash. Kafka ('assigned'): nothing to do; each partition recovers on `assign`.
+   */
   async start(): Promise<{ transactions: number; events: number; ms: number }> {
+    if (this.deps.ownership === 'assigned') return { transactions: 0, events: 0, ms: 0 };
     const t0 = performance.now();
     let transactions = 0;
     let events = 0;
@@ -67,7 +97,7 @@ export class Engine {
     for await (const { gid, records } of this.deps.log.scanOpen()) {
       const live = foldRecords(this.deps.registry, gid, records);
       if (live === undefined || isFinal(live.status)) continue;
-      this.#processorOf(gid).adopt(live);
+      this.#processors.get(this.partitionOf(gid))!.adopt(live);
       transactions += 1;
       events += records.length;
       const effects = outstandingOf(live.def, live.context);
@@ -79,14 +109,64 @@ export class Engine {
     return { transactions, events, ms };
   }
 
-  dispatch(cmd: Command, wait = false): Promise<Reply> {
-    if (this.#stopped) return Promise.resolve({ ok: false, result: 'ERROR', message: 'dtx is shutting down', code: 'DTX_OVERLOADED', httpStatus: 503 });
-    return this.#processorOf(cmd.gid).enqueue(cmd, wait);
+  partitionOf(gid: string): number {
+    return partitionOf(gid, this.deps.settings.partitions);
   }
 
-  /** dtm's `query` view text of one transaction, or undefined. */
+  /** Partitions this process decides now, ascending. */
+  owned(): number[] {
+    return [...this.#processors.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Takes partition `p` over with its recovered unfinished transactions and re-drives their
+   * in-flight calls (Kafka, after the log fenced the previous owner and replayed the partition).
+   */
+  assign(p: number, recovered: readonly LiveTransaction[]): void {
+    if (this.#processors.has(p)) return;
+    const proc = this.#newProcessor(p);
+    this.#processors.set(p, proc);
+    for (const live of recovered) proc.adopt(live);
+    for (const live of recovered) {
+      const effects = outstandingOf(live.def, live.context);
+      if (effects.length > 0) this.#effects.perform(live, effects);
+    }
+  }
+
+  /** Drops partition `p`: its commands are answered NotOwner; its timers fire into nothing. */
+  revoke(p: number, reason: string): void {
+    const proc = this.#processors.get(p);
+    if (proc === undefined) return;
+    this.#processors.delete(p);
+    proc.close(`partition ${p} is no longer owned by this worker (${reason}); retry`);
+    for (const gid of proc.live.keys()) this.#timers.set(gid, undefined);
+  }
+
+  /** An ingress command: decided here (embedded) or sent to the partition's owner (Kafka). */
+  dispatch(cmd: Command, wait = false): Promise<Reply> {
+    if (this.#stopped) return Promise.resolve({ ok: false, result: 'ERROR', message: 'dtx is shutting down', code: 'DTX_OVERLOADED', httpStatus: 503 });
+    if (this.deps.bus !== undefined) return this.deps.bus.send(cmd, wait);
+    return this.#local(cmd, wait);
+  }
+
+  /** A command read from partition `p`'s command stream at `offset` (Kafka owner side). */
+  deliver(p: number, cmd: Command, wait: boolean, offset: string): Promise<Reply> {
+    const proc = this.#processors.get(p);
+    if (proc === undefined) return Promise.resolve(errorReply(`partition ${p} is not owned by this worker; retry`, NotOwner.code, 503));
+    return proc.enqueue(cmd, wait, offset);
+  }
+
+  /** Commands queued in partition `p`'s processor (back-pressure for the command consumer). */
+  queued(p: number): number {
+    return this.#processors.get(p)?.queued ?? 0;
+  }
+
+  /** dtm's `query` view text of one transaction, or undefined. Kafka: answered by the owner. */
   async queryView(gid: string): Promise<string | undefined> {
-    return (await this.deps.log.getSummary(gid))?.view;
+    if (this.deps.bus === undefined) return (await this.deps.log.getSummary(gid))?.view;
+    const reply = await this.deps.bus.send({ id: newCommandId('query'), gid, kind: 'query' }, false);
+    if (!reply.ok) throw new NoOwner(reply.message);
+    return reply.view;
   }
 
   list(filter: ListFilter): Promise<ListPage> {
@@ -103,7 +183,9 @@ export class Engine {
   }
 
   liveCount(): number {
-    return this.#processors.reduce((n, p) => n + p.live.size, 0);
+    let n = 0;
+    for (const p of this.#processors.values()) n += p.live.size;
+    return n;
   }
 
   async stop(): Promise<void> {
@@ -112,7 +194,19 @@ export class Engine {
     await this.#effects.drain();
   }
 
-  #processorOf(gid: string): PartitionProcessor {
-    return this.#processors[partitionOf(gid, this.#processors.length)]!;
+  /** Commands born here (timers, branch results): only the owner decides them; else dropped. */
+  #local(cmd: Command, wait = false): Promise<Reply> {
+    const proc = this.#processors.get(this.partitionOf(cmd.gid));
+    if (proc === undefined) {
+      this.#logger.debug({ gid: cmd.gid, kind: cmd.kind }, 'command for a partition this worker does not own dropped');
+      return Promise.resolve(errorReply(`partition of ${cmd.gid} is not owned by this worker`, NotOwner.code, 503));
+    }
+    return proc.enqueue(cmd, wait);
   }
+}
+
+async function timed(observe: ((records: number, ms: number) => void) | undefined, records: number, append: Promise<void>): Promise<void> {
+  const t0 = performance.now();
+  await append;
+  observe?.(records, performance.now() - t0);
 }

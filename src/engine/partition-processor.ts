@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { AnyMachineSnapshot } from 'xstate';
 import { dueAtOf, isFinal, type Effect, type TransStatus, type TransTypeRegistry } from '../../machines/index.js';
-import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
+import type { AppendContext, EventLog, LogRecord, TransSummary } from '../log/event-log.js';
+import { NotOwner } from '../errors.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
 import { translate } from './command-event.js';
 import { foldRecords, recordOfEvent, type LiveTransaction } from './live-transaction.js';
-import type { GroupCommitter } from './group-commit.js';
 import type { EngineSettings } from './engine-settings.js';
 import { renderView } from './trans-view.js';
 import type { WaitRegistry } from './wait-registry.js';
@@ -19,11 +19,20 @@ export interface ProcessorHooks {
   now(): number;
   /** A transaction reached succeed/failed in this batch. */
   finished(live: LiveTransaction): void;
+  /** The log refused this partition's writes because another worker owns it now (fenced). */
+  lost(partition: number): void;
+}
+
+/** Durable append of one batch: the group committer (embedded) or the log itself (per partition). */
+export interface BatchAppender {
+  append(records: readonly LogRecord[], summaries: readonly TransSummary[], context: AppendContext): Promise<void>;
 }
 
 interface Item {
   readonly cmd: Command;
   readonly wait: boolean;
+  /** offset of the command in the partition's command stream (Kafka), when it came from there */
+  readonly offset?: string;
   readonly resolve: (r: Reply) => void;
 }
 
@@ -43,11 +52,12 @@ export class PartitionProcessor {
   readonly live = new Map<string, LiveTransaction>();
   #queue: Item[] = [];
   #running = false;
+  #closed: Reply | undefined;
 
   constructor(
     readonly partition: number,
     private readonly log: EventLog,
-    private readonly committer: GroupCommitter,
+    private readonly appender: BatchAppender,
     private readonly registry: TransTypeRegistry,
     private readonly settings: EngineSettings,
     private readonly waits: WaitRegistry,
@@ -59,14 +69,24 @@ export class PartitionProcessor {
     return this.#queue.length;
   }
 
-  enqueue(cmd: Command, wait: boolean): Promise<Reply> {
+  enqueue(cmd: Command, wait: boolean, offset?: string): Promise<Reply> {
+    if (this.#closed !== undefined) return Promise.resolve(this.#closed);
     return new Promise<Reply>((resolve) => {
-      this.#queue.push({ cmd, wait, resolve });
+      this.#queue.push(offset === undefined ? { cmd, wait, resolve } : { cmd, wait, offset, resolve });
       if (!this.#running) {
         this.#running = true;
         setImmediate(() => void this.#drain());
       }
     });
+  }
+
+  /**
+   * Stops taking commands (the partition moved or was fenced): queued ones are answered with
+   * NotOwner; a batch already appending finishes or fails on its own.
+   */
+  close(reason: string): void {
+    this.#closed = { ok: false, result: 'ERROR', message: reason, code: NotOwner.code, httpStatus: 503 };
+    for (const item of this.#queue.splice(0)) item.resolve(this.#closed);
   }
 
   /** Adopts a transaction rebuilt by recovery. */
@@ -77,7 +97,7 @@ export class PartitionProcessor {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      while (this.#queue.length > 0 && this.#closed === undefined) {
         const batch = this.#queue.splice(0, this.settings.maxBatch);
         await this.#process(batch);
       }
@@ -114,9 +134,15 @@ export class PartitionProcessor {
     const summaries: TransSummary[] = [];
     for (const gid of before.keys()) summaries.push(this.#summary(this.live.get(gid)!));
     try {
-      await this.committer.append(records, summaries);
+      await this.appender.append(records, summaries, this.#context(batch));
     } catch (err) {
       this.#rollback(before);
+      if ((err as { code?: unknown }).code === NotOwner.code) {
+        this.logger.warn({ err, records: records.length }, 'partition lost: a newer owner fenced this worker; batch discarded');
+        for (const d of decisions) d.item.resolve(errorReply((err as Error).message, NotOwner.code, 503));
+        this.hooks.lost(this.partition);
+        return;
+      }
       this.logger.error({ err, records: records.length }, 'append failed; batch rejected');
       for (const d of decisions) this.#onAppendFailure(d.item, err);
       return;
@@ -124,9 +150,20 @@ export class PartitionProcessor {
     this.#afterCommit(decisions, before);
   }
 
+  /** The partition and, for commands from the command stream, the next offset to commit with the batch. */
+  #context(batch: readonly Item[]): AppendContext {
+    let last: bigint | undefined;
+    for (const item of batch) if (item.offset !== undefined && (last === undefined || BigInt(item.offset) > last)) last = BigInt(item.offset);
+    return last === undefined ? { partition: this.partition } : { partition: this.partition, consumed: String(last + 1n) };
+  }
+
   #decide(item: Item, before: Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>, records: LogRecord[]): Decision {
     const { cmd } = item;
     let live = this.live.get(cmd.gid);
+    if (cmd.kind === 'query') {
+      const known = live !== undefined && live.status !== '';
+      return { item, reply: known ? { ok: true, view: renderView(live!.context, live!.status) } : { ok: true }, effects: [] };
+    }
     if (live?.cmds.has(cmd.id)) return { item, reply: OK, effects: [] }; // duplicate delivery
     const at = Math.max(this.hooks.now(), live?.context.updateTime ?? 0);
     const t = translate(cmd, live, at, this.registry, this.settings.limits);
@@ -198,10 +235,12 @@ export class PartitionProcessor {
     for (const d of decisions) if (d.item.wait && d.live !== undefined) touched.add(d.live);
     for (const live of touched) this.waits.check(live);
     for (const d of decisions) if (d.live !== undefined && d.effects.length > 0) this.hooks.perform(d.live, d.effects);
-    for (const gid of before.keys()) {
-      const live = this.live.get(gid)!;
-      // Finished transactions leave memory; their history stays in the log, their summary in the projection.
-      if (isFinal(live.status) && !this.waits.has(gid)) this.live.delete(gid);
+    for (const d of decisions) {
+      const gid = d.item.cmd.gid;
+      const live = this.live.get(gid);
+      // Finished transactions leave memory (also those only loaded to answer a command); their
+      // history stays in the log, their summary in the projection.
+      if (live !== undefined && isFinal(live.status) && !this.waits.has(gid)) this.live.delete(gid);
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The EventLog port (DESIGN §4). One interface, several adapters (sqlite, memory, later kafka);
+ * The EventLog port (DESIGN §4). One interface, several adapters (sqlite, memory, kafka);
  * only main.ts chooses. Events are the truth; `transactions` summaries are a projection written
  * atomically with the events that produced them, so query/all are consistent with the log.
  */
@@ -50,20 +50,39 @@ export interface ListPage {
   readonly nextPosition: string;
 }
 
+/** Where an append comes from, for adapters that write per partition (kafka). */
+export interface AppendContext {
+  readonly partition: number;
+  /**
+   * Next offset of the partition's command stream once this batch is applied: committed in the
+   * same transaction as the events (read-process-write). Absent when no consumed command is in it.
+   */
+  readonly consumed?: string;
+}
+
 export interface EventLog {
   /** Human-readable adapter name for logs ("sqlite", "memory", ...). */
   readonly name: string;
+  /**
+   * True when every append must carry one partition's records only, each partition writing through
+   * its own fenced writer (kafka). The engine then appends per partition instead of merging the
+   * partitions' batches into one group commit.
+   */
+  readonly partitionedAppend?: boolean;
   /**
    * Durably appends a batch (group commit): all records and summaries become visible together or
    * not at all. Resolves only after the batch is durable (fsync when configured). Rejects with
    * `LogUnavailable` on I/O failure; a rejected batch wrote nothing.
    * Precondition (caller's contract): for each gid, records continue its seq without gaps.
    */
-  append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void>;
+  append(records: readonly LogRecord[], summaries: readonly TransSummary[], context?: AppendContext): Promise<void>;
   /** All events of one transaction in seq order; [] when unknown. */
   read(gid: string): Promise<LogRecord[]>;
-  /** Events of every unfinished transaction, grouped by gid (recovery on start). */
-  scanOpen(): AsyncIterable<{ gid: string; records: LogRecord[] }>;
+  /**
+   * Events of every unfinished transaction, grouped by gid (recovery on start). With `accept`, only
+   * the gids it accepts (one partition's recovery), tested before their events are read.
+   */
+  scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }>;
   /**
    * Every transaction created at or after `since` (ms epoch; 0 = all), in creation order, with its
    * events and summary (audit `replay --all`). Streams in chunks.

@@ -15,6 +15,12 @@ export class Metrics {
   readonly batchRecords = new client.Histogram({ name: 'dtx_log_batch_records', help: 'Events written per group commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
   readonly recoverySeconds = new client.Gauge({ name: 'dtx_recovery_seconds', help: 'Duration of the last recovery (log fold) on start', registers: [this.registry] });
   readonly liveTransactions: client.Gauge;
+  /** Kafka: partitions this worker owns (1) or not (absent), and their count. */
+  readonly partitionsOwned = new client.Gauge({ name: 'dtx_partitions_owned', help: 'Partitions of the commands topic this worker owns', registers: [this.registry] });
+  readonly partitionOwner = new client.Gauge({ name: 'dtx_partition_owned', help: '1 for each partition this worker owns', labelNames: ['partition'], registers: [this.registry] });
+  readonly consumerLag = new client.Gauge({ name: 'dtx_kafka_consumer_lag', help: 'Commands behind the high watermark at the last batch, per owned partition', labelNames: ['partition'], registers: [this.registry] });
+  readonly commandBatch = new client.Histogram({ name: 'dtx_kafka_command_batch', help: 'Commands per batch fetched from the commands topic', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
+  readonly partitionRecoverySeconds = new client.Gauge({ name: 'dtx_partition_recovery_seconds', help: 'Duration of the last takeover (fence + replay) per partition', labelNames: ['partition'], registers: [this.registry] });
 
   constructor(liveCount: () => number) {
     client.collectDefaultMetrics({ register: this.registry });

@@ -13,6 +13,8 @@ import {
   LogUnavailable,
   NotSupported,
   Overloaded,
+  NotOwner,
+  NoOwner,
   PayloadTooLarge,
   TransNotFound,
   ensureError,
@@ -71,6 +73,8 @@ describe('CoordinatorError classes', () => {
     [new LogUnavailable('m'), 'ERROR', 503, true],
     [new NotSupported('m'), 'ERROR', 501, false],
     [new Overloaded('m'), 'ERROR', 503, true],
+    [new NotOwner('m'), 'ERROR', 503, true],
+    [new NoOwner('m'), 'ERROR', 503, true],
     [new Internal('m'), 'ERROR', 500, false],
   ];
   for (const [err, result, status, retryable] of expected) {

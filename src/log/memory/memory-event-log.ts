@@ -85,9 +85,9 @@ export class MemoryEventLog implements EventLog {
     return this.store.rows.filter((r) => r.summary.createTime >= since).length;
   }
 
-  async *scanOpen(): AsyncIterable<{ gid: string; records: LogRecord[] }> {
+  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
     this.ensureOpen();
-    const open = this.store.rows.filter((r) => !r.summary.finished).map((r) => r.summary.gid);
+    const open = this.store.rows.filter((r) => !r.summary.finished && (accept === undefined || accept(r.summary.gid))).map((r) => r.summary.gid);
     for (const gid of open) {
       this.ensureOpen();
       yield { gid, records: this.readSync(gid) };

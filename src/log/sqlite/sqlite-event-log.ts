@@ -45,6 +45,8 @@ export interface SqliteEventLogOptions {
   readonly writer?: 'inline' | 'worker';
 }
 
+type MetaTx = (r: readonly LogRecord[], s: readonly TransSummary[], m: Readonly<Record<string, string>>) => void;
+
 interface Appender {
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> | void;
   close(): Promise<void> | void;
@@ -53,6 +55,8 @@ interface Appender {
 export class SqliteEventLog implements EventLog {
   readonly name = 'sqlite';
   private closed = false;
+  private metaTx: MetaTx | undefined;
+  private maxSeqStmt: Database.Statement<[string], { seq: number | null }> | undefined;
 
   private constructor(
     /** Absolute path of the database file. */
@@ -115,12 +119,46 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
+  /**
+   * Replica use (the kafka adapter's local projection): appends and upserts `meta` key/values in
+   * one SQLite transaction, synchronously, on this connection. Only for an inline-writer log.
+   */
+  appendWithMeta(records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>): void {
+    this.ensureOpen();
+    this.metaTx ??= ((): MetaTx => {
+      const append = buildAppendTx(this.db, this.stmts);
+      const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+      return this.db.transaction((r: readonly LogRecord[], s: readonly TransSummary[], m: Readonly<Record<string, string>>) => {
+        append(r, s);
+        for (const [k, v] of Object.entries(m)) put.run(k, v);
+      });
+    })();
+    try {
+      this.metaTx(records, summaries, meta);
+    } catch (err) {
+      throw toLogError(err, 'append');
+    }
+  }
+
+  /** Highest stored seq of `gid`, 0 when none (the kafka replica's duplicate check). */
+  maxSeq(gid: string): number {
+    this.ensureOpen();
+    this.maxSeqStmt ??= this.db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE gid = ?');
+    return this.maxSeqStmt.get(gid)?.seq ?? 0;
+  }
+
+  /** A `meta` value written by `appendWithMeta`, or undefined. */
+  getMeta(key: string): string | undefined {
+    this.ensureOpen();
+    return this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key)?.value;
+  }
+
   async read(gid: string): Promise<LogRecord[]> {
     this.ensureOpen();
     return this.readSync(gid);
   }
 
-  async *scanOpen(): AsyncIterable<{ gid: string; records: LogRecord[] }> {
+  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
     // Keyset pages by id: no statement stays open across a yield (better-sqlite3 forbids writes
     // while an iterator is open), and memory holds one chunk of gids at a time.
     let after = 0;
@@ -134,7 +172,7 @@ export class SqliteEventLog implements EventLog {
       }
       for (const row of chunk) {
         after = row.id;
-        yield { gid: row.gid, records: this.readSync(row.gid) };
+        if (accept === undefined || accept(row.gid)) yield { gid: row.gid, records: this.readSync(row.gid) };
       }
       if (chunk.length < this.scanChunkSize) return;
     }

@@ -1,0 +1,80 @@
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Command, Reply } from '../engine/command.js';
+import { errorReply } from '../engine/command.js';
+import type { CommandBus } from '../engine/engine.js';
+import { partitionOf } from '../engine/murmur2.js';
+import { LogUnavailable } from '../errors.js';
+import { topicsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
+import { encodeCommandMessage } from './command-codec.js';
+import type { ReplyHub } from './reply-hub.js';
+
+export interface CommandBusOptions {
+  /** how long a command waits for its owner's reply */
+  readonly replyTimeoutMs: number;
+  /** the same for submit with wait_result (the reply comes when the transaction ends) */
+  readonly waitTimeoutMs: number;
+}
+
+/**
+ * Ingress on any worker (DESIGN §4): produces each command to `<prefix>.commands`, keyed by gid,
+ * with this worker's reply address, and waits for the owner's reply. Commands produced within one
+ * event-loop turn go out as one produce request.
+ */
+export class KafkaCommandBus implements CommandBus {
+  readonly #topic: string;
+  #buffer: Array<{ message: Message; requestId: string }> = [];
+  #scheduled = false;
+
+  private constructor(
+    private readonly producer: Producer,
+    private readonly settings: KafkaSettings,
+    private readonly self: string,
+    private readonly hub: ReplyHub,
+    private readonly options: CommandBusOptions,
+    private readonly logger: Logger,
+  ) {
+    this.#topic = topicsOf(settings.prefix).commands;
+  }
+
+  static async open(kafka: Kafka, settings: KafkaSettings, self: string, hub: ReplyHub, options: CommandBusOptions, logger: Logger): Promise<KafkaCommandBus> {
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER },
+    });
+    await producer.connect();
+    return new KafkaCommandBus(producer, settings, self, hub, options, logger.child({ component: 'command-bus' }));
+  }
+
+  send(cmd: Command, wait: boolean): Promise<Reply> {
+    const requestId = this.hub.newRequestId();
+    const partition = partitionOf(cmd.gid, this.settings.partitions);
+    const reply = this.hub.expect(requestId, wait ? this.options.waitTimeoutMs : this.options.replyTimeoutMs, partition);
+    this.#buffer.push({ message: { ...encodeCommandMessage(cmd, { replyTo: this.self, requestId, wait }), partition }, requestId });
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => void this.#flush());
+    }
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    const batch = this.#buffer;
+    this.#buffer = [];
+    try {
+      await this.producer.send({ topic: this.#topic, messages: batch.map((b) => b.message), acks: -1 });
+    } catch (err) {
+      const e = new LogUnavailable(`could not produce to ${this.#topic}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      this.logger.error({ err: e, commands: batch.length }, 'command produce failed');
+      this.hub.failAll(errorReply(e.message, LogUnavailable.code, 503), batch.map((b) => b.requestId));
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { KafkaMessage, Message } from 'kafkajs';
+import type { Command, Reply } from '../engine/command.js';
+
+/** Headers of a command record: where the owner sends the reply, and the ingress's request id. */
+export interface ReplyAddress {
+  /** `host:port` of the ingress worker's internal service */
+  readonly replyTo: string;
+  readonly requestId: string;
+  /** the ingress waits for the transaction's outcome (submit with wait_result) */
+  readonly wait: boolean;
+}
+
+/** A command as a record of `<prefix>.commands` (DESIGN §4): key = gid, value = the command JSON. */
+export function encodeCommandMessage(cmd: Command, address: ReplyAddress): Message {
+  return {
+    key: cmd.gid,
+    value: JSON.stringify(cmd),
+    headers: { 'reply-to': address.replyTo, 'request-id': address.requestId, wait: address.wait ? '1' : '0' },
+  };
+}
+
+/** Decodes a command record; undefined (to be skipped and logged) when it is not one of ours. */
+export function decodeCommandMessage(m: KafkaMessage): { cmd: Command; address: ReplyAddress | undefined } | undefined {
+  if (m.value === null) return undefined;
+  let cmd: unknown;
+  try {
+    cmd = JSON.parse(m.value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const c = cmd as Partial<Command> | null;
+  if (c === null || typeof c !== 'object' || typeof c.id !== 'string' || typeof c.gid !== 'string' || typeof c.kind !== 'string') return undefined;
+  const replyTo = headerText(m, 'reply-to');
+  const requestId = headerText(m, 'request-id');
+  const address = replyTo !== undefined && requestId !== undefined ? { replyTo, requestId, wait: headerText(m, 'wait') === '1' } : undefined;
+  return { cmd: c as Command, address };
+}
+
+function headerText(m: KafkaMessage, name: string): string | undefined {
+  const v = m.headers?.[name];
+  if (v === undefined) return undefined;
+  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+/** One reply on the internal service. */
+export interface AddressedReply {
+  readonly requestId: string;
+  readonly reply: Reply;
+}

@@ -1,0 +1,69 @@
+import type { Logger } from 'pino';
+import type { TransTypeRegistry } from '../../machines/index.js';
+import type { ResolvedConfig } from '../config/index.js';
+import type { Engine } from '../engine/engine.js';
+import { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
+import { kafkaSettingsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
+import { KafkaCommandBus } from './command-bus.js';
+import { PartitionOwnership, type OwnershipObserver } from './partition-ownership.js';
+import { ReplyHub } from './reply-hub.js';
+import { ReplySender, startReplyServer } from './reply-service.js';
+
+/**
+ * The Kafka side of one worker (DESIGN §4), composed by main.ts: the event log, the internal reply
+ * service, the command bus its ingress produces to, and (once the engine exists) partition
+ * ownership. Start order: log → replies → bus → engine → ownership; stop in reverse.
+ */
+export class KafkaCluster {
+  #ownership: PartitionOwnership | undefined;
+
+  private constructor(
+    readonly log: KafkaEventLog,
+    readonly bus: KafkaCommandBus,
+    readonly settings: KafkaSettings,
+    /** `host:port` of this worker's internal service */
+    readonly address: string,
+    private readonly hub: ReplyHub,
+    private readonly sender: ReplySender,
+    private readonly stopServer: () => Promise<void>,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(config: ResolvedConfig, logger: Logger): Promise<KafkaCluster> {
+    const hub = new ReplyHub();
+    const server = await startReplyServer(hub, config.HttpHost, config.InternalGrpcPort, logger.child({ component: 'replies' }));
+    const address = config.InternalAdvertise !== '' ? config.InternalAdvertise : `127.0.0.1:${server.port}`;
+    const settings = kafkaSettingsOf(config, `dtx-${address}`);
+    let log: KafkaEventLog | undefined;
+    try {
+      log = await KafkaEventLog.open({ settings, dataDir: config.Store.DataDir, logger });
+      const waitMs = (Math.max(config.RequestTimeout, 3) + 30) * 1000;
+      const bus = await KafkaCommandBus.open(log.kafka, settings, address, hub, { replyTimeoutMs: 15_000, waitTimeoutMs: waitMs }, logger);
+      return new KafkaCluster(log, bus, settings, address, hub, new ReplySender(address, hub, logger.child({ component: 'replies' })), server.stop, logger);
+    } catch (err) {
+      await log?.close().catch(() => undefined);
+      await server.stop();
+      throw err;
+    }
+  }
+
+  /** Reports a partition the log fenced (wired into the engine's `onPartitionLost`). */
+  lost(p: number): void {
+    this.#ownership?.lost(p);
+  }
+
+  /** Joins the worker group: from now on partitions are assigned, taken over and processed. */
+  async join(engine: Engine, registry: TransTypeRegistry, observer?: OwnershipObserver): Promise<void> {
+    this.#ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.logger.child({ component: 'ownership' }), observer);
+    await this.#ownership.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#ownership?.stop().catch((err: unknown) => this.logger.warn({ err }, 'leaving the worker group failed'));
+    await this.bus.close().catch(() => undefined);
+    this.sender.close();
+    await this.stopServer();
+    this.hub.failAll({ ok: false, result: 'ERROR', message: 'dtx is shutting down', code: 'DTX_OVERLOADED', httpStatus: 503 });
+    await this.log.close();
+  }
+}

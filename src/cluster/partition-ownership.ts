@@ -1,0 +1,164 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { isFinal, type TransTypeRegistry } from '../../machines/index.js';
+import type { Engine } from '../engine/engine.js';
+import { foldRecords, type LiveTransaction } from '../engine/live-transaction.js';
+import { partitionOf } from '../engine/murmur2.js';
+import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
+import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
+import { NotOwner } from '../errors.js';
+import { decodeCommandMessage } from './command-codec.js';
+import type { ReplySender } from './reply-service.js';
+
+/** Observability hooks of ownership (metrics). */
+export interface OwnershipObserver {
+  owned?(partitions: readonly number[]): void;
+  recovered?(partition: number, transactions: number, events: number, ms: number): void;
+  batch?(partition: number, commands: number, lag: number): void;
+}
+
+/** Commands queued in one partition beyond which the consumer stops fetching it for a while. */
+const MAX_QUEUED = 4096;
+
+/**
+ * Partition ownership on Kafka (DESIGN §4): the workers form one consumer group on the commands
+ * topic, and the assignment is the ownership. kafkajs rebalances eagerly and has no revocation
+ * callback, so ownership changes are read from each GROUP_JOIN's assignment: partitions that stay
+ * keep their processor and state; new ones are taken over (fence, replay, then process); lost ones
+ * are dropped. Safety never rests on this bookkeeping: the fenced writer refuses a stale owner.
+ */
+export class PartitionOwnership {
+  readonly #topic: string;
+  /** partition -> takeover in progress or done (resolves true when ready) */
+  readonly #ready = new Map<number, Promise<boolean>>();
+  #consumer: Consumer | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly settings: KafkaSettings,
+    private readonly log: KafkaEventLog,
+    private readonly engine: Engine,
+    private readonly registry: TransTypeRegistry,
+    private readonly replies: ReplySender,
+    private readonly logger: Logger,
+    private readonly observer: OwnershipObserver = {},
+  ) {
+    this.#topic = topicsOf(settings.prefix).commands;
+  }
+
+  async start(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: workerGroupOf(this.settings.prefix),
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      heartbeatInterval: Math.max(100, Math.floor(this.settings.sessionTimeoutMs / 10)),
+      rebalanceTimeout: Math.max(this.settings.sessionTimeoutMs, 10_000),
+      readUncommitted: false,
+      maxWaitTimeInMs: 50,
+    });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#assigned(payload.memberAssignment[this.#topic] ?? []);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.error({ err: payload.error, restart: payload.restart }, 'command consumer crashed');
+      if (!payload.restart) this.#assigned([]);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.#topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: this.settings.partitions,
+      eachBatch: (payload) => this.#consume(payload),
+    });
+  }
+
+  /** The log fenced `p`: another worker owns it now. Forget it until an assignment gives it back. */
+  lost(p: number): void {
+    this.#ready.delete(p);
+    void this.log.release(p);
+    this.observer.owned?.(this.engine.owned());
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#consumer?.disconnect();
+    for (const p of this.engine.owned()) this.engine.revoke(p, 'worker stopping');
+  }
+
+  #assigned(partitions: readonly number[]): void {
+    const next = new Set(partitions);
+    for (const p of [...this.#ready.keys()]) {
+      if (next.has(p)) continue;
+      this.#ready.delete(p);
+      this.engine.revoke(p, 'moved to another worker in a rebalance');
+      void this.log.release(p);
+    }
+    const added = partitions.filter((p) => !this.#ready.has(p));
+    for (const p of added) this.#ready.set(p, this.#takeover(p));
+    this.observer.owned?.(this.engine.owned());
+    this.logger.info({ owned: [...next].sort((a, b) => a - b), added }, 'partition assignment');
+  }
+
+  /** Fence, replay, adopt. Retries while the partition stays assigned; false when it moved away. */
+  async #takeover(p: number): Promise<boolean> {
+    for (let attempt = 1; !this.#stopped; attempt += 1) {
+      const t0 = performance.now();
+      try {
+        await this.log.claim(p);
+        const recovered: LiveTransaction[] = [];
+        let events = 0;
+        for await (const { gid, records } of this.log.scanOpen((g) => partitionOf(g, this.settings.partitions) === p)) {
+          const live = foldRecords(this.registry, gid, records);
+          if (live === undefined || isFinal(live.status)) continue;
+          recovered.push(live);
+          events += records.length;
+        }
+        if (!this.#ready.has(p)) return false;
+        this.engine.assign(p, recovered);
+        const ms = performance.now() - t0;
+        this.logger.info({ partition: p, transactions: recovered.length, events, ms: Math.round(ms) }, 'partition taken over');
+        this.observer.recovered?.(p, recovered.length, events, ms);
+        this.observer.owned?.(this.engine.owned());
+        return true;
+      } catch (err) {
+        this.logger.error({ err, partition: p, attempt }, 'partition takeover failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+        if (!this.#ready.has(p)) return false;
+      }
+    }
+    return false;
+  }
+
+  async #consume({ batch, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    const p = batch.partition;
+    const ready = this.#ready.get(p);
+    if (ready === undefined) return;
+    // Keep the membership alive while the takeover replays the partition.
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), Math.max(200, this.settings.sessionTimeoutMs / 5));
+    try {
+      if (!(await ready)) return;
+    } finally {
+      clearInterval(beat);
+    }
+    this.observer.batch?.(p, batch.messages.length, Number(batch.offsetLag()));
+    for (const m of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      const decoded = decodeCommandMessage(m);
+      if (decoded === undefined) {
+        this.logger.warn({ partition: p, offset: m.offset }, 'record of the commands topic is not a dtx command; skipped');
+        continue;
+      }
+      const { cmd, address } = decoded;
+      void this.engine.deliver(p, cmd, address?.wait ?? false, m.offset).then((reply) => {
+        // After losing the partition, stay silent: the new owner re-reads the command and answers.
+        if (address !== undefined && !(!reply.ok && reply.code === NotOwner.code)) this.replies.send(address.replyTo, { requestId: address.requestId, reply });
+      });
+    }
+    if (this.engine.queued(p) > MAX_QUEUED) {
+      const resume = pause();
+      setTimeout(resume, 50);
+    }
+  }
+}

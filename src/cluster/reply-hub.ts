@@ -1,0 +1,50 @@
+import { errorReply, type Reply } from '../engine/command.js';
+import { NoOwner } from '../errors.js';
+
+interface Waiter {
+  readonly resolve: (r: Reply) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * The ingress side of a command sent through Kafka: one waiter per request id, answered by the
+ * owner's reply or, when none comes in time, by a retryable NoOwner (503) naming the partition.
+ */
+export class ReplyHub {
+  readonly #waiters = new Map<string, Waiter>();
+  #next = 0;
+
+  newRequestId(): string {
+    this.#next += 1;
+    return this.#next.toString(36);
+  }
+
+  expect(requestId: string, timeoutMs: number, partition: number): Promise<Reply> {
+    return new Promise<Reply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(requestId);
+        resolve(errorReply(`no worker answered for partition ${partition} within ${Math.round(timeoutMs / 1000)} s (no owner yet, or a rebalance is running); retry`, NoOwner.code, 503));
+      }, timeoutMs);
+      timer.unref();
+      this.#waiters.set(requestId, { resolve, timer });
+    });
+  }
+
+  /** Answers a waiter; a reply for an unknown (timed out, duplicate) request is ignored. */
+  deliver(requestId: string, reply: Reply): void {
+    const w = this.#waiters.get(requestId);
+    if (w === undefined) return;
+    this.#waiters.delete(requestId);
+    clearTimeout(w.timer);
+    w.resolve(reply);
+  }
+
+  /** Answers every waiter at once (produce failed, shutdown). */
+  failAll(reply: Reply, ids?: readonly string[]): void {
+    for (const id of ids ?? [...this.#waiters.keys()]) this.deliver(id, reply);
+  }
+
+  get size(): number {
+    return this.#waiters.size;
+  }
+}

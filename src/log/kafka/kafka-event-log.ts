@@ -1,0 +1,192 @@
+/**
+ * The scale-out EventLog adapter (DESIGN §4, Store.Driver kafka).
+ *
+ * - Writes: per partition, through that partition's fenced transactional producer
+ *   (`PartitionWriters`); one Kafka transaction holds a batch's events and the consumed command
+ *   offset. A write from a worker that lost the partition rejects with NotOwner, nothing visible.
+ * - Reads: from this worker's replica of the events topic (`EventReplica`). The worker's own
+ *   writes are visible at once: `read` merges those the replica has not copied yet, the listings
+ *   wait until the replica has them.
+ * - Contracts beyond the port: `claim(p)` must precede writes to `p` (the engine's takeover does
+ *   it); `scanOpen` after `claim` sees everything any owner ever committed to the partition.
+ */
+import path from 'node:path';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Internal, LogUnavailable } from '../../errors.js';
+import { partitionOf } from '../../engine/murmur2.js';
+import type { AppendContext, EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import { EventReplica } from './event-replica.js';
+import { encodeEventMessage, encodeSummaryMessage } from './event-message.js';
+import { createKafka } from './kafka-client.js';
+import { topicsOf, type KafkaSettings } from './kafka-settings.js';
+import { ensureTopics } from './kafka-topics.js';
+import { PartitionWriters } from './partition-writers.js';
+import { OwnWrites } from './own-writes.js';
+
+export interface KafkaEventLogOptions {
+  readonly settings: KafkaSettings;
+  /** this worker's data dir: holds the replica (rebuildable from Kafka) */
+  readonly dataDir: string;
+  readonly logger: Logger;
+}
+
+export class KafkaEventLog implements EventLog {
+  readonly name = 'kafka';
+  readonly partitionedAppend = true;
+  readonly #own = new OwnWrites();
+  #closed = false;
+
+  private constructor(
+    readonly kafka: Kafka,
+    readonly settings: KafkaSettings,
+    readonly replica: EventReplica,
+    private readonly writers: PartitionWriters,
+    private readonly logger: Logger,
+  ) {
+    replica.onProgress = (p, position) => this.#own.prune(p, position);
+  }
+
+  /** Creates the topics when missing, opens the replica and starts copying. */
+  static async open(opts: KafkaEventLogOptions): Promise<KafkaEventLog> {
+    const logger = opts.logger.child({ component: 'log.kafka' });
+    const kafka = createKafka(opts.settings, opts.logger);
+    await ensureTopics(kafka, opts.settings, logger);
+    const replica = EventReplica.open(kafka, opts.settings, path.join(opts.dataDir, 'kafka', opts.settings.prefix), opts.logger);
+    try {
+      await replica.start();
+    } catch (err) {
+      await replica.stop();
+      throw err;
+    }
+    logger.info({ brokers: opts.settings.brokers, prefix: opts.settings.prefix, partitions: opts.settings.partitions }, 'kafka event log opened');
+    return new KafkaEventLog(kafka, opts.settings, replica, new PartitionWriters(kafka, opts.settings, logger), logger);
+  }
+
+  /**
+   * Becomes partition `p`'s writer (fencing the previous one) and waits until the replica holds
+   * everything committed to `p` before that: afterwards `scanOpen` and `read` are complete for `p`.
+   */
+  async claim(p: number): Promise<void> {
+    await this.writers.claim(p);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let high: number;
+    try {
+      const offsets = await admin.fetchTopicOffsets(topicsOf(this.settings.prefix).events);
+      high = Number(offsets.find((o) => o.partition === p)?.high ?? '0');
+    } finally {
+      await admin.disconnect();
+    }
+    await this.replica.waitFor(p, high);
+  }
+
+  async release(p: number): Promise<void> {
+    await this.writers.release(p);
+  }
+
+  owns(p: number): boolean {
+    return this.writers.owns(p);
+  }
+
+  async append(records: readonly LogRecord[], summaries: readonly TransSummary[], context?: AppendContext): Promise<void> {
+    this.#ensureOpen();
+    const byPartition = new Map<number, LogRecord[]>();
+    for (const r of records) {
+      const p = partitionOf(r.gid, this.settings.partitions);
+      if (context !== undefined && p !== context.partition) throw new Internal(`append for partition ${context.partition} holds gid ${r.gid} of partition ${p}`);
+      const list = byPartition.get(p);
+      if (list === undefined) byPartition.set(p, [r]);
+      else list.push(r);
+    }
+    const recorded = new Set(records.map((r) => r.gid));
+    const alone = summaries.filter((s) => !recorded.has(s.gid));
+    for (const s of alone) {
+      const p = partitionOf(s.gid, this.settings.partitions);
+      if (!byPartition.has(p)) byPartition.set(p, []);
+    }
+    if (context?.consumed !== undefined && !byPartition.has(context.partition)) byPartition.set(context.partition, []);
+    for (const [p, list] of byPartition) this.#checkSeq(p, list);
+    const lastOf = new Map(summaries.map((s) => [s.gid, s]));
+    await Promise.all(
+      [...byPartition].map(async ([p, list]) => {
+        const lastIndex = new Map(list.map((r, i) => [r.gid, i]));
+        const messages = list.map((r, i) => encodeEventMessage(r, lastIndex.get(r.gid) === i ? lastOf.get(r.gid) : undefined));
+        for (const s of alone) if (partitionOf(s.gid, this.settings.partitions) === p) messages.push(encodeSummaryMessage(s));
+        const meta = await this.writers.write(p, messages, p === context?.partition ? context.consumed : undefined);
+        const base = Number(meta[0]?.baseOffset ?? '-1');
+        if (messages.length > 0) this.#own.add(p, base + messages.length - 1, list);
+      }),
+    );
+  }
+
+  async read(gid: string): Promise<LogRecord[]> {
+    this.#ensureOpen();
+    const stored = await this.replica.log.read(gid);
+    return this.#own.merge(gid, stored);
+  }
+
+  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
+    await this.#caughtUp();
+    yield* this.replica.log.scanOpen(accept);
+  }
+
+  async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
+    await this.#caughtUp();
+    yield* this.replica.log.scanAll(since);
+  }
+
+  async countAll(since: number): Promise<number> {
+    await this.#caughtUp();
+    return this.replica.log.countAll(since);
+  }
+
+  async getSummary(gid: string): Promise<TransSummary | undefined> {
+    await this.#caughtUp();
+    return this.replica.log.getSummary(gid);
+  }
+
+  async list(filter: ListFilter): Promise<ListPage> {
+    await this.#caughtUp();
+    return this.replica.log.list(filter);
+  }
+
+  async listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {
+    await this.#caughtUp();
+    return this.replica.log.listScheduledAfter(after, limit);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.writers.releaseAll();
+    await this.replica.stop();
+    this.logger.info('kafka event log closed');
+  }
+
+  /** Rejects a batch that repeats a stored (gid, seq): a seq or fencing bug, never retried. */
+  #checkSeq(p: number, list: readonly LogRecord[]): void {
+    const stored = new Map<string, number>();
+    const seen = new Set<string>();
+    for (const r of list) {
+      let max = stored.get(r.gid);
+      if (max === undefined) {
+        max = Math.max(this.#own.maxSeq(r.gid), this.replica.log.maxSeq(r.gid));
+        stored.set(r.gid, max);
+      }
+      const key = `${r.gid}\u0000${r.seq}`;
+      if (r.seq <= max || seen.has(key)) throw new Internal(`event log: duplicate event gid=${r.gid} seq=${r.seq} in partition ${p} (fencing or seq bug)`);
+      seen.add(key);
+    }
+  }
+
+  /** Read-your-writes for the listings: the replica holds every write of this worker. */
+  async #caughtUp(): Promise<void> {
+    this.#ensureOpen();
+    await Promise.all(this.#own.frontier().map(([p, offset]) => this.replica.waitFor(p, offset + 1)));
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new LogUnavailable('kafka event log is closed');
+  }
+}

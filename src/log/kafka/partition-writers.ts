@@ -1,0 +1,121 @@
+import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import type { Logger } from 'pino';
+import { LogUnavailable, NotOwner } from '../../errors.js';
+import { topicsOf, transactionalIdOf, workerGroupOf, type KafkaSettings } from './kafka-settings.js';
+
+/** kafkajs error types that mean "a newer producer with our transactional id exists". */
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_TXN_STATE']);
+
+interface Writer {
+  readonly producer: Producer;
+  /** batches of one partition commit in order */
+  chain: Promise<unknown>;
+  lost: boolean;
+}
+
+/**
+ * One transactional producer per owned partition (`<prefix>-p<n>`, DESIGN §2). `claim` initialises
+ * its producer id, which bumps the epoch and fences the previous owner: that owner's open
+ * transaction is aborted and its next write fails with NotOwner. Each `write` is one Kafka
+ * transaction holding the batch's events and, when given, the consumed command offset.
+ */
+export class PartitionWriters {
+  readonly #writers = new Map<number, Writer>();
+  readonly #topics;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly settings: KafkaSettings,
+    private readonly logger: Logger,
+  ) {
+    this.#topics = topicsOf(settings.prefix);
+  }
+
+  owns(p: number): boolean {
+    const w = this.#writers.get(p);
+    return w !== undefined && !w.lost;
+  }
+
+  /** Fences partition `p`'s previous writer and makes this worker its writer. */
+  async claim(p: number): Promise<void> {
+    await this.release(p);
+    const producer = this.kafka.producer({
+      transactionalId: transactionalIdOf(this.settings.prefix, p),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30_000,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // idempotence needs unbounded retries; kafkajs's maxRetryTime (30 s) still bounds each send
+      retry: { retries: Number.MAX_SAFE_INTEGER },
+    });
+    await producer.connect();
+    // kafkajs initialises the producer id (InitProducerId: the fencing step) on the first transaction.
+    const txn = await producer.transaction();
+    await txn.abort();
+    this.#writers.set(p, { producer, chain: Promise.resolve(), lost: false });
+  }
+
+  async release(p: number): Promise<void> {
+    const w = this.#writers.get(p);
+    if (w === undefined) return;
+    this.#writers.delete(p);
+    w.lost = true;
+    await w.chain.catch(() => undefined);
+    await w.producer.disconnect().catch((err: unknown) => this.logger.warn({ err, partition: p }, 'producer disconnect failed'));
+  }
+
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.#writers.keys()].map((p) => this.release(p)));
+  }
+
+  /**
+   * Writes `messages` to partition `p` of the events topic and commits `consumed` for the
+   * commands topic, in one transaction. Resolves with the records' metadata once committed.
+   */
+  write(p: number, messages: Message[], consumed: string | undefined): Promise<RecordMetadata[]> {
+    const w = this.#writers.get(p);
+    if (w === undefined || w.lost) return Promise.reject(new NotOwner(`partition ${p} is not owned by this worker`));
+    const run = w.chain.catch(() => undefined).then(() => this.#transact(p, w, messages, consumed));
+    w.chain = run;
+    return run;
+  }
+
+  async #transact(p: number, w: Writer, messages: Message[], consumed: string | undefined): Promise<RecordMetadata[]> {
+    if (w.lost) throw new NotOwner(`partition ${p} is not owned by this worker`);
+    const txn = await w.producer.transaction();
+    try {
+      // `dtx-writer` names the worker in every record: the audit trail says who wrote what.
+      const stamped = messages.map((m) => ({ ...m, partition: p, headers: { ...m.headers, 'dtx-writer': this.settings.clientId } }));
+      const meta = stamped.length === 0 ? [] : await txn.send({ topic: this.#topics.events, messages: stamped, acks: -1 });
+      if (consumed !== undefined) {
+        await txn.sendOffsets({ consumerGroupId: workerGroupOf(this.settings.prefix), topics: [{ topic: this.#topics.commands, partitions: [{ partition: p, offset: consumed }] }] });
+      }
+      await txn.commit();
+      return meta;
+    } catch (err) {
+      const fenced = isFenced(err);
+      try {
+        if (!fenced) await txn.abort();
+      } catch (abortErr) {
+        this.logger.warn({ err: abortErr, partition: p }, 'transaction abort failed; giving the partition up');
+        w.lost = true;
+        throw new NotOwner(`partition ${p}: transaction could not be aborted (${String(abortErr)})`, { cause: err });
+      }
+      if (fenced) {
+        w.lost = true;
+        throw new NotOwner(`partition ${p} was taken over by another worker (fenced)`, { cause: err });
+      }
+      throw new LogUnavailable(`kafka write to partition ${p} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+}
+
+/** True when `err` (or one it wraps) says a newer producer owns the transactional id. */
+export function isFenced(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown; originalError?: unknown } | undefined, i = 0; e !== undefined && e !== null && i < 5; i += 1) {
+    if (typeof e.type === 'string' && FENCED_TYPES.has(e.type)) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}
