@@ -49,7 +49,9 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const metrics: Metrics = new Metrics((): number => engine.liveCount());
   const engine: Engine = new Engine({
     log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics),
-    ...(cluster ? { ownership: 'assigned' as const, bus: cluster.bus, onPartitionLost: (p: number) => cluster.lost(p) } : {}),
+    ...(cluster
+      ? { ownership: 'assigned' as const, bus: cluster.bus, onPartitionLost: (p: number) => cluster.lost(p), onCommitted: cluster.snapshots.committed.bind(cluster.snapshots) }
+      : {}),
   });
   const recovery = await engine.start();
   metrics.recoverySeconds.set(recovery.ms / 1000);

@@ -8,6 +8,7 @@ import { KafkaCommandBus } from './command-bus.js';
 import { PartitionOwnership, type OwnershipObserver } from './partition-ownership.js';
 import { ReplyHub } from './reply-hub.js';
 import { ReplySender, startReplyServer } from './reply-service.js';
+import { SnapshotWriter } from './snapshot-writer.js';
 
 /**
  * The Kafka side of one worker (DESIGN §4), composed by main.ts: the event log, the internal reply
@@ -16,6 +17,8 @@ import { ReplySender, startReplyServer } from './reply-service.js';
  */
 export class KafkaCluster {
   #ownership: PartitionOwnership | undefined;
+  /** engine hook (`onCommitted`): takes the partition snapshots */
+  readonly snapshots: SnapshotWriter;
 
   private constructor(
     readonly log: KafkaEventLog,
@@ -27,7 +30,10 @@ export class KafkaCluster {
     private readonly sender: ReplySender,
     private readonly stopServer: () => Promise<void>,
     private readonly logger: Logger,
-  ) {}
+    snapshotEvery: number,
+  ) {
+    this.snapshots = new SnapshotWriter(log, snapshotEvery, () => Date.now(), logger.child({ component: 'snapshots' }));
+  }
 
   static async open(config: ResolvedConfig, logger: Logger): Promise<KafkaCluster> {
     const hub = new ReplyHub();
@@ -39,7 +45,8 @@ export class KafkaCluster {
       log = await KafkaEventLog.open({ settings, dataDir: config.Store.DataDir, logger });
       const waitMs = (Math.max(config.RequestTimeout, 3) + 30) * 1000;
       const bus = await KafkaCommandBus.open(log.kafka, settings, address, hub, { replyTimeoutMs: 15_000, waitTimeoutMs: waitMs }, logger);
-      return new KafkaCluster(log, bus, settings, address, hub, new ReplySender(address, hub, logger.child({ component: 'replies' })), server.stop, logger);
+      const sender = new ReplySender(address, hub, logger.child({ component: 'replies' }));
+      return new KafkaCluster(log, bus, settings, address, hub, sender, server.stop, logger, config.Store.SnapshotEvery);
     } catch (err) {
       await log?.close().catch(() => undefined);
       await server.stop();
@@ -54,7 +61,7 @@ export class KafkaCluster {
 
   /** Joins the worker group: from now on partitions are assigned, taken over and processed. */
   async join(engine: Engine, registry: TransTypeRegistry, observer?: OwnershipObserver): Promise<void> {
-    this.#ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.logger.child({ component: 'ownership' }), observer);
+    this.#ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.snapshots, this.logger.child({ component: 'ownership' }), observer);
     await this.#ownership.start();
   }
 

@@ -1,14 +1,14 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { isFinal, type TransTypeRegistry } from '../../machines/index.js';
+import type { TransTypeRegistry } from '../../machines/index.js';
 import type { Engine } from '../engine/engine.js';
-import { foldRecords, type LiveTransaction } from '../engine/live-transaction.js';
-import { partitionOf } from '../engine/murmur2.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { NotOwner } from '../errors.js';
 import { decodeCommandMessage } from './command-codec.js';
 import type { ReplySender } from './reply-service.js';
+import { recoverPartition } from './partition-recovery.js';
+import type { SnapshotWriter } from './snapshot-writer.js';
 
 /** Observability hooks of ownership (metrics). */
 export interface OwnershipObserver {
@@ -41,6 +41,7 @@ export class PartitionOwnership {
     private readonly engine: Engine,
     private readonly registry: TransTypeRegistry,
     private readonly replies: ReplySender,
+    private readonly snapshots: SnapshotWriter,
     private readonly logger: Logger,
     private readonly observer: OwnershipObserver = {},
   ) {
@@ -77,6 +78,7 @@ export class PartitionOwnership {
   /** The log fenced `p`: another worker owns it now. Forget it until an assignment gives it back. */
   lost(p: number): void {
     this.#ready.delete(p);
+    this.snapshots.forget(p);
     void this.log.release(p);
     this.observer.owned?.(this.engine.owned());
   }
@@ -92,6 +94,7 @@ export class PartitionOwnership {
     for (const p of [...this.#ready.keys()]) {
       if (next.has(p)) continue;
       this.#ready.delete(p);
+      this.snapshots.forget(p);
       this.engine.revoke(p, 'moved to another worker in a rebalance');
       void this.log.release(p);
     }
@@ -107,19 +110,13 @@ export class PartitionOwnership {
       const t0 = performance.now();
       try {
         await this.log.claim(p);
-        const recovered: LiveTransaction[] = [];
-        let events = 0;
-        for await (const { gid, records } of this.log.scanOpen((g) => partitionOf(g, this.settings.partitions) === p)) {
-          const live = foldRecords(this.registry, gid, records);
-          if (live === undefined || isFinal(live.status)) continue;
-          recovered.push(live);
-          events += records.length;
-        }
+        const recovered = await recoverPartition(this.log, this.registry, p);
         if (!this.#ready.has(p)) return false;
-        this.engine.assign(p, recovered);
+        this.snapshots.seedStale(p, recovered.stale);
+        this.engine.assign(p, recovered.live);
         const ms = performance.now() - t0;
-        this.logger.info({ partition: p, transactions: recovered.length, events, ms: Math.round(ms) }, 'partition taken over');
-        this.observer.recovered?.(p, recovered.length, events, ms);
+        this.logger.info({ partition: p, transactions: recovered.live.length, events: recovered.events, folded: recovered.folded, ms: Math.round(ms) }, 'partition taken over');
+        this.observer.recovered?.(p, recovered.live.length, recovered.events, ms);
         this.observer.owned?.(this.engine.owned());
         return true;
       } catch (err) {

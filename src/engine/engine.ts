@@ -34,6 +34,8 @@ export interface EngineDeps {
   readonly bus?: CommandBus;
   /** Called when the log fenced a partition's writes (another worker took it over). */
   readonly onPartitionLost?: (partition: number) => void;
+  /** Called after each durable batch with the transactions it changed, in their new state. */
+  readonly onCommitted?: (partition: number, touched: readonly LiveTransaction[], records: number) => void;
   readonly registry: TransTypeRegistry;
   readonly invoker: Invoker;
   readonly clock: TimerClock;
@@ -73,6 +75,7 @@ export class Engine {
       schedule: (gid: string, at: number | undefined) => this.#timers.set(gid, at),
       now: () => deps.clock.now(),
       finished: (live: LiveTransaction) => deps.observer?.transactionFinished?.(live.context.transType, live.status, live.context.createTime, live.context.updateTime),
+      committed: (p: number, touched: readonly LiveTransaction[], records: number) => deps.onCommitted?.(p, touched, records),
       lost: (p: number) => {
         this.revoke(p, 'fenced by a newer owner');
         deps.onPartitionLost?.(p);

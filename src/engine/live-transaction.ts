@@ -23,6 +23,18 @@ export class LiveTransaction {
     return new LiveTransaction(gid, def, snapshot, 0);
   }
 
+  /**
+   * Rebuilds a transaction from a stored machine snapshot (state value + context at `seq`); the
+   * events after `seq` must then be folded with `step`. Equivalent to folding all events: machines
+   * keep everything in value and context (no actors, no timers), which `resolveState` restores.
+   */
+  static restore(gid: string, def: TransTypeDefinition, state: { value: unknown; context: unknown }, seq: number, cmds: readonly string[]): LiveTransaction {
+    const snapshot = def.machine.resolveState({ value: state.value as never, context: state.context as never }) as AnyMachineSnapshot;
+    const live = new LiveTransaction(gid, def, snapshot, seq);
+    for (const c of cmds) live.remember(c);
+    return live;
+  }
+
   get context(): TransContext {
     return this.snapshot.context as TransContext;
   }

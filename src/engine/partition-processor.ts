@@ -21,6 +21,8 @@ export interface ProcessorHooks {
   finished(live: LiveTransaction): void;
   /** The log refused this partition's writes because another worker owns it now (fenced). */
   lost(partition: number): void;
+  /** A batch is durable and applied: `touched` changed in it (snapshots are taken from here). */
+  committed(partition: number, touched: readonly LiveTransaction[], records: number): void;
 }
 
 /** Durable append of one batch: the group committer (embedded) or the log itself (per partition). */
@@ -147,7 +149,7 @@ export class PartitionProcessor {
       for (const d of decisions) this.#onAppendFailure(d.item, err);
       return;
     }
-    this.#afterCommit(decisions, before);
+    this.#afterCommit(decisions, before, records.length);
   }
 
   /** The partition and, for commands from the command stream, the next offset to commit with the batch. */
@@ -220,7 +222,8 @@ export class PartitionProcessor {
     item.resolve(errorReply(`event log unavailable: ${err instanceof Error ? err.message : String(err)}`, 'DTX_LOG_UNAVAILABLE', 503));
   }
 
-  #afterCommit(decisions: readonly Decision[], before: Map<string, { snapshot: AnyMachineSnapshot }>): void {
+  #afterCommit(decisions: readonly Decision[], before: Map<string, { snapshot: AnyMachineSnapshot }>, records: number): void {
+    if (before.size > 0) this.hooks.committed(this.partition, [...before.keys()].map((gid) => this.live.get(gid)!), records);
     for (const [gid, b] of before) {
       const live = this.live.get(gid)!;
       this.hooks.schedule(gid, dueAtOf(live.def, live.context, live.status as TransStatus));

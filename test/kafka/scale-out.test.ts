@@ -20,7 +20,8 @@ const workers: DtxProcess[] = [];
 beforeAll(async () => {
   bs = await BranchServer.start();
   bs.on('/s/a1', { ...SUCCESS, delayMs: 15 }).on('/s/a2', { ...SUCCESS, delayMs: 15 });
-  for (let i = 0; i < 3; i += 1) workers.push(await startWorker({ prefix, partitions: PARTITIONS }));
+  // frequent snapshots: the takeover after the kill starts from them
+  for (let i = 0; i < 3; i += 1) workers.push(await startWorker({ prefix, partitions: PARTITIONS, env: { STORE_SNAPSHOT_EVERY: '50' } }));
   await waitOwnership(workers, PARTITIONS);
 });
 

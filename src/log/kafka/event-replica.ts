@@ -5,11 +5,16 @@ import { LogUnavailable } from '../../errors.js';
 import { SqliteEventLog } from '../sqlite/sqlite-event-log.js';
 import { decodeEventMessage } from './event-message.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
+import { decodeSnapshotMessage } from './snapshot-codec.js';
+import { SnapshotTable } from './snapshot-table.js';
 
 interface Waiter {
   readonly offset: number;
   readonly resolve: () => void;
 }
+
+/** Which topic a position or wait is about. */
+export type ReplicaTopic = 'events' | 'snapshots';
 
 /**
  * This worker's local projection of the events topic (DESIGN §4 "listings read a projection"): a
@@ -17,11 +22,14 @@ interface Waiter {
  * `read`, `query` of finished transactions, `all` and the audit history are local reads. Positions
  * are stored in the same SQLite transaction as the rows, so a restart resumes exactly where it
  * stopped. The copy may lag the owners by milliseconds; `waitFor` gives read-your-writes.
+ * The same consumer reads the compacted snapshots topic from its start into `snapshots`.
  */
 export class EventReplica {
-  readonly #positions = new Map<number, number>();
-  readonly #waiters = new Map<number, Waiter[]>();
+  readonly snapshots = new SnapshotTable();
+  readonly #positions = new Map<string, number>();
+  readonly #waiters = new Map<string, Waiter[]>();
   readonly #topic: string;
+  readonly #snapshotTopic: string;
   #consumer: Consumer | undefined;
   #failed: Error | undefined;
   /** Called after partition `p`'s position advanced. */
@@ -34,7 +42,8 @@ export class EventReplica {
     private readonly logger: Logger,
   ) {
     this.#topic = topicsOf(settings.prefix).events;
-    for (let p = 0; p < settings.partitions; p += 1) this.#positions.set(p, Number(log.getMeta(this.#key(p)) ?? '0'));
+    this.#snapshotTopic = topicsOf(settings.prefix).snapshots;
+    for (let p = 0; p < settings.partitions; p += 1) this.#positions.set(`events/${p}`, Number(log.getMeta(this.#key(p)) ?? '0'));
   }
 
   static open(kafka: Kafka, settings: KafkaSettings, dir: string, logger: Logger): EventReplica {
@@ -42,8 +51,8 @@ export class EventReplica {
     return new EventReplica(log, kafka, settings, logger.child({ component: 'log.kafka.replica' }));
   }
 
-  position(p: number): number {
-    return this.#positions.get(p) ?? 0;
+  position(p: number, topic: ReplicaTopic = 'events'): number {
+    return this.#positions.get(`${topic}/${p}`) ?? 0;
   }
 
   /** Starts copying from the stored positions (a fresh replica starts at the beginning). */
@@ -57,28 +66,32 @@ export class EventReplica {
     this.#consumer = consumer;
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       // batches of only control records or aborted data never reach eachBatch: move past them too
-      if (payload.topic === this.#topic) this.#advance(payload.partition, Number(payload.lastOffset) + 1);
+      this.#advance(this.#which(payload.topic), payload.partition, Number(payload.lastOffset) + 1);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.#failed = payload.error;
       this.logger.error({ err: payload.error, restart: payload.restart }, 'replica consumer crashed');
     });
     await consumer.connect();
-    await consumer.subscribe({ topic: this.#topic, fromBeginning: true });
+    await consumer.subscribe({ topics: [this.#topic, this.#snapshotTopic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch: (b) => this.#copy(b) });
-    for (const [p, pos] of this.#positions) if (pos > 0) consumer.seek({ topic: this.#topic, partition: p, offset: String(pos) });
+    for (let p = 0; p < this.settings.partitions; p += 1) {
+      const pos = this.position(p);
+      if (pos > 0) consumer.seek({ topic: this.#topic, partition: p, offset: String(pos) });
+    }
   }
 
-  /** Resolves once partition `p` has been copied up to (excluding) `offset`. */
-  waitFor(p: number, offset: number, timeoutMs = 30_000): Promise<void> {
-    if (this.position(p) >= offset) return Promise.resolve();
+  /** Resolves once partition `p` of `topic` has been read up to (excluding) `offset`. */
+  waitFor(p: number, offset: number, topic: ReplicaTopic = 'events', timeoutMs = 60_000): Promise<void> {
+    if (this.position(p, topic) >= offset) return Promise.resolve();
+    const key = `${topic}/${p}`;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new LogUnavailable(`replica of ${this.#topic}[${p}] stuck at ${this.position(p)} < ${offset} after ${timeoutMs} ms${this.#failed ? `: ${this.#failed.message}` : ''}`));
+        reject(new LogUnavailable(`replica of ${topic}[${p}] stuck at ${this.position(p, topic)} < ${offset} after ${timeoutMs} ms${this.#failed ? `: ${this.#failed.message}` : ''}`));
       }, timeoutMs);
-      const list = this.#waiters.get(p) ?? [];
+      const list = this.#waiters.get(key) ?? [];
       list.push({ offset, resolve: () => { clearTimeout(timer); resolve(); } });
-      this.#waiters.set(p, list);
+      this.#waiters.set(key, list);
     });
   }
 
@@ -90,6 +103,14 @@ export class EventReplica {
 
   async #copy({ batch }: EachBatchPayload): Promise<void> {
     const p = batch.partition;
+    if (batch.topic === this.#snapshotTopic) {
+      for (const m of batch.messages) {
+        const s = decodeSnapshotMessage(m);
+        if (s !== undefined) this.snapshots.apply(p, s);
+      }
+      if (batch.messages.length > 0) this.#advance('snapshots', p, Number(batch.messages.at(-1)!.offset) + 1);
+      return;
+    }
     const from = this.position(p);
     const messages = batch.messages.filter((m) => Number(m.offset) >= from);
     if (messages.length === 0) return;
@@ -102,19 +123,24 @@ export class EventReplica {
     }
     const next = Number(messages.at(-1)!.offset) + 1;
     this.log.appendWithMeta(records, summaries, { [this.#key(p)]: String(next) });
-    this.#advance(p, next);
+    this.#advance('events', p, next);
   }
 
-  #advance(p: number, position: number): void {
-    if (position <= this.position(p)) return;
-    this.#positions.set(p, position);
-    const list = this.#waiters.get(p);
+  #which(topic: string): ReplicaTopic {
+    return topic === this.#snapshotTopic ? 'snapshots' : 'events';
+  }
+
+  #advance(topic: ReplicaTopic, p: number, position: number): void {
+    if (position <= this.position(p, topic)) return;
+    const key = `${topic}/${p}`;
+    this.#positions.set(key, position);
+    const list = this.#waiters.get(key);
     if (list !== undefined) {
       const keep = list.filter((w) => w.offset > position);
       for (const w of list) if (w.offset <= position) w.resolve();
-      this.#waiters.set(p, keep);
+      this.#waiters.set(key, keep);
     }
-    this.onProgress(p, position);
+    if (topic === 'events') this.onProgress(p, position);
   }
 
   #key(p: number): string {

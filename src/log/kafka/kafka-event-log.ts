@@ -23,6 +23,7 @@ import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 import { ensureTopics } from './kafka-topics.js';
 import { PartitionWriters } from './partition-writers.js';
 import { OwnWrites } from './own-writes.js';
+import { encodeMarker, encodeSnapshot, encodeTombstone, type SnapshotRecord } from './snapshot-codec.js';
 
 export interface KafkaEventLogOptions {
   readonly settings: KafkaSettings;
@@ -35,6 +36,8 @@ export class KafkaEventLog implements EventLog {
   readonly name = 'kafka';
   readonly partitionedAppend = true;
   readonly #own = new OwnWrites();
+  /** per partition, the events-topic offset of the last event this worker knows of (snapshot markers) */
+  readonly #lastEvent = new Map<number, number>();
   #closed = false;
 
   private constructor(
@@ -69,16 +72,29 @@ export class KafkaEventLog implements EventLog {
    */
   async claim(p: number): Promise<void> {
     await this.writers.claim(p);
+    const topics = topicsOf(this.settings.prefix);
     const admin = this.kafka.admin();
     await admin.connect();
-    let high: number;
+    let events: number;
+    let snapshots: number;
     try {
-      const offsets = await admin.fetchTopicOffsets(topicsOf(this.settings.prefix).events);
-      high = Number(offsets.find((o) => o.partition === p)?.high ?? '0');
+      const high = async (topic: string): Promise<number> => Number((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === p)?.high ?? '0');
+      [events, snapshots] = await Promise.all([high(topics.events), high(topics.snapshots)]);
     } finally {
       await admin.disconnect();
     }
-    await this.replica.waitFor(p, high);
+    this.#lastEvent.set(p, events - 1);
+    await Promise.all([this.replica.waitFor(p, events, 'events'), this.replica.waitFor(p, snapshots, 'snapshots')]);
+  }
+
+  /**
+   * Writes partition `p`'s snapshot through its fenced producer: the machine snapshots of the
+   * transactions changed since the previous one, tombstones for those finished, then the marker.
+   */
+  async writeSnapshot(p: number, states: readonly SnapshotRecord[], finished: readonly string[], live: number, at: number): Promise<void> {
+    this.#ensureOpen();
+    const marker = { v: 1 as const, partition: p, eventsOffset: this.#lastEvent.get(p) ?? -1, at, live };
+    await this.writers.writeSnapshot(p, [...states.map(encodeSnapshot), ...finished.map(encodeTombstone), encodeMarker(marker)]);
   }
 
   async release(p: number): Promise<void> {
@@ -115,7 +131,10 @@ export class KafkaEventLog implements EventLog {
         for (const s of alone) if (partitionOf(s.gid, this.settings.partitions) === p) messages.push(encodeSummaryMessage(s));
         const meta = await this.writers.write(p, messages, p === context?.partition ? context.consumed : undefined);
         const base = Number(meta[0]?.baseOffset ?? '-1');
-        if (messages.length > 0) this.#own.add(p, base + messages.length - 1, list);
+        if (messages.length > 0) {
+          this.#own.add(p, base + messages.length - 1, list);
+          this.#lastEvent.set(p, base + messages.length - 1);
+        }
       }),
     );
   }

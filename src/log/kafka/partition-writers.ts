@@ -1,10 +1,13 @@
-import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RecordMetadata, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { LogUnavailable, NotOwner } from '../../errors.js';
 import { topicsOf, transactionalIdOf, workerGroupOf, type KafkaSettings } from './kafka-settings.js';
 
 /** kafkajs error types that mean "a newer producer with our transactional id exists". */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_TXN_STATE']);
+
+/** Snapshot records per produce request (a request must stay under the broker's message.max.bytes). */
+const SNAPSHOT_CHUNK = 200;
 
 interface Writer {
   readonly producer: Producer;
@@ -74,25 +77,43 @@ export class PartitionWriters {
    * commands topic, in one transaction. Resolves with the records' metadata once committed.
    */
   write(p: number, messages: Message[], consumed: string | undefined): Promise<RecordMetadata[]> {
-    const w = this.#writers.get(p);
-    if (w === undefined || w.lost) return Promise.reject(new NotOwner(`partition ${p} is not owned by this worker`));
-    const run = w.chain.catch(() => undefined).then(() => this.#transact(p, w, messages, consumed));
-    w.chain = run;
-    return run;
-  }
-
-  async #transact(p: number, w: Writer, messages: Message[], consumed: string | undefined): Promise<RecordMetadata[]> {
-    if (w.lost) throw new NotOwner(`partition ${p} is not owned by this worker`);
-    const txn = await w.producer.transaction();
-    try {
+    return this.#enqueue(p, async (txn) => {
       // `dtx-writer` names the worker in every record: the audit trail says who wrote what.
       const stamped = messages.map((m) => ({ ...m, partition: p, headers: { ...m.headers, 'dtx-writer': this.settings.clientId } }));
       const meta = stamped.length === 0 ? [] : await txn.send({ topic: this.#topics.events, messages: stamped, acks: -1 });
       if (consumed !== undefined) {
         await txn.sendOffsets({ consumerGroupId: workerGroupOf(this.settings.prefix), topics: [{ topic: this.#topics.commands, partitions: [{ partition: p, offset: consumed }] }] });
       }
-      await txn.commit();
       return meta;
+    });
+  }
+
+  /** Writes one partition snapshot (states, tombstones, marker last) in one transaction, gzipped, in chunks. */
+  writeSnapshot(p: number, messages: Message[]): Promise<void> {
+    return this.#enqueue(p, async (txn) => {
+      for (let i = 0; i < messages.length; i += SNAPSHOT_CHUNK) {
+        const chunk = messages.slice(i, i + SNAPSHOT_CHUNK).map((m) => ({ ...m, partition: p }));
+        await txn.send({ topic: this.#topics.snapshots, messages: chunk, acks: -1, compression: CompressionTypes.GZIP });
+      }
+    });
+  }
+
+  /** Runs `body` in a transaction of `p`'s producer after the partition's earlier writes. */
+  #enqueue<T>(p: number, body: (txn: Transaction) => Promise<T>): Promise<T> {
+    const w = this.#writers.get(p);
+    if (w === undefined || w.lost) return Promise.reject(new NotOwner(`partition ${p} is not owned by this worker`));
+    const run = w.chain.catch(() => undefined).then(() => this.#transact(p, w, body));
+    w.chain = run;
+    return run;
+  }
+
+  async #transact<T>(p: number, w: Writer, body: (txn: Transaction) => Promise<T>): Promise<T> {
+    if (w.lost) throw new NotOwner(`partition ${p} is not owned by this worker`);
+    const txn = await w.producer.transaction();
+    try {
+      const out = await body(txn);
+      await txn.commit();
+      return out;
     } catch (err) {
       const fenced = isFenced(err);
       try {
