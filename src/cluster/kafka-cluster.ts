@@ -43,8 +43,10 @@ export class KafkaCluster {
     let log: KafkaEventLog | undefined;
     try {
       log = await KafkaEventLog.open({ settings, dataDir: config.Store.DataDir, logger });
-      const waitMs = (Math.max(config.RequestTimeout, 3) + 30) * 1000;
-      const bus = await KafkaCommandBus.open(log.kafka, settings, address, hub, { replyTimeoutMs: 15_000, waitTimeoutMs: waitMs }, logger);
+      // wait_result replies come when the transaction ends: allow the branch calls' time on top
+      const replyTimeoutMs = config.Store.KafkaReplyTimeout * 1000;
+      const waitTimeoutMs = replyTimeoutMs + (config.RequestTimeout + 2) * 1000;
+      const bus = await KafkaCommandBus.open(log.kafka, settings, address, hub, { replyTimeoutMs, waitTimeoutMs }, logger);
       const sender = new ReplySender(address, hub, logger.child({ component: 'replies' }));
       return new KafkaCluster(log, bus, settings, address, hub, sender, server.stop, logger, config.Store.SnapshotEvery);
     } catch (err) {

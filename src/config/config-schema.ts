@@ -68,6 +68,8 @@ export const ConfigSchema = z.object({
     KafkaBrokers: z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'entries must be host:port' }), { error: 'must be a list of host:port' }).min(1, { error: 'must name at least one broker' }),
     /** dtx, Driver kafka: topic, group and transactional-id prefix (`<prefix>.commands`, `<prefix>-p<n>`). */
     KafkaPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'must be 1-100 characters of A-Z a-z 0-9 _ -' }),
+    /** dtx, Driver kafka: seconds an ingress waits for the owner's reply before a retryable 503 (DTX_NO_OWNER). */
+    KafkaReplyTimeout: z.int().min(1, { error: 'must be an integer 1..600' }).max(600, { error: 'must be an integer 1..600' }),
     /** dtx, Driver kafka: events per partition between two snapshots (0 = no snapshots). */
     SnapshotEvery: z.int().min(0, { error: 'must be an integer >= 0' }),
     /** dtx, Driver kafka: seconds without heartbeat before a worker loses its partitions. */
@@ -141,7 +143,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
     Driver: 'sqlite', Host: '', Port: 0, User: '', Password: '', Db: 'dtm', Schema: 'public',
     MaxOpenConns: 500, MaxIdleConns: 500, ConnMaxLifeTime: 5, DataExpire: 604800,
     FinishedDataExpire: 86400, RedisPrefix: '{a}', DataDir: './data', SyncCommit: true, Partitions: 16,
-    KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 30, SnapshotEvery: 10000,
+    KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 30, KafkaReplyTimeout: 15, SnapshotEvery: 10000,
   },
   TransCronInterval: 3,
   TimeoutToFail: 35,

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { TEST_KAFKA_BROKERS } from './kafka-broker.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,23 @@ export function tempDir(prefix = 'dtx-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
+/**
+ * DTX_TEST_STORE=kafka (set by the `kafka-compat` vitest project) runs the same integration suites
+ * on a Kafka worker: one engine, two logs. The topic prefix follows the data dir, so a restart on
+ * the same dir finds the same log.
+ */
+function storeEnv(dataDir: string, env: Record<string, string> | undefined): Record<string, string> {
+  if (process.env.DTX_TEST_STORE !== 'kafka' || env?.STORE_DRIVER !== undefined) return {};
+  return {
+    STORE_DRIVER: 'kafka',
+    STORE_KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+    STORE_KAFKA_PREFIX: `compat-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
+    STORE_PARTITIONS: '4',
+    STORE_KAFKA_SESSION_TIMEOUT: '6',
+    INTERNAL_GRPC_PORT: '0',
+  };
+}
+
 export async function startDtx(opts: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<DtxProcess> {
   const dataDir = opts.dataDir ?? tempDir();
   const proc = spawn(process.execPath, [CLI, 'serve', ...(opts.args ?? [])], {
@@ -32,6 +51,7 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
       HTTP_HOST: '127.0.0.1',
       STORE_DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      ...storeEnv(dataDir, opts.env),
       ...opts.env,
     },
     stdio: ['ignore', 'inherit', 'pipe'],

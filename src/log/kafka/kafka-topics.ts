@@ -15,7 +15,11 @@ const COMMANDS_RETENTION_MS = String(7 * 24 * 3600 * 1000);
 export async function ensureTopics(kafka: Kafka, settings: KafkaSettings, logger: Logger): Promise<void> {
   const topics = topicsOf(settings.prefix);
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new LogUnavailable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   try {
     const brokers = (await admin.describeCluster()).brokers.length;
     const replicationFactor = Math.min(3, brokers);
