@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
-import { gidOf, query, saga, waitFor } from '../support/dtm-client.js';
+import { gidOf, saga, waitFor } from '../support/dtm-client.js';
+import { waitAllStatus } from './kafka-test-kit.js';
 import { freshPrefix, ownedBy, startWorker, waitOwnership } from '../support/kafka-workers.js';
 
 /**
@@ -74,16 +75,6 @@ describe('a joining worker', () => {
     expect(takeovers(a).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(takeovers(b!).sort((x, y) => x - y)).toEqual(await ownedBy(b!));
 
-    let pending = accepted.map((x) => x.gid);
-    await waitFor(
-      async () => {
-        const states = await Promise.all(pending.map(async (g) => [g, (await query(b!.api, g)).transaction?.status] as const));
-        pending = states.filter(([, s]) => s !== 'succeed').map(([g]) => g);
-        return pending.length;
-      },
-      (n) => n === 0,
-      60_000,
-      'every saga to succeed',
-    );
+    await waitAllStatus([a, b!], accepted.map((x) => x.gid), 'succeed', 60_000);
   });
 });

@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
+import { query, waitFor } from '../support/dtm-client.js';
 import type { TopicRecord } from '../support/kafka-workers.js';
 
 export interface SubmitOutcome {
@@ -78,4 +80,28 @@ export function eventsByGid(records: readonly TopicRecord[]): Map<string, TopicE
     out.set(v.gid, list);
   }
   return out;
+}
+
+/** Every gid has events seq 1..n (n >= `min`) in the topic, without a gap or a duplicate. */
+export function expectContiguous(byGid: ReadonlyMap<string, readonly TopicEvent[]>, gids: readonly string[], min = 1): void {
+  for (const g of gids) {
+    const seqs = (byGid.get(g) ?? []).map((e) => e.seq);
+    expect(seqs, g).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs.length, g).toBeGreaterThanOrEqual(min);
+  }
+}
+
+/** Polls `query` (round robin over `workers`) until every gid has `status`; finished gids are not asked again. */
+export async function waitAllStatus(workers: readonly DtxProcess[], gids: readonly string[], status: string, timeoutMs: number): Promise<void> {
+  let pending = [...gids];
+  await waitFor(
+    async () => {
+      const states = await Promise.all(pending.map(async (g, i) => [g, (await query(workers[i % workers.length]!.api, g)).transaction?.status] as const));
+      pending = states.filter(([, s]) => s !== status).map(([g]) => g);
+      return pending.length;
+    },
+    (n) => n === 0,
+    timeoutMs,
+    `every transaction to be ${status}`,
+  );
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, SUCCESS } from '../support/branch-server.js';
-import { gidOf, query, saga, waitFor } from '../support/dtm-client.js';
+import { gidOf, saga } from '../support/dtm-client.js';
 import { freshPrefix, readTopic, startWorker, waitOwnership } from '../support/kafka-workers.js';
-import { submitAll, eventsByGid } from './kafka-test-kit.js';
+import { eventsByGid, expectContiguous, submitAll, waitAllStatus } from './kafka-test-kit.js';
 
 /**
  * DESIGN §4 on a real broker: three worker processes share 12 partitions; 2,000 sagas with real
@@ -55,24 +55,9 @@ describe('three workers, one SIGKILLed mid-run', () => {
     for (const p of before[1]!) expect(after.flat()).toContain(p); // the victim's partitions moved
 
     // every saga finishes (queried through the survivors, which ask each partition's owner)
-    let pending = [...gids];
-    await waitFor(
-      async () => {
-        const states = await Promise.all(pending.map(async (g, i) => [g, (await query(survivors[i % 2]!.api, g)).transaction?.status] as const));
-        pending = states.filter(([, s]) => s !== 'succeed').map(([g]) => g);
-        return pending.length;
-      },
-      (n) => n === 0,
-      90_000,
-      'every saga to succeed',
-    );
-
+    await waitAllStatus(survivors, gids, 'succeed', 90_000);
     const byGid = eventsByGid(await readTopic(`${prefix}.events`));
-    for (const g of gids) {
-      const seqs = (byGid.get(g) ?? []).map((e) => e.seq);
-      expect(seqs, g).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
-      expect(seqs.length, g).toBeGreaterThanOrEqual(3); // created + two branch successes
-    }
+    expectContiguous(byGid, gids, 3); // created + two branch successes
     // No action is called after its success was recorded (the event's `at` precedes its commit).
     const recalled: string[] = [];
     for (const [gid, events] of byGid) {

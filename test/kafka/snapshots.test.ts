@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ONGOING, SUCCESS } from '../support/branch-server.js';
-import { gidOf, post, query, saga, waitFor } from '../support/dtm-client.js';
+import { gidOf, post, saga, waitFor } from '../support/dtm-client.js';
 import { freshPrefix, readTopic, startWorker, waitOwnership } from '../support/kafka-workers.js';
-import { eventsByGid } from './kafka-test-kit.js';
+import { eventsByGid, expectContiguous, waitAllStatus } from './kafka-test-kit.js';
 
 /**
  * Snapshots and bounded recovery (DESIGN §4): a worker snapshots its live transactions to
@@ -48,16 +48,7 @@ describe('snapshot + tail recovery', () => {
     expect(takeovers.reduce((n, t) => n + t.folded, 0)).toBeLessThan(takeovers.reduce((n, t) => n + t.events, 0));
 
     pending = false;
-    await waitFor(
-      () => Promise.all(gids.map((g) => query(b!.api, g))),
-      (qs) => qs.every((q) => q.transaction?.status === 'succeed'),
-      30_000,
-      'every saga to succeed on the new worker',
-    );
-    const byGid = eventsByGid(await readTopic(`${prefix}.events`));
-    for (const g of gids) {
-      const seqs = (byGid.get(g) ?? []).map((e) => e.seq);
-      expect(seqs, g).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
-    }
+    await waitAllStatus([b], gids, 'succeed', 30_000);
+    expectContiguous(eventsByGid(await readTopic(`${prefix}.events`)), gids);
   });
 });

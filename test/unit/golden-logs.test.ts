@@ -1,24 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createBuiltinRegistry, type TransTypeRegistry } from '../../machines/index.js';
-import { transType as quorumType } from '../../examples/quorum/index.js';
 import { replayRecords } from '../../src/audit/timeline.js';
-import { decodeRecord } from '../../src/log/codec.js';
 import { renderView } from '../../src/engine/trans-view.js';
+import { GOLDEN_DIR as DIR, GOLDEN_V1 as V1, goldenFiles, goldenRegistry as registry, readGoldenLog } from '../support/golden-logs.js';
 
 /** Golden logs (STYLE L13): recorded real runs must replay to their recorded final states forever. */
-const DIR = path.resolve(import.meta.dirname, '../fixtures/event-logs');
-const V1 = path.join(DIR, 'v1');
-const files = readdirSync(V1).filter((f) => f.endsWith('.jsonl')).sort();
-
-/** Every type dtx ships: the built-ins and the quorum example. */
-function registry(): TransTypeRegistry {
-  const r = createBuiltinRegistry();
-  r.register(quorumType);
-  return r;
-}
+const files = goldenFiles();
 
 describe('golden event logs v1', () => {
   it('has recorded scenarios for every built-in type', () => {
@@ -29,7 +18,7 @@ describe('golden event logs v1', () => {
   });
 
   it.each(files)('%s replays to its recorded final state', (file) => {
-    const records = readFileSync(path.join(V1, file), 'utf8').trimEnd().split('\n').map(decodeRecord);
+    const records = readGoldenLog(file);
     const final = JSON.parse(readFileSync(path.join(V1, file.replace(/\.jsonl$/, '.final.json')), 'utf8')) as { status: string; view: unknown };
     const replayed = replayRecords(registry(), records[0]!.gid, records);
     expect(replayed).toBeDefined();

@@ -1,29 +1,18 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createBuiltinRegistry, type TransTypeRegistry } from '../../../machines/index.js';
-import { transType as quorumType } from '../../../examples/quorum/index.js';
-import { decodeRecord } from '../../../src/log/codec.js';
 import { eventOfRecord, foldRecords, LiveTransaction } from '../../../src/engine/live-transaction.js';
+import { goldenFiles, goldenRegistry, readGoldenLog } from '../../support/golden-logs.js';
 
 /**
  * Kafka snapshots (src/cluster/snapshot-writer.ts) store a transaction's state value and context as
  * JSON; recovery restores them and folds only the later events. For every golden log and every
  * cut point, that must give exactly the state of folding all events.
  */
-const V1 = path.resolve(import.meta.dirname, '../../fixtures/event-logs/v1');
-const files = readdirSync(V1).filter((f) => f.endsWith('.jsonl')).sort();
-
-function registry(): TransTypeRegistry {
-  const r = createBuiltinRegistry();
-  r.register(quorumType);
-  return r;
-}
+const files = goldenFiles();
 
 describe('LiveTransaction.restore (snapshot + tail)', () => {
   it.each(files)('%s: every cut point restores to the full fold', (file) => {
-    const records = readFileSync(path.join(V1, file), 'utf8').trimEnd().split('\n').map(decodeRecord);
-    const reg = registry();
+    const records = readGoldenLog(file);
+    const reg = goldenRegistry();
     const gid = records[0]!.gid;
     const full = foldRecords(reg, gid, records)!;
     for (let cut = 1; cut <= records.length; cut += 1) {
