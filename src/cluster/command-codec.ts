@@ -29,11 +29,32 @@ export function decodeCommandMessage(m: KafkaMessage): { cmd: Command; address: 
     return undefined;
   }
   const c = cmd as Partial<Command> | null;
-  if (c === null || typeof c !== 'object' || typeof c.id !== 'string' || typeof c.gid !== 'string' || typeof c.kind !== 'string') return undefined;
+  if (c === null || typeof c !== 'object' || typeof c.id !== 'string' || typeof c.gid !== 'string' || !isWellFormed(c)) return undefined;
   const replyTo = headerText(m, 'reply-to');
   const requestId = headerText(m, 'request-id');
   const address = replyTo !== undefined && requestId !== undefined ? { replyTo, requestId, wait: headerText(m, 'wait') === '1' } : undefined;
   return { cmd: c as Command, address };
+}
+
+/** Kind-specific fields the engine reads without further checks (ingress validated them). */
+function isWellFormed(c: Partial<Command>): boolean {
+  const o = c as Record<string, unknown>;
+  switch (c.kind) {
+    case 'prepare':
+    case 'submit':
+      return typeof o['spec'] === 'object' && o['spec'] !== null && typeof (o['spec'] as { transType?: unknown }).transType === 'string';
+    case 'abort':
+      return typeof o['requestType'] === 'string' && typeof o['reason'] === 'string';
+    case 'branchResult':
+      return typeof o['branchId'] === 'string' && typeof o['op'] === 'string' && typeof o['attempt'] === 'number' && typeof o['result'] === 'string';
+    case 'forceStop':
+    case 'resetNextCronTime':
+    case 'cronFired':
+    case 'query':
+      return true;
+    default:
+      return false;
+  }
 }
 
 function headerText(m: KafkaMessage, name: string): string | undefined {

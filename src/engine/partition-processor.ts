@@ -8,7 +8,7 @@ import { errorReply, OK } from './command.js';
 import { translate } from './command-event.js';
 import { foldRecords, recordOfEvent, type LiveTransaction } from './live-transaction.js';
 import type { EngineSettings } from './engine-settings.js';
-import { renderView } from './trans-view.js';
+import { renderView, summaryOf } from './trans-view.js';
 import type { WaitRegistry } from './wait-registry.js';
 
 export interface ProcessorHooks {
@@ -132,9 +132,9 @@ export class PartitionProcessor {
     }
     const before = new Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>();
     const records: LogRecord[] = [];
-    const decisions = batch.map((item) => this.#decide(item, before, records));
+    const decisions = batch.map((item) => this.#decideSafely(item, before, records));
     const summaries: TransSummary[] = [];
-    for (const gid of before.keys()) summaries.push(this.#summary(this.live.get(gid)!));
+    for (const gid of before.keys()) summaries.push(summaryOf(this.live.get(gid)!));
     try {
       await this.appender.append(records, summaries, this.#context(batch));
     } catch (err) {
@@ -157,6 +157,16 @@ export class PartitionProcessor {
     let last: bigint | undefined;
     for (const item of batch) if (item.offset !== undefined && (last === undefined || BigInt(item.offset) > last)) last = BigInt(item.offset);
     return last === undefined ? { partition: this.partition } : { partition: this.partition, consumed: String(last + 1n) };
+  }
+
+  /** A command that breaks a machine or the translation (a bug, a malformed record) fails alone. */
+  #decideSafely(item: Item, before: Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>, records: LogRecord[]): Decision {
+    try {
+      return this.#decide(item, before, records);
+    } catch (err) {
+      this.logger.error({ err, gid: item.cmd.gid, kind: item.cmd.kind }, 'command could not be decided; answered DTX_INTERNAL');
+      return { item, reply: errorReply(`internal error deciding ${item.cmd.kind} for ${item.cmd.gid}: ${String(err)}`, 'DTX_INTERNAL'), effects: [] };
+    }
   }
 
   #decide(item: Item, before: Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>, records: LogRecord[]): Decision {
@@ -185,21 +195,6 @@ export class PartitionProcessor {
     live.snapshot = next;
     live.remember(cmd.id);
     return { item, reply: OK, live, effects };
-  }
-
-  #summary(live: LiveTransaction): TransSummary {
-    const ctx = live.context;
-    const status = live.status;
-    return {
-      gid: live.gid,
-      transType: ctx.transType,
-      status,
-      createTime: ctx.createTime,
-      updateTime: ctx.updateTime,
-      nextCronTime: dueAtOf(live.def, ctx, status as TransStatus),
-      finished: isFinal(status),
-      view: renderView(ctx, status),
-    };
   }
 
   #rollback(before: Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>): void {

@@ -1,4 +1,6 @@
-import type { BranchRow, TransContext } from '../../machines/index.js';
+import { dueAtOf, isFinal, type BranchRow, type TransContext, type TransStatus } from '../../machines/index.js';
+import type { TransSummary } from '../log/event-log.js';
+import type { LiveTransaction } from './live-transaction.js';
 
 /**
  * dtm's JSON shapes (spec §2.2, §2.3) rendered from a machine context. Times are RFC 3339 (UTC).
@@ -121,4 +123,20 @@ export function branchView(gid: string, r: BranchRow): DtmBranchView {
 /** The projection text stored with each batch: `{"transaction":{...},"branches":[...]}`. */
 export function renderView(ctx: TransContext, status: string): string {
   return JSON.stringify({ transaction: transView(ctx, status), branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
+}
+
+/** The projection row of a transaction (TransSummary): what query/all/resetCronTime read. */
+export function summaryOf(live: LiveTransaction): TransSummary {
+  const ctx = live.context;
+  const status = live.status;
+  return {
+    gid: live.gid,
+    transType: ctx.transType,
+    status,
+    createTime: ctx.createTime,
+    updateTime: ctx.updateTime,
+    nextCronTime: dueAtOf(live.def, ctx, status as TransStatus),
+    finished: isFinal(status),
+    view: renderView(ctx, status),
+  };
 }
