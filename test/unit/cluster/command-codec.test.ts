@@ -12,8 +12,7 @@ function asConsumed(value: string | null, headers: Record<string, string> = {}):
     timestamp: '0',
     attributes: 0,
     offset: '0',
-    size: 0,
-  } as KafkaMessage;
+  } as unknown as KafkaMessage;
 }
 
 const address = { replyTo: '127.0.0.1:1', requestId: '7', wait: true };
