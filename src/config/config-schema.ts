@@ -143,7 +143,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
     Driver: 'sqlite', Host: '', Port: 0, User: '', Password: '', Db: 'dtm', Schema: 'public',
     MaxOpenConns: 500, MaxIdleConns: 500, ConnMaxLifeTime: 5, DataExpire: 604800,
     FinishedDataExpire: 86400, RedisPrefix: '{a}', DataDir: './data', SyncCommit: true, Partitions: 16,
-    KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 30, KafkaReplyTimeout: 15, SnapshotEvery: 10000,
+    KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 8, KafkaReplyTimeout: 15, SnapshotEvery: 10000,
   },
   TransCronInterval: 3,
   TimeoutToFail: 35,

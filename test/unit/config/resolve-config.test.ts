@@ -52,6 +52,8 @@ describe('resolveConfig defaults', () => {
     expect(config.UpdateBranchSync).toBe(1);
     expect(config.ConfigUpdateInterval).toBe(3);
     expect(config.Store).toMatchObject({ DataDir: './data', SyncCommit: true, Partitions: 16 });
+    expect(config.Store).toMatchObject({ KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 8, KafkaReplyTimeout: 15, SnapshotEvery: 10000 });
+    expect([config.InternalGrpcPort, config.InternalAdvertise]).toEqual([36792, '']);
     expect(config.MaxRetryInterval).toBe(3600);
     expect(config.HttpMaxBodyBytes).toBe(1048576);
     expect(config.HttpHost).toBe('0.0.0.0');
@@ -174,6 +176,13 @@ describe('resolveConfig validation', () => {
     ['HttpMaxBodyBytes', { HTTP_MAX_BODY_BYTES: '1023' }, '>= 1024', '1023'],
     ['AlertWebHook', { ALERT_WEB_HOOK: 'not a url' }, 'URL', 'not a url'],
     ['Log.RotationConfigJSON', { LOG_ROTATION_CONFIG_JSON: '[1]' }, 'JSON object', '[1]'],
+    ['Store.KafkaBrokers.1', { STORE_KAFKA_BROKERS: 'k1:9092,k2' }, 'host:port', 'k2'],
+    ['Store.KafkaPrefix', { STORE_KAFKA_PREFIX: 'my prefix' }, 'A-Z a-z 0-9', 'my prefix'],
+    ['Store.KafkaSessionTimeout', { STORE_KAFKA_SESSION_TIMEOUT: '0' }, '1..300', '0'],
+    ['Store.KafkaReplyTimeout', { STORE_KAFKA_REPLY_TIMEOUT: '601' }, '1..600', '601'],
+    ['Store.SnapshotEvery', { STORE_SNAPSHOT_EVERY: '-1' }, '>= 0', '-1'],
+    ['InternalAdvertise', { INTERNAL_ADVERTISE: 'no-port' }, 'host:port', 'no-port'],
+    ['InternalGrpcPort', { INTERNAL_GRPC_PORT: '70000' }, '0..65535', '70000'],
   ])('%s', (key, env, text, value) => {
     const err = configError(() => resolveConfig({ env }));
     expect(err.key).toBe(key);
