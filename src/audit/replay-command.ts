@@ -1,5 +1,11 @@
 import { createBuiltinRegistry, type TransTypeRegistry } from '../../machines/index.js';
 import type { ResolvedConfig } from '../config/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
+import { kafkaSettingsOf } from '../log/kafka/kafka-settings.js';
 import { SqliteEventLog } from '../log/sqlite/sqlite-event-log.js';
 import type { EventLog } from '../log/event-log.js';
 import { transactionHistory, type TransactionHistory } from './transaction-history.js';
@@ -33,8 +39,7 @@ export async function runReplay(gid: string | undefined, opts: ReplayOptions, co
     if (!res.ok) throw new Error(`${opts.server} answered ${res.status}: ${await res.text()}`);
     return report((await res.json()) as TransactionHistory, opts, io);
   }
-  if (config.Store.Driver !== 'sqlite') throw new Error(`dtx replay reads Store.Driver '${config.Store.Driver}' through --server only in this version`);
-  const log: EventLog = SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: false });
+  const { log, dispose } = await openAuditLog(config);
   try {
     if (opts.all) return await auditAll(log, registry, opts, io);
     if (gid === undefined) {
@@ -44,8 +49,32 @@ export async function runReplay(gid: string | undefined, opts: ReplayOptions, co
     const h = await transactionHistory(log, registry, gid);
     return h === undefined ? notFound(io, gid) : report(h, opts, io);
   } finally {
-    await log.close();
+    await dispose();
   }
+}
+
+/**
+ * The log to audit and how to dispose of it. sqlite: the data dir (refused while dtx runs: it
+ * holds the lock). kafka: the events topic itself, copied into a throwaway replica up to its
+ * current end, so the audit trusts no worker's local state and creates no topic.
+ */
+async function openAuditLog(config: ResolvedConfig): Promise<{ log: EventLog; dispose(): Promise<void> }> {
+  if (config.Store.Driver === 'sqlite') {
+    const log = SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: false });
+    return { log, dispose: () => log.close() };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'dtx-audit-'));
+  const dispose = async (log?: EventLog): Promise<void> => {
+    await log?.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const log = await KafkaEventLog.open({ settings: kafkaSettingsOf(config, 'dtx-audit'), dataDir: dir, logger, createTopics: false }).catch(async (err: unknown) => {
+    await dispose();
+    throw err;
+  });
+  await log.catchUp();
+  return { log, dispose: () => dispose(log) };
 }
 
 function notFound(io: Out, gid: string): number {

@@ -30,6 +30,8 @@ export interface KafkaEventLogOptions {
   /** this worker's data dir: holds the replica (rebuildable from Kafka) */
   readonly dataDir: string;
   readonly logger: Logger;
+  /** false: refuse to start when the topics are missing instead of creating them (audit). Default true. */
+  readonly createTopics?: boolean;
 }
 
 export class KafkaEventLog implements EventLog {
@@ -54,7 +56,7 @@ export class KafkaEventLog implements EventLog {
   static async open(opts: KafkaEventLogOptions): Promise<KafkaEventLog> {
     const logger = opts.logger.child({ component: 'log.kafka' });
     const kafka = createKafka(opts.settings, opts.logger);
-    await ensureTopics(kafka, opts.settings, logger);
+    await ensureTopics(kafka, opts.settings, logger, opts.createTopics ?? true);
     const replica = EventReplica.open(kafka, opts.settings, path.join(opts.dataDir, 'kafka', opts.settings.prefix), opts.logger);
     try {
       await replica.start();
@@ -72,19 +74,28 @@ export class KafkaEventLog implements EventLog {
    */
   async claim(p: number): Promise<void> {
     await this.writers.claim(p);
+    const [events, snapshots] = await this.#ends();
+    this.#lastEvent.set(p, (events.get(p) ?? 0) - 1);
+    await Promise.all([this.replica.waitFor(p, events.get(p) ?? 0, 'events'), this.replica.waitFor(p, snapshots.get(p) ?? 0, 'snapshots')]);
+  }
+
+  /** Waits until the replica holds everything committed to the events topic so far (audit). */
+  async catchUp(): Promise<void> {
+    const [events] = await this.#ends();
+    await Promise.all([...events].map(([p, end]) => this.replica.waitFor(p, end, 'events', 600_000)));
+  }
+
+  /** End offsets (high watermarks) of the events and snapshots topics, per partition. */
+  async #ends(): Promise<[Map<number, number>, Map<number, number>]> {
     const topics = topicsOf(this.settings.prefix);
     const admin = this.kafka.admin();
     await admin.connect();
-    let events: number;
-    let snapshots: number;
     try {
-      const high = async (topic: string): Promise<number> => Number((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === p)?.high ?? '0');
-      [events, snapshots] = await Promise.all([high(topics.events), high(topics.snapshots)]);
+      const high = async (topic: string): Promise<Map<number, number>> => new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+      return await Promise.all([high(topics.events), high(topics.snapshots)]);
     } finally {
       await admin.disconnect();
     }
-    this.#lastEvent.set(p, events - 1);
-    await Promise.all([this.replica.waitFor(p, events, 'events'), this.replica.waitFor(p, snapshots, 'snapshots')]);
   }
 
   /**

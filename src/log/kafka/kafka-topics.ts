@@ -12,7 +12,7 @@ const COMMANDS_RETENTION_MS = String(7 * 24 * 3600 * 1000);
  * topic and in the engine's router (DESIGN §4, co-partitioning). Safe when several workers start at
  * once: "already exists" from a concurrent creator is not an error.
  */
-export async function ensureTopics(kafka: Kafka, settings: KafkaSettings, logger: Logger): Promise<void> {
+export async function ensureTopics(kafka: Kafka, settings: KafkaSettings, logger: Logger, create = true): Promise<void> {
   const topics = topicsOf(settings.prefix);
   const admin = kafka.admin();
   try {
@@ -30,6 +30,9 @@ export async function ensureTopics(kafka: Kafka, settings: KafkaSettings, logger
     ];
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0 && !create) {
+      throw new LogUnavailable(`kafka topics ${missing.map((t) => t.topic).join(', ')} do not exist (Store.KafkaPrefix '${settings.prefix}')`);
+    }
     if (missing.length > 0) {
       try {
         await admin.createTopics({
