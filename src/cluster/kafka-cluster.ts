@@ -39,6 +39,9 @@ export class KafkaCluster {
     const hub = new ReplyHub();
     const server = await startReplyServer(hub, config.HttpHost, config.InternalGrpcPort, logger.child({ component: 'replies' }));
     const address = config.InternalAdvertise !== '' ? config.InternalAdvertise : `127.0.0.1:${server.port}`;
+    if (config.InternalAdvertise === '' && config.Store.KafkaBrokers.some((b) => !/^(127\.|localhost:|\[::1\])/.test(b))) {
+      logger.warn({ address }, 'InternalAdvertise is not set: other workers send replies to 127.0.0.1; set INTERNAL_ADVERTISE=<host>:<port> when workers run on several hosts');
+    }
     const settings = kafkaSettingsOf(config, `dtx-${address}`);
     let log: KafkaEventLog | undefined;
     try {
