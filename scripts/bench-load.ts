@@ -1,6 +1,7 @@
 /**
  * Closed-loop load generator of scripts/bench.ts: `concurrency` workers each submit one saga, wait
- * for the answer, and submit the next, over one keep-alive undici Agent. Every loop is bounded by
+ * for the answer, and submit the next, over one keep-alive undici Agent, each request going to the
+ * next of `origins` (round-robin; one origin for the embedded log, every worker's for Kafka). Every loop is bounded by
  * time (warm-up + measured window, then a drain deadline that aborts what is still in flight) and
  * by a request count.
  *
@@ -13,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 
 export interface LoadOptions {
-  readonly origin: string;
+  /** dtx origins, used round-robin per request; read on every request, so it may shrink mid-run. */
+  readonly origins: readonly string[];
   readonly concurrency: number;
   readonly warmupMs: number;
   readonly measureMs: number;
@@ -31,6 +33,8 @@ export interface LoadOptions {
   readonly drainMs: number;
   /** Stops the run early (e.g. dtx exited). */
   readonly alive: () => boolean;
+  /** When given: gid -> origin of every submit in flight (set when sent, deleted when answered). */
+  readonly inflight?: Map<string, string>;
 }
 
 export interface Sample {
@@ -81,12 +85,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const samples: Sample[] = [];
   const pollers = new Set<Promise<void>>();
   let sent = 0;
+  let turn = 0;
+  const pick = (): string => o.origins[turn++ % o.origins.length]!;
   let errors = 0;
   let aborted = 0;
 
-  const call = async (method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; text: string }> => {
+  const call = async (origin: string, method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; text: string }> => {
     const res = await agent.request({
-      origin: o.origin,
+      origin,
       path,
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -102,7 +108,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     for (let i = 0; i < POLL_MAX && !abort.signal.aborted; i++) {
       s.polls = i + 1;
       try {
-        const { status, text } = await call('GET', `/api/dtmsvr/query?gid=${encodeURIComponent(s.gid)}`);
+        const { status, text } = await call(pick(), 'GET', `/api/dtmsvr/query?gid=${encodeURIComponent(s.gid)}`);
         const seen = status === 200 ? (JSON.parse(text) as { transaction?: { status?: string } }).transaction?.status : undefined;
         s.lastSeen = seen ?? `HTTP ${status}`;
         if (seen === 'succeed') {
@@ -125,8 +131,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       const sample: Sample | undefined = Math.random() < o.sampleRate ? { gid, start, inWindow: start >= windowStart } : undefined;
       if (sample) samples.push(sample);
       let failure: string | undefined;
+      const origin = pick();
+      o.inflight?.set(gid, origin);
       try {
-        const { status, text } = await call('POST', '/api/dtmsvr/submit', o.body(gid));
+        const { status, text } = await call(origin, 'POST', '/api/dtmsvr/submit', o.body(gid));
         if (status !== 200 || !text.includes('"SUCCESS"')) failure = `HTTP ${status} ${text.slice(0, 300)}`;
       } catch (err) {
         failure = describe(err);
@@ -135,6 +143,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         else await new Promise((r) => setTimeout(r, 10));
       }
       const end = performance.now();
+      o.inflight?.delete(gid);
       if (sample) sample.submitMs = end - start;
       if (failure !== undefined) {
         errors++;

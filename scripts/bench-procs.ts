@@ -34,8 +34,18 @@ export interface DtxUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startDtx(opts: { syncCommit: boolean; nodeArgs: string[]; env?: Record<string, string> }): Promise<DtxUnderTest> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'dtx-bench-'));
+export interface DtxOptions {
+  readonly syncCommit: boolean;
+  readonly nodeArgs: string[];
+  readonly env?: Record<string, string>;
+  /** Sees every stderr line (JSON log lines), from the first one on. */
+  readonly onLine?: (line: string) => void;
+  /** Use this data dir and keep it on stop (the caller deletes it); default: a new temp dir, deleted on stop. */
+  readonly dataDir?: string;
+}
+
+export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'dtx-bench-'));
   const proc = spawn(process.execPath, [...opts.nodeArgs, CLI, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -64,7 +74,7 @@ export async function startDtx(opts: { syncCommit: boolean; nodeArgs: string[]; 
       await exited;
       clearTimeout(timer);
       live.delete(proc);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   proc.once('exit', (code, signal) => {
@@ -74,6 +84,7 @@ export async function startDtx(opts: { syncCommit: boolean; nodeArgs: string[]; 
     const startLog: string[] = [];
     const timer = setTimeout(() => reject(new Error(`dtx did not start within 20 s:\n${startLog.join('\n')}`)), START_TIMEOUT_MS);
     createInterface({ input: proc.stderr! }).on('line', (line) => {
+      opts.onLine?.(line);
       if (startLog.length < 200) startLog.push(line);
       handle.tail.push(line);
       if (handle.tail.length > 30) handle.tail.shift();

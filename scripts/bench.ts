@@ -2,63 +2,39 @@
  * End-to-end benchmark of dtx over its dtm HTTP API (docs/benchmarks.md).
  *
  *   npm run bench -- [--workload empty,http] [--concurrency 10,50,200] [--seconds 10]
- *                    [--sync-commit true|false] [--store sqlite] [--out file.md]
+ *                    [--sync-commit true|false] [--store sqlite|kafka] [--workers 1|3] [--out file.md]
  *
- * Each (workload, concurrency) run starts a fresh `dtx serve` (dist/src/cli.js) on 127.0.0.1, a
- * random port and a temp data dir, warms up, measures a fixed window, then checks ~1% of gids with
- * `query`, reads dtx's RSS and stops dtx. Workloads:
+ * Each (workload, concurrency) run starts a fresh target on 127.0.0.1 (scripts/bench-run.ts): one
+ * `dtx serve` (dist/src/cli.js) on a temp data dir, or with --store kafka `--workers` dtx workers
+ * on a fresh topic prefix of a local broker (scripts/kafka-local.sh on --kafka-port, started or
+ * reused). It warms up, measures a fixed window, then checks ~1% of gids with `query`, reads CPU
+ * and RSS and stops the target. Workloads:
  *   empty  dtm's benchEmptyUrl: 2-step saga, empty action/compensate URLs, wait_result.
  *   http   2-step saga whose branches are a loopback node:http server in its own process.
- * Prints a markdown table (and writes it to --out). Exit code 1 when a run saw errors, a stall, or
- * dtx died; 2 on bad flags (and for --store kafka, not available yet).
+ * With --store kafka two measurements follow (scripts/bench-kafka-recovery.ts, -rebuild.ts):
+ * recovery after SIGKILL of one worker (--workers >= 2), and a rebuild by a fresh worker.
+ * Prints a markdown report (and writes it to --out). Exit code 1 when a run saw errors, a stall,
+ * dtx died, or a Kafka measurement failed its checks; 2 on bad flags.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { percentile, queryStatus, runLoad, type LoadResult } from './bench-load.js';
-import { cpuSeconds, machineBusySeconds, rssMiB, sampleRss, startBranchService, startDtx, type BranchService } from './bench-procs.js';
+import { runLoad } from './bench-load.js';
+import { startBranchService, type BranchService } from './bench-procs.js';
+import { startBroker, type Broker } from './bench-kafka.js';
+import { runRebuild } from './bench-kafka-rebuild-run.js';
+import { runRecovery } from './bench-kafka-recovery.js';
+import { report, tps, type Row, type Workload } from './bench-report.js';
+import { runOne, submitBody, type Flags } from './bench-run.js';
+import { startTarget } from './bench-target.js';
 
-type Workload = 'empty' | 'http';
 const WORKLOADS: readonly Workload[] = ['empty', 'http'];
-
-interface Flags {
-  workload: Workload[];
-  concurrency: number[];
-  seconds: number;
-  warmup: number;
-  store: 'sqlite' | 'kafka';
-  syncCommit: boolean;
-  out?: string;
-  maxRequests: number;
-  sampleRate: number;
-  cpuProfDir?: string;
-}
-
-interface Row {
-  workload: Workload;
-  concurrency: number;
-  load: LoadResult;
-  completionP99: number | undefined;
-  completionNote: string;
-  verified: Map<string, number>;
-  rssEnd: number | undefined;
-  rssPeak: number;
-  dtxProblems: string[];
-  dtxExit: string | undefined;
-  dtxTail: string[];
-  branchCalls?: number;
-  /** CPU use over the run (warm-up + window + drain), % of one core. */
-  cpu: string;
-  /** % of one core busy outside dtx, the generator and the branch service. */
-  restPct: number;
-}
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
 };
+const nonNegativeInt = (v: string): number => (v === '0' ? 0 : positiveInt(v));
 const intList = (v: string): number[] => v.split(',').map((s) => positiveInt(s.trim()));
 const workloadList = (v: string): Workload[] =>
   v.split(',').map((s) => {
@@ -71,128 +47,7 @@ const bool = (v: string): boolean => {
   throw new InvalidArgumentError('must be true or false');
 };
 
-function submitBody(workload: Workload, branch: string | undefined): (gid: string) => string {
-  const steps =
-    workload === 'empty'
-      ? '[{"action":"","compensate":""},{"action":"","compensate":""}]'
-      : `[{"action":"${branch}/api/busi/TransOut","compensate":"${branch}/api/busi/TransOutRevert"},` +
-        `{"action":"${branch}/api/busi/TransIn","compensate":"${branch}/api/busi/TransInRevert"}]`;
-  const tail = `","trans_type":"saga","steps":${steps},"payloads":["{}","{}"],"wait_result":true}`;
-  return (gid) => `{"gid":"${gid}${tail}`;
-}
-
-async function runOne(f: Flags, workload: Workload, concurrency: number, branch: BranchService | undefined): Promise<Row> {
-  const nodeArgs = f.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${f.cpuProfDir}`];
-  const dtx = await startDtx({ syncCommit: f.syncCommit, nodeArgs });
-  const callsBefore = branch ? await branch.calls() : 0;
-  const rss = sampleRss(dtx.pid, 500);
-  const cpu0 = { dtx: cpuSeconds(dtx.pid) ?? 0, branch: branch ? (cpuSeconds(branch.pid) ?? 0) : 0, gen: process.cpuUsage(), all: machineBusySeconds(), at: Date.now() };
-  try {
-    const load = await runLoad({
-      origin: dtx.origin,
-      concurrency,
-      warmupMs: f.warmup * 1000,
-      measureMs: f.seconds * 1000,
-      maxRequests: f.maxRequests,
-      body: submitBody(workload, branch?.origin),
-      gidPrefix: `bench-${workload}-c${concurrency}-${Date.now().toString(36)}`,
-      sampleRate: f.sampleRate,
-      pollCompletion: workload === 'http',
-      requestTimeoutMs: 30_000,
-      drainMs: 30_000,
-      alive: () => dtx.exitInfo === undefined,
-    });
-    const rssPeak = rss.stop();
-    const wall = (Date.now() - cpu0.at) / 1000;
-    const gen = process.cpuUsage(cpu0.gen);
-    const pct = (sec: number): string => `${((100 * sec) / wall).toFixed(0)}%`;
-    const used = { dtx: (cpuSeconds(dtx.pid) ?? 0) - cpu0.dtx, gen: (gen.user + gen.system) / 1e6, branch: branch ? (cpuSeconds(branch.pid) ?? 0) - cpu0.branch : 0 };
-    const rest = machineBusySeconds() - cpu0.all - used.dtx - used.gen - used.branch;
-    const restPct = (100 * Math.max(0, rest)) / wall;
-    const cpu =
-      `dtx ${pct(used.dtx)}, load generator ${pct(used.gen)}` +
-      (branch ? `, branch service ${pct(used.branch)}` : '') +
-      `, rest of machine (other processes, kernel softirq) ${pct(Math.max(0, rest))}`;
-    const rssEnd = rssMiB(dtx.pid);
-    const verified = new Map<string, number>();
-    for (const s of load.samples) {
-      const status = await queryStatus(dtx.origin, s.gid);
-      verified.set(status, (verified.get(status) ?? 0) + 1);
-    }
-    let completionP99: number | undefined;
-    let completionNote: string;
-    if (workload === 'empty') {
-      completionP99 = percentile(load.submitMs, 99);
-      completionNote = '= submit p99 (wait_result answer means finished)';
-    } else {
-      const timed = load.samples.filter((s) => s.inWindow);
-      const done = timed.map((s) => s.completionMs).filter((v): v is number => v !== undefined);
-      const firstPoll = timed.filter((s) => s.polls === 1 && s.completionMs !== undefined).length;
-      completionP99 = percentile(done.sort((a, b) => a - b), 99);
-      completionNote =
-        `over ${done.length}/${timed.length} gids sampled in the window that query showed succeed ` +
-        `(${firstPoll} on the first query after the submit answer)`;
-    }
-    const branchCalls = branch ? (await branch.calls()) - callsBefore : undefined;
-    return { workload, concurrency, load, completionP99, completionNote, verified, rssEnd, rssPeak, dtxProblems: [...dtx.problems], dtxExit: dtx.exitInfo, dtxTail: [...dtx.tail], branchCalls, cpu, restPct };
-  } finally {
-    rss.stop();
-    await dtx.stop();
-  }
-}
-
-const ms = (v: number | undefined): string => (v === undefined ? 'n/a' : v < 10 ? v.toFixed(2) : v.toFixed(1));
-const mib = (v: number | undefined): string => (v === undefined ? 'gone' : v.toFixed(0));
-
-function gitRevision(): string {
-  try {
-    const git = (...args: string[]): string => execFileSync('git', args, { cwd: import.meta.dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'machines') === '' ? '' : ' (src/machines modified)'}`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
-}
-
-function report(f: Flags, rows: Row[], startedAt: Date): string {
-  const cpus = os.cpus();
-  const out: string[] = [
-    `### dtx bench: store=${f.store}, sync-commit=${f.syncCommit}, ${f.seconds} s measured after ${f.warmup} s warm-up`,
-    '',
-    `- date: ${startedAt.toISOString()}`,
-    `- machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`,
-    `- command: \`node dist/scripts/bench.js ${process.argv.slice(2).join(' ')}\``,
-    `- dtx revision: ${gitRevision()}`,
-    '',
-    '| workload | concurrency | tx/s | submit p50 ms | submit p99 ms | completion p99 ms | errors | sampled gids (query after run) | dtx RSS end MiB | dtx RSS peak MiB |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',
-  ];
-  for (const r of rows) {
-    const tps = r.load.measuredSeconds > 0 ? r.load.completed / r.load.measuredSeconds : 0;
-    const verified = [...r.verified].map(([k, v]) => `${v} ${k}`).join(', ') || 'none sampled';
-    out.push(
-      `| ${r.workload} | ${r.concurrency} | ${tps.toFixed(0)} | ${ms(percentile(r.load.submitMs, 50))} | ${ms(percentile(r.load.submitMs, 99))} | ` +
-        `${ms(r.completionP99)} | ${r.load.errors} | ${verified} | ${mib(r.rssEnd)} | ${mib(r.rssPeak)} |`,
-    );
-  }
-  out.push('', 'Run notes:', '');
-  for (const r of rows) {
-    const notes: string[] = [`${r.load.sent} submits sent`, `completion p99 ${r.completionNote}`, `per-second tx: ${r.load.perSecond.join(' ')}`];
-    if (r.branchCalls !== undefined) notes.push(`${r.branchCalls} branch calls served`);
-    notes.push(`CPU (% of one core): ${r.cpu}`);
-    if (r.restPct > 20) notes.push('NOISY: something else used the CPUs during this run, figures are not clean');
-    if (r.load.aborted > 0) notes.push(`${r.load.aborted} requests aborted at the drain deadline`);
-    if (r.load.perSecond.some((n) => n === 0)) notes.push('STALL: a second of the window had no successful submit');
-    if (r.dtxExit !== undefined) notes.push(`DTX EXITED during the run (${r.dtxExit})`);
-    out.push(`- ${r.workload} c=${r.concurrency}: ${notes.join('; ')}`);
-    for (const [kind, n] of r.load.errorKinds) out.push(`  - error ×${n}: \`${kind.replace(/`/g, "'").replace(/\s+/g, ' ')}\``);
-    for (const line of r.dtxProblems.slice(0, 10)) out.push(`  - dtx stderr: \`${line.replace(/`/g, "'").slice(0, 400)}\``);
-    if (r.dtxProblems.length > 10) out.push(`  - … ${r.dtxProblems.length - 10} more dtx warn/error lines`);
-    if (r.dtxExit !== undefined) for (const line of r.dtxTail.slice(-8)) out.push(`  - dtx last stderr: \`${line.replace(/`/g, "'").slice(0, 400)}\``);
-  }
-  return out.join('\n') + '\n';
-}
-
-async function main(): Promise<void> {
+function parseFlags(): Flags {
   const program = new Command('bench')
     .description('end-to-end dtx benchmark over the dtm HTTP API (127.0.0.1 only)')
     .option('--workload <list>', 'comma list of empty|http', workloadList, ['empty', 'http'] as Workload[])
@@ -200,42 +55,124 @@ async function main(): Promise<void> {
     .option('--seconds <n>', 'measured seconds per run', positiveInt, 10)
     .option('--warmup <n>', 'warm-up seconds per run (not measured)', (v) => Number(v), 2)
     .addOption(new Option('--store <driver>', 'event log store').choices(['sqlite', 'kafka']).default('sqlite'))
-    .option('--sync-commit <bool>', 'STORE_SYNC_COMMIT of dtx (fsync per group commit)', bool, true)
+    .option('--sync-commit <bool>', 'STORE_SYNC_COMMIT of dtx (fsync per group commit; no effect with kafka)', bool, true)
     .option('--out <file>', 'also write the markdown report here')
     .option('--max-requests <n>', 'cap on submits per run', positiveInt, 2_000_000)
     .option('--sample-rate <f>', 'fraction of gids checked with query', (v) => Number(v), 0.01)
     .option('--cpu-prof-dir <dir>', 'run dtx under node --cpu-prof, profiles written here')
+    .option('--workers <n>', 'kafka: dtx workers per run', positiveInt, 1)
+    .option('--partitions <n>', 'kafka: STORE_PARTITIONS (partitions of every topic)', positiveInt, 16)
+    .option('--kafka-port <n>', 'kafka: port of the local broker (scripts/kafka-local.sh), started unless running', positiveInt, 39600)
+    .option('--broker-warmup <s>', 'kafka: seconds of unmeasured load on a throwaway prefix before the first run (0 = none)', nonNegativeInt, 10)
+    .option('--session-timeout <s>', 'kafka: STORE_KAFKA_SESSION_TIMEOUT of the workers', positiveInt, 6)
+    .option('--recovery <bool>', 'kafka, --workers >= 2: measure recovery after SIGKILL of one worker', bool, true)
+    .option('--kill-after <s>', 'kafka recovery: seconds of load before the kill', positiveInt, 5)
+    .option('--rebuild <bool>', 'kafka: measure a rebuild by a fresh worker on the largest run', bool, true)
+    .option('--rebuild-open <n>', 'kafka rebuild: open transactions added before the second rebuild', nonNegativeInt, 2000)
+    .option('--rebuild-events <n>', 'kafka rebuild: grow the topic to this many events (copies) before the second rebuild', nonNegativeInt, 200_000)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse(process.argv);
   const f = program.opts<Flags>();
-  if (f.store === 'kafka') {
-    process.stderr.write('bench: --store kafka is not available yet (dtx only has the sqlite event log so far)\n');
+  const bad = (why: string): never => {
+    process.stderr.write(`bench: ${why}\n`);
     process.exit(2);
-  }
-  if (!(f.warmup >= 0) || !(f.sampleRate >= 0 && f.sampleRate <= 1)) {
-    process.stderr.write('bench: --warmup must be >= 0 and --sample-rate within 0..1\n');
-    process.exit(2);
-  }
-  const startedAt = new Date();
-  const rows: Row[] = [];
-  for (const workload of f.workload) {
+  };
+  if (!(f.warmup >= 0) || !(f.sampleRate >= 0 && f.sampleRate <= 1)) bad('--warmup must be >= 0 and --sample-rate within 0..1');
+  if (f.store === 'sqlite' && f.workers !== 1) bad('--workers is for --store kafka (the embedded log has one process)');
+  if (f.kafkaPort > 65534) bad('--kafka-port must be below 65535 (the controller listens on port+1)');
+  return f;
+}
+
+/** Kafka only: recovery (>= 2 workers) and rebuild sections, each with whether it was clean. */
+async function kafkaExtras(f: Flags, broker: Broker, rows: readonly Row[]): Promise<Array<{ text: string; ok: boolean }>> {
+  const out: Array<{ text: string; ok: boolean }> = [];
+  const nodeArgs = f.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${f.cpuProfDir}`];
+  const cluster = { brokers: broker.brokers, partitions: f.partitions, sessionTimeout: f.sessionTimeout, syncCommit: f.syncCommit, nodeArgs };
+  if (f.recovery && f.workers >= 2) {
+    const workload: Workload = f.workload.includes('http') ? 'http' : 'empty';
+    process.stderr.write(`bench: recovery: ${f.workers} workers, ${workload} load, SIGKILL of one after ${f.killAfter} s…\n`);
     const branch = workload === 'http' ? await startBranchService(3600) : undefined;
     try {
-      for (const c of f.concurrency) {
-        process.stderr.write(`bench: ${workload} concurrency=${c} (${f.warmup} s warm-up + ${f.seconds} s)…\n`);
-        const row = await runOne(f, workload, c, branch);
-        rows.push(row);
-        const tps = row.load.measuredSeconds > 0 ? row.load.completed / row.load.measuredSeconds : 0;
-        process.stderr.write(`bench:   ${tps.toFixed(0)} tx/s, ${row.load.errors} errors\n`);
-      }
+      const prefix = `dtxbench-${Date.now().toString(36)}-recovery`;
+      const afterSeconds = Math.max(15, 2 * f.sessionTimeout + 5);
+      out.push(await runRecovery({ ...cluster, prefix, workers: f.workers, workload, concurrency: 50, killAfterSeconds: f.killAfter, afterSeconds, body: submitBody(workload, branch?.origin) }));
     } finally {
       await branch?.stop();
     }
   }
-  const text = report(f, rows, startedAt);
+  const largest = [...rows].filter((r) => r.prefix !== undefined).sort((a, b) => b.load.sent - a.load.sent)[0];
+  if (f.rebuild && largest?.prefix !== undefined) {
+    process.stderr.write(`bench: rebuild: fresh worker on ${largest.prefix}…\n`);
+    const seed = async (origin: string, n: number): Promise<string> => {
+      // branches on a closed port with a 1 h retry interval: the transactions stay open
+      const r = await runLoad({
+        origins: [origin], concurrency: 200, warmupMs: 0, measureMs: 600_000, maxRequests: n, sampleRate: 0, pollCompletion: false,
+        body: submitBody('http', 'http://127.0.0.1:1', '"wait_result":false,"retry_interval":3600'),
+        gidPrefix: `open-${Date.now().toString(36)}`, requestTimeoutMs: 30_000, drainMs: 30_000, alive: () => true,
+      });
+      await new Promise((res) => setTimeout(res, 2000)); // let the first branch attempts fail and be logged
+      return `${r.sent} sagas submitted without wait_result, branches at http://127.0.0.1:1 (refused), retry_interval 3600; ${r.errors} submit errors`;
+    };
+    out.push(await runRebuild({ ...cluster, prefix: largest.prefix, open: f.rebuildOpen, events: f.rebuildEvents, seed }));
+  }
+  return out;
+}
+
+/**
+ * The broker's JVM needs a while under load before its figures settle (a cold broker gave ~30%
+ * less): a throwaway target on its own prefix takes `--broker-warmup` seconds of empty sagas first.
+ */
+async function warmBroker(f: Flags, broker: Broker): Promise<void> {
+  process.stderr.write(`bench: warming the broker up (${f.brokerWarmup} s of empty sagas, not measured)…\n`);
+  const target = await startTarget({ ...f, nodeArgs: [], brokers: broker.brokers, prefix: `dtxbench-${Date.now().toString(36)}-warmup` });
+  try {
+    await runLoad({
+      origins: target.origins, concurrency: 50, warmupMs: 0, measureMs: f.brokerWarmup * 1000, maxRequests: 10_000_000, sampleRate: 0, pollCompletion: false,
+      body: submitBody('empty', undefined), gidPrefix: `warmup-${Date.now().toString(36)}`, requestTimeoutMs: 30_000, drainMs: 30_000, alive: () => true,
+    });
+  } finally {
+    await target.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags();
+  const startedAt = new Date();
+  const rows: Row[] = [];
+  const extras: Array<{ text: string; ok: boolean }> = [];
+  let broker: Broker | undefined;
+  try {
+    if (f.store === 'kafka') {
+      process.stderr.write(`bench: kafka broker on 127.0.0.1:${f.kafkaPort} (scripts/kafka-local.sh start)…\n`);
+      broker = await startBroker(f.kafkaPort);
+      process.stderr.write(`bench:   ${broker.startedHere ? 'started' : 'reused a running broker'} (pid ${broker.pid ?? '?'})\n`);
+      if (f.brokerWarmup > 0) await warmBroker(f, broker);
+    }
+    for (const workload of f.workload) {
+      const branch: BranchService | undefined = workload === 'http' ? await startBranchService(3600) : undefined;
+      try {
+        for (const c of f.concurrency) {
+          process.stderr.write(`bench: ${workload} concurrency=${c} (${f.warmup} s warm-up + ${f.seconds} s)…\n`);
+          const row = await runOne(f, workload, c, branch, broker);
+          rows.push(row);
+          process.stderr.write(`bench:   ${tps(row).toFixed(0)} tx/s, ${row.load.errors} errors\n`);
+        }
+      } finally {
+        await branch?.stop();
+      }
+    }
+    if (broker !== undefined) extras.push(...(await kafkaExtras(f, broker, rows)));
+  } finally {
+    await broker?.stop();
+  }
+  const title =
+    f.store === 'kafka'
+      ? `dtx bench: store=kafka, ${f.workers} worker(s), ${f.partitions} partitions, session timeout ${f.sessionTimeout} s, sync-commit=${f.syncCommit}, ${f.seconds} s measured after ${f.warmup} s warm-up`
+      : `dtx bench: store=${f.store}, sync-commit=${f.syncCommit}, ${f.seconds} s measured after ${f.warmup} s warm-up`;
+  const text = [report({ title, startedAt, argv: process.argv.slice(2) }, rows), ...extras.map((e) => e.text)].join('\n');
   process.stdout.write(text);
   if (f.out !== undefined) writeFileSync(f.out, text);
-  const bad = rows.some((r) => r.load.errors > 0 || r.dtxExit !== undefined || r.load.perSecond.some((n) => n === 0));
+  const bad = rows.some((r) => r.load.errors > 0 || r.dtxExit !== undefined || r.load.perSecond.some((n) => n === 0)) || extras.some((e) => !e.ok);
   if (bad) process.exitCode = 1;
 }
 
