@@ -135,8 +135,11 @@ export class Overloaded extends CoordinatorError {
 export class NotOwner extends CoordinatorError {
   static readonly code = 'DTX_NOT_OWNER';
   override name = 'NotOwner';
-  constructor(message: string, options?: CoordinatorErrorOptions) {
+  /** true: a newer owner fenced this worker; false: this worker gave the partition up (a commit in doubt). */
+  readonly fenced: boolean;
+  constructor(message: string, options?: CoordinatorErrorOptions & { fenced?: boolean }) {
     super(message, { code: NotOwner.code, result: 'ERROR', retryable: true, httpStatus: 503 }, options);
+    this.fenced = options?.fenced ?? true;
   }
 }
 

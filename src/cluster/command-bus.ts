@@ -3,11 +3,15 @@ import type { Logger } from 'pino';
 import type { Command, Reply } from '../engine/command.js';
 import { errorReply } from '../engine/command.js';
 import type { CommandBus } from '../engine/engine.js';
+import { newCommandId } from '../engine/command-id.js';
 import { partitionOf } from '../engine/murmur2.js';
 import { LogUnavailable } from '../errors.js';
 import { topicsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { encodeCommandMessage } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
+
+/** How often a wait_result request asks the partition's current owner again for the outcome. */
+const FOLLOW_UP_MS = 3000;
 
 export interface CommandBusOptions {
   /** how long a command waits for its owner's reply */
@@ -53,12 +57,23 @@ export class KafkaCommandBus implements CommandBus {
     const requestId = this.hub.newRequestId();
     const partition = partitionOf(cmd.gid, this.settings.partitions);
     const reply = this.hub.expect(requestId, wait ? this.options.waitTimeoutMs : this.options.replyTimeoutMs, partition);
+    this.#produce(cmd, requestId, wait, partition);
+    if (wait) {
+      // The owner that accepted the submit may die before the outcome: ask whoever owns the
+      // partition now, under the same request id (the first answer wins, later ones are dropped).
+      const followUp = setInterval(() => this.#produce({ id: newCommandId('await'), gid: cmd.gid, kind: 'awaitResult' }, requestId, true, partition), FOLLOW_UP_MS);
+      followUp.unref();
+      void reply.finally(() => clearInterval(followUp));
+    }
+    return reply;
+  }
+
+  #produce(cmd: Command, requestId: string, wait: boolean, partition: number): void {
     this.#buffer.push({ message: { ...encodeCommandMessage(cmd, { replyTo: this.self, requestId, wait }), partition }, requestId });
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => void this.#flush());
     }
-    return reply;
   }
 
   async close(): Promise<void> {

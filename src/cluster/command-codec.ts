@@ -51,6 +51,7 @@ function isWellFormed(c: Partial<Command>): boolean {
     case 'resetNextCronTime':
     case 'cronFired':
     case 'query':
+    case 'awaitResult':
       return true;
     default:
       return false;

@@ -59,9 +59,9 @@ export class KafkaCluster {
     }
   }
 
-  /** Reports a partition the log fenced (wired into the engine's `onPartitionLost`). */
-  lost(p: number): void {
-    this.#ownership?.lost(p);
+  /** Reports a partition whose writes the log refused (wired into the engine's `onPartitionLost`). */
+  lost(p: number, fenced: boolean): void {
+    this.#ownership?.lost(p, fenced);
   }
 
   /** Joins the worker group: from now on partitions are assigned, taken over and processed. */

@@ -33,6 +33,8 @@ export class PartitionOwnership {
   readonly #ready = new Map<number, Promise<boolean>>();
   #consumer: Consumer | undefined;
   #stopped = false;
+  /** the partitions of the latest group assignment */
+  #assignment = new Set<number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -75,11 +77,20 @@ export class PartitionOwnership {
     });
   }
 
-  /** The log fenced `p`: another worker owns it now. Forget it until an assignment gives it back. */
-  lost(p: number): void {
+  /**
+   * The log refused `p`'s writes. Fenced: another worker owns it now; forget it until an assignment
+   * gives it back. Not fenced (a commit in doubt) while the group still assigns `p` here: take it
+   * over again, which aborts the doubtful transaction and rebuilds the state from the log.
+   */
+  lost(p: number, fenced: boolean): void {
     this.#ready.delete(p);
     this.snapshots.forget(p);
-    void this.log.release(p);
+    void this.log.release(p).then(() => {
+      if (!fenced && this.#assignment.has(p) && !this.#ready.has(p) && !this.#stopped) {
+        this.logger.warn({ partition: p }, 'retaking a partition after a commit in doubt');
+        this.#ready.set(p, this.#takeover(p));
+      }
+    });
     this.observer.owned?.(this.engine.owned());
   }
 
@@ -91,6 +102,7 @@ export class PartitionOwnership {
 
   #assigned(partitions: readonly number[]): void {
     const next = new Set(partitions);
+    this.#assignment = next;
     for (const p of [...this.#ready.keys()]) {
       if (next.has(p)) continue;
       this.#ready.delete(p);

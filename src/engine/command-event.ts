@@ -41,6 +41,7 @@ export function translate(cmd: Command, live: LiveTransaction | undefined, at: n
     case 'cronFired':
       return exists ? { event: { type: 'CronFired', at }, live, created: false } : { reply: OK };
     case 'query':
+    case 'awaitResult':
       return { reply: OK }; // answered by the processor before translation; never an event
     case 'branchResult': {
       if (!exists) return { reply: OK };

@@ -13,6 +13,11 @@ export type Command =
   | { readonly id: string; readonly gid: string; readonly kind: 'cronFired' }
   /** Read through the owner (Kafka): answered in order with the partition's other commands; never recorded. */
   | { readonly id: string; readonly gid: string; readonly kind: 'query' }
+  /**
+   * Kafka, wait_result: asks the current owner for the outcome of a transaction submitted earlier
+   * (its first owner may have died after the submit was durable); answered like the submit's wait.
+   */
+  | { readonly id: string; readonly gid: string; readonly kind: 'awaitResult' }
   | {
       readonly id: string;
       readonly gid: string;

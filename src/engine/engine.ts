@@ -32,8 +32,8 @@ export interface EngineDeps {
    */
   readonly ownership?: 'all' | 'assigned';
   readonly bus?: CommandBus;
-  /** Called when the log fenced a partition's writes (another worker took it over). */
-  readonly onPartitionLost?: (partition: number) => void;
+  /** Called when the log refused a partition's writes: fenced by another worker, or a commit in doubt. */
+  readonly onPartitionLost?: (partition: number, fenced: boolean) => void;
   /** Called after each durable batch with the transactions it changed, in their new state. */
   readonly onCommitted?: (partition: number, touched: readonly LiveTransaction[], records: number) => void;
   readonly registry: TransTypeRegistry;
@@ -76,9 +76,9 @@ export class Engine {
       now: () => deps.clock.now(),
       finished: (live: LiveTransaction) => deps.observer?.transactionFinished?.(live.context.transType, live.status, live.context.createTime, live.context.updateTime),
       committed: (p: number, touched: readonly LiveTransaction[], records: number) => deps.onCommitted?.(p, touched, records),
-      lost: (p: number) => {
-        this.revoke(p, 'fenced by a newer owner');
-        deps.onPartitionLost?.(p);
+      lost: (p: number, fenced: boolean) => {
+        this.revoke(p, fenced ? 'fenced by a newer owner' : 'a commit is in doubt');
+        deps.onPartitionLost?.(p, fenced);
       },
     };
     this.#newProcessor = (p) => new PartitionProcessor(p, deps.log, appender, deps.registry, deps.settings, waits, hooks, this.#logger.child({ partition: p }));

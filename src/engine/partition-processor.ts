@@ -5,7 +5,7 @@ import type { AppendContext, EventLog, LogRecord, TransSummary } from '../log/ev
 import { NotOwner } from '../errors.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
-import { translate } from './command-event.js';
+import { notFound, translate } from './command-event.js';
 import { foldRecords, recordOfEvent, type LiveTransaction } from './live-transaction.js';
 import type { EngineSettings } from './engine-settings.js';
 import { renderView, summaryOf } from './trans-view.js';
@@ -19,8 +19,8 @@ export interface ProcessorHooks {
   now(): number;
   /** A transaction reached succeed/failed in this batch. */
   finished(live: LiveTransaction): void;
-  /** The log refused this partition's writes because another worker owns it now (fenced). */
-  lost(partition: number): void;
+  /** The log refused this partition's writes: another worker owns it now (fenced), or a commit is in doubt. */
+  lost(partition: number, fenced: boolean): void;
   /** A batch is durable and applied: `touched` changed in it (snapshots are taken from here). */
   committed(partition: number, touched: readonly LiveTransaction[], records: number): void;
 }
@@ -139,10 +139,10 @@ export class PartitionProcessor {
       await this.appender.append(records, summaries, this.#context(batch));
     } catch (err) {
       this.#rollback(before);
-      if ((err as { code?: unknown }).code === NotOwner.code) {
-        this.logger.warn({ err, records: records.length }, 'partition lost: a newer owner fenced this worker; batch discarded');
-        for (const d of decisions) d.item.resolve(errorReply((err as Error).message, NotOwner.code, 503));
-        this.hooks.lost(this.partition);
+      if (err instanceof NotOwner) {
+        this.logger.warn({ err, records: records.length, fenced: err.fenced }, 'partition lost: batch discarded');
+        for (const d of decisions) d.item.resolve(errorReply(err.message, NotOwner.code, 503));
+        this.hooks.lost(this.partition, err.fenced);
         return;
       }
       this.logger.error({ err, records: records.length }, 'append failed; batch rejected');
@@ -172,8 +172,9 @@ export class PartitionProcessor {
   #decide(item: Item, before: Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>, records: LogRecord[]): Decision {
     const { cmd } = item;
     let live = this.live.get(cmd.gid);
-    if (cmd.kind === 'query') {
+    if (cmd.kind === 'query' || cmd.kind === 'awaitResult') {
       const known = live !== undefined && live.status !== '';
+      if (cmd.kind === 'awaitResult') return known ? { item, reply: OK, live, effects: [] } : { item, reply: notFound(cmd.gid), effects: [] };
       return { item, reply: known ? { ok: true, view: renderView(live!.context, live!.status) } : { ok: true }, effects: [] };
     }
     if (live?.cmds.has(cmd.id)) return { item, reply: OK, effects: [] }; // duplicate delivery

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { KafkaEventLog } from '../../src/log/kafka/kafka-event-log.js';
 import type { KafkaSettings } from '../../src/log/kafka/kafka-settings.js';
+import { describe, expect, it } from 'vitest';
+import { partitionOf } from '../../src/engine/murmur2.js';
 import { describeEventLog } from '../contract/event-log.contract.js';
 import { TEST_KAFKA_BROKER_LIST } from '../support/kafka-broker.js';
 
@@ -42,3 +44,27 @@ async function kafkaFactory() {
 }
 
 describeEventLog('kafka', kafkaFactory);
+
+describe('kafka adapter: back-to-back transactions of one partition', () => {
+  it('never fails a batch that starts while the previous commit completes', async () => {
+    const fx = await kafkaFactory();
+    try {
+      const log = fx.log as KafkaEventLog;
+      const gids = Array.from({ length: 60 }, (_, i) => `b2b-${i}`).filter((g) => partitionOf(g, PARTITIONS) === 0);
+      let offset = 0;
+      for (const gid of gids) {
+        offset += 1;
+        const summary = { gid, transType: 'saga', status: 'succeed', createTime: 1, updateTime: 1, nextCronTime: undefined, finished: true, view: '{}' };
+        // an event batch, then at once a batch that only consumed commands (a query, a rejection)
+        await Promise.all([
+          log.append([{ v: 1, gid, seq: 1, type: 'TransCreated', at: 1, data: {}, cmd: `c${offset}` }], [summary], { partition: 0, consumed: String(offset) }),
+          log.append([], [], { partition: 0, consumed: String(offset + 1) }),
+        ]);
+      }
+      expect(gids.length).toBeGreaterThan(10);
+      for (const gid of gids) expect(await log.read(gid)).toHaveLength(1);
+    } finally {
+      await fx.cleanup();
+    }
+  });
+});

@@ -60,7 +60,10 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   const port = await new Promise<number>((resolve, reject) => {
     const rl = createInterface({ input: proc.stderr! });
-    const timer = setTimeout(() => reject(new Error(`dtx did not start within 20 s:\n${logs.join('\n')}`)), 20_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // never leave an orphan behind a failed start
+      reject(new Error(`dtx did not start within 20 s:\n${logs.join('\n')}`));
+    }, 20_000);
     rl.on('line', (line) => {
       logs.push(line);
       if (logs.length > 5000) logs.splice(0, 1000);

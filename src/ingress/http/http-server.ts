@@ -1,3 +1,4 @@
+import { CoordinatorError } from '../../errors.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -53,6 +54,11 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendError(res, e.status, `bad request: ${e.message ?? 'unreadable body'}`, 'DTX_BAD_REQUEST');
+    }
+    if (err instanceof CoordinatorError && err.retryable) {
+      // the log or the partition's owner is unavailable for now: a retryable 5xx, not a crash
+      log.warn({ err, path: req.path }, 'request failed, retryable');
+      return sendError(res, err.httpStatus, err.message, err.code);
     }
     log.error({ err, path: req.path }, 'unexpected error in HTTP handler');
     return sendError(res, 500, `internal error: ${e.message ?? String(err)}`, 'DTX_INTERNAL');

@@ -10,6 +10,12 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /**
+ * Broker answers kafkajs retries by design: a transaction started while the previous commit
+ * completes (CONCURRENT_TRANSACTIONS). Logged at debug, not as errors.
+ */
+const EXPECTED = /concurrent operation on the same transaction/;
+
+/**
  * One kafkajs client per worker, logging through pino (component `kafka`). kafkajs's INFO lines
  * (joins, commits) are logged at debug: at info they would drown the coordinator's own lines.
  */
@@ -22,7 +28,8 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
     retry: { initialRetryTime: 100, retries: 8 },
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      const level = entry.level === logLevel.INFO ? 'debug' : (LEVELS[entry.level] ?? 'debug');
+      const expected = EXPECTED.test(String(message)) || EXPECTED.test(String(extra['error'] ?? ''));
+      const level = entry.level === logLevel.INFO || expected ? 'debug' : (LEVELS[entry.level] ?? 'debug');
       log[level]({ ns: entry.namespace, ...extra }, message);
     },
   });

@@ -132,8 +132,11 @@ export class KafkaEventLog implements EventLog {
       const p = partitionOf(s.gid, this.settings.partitions);
       if (!byPartition.has(p)) byPartition.set(p, []);
     }
-    if (context?.consumed !== undefined && !byPartition.has(context.partition)) byPartition.set(context.partition, []);
     for (const [p, list] of byPartition) this.#checkSeq(p, list);
+    // A batch without events (queries, rejections, duplicates) writes nothing: its consumed offset
+    // is covered by the next batch's commit (offsets only grow); until then a rebalance re-delivers
+    // those commands, which change nothing when decided again.
+    if (records.length === 0 && alone.length === 0) return;
     const lastOf = new Map(summaries.map((s) => [s.gid, s]));
     await Promise.all(
       [...byPartition].map(async ([p, list]) => {

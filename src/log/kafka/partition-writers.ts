@@ -6,6 +6,9 @@ import { topicsOf, transactionalIdOf, workerGroupOf, type KafkaSettings } from '
 /** kafkajs error types that mean "a newer producer with our transactional id exists". */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_TXN_STATE']);
 
+/** Attempts of one transaction whose body failed in a retriable way. */
+const MAX_ATTEMPTS = 5;
+
 /** Snapshot records per produce request (a request must stay under the broker's message.max.bytes). */
 const SNAPSHOT_CHUNK = 200;
 
@@ -49,8 +52,9 @@ export class PartitionWriters {
       transactionTimeout: 30_000,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      // idempotence needs unbounded retries; kafkajs's maxRetryTime (30 s) still bounds each send
-      retry: { retries: Number.MAX_SAFE_INTEGER },
+      // idempotence needs unbounded retries; kafkajs's maxRetryTime (30 s) still bounds each send.
+      // A short first backoff: CONCURRENT_TRANSACTIONS (the previous commit completing) clears in ms.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 10 },
     });
     await producer.connect();
     // kafkajs initialises the producer id (InitProducerId: the fencing step) on the first transaction.
@@ -107,29 +111,57 @@ export class PartitionWriters {
     return run;
   }
 
+  /**
+   * One Kafka transaction. A failure before the commit aborts it (nothing visible) and is retried
+   * when the broker says so (e.g. CONCURRENT_TRANSACTIONS while the previous commit completes).
+   * A failed commit leaves the transaction in doubt: the partition is given up (NotOwner, not
+   * fenced) so that its owner re-takes it from the log instead of guessing.
+   */
   async #transact<T>(p: number, w: Writer, body: (txn: Transaction) => Promise<T>): Promise<T> {
-    if (w.lost) throw new NotOwner(`partition ${p} is not owned by this worker`);
-    const txn = await w.producer.transaction();
-    try {
-      const out = await body(txn);
-      await txn.commit();
-      return out;
-    } catch (err) {
-      const fenced = isFenced(err);
+    for (let attempt = 1; ; attempt += 1) {
+      if (w.lost) throw new NotOwner(`partition ${p} is not owned by this worker`);
+      const txn = await w.producer.transaction();
+      let out: T;
       try {
-        if (!fenced) await txn.abort();
-      } catch (abortErr) {
-        this.logger.warn({ err: abortErr, partition: p }, 'transaction abort failed; giving the partition up');
-        w.lost = true;
-        throw new NotOwner(`partition ${p}: transaction could not be aborted (${String(abortErr)})`, { cause: err });
+        out = await body(txn);
+      } catch (err) {
+        if (isFenced(err)) {
+          w.lost = true;
+          throw new NotOwner(`partition ${p} was taken over by another worker (fenced)`, { cause: err });
+        }
+        try {
+          await txn.abort();
+        } catch (abortErr) {
+          w.lost = true;
+          this.logger.warn({ err: abortErr, partition: p }, 'transaction abort failed; giving the partition up');
+          throw new NotOwner(`partition ${p}: transaction could not be aborted (${String(abortErr)})`, { cause: err, fenced: isFenced(abortErr) });
+        }
+        if (attempt < MAX_ATTEMPTS && isRetriable(err)) {
+          await new Promise((r) => setTimeout(r, 20 * attempt));
+          continue;
+        }
+        throw new LogUnavailable(`kafka write to partition ${p} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
-      if (fenced) {
+      try {
+        await txn.commit();
+        return out;
+      } catch (err) {
         w.lost = true;
-        throw new NotOwner(`partition ${p} was taken over by another worker (fenced)`, { cause: err });
+        const fenced = isFenced(err);
+        this.logger.warn({ err, partition: p, fenced }, 'transaction commit failed; giving the partition up');
+        throw new NotOwner(`partition ${p}: commit ${fenced ? 'fenced by another worker' : 'in doubt'} (${err instanceof Error ? err.message : String(err)})`, { cause: err, fenced });
       }
-      throw new LogUnavailable(`kafka write to partition ${p} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
+}
+
+/** True when the broker (or kafkajs) marks `err`, or one it wraps, as worth retrying. */
+function isRetriable(err: unknown): boolean {
+  for (let e = err as { type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown } | undefined, i = 0; e !== undefined && e !== null && i < 5; i += 1) {
+    if (e.type === 'CONCURRENT_TRANSACTIONS' || e.retriable === true) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
 }
 
 /** True when `err` (or one it wraps) says a newer producer owns the transactional id. */
