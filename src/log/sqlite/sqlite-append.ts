@@ -24,3 +24,16 @@ export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatement
     }
   });
 }
+
+export type AppendWithMetaTx = Database.Transaction<
+  (records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>) => void
+>;
+
+/** `buildAppendTx` plus key/values upserted into `meta` in the same SQLite transaction (replicas). */
+export function buildAppendWithMetaTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'upsertSummary' | 'putMeta'>): AppendWithMetaTx {
+  const append = buildAppendTx(db, stmts);
+  return db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>) => {
+    append(records, summaries);
+    for (const [k, v] of Object.entries(meta)) stmts.putMeta.run(k, v);
+  });
+}

@@ -19,10 +19,10 @@ import { BadRequest, LogUnavailable } from '../../errors.js';
 import { decodeRecordValue } from '../codec.js';
 import type { EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
 import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
-import { buildAppendTx } from './sqlite-append.js';
+import { buildAppendTx, buildAppendWithMetaTx, type AppendWithMetaTx } from './sqlite-append.js';
 import { WorkerAppender } from './worker-appender.js';
 import { ensureSchema } from './sqlite-schema.js';
-import { listParams, prepareStatements, rowToSummary } from './sqlite-statements.js';
+import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
 import type { EventRow, SqliteStatements } from './sqlite-statements.js';
 
 export interface SqliteEventLogOptions {
@@ -45,8 +45,6 @@ export interface SqliteEventLogOptions {
   readonly writer?: 'inline' | 'worker';
 }
 
-type MetaTx = (r: readonly LogRecord[], s: readonly TransSummary[], m: Readonly<Record<string, string>>) => void;
-
 interface Appender {
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> | void;
   close(): Promise<void> | void;
@@ -55,8 +53,7 @@ interface Appender {
 export class SqliteEventLog implements EventLog {
   readonly name = 'sqlite';
   private closed = false;
-  private metaTx: MetaTx | undefined;
-  private maxSeqStmt: Database.Statement<[string], { seq: number | null }> | undefined;
+  private metaTx: AppendWithMetaTx | undefined;
 
   private constructor(
     /** Absolute path of the database file. */
@@ -125,14 +122,7 @@ export class SqliteEventLog implements EventLog {
    */
   appendWithMeta(records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>): void {
     this.ensureOpen();
-    this.metaTx ??= ((): MetaTx => {
-      const append = buildAppendTx(this.db, this.stmts);
-      const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-      return this.db.transaction((r: readonly LogRecord[], s: readonly TransSummary[], m: Readonly<Record<string, string>>) => {
-        append(r, s);
-        for (const [k, v] of Object.entries(m)) put.run(k, v);
-      });
-    })();
+    this.metaTx ??= buildAppendWithMetaTx(this.db, this.stmts);
     try {
       this.metaTx(records, summaries, meta);
     } catch (err) {
@@ -143,14 +133,13 @@ export class SqliteEventLog implements EventLog {
   /** Highest stored seq of `gid`, 0 when none (the kafka replica's duplicate check). */
   maxSeq(gid: string): number {
     this.ensureOpen();
-    this.maxSeqStmt ??= this.db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE gid = ?');
-    return this.maxSeqStmt.get(gid)?.seq ?? 0;
+    return this.stmts.maxSeq.get(gid)?.seq ?? 0;
   }
 
   /** A `meta` value written by `appendWithMeta`, or undefined. */
   getMeta(key: string): string | undefined {
     this.ensureOpen();
-    return this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key)?.value;
+    return this.stmts.getMeta.get(key)?.value;
   }
 
   async read(gid: string): Promise<LogRecord[]> {
@@ -159,40 +148,14 @@ export class SqliteEventLog implements EventLog {
   }
 
   async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
-    // Keyset pages by id: no statement stays open across a yield (better-sqlite3 forbids writes
-    // while an iterator is open), and memory holds one chunk of gids at a time.
-    let after = 0;
-    for (;;) {
-      this.ensureOpen();
-      let chunk: { id: number; gid: string }[];
-      try {
-        chunk = this.stmts.openAfter.all(after, this.scanChunkSize);
-      } catch (err) {
-        throw toLogError(err, 'scanOpen');
-      }
-      for (const row of chunk) {
-        after = row.id;
-        if (accept === undefined || accept(row.gid)) yield { gid: row.gid, records: this.readSync(row.gid) };
-      }
-      if (chunk.length < this.scanChunkSize) return;
+    for (const row of keysetPages((after) => this.query('scanOpen', () => this.stmts.openAfter.all(after, this.scanChunkSize)), this.scanChunkSize)) {
+      if (accept === undefined || accept(row.gid)) yield { gid: row.gid, records: this.readSync(row.gid) };
     }
   }
 
   async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
-    let after = 0;
-    for (;;) {
-      this.ensureOpen();
-      let chunk: (ReturnType<SqliteStatements['allAfter']['all']>[number])[];
-      try {
-        chunk = this.stmts.allAfter.all(after, since, this.scanChunkSize);
-      } catch (err) {
-        throw toLogError(err, 'scanAll');
-      }
-      for (const row of chunk) {
-        after = row.id;
-        yield { gid: row.gid, records: this.readSync(row.gid), summary: rowToSummary(row) };
-      }
-      if (chunk.length < this.scanChunkSize) return;
+    for (const row of keysetPages((after) => this.query('scanAll', () => this.stmts.allAfter.all(after, since, this.scanChunkSize)), this.scanChunkSize)) {
+      yield { gid: row.gid, records: this.readSync(row.gid), summary: rowToSummary(row) };
     }
   }
 
@@ -265,15 +228,17 @@ export class SqliteEventLog implements EventLog {
     );
   }
 
+  /** Runs one read statement on the open log, mapping SQLite failures to LogUnavailable. */
+  private query<T>(what: string, run: () => T): T {
+    this.ensureOpen();
+    try {
+      return run();
+    } catch (err) {
+      throw toLogError(err, what);
+    }
+  }
+
   private ensureOpen(): void {
     if (this.closed) throw new LogUnavailable(`event log ${this.file} is closed`);
   }
-}
-
-/** The cursor is the id of the last row of the previous page; '' or undefined means the first page. */
-function parsePosition(position: string | undefined): number | undefined {
-  if (position === undefined || position === '') return undefined;
-  const n = /^[1-9][0-9]{0,15}$/.test(position) ? Number(position) : NaN;
-  if (!Number.isSafeInteger(n)) throw new BadRequest(`invalid position: ${JSON.stringify(position)}`);
-  return n;
 }

@@ -3,6 +3,7 @@
  * Listing queries depend on which filters are present; each combination is prepared on first use
  * and cached (at most 32 variants).
  */
+import { BadRequest } from '../../errors.js';
 import type Database from 'better-sqlite3';
 import type { ListFilter, TransSummary } from '../event-log.js';
 
@@ -44,6 +45,9 @@ export interface SqliteStatements {
   readonly allAfter: Database.Statement<[number, number, number], SummaryRow & { id: number }>;
   readonly countSince: Database.Statement<[number], { n: number }>;
   readonly scheduledAfter: Database.Statement<[number, number], SummaryRow>;
+  readonly maxSeq: Database.Statement<[string], { seq: number | null }>;
+  readonly getMeta: Database.Statement<[string], { value: string }>;
+  readonly putMeta: Database.Statement<[string, string]>;
   /** The listing statement for this filter's shape (named parameters, see `listParams`). */
   list(filter: ListFilter, hasPosition: boolean): Database.Statement<[Record<string, number | string>], SummaryRow>;
 }
@@ -73,6 +77,9 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
       `SELECT id, ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND create_time >= ? ORDER BY id LIMIT ?`,
     ),
     countSince: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM transactions WHERE create_time >= ?'),
+    maxSeq: db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE gid = ?'),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    putMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     scheduledAfter: db.prepare<[number, number], SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM transactions
        WHERE finished = 0 AND next_cron_time > ? ORDER BY next_cron_time, id LIMIT ?`,
@@ -126,4 +133,28 @@ export function rowToSummary(r: SummaryRow): TransSummary {
     finished: r.finished !== 0,
     view: r.view,
   };
+}
+
+/** The cursor is the id of the last row of the previous page; '' or undefined means the first page. */
+export function parsePosition(position: string | undefined): number | undefined {
+  if (position === undefined || position === '') return undefined;
+  const n = /^[1-9][0-9]{0,15}$/.test(position) ? Number(position) : NaN;
+  if (!Number.isSafeInteger(n)) throw new BadRequest(`invalid position: ${JSON.stringify(position)}`);
+  return n;
+}
+
+/**
+ * Keyset pages over rows ordered by id: no statement stays open across a yield (better-sqlite3
+ * forbids writes while an iterator is open), and memory holds one page at a time.
+ */
+export function* keysetPages<R extends { id: number }>(page: (after: number) => R[], size: number): Generator<R> {
+  let after = 0;
+  for (;;) {
+    const rows = page(after);
+    for (const row of rows) {
+      after = row.id;
+      yield row;
+    }
+    if (rows.length < size) return;
+  }
 }
