@@ -7,7 +7,7 @@ import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-
 import { NotOwner } from '../errors.js';
 import { decodeCommandMessage } from './command-codec.js';
 import type { ReplySender } from './reply-service.js';
-import { recoverPartition } from './partition-recovery.js';
+import { RecoveryRounds } from './partition-recovery.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
 
 /** Observability hooks of ownership (metrics). */
@@ -35,6 +35,7 @@ export class PartitionOwnership {
   #stopped = false;
   /** the partitions of the latest group assignment */
   #assignment = new Set<number>();
+  readonly #recovery: RecoveryRounds;
 
   constructor(
     private readonly kafka: Kafka,
@@ -48,6 +49,7 @@ export class PartitionOwnership {
     private readonly observer: OwnershipObserver = {},
   ) {
     this.#topic = topicsOf(settings.prefix).commands;
+    this.#recovery = new RecoveryRounds(log, registry);
   }
 
   async start(): Promise<void> {
@@ -122,7 +124,7 @@ export class PartitionOwnership {
       const t0 = performance.now();
       try {
         await this.log.claim(p);
-        const recovered = await recoverPartition(this.log, this.registry, p);
+        const recovered = await this.#recovery.recover(p);
         if (!this.#ready.has(p)) return false;
         this.snapshots.seedStale(p, recovered.stale);
         this.engine.assign(p, recovered.live);

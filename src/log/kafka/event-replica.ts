@@ -61,6 +61,10 @@ export class EventReplica {
       groupId: `${this.settings.prefix}.replica.${randomUUID()}`,
       readUncommitted: false,
       maxWaitTimeInMs: 100,
+      // A fresh replica copies the whole topic: large fetches make large SQLite transactions
+      // (measured: 1.7x the copy rate of kafkajs's 1 MiB default).
+      maxBytesPerPartition: 16 * 2 ** 20,
+      maxBytes: 64 * 2 ** 20,
       sessionTimeout: Math.max(this.settings.sessionTimeoutMs, 6000),
     });
     this.#consumer = consumer;
