@@ -9,6 +9,7 @@ import { decodeCommandMessage } from './command-codec.js';
 import type { ReplySender } from './reply-service.js';
 import { RecoveryRounds } from './partition-recovery.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
+import { partitionHeldBy } from './group-check.js';
 
 /** Observability hooks of ownership (metrics). */
 export interface OwnershipObserver {
@@ -33,8 +34,9 @@ export class PartitionOwnership {
   readonly #ready = new Map<number, Promise<boolean>>();
   #consumer: Consumer | undefined;
   #stopped = false;
-  /** the partitions of the latest group assignment */
+  /** the partitions of the latest group assignment, and our member id in it */
   #assignment = new Set<number>();
+  #memberId = '';
   readonly #recovery: RecoveryRounds;
 
   constructor(
@@ -63,6 +65,7 @@ export class PartitionOwnership {
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#memberId = payload.memberId;
       this.#assigned(payload.memberAssignment[this.#topic] ?? []);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -80,20 +83,32 @@ export class PartitionOwnership {
   }
 
   /**
-   * The log refused `p`'s writes. Fenced: another worker owns it now; forget it until an assignment
-   * gives it back. Not fenced (a commit in doubt) while the group still assigns `p` here: take it
-   * over again, which aborts the doubtful transaction and rebuilds the state from the log.
+   * The log refused `p`'s writes: fenced by a worker that claimed it, or a commit in doubt. Drop it;
+   * then, while the group still lists `p` for this worker, ask the coordinator. With eager
+   * rebalances a partition can pass through another worker between two of our assignments that both
+   * list it (we missed the generation in between: its claim fenced us), and nobody would process it
+   * any more. A zombie (evicted while frozen) is not in the group any more and leaves it alone; a
+   * rebalance in progress is left to its GROUP_JOIN.
    */
   lost(p: number, fenced: boolean): void {
     this.#ready.delete(p);
     this.snapshots.forget(p);
-    void this.log.release(p).then(() => {
-      if (!fenced && this.#assignment.has(p) && !this.#ready.has(p) && !this.#stopped) {
-        this.logger.warn({ partition: p }, 'retaking a partition after a commit in doubt');
-        this.#ready.set(p, this.#takeover(p));
-      }
-    });
     this.observer.owned?.(this.engine.owned());
+    void this.log.release(p).then(() => this.#retakeIfStillOurs(p, fenced));
+  }
+
+  async #retakeIfStillOurs(p: number, fenced: boolean): Promise<void> {
+    for (let attempt = 0; attempt < 20 && !this.#stopped; attempt += 1) {
+      if (fenced || attempt > 0) await new Promise((r) => setTimeout(r, 500).unref());
+      if (this.#ready.has(p) || !this.#assignment.has(p)) return; // a newer assignment decided
+      const verdict = await partitionHeldBy(this.kafka, workerGroupOf(this.settings.prefix), this.#memberId, this.#topic, p);
+      if (verdict === 'not-ours') return;
+      if (verdict === 'ours' && !this.#ready.has(p) && this.#assignment.has(p)) {
+        this.logger.warn({ partition: p, fenced }, 'retaking a partition the group still assigns here');
+        this.#ready.set(p, this.#takeover(p));
+        return;
+      }
+    }
   }
 
   async stop(): Promise<void> {

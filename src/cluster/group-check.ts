@@ -1,0 +1,27 @@
+import { AssignerProtocol, type Kafka } from 'kafkajs';
+
+/** What the group coordinator says about one partition and one member. */
+export type Verdict = 'ours' | 'not-ours' | 'unsettled';
+
+/**
+ * Asks the group coordinator whether `memberId` holds `topic`/`p` in the group's current, stable
+ * generation. 'unsettled' while a rebalance runs (its GROUP_JOIN will decide) or when the
+ * coordinator cannot be asked. A zombie (a member the group evicted) gets 'not-ours'.
+ */
+export async function partitionHeldBy(kafka: Kafka, groupId: string, memberId: string, topic: string, p: number): Promise<Verdict> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0];
+    if (group === undefined || group.state !== 'Stable') return 'unsettled';
+    const me = group.members.find((m) => m.memberId === memberId);
+    if (me === undefined) return 'not-ours';
+    const assignment = AssignerProtocol.MemberAssignment.decode(me.memberAssignment)?.assignment ?? {};
+    return (assignment[topic] ?? []).includes(p) ? 'ours' : 'not-ours';
+  } catch {
+    return 'unsettled';
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
