@@ -149,7 +149,8 @@ export class PartitionOwnership {
         this.observer.owned?.(this.engine.owned());
         return true;
       } catch (err) {
-        this.logger.error({ err, partition: p, attempt }, 'partition takeover failed; retrying');
+        // New topics answer "not the leader" for a moment; only a takeover that keeps failing is an error.
+        this.logger[attempt < 4 ? 'warn' : 'error']({ err, partition: p, attempt }, 'partition takeover failed; retrying');
         await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
         if (!this.#ready.has(p)) return false;
       }
