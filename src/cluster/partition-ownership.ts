@@ -69,8 +69,13 @@ export class PartitionOwnership {
       this.#assigned(payload.memberAssignment[this.#topic] ?? []);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ err: payload.error, restart: payload.restart }, 'command consumer crashed');
-      if (!payload.restart) this.#assigned([]);
+      if (payload.restart) {
+        this.logger.error({ err: payload.error }, 'command consumer crashed; kafkajs restarts it');
+        return;
+      }
+      // kafkajs gave up: drop everything (other workers take the partitions over) and say so loudly
+      this.logger.fatal({ err: payload.error }, 'command consumer stopped for good: this worker no longer processes partitions; restart it');
+      this.#assigned([]);
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.#topic, fromBeginning: true });
