@@ -7,7 +7,7 @@
  * puts it in the partition dtx routes that gid to. Written with an idempotent (not transactional)
  * producer: read_committed readers see the records.
  */
-import { randomUUID } from 'node:crypto';
+import { readTopicToEnd } from './kafka-topic-reader.js';
 import { Kafka, logLevel, Partitioners, type IHeaders, type Message } from 'kafkajs';
 
 interface Source {
@@ -66,37 +66,15 @@ export async function fillTopic(brokers: string, topic: string, have: number, ta
 
 /** Every committed record of the topic, grouped by key (gid) in offset order. */
 async function readByGid(kafka: Kafka, topic: string): Promise<Source[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-  await admin.disconnect();
   const byGid = new Map<string, Source>();
-  const reached = new Map<number, number>();
-  const consumer = kafka.consumer({ groupId: `dtx-bench-fill-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    reached.set(payload.partition, Math.max(reached.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
+  await readTopicToEnd(kafka, topic, (_p, m) => {
+    const gid = m.key?.toString();
+    if (gid === undefined || gid.includes('~f')) return; // copy only originals
+    const headers: Record<string, string> = {};
+    for (const [name, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[name] = String(v);
+    let s = byGid.get(gid);
+    if (s === undefined) byGid.set(gid, (s = { gid, records: [] }));
+    s.records.push({ value: m.value === null ? null : m.value.toString('utf8'), headers });
   });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message: m }) => {
-        const gid = m.key?.toString();
-        if (gid === undefined || gid.includes('~f')) return; // copy only originals
-        const headers: Record<string, string> = {};
-        for (const [name, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[name] = String(v);
-        let s = byGid.get(gid);
-        if (s === undefined) byGid.set(gid, (s = { gid, records: [] }));
-        s.records.push({ value: m.value === null ? null : m.value.toString('utf8'), headers });
-      },
-    });
-    const deadline = Date.now() + 600_000;
-    while (![...ends].every(([p, end]) => end === 0 || (reached.get(p) ?? 0) >= end)) {
-      if (Date.now() > deadline) throw new Error(`reading ${topic} took over 600 s`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  } finally {
-    await consumer.disconnect();
-  }
   return [...byGid.values()];
 }

@@ -8,7 +8,7 @@
  *   takeover  from its first "partition assignment" line to that last line;
  * plus the open transactions/events those lines report, and what `/api/dtmsvr/all` lists after.
  */
-import { randomUUID } from 'node:crypto';
+import { readTopicToEnd } from './kafka-topic-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaWorkers, type ClusterOptions, type KafkaWorker } from './bench-kafka.js';
 
@@ -27,45 +27,20 @@ export interface TopicCount {
 export async function countTopic(brokers: string, topic: string): Promise<TopicCount> {
   const kafka = new Kafka({ clientId: 'dtx-bench-count', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const t0 = performance.now();
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-  await admin.disconnect();
-  const reached = new Map<number, number>();
   const lastValue = new Map<number, Buffer>();
   const gids = new Set<string>();
   let events = 0;
   let summaryOnly = 0;
   let bytes = 0;
-  const consumer = kafka.consumer({ groupId: `dtx-bench-count-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    reached.set(payload.partition, Math.max(reached.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
-  });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: ends.size,
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          if (m.key !== null) gids.add(m.key.toString());
-          if (m.value === null) summaryOnly += 1;
-          else {
-            events += 1;
-            bytes += m.value.length;
-            lastValue.set(batch.partition, m.value);
-          }
-        }
-      },
-    });
-    const deadline = Date.now() + 600_000;
-    while (![...ends].every(([p, end]) => end === 0 || (reached.get(p) ?? 0) >= end)) {
-      if (Date.now() > deadline) throw new Error(`reading ${topic} to its end took over 600 s`);
-      await new Promise((r) => setTimeout(r, 20));
+  await readTopicToEnd(kafka, topic, (p, m) => {
+    if (m.key !== null) gids.add(m.key.toString());
+    if (m.value === null) summaryOnly += 1;
+    else {
+      events += 1;
+      bytes += m.value.length;
+      lastValue.set(p, m.value);
     }
-  } finally {
-    await consumer.disconnect();
-  }
+  });
   const ms = performance.now() - t0;
   const last = new Map([...lastValue].map(([p, v]) => [p, JSON.parse(v.toString('utf8')) as { gid: string; seq: number }]));
   return { events, summaryOnly, gids: gids.size, bytes, last, ms };

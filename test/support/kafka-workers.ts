@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readTopicToEnd } from '../../scripts/kafka-topic-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { startDtx, type DtxProcess } from './dtx-process.js';
 import { waitFor } from './dtm-client.js';
@@ -65,27 +66,11 @@ export interface TopicRecord {
 /** Every committed record of a topic (read_committed), read by a throwaway consumer up to the current end. */
 export async function readTopic(topic: string): Promise<TopicRecord[]> {
   const kafka = new Kafka({ clientId: 'test-reader', brokers: TEST_KAFKA_BROKER_LIST, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-  await admin.disconnect();
   const out: TopicRecord[] = [];
-  const reached = new Map<number, number>();
-  const consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const done = () => [...ends].every(([p, end]) => end === 0 || (reached.get(p) ?? 0) >= end);
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    reached.set(payload.partition, Math.max(reached.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
-  });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-      out.push({ partition, offset: Number(message.offset), key: message.key?.toString() ?? '', value: message.value?.toString() ?? null, timestamp: Number(message.timestamp), headers });
-    },
-  });
-  await waitFor(() => Promise.resolve(done()), (d) => d, 60_000, `reading ${topic} to its end`);
-  await consumer.disconnect();
+  await readTopicToEnd(kafka, topic, (partition, message) => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+    out.push({ partition, offset: Number(message.offset), key: message.key?.toString() ?? '', value: message.value?.toString() ?? null, timestamp: Number(message.timestamp), headers });
+  }, 60_000);
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
