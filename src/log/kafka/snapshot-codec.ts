@@ -27,7 +27,7 @@ export interface SnapshotMarker {
   /** events-topic offset of the last event the snapshot covers */
   readonly eventsOffset: number;
   readonly at: number;
-  /** live transactions in the partition when it was taken */
+  /** transactions whose state this snapshot (re)wrote; the others keep their earlier record */
   readonly live: number;
 }
 
