@@ -1,4 +1,4 @@
-import { AssignerProtocol, type Kafka } from 'kafkajs';
+import { AssignerProtocol, type Admin } from 'kafkajs';
 
 /** What the group coordinator says about one partition and one member. */
 export type Verdict = 'ours' | 'not-ours' | 'unsettled';
@@ -8,10 +8,8 @@ export type Verdict = 'ours' | 'not-ours' | 'unsettled';
  * generation. 'unsettled' while a rebalance runs (its GROUP_JOIN will decide) or when the
  * coordinator cannot be asked. A zombie (a member the group evicted) gets 'not-ours'.
  */
-export async function partitionHeldBy(kafka: Kafka, groupId: string, memberId: string, topic: string, p: number): Promise<Verdict> {
-  const admin = kafka.admin();
+export async function partitionHeldBy(admin: Admin, groupId: string, memberId: string, topic: string, p: number): Promise<Verdict> {
   try {
-    await admin.connect();
     const { groups } = await admin.describeGroups([groupId]);
     const group = groups[0];
     if (group === undefined || group.state !== 'Stable') return 'unsettled';
@@ -21,7 +19,5 @@ export async function partitionHeldBy(kafka: Kafka, groupId: string, memberId: s
     return (assignment[topic] ?? []).includes(p) ? 'ours' : 'not-ours';
   } catch {
     return 'unsettled';
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
 }

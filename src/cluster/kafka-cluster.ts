@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { TransTypeRegistry } from '../../machines/index.js';
 import type { ResolvedConfig } from '../config/index.js';
+import { SHUTTING_DOWN } from '../engine/command.js';
 import type { Engine } from '../engine/engine.js';
 import { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import { kafkaSettingsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
@@ -75,7 +76,7 @@ export class KafkaCluster {
     await this.bus.close().catch(() => undefined);
     this.sender.close();
     await this.stopServer();
-    this.hub.failAll({ ok: false, result: 'ERROR', message: 'dtx is shutting down', code: 'DTX_OVERLOADED', httpStatus: 503 });
+    this.hub.failAll(SHUTTING_DOWN);
     await this.log.close();
   }
 }

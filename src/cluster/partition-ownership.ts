@@ -106,7 +106,7 @@ export class PartitionOwnership {
     for (let attempt = 0; attempt < 20 && !this.#stopped; attempt += 1) {
       if (fenced || attempt > 0) await new Promise((r) => setTimeout(r, 500).unref());
       if (this.#ready.has(p) || !this.#assignment.has(p)) return; // a newer assignment decided
-      const verdict = await partitionHeldBy(this.kafka, workerGroupOf(this.settings.prefix), this.#memberId, this.#topic, p);
+      const verdict = await partitionHeldBy(this.log.admin, workerGroupOf(this.settings.prefix), this.#memberId, this.#topic, p);
       if (verdict === 'not-ours') return;
       if (verdict === 'ours' && !this.#ready.has(p) && this.#assignment.has(p)) {
         this.logger.warn({ partition: p, fenced }, 'retaking a partition the group still assigns here');

@@ -1,5 +1,5 @@
 import { isFinal, type TransTypeRegistry } from '../../machines/index.js';
-import { eventOfRecord, foldRecords, LiveTransaction } from '../engine/live-transaction.js';
+import { foldRecords, LiveTransaction } from '../engine/live-transaction.js';
 import { partitionOf } from '../engine/murmur2.js';
 import type { LogRecord } from '../log/event-log.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
@@ -48,11 +48,7 @@ function recoverOne(registry: TransTypeRegistry, gid: string, records: readonly 
   }
   const tx = LiveTransaction.restore(gid, def, s, s.seq, s.cmds);
   const tail = records.filter((r) => r.seq > s.seq);
-  for (const r of tail) {
-    tx.snapshot = tx.step(eventOfRecord(r))[0];
-    tx.seq = r.seq;
-    tx.remember(r.cmd);
-  }
+  for (const r of tail) tx.apply(r);
   return { tx, events: s.seq + tail.length, folded: tail.length };
 }
 

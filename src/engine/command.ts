@@ -53,3 +53,6 @@ export function failure(message: string, code?: string): Reply {
 export function errorReply(message: string, code?: string, httpStatus?: number): Reply {
   return { ok: false, result: 'ERROR', message, ...(code ? { code } : {}), ...(httpStatus ? { httpStatus } : {}) };
 }
+
+/** The answer to a command that arrives while this process stops (retryable: another worker or a restart takes it). */
+export const SHUTTING_DOWN: Reply = Object.freeze(errorReply('dtx is shutting down', 'DTX_OVERLOADED', 503));

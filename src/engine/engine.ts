@@ -8,7 +8,7 @@ import { GroupCommitter } from './group-commit.js';
 import { foldRecords, type LiveTransaction } from './live-transaction.js';
 import { partitionOf } from './murmur2.js';
 import { PartitionProcessor, type BatchAppender } from './partition-processor.js';
-import { errorReply } from './command.js';
+import { errorReply, SHUTTING_DOWN } from './command.js';
 import { NoOwner, NotOwner } from '../errors.js';
 import { TimerWheel, type TimerClock } from './timer-wheel.js';
 import { WaitRegistry } from './wait-registry.js';
@@ -147,7 +147,7 @@ export class Engine {
 
   /** An ingress command: decided here (embedded) or sent to the partition's owner (Kafka). */
   dispatch(cmd: Command, wait = false): Promise<Reply> {
-    if (this.#stopped) return Promise.resolve({ ok: false, result: 'ERROR', message: 'dtx is shutting down', code: 'DTX_OVERLOADED', httpStatus: 503 });
+    if (this.#stopped) return Promise.resolve(SHUTTING_DOWN);
     if (this.deps.bus !== undefined) return this.deps.bus.send(cmd, wait);
     return this.#local(cmd, wait);
   }

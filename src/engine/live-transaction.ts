@@ -53,6 +53,13 @@ export class LiveTransaction {
     }
   }
 
+  /** Folds one stored record into this transaction (recovery, replay, snapshot tails). */
+  apply(r: LogRecord): void {
+    this.snapshot = this.step(eventOfRecord(r))[0];
+    this.seq = r.seq;
+    this.remember(r.cmd);
+  }
+
   /** Pure step: [next snapshot, effects] without touching this object. */
   step(event: TransEvent): [AnyMachineSnapshot, Effect[]] {
     const [next, actions] = transition(this.def.machine, this.snapshot, event);
@@ -81,11 +88,6 @@ export function foldRecords(registry: TransTypeRegistry, gid: string, records: r
   const def = spec ? registry.get(spec.transType) : undefined;
   if (def === undefined) throw new UnknownTransType(`gid ${gid}: first event ${first.type} names no registered trans type (${spec?.transType ?? 'none'})`);
   const live = LiveTransaction.empty(gid, def);
-  for (const r of records) {
-    const [next] = live.step(eventOfRecord(r));
-    live.snapshot = next;
-    live.seq = r.seq;
-    live.remember(r.cmd);
-  }
+  for (const r of records) live.apply(r);
   return live;
 }

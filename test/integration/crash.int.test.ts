@@ -1,5 +1,4 @@
-import Database from 'better-sqlite3';
-import path from 'node:path';
+import { durableSuccesses, readSqliteEvents } from '../support/sqlite-events.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ONGOING, SUCCESS } from '../support/branch-server.js';
@@ -19,13 +18,6 @@ afterAll(async () => {
   await bs.close();
 });
 
-interface EventRow {
-  gid: string;
-  seq: number;
-  type: string;
-  data: string;
-}
-
 describe('crash recovery', () => {
   it('finishes every saga after SIGKILL without re-calling durable successes', async () => {
     const dataDir = tempDir('dtx-crash-');
@@ -39,15 +31,8 @@ describe('crash recovery', () => {
     await dtx.kill('SIGKILL');
     const killedAt = Date.now();
 
-    const db = new Database(path.join(dataDir, 'dtx.db'), { readonly: true });
-    const events = db.prepare('SELECT gid, seq, type, data FROM events ORDER BY gid, seq').all() as EventRow[];
-    db.close();
-    const durable = new Set(
-      events
-        .filter((e) => e.type === 'BranchSucceeded')
-        .map((e) => ({ gid: e.gid, ...(JSON.parse(e.data) as { branchId: string; op: string }) }))
-        .map((d) => `${d.gid}/${d.branchId}/${d.op}`),
-    );
+    const events = readSqliteEvents(dataDir);
+    const durable = durableSuccesses(events);
     expect(durable.size).toBeGreaterThan(0);
     const finishedBefore = gids.filter((g) => events.filter((e) => e.gid === g).length === 4).length;
     expect(finishedBefore).toBeLessThan(gids.length); // the kill really hit sagas mid-flight
@@ -67,9 +52,7 @@ describe('crash recovery', () => {
     expect(bs.calls.filter((c) => c.path.startsWith('/k/c'))).toHaveLength(0);
 
     await dtx.kill('SIGTERM');
-    const db2 = new Database(path.join(dataDir, 'dtx.db'), { readonly: true });
-    const after = db2.prepare('SELECT gid, seq FROM events ORDER BY gid, seq').all() as EventRow[];
-    db2.close();
+    const after = readSqliteEvents(dataDir);
     for (const gid of gids) {
       const seqs = after.filter((e) => e.gid === gid).map((e) => e.seq);
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { durableSuccesses, readSqliteEvents } from '../support/sqlite-events.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,25 +25,6 @@ afterAll(async () => {
   await dtx?.kill();
   await bs.close();
 });
-
-interface EventRow {
-  gid: string;
-  seq: number;
-  type: string;
-  data: string;
-}
-
-function readEvents(dataDir: string): EventRow[] {
-  const db = new Database(path.join(dataDir, 'dtx.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT gid, seq, type, data FROM events ORDER BY gid, seq').all() as EventRow[];
-  } finally {
-    db.close();
-  }
-}
-
-const succeeded = (events: readonly EventRow[]) =>
-  new Set(events.filter((e) => e.type === 'BranchSucceeded').map((e) => ({ gid: e.gid, ...(JSON.parse(e.data) as { branchId: string; op: string }) })).map((d) => `${d.gid}/${d.branchId}/${d.op}`));
 
 function quorumBody(gid: string, k: number): Record<string, unknown> {
   const steps = [1, 2, 3, 4].map((i) => ({ action: bs.url(`/q/a${i}`), compensate: bs.url(`/q/c${i}`) }));
@@ -78,8 +59,8 @@ describe('quorum custom type end to end', () => {
     );
     await dtx.kill('SIGKILL');
     const killedAt = Date.now();
-    const before = readEvents(dataDir);
-    const durable = succeeded(before);
+    const before = readSqliteEvents(dataDir);
+    const durable = durableSuccesses(before);
     expect(durable.size).toBeGreaterThanOrEqual(all.length * 2); // a1 and a2 of every transaction
     expect(before.some((e) => e.type === 'BranchSucceeded' && e.data.includes('"branchId":"04"'))).toBe(false); // a4 was in flight
 
@@ -111,7 +92,7 @@ describe('quorum custom type end to end', () => {
 
     await dtx.kill('SIGTERM');
     dtx = undefined;
-    const final = readEvents(dataDir);
+    const final = readSqliteEvents(dataDir);
     for (const g of all) {
       const seqs = final.filter((e) => e.gid === g).map((e) => e.seq);
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));

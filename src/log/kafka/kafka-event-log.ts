@@ -11,7 +11,7 @@
  *   it); `scanOpen` after `claim` sees everything any owner ever committed to the partition.
  */
 import path from 'node:path';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
 import { partitionOf } from '../../engine/murmur2.js';
@@ -44,6 +44,8 @@ export class KafkaEventLog implements EventLog {
 
   private constructor(
     readonly kafka: Kafka,
+    /** one connected admin client for the log's life (end offsets at every claim, group checks) */
+    readonly admin: Admin,
     readonly settings: KafkaSettings,
     readonly replica: EventReplica,
     private readonly writers: PartitionWriters,
@@ -56,16 +58,24 @@ export class KafkaEventLog implements EventLog {
   static async open(opts: KafkaEventLogOptions): Promise<KafkaEventLog> {
     const logger = opts.logger.child({ component: 'log.kafka' });
     const kafka = createKafka(opts.settings, opts.logger);
-    await ensureTopics(kafka, opts.settings, logger, opts.createTopics ?? true);
-    const replica = EventReplica.open(kafka, opts.settings, path.join(opts.dataDir, 'kafka', opts.settings.prefix), opts.logger);
+    const admin = kafka.admin();
     try {
+      await admin.connect();
+    } catch (err) {
+      throw new LogUnavailable(`cannot reach the Kafka brokers ${opts.settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    let replica: EventReplica | undefined;
+    try {
+      await ensureTopics(admin, opts.settings, logger, opts.createTopics ?? true);
+      replica = EventReplica.open(kafka, opts.settings, path.join(opts.dataDir, 'kafka', opts.settings.prefix), opts.logger);
       await replica.start();
     } catch (err) {
-      await replica.stop();
+      await replica?.stop();
+      await admin.disconnect();
       throw err;
     }
     logger.info({ brokers: opts.settings.brokers, prefix: opts.settings.prefix, partitions: opts.settings.partitions }, 'kafka event log opened');
-    return new KafkaEventLog(kafka, opts.settings, replica, new PartitionWriters(kafka, opts.settings, logger), logger);
+    return new KafkaEventLog(kafka, admin, opts.settings, replica, new PartitionWriters(kafka, opts.settings, logger), logger);
   }
 
   /**
@@ -88,14 +98,8 @@ export class KafkaEventLog implements EventLog {
   /** End offsets (high watermarks) of the events and snapshots topics, per partition. */
   async #ends(): Promise<[Map<number, number>, Map<number, number>]> {
     const topics = topicsOf(this.settings.prefix);
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const high = async (topic: string): Promise<Map<number, number>> => new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-      return await Promise.all([high(topics.events), high(topics.snapshots)]);
-    } finally {
-      await admin.disconnect();
-    }
+    const high = async (topic: string): Promise<Map<number, number>> => new Map((await this.admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+    return Promise.all([high(topics.events), high(topics.snapshots)]);
   }
 
   /**
@@ -194,6 +198,7 @@ export class KafkaEventLog implements EventLog {
     this.#closed = true;
     await this.writers.releaseAll();
     await this.replica.stop();
+    await this.admin.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'admin disconnect failed'));
     this.logger.info('kafka event log closed');
   }
 

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { LogUnavailable } from '../../errors.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
@@ -10,50 +10,40 @@ const COMMANDS_RETENTION_MS = String(7 * 24 * 3600 * 1000);
  * Creates dtx's three topics when missing, each with `Store.Partitions` partitions, and refuses
  * to run on topics whose partition count differs: a gid must map to the same partition in every
  * topic and in the engine's router (DESIGN §4, co-partitioning). Safe when several workers start at
- * once: "already exists" from a concurrent creator is not an error.
+ * once: "already exists" from a concurrent creator is not an error. `admin` is connected by the caller.
  */
-export async function ensureTopics(kafka: Kafka, settings: KafkaSettings, logger: Logger, create = true): Promise<void> {
+export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger: Logger, create = true): Promise<void> {
   const topics = topicsOf(settings.prefix);
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new LogUnavailable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  const brokers = (await admin.describeCluster()).brokers.length;
+  const replicationFactor = Math.min(3, brokers);
+  const wanted = [
+    { topic: topics.commands, configEntries: [{ name: 'retention.ms', value: COMMANDS_RETENTION_MS }] },
+    { topic: topics.events, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] },
+    { topic: topics.snapshots, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+  ];
+  const existing = new Set(await admin.listTopics());
+  const missing = wanted.filter((t) => !existing.has(t.topic));
+  if (missing.length > 0 && !create) {
+    throw new LogUnavailable(`kafka topics ${missing.map((t) => t.topic).join(', ')} do not exist (Store.KafkaPrefix '${settings.prefix}')`);
   }
-  try {
-    const brokers = (await admin.describeCluster()).brokers.length;
-    const replicationFactor = Math.min(3, brokers);
-    const wanted = [
-      { topic: topics.commands, configEntries: [{ name: 'retention.ms', value: COMMANDS_RETENTION_MS }] },
-      { topic: topics.events, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] },
-      { topic: topics.snapshots, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ];
-    const existing = new Set(await admin.listTopics());
-    const missing = wanted.filter((t) => !existing.has(t.topic));
-    if (missing.length > 0 && !create) {
-      throw new LogUnavailable(`kafka topics ${missing.map((t) => t.topic).join(', ')} do not exist (Store.KafkaPrefix '${settings.prefix}')`);
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ ...t, numPartitions: settings.partitions, replicationFactor })),
+      });
+      logger.info({ topics: missing.map((t) => t.topic), partitions: settings.partitions, replicationFactor }, 'kafka topics created');
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
     }
-    if (missing.length > 0) {
-      try {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((t) => ({ ...t, numPartitions: settings.partitions, replicationFactor })),
-        });
-        logger.info({ topics: missing.map((t) => t.topic), partitions: settings.partitions, replicationFactor }, 'kafka topics created');
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
+  }
+  const meta = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
+  for (const t of meta.topics) {
+    if (t.partitions.length !== settings.partitions) {
+      throw new LogUnavailable(
+        `kafka topic ${t.name} has ${t.partitions.length} partitions but Store.Partitions is ${settings.partitions}: they must be equal (gids are routed by partition)`,
+      );
     }
-    const meta = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
-    for (const t of meta.topics) {
-      if (t.partitions.length !== settings.partitions) {
-        throw new LogUnavailable(
-          `kafka topic ${t.name} has ${t.partitions.length} partitions but Store.Partitions is ${settings.partitions}: they must be equal (gids are routed by partition)`,
-        );
-      }
-    }
-  } finally {
-    await admin.disconnect();
   }
 }
 

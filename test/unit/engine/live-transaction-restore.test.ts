@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventOfRecord, foldRecords, LiveTransaction } from '../../../src/engine/live-transaction.js';
+import { foldRecords, LiveTransaction } from '../../../src/engine/live-transaction.js';
 import { goldenFiles, goldenRegistry, readGoldenLog } from '../../support/golden-logs.js';
 
 /**
@@ -19,11 +19,7 @@ describe('LiveTransaction.restore (snapshot + tail)', () => {
       const head = foldRecords(reg, gid, records.slice(0, cut))!;
       const stored = JSON.parse(JSON.stringify({ value: head.snapshot.value, context: head.snapshot.context })) as { value: unknown; context: unknown };
       const live = LiveTransaction.restore(gid, head.def, stored, head.seq, [...head.cmds]);
-      for (const r of records.slice(cut)) {
-        live.snapshot = live.step(eventOfRecord(r))[0];
-        live.seq = r.seq;
-        live.remember(r.cmd);
-      }
+      for (const r of records.slice(cut)) live.apply(r);
       expect(live.seq, `cut ${cut}`).toBe(full.seq);
       expect(live.status, `cut ${cut}`).toBe(full.status);
       expect(live.snapshot.context, `cut ${cut}`).toEqual(full.snapshot.context);
