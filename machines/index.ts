@@ -19,3 +19,4 @@ export type { TouchKind } from './schedule.js';
 export { resetInterval, touch, lease, alertAfterBackoff, timeoutDeadline } from './schedule.js';
 export { createContext, finishSucceed, finishFailed, sameBody, rejections, rejectEffect } from './trans-lifecycle.js';
 export { BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
+export { MSG_DELAY_MAX_SECONDS, msgCustomDataProblem, sagaCustomDataProblem } from './custom-data-rules.js';

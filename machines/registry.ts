@@ -2,6 +2,7 @@ import type { TransTypeDefinition } from './trans-type.js';
 import type { TransSpec } from './vocabulary.js';
 import { sagaMachine } from './saga.machine.js';
 import { msgMachine } from './msg.machine.js';
+import { msgCustomDataProblem, sagaCustomDataProblem } from './custom-data-rules.js';
 
 /** Transaction types by name. One registry per engine, so tests and embedders stay isolated. */
 export class TransTypeRegistry {
@@ -34,30 +35,7 @@ function validateSteps(spec: TransSpec): string | undefined {
 export const sagaType: TransTypeDefinition = {
   name: 'saga',
   machine: sagaMachine,
-  validate(spec) {
-    const err = validateSteps(spec);
-    if (err) return err;
-    if (spec.customData !== '') {
-      try {
-        const v: unknown = JSON.parse(spec.customData);
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'custom_data must be a JSON object';
-        const orders = (v as { orders?: unknown }).orders;
-        if (orders !== undefined && orders !== null) {
-          if (typeof orders !== 'object' || Array.isArray(orders)) return 'custom_data.orders must be an object of step index -> [step indexes]';
-          for (const [k, deps] of Object.entries(orders)) {
-            const n = Number(k);
-            if (!Number.isInteger(n) || n < 0 || n >= spec.steps.length) return `custom_data.orders key '${k}' is not a step index`;
-            if (!Array.isArray(deps) || deps.some((d) => !Number.isInteger(d) || d < 0 || d >= spec.steps.length || d === n)) {
-              return `custom_data.orders['${k}'] must list other step indexes (0..${spec.steps.length - 1})`;
-            }
-          }
-        }
-      } catch {
-        return 'custom_data is not valid JSON';
-      }
-    }
-    return undefined;
-  },
+  validate: (spec) => validateSteps(spec) ?? sagaCustomDataProblem(spec.customData, spec.steps.length),
 };
 
 export const msgType: TransTypeDefinition = {
@@ -67,14 +45,7 @@ export const msgType: TransTypeDefinition = {
     const err = validateSteps(spec);
     if (err) return err;
     if (spec.steps.some((s) => (s.action ?? '').startsWith('topic://'))) return 'msg topics (topic://) are not supported yet';
-    if (spec.customData !== '') {
-      try {
-        JSON.parse(spec.customData);
-      } catch {
-        return 'custom_data is not valid JSON';
-      }
-    }
-    return undefined;
+    return msgCustomDataProblem(spec.customData);
   },
 };
 

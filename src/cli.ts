@@ -64,6 +64,7 @@ program
   .option('--all', 'audit every transaction (with --since)')
   .option('--since <time>', 'only transactions created at/after this ISO time or epoch ms')
   .option('--server <url>', 'ask a running dtx (its data dir is locked while it runs), e.g. http://127.0.0.1:36789')
+  .option('--token <token>', 'bearer token for --server (default: the first of Auth.Tokens)')
   .action(async (gid: string | undefined, opts: { config?: string; json?: boolean; all?: boolean; since?: string; server?: string }) => {
     let config;
     try {

@@ -10,6 +10,8 @@ import type { DtmResult } from './protocol/outcome-table.js';
 
 export interface CoordinatorErrorOptions {
   readonly cause?: unknown;
+  /** A route whose status differs from the class's (dtx's own API answers unknown gids with 404). */
+  readonly httpStatus?: number;
 }
 
 interface ErrorShape {
@@ -34,7 +36,7 @@ export abstract class CoordinatorError extends Error {
     this.code = shape.code;
     this.retryable = shape.retryable;
     this.result = shape.result;
-    this.httpStatus = shape.httpStatus ?? httpStatusOf(shape.result);
+    this.httpStatus = options?.httpStatus ?? shape.httpStatus ?? httpStatusOf(shape.result);
   }
 }
 
@@ -44,6 +46,15 @@ export class BadRequest extends CoordinatorError {
   override name = 'BadRequest';
   constructor(message: string, options?: CoordinatorErrorOptions) {
     super(message, { code: BadRequest.code, result: 'ERROR', retryable: false, httpStatus: 400 }, options);
+  }
+}
+
+/** The API needs a bearer token (`Auth.Tokens`) and the request has none or a wrong one. */
+export class Unauthorized extends CoordinatorError {
+  static readonly code = 'DTX_UNAUTHORIZED';
+  override name = 'Unauthorized';
+  constructor(message: string, options?: CoordinatorErrorOptions) {
+    super(message, { code: Unauthorized.code, result: 'ERROR', retryable: false, httpStatus: 401 }, options);
   }
 }
 
@@ -164,6 +175,7 @@ export class Internal extends CoordinatorError {
 /** Every concrete error class; ERROR_CODES is derived from it so a code cannot exist without a class. */
 export const ERROR_CLASSES = Object.freeze([
   BadRequest,
+  Unauthorized,
   PayloadTooLarge,
   TransNotFound,
   InvalidTransition,

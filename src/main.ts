@@ -15,6 +15,11 @@ import { Metrics } from './observability/metrics.js';
 import { metricsObserver, ownershipMetrics } from './observability/metrics-observer.js';
 import { KafkaCluster } from './cluster/kafka-cluster.js';
 import { transactionHistory } from './audit/transaction-history.js';
+import { OutboundPolicy } from './invoker/outbound-policy.js';
+import { checkOutbound } from './invoker/outbound-check.js';
+import { createTransParser } from './ingress/schema/trans-input-schema.js';
+import { defaultGrpcUrlProblem } from './ingress/schema/branch-url-rule.js';
+import type { HttpTls } from './ingress/http/http-server.js';
 
 export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -44,9 +49,12 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
   const registry = types ?? (await buildRegistry(config, logger));
   const { log, cluster } = await openBackend(config, logger);
-  const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }) });
+  const ownPorts: number[] = [config.HttpPort, config.GrpcPort, config.InternalGrpcPort].filter((p) => p > 0);
+  const policy = new OutboundPolicy({ allow: config.Invoker.Allow, ownPorts: () => ownPorts });
+  const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }), policy, maxAnswerBytes: config.Invoker.MaxAnswerBytes });
+  const parser = createTransParser({ grpcUrlProblem: defaultGrpcUrlProblem, forwardCredentials: config.Invoker.ForwardCredentials });
   // the gauge is collected on scrape, after `engine` exists
-  const metrics: Metrics = new Metrics((): number => engine.liveCount());
+  const metrics: Metrics = new Metrics((): number => engine.liveCount(), (): number => engine.openPayloadBytes());
   const engine: Engine = new Engine({
     log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics),
     ...(cluster
@@ -65,11 +73,19 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     metrics,
     history: (gid) => transactionHistory(log, registry, gid),
     isSupported: (t) => registry.get(t) !== undefined,
+    parser,
+    checkOutbound: (spec) => checkOutbound(spec, policy),
+    tokens: config.Auth.Tokens,
+    publicMetrics: config.Auth.PublicMetrics,
   });
-  const server: Server = await listen(app, config.HttpHost, config.HttpPort);
+  const server: Server = await listen(app, config.HttpHost, config.HttpPort, httpTlsOf(config));
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
-  logger.info({ httpPort, host: config.HttpHost, store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
+  ownPorts.push(httpPort);
+  if (config.Auth.Tokens.length === 0) {
+    logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches this port can start and stop transactions (docs/security.md)');
+  }
+  logger.info({ httpPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
   return {
     engine,
     httpPort,
@@ -85,5 +101,17 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
       await invoker.close();
       if (cluster === undefined) await log.close();
     },
+  };
+}
+
+/** PEM files of `Tls.*`, read once at start (a missing file stops the start naming it). */
+function httpTlsOf(config: ResolvedConfig): HttpTls | undefined {
+  const t = config.Tls;
+  if (t.CertFile === '') return undefined;
+  return {
+    cert: readFileSync(t.CertFile),
+    key: readFileSync(t.KeyFile),
+    ...(t.ClientCaFile !== '' ? { ca: readFileSync(t.ClientCaFile) } : {}),
+    requireClientCert: t.ClientCaFile !== '',
   };
 }

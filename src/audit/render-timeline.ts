@@ -1,5 +1,6 @@
 import type { TransactionHistory } from './transaction-history.js';
 import { formatDiff } from './json-diff.js';
+import { printable } from './printable.js';
 
 /** Human-readable timeline for `dtx replay <gid>` (the --json flag prints the history object). */
 export function renderHistory(h: TransactionHistory): string {
@@ -8,8 +9,8 @@ export function renderHistory(h: TransactionHistory): string {
     e.time,
     String(e.seq),
     e.event,
-    e.branch ?? '',
-    e.op ?? '',
+    printable(e.branch ?? ''),
+    printable(e.op ?? ''),
     e.status,
     e.durationMs !== undefined ? `${e.durationMs} ms` : '',
     [e.calls?.length ? `calls ${e.calls.join(', ')}` : '', e.message ? oneLine(e.message) : ''].filter(Boolean).join('; '),
@@ -17,20 +18,20 @@ export function renderHistory(h: TransactionHistory): string {
   const widths = head.map((h0, i) => Math.min(60, Math.max(h0.length, ...rows.map((r) => r[i]!.length))));
   const line = (cells: string[]) => cells.map((c, i) => c.slice(0, 60).padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [
-    `gid ${h.gid}  type ${h.trans_type}  status ${h.status}  events ${h.events.length}`,
+    `gid ${printable(h.gid)}  type ${printable(h.trans_type)}  status ${printable(h.status)}  events ${h.events.length}`,
     '',
     line(head),
     ...rows.map(line),
     '',
     h.verified
       ? `verified: replaying ${h.events.length} events gives the state dtx reports (${h.replayed_status})`
-      : `DIVERGENCE: replaying the events gives '${h.replayed_status}', dtx reports '${h.status}'\n${formatDiff(h.diff)}`,
+      : `DIVERGENCE: replaying the events gives '${h.replayed_status}', dtx reports '${printable(h.status)}'\n${printable(formatDiff(h.diff))}`,
   ];
   return out.join('\n') + '\n';
 }
 
 function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').slice(0, 80);
+  return printable(s.replace(/\s+/g, ' ')).slice(0, 80);
 }
 
 /** `[#####.....] 50% 500/1000` on a TTY; plain lines otherwise. */

@@ -12,6 +12,7 @@ import { transactionHistory, type TransactionHistory } from './transaction-histo
 import { progressLine, renderHistory } from './render-timeline.js';
 import { replayAll } from './replay-all.js';
 import { formatDiff } from './json-diff.js';
+import { printable } from './printable.js';
 
 export interface ReplayOptions {
   readonly json?: boolean;
@@ -19,6 +20,8 @@ export interface ReplayOptions {
   readonly since?: string;
   /** base URL of a running dtx (its data dir is locked while it runs) */
   readonly server?: string;
+  /** bearer token for --server (default: the first of Auth.Tokens) */
+  readonly token?: string;
 }
 
 export interface Out {
@@ -34,7 +37,8 @@ export async function runReplay(gid: string | undefined, opts: ReplayOptions, co
       io.err('dtx replay: --server works with one gid; run `dtx replay --all` where the data dir is not in use\n');
       return 2;
     }
-    const res = await fetch(`${opts.server.replace(/\/$/, '')}/api/dtx/history?gid=${encodeURIComponent(gid)}`);
+    const token = opts.token ?? config.Auth.Tokens[0];
+    const res = await fetch(`${opts.server.replace(/\/$/, '')}/api/dtx/history?gid=${encodeURIComponent(gid)}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     if (res.status === 404) return notFound(io, gid);
     if (!res.ok) throw new Error(`${opts.server} answered ${res.status}: ${await res.text()}`);
     return report((await res.json()) as TransactionHistory, opts, io);
@@ -78,7 +82,7 @@ async function openAuditLog(config: ResolvedConfig): Promise<{ log: EventLog; di
 }
 
 function notFound(io: Out, gid: string): number {
-  io.err(`dtx replay: no events for gid '${gid}'\n`);
+  io.err(`dtx replay: no events for gid '${printable(gid)}'\n`);
   return 3;
 }
 
@@ -103,8 +107,8 @@ async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: Replay
   else {
     io.out(`audited ${s.transactions} transactions, ${s.events} events in ${Math.round(s.ms)} ms (${s.eventsPerSecond} events/s)\n`);
     io.out(`verified ${s.verified}, divergent ${s.divergent.length}, failed ${s.failed.length}\n`);
-    for (const d of s.divergent.slice(0, 20)) io.out(`DIVERGENCE ${d.gid}\n${formatDiff(d.diff)}\n`);
-    for (const f of s.failed.slice(0, 20)) io.out(`FAILED ${f.gid}: ${f.error}\n`);
+    for (const d of s.divergent.slice(0, 20)) io.out(`DIVERGENCE ${printable(d.gid)}\n${printable(formatDiff(d.diff))}\n`);
+    for (const f of s.failed.slice(0, 20)) io.out(`FAILED ${printable(f.gid)}: ${printable(f.error)}\n`);
   }
   return s.divergent.length === 0 && s.failed.length === 0 ? 0 : 1;
 }

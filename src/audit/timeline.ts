@@ -1,6 +1,6 @@
 import type { TransTypeRegistry } from '../../machines/index.js';
 import type { LogRecord } from '../log/event-log.js';
-import { eventOfRecord, LiveTransaction, UnknownTransType } from '../engine/live-transaction.js';
+import { LiveTransaction, UnknownTransType } from '../engine/live-transaction.js';
 import type { TransSpec } from '../../machines/index.js';
 
 /** One row of a transaction's audit timeline. */
@@ -39,10 +39,8 @@ export function replayRecords(registry: TransTypeRegistry, gid: string, records:
   const issued = new Map<string, number>();
   const timeline: TimelineEntry[] = [];
   for (const r of records) {
-    const [next, effects] = live.step(eventOfRecord(r));
-    live.snapshot = next;
-    live.seq = r.seq;
-    const d = r.data as { branchId?: string; op?: string; attempt?: number; message?: string };
+    const effects = live.applyRecord(r);
+    const d = r.data as { branchId?: string; op?: string; attempt?: number; message?: string; reason?: string };
     const calls: string[] = [];
     for (const e of effects) {
       if (e.type !== 'callBranch') continue;
@@ -58,7 +56,7 @@ export function replayRecords(registry: TransTypeRegistry, gid: string, records:
       ...(d.branchId !== undefined ? { branch: d.branchId, op: d.op } : {}),
       status: live.status,
       ...(started !== undefined ? { durationMs: r.at - started } : {}),
-      ...(d.message ? { message: d.message } : {}),
+      ...(d.message ? { message: d.message } : d.reason ? { message: d.reason } : {}),
       ...(calls.length ? { calls } : {}),
     });
   }

@@ -23,7 +23,7 @@ export function auditTransaction(registry: TransTypeRegistry, gid: string, recor
   const replayed = replayRecords(registry, gid, records);
   if (replayed === undefined) return undefined;
   const { live, timeline } = replayed;
-  const replayedView = renderView(live.context, live.status);
+  const replayedView = renderView(live.context, live.status, live.parked);
   // identical text is the common case: only a mismatch pays for the structural diff
   const diff = summary !== undefined && summary.view === replayedView ? [] : jsonDiff(JSON.parse(replayedView), summary === undefined ? null : JSON.parse(summary.view));
   if (summary !== undefined && summary.status !== live.status) diff.unshift({ path: '$.status (projection column)', expected: live.status, actual: summary.status });

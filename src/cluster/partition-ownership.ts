@@ -147,6 +147,7 @@ export class PartitionOwnership {
         const recovered = await this.#recovery.recover(p);
         if (!this.#ready.has(p)) return false;
         this.snapshots.seedStale(p, recovered.stale);
+        for (const f of recovered.failed) this.logger.error({ partition: p, gid: f.gid, error: f.error }, 'transaction cannot be rebuilt from its events; left out of the takeover (dtx replay shows why)');
         this.engine.assign(p, recovered.live);
         const ms = performance.now() - t0;
         this.logger.info({ partition: p, transactions: recovered.live.length, events: recovered.events, folded: recovered.folded, ms: Math.round(ms) }, 'partition taken over');

@@ -13,6 +13,8 @@ export interface PartitionRecovery {
   readonly folded: number;
   /** gids with a stored snapshot that are no longer open (to be tombstoned) */
   readonly stale: string[];
+  /** transactions that could not be rebuilt (left out, logged by the caller) */
+  readonly failed: Array<{ gid: string; error: string }>;
 }
 
 /**
@@ -22,21 +24,26 @@ export interface PartitionRecovery {
  */
 export async function recoverPartitions(log: KafkaEventLog, registry: TransTypeRegistry, partitions: ReadonlySet<number>): Promise<Map<number, PartitionRecovery>> {
   const count = log.settings.partitions;
-  const out = new Map<number, { live: LiveTransaction[]; events: number; folded: number; open: Set<string> }>();
-  for (const p of partitions) out.set(p, { live: [], events: 0, folded: 0, open: new Set() });
+  const out = new Map<number, { live: LiveTransaction[]; events: number; folded: number; open: Set<string>; failed: Array<{ gid: string; error: string }> }>();
+  for (const p of partitions) out.set(p, { live: [], events: 0, folded: 0, open: new Set(), failed: [] });
   for await (const { gid, records } of log.scanOpen((g) => partitions.has(partitionOf(g, count)))) {
     const p = partitionOf(gid, count);
     const acc = out.get(p)!;
     acc.open.add(gid);
-    const { tx, events, folded } = recoverOne(registry, gid, records, log.replica.snapshots.of(p).states.get(gid));
-    acc.events += events;
-    acc.folded += folded;
-    if (tx !== undefined && !isFinal(tx.status)) acc.live.push(tx);
+    try {
+      const { tx, events, folded } = recoverOne(registry, gid, records, log.replica.snapshots.of(p).states.get(gid));
+      acc.events += events;
+      acc.folded += folded;
+      if (tx !== undefined && !isFinal(tx.status)) acc.live.push(tx);
+    } catch (err) {
+      // one transaction that cannot be rebuilt never stops the takeover of its partition
+      acc.failed.push({ gid, error: String(err) });
+    }
   }
   const result = new Map<number, PartitionRecovery>();
   for (const [p, acc] of out) {
     const stale = [...log.replica.snapshots.of(p).states.keys()].filter((g) => !acc.open.has(g));
-    result.set(p, { live: acc.live, events: acc.events, folded: acc.folded, stale });
+    result.set(p, { live: acc.live, events: acc.events, folded: acc.folded, stale, failed: acc.failed });
   }
   return result;
 }

@@ -63,7 +63,7 @@ export class SnapshotWriter {
     const finished = [...part.stale];
     for (const live of part.dirty.values()) {
       if (isFinal(live.status)) finished.push(live.gid);
-      else states.push({ v: 1, gid: live.gid, seq: live.seq, value: live.snapshot.value, context: live.snapshot.context, cmds: [...live.cmds] });
+      else states.push({ v: 1, gid: live.gid, seq: live.seq, value: live.snapshot.value, context: live.snapshot.context, cmds: [...live.cmds], ...(live.parked ? { parked: live.parked } : {}) });
     }
     const taken = part.dirty;
     const events = part.events;

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { deepFreeze } from './deep-freeze.js';
+import { parseAllowEntry } from '../invoker/allow-entry.js';
 
 /** Drivers dtx can run on. `boltdb` is accepted on input and resolved to `sqlite`. */
 export const STORE_DRIVERS = ['sqlite', 'kafka'] as const;
@@ -40,6 +41,14 @@ const jsonObjectText = z.string().refine(isJsonObjectText, { error: 'must be a J
 /** dtm does `MustAtoi(TimeZoneOffset)` (whole hours) when it is not empty. */
 const zoneOffset = z.string().regex(/^([+-]?\d{1,2})?$/, { error: 'must be empty or whole hours, e.g. 8 or -5' });
 const webHook = z.string().refine((s) => s === '' || isHttpUrl(s), { error: 'must be empty or an http(s) URL' });
+/** Durations in seconds with an upper bound: no configured value may overflow a timer or a date. */
+const seconds = (min: number, max: number, text?: string) =>
+  z.int().min(min, { error: text ?? `must be an integer ${min}..${max} (seconds)` }).max(max, { error: `must be an integer ${min}..${max} (seconds)` });
+const DAY = 86_400;
+/** A bearer token: long enough not to be guessed, printable, no blanks. */
+const token = z.string().regex(/^[\x21-\x7e]{16,512}$/, { error: 'entries must be 16-512 printable characters without blanks' });
+const allowEntry = z.string().refine(isAllowEntry, { error: 'entries must be host patterns (a.example, *.example, host:port), IP addresses or CIDR ranges' });
+const pemFile = z.string();
 
 export const ConfigSchema = z.object({
   Store: z.object({
@@ -76,12 +85,12 @@ export const ConfigSchema = z.object({
     KafkaSessionTimeout: z.int().min(1, { error: 'must be an integer 1..300' }).max(300, { error: 'must be an integer 1..300' }),
   }),
   /** Seconds; the idle cron sleeps this minus jitter, so 0 would busy-poll. */
-  TransCronInterval: positive,
-  TimeoutToFail: nonNegative,
-  RetryInterval: z.int().min(10, { error: 'RetryInterval should not be less than 10' }),
+  TransCronInterval: seconds(1, 3600),
+  TimeoutToFail: seconds(0, 365 * DAY),
+  RetryInterval: seconds(10, DAY, 'RetryInterval should not be less than 10'),
   /** dtx (fix of spec §16.2): seconds cap on the doubled `next_cron_interval`. */
-  MaxRetryInterval: nonNegative,
-  RequestTimeout: z.int().min(1, { error: 'RequestTimeout should not be less than 1' }),
+  MaxRetryInterval: seconds(0, 7 * DAY),
+  RequestTimeout: seconds(1, DAY, 'RequestTimeout should not be less than 1'),
   HttpPort: port,
   GrpcPort: port,
   /** Unused by dtm and dtx; kept so dtm config files load. */
@@ -89,7 +98,35 @@ export const ConfigSchema = z.object({
   /** dtx: listen address of the HTTP (and later gRPC) server. */
   HttpHost: nonEmpty,
   /** dtx: request bodies larger than this are refused. */
-  HttpMaxBodyBytes: z.int().min(1024, { error: 'must be an integer >= 1024' }),
+  HttpMaxBodyBytes: z.int().min(1024, { error: 'must be an integer 1024..268435456' }).max(268_435_456, { error: 'must be an integer 1024..268435456' }),
+  /**
+   * dtx: cap on the request bytes (payloads, custom_data, URLs) of the unfinished transactions this
+   * process holds; beyond it new prepares and submits get a retryable 503 (docs/security.md).
+   */
+  MaxOpenPayloadBytes: z.int().min(1_048_576, { error: 'must be an integer >= 1048576' }),
+  /** dtx: bearer-token authentication of the API (docs/security.md). No tokens = none (dtm's behaviour). */
+  Auth: z.object({
+    /** Env `AUTH_TOKENS`: comma-separated. */
+    Tokens: z.array(token, { error: 'must be a list of tokens' }),
+    /** /api/metrics without a token (Prometheus scrapers on a trusted network). */
+    PublicMetrics: z.boolean(),
+  }),
+  /** dtx: TLS of the HTTP (and gRPC) ingress: PEM files; empty = plaintext. */
+  Tls: z.object({
+    CertFile: pemFile,
+    KeyFile: pemFile,
+    /** CA bundle for client certificates: when set, clients must present one it signed (mutual TLS). */
+    ClientCaFile: pemFile,
+  }),
+  /** dtx: the outbound side, branch calls (docs/security.md). */
+  Invoker: z.object({
+    /** Hosts, IPs and CIDRs branch URLs may point at; empty = any (dtm's behaviour), except dtx itself and metadata addresses. Env `INVOKER_ALLOW`: comma-separated. */
+    Allow: z.array(allowEntry, { error: 'must be a list of host patterns and CIDR ranges' }),
+    /** Forward `authorization` and `cookie` from branch_headers (dtm does). */
+    ForwardCredentials: z.boolean(),
+    /** Bytes of a branch answer read and classified; the rest is dropped. */
+    MaxAnswerBytes: z.int().min(1024, { error: 'must be an integer 1024..268435456' }).max(268_435_456, { error: 'must be an integer 1024..268435456' }),
+  }),
   /** dtx, Driver kafka: port of the internal gRPC service that carries replies between workers (0 = any). */
   InternalGrpcPort: port,
   /** dtx, Driver kafka: `host:port` other workers use to reach this one's internal service; '' = 127.0.0.1 and the bound port. */
@@ -128,6 +165,12 @@ export const ConfigSchema = z.object({
   if (c.MaxRetryInterval < c.RetryInterval) {
     ctx.addIssue({ code: 'custom', path: ['MaxRetryInterval'], message: 'MaxRetryInterval should not be less than RetryInterval' });
   }
+  if ((c.Tls.CertFile === '') !== (c.Tls.KeyFile === '')) {
+    ctx.addIssue({ code: 'custom', path: ['Tls', c.Tls.CertFile === '' ? 'CertFile' : 'KeyFile'], message: 'Tls.CertFile and Tls.KeyFile go together' });
+  }
+  if (c.Tls.ClientCaFile !== '' && c.Tls.CertFile === '') {
+    ctx.addIssue({ code: 'custom', path: ['Tls', 'ClientCaFile'], message: 'needs Tls.CertFile and Tls.KeyFile' });
+  }
 });
 
 export type ResolvedConfig = z.infer<typeof ConfigSchema>;
@@ -155,6 +198,10 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   JsonRpcPort: 36791,
   HttpHost: '0.0.0.0',
   HttpMaxBodyBytes: 1048576,
+  MaxOpenPayloadBytes: 268_435_456,
+  Auth: { Tokens: [], PublicMetrics: false },
+  Tls: { CertFile: '', KeyFile: '', ClientCaFile: '' },
+  Invoker: { Allow: [], ForwardCredentials: true, MaxAnswerBytes: 4_194_304 },
   InternalGrpcPort: 36792,
   InternalAdvertise: '',
   MicroService: { Driver: 'default', Target: '', EndPoint: '' },
@@ -176,6 +223,15 @@ function isJsonObjectText(text: string): boolean {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+function isAllowEntry(text: string): boolean {
+  try {
+    parseAllowEntry(text);
+    return true;
   } catch {
     return false;
   }

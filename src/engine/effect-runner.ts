@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Effect } from '../../machines/index.js';
+import type { AlertParams, CallBranchParams, CallResult, Effect } from '../../machines/index.js';
 import type { Invoker } from '../invoker/invoker.js';
 import type { Command } from './command.js';
 import type { EngineSettings } from './engine-settings.js';
@@ -11,10 +11,14 @@ const MAX_MESSAGE = 2048;
 
 /**
  * Performs effects whose events are durable: branch calls through the invoker (their results
- * come back as branchResult commands) and the alert webhook.
+ * come back as branchResult commands) and the alert webhook. A call that throws instead of
+ * answering (a bug) still comes back, as an ERROR result, so its transaction backs off instead of
+ * waiting for a result that never comes. `cancel(gid)` stops the calls of a transaction whose end
+ * is durable from starting (those waiting for a connection are dropped).
  */
 export class EffectRunner {
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #calls = new Map<string, { controller: AbortController; open: number }>();
 
   constructor(
     private readonly invoker: Invoker,
@@ -25,52 +29,95 @@ export class EffectRunner {
   ) {}
 
   perform(live: LiveTransaction, effects: readonly Effect[]): void {
-    const ctx = live.context;
     for (const e of effects) {
-      if (e.type === 'callBranch') {
-        const p = e.params;
-        const timeoutS = ctx.options.requestTimeout > 0 ? ctx.options.requestTimeout : ctx.limits.requestTimeout;
-        const call = this.invoker
-          .call({
-            gid: live.gid,
-            transType: ctx.transType,
-            branchId: p.branchId,
-            op: p.op,
-            url: p.url,
-            protocol: ctx.protocol,
-            payload: Buffer.from(p.payload, 'base64'),
-            headers: ctx.options.branchHeaders,
-            timeoutMs: timeoutS * 1000,
-            ...(p.forcePost ? { forcePost: true } : {}),
-          })
-          .then((outcome) => {
-            this.observer?.branchCalled?.(ctx.transType, p.branchId, p.op, outcome.result);
-            if (outcome.result !== 'SUCCESS') {
-              this.logger.warn({ gid: live.gid, branchId: p.branchId, op: p.op, url: p.url, result: outcome.result, message: outcome.message.slice(0, 200) }, 'branch call did not succeed');
-            }
-            this.dispatch({
-              id: `res:${live.gid}:${p.branchId}:${p.op}:${p.attempt}`,
-              gid: live.gid,
-              kind: 'branchResult',
-              branchId: p.branchId,
-              op: p.op,
-              attempt: p.attempt,
-              result: outcome.result,
-              // a success body carries nothing the machine needs: keep the log lean
-              message: outcome.result === 'SUCCESS' ? '' : outcome.message.slice(0, MAX_MESSAGE),
-            });
-          });
-        this.#track(call);
-      } else if (e.type === 'notify' && this.settings.alertWebHook !== '') {
-        this.logger.warn({ gid: live.gid, alert: e.params }, 'retry limit reached; posting alert webhook');
-        this.#track(this.invoker.postJson(this.settings.alertWebHook, e.params, ctx.limits.requestTimeout * 1000));
+      try {
+        if (e.type === 'callBranch') this.#call(live, e.params);
+        else if (e.type === 'notify') this.alert(e.params, live.context.limits.requestTimeout);
+      } catch (err) {
+        this.logger.error({ err, gid: live.gid, effect: e.type }, 'effect could not be started');
       }
     }
+  }
+
+  /** Posts an alert to the webhook (spec §8.5), when one is configured. */
+  alert(params: AlertParams, timeoutSeconds: number): void {
+    if (this.settings.alertWebHook === '') return;
+    this.logger.warn({ gid: params.gid, alert: params }, 'posting alert webhook');
+    this.#track(this.invoker.postJson(this.settings.alertWebHook, params, timeoutSeconds * 1000));
+  }
+
+  /** The calls of `gid` that have not started yet never start. */
+  cancel(gid: string): void {
+    const entry = this.#calls.get(gid);
+    if (entry === undefined) return;
+    this.#calls.delete(gid);
+    entry.controller.abort(new Error(`transaction ${gid} finished (force-stopped or done); call not started`));
   }
 
   /** Waits for calls in flight (graceful stop). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#pending]);
+  }
+
+  #call(live: LiveTransaction, p: CallBranchParams): void {
+    const ctx = live.context;
+    const timeoutS = ctx.options.requestTimeout > 0 ? ctx.options.requestTimeout : ctx.limits.requestTimeout;
+    const signal = this.#signalOf(live.gid);
+    const result = (r: { result: CallResult; message: string }) => {
+      this.observer?.branchCalled?.(ctx.transType, p.branchId, p.op, r.result);
+      if (r.result !== 'SUCCESS') {
+        this.logger.warn({ gid: live.gid, branchId: p.branchId, op: p.op, url: p.url, result: r.result, message: r.message.slice(0, 200) }, 'branch call did not succeed');
+      }
+      if (signal.aborted) return; // the transaction ended: its result changes nothing
+      this.dispatch({
+        id: `res:${live.gid}:${p.branchId}:${p.op}:${p.attempt}`,
+        gid: live.gid,
+        kind: 'branchResult',
+        branchId: p.branchId,
+        op: p.op,
+        attempt: p.attempt,
+        result: r.result,
+        // a success body carries nothing the machine needs: keep the log lean
+        message: r.result === 'SUCCESS' ? '' : r.message.slice(0, MAX_MESSAGE),
+      });
+    };
+    const call = this.invoker
+      .call({
+        gid: live.gid,
+        transType: ctx.transType,
+        branchId: p.branchId,
+        op: p.op,
+        url: p.url,
+        protocol: ctx.protocol,
+        payload: Buffer.from(p.payload, 'base64'),
+        headers: ctx.options.branchHeaders,
+        timeoutMs: timeoutS * 1000,
+        ...(p.forcePost ? { forcePost: true } : {}),
+        signal,
+      })
+      .then(result, (err: unknown) => {
+        this.logger.error({ err, gid: live.gid, branchId: p.branchId, op: p.op }, 'branch call threw; recorded as an error result');
+        result({ result: 'ERROR', message: `dtx could not call the branch: ${String(err)}` });
+      })
+      .finally(() => this.#release(live.gid, signal));
+    this.#track(call);
+  }
+
+  #signalOf(gid: string): AbortSignal {
+    let entry = this.#calls.get(gid);
+    if (entry === undefined) {
+      entry = { controller: new AbortController(), open: 0 };
+      this.#calls.set(gid, entry);
+    }
+    entry.open += 1;
+    return entry.controller.signal;
+  }
+
+  #release(gid: string, signal: AbortSignal): void {
+    const entry = this.#calls.get(gid);
+    if (entry === undefined || entry.controller.signal !== signal) return;
+    entry.open -= 1;
+    if (entry.open === 0) this.#calls.delete(gid);
   }
 
   #track(p: Promise<unknown>): void {

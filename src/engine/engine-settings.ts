@@ -9,6 +9,8 @@ export interface EngineSettings {
   readonly alertWebHook: string;
   /** most commands a partition decides before one append */
   readonly maxBatch: number;
+  /** cap on the request bytes of open transactions (MaxOpenPayloadBytes) */
+  readonly maxOpenPayloadBytes: number;
 }
 
 export function engineSettingsOf(config: ResolvedConfig): EngineSettings {
@@ -23,5 +25,6 @@ export function engineSettingsOf(config: ResolvedConfig): EngineSettings {
     },
     alertWebHook: config.AlertWebHook,
     maxBatch: 512,
+    maxOpenPayloadBytes: config.MaxOpenPayloadBytes,
   };
 }

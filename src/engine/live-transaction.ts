@@ -1,6 +1,19 @@
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import type { Effect, TransContext, TransEvent, TransSpec, TransTypeDefinition, TransTypeRegistry } from '../../machines/index.js';
+import { isFinal, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
 import type { LogRecord } from '../log/event-log.js';
+
+/**
+ * The one event the engine folds itself, never a machine: `TransParked {reason}` records that acting
+ * on the transaction failed inside dtx (a machine or rendering error). A parked transaction is not
+ * scheduled and ignores branch results until `resetNextCronTime` (its `CronReset` unparks it) or
+ * `forceStop` ends it.
+ */
+export const PARKED_EVENT = 'TransParked';
+
+export interface Parked {
+  readonly reason: string;
+  readonly at: number;
+}
 
 /**
  * A transaction held by its partition: the machine snapshot, the last seq and the ids of the
@@ -10,6 +23,9 @@ export class LiveTransaction {
   /** Bounded memory of applied command ids; older duplicates are caught by the machine itself. */
   static readonly MAX_REMEMBERED_COMMANDS = 256;
   readonly cmds = new Set<string>();
+  /** Set while the transaction is parked (see PARKED_EVENT). */
+  parked: Parked | undefined;
+  #bytes: number | undefined;
 
   constructor(
     readonly gid: string,
@@ -28,11 +44,27 @@ export class LiveTransaction {
    * events after `seq` must then be folded with `step`. Equivalent to folding all events: machines
    * keep everything in value and context (no actors, no timers), which `resolveState` restores.
    */
-  static restore(gid: string, def: TransTypeDefinition, state: { value: unknown; context: unknown }, seq: number, cmds: readonly string[]): LiveTransaction {
+  static restore(gid: string, def: TransTypeDefinition, state: { value: unknown; context: unknown; parked?: Parked }, seq: number, cmds: readonly string[]): LiveTransaction {
     const snapshot = def.machine.resolveState({ value: state.value as never, context: state.context as never }) as AnyMachineSnapshot;
     const live = new LiveTransaction(gid, def, snapshot, seq);
     for (const c of cmds) live.remember(c);
+    live.parked = state.parked;
     return live;
+  }
+
+  /** A working copy for a batch: changes to it become real only when it replaces this one. */
+  fork(): LiveTransaction {
+    const copy = new LiveTransaction(this.gid, this.def, this.snapshot, this.seq);
+    for (const c of this.cmds) copy.cmds.add(c);
+    copy.parked = this.parked;
+    copy.#bytes = this.#bytes;
+    return copy;
+  }
+
+  /** Request bytes the transaction holds in memory (payloads, custom_data, URLs): the open-payload budget. */
+  get bytes(): number {
+    this.#bytes ??= specBytes(this.context.spec);
+    return this.#bytes;
   }
 
   get context(): TransContext {
@@ -55,9 +87,28 @@ export class LiveTransaction {
 
   /** Folds one stored record into this transaction (recovery, replay, snapshot tails). */
   apply(r: LogRecord): void {
-    this.snapshot = this.step(eventOfRecord(r))[0];
+    this.applyRecord(r);
+  }
+
+  /** `apply`, returning the effects the machine named (the audit timeline shows them; replay runs none). */
+  applyRecord(r: LogRecord): Effect[] {
+    let effects: Effect[] = [];
+    if (r.type === PARKED_EVENT) {
+      this.parked = { reason: String((r.data as { reason?: unknown }).reason ?? ''), at: r.at };
+    } else {
+      const [next, named] = this.step(eventOfRecord(r));
+      this.snapshot = next;
+      effects = named;
+      this.settleParking(r.type);
+    }
     this.seq = r.seq;
     this.remember(r.cmd);
+    return effects;
+  }
+
+  /** After a machine event: `CronReset` unparks, and a finished transaction is not parked any more. */
+  settleParking(eventType: string): void {
+    if (this.parked !== undefined && (eventType === 'CronReset' || isFinal(this.status))) this.parked = undefined;
   }
 
   /** Pure step: [next snapshot, effects] without touching this object. */
@@ -74,6 +125,16 @@ export function eventOfRecord(r: LogRecord): TransEvent {
 export function recordOfEvent(gid: string, seq: number, e: TransEvent, cmd: string): LogRecord {
   const { type, at, ...data } = e;
   return { v: 1, gid, seq, type, at, data, cmd };
+}
+
+/** Bytes of a creation request kept in memory while the transaction is open. */
+export function specBytes(spec: TransSpec | undefined): number {
+  if (spec === undefined) return 0;
+  let n = spec.customData.length + spec.queryPrepared.length + spec.rollbackReason.length;
+  for (const p of spec.payloads) n += p.length;
+  for (const step of spec.steps) for (const v of Object.values(step)) n += v.length;
+  for (const [k, v] of Object.entries(spec.options.branchHeaders)) n += k.length + v.length;
+  return n;
 }
 
 export class UnknownTransType extends Error {

@@ -1,29 +1,19 @@
 import type { Logger } from 'pino';
-import type { AnyMachineSnapshot } from 'xstate';
-import { dueAtOf, isFinal, type Effect, type TransStatus, type TransTypeRegistry } from '../../machines/index.js';
+import { isFinal, outstandingOf, type Effect, type TransTypeRegistry } from '../../machines/index.js';
 import type { AppendContext, EventLog, LogRecord, TransSummary } from '../log/event-log.js';
-import { NotOwner } from '../errors.js';
+import { NotOwner, Overloaded } from '../errors.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
 import { notFound, translate } from './command-event.js';
 import { foldRecords, recordOfEvent, type LiveTransaction } from './live-transaction.js';
 import type { EngineSettings } from './engine-settings.js';
-import { renderView, summaryOf } from './trans-view.js';
+import { renderView } from './trans-view.js';
 import type { WaitRegistry } from './wait-registry.js';
+import { parkFromBase, settleDraft, type BatchDraft } from './batch-draft.js';
+import type { PayloadBudget } from './payload-budget.js';
+import { dueOf, isInternal, type ProcessorHooks } from './processor-hooks.js';
 
-export interface ProcessorHooks {
-  /** Performs the effects of durable events (invoker, webhook). */
-  perform(live: LiveTransaction, effects: readonly Effect[]): void;
-  /** Sets or clears the due time of a transaction. */
-  schedule(gid: string, at: number | undefined): void;
-  now(): number;
-  /** A transaction reached succeed/failed in this batch. */
-  finished(live: LiveTransaction): void;
-  /** The log refused this partition's writes: another worker owns it now (fenced), or a commit is in doubt. */
-  lost(partition: number, fenced: boolean): void;
-  /** A batch is durable and applied: `touched` changed in it (snapshots are taken from here). */
-  committed(partition: number, touched: readonly LiveTransaction[], records: number): void;
-}
+export type { ProcessorHooks } from './processor-hooks.js';
 
 /** Durable append of one batch: the group committer (embedded) or the log itself (per partition). */
 export interface BatchAppender {
@@ -40,15 +30,17 @@ interface Item {
 
 interface Decision {
   readonly item: Item;
-  readonly reply: Reply;
-  readonly live?: LiveTransaction;
-  readonly effects: readonly Effect[];
+  reply: Reply;
+  live?: LiveTransaction;
+  effects: readonly Effect[];
 }
 
 /**
  * One partition's single-threaded loop (DESIGN §1.3): decide a batch of commands against the
- * machines, append the resulting events durably (group commit), then apply, reply and act.
- * Batches of one partition never overlap, so each transaction sees its commands in order.
+ * machines on working copies, append the resulting events durably (group commit), then swap the
+ * copies in, reply and act. Batches of one partition never overlap, so each transaction sees its
+ * commands in order. An error inside one transaction fails that transaction's commands (and parks
+ * it when it happened while acting), never the batch, the partition or the process.
  */
 export class PartitionProcessor {
   readonly live = new Map<string, LiveTransaction>();
@@ -64,6 +56,7 @@ export class PartitionProcessor {
     private readonly settings: EngineSettings,
     private readonly waits: WaitRegistry,
     private readonly hooks: ProcessorHooks,
+    private readonly budget: PayloadBudget,
     private readonly logger: Logger,
   ) {}
 
@@ -84,24 +77,32 @@ export class PartitionProcessor {
 
   /**
    * Stops taking commands (the partition moved or was fenced): queued ones are answered with
-   * NotOwner; a batch already appending finishes or fails on its own.
+   * NotOwner; a batch already appending finishes or fails on its own. Held transactions leave the
+   * payload budget.
    */
   close(reason: string): void {
     this.#closed = { ok: false, result: 'ERROR', message: reason, code: NotOwner.code, httpStatus: 503 };
     for (const item of this.#queue.splice(0)) item.resolve(this.#closed);
+    for (const gid of [...this.live.keys()]) this.#drop(gid);
   }
 
   /** Adopts a transaction rebuilt by recovery. */
   adopt(live: LiveTransaction): void {
-    this.live.set(live.gid, live);
-    this.hooks.schedule(live.gid, dueAtOf(live.def, live.context, live.status as TransStatus));
+    this.#put(live);
+    this.hooks.schedule(live.gid, dueOf(live));
   }
 
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0 && this.#closed === undefined) {
         const batch = this.#queue.splice(0, this.settings.maxBatch);
-        await this.#process(batch);
+        try {
+          await this.#process(batch);
+        } catch (err) {
+          // A bug outside any one transaction's decision: answer the batch, keep the partition.
+          this.logger.error({ err }, 'batch failed unexpectedly; its commands are answered DTX_INTERNAL');
+          for (const item of batch) item.resolve(errorReply(`internal error: ${String(err)}`, 'DTX_INTERNAL'));
+        }
       }
     } finally {
       this.#running = false;
@@ -112,33 +113,47 @@ export class PartitionProcessor {
     }
   }
 
-  async #load(batch: readonly Item[]): Promise<void> {
+  /** Loads the gids of the batch that are not in memory; one that cannot be folded fails alone. */
+  async #load(batch: readonly Item[]): Promise<Map<string, string>> {
+    const broken = new Map<string, string>();
     const missing = [...new Set(batch.map((i) => i.cmd.gid))].filter((g) => !this.live.has(g));
     await Promise.all(
       missing.map(async (gid) => {
-        const live = foldRecords(this.registry, gid, await this.log.read(gid));
-        if (live !== undefined && !this.live.has(gid)) this.live.set(gid, live);
+        const records = await this.log.read(gid);
+        try {
+          const live = foldRecords(this.registry, gid, records);
+          if (live !== undefined && !this.live.has(gid)) this.#put(live);
+        } catch (err) {
+          this.logger.error({ err, gid }, 'transaction cannot be rebuilt from its events');
+          broken.set(gid, `transaction ${gid} cannot be rebuilt from its events: ${String(err)}`);
+        }
       }),
     );
+    return broken;
   }
 
   async #process(batch: Item[]): Promise<void> {
+    let broken: Map<string, string>;
     try {
-      await this.#load(batch);
+      broken = await this.#load(batch);
     } catch (err) {
       this.logger.error({ err }, 'loading transactions from the log failed');
       for (const item of batch) item.resolve(errorReply(`event log unavailable: ${String(err)}`, 'DTX_LOG_UNAVAILABLE', 503));
       return;
     }
-    const before = new Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>();
+    const drafts = new Map<string, BatchDraft>();
+    const decisions = batch.map((item) => this.#decideSafely(item, drafts, broken));
     const records: LogRecord[] = [];
-    const decisions = batch.map((item) => this.#decideSafely(item, before, records));
     const summaries: TransSummary[] = [];
-    for (const gid of before.keys()) summaries.push(summaryOf(this.live.get(gid)!));
+    for (const [gid, draft] of drafts) {
+      const summary = this.#settle(gid, draft, decisions, drafts);
+      if (summary === undefined) continue;
+      records.push(...draft.records);
+      summaries.push(summary);
+    }
     try {
       await this.appender.append(records, summaries, this.#context(batch));
     } catch (err) {
-      this.#rollback(before);
       if (err instanceof NotOwner) {
         this.logger.warn({ err, records: records.length, fenced: err.fenced }, 'partition lost: batch discarded');
         for (const d of decisions) d.item.resolve(errorReply(err.message, NotOwner.code, 503));
@@ -149,7 +164,32 @@ export class PartitionProcessor {
       for (const d of decisions) this.#onAppendFailure(d.item, err);
       return;
     }
-    this.#afterCommit(decisions, before, records.length);
+    this.#afterCommit(decisions, drafts, records.length);
+  }
+
+  /**
+   * The projection row of one transaction's draft. When its changes cannot be rendered they are
+   * dropped: client commands get DTX_INTERNAL and, if acting on it (a branch result, a cron pass)
+   * caused them, the transaction is parked instead. Undefined: nothing of it is written.
+   */
+  #settle(gid: string, draft: BatchDraft, decisions: Decision[], drafts: Map<string, BatchDraft>): TransSummary | undefined {
+    const mine = decisions.filter((d) => d.item.cmd.gid === gid);
+    const cmd = mine.at(-1)?.item.cmd.id ?? `park:${gid}`;
+    const at = Math.max(this.hooks.now(), draft.live.context.updateTime || 0);
+    const settled = settleDraft(draft, at, cmd);
+    if (settled.ok) return settled.summary;
+    this.logger.error({ err: settled.error, gid }, 'transaction state cannot be rendered; its changes of this batch are dropped');
+    const acting = mine.some((d) => isInternal(d.item.cmd));
+    for (const d of mine) {
+      d.reply = isInternal(d.item.cmd) ? OK : errorReply(`internal error in transaction ${gid}: ${String(settled.error)}`, 'DTX_INTERNAL');
+      d.effects = [];
+      delete d.live;
+    }
+    if (draft.base === undefined || !acting) {
+      drafts.delete(gid);
+      return undefined;
+    }
+    return parkFromBase(draft as BatchDraft & { base: LiveTransaction }, `rendering the transaction failed: ${String(settled.error)}`, at, cmd);
   }
 
   /** The partition and, for commands from the command stream, the next offset to commit with the batch. */
@@ -159,87 +199,120 @@ export class PartitionProcessor {
     return last === undefined ? { partition: this.partition } : { partition: this.partition, consumed: String(last + 1n) };
   }
 
-  /** A command that breaks a machine or the translation (a bug, a malformed record) fails alone. */
-  #decideSafely(item: Item, before: Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>, records: LogRecord[]): Decision {
+  /** A command that breaks a machine or the translation fails alone; acting on a transaction parks it. */
+  #decideSafely(item: Item, drafts: Map<string, BatchDraft>, broken: ReadonlyMap<string, string>): Decision {
+    const { cmd } = item;
+    const unloadable = broken.get(cmd.gid);
+    if (unloadable !== undefined) return { item, reply: isInternal(cmd) ? OK : errorReply(unloadable, 'DTX_INTERNAL'), effects: [] };
     try {
-      return this.#decide(item, before, records);
+      return this.#decide(item, drafts);
     } catch (err) {
-      this.logger.error({ err, gid: item.cmd.gid, kind: item.cmd.kind }, 'command could not be decided; answered DTX_INTERNAL');
-      return { item, reply: errorReply(`internal error deciding ${item.cmd.kind} for ${item.cmd.gid}: ${String(err)}`, 'DTX_INTERNAL'), effects: [] };
+      this.logger.error({ err, gid: cmd.gid, kind: cmd.kind }, 'command could not be decided');
+      const current = drafts.get(cmd.gid)?.live ?? this.live.get(cmd.gid);
+      if (isInternal(cmd) && current !== undefined && current.status !== '') {
+        const draft = drafts.get(cmd.gid) ?? { base: current, live: current.fork(), records: [] };
+        draft.park ??= `${cmd.kind} could not be decided: ${String(err)}`;
+        drafts.set(cmd.gid, draft);
+        return { item, reply: OK, effects: [] };
+      }
+      return { item, reply: errorReply(`internal error deciding ${cmd.kind} for ${cmd.gid}: ${String(err)}`, 'DTX_INTERNAL'), effects: [] };
     }
   }
 
-  #decide(item: Item, before: Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>, records: LogRecord[]): Decision {
+  #decide(item: Item, drafts: Map<string, BatchDraft>): Decision {
     const { cmd } = item;
-    let live = this.live.get(cmd.gid);
+    const draft = drafts.get(cmd.gid);
+    const live = draft?.live ?? this.live.get(cmd.gid);
     if (cmd.kind === 'query' || cmd.kind === 'awaitResult') {
       const known = live !== undefined && live.status !== '';
       if (cmd.kind === 'awaitResult') return known ? { item, reply: OK, live, effects: [] } : { item, reply: notFound(cmd.gid), effects: [] };
-      return { item, reply: known ? { ok: true, view: renderView(live!.context, live!.status) } : { ok: true }, effects: [] };
+      return { item, reply: known ? { ok: true, view: renderView(live!.context, live!.status, live!.parked) } : { ok: true }, effects: [] };
     }
     if (live?.cmds.has(cmd.id)) return { item, reply: OK, effects: [] }; // duplicate delivery
+    if (live?.parked !== undefined && isInternal(cmd)) return { item, reply: OK, effects: [] }; // parked: not acting
     const at = Math.max(this.hooks.now(), live?.context.updateTime ?? 0);
     const t = translate(cmd, live, at, this.registry, this.settings.limits);
     if ('reply' in t) return { item, reply: t.reply, effects: [] };
-    live = t.live;
-    const [next, effects] = live.step(t.event);
+    if (t.created && this.budget.exceeds(t.live.bytes + pendingBytes(drafts))) {
+      return { item, reply: errorReply(`open transactions hold MaxOpenPayloadBytes (${this.budget.cap} bytes); retry later`, Overloaded.code, 503), effects: [] };
+    }
+    const [next, effects] = t.live.step(t.event);
     const reject = effects.find((e) => e.type === 'reject');
     if (reject !== undefined) {
       const p = reject.params;
       return { item, reply: { ok: false, result: p.result, message: p.message, ...(p.code ? { code: p.code } : {}) }, effects: [] };
     }
-    if (next === live.snapshot) return { item, reply: OK, live, effects: [] }; // accepted, nothing to record
-    if (!before.has(cmd.gid)) before.set(cmd.gid, { snapshot: live.snapshot, seq: live.seq, created: t.created });
-    if (t.created) this.live.set(cmd.gid, live);
-    live.seq += 1;
-    records.push(recordOfEvent(cmd.gid, live.seq, t.event, cmd.id));
-    live.snapshot = next;
-    live.remember(cmd.id);
-    return { item, reply: OK, live, effects };
-  }
-
-  #rollback(before: Map<string, { snapshot: AnyMachineSnapshot; seq: number; created: boolean }>): void {
-    for (const [gid, b] of before) {
-      const live = this.live.get(gid);
-      if (live === undefined) continue;
-      if (b.created) this.live.delete(gid);
-      live.snapshot = b.snapshot;
-      live.seq = b.seq;
-    }
+    if (next === t.live.snapshot) return { item, reply: OK, live: t.live, effects: [] }; // accepted, nothing to record
+    const d = draft ?? { base: t.created ? undefined : t.live, live: t.created ? t.live : t.live.fork(), records: [] };
+    drafts.set(cmd.gid, d);
+    d.live.seq += 1;
+    d.records.push(recordOfEvent(cmd.gid, d.live.seq, t.event, cmd.id));
+    d.live.snapshot = next;
+    d.live.remember(cmd.id);
+    d.live.settleParking(t.event.type);
+    return { item, reply: OK, live: d.live, effects };
   }
 
   #onAppendFailure(item: Item, err: unknown): void {
-    const internal = item.cmd.kind === 'branchResult' || item.cmd.kind === 'cronFired';
-    if (internal) {
-      // A branch result must not be lost: retry it once the log is back.
+    if (isInternal(item.cmd)) {
+      // A branch result must not be lost: retry it once the log is back (its id was not remembered).
       setTimeout(() => void this.enqueue(item.cmd, false).then(item.resolve), 1000).unref();
       return;
     }
     item.resolve(errorReply(`event log unavailable: ${err instanceof Error ? err.message : String(err)}`, 'DTX_LOG_UNAVAILABLE', 503));
   }
 
-  #afterCommit(decisions: readonly Decision[], before: Map<string, { snapshot: AnyMachineSnapshot }>, records: number): void {
-    if (before.size > 0) this.hooks.committed(this.partition, [...before.keys()].map((gid) => this.live.get(gid)!), records);
-    for (const [gid, b] of before) {
-      const live = this.live.get(gid)!;
-      this.hooks.schedule(gid, dueAtOf(live.def, live.context, live.status as TransStatus));
-      if (isFinal(live.status) && !isFinal(String(b.snapshot.value))) this.hooks.finished(live);
+  #afterCommit(decisions: readonly Decision[], drafts: ReadonlyMap<string, BatchDraft>, records: number): void {
+    for (const d of drafts.values()) this.#put(d.live);
+    if (drafts.size > 0) this.hooks.committed(this.partition, [...drafts.values()].map((d) => d.live), records);
+    for (const { base, live } of drafts.values()) {
+      this.hooks.schedule(live.gid, dueOf(live));
+      if (isFinal(live.status)) this.hooks.cancel(live.gid); // no call may start once the end is durable
+      if (isFinal(live.status) && !isFinal(base?.status ?? '')) this.hooks.finished(live);
+      if (live.parked !== undefined && base?.parked === undefined) this.hooks.parked(live, live.parked.reason);
+      if (base?.parked !== undefined && live.parked === undefined && !isFinal(live.status)) this.hooks.perform(live, outstandingOf(live.def, live.context));
     }
     for (const d of decisions) {
-      if (d.item.wait && d.reply.ok && d.live !== undefined) this.waits.add(d.live, d.item.resolve);
+      const live = d.live === undefined ? undefined : (this.live.get(d.live.gid) ?? d.live);
+      if (d.item.wait && d.reply.ok && live !== undefined) this.waits.add(live, d.item.resolve);
       else d.item.resolve(d.reply);
     }
-    const touched = new Set<LiveTransaction>();
-    for (const gid of before.keys()) touched.add(this.live.get(gid)!);
-    for (const d of decisions) if (d.item.wait && d.live !== undefined) touched.add(d.live);
+    const touched = new Set<LiveTransaction>([...drafts.values()].map((d) => d.live));
+    for (const d of decisions) if (d.item.wait && d.live !== undefined) touched.add(this.live.get(d.live.gid) ?? d.live);
     for (const live of touched) this.waits.check(live);
-    for (const d of decisions) if (d.live !== undefined && d.effects.length > 0) this.hooks.perform(d.live, d.effects);
+    for (const d of decisions) {
+      const live = d.live === undefined ? undefined : this.live.get(d.live.gid);
+      if (live === undefined || d.effects.length === 0) continue;
+      // calls of a transaction that finished or parked later in the same batch are not made
+      const effects = isFinal(live.status) || live.parked !== undefined ? d.effects.filter((e) => e.type !== 'callBranch') : d.effects;
+      if (effects.length > 0) this.hooks.perform(live, effects);
+    }
     for (const d of decisions) {
       const gid = d.item.cmd.gid;
       const live = this.live.get(gid);
       // Finished transactions leave memory (also those only loaded to answer a command); their
       // history stays in the log, their summary in the projection.
-      if (live !== undefined && isFinal(live.status) && !this.waits.has(gid)) this.live.delete(gid);
+      if (live !== undefined && isFinal(live.status) && !this.waits.has(gid)) this.#drop(gid);
     }
   }
+
+  #put(live: LiveTransaction): void {
+    const prev = this.live.get(live.gid);
+    if (prev !== undefined) this.budget.release(prev.bytes);
+    this.budget.add(live.bytes);
+    this.live.set(live.gid, live);
+  }
+
+  #drop(gid: string): void {
+    const prev = this.live.get(gid);
+    if (prev === undefined) return;
+    this.budget.release(prev.bytes);
+    this.live.delete(gid);
+  }
+}
+
+function pendingBytes(drafts: ReadonlyMap<string, BatchDraft>): number {
+  let n = 0;
+  for (const d of drafts.values()) if (d.base === undefined) n += d.live.bytes;
+  return n;
 }

@@ -1,6 +1,6 @@
 import { dueAtOf, isFinal, type BranchRow, type TransContext, type TransStatus } from '../../machines/index.js';
 import type { TransSummary } from '../log/event-log.js';
-import type { LiveTransaction } from './live-transaction.js';
+import type { LiveTransaction, Parked } from './live-transaction.js';
 
 /**
  * dtm's JSON shapes (spec §2.2, §2.3) rendered from a machine context. Times are RFC 3339 (UTC).
@@ -33,6 +33,8 @@ export interface DtmTransView {
   branch_headers?: Readonly<Record<string, string>>;
   retry_limit?: number;
   concurrent: boolean;
+  /** dtx: acting on the transaction failed inside dtx; it waits for resetNextCronTime or forceStop. */
+  dtx_parked?: { readonly reason: string; readonly since: string };
 }
 
 export interface DtmBranchView {
@@ -121,8 +123,10 @@ export function branchView(gid: string, r: BranchRow): DtmBranchView {
 }
 
 /** The projection text stored with each batch: `{"transaction":{...},"branches":[...]}`. */
-export function renderView(ctx: TransContext, status: string): string {
-  return JSON.stringify({ transaction: transView(ctx, status), branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
+export function renderView(ctx: TransContext, status: string, parked?: Parked): string {
+  const transaction = transView(ctx, status);
+  if (parked !== undefined) transaction.dtx_parked = { reason: parked.reason, since: rfc3339(parked.at) };
+  return JSON.stringify({ transaction, branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
 }
 
 /** The projection row of a transaction (TransSummary): what query/all/resetCronTime read. */
@@ -135,8 +139,27 @@ export function summaryOf(live: LiveTransaction): TransSummary {
     status,
     createTime: ctx.createTime,
     updateTime: ctx.updateTime,
-    nextCronTime: dueAtOf(live.def, ctx, status as TransStatus),
+    nextCronTime: live.parked === undefined ? dueAtOf(live.def, ctx, status as TransStatus) : undefined,
     finished: isFinal(status),
-    view: renderView(ctx, status),
+    view: renderView(ctx, status, live.parked),
+  };
+}
+
+/**
+ * The projection row of a parked transaction whose state cannot be rendered at all (a bug in a
+ * type's machine or in dtx): enough for query/all to show it and its cause, never thrown.
+ */
+export function fallbackSummaryOf(live: LiveTransaction, parked: Parked): TransSummary {
+  const status = live.status;
+  const transaction = { gid: live.gid, trans_type: live.context.transType, status, dtx_parked: { reason: parked.reason, since: new Date(parked.at).toISOString() } };
+  return {
+    gid: live.gid,
+    transType: live.context.transType,
+    status,
+    createTime: Number.isFinite(live.context.createTime) ? live.context.createTime : parked.at,
+    updateTime: parked.at,
+    nextCronTime: undefined,
+    finished: isFinal(status),
+    view: JSON.stringify({ transaction, branches: [] }),
   };
 }

@@ -9,7 +9,11 @@ import type { LiveTransaction } from './live-transaction.js';
 export class WaitRegistry {
   readonly #waits = new Map<string, Array<{ resolve: (r: Reply) => void; timer: NodeJS.Timeout }>>();
 
-  constructor(private readonly passLimitMs: (live: LiveTransaction) => number) {}
+  constructor(
+    private readonly passLimitMs: (live: LiveTransaction) => number,
+    /** The transaction's current state: a batch replaces the object it was given by a newer one. */
+    private readonly current: (gid: string) => LiveTransaction | undefined = () => undefined,
+  ) {}
 
   add(live: LiveTransaction, resolve: (r: Reply) => void): void {
     const list = this.#waits.get(live.gid) ?? [];
@@ -21,7 +25,7 @@ export class WaitRegistry {
         const i = l.indexOf(entry);
         if (i >= 0) l.splice(i, 1);
         if (l.length === 0) this.#waits.delete(live.gid);
-        resolve(replyOf(live));
+        resolve(replyOf(this.current(live.gid) ?? live));
       }, this.passLimitMs(live)),
     };
     entry.timer.unref();

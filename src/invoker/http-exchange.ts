@@ -15,20 +15,21 @@ export interface HttpExchangeRequest {
   readonly body?: Uint8Array | string;
   /** Deadline for the whole exchange, ms (> 0). */
   readonly timeoutMs: number;
-  /** Answers longer than this are not buffered: the exchange fails instead. */
+  /**
+   * Bytes of the answer body kept; the rest is not read (the connection is dropped). The answer is
+   * still classified, by its status and these first bytes.
+   */
   readonly maxAnswerBytes: number;
+  /** Aborts the exchange (a transaction force-stopped while its call waits for a connection). */
+  readonly signal?: AbortSignal;
 }
 
 export type HttpExchangeResult =
-  | { readonly ok: true; readonly status: number; readonly body: string }
+  | { readonly ok: true; readonly status: number; readonly body: string; readonly truncated: boolean }
   | { readonly ok: false; readonly message: string };
 
 class ExchangeTimeout extends Error {
   override name = 'ExchangeTimeout';
-}
-
-class AnswerTooLarge extends Error {
-  override name = 'AnswerTooLarge';
 }
 
 function causeText(err: unknown): string {
@@ -39,15 +40,18 @@ function causeText(err: unknown): string {
   return `${withCode}${cause}`;
 }
 
-async function readBody(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<string> {
+/** Reads at most `maxBytes` of the body; stops reading (the caller destroys the body) beyond. */
+async function readBody(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new AnswerTooLarge(`answer larger than ${maxBytes} bytes`);
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const room = maxBytes - size;
+    const part = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, room));
+    chunks.push(part);
+    size += part.byteLength;
+    if (chunk.byteLength > room) return { text: Buffer.concat(chunks, size).toString('utf8'), truncated: true };
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  return { text: Buffer.concat(chunks, size).toString('utf8'), truncated: false };
 }
 
 /** Performs the exchange. Throws only a RangeError for a non-positive/non-finite timeout. */
@@ -57,6 +61,9 @@ export async function httpExchange(dispatcher: Dispatcher, req: HttpExchangeRequ
   }
   const label = `${req.method} "${req.url}"`;
   const controller = new AbortController();
+  const onCancel = () => controller.abort(req.signal?.reason);
+  if (req.signal?.aborted === true) onCancel();
+  else req.signal?.addEventListener('abort', onCancel, { once: true });
   const timer = setTimeout(() => {
     controller.abort(new ExchangeTimeout(`timeout after ${req.timeoutMs}ms`));
   }, req.timeoutMs);
@@ -70,13 +77,14 @@ export async function httpExchange(dispatcher: Dispatcher, req: HttpExchangeRequ
       signal: controller.signal,
     });
     answerBody = answer.body;
-    const text = await readBody(answer.body, req.maxAnswerBytes);
-    return { ok: true, status: answer.statusCode, body: text };
+    const { text, truncated } = await readBody(answer.body, req.maxAnswerBytes);
+    return { ok: true, status: answer.statusCode, body: text, truncated };
   } catch (err) {
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
     return { ok: false, message: `${label}: ${causeText(reason)}` };
   } finally {
     clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onCancel);
     // No-op after a full read; otherwise frees (closes) the connection instead of leaking it.
     if (answerBody !== undefined && !answerBody.destroyed) answerBody.destroy();
   }

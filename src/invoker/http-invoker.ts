@@ -7,7 +7,7 @@
  * errors (non-positive timeout). gRPC URLs are not handled here: they come back as ERROR.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent } from 'undici';
+import { Agent, buildConnector } from 'undici';
 import type { Logger } from 'pino';
 import { classifyHttpAnswer } from '../protocol/outcome-table.js';
 import { branchTransportOf, branchUrlWithQuery } from './branch-url.js';
@@ -15,6 +15,8 @@ import { httpExchange } from './http-exchange.js';
 import type { HttpExchangeRequest } from './http-exchange.js';
 import type { BranchCall, BranchOutcome, Invoker } from './invoker.js';
 import { buildJsonRpcRequest, classifyJsonRpcAnswer } from './json-rpc-call.js';
+import type { OutboundPolicy } from './outbound-policy.js';
+import { ipOfHost } from './allow-entry.js';
 
 export interface HttpInvokerOptions {
   readonly logger?: Logger;
@@ -22,8 +24,10 @@ export interface HttpInvokerOptions {
   readonly connectionsPerOrigin?: number;
   /** Idle keep-alive time when the server gives no hint, ms. Default 10 000. */
   readonly keepAliveTimeoutMs?: number;
-  /** Answers above this size fail the call as ERROR instead of being buffered. Default 4 MiB. */
+  /** Bytes of a branch answer read and classified; the rest is dropped. Default 4 MiB. */
   readonly maxAnswerBytes?: number;
+  /** Outbound allow-list, applied to the address of every new connection. Default: none. */
+  readonly policy?: OutboundPolicy;
   /** Rewrites each branch/webhook URL before use (IS_DOCKER, driver HTTP middlewares, spec §6.1). */
   readonly rewriteUrl?: (url: string) => string;
   /** JSON-RPC request ids (dtm uses shortuuid). Default: random UUID. */
@@ -51,6 +55,7 @@ export class HttpInvoker implements Invoker {
       connections: options.connectionsPerOrigin ?? DEFAULT_CONNECTIONS,
       keepAliveTimeout,
       keepAliveMaxTimeout: Math.max(keepAliveTimeout, 60_000),
+      ...(options.policy ? { connect: guardedConnector(options.policy) } : {}),
     });
     this.#logger = options.logger;
     this.#maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
@@ -115,6 +120,7 @@ export class HttpInvoker implements Invoker {
       ...(post ? { body: call.payload } : {}),
       timeoutMs: call.timeoutMs,
       maxAnswerBytes: this.#maxAnswerBytes,
+      ...(call.signal ? { signal: call.signal } : {}),
     }, classifyHttpAnswer);
   }
 
@@ -129,6 +135,7 @@ export class HttpInvoker implements Invoker {
       body: envelope.body,
       timeoutMs: call.timeoutMs,
       maxAnswerBytes: this.#maxAnswerBytes,
+      ...(call.signal ? { signal: call.signal } : {}),
     }, classifyJsonRpcAnswer);
   }
 
@@ -154,4 +161,29 @@ export class HttpInvoker implements Invoker {
     for (const [name, value] of Object.entries(call.headers)) headers.set(name.toLowerCase(), value);
     return Object.fromEntries(headers);
   }
+}
+
+type Connector = ReturnType<typeof buildConnector>;
+
+/**
+ * undici's connector with the outbound policy in front: IP literals are checked directly, host
+ * names through a lookup that keeps only allowed addresses (one connector per port, since the
+ * verdict depends on it). A refused connection fails the call as ERROR, retried later.
+ */
+function guardedConnector(policy: OutboundPolicy): Connector {
+  const byPort = new Map<number, Connector>();
+  return (opts, callback) => {
+    const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+    const literal = ipOfHost(opts.hostname);
+    if (literal !== undefined) {
+      const problem = policy.addressProblem(opts.hostname, literal.toString(), port);
+      if (problem !== undefined) return callback(Object.assign(new Error(problem), { code: 'DTX_OUTBOUND_REFUSED' }), null);
+    }
+    let connector = byPort.get(port);
+    if (connector === undefined) {
+      connector = buildConnector({ lookup: policy.lookupFor(port) } as unknown as buildConnector.BuildOptions);
+      byPort.set(port, connector);
+    }
+    return connector(opts, callback);
+  };
 }

@@ -22,6 +22,11 @@ export interface BranchCall {
   readonly timeoutMs: number;
   /** xa commit/rollback are always POST even with an empty body (spec §6.2). */
   readonly forcePost?: boolean;
+  /**
+   * Aborted when the call must not start any more (its transaction was force-stopped): a call still
+   * waiting for a connection is dropped; one already sent runs to its end.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface BranchOutcome {

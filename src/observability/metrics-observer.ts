@@ -12,6 +12,7 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
       metrics.transactionProcess.inc({ model, status: status === 'succeed' ? 'ok' : 'fail' });
       metrics.transactionDuration.observe({ model }, Math.max(0, finishTime - createTime) / 1000);
     },
+    transactionParked: (model) => metrics.parkedTransactions.inc({ model }),
   };
 }
 

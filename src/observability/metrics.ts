@@ -15,6 +15,8 @@ export class Metrics {
   readonly batchRecords = new client.Histogram({ name: 'dtx_log_batch_records', help: 'Events written per group commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
   readonly recoverySeconds = new client.Gauge({ name: 'dtx_recovery_seconds', help: 'Duration of the last recovery (log fold) on start', registers: [this.registry] });
   readonly liveTransactions: client.Gauge;
+  readonly openPayloadBytes: client.Gauge;
+  readonly parkedTransactions = new client.Counter({ name: 'dtx_transactions_parked_total', help: 'Transactions parked because acting on them failed inside dtx (model unknown: left out of recovery)', labelNames: ['model'], registers: [this.registry] });
   /** Kafka: partitions this worker owns (1) or not (absent), and their count. */
   readonly partitionsOwned = new client.Gauge({ name: 'dtx_partitions_owned', help: 'Partitions of the commands topic this worker owns', registers: [this.registry] });
   readonly partitionOwner = new client.Gauge({ name: 'dtx_partition_owned', help: '1 for each partition this worker owns', labelNames: ['partition'], registers: [this.registry] });
@@ -22,7 +24,7 @@ export class Metrics {
   readonly commandBatch = new client.Histogram({ name: 'dtx_kafka_command_batch', help: 'Commands per batch fetched from the commands topic', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
   readonly partitionRecoverySeconds = new client.Gauge({ name: 'dtx_partition_recovery_seconds', help: 'Duration of the last takeover (fence + replay) per partition', labelNames: ['partition'], registers: [this.registry] });
 
-  constructor(liveCount: () => number) {
+  constructor(liveCount: () => number, openBytes: () => number = () => 0) {
     client.collectDefaultMetrics({ register: this.registry });
     this.liveTransactions = new client.Gauge({
       name: 'dtx_live_transactions',
@@ -30,6 +32,14 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(liveCount());
+      },
+    });
+    this.openPayloadBytes = new client.Gauge({
+      name: 'dtx_open_payload_bytes',
+      help: 'Request bytes held by unfinished transactions (capped by MaxOpenPayloadBytes)',
+      registers: [this.registry],
+      collect() {
+        this.set(openBytes());
       },
     });
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   BadRequest,
+  Unauthorized,
   BranchFailure,
   BranchOngoing,
   CoordinatorError,
@@ -64,6 +65,7 @@ describe('error codes are documented (STYLE L9)', () => {
 describe('CoordinatorError classes', () => {
   const expected: readonly [CoordinatorError, string, number, boolean][] = [
     [new BadRequest('m'), 'ERROR', 400, false],
+    [new Unauthorized('m'), 'ERROR', 401, false],
     [new PayloadTooLarge('m'), 'ERROR', 413, false],
     [new TransNotFound('m'), 'ERROR', 500, false],
     [new InvalidTransition('m'), 'FAILURE', 409, false],

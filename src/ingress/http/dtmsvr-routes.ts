@@ -3,15 +3,23 @@ import type { Engine } from '../../engine/engine.js';
 import type { Command } from '../../engine/command.js';
 import { newGid } from '../../engine/gid.js';
 import { newCommandId } from '../../engine/command-id.js';
-import { BadInput, parseGidBody, parseTransBody, toSpec } from './trans-request.js';
-import { sendError, sendReply } from './reply-mapper.js';
-import { intParam, strParam } from './query-params.js';
+import { BadRequest, NotSupported } from '../../errors.js';
+import type { TransParser } from '../schema/trans-input-schema.js';
+import type { TransSpec } from '../../../machines/index.js';
+import { INPUT_BOUNDS } from '../schema/input-bounds.js';
+import { checkedGid, httpTransInput, parseGidBody } from './trans-request.js';
+import { sendReply } from './reply-mapper.js';
+import { intParam, positionParam, strParam, wordParam } from './query-params.js';
 
 export interface DtmsvrRouteDeps {
   readonly engine: Engine;
   readonly version: string;
   readonly timeoutToFail: number;
   readonly isSupported: (transType: string) => boolean;
+  /** The shared request schema (src/ingress/schema). */
+  readonly parser: TransParser;
+  /** Submit-time outbound policy: rejects with BadRequest naming a refused branch URL. */
+  readonly checkOutbound: (spec: TransSpec) => Promise<void>;
 }
 
 /** dtm types that a later issue implements: refused with 501 rather than "unknown type". */
@@ -29,16 +37,17 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
   const { engine } = deps;
 
   const transCall = (kind: 'prepare' | 'submit') => async (req: Request, res: Response) => {
-    const spec = toSpec(parseTransBody(req.body));
-    if (!deps.isSupported(spec.transType)) return refuseType(res, spec.transType);
+    const spec = deps.parser.parseTrans(httpTransInput(req.body));
+    refuseType(deps, spec.transType);
+    await deps.checkOutbound(spec);
     const cmd: Command = { id: commandId(kind), gid: spec.gid, kind, spec };
     sendReply(res, await engine.dispatch(cmd, kind === 'submit' && spec.options.waitResult));
   };
   r.post('/prepare', transCall('prepare'));
   r.post('/submit', transCall('submit'));
   r.post('/abort', async (req, res) => {
-    const b = parseTransBody(req.body);
-    sendReply(res, await engine.dispatch({ id: commandId('abort'), gid: b.gid, kind: 'abort', requestType: b.trans_type, reason: b.rollback_reason ?? '' }));
+    const spec = deps.parser.parseTrans(httpTransInput(req.body));
+    sendReply(res, await engine.dispatch({ id: commandId('abort'), gid: spec.gid, kind: 'abort', requestType: spec.transType, reason: spec.rollbackReason }));
   });
   r.post('/forceStop', async (req, res) => {
     const gid = parseGidBody(req.body);
@@ -56,29 +65,31 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
     res.json({ version: deps.version });
   });
   r.get('/query', async (req, res) => {
-    const gid = strParam(req.query, 'gid');
-    if (gid === '') throw new BadInput('no gid specified');
-    const view = await engine.queryView(gid);
+    const gid = strParam(req.query, 'gid', 1024);
+    if (gid === '') throw new BadRequest('no gid specified');
+    const view = await engine.queryView(checkedGid(gid));
     res.type('application/json').send(view ?? '{"transaction":null,"branches":[]}');
   });
   r.get('/all', async (req, res) => {
     const q = req.query;
-    const gid = strParam(q, 'gid');
-    const position = strParam(q, 'position');
-    const limit = intParam(q, 'limit', 100, 1, 10_000);
+    const gid = strParam(q, 'gid', 1024);
+    const position = positionParam(q);
+    const limit = intParam(q, 'limit', 100, 1, INPUT_BOUNDS.listLimitMax);
     if (gid !== '') {
-      const view = await engine.queryView(gid);
+      const view = await engine.queryView(checkedGid(gid));
       const trans = view === undefined ? 'null' : `[${JSON.stringify((JSON.parse(view) as { transaction: unknown }).transaction)}]`;
       res.type('application/json').send(`{"transactions":${trans},"next_position":${JSON.stringify(position)}}`);
       return;
     }
-    const start = intParam(q, 'createTimeStart', -1, 0);
-    const end = intParam(q, 'createTimeEnd', -1, 0);
+    const start = intParam(q, 'createTimeStart', -1, 0, 8.64e15);
+    const end = intParam(q, 'createTimeEnd', -1, 0, 8.64e15);
+    const status = wordParam(q, 'status');
+    const transType = wordParam(q, 'transType');
     const page = await engine.list({
       limit,
       ...(position ? { position } : {}),
-      ...(strParam(q, 'status') ? { status: strParam(q, 'status') } : {}),
-      ...(strParam(q, 'transType') ? { transType: strParam(q, 'transType') } : {}),
+      ...(status ? { status } : {}),
+      ...(transType ? { transType } : {}),
       // dtm truncates the millisecond bounds to seconds (spec §3.3.4)
       ...(start >= 0 ? { createTimeStart: Math.floor(start / 1000) * 1000 } : {}),
       ...(end >= 0 ? { createTimeEnd: Math.floor(end / 1000) * 1000 + 999 } : {}),
@@ -87,22 +98,25 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
     res.type('application/json').send(`{"transactions":[${items.join(',')}],"next_position":${JSON.stringify(page.nextPosition)}}`);
   });
   r.get('/resetCronTime', async (req, res) => {
-    const timeout = intParam(req.query, 'timeout', 3 * deps.timeoutToFail);
-    const limit = intParam(req.query, 'limit', 100, 1, 10_000);
+    const timeout = intParam(req.query, 'timeout', 3 * deps.timeoutToFail, 0, INPUT_BOUNDS.resetTimeoutMaxSeconds);
+    const limit = intParam(req.query, 'limit', 100, 1, INPUT_BOUNDS.listLimitMax);
     const out = await engine.resetCronTime(timeout, limit);
     res.json({ has_remaining: out.hasRemaining, succeed_count: out.succeedCount });
   });
 
   for (const name of UNSUPPORTED_ROUTES) {
-    r.all(`/${name}`, (_req, res) => sendError(res, 501, `${name} is not supported by dtx yet (tcc, xa, workflow and topics come in a later release)`, 'DTX_NOT_SUPPORTED'));
+    r.all(`/${name}`, () => {
+      throw new NotSupported(`${name} is not supported by dtx yet (tcc, xa, workflow and topics come in a later release)`);
+    });
   }
-  r.delete('/topic/:name', (_req, res) => sendError(res, 501, 'topics are not supported by dtx yet', 'DTX_NOT_SUPPORTED'));
+  r.delete('/topic/:name', () => {
+    throw new NotSupported('topics are not supported by dtx yet');
+  });
   return r;
 }
 
-function refuseType(res: Response, transType: string): void {
-  if (PLANNED_TYPES.has(transType)) sendError(res, 501, `trans_type '${transType}' is not supported by dtx yet`, 'DTX_NOT_SUPPORTED');
-  else sendError(res, 400, `trans_type: unknow trans type: ${transType}`, 'DTX_BAD_REQUEST');
+function refuseType(deps: DtmsvrRouteDeps, transType: string): void {
+  if (deps.isSupported(transType)) return;
+  if (PLANNED_TYPES.has(transType)) throw new NotSupported(`trans_type '${transType}' is not supported by dtx yet`);
+  throw new BadRequest(`trans_type: unknow trans type: ${transType}`);
 }
-
-export { BadInput };

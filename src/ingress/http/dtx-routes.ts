@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { TransactionHistory } from '../../audit/transaction-history.js';
-import { BadInput } from './trans-request.js';
-import { sendError } from './reply-mapper.js';
+import { BadRequest, TransNotFound } from '../../errors.js';
+import { checkedGid } from './trans-request.js';
 import { strParam } from './query-params.js';
 
 export interface DtxRouteDeps {
@@ -13,10 +13,10 @@ export interface DtxRouteDeps {
 export function dtxRoutes(deps: DtxRouteDeps): Router {
   const r = Router();
   r.get('/history', async (req, res) => {
-    const gid = strParam(req.query, 'gid');
-    if (gid === '') throw new BadInput('gid is required');
-    const h = await deps.history(gid);
-    if (h === undefined) return sendError(res, 404, `no events for gid '${gid}'`, 'DTX_TRANS_NOT_FOUND');
+    const gid = strParam(req.query, 'gid', 1024);
+    if (gid === '') throw new BadRequest('gid is required');
+    const h = await deps.history(checkedGid(gid));
+    if (h === undefined) throw new TransNotFound(`no events for gid '${gid}'`, { httpStatus: 404 });
     res.json(h);
   });
   return r;

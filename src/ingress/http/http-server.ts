@@ -1,17 +1,22 @@
-import { CoordinatorError } from '../../errors.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
+import { BadRequest, CoordinatorError } from '../../errors.js';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
 import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
-import { BadInput } from './trans-request.js';
 import { sendError } from './reply-mapper.js';
+import { bearerAuth } from './bearer-auth.js';
 import type { Metrics } from '../../observability/metrics.js';
 
 export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly metrics: Metrics;
+  /** Bearer tokens of `Auth.Tokens`; empty = no authentication (dtm's behaviour). */
+  readonly tokens: readonly string[];
+  /** `Auth.PublicMetrics`: /api/metrics needs no token. /api/ping never does. */
+  readonly publicMetrics: boolean;
 }
 
 /**
@@ -23,6 +28,7 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('query parser', 'simple');
   const log = opts.logger.child({ component: 'ingress.http' });
 
   app.use((req, res, next) => {
@@ -35,6 +41,7 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
     });
     next();
   });
+  app.use(bearerAuth({ tokens: opts.tokens, isPublic: (p) => p === '/api/ping' || (opts.publicMetrics && p === '/api/metrics') }));
   app.get('/api/metrics', async (_req, res) => {
     res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
   });
@@ -47,18 +54,17 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
     res.status(404).type('text/plain').send('404 page not found');
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof BadInput) return sendError(res, 400, err.message, 'DTX_BAD_REQUEST');
+    if (err instanceof CoordinatorError) {
+      if (err.retryable) log.warn({ err, path: req.path }, 'request failed, retryable');
+      else if (err.httpStatus === 500 && err.code !== 'DTX_TRANS_NOT_FOUND') log.error({ err, path: req.path }, 'request failed');
+      return sendError(res, err.httpStatus, err.message, err.code);
+    }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.too.large') {
       return sendError(res, 413, `request body exceeds HttpMaxBodyBytes (${opts.maxBodyBytes} bytes)`, 'DTX_PAYLOAD_TOO_LARGE');
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendError(res, e.status, `bad request: ${e.message ?? 'unreadable body'}`, 'DTX_BAD_REQUEST');
-    }
-    if (err instanceof CoordinatorError && err.retryable) {
-      // the log or the partition's owner is unavailable for now: a retryable 5xx, not a crash
-      log.warn({ err, path: req.path }, 'request failed, retryable');
-      return sendError(res, err.httpStatus, err.message, err.code);
     }
     log.error({ err, path: req.path }, 'unexpected error in HTTP handler');
     return sendError(res, 500, `internal error: ${e.message ?? String(err)}`, 'DTX_INTERNAL');
@@ -70,19 +76,33 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
 function jsonBody(req: Request, _res: Response, next: NextFunction): void {
   if (req.method === 'GET' || req.method === 'DELETE') return next();
   const raw = req.body as Buffer | undefined;
-  if (raw === undefined || !Buffer.isBuffer(raw) || raw.length === 0) return next(new BadInput('request body is empty: a JSON object is required'));
+  if (raw === undefined || !Buffer.isBuffer(raw) || raw.length === 0) return next(new BadRequest('request body is empty: a JSON object is required'));
   try {
     req.body = JSON.parse(raw.toString('utf8')) as unknown;
   } catch (err) {
-    return next(new BadInput(`request body is not valid JSON: ${(err as Error).message}`));
+    return next(new BadRequest(`request body is not valid JSON: ${(err as Error).message}`));
   }
   next();
 }
 
-export function listen(app: express.Express, host: string, port: number): Promise<Server> {
+/** PEM material of `Tls.*`: HTTPS when given; `ca` + `requireClientCert` for mutual TLS. */
+export interface HttpTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly ca?: Buffer;
+  readonly requireClientCert: boolean;
+}
+
+export function listen(app: express.Express, host: string, port: number, tls?: HttpTls): Promise<Server> {
+  const server: Server = tls === undefined
+    ? createHttpServer(app)
+    : createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert }, app);
+  server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
-    server.keepAliveTimeout = 65_000;
-    server.on('error', reject);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }

@@ -19,6 +19,8 @@ export interface SnapshotRecord {
   readonly context: unknown;
   /** ids of the commands applied recently (exactly-once bookkeeping) */
   readonly cmds: readonly string[];
+  /** set when the transaction is parked (TransParked), absent otherwise */
+  readonly parked?: { readonly reason: string; readonly at: number };
 }
 
 export interface SnapshotMarker {

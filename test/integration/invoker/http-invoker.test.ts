@@ -224,12 +224,20 @@ describe('HttpInvoker (failures of the transport)', () => {
     expect(out.message).toContain('ECONNREFUSED');
   });
 
-  it('an answer above maxAnswerBytes → ERROR', async () => {
-    const s = await startBranchServer((_req, res) => reply(res, 200, 'x'.repeat(5_000)));
+  it('an answer above maxAnswerBytes is classified by its status and first bytes, never re-called as an error', async () => {
+    const s = await startBranchServer((req, res) => {
+      if (req.url?.startsWith('/big-ok')) return reply(res, 200, 'x'.repeat(5_000_000));
+      if (req.url?.startsWith('/big-fail')) return reply(res, 200, `{"dtm_result":"FAILURE"}${' '.repeat(5_000)}`);
+      return reply(res, 409, 'y'.repeat(5_000));
+    });
     try {
-      const out = await invoker.call(branchCall({ url: `${s.origin}/big` }));
-      expect(out.result).toBe('ERROR');
-      expect(out.message).toContain('larger than 1024 bytes');
+      const ok = await invoker.call(branchCall({ url: `${s.origin}/big-ok` }));
+      expect(ok).toMatchObject({ result: 'SUCCESS', httpStatus: 200 });
+      expect(ok.message.length).toBe(1024);
+      expect((await invoker.call(branchCall({ url: `${s.origin}/big-fail` }))).result).toBe('FAILURE');
+      expect((await invoker.call(branchCall({ url: `${s.origin}/big-409` }))).result).toBe('FAILURE');
+      // the pooled connection of a cut answer is dropped, the next call still works
+      expect((await invoker.call(branchCall({ url: `${s.origin}/big-ok` }))).result).toBe('SUCCESS');
     } finally {
       await s.close();
     }

@@ -1,0 +1,57 @@
+import type { LogRecord, TransSummary } from '../log/event-log.js';
+import { PARKED_EVENT, type LiveTransaction } from './live-transaction.js';
+import { fallbackSummaryOf, summaryOf } from './trans-view.js';
+
+/**
+ * What one batch does to one transaction, kept apart from the partition's state until the batch is
+ * durable: a working copy (`live`, a fork of `base`), the records it appends and, when acting on it
+ * failed inside dtx, the reason to park it. A failed append just drops the drafts, so nothing of
+ * the batch (state, seq, remembered command ids) is left in memory.
+ */
+export interface BatchDraft {
+  /** The state before the batch; undefined when the batch creates the transaction. */
+  readonly base: LiveTransaction | undefined;
+  live: LiveTransaction;
+  records: LogRecord[];
+  /** Set when an internal command (branch result, cron) could not be decided. */
+  park?: string;
+}
+
+export function recordParked(draft: BatchDraft, reason: string, at: number, cmd: string): void {
+  const live = draft.live;
+  live.seq += 1;
+  live.parked = { reason, at };
+  live.remember(cmd);
+  draft.records.push({ v: 1, gid: live.gid, seq: live.seq, type: PARKED_EVENT, at, data: { reason }, cmd });
+}
+
+export type SettledDraft =
+  | { readonly ok: true; readonly summary: TransSummary }
+  /** The batch's changes to this transaction cannot be rendered: they are dropped. */
+  | { readonly ok: false; readonly error: unknown };
+
+/** Renders the projection row of a draft; a rendering error is returned, never thrown. */
+export function settleDraft(draft: BatchDraft, at: number, cmd: string): SettledDraft {
+  if (draft.park !== undefined) recordParked(draft, draft.park, at, cmd);
+  try {
+    return { ok: true, summary: summaryOf(draft.live) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/**
+ * Replaces a draft whose changes cannot be rendered by its base, parked with `reason`. Its row is
+ * rendered from the base (which rendered at its last commit), or minimally if even that fails.
+ */
+export function parkFromBase(draft: BatchDraft & { base: LiveTransaction }, reason: string, at: number, cmd: string): TransSummary {
+  draft.live = draft.base.fork();
+  draft.records = [];
+  delete draft.park;
+  recordParked(draft, reason, at, cmd);
+  try {
+    return summaryOf(draft.live);
+  } catch {
+    return fallbackSummaryOf(draft.live, draft.live.parked!);
+  }
+}

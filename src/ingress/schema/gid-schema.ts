@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { INPUT_BOUNDS } from './input-bounds.js';
+
+/**
+ * gid: 1..128 characters of well-formed Unicode without control characters. Control and bidi
+ * characters would print as terminal escapes in `dtx replay` and logs; a lone UTF-16 surrogate
+ * cannot be encoded in a branch call's query string. dtm's newGid alphabet, UUIDs and the usual
+ * `prefix-123` shapes all fit.
+ */
+const FORBIDDEN = /[\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/u;
+
+export const GID_RULE_TEXT = `must be 1-${INPUT_BOUNDS.gidMaxChars} characters of valid Unicode without control characters`;
+
+export function gidProblem(gid: string): string | undefined {
+  if (gid.length === 0 || [...gid].length > INPUT_BOUNDS.gidMaxChars) return GID_RULE_TEXT;
+  if (FORBIDDEN.test(gid)) return GID_RULE_TEXT;
+  return undefined;
+}
+
+export const gidSchema = z.string({ error: 'expected a string' }).superRefine((gid, ctx) => {
+  const problem = gidProblem(gid);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** dtm's HTTP `Escape` (spec §1.6): `\n`, `\r` and `;` are removed from gids sent over HTTP JSON. */
+export function escapeHttpGid(gid: string): string {
+  return gid.replace(/[\n\r;]/g, '');
+}

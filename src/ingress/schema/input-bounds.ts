@@ -1,0 +1,51 @@
+/**
+ * The bounds of every client input, in one place (docs/limits.md lists them; a test checks that the
+ * two agree). Each exists so that no accepted value can produce an invalid date, overflow a timer,
+ * grow memory without limit or make a branch uncallable. dtm has none of these; where dtm accepts a
+ * value above a bound, dtx answers 400 / INVALID_ARGUMENT naming the field instead.
+ */
+
+import { MSG_DELAY_MAX_SECONDS } from '../../../machines/index.js';
+
+/** One day and one (non-leap) year, seconds. */
+const DAY = 86_400;
+const YEAR = 365 * DAY;
+
+export const INPUT_BOUNDS = Object.freeze({
+  /** gid: characters (dtm's SQL column is varchar(128)). */
+  gidMaxChars: 128,
+  /** trans_type: a registered type name, `^[a-z][a-z0-9_-]{0,31}$`. */
+  transTypeMaxChars: 32,
+  /** steps and payloads per transaction. */
+  maxSteps: 1000,
+  /** keys of one step object (`action`, `compensate`, legacy `data`, ...). */
+  maxStepKeys: 8,
+  stepKeyMaxChars: 64,
+  /** branch URLs, `query_prepared` and every other step value but the legacy `data` payload. */
+  urlMaxChars: 2048,
+  /** `custom_data`, characters of JSON text. */
+  customDataMaxChars: 65_536,
+  rollbackReasonMaxChars: 4096,
+  /** `branch_headers`: entries, name and value lengths. */
+  maxBranchHeaders: 32,
+  headerNameMaxChars: 128,
+  headerValueMaxChars: 4096,
+  /** `timeout_to_fail`, seconds. */
+  timeoutToFailMaxSeconds: YEAR,
+  /** `retry_interval`, seconds. */
+  retryIntervalMaxSeconds: DAY,
+  /** `request_timeout`, seconds (Node timers overflow above 2^31-1 ms, about 24.8 days). */
+  requestTimeoutMaxSeconds: DAY,
+  /** `retry_limit` and `retry_count`. */
+  retryLimitMax: 1000,
+  /** msg `custom_data.delay`, seconds. */
+  msgDelayMaxSeconds: MSG_DELAY_MAX_SECONDS,
+  /** `resetCronTime?timeout=`, seconds. */
+  resetTimeoutMaxSeconds: 10 * YEAR,
+  /** `all?limit=` and `resetCronTime?limit=`. */
+  listLimitMax: 10_000,
+  /** `all?position=`: an opaque cursor. */
+  positionMaxChars: 64,
+});
+
+export type InputBounds = typeof INPUT_BOUNDS;
