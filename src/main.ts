@@ -8,6 +8,9 @@ import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
 import { systemClock } from './engine/timer-wheel.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
+import { BranchInvoker } from './invoker/branch-invoker.js';
+import { defaultParseServerMethod } from './invoker/default-server-method.js';
+import { GrpcInvoker } from './invoker/grpc-invoker.js';
 import { HttpInvoker } from './invoker/http-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
@@ -44,7 +47,10 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
   const registry = types ?? (await buildRegistry(config, logger));
   const { log, cluster } = await openBackend(config, logger);
-  const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }) });
+  const invoker = new BranchInvoker({
+    http: new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }) }),
+    grpc: new GrpcInvoker({ parseServerMethod: defaultParseServerMethod, serviceConfig: config.GrpcServiceConfig, logger: logger.child({ component: 'invoker.grpc' }) }),
+  });
   // the gauge is collected on scrape, after `engine` exists
   const metrics: Metrics = new Metrics((): number => engine.liveCount());
   const engine: Engine = new Engine({
