@@ -8,7 +8,8 @@ import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
 import { systemClock } from './engine/timer-wheel.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
-import { HttpInvoker } from './invoker/http-invoker.js';
+import { defaultParseServerMethod } from './invoker/default-server-method.js';
+import { buildInvoker } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
 import { Metrics } from './observability/metrics.js';
@@ -51,7 +52,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const { log, cluster } = await openBackend(config, logger);
   const ownPorts: number[] = [config.HttpPort, config.GrpcPort, config.InternalGrpcPort].filter((p) => p > 0);
   const policy = new OutboundPolicy({ allow: config.Invoker.Allow, ownPorts: () => ownPorts });
-  const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }), policy, maxAnswerBytes: config.Invoker.MaxAnswerBytes });
+  const invoker = buildInvoker(config, logger, policy, defaultParseServerMethod);
   const parser = createTransParser({ grpcUrlProblem: defaultGrpcUrlProblem, forwardCredentials: config.Invoker.ForwardCredentials });
   // the gauge is collected on scrape, after `engine` exists
   const metrics: Metrics = new Metrics((): number => engine.liveCount(), (): number => engine.openPayloadBytes());

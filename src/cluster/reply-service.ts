@@ -1,60 +1,42 @@
+/**
+ * `dtx.internal.Replies/Deliver` (proto/internal.proto, loaded with proto-loader): the owner of a
+ * partition sends the replies of the commands it decided to the worker whose ingress is waiting.
+ * Wire: ReplyBatch = field 1 (bytes) holding UTF-8 JSON of AddressedReply[]; Ack is empty.
+ */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AddressedReply } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
+import { loadProtoFiles, methodOf, serviceOf } from '../protocol/proto-files.js';
 
-/**
- * `dtx.internal.Replies/Deliver` (proto/internal.proto), encoded by hand: a ReplyBatch is one
- * length-delimited field 1 (tag 0x0a) holding JSON; Ack is empty.
- */
-function encodeBatch(replies: readonly AddressedReply[]): Buffer {
-  const json = Buffer.from(JSON.stringify(replies), 'utf8');
-  const len: number[] = [];
-  for (let n = json.length; ; n >>>= 7) {
-    if (n < 0x80) {
-      len.push(n);
-      break;
-    }
-    len.push((n & 0x7f) | 0x80);
-  }
-  return Buffer.concat([Buffer.from([0x0a, ...len]), json]);
+/** `{ json }` of `dtx.internal.ReplyBatch` (proto/internal.proto): UTF-8 JSON of AddressedReply[]. */
+interface ReplyBatch {
+  readonly json: Buffer;
 }
 
-function decodeBatch(buf: Buffer): AddressedReply[] {
-  if (buf.length === 0) return [];
-  if (buf[0] !== 0x0a) throw new Error('ReplyBatch: expected field 1 (bytes)');
-  let len = 0;
-  let shift = 0;
-  let i = 1;
-  for (; i < buf.length; i += 1) {
-    const b = buf[i]!;
-    len += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if ((b & 0x80) === 0) break;
-  }
-  return JSON.parse(buf.subarray(i + 1, i + 1 + len).toString('utf8')) as AddressedReply[];
+const REPLIES = serviceOf(loadProtoFiles(['internal.proto']), 'dtx.internal.Replies');
+const DELIVER = methodOf<ReplyBatch, Record<string, never>>(REPLIES, 'Deliver');
+
+/** Throws on a batch that is not a JSON array (a peer speaking another version). */
+function repliesOf(batch: ReplyBatch): AddressedReply[] {
+  const replies: unknown = JSON.parse(batch.json.toString('utf8'));
+  if (!Array.isArray(replies)) throw new TypeError('ReplyBatch.json is not a JSON array');
+  return replies as AddressedReply[];
 }
-
-const REPLIES_SERVICE = {
-  deliver: {
-    path: '/dtx.internal.Replies/Deliver',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: encodeBatch,
-    requestDeserialize: decodeBatch,
-    responseSerialize: (): Buffer => Buffer.alloc(0),
-    responseDeserialize: (): Record<string, never> => ({}),
-  },
-} as const;
-
-const RepliesClient = grpc.makeGenericClientConstructor(REPLIES_SERVICE as unknown as grpc.ServiceDefinition, 'Replies');
 
 /** Serves replies for this worker's waiting requests. Resolves with the bound port. */
 export async function startReplyServer(hub: ReplyHub, host: string, port: number, logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
   const server = new grpc.Server();
-  server.addService(REPLIES_SERVICE as unknown as grpc.ServiceDefinition, {
-    deliver: (call: grpc.ServerUnaryCall<AddressedReply[], unknown>, done: grpc.sendUnaryData<Record<string, never>>) => {
-      for (const r of call.request) hub.deliver(r.requestId, r.reply);
+  server.addService(REPLIES as grpc.ServiceDefinition, {
+    Deliver: (call: grpc.ServerUnaryCall<ReplyBatch, unknown>, done: grpc.sendUnaryData<Record<string, never>>) => {
+      let replies: AddressedReply[];
+      try {
+        replies = repliesOf(call.request);
+      } catch (err) {
+        done({ code: grpc.status.INVALID_ARGUMENT, details: `bad ReplyBatch: ${(err as Error).message}` });
+        return;
+      }
+      for (const r of replies) hub.deliver(r.requestId, r.reply);
       done(null, {});
     },
   });
@@ -107,11 +89,12 @@ export class ReplySender {
     for (const [address, replies] of this.#pending) {
       let client = this.#clients.get(address);
       if (client === undefined) {
-        client = new RepliesClient(address, grpc.credentials.createInsecure());
+        client = new grpc.Client(address, grpc.credentials.createInsecure());
         this.#clients.set(address, client);
       }
       const deadline = new Date(Date.now() + 5000);
-      client.makeUnaryRequest(REPLIES_SERVICE.deliver.path, encodeBatch, () => ({}), replies, { deadline }, (err) => {
+      const batch: ReplyBatch = { json: Buffer.from(JSON.stringify(replies), 'utf8') };
+      client.makeUnaryRequest(DELIVER.path, DELIVER.requestSerialize, DELIVER.responseDeserialize, batch, { deadline }, (err) => {
         // The ingress times the request out with a retryable 503; the decision itself is durable.
         if (err) this.logger.warn({ err: err.message, address, replies: replies.length }, 'reply delivery failed');
       });

@@ -29,6 +29,9 @@ const METADATA: ReadonlyArray<[Addr, number]> = [
   ipaddr.parseCIDR('fd00:ec2::254/128'), // AWS IMDS over IPv6
 ];
 
+/** How long a call-time DNS answer is reused (gRPC guard). */
+const DNS_CACHE_MS = 5000;
+
 const defaultResolve = async (host: string): Promise<string[]> => (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export class OutboundPolicy {
@@ -36,6 +39,7 @@ export class OutboundPolicy {
   readonly #ownPorts: () => readonly number[];
   readonly #resolve: (host: string) => Promise<string[]>;
   readonly #local: readonly Addr[];
+  readonly #dns = new Map<string, { ips: string[]; until: number }>();
 
   /** Throws an Error naming the first entry that does not parse. */
   constructor(opts: OutboundPolicyOptions) {
@@ -86,6 +90,36 @@ export class OutboundPolicy {
       if (problem !== undefined) return problem;
     }
     return ips.length === 0 ? `${host} has no address` : undefined;
+  }
+
+  /**
+   * Call-time check of a target dialled by a client library without a lookup hook (gRPC): every
+   * address the name resolves to must be allowed. Lookups are cached briefly.
+   */
+  async callProblem(host: string, port: number): Promise<string | undefined> {
+    const literal = ipOfHost(host);
+    if (literal !== undefined) return this.addressProblem(host, literal.toString(), port);
+    let ips: string[];
+    try {
+      ips = await this.#cachedResolve(host);
+    } catch (err) {
+      return `${host} cannot be resolved (${(err as Error).message})`;
+    }
+    for (const ip of ips) {
+      const problem = this.addressProblem(host, ip, port);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+
+  async #cachedResolve(host: string): Promise<string[]> {
+    const now = Date.now();
+    const hit = this.#dns.get(host);
+    if (hit !== undefined && hit.until > now) return hit.ips;
+    const ips = await this.#resolve(host);
+    if (this.#dns.size >= 1024) this.#dns.clear();
+    this.#dns.set(host, { ips, until: now + DNS_CACHE_MS });
+    return ips;
   }
 
   /**

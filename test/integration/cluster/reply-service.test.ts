@@ -1,0 +1,71 @@
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReplyHub } from '../../../src/cluster/reply-hub.js';
+import { ReplySender, startReplyServer } from '../../../src/cluster/reply-service.js';
+import type { Reply } from '../../../src/engine/command.js';
+
+const logger = pino({ level: 'silent' });
+const DELIVER = '/dtx.internal.Replies/Deliver';
+
+/** Calls Deliver with raw request bytes; resolves with the status code. */
+function deliverRaw(address: string, bytes: Buffer): Promise<grpc.status> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(DELIVER, (b: Buffer) => b, (b: Buffer) => b, bytes, { deadline: Date.now() + 5000 }, (err) => {
+      client.close();
+      resolve(err === null ? grpc.status.OK : err.code);
+    });
+  });
+}
+
+describe('internal reply service (real gRPC on 127.0.0.1)', () => {
+  const hub = new ReplyHub();
+  let server: { port: number; stop(): Promise<void> };
+  let address: string;
+
+  beforeAll(async () => {
+    server = await startReplyServer(hub, '127.0.0.1', 0, logger);
+    address = `127.0.0.1:${server.port}`;
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('ReplySender batches replies to a remote worker, whose hub answers the waiters', async () => {
+    const sender = new ReplySender('other:1', new ReplyHub(), logger);
+    const ids = [hub.newRequestId(), hub.newRequestId()];
+    const waits = ids.map((id) => hub.expect(id, 10_000, 3));
+    const replies: Reply[] = [{ ok: true, view: '{"gid":"é"}' }, { ok: false, result: 'FAILURE', message: 'no' }];
+    ids.forEach((id, i) => sender.send(address, { requestId: id, reply: replies[i]! }));
+    expect(await Promise.all(waits)).toEqual(replies);
+    sender.close();
+  });
+
+  it('replies addressed to the sender itself go to its own hub in-process', async () => {
+    const own = new ReplyHub();
+    const sender = new ReplySender('me:1', own, logger);
+    const id = own.newRequestId();
+    const wait = own.expect(id, 10_000, 0);
+    sender.send('me:1', { requestId: id, reply: { ok: true } });
+    expect(await wait).toEqual({ ok: true });
+    sender.close();
+  });
+
+  it('accepts the wire format by hand: field 1 (tag 0x0a), varint length, JSON bytes', async () => {
+    const id = hub.newRequestId();
+    const wait = hub.expect(id, 10_000, 0);
+    const json = Buffer.from(JSON.stringify([{ requestId: id, reply: { ok: true, view: 'x'.repeat(200) } }]));
+    expect(json.length).toBeGreaterThan(127); // a two-byte varint length
+    const len = [(json.length & 0x7f) | 0x80, json.length >>> 7];
+    expect(await deliverRaw(address, Buffer.concat([Buffer.from([0x0a, ...len]), json]))).toBe(grpc.status.OK);
+    expect(await wait).toEqual({ ok: true, view: 'x'.repeat(200) });
+  });
+
+  it('answers INVALID_ARGUMENT to a batch that is not a JSON array', async () => {
+    const body = Buffer.from('{"a":1}');
+    expect(await deliverRaw(address, Buffer.concat([Buffer.from([0x0a, body.length]), body]))).toBe(grpc.status.INVALID_ARGUMENT);
+    const notJson = Buffer.from('nope');
+    expect(await deliverRaw(address, Buffer.concat([Buffer.from([0x0a, notJson.length]), notJson]))).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Throwaway TLS material for mTLS tests, made at test time with the `openssl` CLI in a temp
+ * folder (never committed): a CA, a server certificate for 127.0.0.1 / localhost and a client
+ * certificate, both signed by the CA, plus a second CA nobody trusts.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface TestCerts {
+  readonly ca: Buffer;
+  readonly serverCert: Buffer;
+  readonly serverKey: Buffer;
+  readonly clientCert: Buffer;
+  readonly clientKey: Buffer;
+  /** A CA that signed nothing here: trusting only it must fail the handshake. */
+  readonly otherCa: Buffer;
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+function openssl(dir: string, args: readonly string[]): void {
+  try {
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') throw new Error('the mTLS tests need the openssl CLI: apt-get install -y openssl');
+    throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.toString() ?? e.message}`);
+  }
+}
+
+function makeCa(dir: string, name: string): void {
+  openssl(dir, ['req', '-x509', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2',
+    '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+}
+
+function makeLeaf(dir: string, name: string, extensions: string): void {
+  writeFileSync(path.join(dir, `${name}.ext`), extensions);
+  openssl(dir, ['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=dtx-test-${name}`]);
+  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
+}
+
+export function makeTestCerts(): TestCerts {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dtx-certs-'));
+  try {
+    makeCa(dir, 'ca');
+    makeCa(dir, 'other-ca');
+    makeLeaf(dir, 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    makeLeaf(dir, 'client', 'extendedKeyUsage=clientAuth\n');
+    const read = (f: string): Buffer => readFileSync(path.join(dir, f));
+    return {
+      ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'),
+      clientCert: read('client.crt'), clientKey: read('client.key'), otherCa: read('other-ca.crt'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
