@@ -7,11 +7,14 @@ import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
 import { BadInput } from './trans-request.js';
 import { sendError } from './reply-mapper.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { adminRoutes } from '../../admin/admin-routes.js';
 
 export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly metrics: Metrics;
+  /** dtm's AdminBasePath: where the admin UI is served ('' = '/'). */
+  readonly adminBasePath?: string;
 }
 
 /**
@@ -24,6 +27,8 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   const log = opts.logger.child({ component: 'ingress.http' });
+  // admin UI first: its paths (asset names, gids) stay out of the API metrics' `api` label
+  app.use(adminRoutes({ basePath: opts.adminBasePath ?? '' }));
 
   app.use((req, res, next) => {
     // api = last path segment, without the query string (fix of spec §16.7's label cardinality)
