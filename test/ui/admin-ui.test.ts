@@ -106,11 +106,18 @@ describe('admin UI in Chromium', () => {
     await page.locator(`table.transactions tr[data-gid="${gids.stuck}"]`).waitFor();
   });
 
-  it('force-stops a stuck saga through the confirmation dialog', async () => {
+  it('resets the next cron time and force-stops a stuck saga through the confirmation dialog', async () => {
     await page.goto(`${site()}/admin/transactions/${encodeURIComponent(gids.stuck)}`);
     const status = page.locator('dl.fields dd .badge');
     await expect.poll(() => status.textContent()).toBe('submitted');
     const dialog = page.getByRole('dialog');
+
+    // retry_interval is 60 s: only the reset makes dtx call the branch again now
+    const calls = bs.callsTo('/stuck/a', gids.stuck).length;
+    await page.getByRole('button', { name: 'Reset next cron time…' }).click();
+    await dialog.getByRole('button', { name: 'Reset next cron time', exact: true }).click();
+    await page.getByRole('status').getByText('Reset next cron time: SUCCESS').waitFor();
+    await waitFor(() => Promise.resolve(bs.callsTo('/stuck/a', gids.stuck).length), (n) => n > calls, 20_000, 'the retry after the reset');
 
     await page.getByRole('button', { name: 'Force stop…' }).click();
     await dialog.waitFor();
