@@ -71,6 +71,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     version: `v${DTX_VERSION}-dtx`,
     timeoutToFail: config.TimeoutToFail,
     maxBodyBytes: config.HttpMaxBodyBytes,
+    adminBasePath: config.AdminBasePath,
     metrics,
     history: (gid) => transactionHistory(log, registry, gid),
     isSupported: (t) => registry.get(t) !== undefined,

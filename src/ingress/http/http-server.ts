@@ -8,6 +8,7 @@ import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
 import { sendError } from './reply-mapper.js';
 import { bearerAuth } from './bearer-auth.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { adminRoutes } from '../../admin/admin-routes.js';
 
 export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly logger: Logger;
@@ -17,6 +18,8 @@ export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly tokens: readonly string[];
   /** `Auth.PublicMetrics`: /api/metrics needs no token. /api/ping never does. */
   readonly publicMetrics: boolean;
+  /** dtm's AdminBasePath: where the admin UI is served ('' = '/'). */
+  readonly adminBasePath?: string;
 }
 
 /**
@@ -30,6 +33,8 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   const log = opts.logger.child({ component: 'ingress.http' });
+  // admin UI first: its paths (asset names, gids) stay out of the API metrics' `api` label
+  app.use(adminRoutes({ basePath: opts.adminBasePath ?? '' }));
 
   app.use((req, res, next) => {
     // api = last path segment, without the query string (fix of spec §16.7's label cardinality)
