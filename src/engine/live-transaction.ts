@@ -63,7 +63,10 @@ export class LiveTransaction {
 
   /** Request bytes the transaction holds in memory (payloads, custom_data, URLs): the open-payload budget. */
   get bytes(): number {
-    this.#bytes ??= specBytes(this.context.spec);
+    if (this.#bytes !== undefined) return this.#bytes;
+    const spec = this.context.spec;
+    if (spec === undefined) return 0; // not created yet: nothing held
+    this.#bytes = specBytes(spec);
     return this.#bytes;
   }
 

@@ -5,7 +5,7 @@ import { NotOwner, Overloaded } from '../errors.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
 import { notFound, translate } from './command-event.js';
-import { foldRecords, recordOfEvent, type LiveTransaction } from './live-transaction.js';
+import { foldRecords, recordOfEvent, specBytes, type LiveTransaction } from './live-transaction.js';
 import type { EngineSettings } from './engine-settings.js';
 import { renderView } from './trans-view.js';
 import type { WaitRegistry } from './wait-registry.js';
@@ -174,7 +174,8 @@ export class PartitionProcessor {
    */
   #settle(gid: string, draft: BatchDraft, decisions: Decision[], drafts: Map<string, BatchDraft>): TransSummary | undefined {
     const mine = decisions.filter((d) => d.item.cmd.gid === gid);
-    const cmd = mine.at(-1)?.item.cmd.id ?? `park:${gid}`;
+    // the parked record gets its own id: the failed command must stay retryable after an unpark
+    const cmd = `park:${mine.at(-1)?.item.cmd.id ?? gid}`;
     const at = Math.max(this.hooks.now(), draft.live.context.updateTime || 0);
     const settled = settleDraft(draft, at, cmd);
     if (settled.ok) return settled.summary;
@@ -233,7 +234,7 @@ export class PartitionProcessor {
     const at = Math.max(this.hooks.now(), live?.context.updateTime ?? 0);
     const t = translate(cmd, live, at, this.registry, this.settings.limits);
     if ('reply' in t) return { item, reply: t.reply, effects: [] };
-    if (t.created && this.budget.exceeds(t.live.bytes + pendingBytes(drafts))) {
+    if (t.created && 'spec' in cmd && this.budget.exceeds(specBytes(cmd.spec) + pendingBytes(drafts))) {
       return { item, reply: errorReply(`open transactions hold MaxOpenPayloadBytes (${this.budget.cap} bytes); retry later`, Overloaded.code, 503), effects: [] };
     }
     const [next, effects] = t.live.step(t.event);

@@ -6,6 +6,7 @@
  */
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { cancelUnsent } from './unsent-cancel.js';
 
 export interface HttpExchangeRequest {
   readonly method: 'GET' | 'POST';
@@ -20,8 +21,11 @@ export interface HttpExchangeRequest {
    * still classified, by its status and these first bytes.
    */
   readonly maxAnswerBytes: number;
-  /** Aborts the exchange (a transaction force-stopped while its call waits for a connection). */
-  readonly signal?: AbortSignal;
+  /**
+   * Drops the request if it is aborted before the request is written (a transaction force-stopped
+   * while its call waits for a pooled connection); a request already sent is not interrupted.
+   */
+  readonly cancelUnsent?: AbortSignal;
 }
 
 export type HttpExchangeResult =
@@ -61,16 +65,13 @@ export async function httpExchange(dispatcher: Dispatcher, req: HttpExchangeRequ
   }
   const label = `${req.method} "${req.url}"`;
   const controller = new AbortController();
-  const onCancel = () => controller.abort(req.signal?.reason);
-  if (req.signal?.aborted === true) onCancel();
-  else req.signal?.addEventListener('abort', onCancel, { once: true });
   const timer = setTimeout(() => {
     controller.abort(new ExchangeTimeout(`timeout after ${req.timeoutMs}ms`));
   }, req.timeoutMs);
   let answerBody: Dispatcher.ResponseData['body'] | undefined;
   try {
     const answer = await request(req.url, {
-      dispatcher,
+      dispatcher: req.cancelUnsent === undefined ? dispatcher : dispatcher.compose(cancelUnsent(req.cancelUnsent)),
       method: req.method,
       headers: req.headers,
       body: req.body,
@@ -84,7 +85,6 @@ export async function httpExchange(dispatcher: Dispatcher, req: HttpExchangeRequ
     return { ok: false, message: `${label}: ${causeText(reason)}` };
   } finally {
     clearTimeout(timer);
-    req.signal?.removeEventListener('abort', onCancel);
     // No-op after a full read; otherwise frees (closes) the connection instead of leaking it.
     if (answerBody !== undefined && !answerBody.destroyed) answerBody.destroy();
   }

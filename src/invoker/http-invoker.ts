@@ -120,7 +120,7 @@ export class HttpInvoker implements Invoker {
       ...(post ? { body: call.payload } : {}),
       timeoutMs: call.timeoutMs,
       maxAnswerBytes: this.#maxAnswerBytes,
-      ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.signal ? { cancelUnsent: call.signal } : {}),
     }, classifyHttpAnswer);
   }
 
@@ -135,7 +135,7 @@ export class HttpInvoker implements Invoker {
       body: envelope.body,
       timeoutMs: call.timeoutMs,
       maxAnswerBytes: this.#maxAnswerBytes,
-      ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.signal ? { cancelUnsent: call.signal } : {}),
     }, classifyJsonRpcAnswer);
   }
 

@@ -23,8 +23,8 @@ export interface BranchCall {
   /** xa commit/rollback are always POST even with an empty body (spec §6.2). */
   readonly forcePost?: boolean;
   /**
-   * Aborted when the call must not start any more (its transaction was force-stopped): a call still
-   * waiting for a connection is dropped; one already sent runs to its end.
+   * Aborted when the call must not start any more (its transaction finished, e.g. force-stopped): a
+   * call not yet written to the wire is dropped; one already sent runs to its end.
    */
   readonly signal?: AbortSignal;
 }

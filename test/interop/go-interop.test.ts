@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../support/dtx-process.js';
@@ -10,7 +10,7 @@ import { startDtx, type DtxProcess } from '../support/dtx-process.js';
  * the run: a skipped interop test is not a passed one.
  */
 const GO_DIR = path.resolve(import.meta.dirname, 'go');
-const GO_TEST_FILE = path.join(GO_DIR, 'interop_test.go');
+const GO_TEST_FILES = readdirSync(GO_DIR).filter((f) => f.endsWith('_test.go')).map((f) => path.join(GO_DIR, f));
 const GO_TIMEOUT_MS = 280_000; // the first run downloads the SDK's modules through the Go module proxy
 const MIN_GO: readonly [number, number] = [1, 22];
 
@@ -24,6 +24,9 @@ const GO_TESTS = [
   'TestMsgPrepareQueryBack',
   'TestMustGenGid',
 ] as const;
+/** Run in a second pass against a dtx with Auth.Tokens. */
+const GO_AUTH_TESTS = ['TestAuthBearerToken'] as const;
+const AUTH_TOKEN = 'interop-token-0123456789abcdef';
 
 const INSTALL_HINT =
   `Go >= ${MIN_GO.join('.')} is required for the interop tests (test/interop/go runs the official dtm Go SDK against dtx). ` +
@@ -46,12 +49,12 @@ interface GoRun {
   readonly output: string;
 }
 
-function runGoTest(dtxServer: string): Promise<GoRun> {
+function runGoTest(dtxServer: string, args: readonly string[], env: Record<string, string> = {}): Promise<GoRun> {
   return new Promise((resolve, reject) => {
     // -timeout bounds the test binary (a hung test dumps its goroutines); GO_TIMEOUT_MS also covers downloads.
-    const child = spawn('go', ['test', '-count=1', '-v', '-timeout=3m', './...'], {
+    const child = spawn('go', ['test', '-count=1', '-v', '-timeout=3m', ...args, './...'], {
       cwd: GO_DIR,
-      env: { ...process.env, DTX_SERVER: dtxServer },
+      env: { ...process.env, DTX_SERVER: dtxServer, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group, so the timeout also ends the compiled test binary
     });
@@ -78,19 +81,33 @@ describe('dtm Go SDK interop (github.com/dtm-labs/client v1.17.3)', () => {
     await dtx?.kill();
   });
 
-  it('lists every Go test of interop_test.go', () => {
-    const declared = [...readFileSync(GO_TEST_FILE, 'utf8').matchAll(/^func (Test\w+)\(t \*testing\.T\)/gm)].map((m) => m[1]);
-    expect(declared.sort()).toEqual([...GO_TESTS].sort());
+  it('lists every Go test of test/interop/go', () => {
+    const declared = GO_TEST_FILES.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^func (Test\w+)\(t \*testing\.T\)/gm)].map((m) => m[1]));
+    expect(declared.sort()).toEqual([...GO_TESTS, ...GO_AUTH_TESTS].sort());
   });
 
   it('go test passes against a real dtx process', { timeout: 300_000 }, async () => {
     const version = goVersion();
     dtx = await startDtx();
-    const run = await runGoTest(dtx.api);
+    const run = await runGoTest(dtx.api, ['-skip', 'TestAuth']);
     const report = `go test (${version}, DTX_SERVER=${dtx.api}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
     expect(run.signal, report).toBeNull();
     expect(run.code, report).toBe(0);
     for (const name of GO_TESTS) expect(run.output, `${name} did not pass:\n${report}`).toContain(`--- PASS: ${name} `);
     expect(run.output, `a Go test was skipped:\n${report}`).not.toContain('--- SKIP');
+  });
+
+  it('with Auth.Tokens, the SDK works once its request hooks send the bearer token', { timeout: 300_000 }, async () => {
+    goVersion();
+    const secured = await startDtx({ env: { AUTH_TOKENS: AUTH_TOKEN } });
+    try {
+      const run = await runGoTest(secured.api, ['-run', 'TestAuth'], { DTX_AUTH_TOKEN: AUTH_TOKEN });
+      const report = `go test -run TestAuth exited with code ${run.code}:\n${run.output}\n--- dtx log tail ---\n${secured.logs.slice(-40).join('\n')}`;
+      expect(run.code, report).toBe(0);
+      for (const name of GO_AUTH_TESTS) expect(run.output, report).toContain(`--- PASS: ${name} `);
+      expect(run.output, report).not.toContain('--- SKIP');
+    } finally {
+      await secured.kill();
+    }
   });
 });

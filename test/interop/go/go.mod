@@ -2,15 +2,17 @@ module github.com/dtx/interop
 
 go 1.22
 
-require github.com/dtm-labs/client v1.17.3
+require (
+	github.com/dtm-labs/client v1.17.3
+	github.com/dtm-labs/dtmdriver v0.0.6
+	github.com/go-resty/resty/v2 v2.7.0
+)
 
 require (
 	github.com/cespare/xxhash/v2 v2.1.2 // indirect
 	github.com/dgryski/go-rendezvous v0.0.0-20200823014737-9f7001d12a5f // indirect
-	github.com/dtm-labs/dtmdriver v0.0.6 // indirect
 	github.com/dtm-labs/logger v0.0.1 // indirect
 	github.com/go-redis/redis/v8 v8.11.5 // indirect
-	github.com/go-resty/resty/v2 v2.7.0 // indirect
 	github.com/go-stack/stack v1.8.0 // indirect
 	github.com/golang/protobuf v1.5.2 // indirect
 	github.com/golang/snappy v0.0.1 // indirect
