@@ -89,7 +89,7 @@ export class OutboundPolicy {
       const problem = this.addressProblem(host, ip, port);
       if (problem !== undefined) return problem;
     }
-    return ips.length === 0 ? `${host} has no address` : undefined;
+    return ips.length === 0 ? `${host} cannot be resolved (no address)` : undefined;
   }
 
   /**

@@ -15,6 +15,7 @@ describe('golden event logs v1', () => {
     expect(files.some((f) => f.startsWith('saga-'))).toBe(true);
     expect(files.some((f) => f.startsWith('msg-'))).toBe(true);
     expect(files.some((f) => f.startsWith('quorum-'))).toBe(true);
+    expect(files).toContain('saga-parked.jsonl');
   });
 
   it.each(files)('%s replays to its recorded final state', (file) => {
@@ -24,7 +25,7 @@ describe('golden event logs v1', () => {
     expect(replayed).toBeDefined();
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
     expect(replayed!.live.status).toBe(final.status);
-    expect(JSON.parse(renderView(replayed!.live.context, replayed!.live.status))).toEqual(final.view);
+    expect(JSON.parse(renderView(replayed!.live.context, replayed!.live.status, replayed!.live.parked))).toEqual(final.view);
   });
 
   it('released files never change (SHA256SUMS)', () => {

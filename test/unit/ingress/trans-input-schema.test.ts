@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { createTransParser } from '../../../src/ingress/schema/trans-input-schema.js';
+import { defaultGrpcUrlProblem } from '../../../src/ingress/schema/branch-url-rule.js';
+import { gidProblem } from '../../../src/ingress/schema/gid-schema.js';
+import { INPUT_BOUNDS } from '../../../src/ingress/schema/input-bounds.js';
+import { BadRequest } from '../../../src/errors.js';
+
+/** The one request schema: every bound is a BadRequest naming the field (hardening issue). */
+const parser = createTransParser({ grpcUrlProblem: defaultGrpcUrlProblem, forwardCredentials: true });
+const base = { gid: 'g-1', trans_type: 'saga', steps: [{ action: 'http://a.example/x', compensate: '' }], payloads: ['{}'] };
+const problem = (patch: Record<string, unknown>): string => {
+  try {
+    parser.parseTrans({ ...base, ...patch });
+  } catch (err) {
+    expect(err).toBeInstanceOf(BadRequest);
+    return (err as Error).message;
+  }
+  throw new Error(`accepted: ${JSON.stringify(patch)}`);
+};
+
+describe('trans input schema', () => {
+  it('builds the TransSpec of a valid request (payloads as text or bytes, legacy steps[].data)', () => {
+    const spec = parser.parseTrans({ ...base, payloads: [new Uint8Array([0xff, 0x00])], steps: [{ action: '', compensate: '', data: 'x' }], retry_interval: 5 });
+    expect(spec.payloads).toEqual([Buffer.from([0xff, 0x00]).toString('base64'), Buffer.from('x').toString('base64')]);
+    expect(spec.steps).toEqual([{ action: '', compensate: '' }]);
+    expect(spec.options.retryInterval).toBe(5);
+    expect(spec.protocol).toBe('http');
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['missing gid', { gid: undefined }, 'gid is required'],
+    ['lone surrogate in gid', { gid: 'lone\ud800x' }, 'gid: must be 1-128 characters of valid Unicode without control characters'],
+    ['ESC in gid', { gid: 'a\u001b[31mred' }, 'gid: must be 1-128'],
+    ['bidi override in gid', { gid: 'a\u202eb' }, 'gid: must be 1-128'],
+    ['gid too long', { gid: 'x'.repeat(129) }, 'gid: must be 1-128'],
+    ['trans_type shape', { trans_type: 'Saga!' }, 'trans_type: must be a transaction type name'],
+    ['retry_interval past the bound', { retry_interval: 8_640_000_000_000 }, `retry_interval: must be an integer 0..${INPUT_BOUNDS.retryIntervalMaxSeconds} (seconds)`],
+    ['timeout_to_fail = MAX_SAFE_INTEGER', { timeout_to_fail: Number.MAX_SAFE_INTEGER }, 'timeout_to_fail: must be an integer 0..31536000 (seconds)'],
+    ['request_timeout that overflows a timer', { request_timeout: 2_147_484 }, 'request_timeout: must be an integer 0..86400 (seconds)'],
+    ['fractional retry_limit', { retry_limit: 1.5 }, 'retry_limit: must be an integer 0..1000'],
+    ['file: URL', { steps: [{ action: 'file:///etc/passwd', compensate: '' }] }, "steps.0.action: scheme 'file:' cannot be called: use http:// or https://"],
+    ['javascript: URL', { steps: [{ action: 'javascript:alert(1)', compensate: '' }] }, "steps.0.action: scheme 'javascript:' cannot be called"],
+    ['gopher: URL', { steps: [{ action: '', compensate: 'gopher://x:70/' }] }, "steps.0.compensate: scheme 'gopher:' cannot be called"],
+    ['relative URL', { steps: [{ action: '/busi/TransOut', compensate: '' }] }, "steps.0.action: '/busi/TransOut' is not an absolute URL"],
+    ['credentials in URL', { steps: [{ action: 'http://u:p@a.example/x', compensate: '' }] }, 'steps.0.action: must not carry credentials'],
+    ['CRLF in URL', { steps: [{ action: 'http://a.example/x\r\nHost: y', compensate: '' }] }, 'steps.0.action: must not contain blanks'],
+    ['gRPC URL without method', { protocol: 'grpc', steps: [{ action: 'localhost:5000', compensate: '' }] }, "steps.0.action: bad url: 'localhost:5000'. no '/' found"],
+    ['custom scheme without a driver', { protocol: 'grpc', steps: [{ action: 'etcd://h:2379/svc/pkg.S/M', compensate: '' }] }, 'call dtmdriver.Use() before you use custom scheme'],
+    ['query_prepared', { query_prepared: 'ftp://x/' }, "query_prepared: scheme 'ftp:' cannot be called"],
+    ['host header', { branch_headers: { host: 'x' } }, "branch_headers.host: header 'host' is set by dtx itself"],
+    ['too many headers', { branch_headers: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`x-${i}`, 'v'])) }, 'branch_headers: at most 32 headers'],
+    ['custom_data not an object', { custom_data: '[1]' }, 'custom_data: must be empty or the text of a JSON object'],
+    ['too many steps', { steps: Array.from({ length: 1001 }, () => ({ action: '' })), payloads: [] }, 'steps: at most 1000 steps'],
+    ['a step value of the wrong type', { steps: [{ action: 5 }] }, 'steps.0.action: expected a string'],
+  ])('%s', (_name, patch, message) => {
+    expect(problem(patch)).toContain(message);
+  });
+
+  it('accepts gids of every usual shape', () => {
+    for (const gid of ['2Fm9TquGMUgBmTi3hKvJXs', '550e8400-e29b-41d4-a716-446655440000', 'order:42/retry', 'naïve-😀', 'x'.repeat(128)]) expect(gidProblem(gid), gid).toBeUndefined();
+  });
+});
