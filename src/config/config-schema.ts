@@ -126,6 +126,8 @@ export const ConfigSchema = z.object({
     ForwardCredentials: z.boolean(),
     /** Bytes of a branch answer read and classified; the rest is dropped. */
     MaxAnswerBytes: z.int().min(1024, { error: 'must be an integer 1024..268435456' }).max(268_435_456, { error: 'must be an integer 1024..268435456' }),
+    /** TLS of gRPC branch calls (PEM files): a CA to trust turns TLS on; a certificate and key add mutual TLS. */
+    GrpcTls: z.object({ CaFile: pemFile, CertFile: pemFile, KeyFile: pemFile }),
   }),
   /** dtx, Driver kafka: port of the internal gRPC service that carries replies between workers (0 = any). */
   InternalGrpcPort: port,
@@ -168,6 +170,10 @@ export const ConfigSchema = z.object({
   if ((c.Tls.CertFile === '') !== (c.Tls.KeyFile === '')) {
     ctx.addIssue({ code: 'custom', path: ['Tls', c.Tls.CertFile === '' ? 'CertFile' : 'KeyFile'], message: 'Tls.CertFile and Tls.KeyFile go together' });
   }
+  const g = c.Invoker.GrpcTls;
+  if ((g.CertFile === '') !== (g.KeyFile === '')) {
+    ctx.addIssue({ code: 'custom', path: ['Invoker', 'GrpcTls', g.CertFile === '' ? 'CertFile' : 'KeyFile'], message: 'Invoker.GrpcTls.CertFile and KeyFile go together' });
+  }
   if (c.Tls.ClientCaFile !== '' && c.Tls.CertFile === '') {
     ctx.addIssue({ code: 'custom', path: ['Tls', 'ClientCaFile'], message: 'needs Tls.CertFile and Tls.KeyFile' });
   }
@@ -201,7 +207,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   MaxOpenPayloadBytes: 268_435_456,
   Auth: { Tokens: [], PublicMetrics: false },
   Tls: { CertFile: '', KeyFile: '', ClientCaFile: '' },
-  Invoker: { Allow: [], ForwardCredentials: true, MaxAnswerBytes: 4_194_304 },
+  Invoker: { Allow: [], ForwardCredentials: true, MaxAnswerBytes: 4_194_304, GrpcTls: { CaFile: '', CertFile: '', KeyFile: '' } },
   InternalGrpcPort: 36792,
   InternalAdvertise: '',
   MicroService: { Driver: 'default', Target: '', EndPoint: '' },
