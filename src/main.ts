@@ -59,7 +59,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const engine: Engine = new Engine({
     log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics),
     ...(cluster
-      ? { ownership: 'assigned' as const, bus: cluster.bus, onPartitionLost: (p: number, fenced: boolean) => cluster.lost(p, fenced), onCommitted: cluster.snapshots.committed.bind(cluster.snapshots) }
+      ? { ownership: 'assigned' as const, bus: cluster.bus, appender: cluster.appender, onPartitionLost: (p: number, fenced: boolean) => cluster.lost(p, fenced), onCommitted: cluster.snapshots.committed.bind(cluster.snapshots) }
       : {}),
   });
   const recovery = await engine.start();

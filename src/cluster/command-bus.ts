@@ -4,7 +4,7 @@ import type { Command, Reply } from '../engine/command.js';
 import { errorReply } from '../engine/command.js';
 import type { CommandBus } from '../engine/engine.js';
 import { newCommandId } from '../engine/command-id.js';
-import { partitionOf } from '../engine/murmur2.js';
+import { partitionOf } from '../log/gid-partitioner.js';
 import { LogUnavailable } from '../errors.js';
 import { topicsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { encodeCommandMessage } from './command-codec.js';

@@ -10,6 +10,7 @@ import { PartitionOwnership, type OwnershipObserver } from './partition-ownershi
 import { ReplyHub } from './reply-hub.js';
 import { ReplySender, startReplyServer } from './reply-service.js';
 import { SnapshotWriter } from './snapshot-writer.js';
+import { ConsumedOffsets, KafkaBatchAppender } from './consumed-offsets.js';
 
 /**
  * The Kafka side of one worker (DESIGN §4), composed by main.ts: the event log, the internal reply
@@ -20,6 +21,9 @@ export class KafkaCluster {
   #ownership: PartitionOwnership | undefined;
   /** engine hook (`onCommitted`): takes the partition snapshots */
   readonly snapshots: SnapshotWriter;
+  readonly #offsets = new ConsumedOffsets();
+  /** the engine's appender: each partition's batch with its consumed command offsets */
+  readonly appender: KafkaBatchAppender;
 
   private constructor(
     readonly log: KafkaEventLog,
@@ -34,6 +38,7 @@ export class KafkaCluster {
     snapshotEvery: number,
   ) {
     this.snapshots = new SnapshotWriter(log, snapshotEvery, () => Date.now(), logger.child({ component: 'snapshots' }));
+    this.appender = new KafkaBatchAppender(log, this.#offsets);
   }
 
   static async open(config: ResolvedConfig, logger: Logger): Promise<KafkaCluster> {
@@ -67,7 +72,7 @@ export class KafkaCluster {
 
   /** Joins the worker group: from now on partitions are assigned, taken over and processed. */
   async join(engine: Engine, registry: TransTypeRegistry, observer?: OwnershipObserver): Promise<void> {
-    this.#ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.snapshots, this.logger.child({ component: 'ownership' }), observer);
+    this.#ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.snapshots, this.#offsets, this.logger.child({ component: 'ownership' }), observer);
     await this.#ownership.start();
   }
 

@@ -8,6 +8,7 @@ import { NotOwner } from '../errors.js';
 import { decodeCommandMessage } from './command-codec.js';
 import type { ReplySender } from './reply-service.js';
 import { RecoveryRounds } from './partition-recovery.js';
+import type { ConsumedOffsets } from './consumed-offsets.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
 import { partitionHeldBy } from './group-check.js';
 
@@ -47,6 +48,7 @@ export class PartitionOwnership {
     private readonly registry: TransTypeRegistry,
     private readonly replies: ReplySender,
     private readonly snapshots: SnapshotWriter,
+    private readonly offsets: ConsumedOffsets,
     private readonly logger: Logger,
     private readonly observer: OwnershipObserver = {},
   ) {
@@ -98,6 +100,7 @@ export class PartitionOwnership {
   lost(p: number, fenced: boolean): void {
     this.#ready.delete(p);
     this.snapshots.forget(p);
+    this.offsets.forget(p);
     this.observer.owned?.(this.engine.owned());
     void this.log.release(p).then(() => this.#retakeIfStillOurs(p, fenced));
   }
@@ -129,6 +132,7 @@ export class PartitionOwnership {
       if (next.has(p)) continue;
       this.#ready.delete(p);
       this.snapshots.forget(p);
+      this.offsets.forget(p);
       this.engine.revoke(p, 'moved to another worker in a rebalance');
       void this.log.release(p);
     }
@@ -184,7 +188,8 @@ export class PartitionOwnership {
         continue;
       }
       const { cmd, address } = decoded;
-      void this.engine.deliver(p, cmd, address?.wait ?? false, m.offset).then((reply) => {
+      this.offsets.record(p, cmd.id, m.offset);
+      void this.engine.deliver(p, cmd, address?.wait ?? false).then((reply) => {
         // After losing the partition, stay silent: the new owner re-reads the command and answers.
         if (address !== undefined && !(!reply.ok && reply.code === NotOwner.code)) this.replies.send(address.replyTo, { requestId: address.requestId, reply });
       });

@@ -1,6 +1,6 @@
 import { isFinal, type TransTypeRegistry } from '../../machines/index.js';
 import { foldRecords, LiveTransaction } from '../engine/live-transaction.js';
-import { partitionOf } from '../engine/murmur2.js';
+import { partitionOf } from '../log/gid-partitioner.js';
 import type { LogRecord } from '../log/event-log.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import type { SnapshotRecord } from '../log/kafka/snapshot-codec.js';

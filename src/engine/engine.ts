@@ -6,8 +6,9 @@ import type { Command, Reply } from './command.js';
 import type { EngineSettings } from './engine-settings.js';
 import { GroupCommitter } from './group-commit.js';
 import { foldRecords, type LiveTransaction } from './live-transaction.js';
-import { partitionOf } from './murmur2.js';
-import { PartitionProcessor, type BatchAppender } from './partition-processor.js';
+import { partitionOf } from '../log/gid-partitioner.js';
+import { PartitionProcessor } from './partition-processor.js';
+import type { BatchAppender } from './batch-appender.js';
 import { errorReply, SHUTTING_DOWN } from './command.js';
 import { NoOwner, NotOwner } from '../errors.js';
 import { TimerWheel, type TimerClock } from './timer-wheel.js';
@@ -33,6 +34,11 @@ export interface EngineDeps {
    */
   readonly ownership?: 'all' | 'assigned';
   readonly bus?: CommandBus;
+  /**
+   * How batches become durable. Default: the group committer over `log`. The Kafka cluster injects
+   * its own (each partition through its fenced producer, with the consumed command offsets).
+   */
+  readonly appender?: BatchAppender;
   /** Called when the log refused a partition's writes: fenced by another worker, or a commit in doubt. */
   readonly onPartitionLost?: (partition: number, fenced: boolean) => void;
   /** Called after each durable batch with the transactions it changed, in their new state. */
@@ -63,8 +69,9 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     this.#logger = deps.logger.child({ component: 'engine' });
     const committed = deps.observer?.committed?.bind(deps.observer);
-    const appender: BatchAppender = deps.log.partitionedAppend === true
-      ? { append: (r, s, ctx) => timed(committed, r.length, deps.log.append(r, s, ctx)) }
+    const injected = deps.appender;
+    const appender: BatchAppender = injected !== undefined
+      ? { append: (r, s, batch) => timed(committed, r.length, injected.append(r, s, batch)) }
       : new GroupCommitter(deps.log, committed);
     const waits = new WaitRegistry(
       (live) => (Math.max(live.context.options.requestTimeout, deps.settings.limits.requestTimeout) + 2) * 1000,
@@ -170,11 +177,11 @@ export class Engine {
     return this.#local(cmd, wait);
   }
 
-  /** A command read from partition `p`'s command stream at `offset` (Kafka owner side). */
-  deliver(p: number, cmd: Command, wait: boolean, offset: string): Promise<Reply> {
+  /** A command for partition `p` that arrived from another worker's ingress (Kafka owner side). */
+  deliver(p: number, cmd: Command, wait: boolean): Promise<Reply> {
     const proc = this.#processors.get(p);
     if (proc === undefined) return Promise.resolve(errorReply(`partition ${p} is not owned by this worker; retry`, NotOwner.code, 503));
-    return proc.enqueue(cmd, wait, offset);
+    return proc.enqueue(cmd, wait);
   }
 
   /** Commands queued in partition `p`'s processor (back-pressure for the command consumer). */

@@ -1,4 +1,5 @@
 import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
+import type { BatchInfo } from './batch-appender.js';
 
 /**
  * Merges the appends that partition processors issue within one event-loop turn into a single
@@ -15,7 +16,7 @@ export class GroupCommitter {
     private readonly onCommit?: (records: number, ms: number) => void,
   ) {}
 
-  append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
+  append(records: readonly LogRecord[], summaries: readonly TransSummary[], _batch?: BatchInfo): Promise<void> {
     if (records.length === 0 && summaries.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ records, summaries, resolve, reject });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { isFinal, outstandingOf, type Effect, type TransTypeRegistry } from '../../machines/index.js';
-import type { AppendContext, EventLog, LogRecord, TransSummary } from '../log/event-log.js';
+import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
+import type { BatchAppender, BatchInfo } from './batch-appender.js';
 import { NotOwner, Overloaded } from '../errors.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
@@ -15,16 +16,9 @@ import { dueOf, isInternal, type ProcessorHooks } from './processor-hooks.js';
 
 export type { ProcessorHooks } from './processor-hooks.js';
 
-/** Durable append of one batch: the group committer (embedded) or the log itself (per partition). */
-export interface BatchAppender {
-  append(records: readonly LogRecord[], summaries: readonly TransSummary[], context: AppendContext): Promise<void>;
-}
-
 interface Item {
   readonly cmd: Command;
   readonly wait: boolean;
-  /** offset of the command in the partition's command stream (Kafka), when it came from there */
-  readonly offset?: string;
   readonly resolve: (r: Reply) => void;
 }
 
@@ -64,10 +58,10 @@ export class PartitionProcessor {
     return this.#queue.length;
   }
 
-  enqueue(cmd: Command, wait: boolean, offset?: string): Promise<Reply> {
+  enqueue(cmd: Command, wait: boolean): Promise<Reply> {
     if (this.#closed !== undefined) return Promise.resolve(this.#closed);
     return new Promise<Reply>((resolve) => {
-      this.#queue.push(offset === undefined ? { cmd, wait, resolve } : { cmd, wait, offset, resolve });
+      this.#queue.push({ cmd, wait, resolve });
       if (!this.#running) {
         this.#running = true;
         setImmediate(() => void this.#drain());
@@ -152,7 +146,7 @@ export class PartitionProcessor {
       summaries.push(summary);
     }
     try {
-      await this.appender.append(records, summaries, this.#context(batch));
+      await this.appender.append(records, summaries, this.#info(batch));
     } catch (err) {
       if (err instanceof NotOwner) {
         this.logger.warn({ err, records: records.length, fenced: err.fenced }, 'partition lost: batch discarded');
@@ -193,11 +187,8 @@ export class PartitionProcessor {
     return parkFromBase(draft as BatchDraft & { base: LiveTransaction }, `rendering the transaction failed: ${String(settled.error)}`, at, cmd);
   }
 
-  /** The partition and, for commands from the command stream, the next offset to commit with the batch. */
-  #context(batch: readonly Item[]): AppendContext {
-    let last: bigint | undefined;
-    for (const item of batch) if (item.offset !== undefined && (last === undefined || BigInt(item.offset) > last)) last = BigInt(item.offset);
-    return last === undefined ? { partition: this.partition } : { partition: this.partition, consumed: String(last + 1n) };
+  #info(batch: readonly Item[]): BatchInfo {
+    return { partition: this.partition, commands: batch.map((i) => i.cmd.id) };
   }
 
   /** A command that breaks a machine or the translation fails alone; acting on a transaction parks it. */

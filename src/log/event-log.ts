@@ -50,32 +50,16 @@ export interface ListPage {
   readonly nextPosition: string;
 }
 
-/** Where an append comes from, for adapters that write per partition (kafka). */
-export interface AppendContext {
-  readonly partition: number;
-  /**
-   * Next offset of the partition's command stream once this batch is applied: committed in the
-   * same transaction as the events (read-process-write). Absent when no consumed command is in it.
-   */
-  readonly consumed?: string;
-}
-
 export interface EventLog {
   /** Human-readable adapter name for logs ("sqlite", "memory", ...). */
   readonly name: string;
-  /**
-   * True when every append must carry one partition's records only, each partition writing through
-   * its own fenced writer (kafka). The engine then appends per partition instead of merging the
-   * partitions' batches into one group commit.
-   */
-  readonly partitionedAppend?: boolean;
   /**
    * Durably appends a batch (group commit): all records and summaries become visible together or
    * not at all. Resolves only after the batch is durable (fsync when configured). Rejects with
    * `LogUnavailable` on I/O failure; a rejected batch wrote nothing.
    * Precondition (caller's contract): for each gid, records continue its seq without gaps.
    */
-  append(records: readonly LogRecord[], summaries: readonly TransSummary[], context?: AppendContext): Promise<void>;
+  append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void>;
   /** All events of one transaction in seq order; [] when unknown. */
   read(gid: string): Promise<LogRecord[]>;
   /**

@@ -8,7 +8,7 @@ import { BranchServer, FAILURE } from '../support/branch-server.js';
 import { gidOf, post, query, saga } from '../support/dtm-client.js';
 import { TEST_KAFKA_BROKER_LIST, TEST_KAFKA_BROKERS } from '../support/kafka-broker.js';
 import { freshPrefix, startWorker, waitOwnership } from '../support/kafka-workers.js';
-import { partitionOf } from '../../src/engine/murmur2.js';
+import { partitionOf } from '../../src/log/gid-partitioner.js';
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli.js');

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { KafkaEventLog } from '../../src/log/kafka/kafka-event-log.js';
 import type { KafkaSettings } from '../../src/log/kafka/kafka-settings.js';
 import { describe, expect, it } from 'vitest';
-import { partitionOf } from '../../src/engine/murmur2.js';
+import { partitionOf } from '../../src/log/gid-partitioner.js';
 import { describeEventLog } from '../contract/event-log.contract.js';
 import { TEST_KAFKA_BROKER_LIST } from '../support/kafka-broker.js';
 
@@ -57,8 +57,8 @@ describe('kafka adapter: back-to-back transactions of one partition', () => {
         const summary = { gid, transType: 'saga', status: 'succeed', createTime: 1, updateTime: 1, nextCronTime: undefined, finished: true, view: '{}' };
         // an event batch, then at once a batch that only consumed commands (a query, a rejection)
         await Promise.all([
-          log.append([{ v: 1, gid, seq: 1, type: 'TransCreated', at: 1, data: {}, cmd: `c${offset}` }], [summary], { partition: 0, consumed: String(offset) }),
-          log.append([], [], { partition: 0, consumed: String(offset + 1) }),
+          log.appendPartition(0, [{ v: 1, gid, seq: 1, type: 'TransCreated', at: 1, data: {}, cmd: `c${offset}` }], [summary], String(offset)),
+          log.appendPartition(0, [], [], String(offset + 1)),
         ]);
       }
       expect(gids.length).toBeGreaterThan(10);

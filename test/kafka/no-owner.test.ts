@@ -3,7 +3,7 @@ import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { gidOf, post, saga, waitStatus } from '../support/dtm-client.js';
 import { freshPrefix, ownedBy, startWorker, waitOwnership } from '../support/kafka-workers.js';
-import { partitionOf } from '../../src/engine/murmur2.js';
+import { partitionOf } from '../../src/log/gid-partitioner.js';
 
 /**
  * While a partition's owner does not answer (here: frozen, not yet past its session timeout), an

@@ -5,7 +5,7 @@ import { BranchServer } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
 import { TEST_KAFKA_BROKER_LIST } from '../support/kafka-broker.js';
 import { freshPrefix, startWorker, waitOwnership } from '../support/kafka-workers.js';
-import { partitionOf } from '../../src/engine/murmur2.js';
+import { partitionOf } from '../../src/log/gid-partitioner.js';
 
 /**
  * Liveness under eager rebalances: a worker can be fenced on a partition the group still assigns

@@ -3,7 +3,7 @@ import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, SUCCESS } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor } from '../support/dtm-client.js';
 import { freshPrefix, ownedBy, startWorker, waitOwnership } from '../support/kafka-workers.js';
-import { partitionOf } from '../../src/engine/murmur2.js';
+import { partitionOf } from '../../src/log/gid-partitioner.js';
 
 /**
  * wait_result through another worker whose partition owner dies mid-transaction: the submit was

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { LogUnavailable } from '../../errors.js';
-import { SqliteEventLog } from '../sqlite/sqlite-event-log.js';
+import { SqliteReplicaLog } from '../sqlite/sqlite-replica-log.js';
 import { decodeEventMessage } from './event-message.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 import { decodeSnapshotMessage } from './snapshot-codec.js';
@@ -36,7 +36,7 @@ export class EventReplica {
   onProgress: (p: number, position: number) => void = () => undefined;
 
   constructor(
-    readonly log: SqliteEventLog,
+    readonly log: SqliteReplicaLog,
     private readonly kafka: Kafka,
     private readonly settings: KafkaSettings,
     private readonly logger: Logger,
@@ -47,7 +47,7 @@ export class EventReplica {
   }
 
   static open(kafka: Kafka, settings: KafkaSettings, dir: string, logger: Logger): EventReplica {
-    const log = SqliteEventLog.open({ dir, fileName: 'replica.db', syncCommit: false, logger, writer: 'inline' });
+    const log = SqliteReplicaLog.open({ dir, fileName: 'replica.db', syncCommit: false, logger, writer: 'inline' });
     return new EventReplica(log, kafka, settings, logger.child({ component: 'log.kafka.replica' }));
   }
 

@@ -14,8 +14,8 @@ import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
-import { partitionOf } from '../../engine/murmur2.js';
-import type { AppendContext, EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import { partitionOf } from '../gid-partitioner.js';
+import type { EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
 import { EventReplica } from './event-replica.js';
 import { encodeEventMessage, encodeSummaryMessage } from './event-message.js';
 import { createKafka } from './kafka-client.js';
@@ -36,7 +36,6 @@ export interface KafkaEventLogOptions {
 
 export class KafkaEventLog implements EventLog {
   readonly name = 'kafka';
-  readonly partitionedAppend = true;
   readonly #own = new OwnWrites();
   /** per partition, the events-topic offset of the last event this worker knows of (snapshot markers) */
   readonly #lastEvent = new Map<number, number>();
@@ -120,41 +119,37 @@ export class KafkaEventLog implements EventLog {
     return this.writers.owns(p);
   }
 
-  async append(records: readonly LogRecord[], summaries: readonly TransSummary[], context?: AppendContext): Promise<void> {
+  /** The port's append: each partition's share through its fenced writer, no consumed offset. */
+  async append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
+    const partitions = new Set([...records, ...summaries].map((x) => partitionOf(x.gid, this.settings.partitions)));
+    await Promise.all([...partitions].map((p) => this.appendPartition(p, records.filter((r) => partitionOf(r.gid, this.settings.partitions) === p), summaries.filter((s) => partitionOf(s.gid, this.settings.partitions) === p))));
+  }
+
+  /**
+   * Partition `p`'s batch in one Kafka transaction on its fenced producer, with `consumed` (the
+   * next offset of the partition's command stream) committed in it when given (read-process-write).
+   */
+  async appendPartition(p: number, records: readonly LogRecord[], summaries: readonly TransSummary[], consumed?: string): Promise<void> {
     this.#ensureOpen();
-    const byPartition = new Map<number, LogRecord[]>();
-    for (const r of records) {
-      const p = partitionOf(r.gid, this.settings.partitions);
-      if (context !== undefined && p !== context.partition) throw new Internal(`append for partition ${context.partition} holds gid ${r.gid} of partition ${p}`);
-      const list = byPartition.get(p);
-      if (list === undefined) byPartition.set(p, [r]);
-      else list.push(r);
+    for (const x of [...records, ...summaries]) {
+      const owner = partitionOf(x.gid, this.settings.partitions);
+      if (owner !== p) throw new Internal(`append for partition ${p} holds gid ${x.gid} of partition ${owner}`);
     }
+    this.#checkSeq(p, records);
     const recorded = new Set(records.map((r) => r.gid));
     const alone = summaries.filter((s) => !recorded.has(s.gid));
-    for (const s of alone) {
-      const p = partitionOf(s.gid, this.settings.partitions);
-      if (!byPartition.has(p)) byPartition.set(p, []);
-    }
-    for (const [p, list] of byPartition) this.#checkSeq(p, list);
     // A batch without events (queries, rejections, duplicates) writes nothing: its consumed offset
     // is covered by the next batch's commit (offsets only grow); until then a rebalance re-delivers
     // those commands, which change nothing when decided again.
     if (records.length === 0 && alone.length === 0) return;
     const lastOf = new Map(summaries.map((s) => [s.gid, s]));
-    await Promise.all(
-      [...byPartition].map(async ([p, list]) => {
-        const lastIndex = new Map(list.map((r, i) => [r.gid, i]));
-        const messages = list.map((r, i) => encodeEventMessage(r, lastIndex.get(r.gid) === i ? lastOf.get(r.gid) : undefined));
-        for (const s of alone) if (partitionOf(s.gid, this.settings.partitions) === p) messages.push(encodeSummaryMessage(s));
-        const meta = await this.writers.write(p, messages, p === context?.partition ? context.consumed : undefined);
-        const base = Number(meta[0]?.baseOffset ?? '-1');
-        if (messages.length > 0) {
-          this.#own.add(p, base + messages.length - 1, list);
-          this.#lastEvent.set(p, base + messages.length - 1);
-        }
-      }),
-    );
+    const lastIndex = new Map(records.map((r, i) => [r.gid, i]));
+    const messages = records.map((r, i) => encodeEventMessage(r, lastIndex.get(r.gid) === i ? lastOf.get(r.gid) : undefined));
+    for (const s of alone) messages.push(encodeSummaryMessage(s));
+    const meta = await this.writers.write(p, messages, consumed);
+    const base = Number(meta[0]?.baseOffset ?? '-1');
+    this.#own.add(p, base + messages.length - 1, records);
+    this.#lastEvent.set(p, base + messages.length - 1);
   }
 
   async read(gid: string): Promise<LogRecord[]> {

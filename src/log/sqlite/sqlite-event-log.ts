@@ -19,7 +19,7 @@ import { BadRequest, LogUnavailable } from '../../errors.js';
 import { decodeRecordValue } from '../codec.js';
 import type { EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
 import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
-import { buildAppendTx, buildAppendWithMetaTx, type AppendWithMetaTx } from './sqlite-append.js';
+import { buildAppendTx } from './sqlite-append.js';
 import { WorkerAppender } from './worker-appender.js';
 import { ensureSchema } from './sqlite-schema.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
@@ -45,21 +45,24 @@ export interface SqliteEventLogOptions {
   readonly writer?: 'inline' | 'worker';
 }
 
-interface Appender {
+export interface Appender {
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> | void;
   close(): Promise<void> | void;
 }
 
+/** What `open` hands the constructor. */
+export type SqliteLogParts = [file: string, db: Database.Database, stmts: SqliteStatements, appender: Appender, scanChunkSize: number, logger: Logger | undefined];
+
 export class SqliteEventLog implements EventLog {
   readonly name = 'sqlite';
   private closed = false;
-  private metaTx: AppendWithMetaTx | undefined;
 
-  private constructor(
+  /** Use `open` (or a subclass's `open`): it takes the data dir's lock and prepares the parts. */
+  constructor(
     /** Absolute path of the database file. */
     readonly file: string,
-    private readonly db: Database.Database,
-    private readonly stmts: SqliteStatements,
+    protected readonly db: Database.Database,
+    protected readonly stmts: SqliteStatements,
     private readonly appender: Appender,
     private readonly scanChunkSize: number,
     private readonly logger: Logger | undefined,
@@ -69,7 +72,7 @@ export class SqliteEventLog implements EventLog {
    * Opens (or creates) the log and takes the data dir's exclusive lock. Throws `LogUnavailable` when
    * another process holds it or the file cannot be opened. Synchronous; awaiting it is harmless.
    */
-  static open(opts: SqliteEventLogOptions): SqliteEventLog {
+  static open<T extends SqliteEventLog>(this: new (...parts: SqliteLogParts) => T, opts: SqliteEventLogOptions): T {
     const file = path.resolve(opts.dir, opts.fileName ?? 'dtx.db');
     const logger = opts.logger?.child({ component: 'log.sqlite' });
     const lockTimeoutMs = opts.lockTimeoutMs ?? 250;
@@ -96,7 +99,7 @@ export class SqliteEventLog implements EventLog {
         appender = { append: (r, s) => tx(r, s), close: () => { lock.close(); } };
       }
       logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
-      return new SqliteEventLog(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger);
+      return new this(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger);
     } catch (err) {
       db.close();
       lock.close();
@@ -114,32 +117,6 @@ export class SqliteEventLog implements EventLog {
       this.logger?.error({ err: mapped, records: records.length, summaries: summaries.length }, 'append failed');
       throw mapped;
     }
-  }
-
-  /**
-   * Replica use (the kafka adapter's local projection): appends and upserts `meta` key/values in
-   * one SQLite transaction, synchronously, on this connection. Only for an inline-writer log.
-   */
-  appendWithMeta(records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>): void {
-    this.ensureOpen();
-    this.metaTx ??= buildAppendWithMetaTx(this.db, this.stmts);
-    try {
-      this.metaTx(records, summaries, meta);
-    } catch (err) {
-      throw toLogError(err, 'append');
-    }
-  }
-
-  /** Highest stored seq of `gid`, 0 when none (the kafka replica's duplicate check). */
-  maxSeq(gid: string): number {
-    this.ensureOpen();
-    return this.stmts.maxSeq.get(gid)?.seq ?? 0;
-  }
-
-  /** A `meta` value written by `appendWithMeta`, or undefined. */
-  getMeta(key: string): string | undefined {
-    this.ensureOpen();
-    return this.stmts.getMeta.get(key)?.value;
   }
 
   async read(gid: string): Promise<LogRecord[]> {
@@ -238,7 +215,7 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
-  private ensureOpen(): void {
+  protected ensureOpen(): void {
     if (this.closed) throw new LogUnavailable(`event log ${this.file} is closed`);
   }
 }

@@ -1,0 +1,36 @@
+import { toLogError } from './sqlite-database.js';
+import { buildAppendWithMetaTx, type AppendWithMetaTx } from './sqlite-append.js';
+import { SqliteEventLog } from './sqlite-event-log.js';
+import type { LogRecord, TransSummary } from '../event-log.js';
+
+/**
+ * The Kafka adapter's local copy of the events topic (src/log/kafka/event-replica.ts): the embedded
+ * log's tables, plus writes that carry their copy position (`meta`) in the same SQLite transaction
+ * and the per-gid seq the adapter checks before writing. Opened with an inline writer only.
+ */
+export class SqliteReplicaLog extends SqliteEventLog {
+  #metaTx: AppendWithMetaTx | undefined;
+
+  /** Appends and upserts `meta` key/values in one SQLite transaction, synchronously. */
+  appendWithMeta(records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>): void {
+    this.ensureOpen();
+    this.#metaTx ??= buildAppendWithMetaTx(this.db, this.stmts);
+    try {
+      this.#metaTx(records, summaries, meta);
+    } catch (err) {
+      throw toLogError(err, 'append');
+    }
+  }
+
+  /** Highest stored seq of `gid`, 0 when none (the adapter's duplicate check). */
+  maxSeq(gid: string): number {
+    this.ensureOpen();
+    return this.stmts.maxSeq.get(gid)?.seq ?? 0;
+  }
+
+  /** A `meta` value written by `appendWithMeta`, or undefined. */
+  getMeta(key: string): string | undefined {
+    this.ensureOpen();
+    return this.stmts.getMeta.get(key)?.value;
+  }
+}
