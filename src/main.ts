@@ -6,7 +6,7 @@ import type { ResolvedConfig } from './config/index.js';
 import { Engine } from './engine/engine.js';
 import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
-import { systemClock } from './engine/timer-wheel.js';
+import { systemClock } from './engine/clock.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
 import { defaultParseServerMethod } from './invoker/default-server-method.js';
 import { buildInvoker } from './invoker/build-invoker.js';

@@ -11,7 +11,8 @@ import { PartitionProcessor } from './partition-processor.js';
 import type { BatchAppender } from './batch-appender.js';
 import { errorReply, SHUTTING_DOWN } from './command.js';
 import { NoOwner, NotOwner } from '../errors.js';
-import { TimerWheel, type TimerClock } from './timer-wheel.js';
+import { TimerWheel } from './timer-wheel.js';
+import type { Clock } from './clock.js';
 import { WaitRegistry } from './wait-registry.js';
 import { EffectRunner } from './effect-runner.js';
 import { newCommandId } from './command-id.js';
@@ -45,7 +46,7 @@ export interface EngineDeps {
   readonly onCommitted?: (partition: number, touched: readonly LiveTransaction[], records: number) => void;
   readonly registry: TransTypeRegistry;
   readonly invoker: Invoker;
-  readonly clock: TimerClock;
+  readonly clock: Clock;
   readonly logger: Logger;
   readonly settings: EngineSettings;
   readonly observer?: EngineObserver;
@@ -74,6 +75,7 @@ export class Engine {
       ? { append: (r, s, batch) => timed(committed, r.length, injected.append(r, s, batch)) }
       : new GroupCommitter(deps.log, committed);
     const waits = new WaitRegistry(
+      deps.clock,
       (live) => (Math.max(live.context.options.requestTimeout, deps.settings.limits.requestTimeout) + 2) * 1000,
       (gid) => this.#processors.get(this.partitionOf(gid))?.live.get(gid),
     );
@@ -84,6 +86,7 @@ export class Engine {
       perform: (live: LiveTransaction, effects: readonly Effect[]) => this.#effects.perform(live, effects),
       schedule: (gid: string, at: number | undefined) => this.#timers.set(gid, at),
       now: () => deps.clock.now(),
+      later: (fn: () => void, ms: number) => void deps.clock.setTimeout(fn, ms),
       finished: (live: LiveTransaction) => deps.observer?.transactionFinished?.(live.context.transType, live.status, live.context.createTime, live.context.updateTime),
       cancel: (gid: string) => this.#effects.cancel(gid),
       parked: (live: LiveTransaction, reason: string) => {

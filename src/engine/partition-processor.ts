@@ -248,7 +248,7 @@ export class PartitionProcessor {
   #onAppendFailure(item: Item, err: unknown): void {
     if (isInternal(item.cmd)) {
       // A branch result must not be lost: retry it once the log is back (its id was not remembered).
-      setTimeout(() => void this.enqueue(item.cmd, false).then(item.resolve), 1000).unref();
+      this.hooks.later(() => void this.enqueue(item.cmd, false).then(item.resolve), 1000);
       return;
     }
     item.resolve(errorReply(`event log unavailable: ${err instanceof Error ? err.message : String(err)}`, 'DTX_LOG_UNAVAILABLE', 503));

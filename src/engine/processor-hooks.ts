@@ -9,6 +9,8 @@ export interface ProcessorHooks {
   /** Sets or clears the due time of a transaction. */
   schedule(gid: string, at: number | undefined): void;
   now(): number;
+  /** Runs `fn` after `ms` on the engine's clock (the retry of an internal command whose append failed). */
+  later(fn: () => void, ms: number): void;
   /** A transaction reached succeed/failed in this batch. */
   finished(live: LiveTransaction): void;
   /** A transaction's end is durable: calls of it that have not started must not start. */

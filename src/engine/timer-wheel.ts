@@ -1,24 +1,10 @@
+import type { Clock } from './clock.js';
+
 /**
  * Due times of live transactions (DESIGN §4 "Timers"): a min-heap with lazy deletion and a single
  * host timer for the earliest entry. The wheel holds no durable state: it is rebuilt from the
  * transactions' `nextCronTime` on recovery; firing produces a cronFired command.
  */
-export interface TimerClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: TimerClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
 export class TimerWheel {
   readonly #due = new Map<string, number>();
   readonly #heap: Array<{ at: number; gid: string }> = [];
@@ -26,7 +12,7 @@ export class TimerWheel {
   #armedAt = Infinity;
 
   constructor(
-    private readonly clock: TimerClock,
+    private readonly clock: Clock,
     private readonly fire: (gid: string, at: number) => void,
   ) {}
 

@@ -1,15 +1,17 @@
 import { isSettled, waitOutcome } from '../../machines/index.js';
 import type { Reply } from './command.js';
 import type { LiveTransaction } from './live-transaction.js';
+import type { Clock } from './clock.js';
 
 /**
  * wait_result (spec §7.1): a submit is answered once its pass settled — the transaction finished
  * or no call is out any more — or when the pass time limit expires.
  */
 export class WaitRegistry {
-  readonly #waits = new Map<string, Array<{ resolve: (r: Reply) => void; timer: NodeJS.Timeout }>>();
+  readonly #waits = new Map<string, Array<{ resolve: (r: Reply) => void; timer: unknown }>>();
 
   constructor(
+    private readonly clock: Clock,
     private readonly passLimitMs: (live: LiveTransaction) => number,
     /** The transaction's current state: a batch replaces the object it was given by a newer one. */
     private readonly current: (gid: string) => LiveTransaction | undefined = () => undefined,
@@ -19,7 +21,7 @@ export class WaitRegistry {
     const list = this.#waits.get(live.gid) ?? [];
     const entry = {
       resolve,
-      timer: setTimeout(() => {
+      timer: this.clock.setTimeout(() => {
         const l = this.#waits.get(live.gid);
         if (l === undefined) return;
         const i = l.indexOf(entry);
@@ -28,7 +30,6 @@ export class WaitRegistry {
         resolve(replyOf(this.current(live.gid) ?? live));
       }, this.passLimitMs(live)),
     };
-    entry.timer.unref();
     list.push(entry);
     this.#waits.set(live.gid, list);
   }
@@ -44,7 +45,7 @@ export class WaitRegistry {
     this.#waits.delete(live.gid);
     const reply = replyOf(live);
     for (const w of list) {
-      clearTimeout(w.timer);
+      this.clock.clearTimeout(w.timer);
       w.resolve(reply);
     }
   }

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryLogStore } from '../../../src/log/memory/memory-event-log.js';
+import { createBuiltinRegistry, sagaType } from '../../../machines/index.js';
+import { cmdId, ERROR, sagaSpec, ScriptedInvoker, startEngine, submit } from './engine-harness.js';
+
+/** Duplicate delivery, recovery re-drive and one transaction that breaks, in-process. */
+describe('engine: delivery and recovery', () => {
+  it('a command delivered twice is applied once', async () => {
+    const h = await startEngine();
+    const release = h.invoker.hold('01/action');
+    const cmd = submit(sagaSpec('d1', [['http://b/a', '']]));
+    await Promise.all([h.send(cmd), h.send(cmd)]);
+    const result = { id: 'res:d1:01:action:1', gid: 'd1', kind: 'branchResult' as const, branchId: '01', op: 'action', attempt: 1, result: 'SUCCESS' as const, message: '' };
+    await Promise.all([h.send(result), h.send(result)]);
+    release({ result: 'SUCCESS', message: '' });
+    await h.clock.advance(1);
+    expect(await h.events('d1')).toEqual(['TransCreated', 'BranchSucceeded']);
+    expect(h.invoker.callsTo('d1')).toHaveLength(1);
+  });
+
+  it('recovery re-drives exactly the calls that were in flight', async () => {
+    const store = new MemoryLogStore();
+    const first = await startEngine({ store });
+    first.invoker.hold('02/action');
+    await first.send(submit(sagaSpec('r1', [['http://b/a1', ''], ['http://b/a2', '']])));
+    // the first engine "crashes" here: its held call never answers, a second one opens the same log
+    const invoker = new ScriptedInvoker();
+    const second = await startEngine({ store, invoker });
+    expect(invoker.calls.map((c) => `${c.gid} ${c.branchId}/${c.op} attempt ${c.payload.length > 0 ? 'p' : '-'}`)).toEqual(['r1 02/action attempt p']);
+    await second.clock.advance(1);
+    expect(await second.status('r1')).toBe('succeed');
+    expect(await second.events('r1')).toEqual(['TransCreated', 'BranchSucceeded', 'BranchSucceeded']);
+  });
+
+  it('a branch call that throws comes back as an ERROR result instead of hanging', async () => {
+    const h = await startEngine();
+    h.invoker.on('01/action', () => {
+      throw new Error('invoker bug');
+    });
+    await h.send(submit(sagaSpec('e1', [['http://b/a', '']], { retryInterval: 60 })));
+    expect(await h.events('e1')).toEqual(['TransCreated', 'BranchErrored']);
+    expect((await h.log.read('e1'))[1]?.data.message).toContain('invoker bug');
+  });
+
+  it('a type that breaks while acting parks its transaction; the others go on; forceStop ends it', async () => {
+    const registry = createBuiltinRegistry();
+    // a custom type with a bug: its due time cannot be computed once a branch answered an error
+    registry.register({ ...sagaType, name: 'fragile', dueAt: (ctx) => {
+      if (ctx.branches.some((b) => b.blocked)) throw new Error('dueAt bug');
+      return ctx.nextCronTime;
+    } });
+    const h = await startEngine({ registry });
+    h.invoker.on('01/action', ERROR);
+    expect((await h.send(submit({ ...sagaSpec('p1', [['http://b/a', '']]), transType: 'fragile' }))).ok).toBe(true);
+    await h.send(submit(sagaSpec('ok1', [['', '']])));
+    expect(await h.status('ok1')).toBe('succeed');
+    expect(await h.events('p1')).toEqual(['TransCreated', 'TransParked']);
+    const parked = (await h.log.read('p1'))[1]!;
+    expect(parked.data.reason).toContain('dueAt bug');
+    expect(JSON.parse((await h.log.getSummary('p1'))!.view).transaction.dtx_parked.reason).toContain('dueAt bug');
+    // parked: no timer, no more calls
+    await h.clock.advance(60_000);
+    expect(h.invoker.callsTo('p1')).toHaveLength(1);
+    expect((await h.send({ id: cmdId('fs'), gid: 'p1', kind: 'forceStop' })).ok).toBe(true);
+    expect(await h.status('p1')).toBe('failed');
+  });
+});
