@@ -10,7 +10,7 @@ import { startDtx, type DtxProcess } from '../support/dtx-process.js';
  * the run: a skipped interop test is not a passed one.
  */
 const GO_DIR = path.resolve(import.meta.dirname, 'go');
-const GO_TEST_FILE = path.join(GO_DIR, 'interop_test.go');
+const GO_TEST_FILES = ['interop_test.go', 'grpc_interop_test.go'].map((f) => path.join(GO_DIR, f));
 const GO_TIMEOUT_MS = 280_000; // the first run downloads the SDK's modules through the Go module proxy
 const MIN_GO: readonly [number, number] = [1, 22];
 
@@ -23,6 +23,11 @@ const GO_TESTS = [
   'TestMsgDoAndSubmit',
   'TestMsgPrepareQueryBack',
   'TestMustGenGid',
+  'TestGrpcMustGenGid',
+  'TestGrpcSagaNormal',
+  'TestGrpcSagaRollbackWaitResult',
+  'TestGrpcMsgPrepareSubmit',
+  'TestGrpcTccNotSupportedYet',
 ] as const;
 
 const INSTALL_HINT =
@@ -46,12 +51,12 @@ interface GoRun {
   readonly output: string;
 }
 
-function runGoTest(dtxServer: string): Promise<GoRun> {
+function runGoTest(dtxServer: string, dtxGrpc: string): Promise<GoRun> {
   return new Promise((resolve, reject) => {
     // -timeout bounds the test binary (a hung test dumps its goroutines); GO_TIMEOUT_MS also covers downloads.
     const child = spawn('go', ['test', '-count=1', '-v', '-timeout=3m', './...'], {
       cwd: GO_DIR,
-      env: { ...process.env, DTX_SERVER: dtxServer },
+      env: { ...process.env, DTX_SERVER: dtxServer, DTX_GRPC: dtxGrpc },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group, so the timeout also ends the compiled test binary
     });
@@ -78,16 +83,17 @@ describe('dtm Go SDK interop (github.com/dtm-labs/client v1.17.3)', () => {
     await dtx?.kill();
   });
 
-  it('lists every Go test of interop_test.go', () => {
-    const declared = [...readFileSync(GO_TEST_FILE, 'utf8').matchAll(/^func (Test\w+)\(t \*testing\.T\)/gm)].map((m) => m[1]);
+  it('lists every Go test of the interop package', () => {
+    const declared = GO_TEST_FILES.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^func (Test\w+)\(t \*testing\.T\)/gm)].map((m) => m[1]));
     expect(declared.sort()).toEqual([...GO_TESTS].sort());
   });
 
   it('go test passes against a real dtx process', { timeout: 300_000 }, async () => {
     const version = goVersion();
     dtx = await startDtx();
-    const run = await runGoTest(dtx.api);
-    const report = `go test (${version}, DTX_SERVER=${dtx.api}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
+    const grpcTarget = `127.0.0.1:${dtx.grpcPort}`;
+    const run = await runGoTest(dtx.api, grpcTarget);
+    const report = `go test (${version}, DTX_SERVER=${dtx.api}, DTX_GRPC=${grpcTarget}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
     expect(run.signal, report).toBeNull();
     expect(run.code, report).toBe(0);
     for (const name of GO_TESTS) expect(run.output, `${name} did not pass:\n${report}`).toContain(`--- PASS: ${name} `);

@@ -2,7 +2,11 @@ module github.com/dtx/interop
 
 go 1.22
 
-require github.com/dtm-labs/client v1.17.3
+require (
+	github.com/dtm-labs/client v1.17.3
+	google.golang.org/grpc v1.48.0
+	google.golang.org/protobuf v1.28.0
+)
 
 require (
 	github.com/cespare/xxhash/v2 v2.1.2 // indirect
@@ -31,6 +35,4 @@ require (
 	golang.org/x/sys v0.0.0-20211216021012-1d35b9e2eb4e // indirect
 	golang.org/x/text v0.3.6 // indirect
 	google.golang.org/genproto v0.0.0-20200526211855-cb27e3aa2013 // indirect
-	google.golang.org/grpc v1.48.0 // indirect
-	google.golang.org/protobuf v1.28.0 // indirect
 )
