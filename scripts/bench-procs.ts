@@ -50,6 +50,7 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
     env: {
       PATH: process.env.PATH ?? '',
       HTTP_PORT: '0',
+      GRPC_PORT: '0',
       HTTP_HOST: '127.0.0.1',
       STORE_DATA_DIR: dataDir,
       STORE_SYNC_COMMIT: String(opts.syncCommit),

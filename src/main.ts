@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { TransTypeRegistry } from '../machines/index.js';
+import type { TransSpec, TransTypeRegistry } from '../machines/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import { Engine } from './engine/engine.js';
 import { buildRegistry } from './extensions/trans-type-loader.js';
@@ -21,12 +21,15 @@ import { checkOutbound } from './invoker/outbound-check.js';
 import { createTransParser } from './ingress/schema/trans-input-schema.js';
 import { defaultGrpcUrlProblem } from './ingress/schema/branch-url-rule.js';
 import type { HttpTls } from './ingress/http/http-server.js';
+import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
 
 export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface RunningDtx {
   readonly engine: Engine;
   readonly httpPort: number;
+  /** The bound port of the gRPC ingress (`GrpcPort`; 0 there = a port the OS chose). */
+  readonly grpcPort: number;
   stop(): Promise<void>;
 }
 
@@ -65,8 +68,9 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const recovery = await engine.start();
   metrics.recoverySeconds.set(recovery.ms / 1000);
   await cluster?.join(engine, registry, ownershipMetrics(metrics));
+  const transCalls = { engine, parser, isSupported: (t: string) => registry.get(t) !== undefined, checkOutbound: (spec: TransSpec) => checkOutbound(spec, policy) };
   const app = createHttpApp({
-    engine,
+    ...transCalls,
     logger,
     version: `v${DTX_VERSION}-dtx`,
     timeoutToFail: config.TimeoutToFail,
@@ -74,34 +78,50 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     adminBasePath: config.AdminBasePath,
     metrics,
     history: (gid) => transactionHistory(log, registry, gid),
-    isSupported: (t) => registry.get(t) !== undefined,
-    parser,
-    checkOutbound: (spec) => checkOutbound(spec, policy),
     tokens: config.Auth.Tokens,
     publicMetrics: config.Auth.PublicMetrics,
   });
-  const server: Server = await listen(app, config.HttpHost, config.HttpPort, httpTlsOf(config));
+  const tls = httpTlsOf(config);
+  const server: Server = await listen(app, config.HttpHost, config.HttpPort, tls);
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
   ownPorts.push(httpPort);
+  const closeHttp = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // keep-alive clients that keep sending would hold close() open: cut them after a grace period
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+  });
+  const closeCore = async () => {
+    if (cluster !== undefined) await cluster.stop();
+    await engine.stop();
+    await invoker.close();
+    if (cluster === undefined) await log.close();
+  };
+  const grpc = await startGrpcIngress(
+    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, tokens: config.Auth.Tokens, ...(tls ? { tls } : {}) },
+    config.HttpHost,
+    config.GrpcPort,
+  ).catch(async (err: unknown) => {
+    // GrpcPort taken or unbindable: leave nothing open behind the failed start (the data dir lock included)
+    await closeHttp();
+    await closeCore();
+    throw err;
+  });
+  const grpcPort = grpc.port;
+  ownPorts.push(grpcPort);
   if (config.Auth.Tokens.length === 0) {
-    logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches this port can start and stop transactions (docs/security.md)');
+    logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
   }
-  logger.info({ httpPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
+  logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
   return {
     engine,
     httpPort,
+    grpcPort,
     async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // keep-alive clients that keep sending would hold close() open: cut them after a grace period
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      if (cluster !== undefined) await cluster.stop();
-      await engine.stop();
-      await invoker.close();
-      if (cluster === undefined) await log.close();
+      await grpc.stop();
+      await closeHttp();
+      await closeCore();
     },
   };
 }

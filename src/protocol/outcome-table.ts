@@ -27,6 +27,10 @@ export const GRPC_ABORTED = 10;
 export const JSON_RPC_FAILURE = -32901;
 export const JSON_RPC_ONGOING = -32902;
 export const JSON_RPC_INTERNAL = -32603;
+/** JSON-RPC 2.0's own codes, answered by dtm's `/api/json-rpc` (spec §4) before any call runs. */
+export const JSON_RPC_PARSE_ERROR = -32700;
+export const JSON_RPC_INVALID_REQUEST = -32600;
+export const JSON_RPC_METHOD_NOT_FOUND = -32601;
 
 /**
  * Note for the JSON-RPC ingress: dtm itself answers ONGOING service errors with -32603 (spec §4);

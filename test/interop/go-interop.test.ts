@@ -23,6 +23,11 @@ const GO_TESTS = [
   'TestMsgDoAndSubmit',
   'TestMsgPrepareQueryBack',
   'TestMustGenGid',
+  'TestGrpcMustGenGid',
+  'TestGrpcSagaNormal',
+  'TestGrpcSagaRollbackWaitResult',
+  'TestGrpcMsgPrepareSubmit',
+  'TestGrpcTccNotSupportedYet',
 ] as const;
 /** Run in a second pass against a dtx with Auth.Tokens. */
 const GO_AUTH_TESTS = ['TestAuthBearerToken'] as const;
@@ -89,8 +94,9 @@ describe('dtm Go SDK interop (github.com/dtm-labs/client v1.17.3)', () => {
   it('go test passes against a real dtx process', { timeout: 300_000 }, async () => {
     const version = goVersion();
     dtx = await startDtx();
-    const run = await runGoTest(dtx.api, ['-skip', 'TestAuth']);
-    const report = `go test (${version}, DTX_SERVER=${dtx.api}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
+    const grpcTarget = `127.0.0.1:${dtx.grpcPort}`;
+    const run = await runGoTest(dtx.api, ['-skip', 'TestAuth'], { DTX_GRPC: grpcTarget });
+    const report = `go test (${version}, DTX_SERVER=${dtx.api}, DTX_GRPC=${grpcTarget}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
     expect(run.signal, report).toBeNull();
     expect(run.code, report).toBe(0);
     for (const name of GO_TESTS) expect(run.output, `${name} did not pass:\n${report}`).toContain(`--- PASS: ${name} `);

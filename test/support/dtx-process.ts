@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 /** Starts the real `dtx serve` process (compiled by `pretest`) on a random port and temp data dir. */
 export interface DtxProcess {
   readonly port: number;
+  /** The gRPC ingress port (`GRPC_PORT=0` unless the test sets it), read from the 'dtx listening' line. */
+  readonly grpcPort: number;
   /** `http://127.0.0.1:<port>/api/dtmsvr` */
   readonly api: string;
   readonly dataDir: string;
@@ -48,6 +50,7 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
     env: {
       PATH: process.env.PATH ?? '',
       HTTP_PORT: '0',
+      GRPC_PORT: '0',
       HTTP_HOST: '127.0.0.1',
       STORE_DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
@@ -58,7 +61,7 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
   });
   const logs: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, grpcPort } = await new Promise<{ port: number; grpcPort: number }>((resolve, reject) => {
     const rl = createInterface({ input: proc.stderr! });
     const timer = setTimeout(() => {
       proc.kill('SIGKILL'); // never leave an orphan behind a failed start
@@ -69,7 +72,8 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
       if (logs.length > 5000) logs.splice(0, 1000);
       if (line.includes('"dtx listening"')) {
         clearTimeout(timer);
-        resolve((JSON.parse(line) as { httpPort: number }).httpPort);
+        const listening = JSON.parse(line) as { httpPort: number; grpcPort: number };
+        resolve({ port: listening.httpPort, grpcPort: listening.grpcPort });
       }
     });
     void exited.then(({ code }) => {
@@ -79,6 +83,7 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
   });
   return {
     port,
+    grpcPort,
     api: `http://127.0.0.1:${port}/api/dtmsvr`,
     dataDir,
     proc,

@@ -21,6 +21,7 @@ import {
   ensureError,
   isRetryable,
 } from '../../src/errors.js';
+import { GRPC_STATUS_OF_CODE, grpcStatusName } from '../../src/protocol/error-grpc-status.js';
 
 const DOC = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const CODE_PATTERN = /\bDTX_[A-Z0-9_]+\b/g;
@@ -58,6 +59,15 @@ describe('error codes are documented (STYLE L9)', () => {
       expect(cells[4], err.code).toBe(err.result);
       expect(cells[5], err.code).toBe(String(err.httpStatus));
       expect(cells[6], err.code).toBe(err.retryable ? 'yes' : 'no');
+    }
+  });
+
+  it('the doc row of each code states its gRPC status, from the one table', () => {
+    expect(Object.keys(GRPC_STATUS_OF_CODE).sort()).toEqual([...ERROR_CODES].sort());
+    for (const code of ERROR_CODES) {
+      const row = DOC.split('\n').find((line) => line.startsWith(`| \`${code}\``));
+      const cells = (row ?? '').split('|').map((c) => c.trim());
+      expect(cells[7], code).toBe(grpcStatusName(GRPC_STATUS_OF_CODE[code]!));
     }
   });
 });

@@ -1,29 +1,18 @@
 import { Router, type Request, type Response } from 'express';
-import type { Engine } from '../../engine/engine.js';
-import type { Command } from '../../engine/command.js';
 import { newGid } from '../../engine/gid.js';
 import { newCommandId } from '../../engine/command-id.js';
 import { BadRequest, NotSupported } from '../../errors.js';
-import type { TransParser } from '../schema/trans-input-schema.js';
-import type { TransSpec } from '../../../machines/index.js';
 import { INPUT_BOUNDS } from '../schema/input-bounds.js';
+import { runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
 import { checkedGid, httpTransInput, parseGidBody } from './trans-request.js';
 import { sendReply } from './reply-mapper.js';
 import { intParam, positionParam, strParam, wordParam } from './query-params.js';
 
-export interface DtmsvrRouteDeps {
-  readonly engine: Engine;
+export interface DtmsvrRouteDeps extends TransCallDeps {
   readonly version: string;
   readonly timeoutToFail: number;
-  readonly isSupported: (transType: string) => boolean;
-  /** The shared request schema (src/ingress/schema). */
-  readonly parser: TransParser;
-  /** Submit-time outbound policy: rejects with BadRequest naming a refused branch URL. */
-  readonly checkOutbound: (spec: TransSpec) => Promise<void>;
 }
 
-/** dtm types that a later issue implements: refused with 501 rather than "unknown type". */
-const PLANNED_TYPES = new Set(['tcc', 'xa', 'workflow']);
 const UNSUPPORTED_ROUTES = ['registerBranch', 'registerXaBranch', 'registerTccBranch', 'prepareWorkflow', 'subscribe', 'unsubscribe', 'scanKV', 'queryKV'];
 
 const commandId = (kind: string) => newCommandId(`http.${kind}`);
@@ -36,19 +25,12 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
   const r = Router();
   const { engine } = deps;
 
-  const transCall = (kind: 'prepare' | 'submit') => async (req: Request, res: Response) => {
-    const spec = deps.parser.parseTrans(httpTransInput(req.body));
-    refuseType(deps, spec.transType);
-    await deps.checkOutbound(spec);
-    const cmd: Command = { id: commandId(kind), gid: spec.gid, kind, spec };
-    sendReply(res, await engine.dispatch(cmd, kind === 'submit' && spec.options.waitResult));
+  const transCall = (call: TransCall) => async (req: Request, res: Response) => {
+    sendReply(res, await runTransCall(deps, call, httpTransInput(req.body), 'http'));
   };
   r.post('/prepare', transCall('prepare'));
   r.post('/submit', transCall('submit'));
-  r.post('/abort', async (req, res) => {
-    const spec = deps.parser.parseTrans(httpTransInput(req.body));
-    sendReply(res, await engine.dispatch({ id: commandId('abort'), gid: spec.gid, kind: 'abort', requestType: spec.transType, reason: spec.rollbackReason }));
-  });
+  r.post('/abort', transCall('abort'));
   r.post('/forceStop', async (req, res) => {
     const gid = parseGidBody(req.body);
     sendReply(res, await engine.dispatch({ id: commandId('forceStop'), gid, kind: 'forceStop' }));
@@ -113,10 +95,4 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
     throw new NotSupported('topics are not supported by dtx yet');
   });
   return r;
-}
-
-function refuseType(deps: DtmsvrRouteDeps, transType: string): void {
-  if (deps.isSupported(transType)) return;
-  if (PLANNED_TYPES.has(transType)) throw new NotSupported(`trans_type '${transType}' is not supported by dtx yet`);
-  throw new BadRequest(`trans_type: unknow trans type: ${transType}`);
 }

@@ -9,6 +9,7 @@ import { sendError } from './reply-mapper.js';
 import { bearerAuth } from './bearer-auth.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { adminRoutes } from '../../admin/admin-routes.js';
+import { jsonRpcRoute } from '../jsonrpc/json-rpc-route.js';
 
 export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly logger: Logger;
@@ -54,6 +55,7 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
     res.json({ msg: 'pong' });
   });
   app.use('/api/dtx', dtxRoutes(opts));
+  app.use('/api/json-rpc', jsonRpcRoute(opts));
   app.use('/api/dtmsvr', express.raw({ type: () => true, limit: opts.maxBodyBytes }), jsonBody, dtmsvrRoutes(opts));
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('404 page not found');

@@ -1,32 +1,15 @@
 import { BadRequest } from '../../errors.js';
-import { TRANS_KEYS } from '../schema/trans-input-schema.js';
 import { escapeHttpGid, gidProblem } from '../schema/gid-schema.js';
+import { canonicalKeys, jsonTransInput, objectBody } from '../trans-commands.js';
 
 /**
- * The HTTP adapter of the transaction request (spec §2.1): Go's encoding/json matches keys
- * case-insensitively and ignores unknown keys, and dtm's HTTP entry points strip `\n\r;` from the
- * gid. The result goes to the shared schema (src/ingress/schema), which names the offending field.
+ * The HTTP adapter of the transaction request (spec §2.1): a JSON transaction (trans-commands.ts)
+ * whose gid loses `\n\r;`, as dtm's HTTP entry points strip them.
  */
-const KNOWN_KEYS = new Map(TRANS_KEYS.map((k) => [k.toLowerCase(), k]));
-
-function objectBody(body: unknown): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('request body must be a JSON object');
-  return body as Record<string, unknown>;
-}
-
-/** Go-style case-insensitive key matching for the known fields; the exact spelling wins. */
-export function canonicalKeys(obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    const canon = KNOWN_KEYS.get(k.toLowerCase());
-    if (canon !== undefined && (out[canon] === undefined || k === canon)) out[canon] = v;
-  }
-  return out;
-}
 
 /** A transaction body as the shared schema's input. */
 export function httpTransInput(body: unknown): Record<string, unknown> {
-  const canon = canonicalKeys(objectBody(body));
+  const canon = jsonTransInput(body);
   if (typeof canon.gid === 'string') canon.gid = escapeHttpGid(canon.gid);
   return canon;
 }

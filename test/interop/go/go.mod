@@ -6,6 +6,8 @@ require (
 	github.com/dtm-labs/client v1.17.3
 	github.com/dtm-labs/dtmdriver v0.0.6
 	github.com/go-resty/resty/v2 v2.7.0
+	google.golang.org/grpc v1.48.0
+	google.golang.org/protobuf v1.28.0
 )
 
 require (
@@ -33,6 +35,4 @@ require (
 	golang.org/x/sys v0.0.0-20211216021012-1d35b9e2eb4e // indirect
 	golang.org/x/text v0.3.6 // indirect
 	google.golang.org/genproto v0.0.0-20200526211855-cb27e3aa2013 // indirect
-	google.golang.org/grpc v1.48.0 // indirect
-	google.golang.org/protobuf v1.28.0 // indirect
 )

@@ -1,9 +1,10 @@
 // Package interop drives dtx with the official dtm Go SDK (github.com/dtm-labs/client, pinned in go.mod)
 // exactly as an application would, against a real net/http branch service on loopback.
 //
-// Run it through `npm test` (test/interop/go-interop.test.ts starts dtx and sets DTX_SERVER), or by hand:
+// Run it through `npm test` (test/interop/go-interop.test.ts starts dtx and sets DTX_SERVER and
+// DTX_GRPC), or by hand:
 //
-//	DTX_SERVER=http://127.0.0.1:36789/api/dtmsvr go test -count=1 -v ./...
+//	DTX_SERVER=http://127.0.0.1:36789/api/dtmsvr DTX_GRPC=127.0.0.1:36790 go test -count=1 -v ./...
 package interop
 
 import (

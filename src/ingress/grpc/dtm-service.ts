@@ -1,0 +1,99 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { newGid } from '../../engine/gid.js';
+import type { Reply } from '../../engine/command.js';
+import { BadRequest, CoordinatorError, Internal, NotSupported, TransNotFound } from '../../errors.js';
+import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
+import { dtmProto, type DtmGidReply, type Empty, type MessageInit } from '../../protocol/dtm-proto.js';
+import { runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
+import { wireProblem } from './proto-wire-check.js';
+import { decodeDtmRequest, EMPTY_SHAPE, grpcTransInput } from './grpc-trans-input.js';
+
+/**
+ * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit and Abort dispatch the same commands as the
+ * HTTP routes; the RPCs of transaction types dtx does not run yet answer Unimplemented at once.
+ *
+ * Requests arrive as raw bytes (see `rawRequestService`): grpc-js would answer a decoding failure
+ * with Internal, and protobufjs decodes malformed bytes leniently, so the handlers check and
+ * decode themselves and answer InvalidArgument naming the field.
+ */
+type RawHandler = grpc.handleUnaryCall<Buffer, Answer>;
+
+const UNIMPLEMENTED: Readonly<Record<string, string>> = Object.freeze({
+  RegisterBranch: 'RegisterBranch is not supported by dtx yet: it serves tcc, xa and workflow, which come in a later release',
+  PrepareWorkflow: 'PrepareWorkflow is not supported by dtx yet: workflow comes in a later release',
+  Subscribe: 'Subscribe is not supported by dtx yet: topics come in a later release',
+  Unsubscribe: 'Unsubscribe is not supported by dtx yet: topics come in a later release',
+  DeleteTopic: 'DeleteTopic is not supported by dtx yet: topics come in a later release',
+});
+
+/** The Dtm service definition with identity request deserialisers (replies keep the proto codec). */
+export function rawRequestService(): grpc.ServiceDefinition {
+  const identity = (b: Buffer): Buffer => b;
+  return Object.fromEntries(Object.entries(dtmProto().dtmService).map(([name, m]) => [name, { ...m, requestDeserialize: identity }]));
+}
+
+type Answer = MessageInit<DtmGidReply> | Empty;
+/** What a handler's work ends with: a reply message, or the status of a failed engine reply. */
+type Outcome = { readonly value: Answer } | { readonly error: grpc.ServiceError };
+
+export function dtmServiceHandlers(deps: TransCallDeps, logger: Logger): grpc.UntypedServiceImplementation {
+  const log = logger.child({ component: 'ingress.grpc' });
+  const unary = (method: string, work: (bytes: Buffer) => Promise<Outcome>): RawHandler => (call, callback) => {
+    work(call.request).then(
+      (out) => ('error' in out ? callback(out.error) : callback(null, out.value)),
+      (err: unknown) => callback(thrownError(err, log, method)),
+    );
+  };
+  const transCall = (method: string, call: TransCall): RawHandler => unary(method, async (bytes) => {
+    const reply = await runTransCall(deps, call, grpcTransInput(decodeDtmRequest(bytes)), 'grpc');
+    const error = replyError(reply);
+    return error === undefined ? { value: {} } : { error };
+  });
+  const handlers: grpc.UntypedServiceImplementation = {
+    NewGid: unary('NewGid', async (bytes) => {
+      const problem = wireProblem(bytes, EMPTY_SHAPE);
+      if (problem !== undefined) throw new BadRequest(`malformed google.protobuf.Empty: ${problem}`);
+      return { value: { Gid: newGid() } };
+    }),
+    Prepare: transCall('Prepare', 'prepare'),
+    Submit: transCall('Submit', 'submit'),
+    Abort: transCall('Abort', 'abort'),
+  };
+  for (const [method, message] of Object.entries(UNIMPLEMENTED)) {
+    handlers[method] = unary(method, () => Promise.reject(new NotSupported(message)));
+  }
+  return handlers;
+}
+
+/**
+ * Engine replies and thrown errors as gRPC statuses (spec §10.3), through the outcome table and
+ * the error-code table only: OK; FAILURE → Aborted and ONGOING → FailedPrecondition with dtm's
+ * message; dtx errors by their code (BadRequest → InvalidArgument, retryable 503s → Unavailable,
+ * ...). A dtx error code travels in the trailer `dtx-error-code` (docs/errors.md).
+ */
+export const ERROR_CODE_TRAILER = 'dtx-error-code';
+
+function serviceError(code: grpc.status, details: string, dtxCode: string | undefined): grpc.ServiceError {
+  const metadata = new grpc.Metadata();
+  if (dtxCode !== undefined) metadata.set(ERROR_CODE_TRAILER, dtxCode);
+  return Object.assign(new Error(details), { code, details, metadata });
+}
+
+/** A failed reply as a status; undefined for a successful one. */
+export function replyError(reply: Reply): grpc.ServiceError | undefined {
+  if (reply.ok) return undefined;
+  return serviceError(grpcStatusOf(reply.result, reply.code), reply.message, reply.code);
+}
+
+/** Anything a handler threw. Unexpected errors are logged and answered Internal with their text. */
+export function thrownError(err: unknown, log: Logger, method: string): grpc.ServiceError {
+  if (err instanceof CoordinatorError) {
+    if (err.retryable) log.warn({ err, method }, 'gRPC request failed, retryable');
+    else if (err.httpStatus === 500 && err.code !== TransNotFound.code) log.error({ err, method }, 'gRPC request failed');
+    return serviceError(grpcStatusOf(err.result, err.code), err.message, err.code);
+  }
+  log.error({ err, method }, 'unexpected error in gRPC handler');
+  const text = err instanceof Error ? err.message : String(err);
+  return serviceError(grpc.status.INTERNAL, `internal error: ${text}`, Internal.code);
+}

@@ -1,0 +1,53 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Metrics } from '../../observability/metrics.js';
+import { Unauthorized } from '../../errors.js';
+import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
+import { bearerTokenOf, tokenMatcher } from '../http/bearer-auth.js';
+import { ERROR_CODE_TRAILER } from './dtm-service.js';
+
+/**
+ * Server interceptors of the gRPC ingress. grpc-js chains them so that the last one given is the
+ * outermost: pass `[metricsInterceptor, authInterceptor]` and a refused call is still counted.
+ */
+
+/** gRPC health checking answers without a token: load balancers and orchestrators probe it. */
+export const isPublicGrpcMethod = (path: string): boolean => path.startsWith('/grpc.health.v1.Health/');
+
+/**
+ * `Auth.Tokens` for gRPC (docs/security.md): every call but health checking needs metadata
+ * `authorization: Bearer <token>`; others end Unauthenticated before the handler runs.
+ */
+export function authInterceptor(tokens: readonly string[]): grpc.ServerInterceptor {
+  const matches = tokenMatcher(tokens);
+  return (method, call) => new grpc.ServerInterceptingCall(call, {
+    start: (next) => {
+      next({
+        onReceiveMetadata: (metadata, mdNext) => {
+          if (isPublicGrpcMethod(method.path)) return mdNext(metadata);
+          const values = metadata.get('authorization');
+          const token = values.length === 1 && typeof values[0] === 'string' ? bearerTokenOf(values[0]) : undefined;
+          if (token !== undefined && matches(token)) return mdNext(metadata);
+          const err = new Unauthorized(token === undefined ? 'authentication required: send metadata authorization: Bearer <token>' : 'invalid bearer token');
+          const trailer = new grpc.Metadata();
+          trailer.set(ERROR_CODE_TRAILER, err.code);
+          call.sendStatus({ code: grpcStatusOf(err.result, err.code), details: err.message, metadata: trailer });
+        },
+      });
+    },
+  });
+}
+
+/** dtm's request metrics (spec §13): `type="grpc"`, `api` = the method name lower-cased. */
+export function metricsInterceptor(metrics: Metrics): grpc.ServerInterceptor {
+  return (method, call) => {
+    const api = method.path.slice(method.path.lastIndexOf('/') + 1).toLowerCase();
+    const end = metrics.responseDuration.startTimer({ type: 'grpc', api });
+    return new grpc.ServerInterceptingCall(call, {
+      sendStatus: (status, next) => {
+        end();
+        metrics.serverProcess.inc({ type: 'grpc', api, status: status.code === grpc.status.OK ? 'ok' : 'fail' });
+        next(status);
+      },
+    });
+  };
+}

@@ -1,0 +1,78 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Reply } from '../../engine/command.js';
+import { newGid } from '../../engine/gid.js';
+import { CoordinatorError, Internal, NotSupported, PayloadTooLarge, TransNotFound } from '../../errors.js';
+import { JSON_RPC_INVALID_REQUEST, JSON_RPC_METHOD_NOT_FOUND } from '../../protocol/outcome-table.js';
+import { jsonTransInput, runTransCall, type TransCallDeps } from '../trans-commands.js';
+import { answer, decodeJsonRpc, rpcError, type JsonRpcAnswer, type JsonRpcError } from './json-rpc-envelope.js';
+
+export interface JsonRpcDeps extends TransCallDeps {
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * `POST /api/json-rpc` on the HTTP port (spec §4): dtm's methods `newGid`, `prepare`, `submit`,
+ * `abort` (params = the transaction of spec §2.1 through the shared schema; the gid is not
+ * escaped) and `registerBranch` (not supported yet). Error codes: -32901 FAILURE and -32902
+ * ONGOING from the outcome table, -32603 for every other error (dtm's code for errors and panics,
+ * bad params included), with dtx's error code in `error.data.code`.
+ */
+type Method = (params: unknown) => Promise<{ readonly result: unknown } | { readonly reply: Reply }>;
+
+export function jsonRpcRoute(deps: JsonRpcDeps): Router {
+  const log = deps.logger.child({ component: 'ingress.jsonrpc' });
+  const trans = (call: 'prepare' | 'submit' | 'abort'): Method => async (params) => ({
+    reply: await runTransCall(deps, call, jsonTransInput(params, 'params'), 'jsonrpc'),
+  });
+  const methods: Readonly<Record<string, Method>> = {
+    newGid: () => Promise.resolve({ result: { gid: newGid() } }),
+    prepare: trans('prepare'),
+    submit: trans('submit'),
+    abort: trans('abort'),
+    registerBranch: () => Promise.reject(new NotSupported('registerBranch is not supported by dtx yet: it serves tcc, xa and workflow, which come in a later release')),
+  };
+
+  const r = Router();
+  r.post('/', express.raw({ type: () => true, limit: deps.maxBodyBytes }), async (req: Request, res: Response) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const decoded = decodeJsonRpc(raw);
+    if ('answer' in decoded) return send(res, decoded.answer);
+    const { id, method } = decoded.request;
+    const run = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    if (run === undefined) return send(res, answer(id, { code: JSON_RPC_METHOD_NOT_FOUND, message: `Method not found: ${method}` }));
+    try {
+      const out = await run(decoded.request.params);
+      if ('result' in out) return send(res, answer(id, null, out.result));
+      const { reply } = out;
+      send(res, answer(id, reply.ok ? null : rpcError(reply.result, reply.message, reply.code)));
+    } catch (err) {
+      send(res, answer(id, thrown(err, log, method)));
+    }
+  });
+  // body errors (too large, aborted upload) answered in the envelope instead of the API's JSON
+  r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.too.large') {
+      const tooLarge = new PayloadTooLarge(`request body exceeds HttpMaxBodyBytes (${deps.maxBodyBytes} bytes)`);
+      return send(res, answer('', { code: JSON_RPC_INVALID_REQUEST, message: tooLarge.message, data: { code: tooLarge.code } }, null, tooLarge.httpStatus));
+    }
+    next(err);
+  });
+  return r;
+}
+
+function send(res: Response, a: JsonRpcAnswer): void {
+  res.status(a.httpStatus).json(a.body);
+}
+
+function thrown(err: unknown, log: Logger, method: string): JsonRpcError {
+  if (err instanceof CoordinatorError) {
+    if (err.retryable) log.warn({ err, method }, 'JSON-RPC call failed, retryable');
+    else if (err.httpStatus === 500 && err.code !== TransNotFound.code) log.error({ err, method }, 'JSON-RPC call failed');
+    return rpcError(err.result, err.message, err.code);
+  }
+  log.error({ err, method }, 'unexpected error in JSON-RPC handler');
+  return rpcError('ERROR', `internal error: ${err instanceof Error ? err.message : String(err)}`, Internal.code);
+}

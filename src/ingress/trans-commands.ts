@@ -1,0 +1,79 @@
+import type { Engine } from '../engine/engine.js';
+import type { Command, Reply } from '../engine/command.js';
+import { newCommandId } from '../engine/command-id.js';
+import { BadRequest, NotSupported } from '../errors.js';
+import type { TransSpec } from '../../machines/index.js';
+import { TRANS_KEYS, type TransParser } from './schema/trans-input-schema.js';
+
+/**
+ * The transaction calls every ingress offers (HTTP `/api/dtmsvr/*`, gRPC `dtmgimp.Dtm`, JSON-RPC):
+ * the adapters map their wire shape onto the shared schema's input and call `runTransCall`; the
+ * command it dispatches, and therefore the engine's answer, is the same whatever the transport.
+ * The JSON shape of a transaction, shared by HTTP and JSON-RPC, is at the end of this file.
+ */
+export interface TransCallDeps {
+  readonly engine: Engine;
+  /** The shared request schema (src/ingress/schema). */
+  readonly parser: TransParser;
+  readonly isSupported: (transType: string) => boolean;
+  /** Submit-time outbound policy: rejects with BadRequest naming a refused branch URL. */
+  readonly checkOutbound: (spec: TransSpec) => Promise<void>;
+}
+
+export type TransCall = 'prepare' | 'submit' | 'abort';
+
+/** dtm types that a later release implements: refused as not supported rather than "unknown type". */
+export const PLANNED_TYPES: ReadonlySet<string> = new Set(['tcc', 'xa', 'workflow']);
+
+/**
+ * Validates `input` (snake_case keys of spec §2.1, payloads as text or bytes) and dispatches the
+ * call. Throws BadRequest naming the field, NotSupported for a planned type; `submit` with
+ * `wait_result` waits for the first pass. `origin` prefixes the command id (`grpc.submit:...`).
+ */
+export async function runTransCall(deps: TransCallDeps, call: TransCall, input: Record<string, unknown>, origin: string): Promise<Reply> {
+  const spec = deps.parser.parseTrans(input);
+  const id = newCommandId(`${origin}.${call}`);
+  if (call === 'abort') {
+    return deps.engine.dispatch({ id, gid: spec.gid, kind: 'abort', requestType: spec.transType, reason: spec.rollbackReason });
+  }
+  refuseType(deps.isSupported, spec.transType);
+  await deps.checkOutbound(spec);
+  const cmd: Command = { id, gid: spec.gid, kind: call, spec };
+  return deps.engine.dispatch(cmd, call === 'submit' && spec.options.waitResult);
+}
+
+/** Throws unless `transType` is served: NotSupported for a planned dtm type, BadRequest otherwise. */
+export function refuseType(isSupported: (transType: string) => boolean, transType: string): void {
+  if (isSupported(transType)) return;
+  if (PLANNED_TYPES.has(transType)) throw new NotSupported(`trans_type '${transType}' is not supported by dtx yet`);
+  throw new BadRequest(`trans_type: unknow trans type: ${transType}`);
+}
+
+/**
+ * A transaction as JSON (spec §2.1), the body of HTTP calls and the `params` of JSON-RPC calls,
+ * as the shared schema's input. Go's encoding/json matches keys case-insensitively and ignores
+ * unknown keys; dtm does the same here. The result goes to the shared schema (src/ingress/schema),
+ * which names the offending field.
+ */
+const KNOWN_KEYS = new Map(TRANS_KEYS.map((k) => [k.toLowerCase(), k]));
+
+/** `value` as a JSON object; BadRequest saying what `what` must be otherwise. */
+export function objectBody(value: unknown, what = 'request body'): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new BadRequest(`${what} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** Go-style case-insensitive key matching for the known fields; the exact spelling wins. */
+export function canonicalKeys(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const canon = KNOWN_KEYS.get(k.toLowerCase());
+    if (canon !== undefined && (out[canon] === undefined || k === canon)) out[canon] = v;
+  }
+  return out;
+}
+
+/** A JSON transaction as the schema's input, gid as sent (JSON-RPC; HTTP escapes it on top). */
+export function jsonTransInput(value: unknown, what?: string): Record<string, unknown> {
+  return canonicalKeys(objectBody(value, what));
+}

@@ -1,0 +1,56 @@
+import { status } from '@grpc/grpc-js';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { errorReply, failure, OK, type Reply } from '../../../src/engine/command.js';
+import { BadRequest, ERROR_CLASSES, NotOwner } from '../../../src/errors.js';
+import { replyError, thrownError } from '../../../src/ingress/grpc/dtm-service.js';
+import { rpcError } from '../../../src/ingress/jsonrpc/json-rpc-envelope.js';
+import { GRPC_STATUS_OF_CODE, grpcStatusOf } from '../../../src/protocol/error-grpc-status.js';
+
+/** Engine replies and errors on the gRPC and JSON-RPC wires (spec §1.7, §4, §10.3). */
+const ongoing: Reply = { ok: false, result: 'ONGOING', message: 'not yet' };
+const silent = pino({ level: 'silent' });
+
+describe('gRPC status of a reply', () => {
+  it.each([
+    ['FAILURE', failure("current status 'succeed', cannot sumbmit. FAILURE"), status.ABORTED],
+    ['ONGOING', ongoing, status.FAILED_PRECONDITION],
+    ['a plain error (dtm: Unknown)', errorReply('pass error'), status.UNKNOWN],
+    ['a bad request', errorReply('payloads has 1 entries', 'DTX_BAD_REQUEST', 400), status.INVALID_ARGUMENT],
+    ['a retryable 503', errorReply('partition moved', NotOwner.code, 503), status.UNAVAILABLE],
+    ['an unknown gid (dtm: Internal)', errorReply('no TransGlobal with gid: x found', 'DTX_TRANS_NOT_FOUND'), status.INTERNAL],
+  ])('%s', (_n, reply, code) => {
+    const err = replyError(reply);
+    expect(err?.code).toBe(code);
+    expect(err?.details).toBe(reply.ok ? undefined : reply.message);
+  });
+
+  it('OK is no error', () => {
+    expect(replyError(OK)).toBeUndefined();
+  });
+
+  it('thrown errors: CoordinatorErrors by their code, anything else Internal with its text', () => {
+    expect(thrownError(new BadRequest('gid is required'), silent, 'Submit')).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'gid is required' });
+    const odd = thrownError(new TypeError('x is undefined'), silent, 'Submit');
+    expect(odd).toMatchObject({ code: status.INTERNAL, details: 'internal error: x is undefined' });
+    expect(odd.metadata?.get('dtx-error-code')).toEqual(['DTX_INTERNAL']);
+  });
+
+  it('every error class has a status; FAILURE and ONGOING classes keep the outcome table codes', () => {
+    expect(Object.keys(GRPC_STATUS_OF_CODE).sort()).toEqual(ERROR_CLASSES.map((c) => c.code).sort());
+    for (const cls of ERROR_CLASSES) {
+      const e = new cls('m');
+      if (e.result === 'FAILURE') expect(grpcStatusOf(e.result, e.code), e.code).toBe(status.ABORTED);
+      if (e.result === 'ONGOING') expect(grpcStatusOf(e.result, e.code), e.code).toBe(status.FAILED_PRECONDITION);
+      if (e.retryable && e.httpStatus === 503) expect(grpcStatusOf(e.result, e.code), e.code).toBe(status.UNAVAILABLE);
+    }
+  });
+});
+
+describe('JSON-RPC error of a reply', () => {
+  it('FAILURE -32901, ONGOING -32902 (outcome table), anything else -32603 with the dtx code', () => {
+    expect(rpcError('FAILURE', 'm FAILURE', undefined)).toEqual({ code: -32901, message: 'm FAILURE' });
+    expect(rpcError('ONGOING', 'not yet', undefined)).toEqual({ code: -32902, message: 'not yet' });
+    expect(rpcError('ERROR', 'bad', 'DTX_BAD_REQUEST')).toEqual({ code: -32603, message: 'bad', data: { code: 'DTX_BAD_REQUEST' } });
+  });
+});
