@@ -15,6 +15,7 @@ import { Metrics } from './observability/metrics.js';
 import { metricsObserver, ownershipMetrics } from './observability/metrics-observer.js';
 import { KafkaCluster } from './cluster/kafka-cluster.js';
 import { transactionHistory } from './audit/transaction-history.js';
+import { startDrivers } from './drivers/driver-runtime.js';
 
 export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -43,6 +44,8 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
  */
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
   const registry = types ?? (await buildRegistry(config, logger));
+  // before the log opens: an unknown MicroService.Driver (ConfigError) must stop dtx at once
+  const drivers = await startDrivers(config, logger);
   const { log, cluster } = await openBackend(config, logger);
   const invoker = new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }) });
   // the gauge is collected on scrape, after `engine` exists
@@ -70,20 +73,26 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
   logger.info({ httpPort, host: config.HttpHost, store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
-  return {
-    engine,
-    httpPort,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // keep-alive clients that keep sending would hold close() open: cut them after a grace period
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      if (cluster !== undefined) await cluster.stop();
-      await engine.stop();
-      await invoker.close();
-      if (cluster === undefined) await log.close();
-    },
+  const stop = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      // keep-alive clients that keep sending would hold close() open: cut them after a grace period
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    });
+    await drivers.close(); // withdraw dtx from the registry first: clients stop picking it
+    if (cluster !== undefined) await cluster.stop();
+    await engine.stop();
+    await invoker.close();
+    if (cluster === undefined) await log.close();
   };
+  // dtm registers after its listeners start (spec §11). dtx has no gRPC ingress yet, so this runs
+  // once HTTP listens, with MicroService.EndPoint; the gRPC ingress will pass its bound address.
+  try {
+    await drivers.register();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { engine, httpPort, stop };
 }
