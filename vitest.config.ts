@@ -21,7 +21,8 @@ export default defineConfig({
         },
       },
       {
-        // Microservice drivers against a real etcd (scripts/etcd-local.sh on 127.0.0.1:32379);
+        // Microservice drivers against a real etcd (scripts/etcd-local.sh on 127.0.0.1:32379) and,
+        // for the Polaris tests, a real Polaris server (scripts/polaris-local.sh on 127.0.0.1:38090);
         // DTX_TEST_ETCD_ENDPOINTS=host:port uses an external etcd instead.
         extends: true,
         test: {
@@ -29,7 +30,7 @@ export default defineConfig({
           include: ['test/drivers/**/*.test.ts'],
           fileParallelism: true,
           sequence: { groupOrder: 0 },
-          globalSetup: ['test/support/etcd-global-setup.ts'],
+          globalSetup: ['test/support/etcd-global-setup.ts', 'test/support/polaris-global-setup.ts'],
         },
       },
       {

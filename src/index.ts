@@ -18,7 +18,7 @@ export type { LoggerOptions } from './observability/logger.js';
 
 // Microservice drivers (docs/drivers.md)
 export { registerDriver, useDriver, currentDriver, registeredDriverNames } from './drivers/driver-registry.js';
-export { DriverError, DriverTargetError, DriverUnavailable } from './drivers/driver.js';
+export { DriverError, DriverEndpointError, DriverTargetError, DriverUnavailable } from './drivers/driver.js';
 export type { Driver, ServerMethod } from './drivers/driver.js';
 export { splitAtFirstSlash, splitSchemeUrl, parseSchemeUrl } from './drivers/server-method.js';
 export type { SchemeUrl } from './drivers/server-method.js';

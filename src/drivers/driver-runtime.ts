@@ -11,7 +11,7 @@ import { ConfigError } from '../config/index.js';
 import { invalidValue } from '../config/config-error.js';
 import { resolveModuleFile } from '../extensions/trans-type-loader.js';
 import type { Driver, ServerMethod } from './driver.js';
-import { DriverTargetError, DriverUnavailable } from './driver.js';
+import { DriverEndpointError, DriverTargetError, DriverUnavailable } from './driver.js';
 import { registerDriver, registeredDriverNames, useDriver } from './driver-registry.js';
 
 export interface DriverRuntime {
@@ -22,7 +22,8 @@ export interface DriverRuntime {
   /**
    * Registers dtx under `MicroService.Target` with `MicroService.EndPoint`, or with
    * `listening` (host:port of the gRPC ingress) when EndPoint is ''. No-op for an empty Target.
-   * Rejects with `ConfigError` for a target the driver cannot use or no endpoint at all.
+   * Rejects with `ConfigError` naming MicroService.Target or MicroService.EndPoint when the
+   * driver refuses them, with an Error naming the driver when the registry cannot be reached.
    */
   register(listening?: string): Promise<void>;
   /** Withdraws registrations and stops watches; never rejects. */
@@ -50,13 +51,11 @@ export async function startDrivers(config: ResolvedConfig, logger: Logger, cwd: 
     parseServerMethod: (uri) => driver.parseServerMethod(uri),
     async register(listening?: string) {
       const endpoint = endPoint !== '' ? endPoint : (listening ?? '');
-      if (target !== '' && endpoint === '') {
-        throw new ConfigError('MicroService.EndPoint', `Invalid config MicroService.EndPoint="": must be set when MicroService.Target is set (${target})`);
-      }
       try {
         await driver.registerGrpcService(target, endpoint);
       } catch (err) {
         if (err instanceof DriverTargetError) throw invalidValue('MicroService.Target', target, err.message);
+        if (err instanceof DriverEndpointError) throw invalidValue('MicroService.EndPoint', endPoint, err.message);
         throw new Error(`${driver.name}: registering ${endpoint} under MicroService.Target ${target} failed: ${messageOf(err)}`, { cause: err });
       }
       if (target !== '') log.info({ driver: driver.name, target, endpoint }, 'dtx registered');

@@ -43,6 +43,15 @@ export class DriverTargetError extends DriverError {
 }
 
 /**
+ * `registerGrpcService` was given an endpoint this driver cannot register (none, for a driver
+ * whose registry needs an address). dtx reports it as a configuration error naming
+ * `MicroService.EndPoint`.
+ */
+export class DriverEndpointError extends DriverError {
+  override name = 'DriverEndpointError';
+}
+
+/**
  * The driver cannot work in this process at all (`registerGrpcResolver` refuses, e.g. a registry
  * dtx has no client for). dtx reports it as a configuration error naming `MicroService.Driver`.
  */

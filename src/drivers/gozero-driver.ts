@@ -12,7 +12,7 @@
  */
 import { experimental } from '@grpc/grpc-js';
 import type { Driver, ServerMethod } from './driver.js';
-import { DriverError, DriverTargetError } from './driver.js';
+import { DriverEndpointError, DriverError, DriverTargetError } from './driver.js';
 import { EtcdConnections, etcdHostsOf } from './etcd-connections.js';
 import { EtcdLeaseRegistration } from './etcd-lease-registration.js';
 import { etcdResolverClass } from './etcd-resolver.js';
@@ -63,6 +63,7 @@ export class GoZeroDriver implements Driver {
    */
   async registerGrpcService(target: string, endpoint: string): Promise<void> {
     if (target === '') return;
+    if (endpoint.trim() === '') throw new DriverEndpointError(`${GOZERO_DRIVER_NAME}: no endpoint to register under '${target}': set MicroService.EndPoint (host:port of dtx's gRPC ingress)`);
     const url = parseSchemeUrl(target);
     if (url === undefined) throw new DriverTargetError(`${GOZERO_DRIVER_NAME}: bad target '${target}': expected etcd://host:port[,host:port]/<key>`);
     const refused = refusal(url.scheme, target);

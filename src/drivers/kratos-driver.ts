@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { experimental } from '@grpc/grpc-js';
 import type { Driver, ServerMethod } from './driver.js';
-import { DriverError, DriverTargetError } from './driver.js';
+import { DriverEndpointError, DriverError, DriverTargetError } from './driver.js';
 import { EtcdConnections, etcdHostsOf } from './etcd-connections.js';
 import { EtcdLeaseRegistration } from './etcd-lease-registration.js';
 import { etcdResolverClass } from './etcd-resolver.js';
@@ -72,6 +72,7 @@ export class KratosDriver implements Driver {
    */
   async registerGrpcService(target: string, endpoint: string): Promise<void> {
     if (target === '') return;
+    if (endpoint.trim() === '') throw new DriverEndpointError(`${KRATOS_DRIVER_NAME}: no endpoint to register under '${target}': set MicroService.EndPoint (host:port of dtx's gRPC ingress)`);
     const url = parseSchemeUrl(target.replace(/[\r\n]/g, ''));
     if (url === undefined) throw new DriverTargetError(`${KRATOS_DRIVER_NAME}: bad target '${target}': expected discovery://host:port/<name>`);
     if (url.scheme === 'consul') throw new DriverTargetError(`${KRATOS_DRIVER_NAME} cannot use '${target}': kratos' consul registry has no client in dtx; use its etcd registry (discovery://host:port/<name>)`);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { DriverTargetError } from '../../src/drivers/driver.js';
+import { DriverEndpointError, DriverTargetError } from '../../src/drivers/driver.js';
 import { GoZeroDriver } from '../../src/drivers/gozero-driver.js';
 import { TEST_ETCD, testEtcd, uniqueName, waitFor } from './driver-test-kit.js';
 
@@ -68,6 +68,7 @@ describe('dtm-driver-gozero registration', () => {
     await expect(driver.registerGrpcService(`etcd://${TEST_ETCD}/`, 'x:1')).rejects.toThrow(/no key in/);
     await expect(driver.registerGrpcService('etcd:///dtmservice', 'x:1')).rejects.toThrow(/no etcd host/);
     await expect(driver.registerGrpcService('redis://h:1/x', 'x:1')).rejects.toThrow(/unknown scheme: redis/);
+    await expect(driver.registerGrpcService(`etcd://${TEST_ETCD}/dtmservice`, '')).rejects.toThrow(DriverEndpointError);
     await driver.close();
   });
 
