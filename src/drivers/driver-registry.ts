@@ -4,15 +4,19 @@
  * API or a `MicroService.DriverModules` module); one is selected with `useDriver`, which calls its
  * `registerGrpcResolver` once. As in dtm, a process selects at most one driver.
  */
-import { createBuiltinDrivers } from './builtin-drivers.js';
 import type { Driver } from './driver.js';
 import { DriverError } from './driver.js';
-import { DEFAULT_DRIVER_NAME } from './default-driver.js';
+import { DEFAULT_DRIVER_NAME, DefaultDriver } from './default-driver.js';
+import { GoZeroDriver } from './gozero-driver.js';
+import { KratosDriver } from './kratos-driver.js';
+import { PolarisDriver } from './polaris-driver.js';
+import { Protocol1Driver } from './protocol1-driver.js';
 
 const drivers = new Map<string, Driver>();
 let current: Driver | undefined;
 
-for (const d of createBuiltinDrivers()) drivers.set(d.name, d);
+/** The built-ins, by dtm's names: default, protocol1 (the template), go-zero, kratos, polaris. */
+for (const d of [new DefaultDriver(), new Protocol1Driver(), new GoZeroDriver(), new KratosDriver(), new PolarisDriver()]) drivers.set(d.name, d);
 
 const METHODS = ['registerGrpcResolver', 'registerGrpcService', 'parseServerMethod', 'close'] as const;
 
