@@ -14,9 +14,23 @@ export default defineConfig({
         test: {
           name: 'core',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/kafka/**'],
+          // go-zero's interop runs in `drivers`: it needs the etcd the drivers' global setup starts
+          exclude: [...configDefaults.exclude, 'test/kafka/**', 'test/drivers/**', 'test/interop/gozero-interop.test.ts'],
           fileParallelism: true,
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Microservice drivers against a real etcd (scripts/etcd-local.sh on 127.0.0.1:32379) and,
+        // for the Polaris tests, a real Polaris server (scripts/polaris-local.sh on 127.0.0.1:38090);
+        // DTX_TEST_ETCD_ENDPOINTS=host:port uses an external etcd instead.
+        extends: true,
+        test: {
+          name: 'drivers',
+          include: ['test/drivers/**/*.test.ts', 'test/interop/gozero-interop.test.ts'],
+          fileParallelism: true,
+          sequence: { groupOrder: 0 },
+          globalSetup: ['test/support/etcd-global-setup.ts', 'test/support/polaris-global-setup.ts'],
         },
       },
       {

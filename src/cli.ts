@@ -51,6 +51,11 @@ program
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     } catch (err) {
+      // a setting found unusable only at start (MicroService.Driver, DriverModules, Target) is still a config error
+      if (err instanceof ConfigError) {
+        process.stderr.write(`dtx: invalid configuration [${err.key}]: ${err.message}\n`);
+        process.exit(2);
+      }
       logger.fatal({ err }, 'dtx failed to start');
       process.exit(1);
     }

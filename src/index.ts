@@ -5,6 +5,7 @@
  * - Running dtx in-process: `resolveConfig` → `createRootLogger` → `startDtx`.
  * - Custom transaction types (docs/custom-types.md): the shared vocabulary (events, effects,
  *   context), the machine kit the built-in types are written with, and `registerTransType`.
+ * - Microservice drivers (docs/drivers.md): `registerDriver` and the `Driver` contract.
  */
 
 // Running dtx
@@ -14,6 +15,13 @@ export { resolveConfig, ConfigError, CONFIG_DEFAULTS } from './config/index.js';
 export type { ResolvedConfig, ResolveConfigInput, ResolvedConfigResult, DeepPartial } from './config/index.js';
 export { createRootLogger } from './observability/logger.js';
 export type { LoggerOptions } from './observability/logger.js';
+
+// Microservice drivers (docs/drivers.md)
+export { registerDriver, useDriver, currentDriver, registeredDriverNames } from './drivers/driver-registry.js';
+export { DriverError, DriverEndpointError, DriverTargetError, DriverUnavailable } from './drivers/driver.js';
+export type { Driver, ServerMethod } from './drivers/driver.js';
+export { splitAtFirstSlash, splitSchemeUrl, parseSchemeUrl } from './drivers/server-method.js';
+export type { SchemeUrl } from './drivers/server-method.js';
 
 // Registering and checking custom types
 export { registerTransType, registeredTransTypes, defaultRegistry } from './extensions/default-registry.js';

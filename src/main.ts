@@ -8,7 +8,6 @@ import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
 import { systemClock } from './engine/clock.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
-import { defaultParseServerMethod } from './invoker/default-server-method.js';
 import { buildInvoker } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
@@ -19,9 +18,9 @@ import { transactionHistory } from './audit/transaction-history.js';
 import { OutboundPolicy } from './invoker/outbound-policy.js';
 import { checkOutbound } from './invoker/outbound-check.js';
 import { createTransParser } from './ingress/schema/trans-input-schema.js';
-import { defaultGrpcUrlProblem } from './ingress/schema/branch-url-rule.js';
 import type { HttpTls } from './ingress/http/http-server.js';
 import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
+import { startDrivers } from './drivers/driver-runtime.js';
 
 export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -52,11 +51,13 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
  */
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
   const registry = types ?? (await buildRegistry(config, logger));
+  // before the log opens: an unknown MicroService.Driver (ConfigError) must stop dtx at once
+  const drivers = await startDrivers(config, logger);
   const { log, cluster } = await openBackend(config, logger);
   const ownPorts: number[] = [config.HttpPort, config.GrpcPort, config.InternalGrpcPort].filter((p) => p > 0);
   const policy = new OutboundPolicy({ allow: config.Invoker.Allow, ownPorts: () => ownPorts });
-  const invoker = buildInvoker(config, logger, policy, defaultParseServerMethod);
-  const parser = createTransParser({ grpcUrlProblem: defaultGrpcUrlProblem, forwardCredentials: config.Invoker.ForwardCredentials });
+  const invoker = buildInvoker(config, logger, policy, drivers.parseServerMethod);
+  const parser = createTransParser({ grpcUrlProblem: problemOf(drivers.parseServerMethod), forwardCredentials: config.Invoker.ForwardCredentials });
   // the gauge is collected on scrape, after `engine` exists
   const metrics: Metrics = new Metrics((): number => engine.liveCount(), (): number => engine.openPayloadBytes());
   const engine: Engine = new Engine({
@@ -110,20 +111,38 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   });
   const grpcPort = grpc.port;
   ownPorts.push(grpcPort);
+  const stop = async (): Promise<void> => {
+    await drivers.close(); // withdraw dtx from the registry first: clients stop picking it
+    await grpc.stop();
+    await closeHttp();
+    await closeCore();
+  };
+  // dtm registers once its listeners run (spec §11); MicroService.EndPoint, else the gRPC address
+  await drivers.register(`${advertisedHost(config.HttpHost)}:${grpcPort}`).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
   if (config.Auth.Tokens.length === 0) {
     logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
   }
   logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
-  return {
-    engine,
-    httpPort,
-    grpcPort,
-    async stop() {
-      await grpc.stop();
-      await closeHttp();
-      await closeCore();
-    },
+  return { engine, httpPort, grpcPort, stop };
+}
+
+/** A driver's URL split as a schema rule: its error text, or undefined when the URL fits. */
+function problemOf(parse: (url: string) => unknown): (url: string) => string | undefined {
+  return (url) => {
+    try {
+      parse(url);
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
   };
+}
+
+function advertisedHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
 /** PEM files of `Tls.*`, read once at start (a missing file stops the start naming it). */

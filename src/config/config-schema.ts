@@ -3,7 +3,7 @@
  * defaults and dtm's units (durations are integer **seconds**, `Store.ConnMaxLifeTime` minutes),
  * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`, `Store.Kafka*`,
  * `InternalGrpcPort`, `InternalAdvertise`,
- * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`, `TransTypes`).
+ * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`, `TransTypes`, `MicroService.DriverModules`).
  *
  * The schema validates a fully merged object (defaults → env → YAML → overrides); it carries no
  * defaults itself, `CONFIG_DEFAULTS` does. Nested `z.object`s are config groups (YAML mappings,
@@ -133,7 +133,18 @@ export const ConfigSchema = z.object({
   InternalGrpcPort: port,
   /** dtx, Driver kafka: `host:port` other workers use to reach this one's internal service; '' = 127.0.0.1 and the bound port. */
   InternalAdvertise: z.string().regex(/^$|^[^\s:,]+:\d{1,5}$/, { error: 'must be empty or host:port' }),
-  MicroService: z.object({ Driver: z.string(), Target: z.string(), EndPoint: z.string() }),
+  MicroService: z.object({
+    /** Name of the microservice driver (src/drivers, docs/drivers.md); unknown names stop dtx (exit 2). */
+    Driver: z.string(),
+    Target: z.string(),
+    EndPoint: z.string(),
+    /**
+     * dtx: modules loaded at start, before `Driver` is selected, each registering a driver
+     * (`registerDriver`, or an exported `driver`). Paths as `TransTypes`. Env
+     * `MICRO_SERVICE_DRIVER_MODULES`: comma-separated.
+     */
+    DriverModules: z.array(z.string().trim().min(1, { error: 'entries must not be empty' }), { error: 'must be a list of module paths' }),
+  }),
   /** Unused by the server (dtm too); kept so dtm config files load. */
   HttpMicroService: z.object({
     Driver: z.string(),
@@ -210,7 +221,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   Invoker: { Allow: [], ForwardCredentials: true, MaxAnswerBytes: 4_194_304, GrpcTls: { CaFile: '', CertFile: '', KeyFile: '' } },
   InternalGrpcPort: 36792,
   InternalAdvertise: '',
-  MicroService: { Driver: 'default', Target: '', EndPoint: '' },
+  MicroService: { Driver: 'default', Target: '', EndPoint: '', DriverModules: [] },
   HttpMicroService: { Driver: 'default', RegistryType: '', RegistryAddress: '', RegistryOptions: {}, Target: '', EndPoint: '' },
   UpdateBranchSync: 1,
   UpdateBranchAsyncGoroutineNum: 1,

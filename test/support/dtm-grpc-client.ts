@@ -74,7 +74,7 @@ export function reflectedServices(target: string, metadata = new grpc.Metadata()
   return new Promise((resolve) => {
     const stream = (client as unknown as { ServerReflectionInfo: (md: grpc.Metadata) => grpc.ClientDuplexStream<unknown, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo(metadata);
     stream.on('data', (msg) => {
-      resolve({ services: (msg.list_services_response?.service ?? []).map((s) => s.name).sort() });
+      resolve({ services: (msg.list_services_response?.service ?? []).map((s: { name: string }) => s.name).sort() });
       stream.end();
     });
     stream.on('error', (err: grpc.ServiceError) => resolve({ code: err.code, details: err.details }));

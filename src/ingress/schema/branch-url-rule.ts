@@ -33,17 +33,3 @@ function httpUrlProblem(url: string): string | undefined {
   if (u.username !== '' || u.password !== '') return 'must not carry credentials (user:password@); send them in branch_headers';
   return undefined;
 }
-
-/**
- * dtm's default driver rule for gRPC branch URLs (spec §6.4): `host:port/pkg.Service/Method`; a
- * custom scheme needs a driver. Used until a microservice driver is selected.
- */
-export function defaultGrpcUrlProblem(url: string): string | undefined {
-  if (url.includes('://') && !url.startsWith('dns:///')) return `call dtmdriver.Use() before you use custom scheme for '${url}'`;
-  const rest = url.startsWith('dns:///') ? url.slice('dns:///'.length) : url;
-  const slash = rest.indexOf('/');
-  if (slash < 0) return `bad url: '${url}'. no '/' found`;
-  if (slash === 0) return `bad url: '${url}'. no server before the method`;
-  if (!/^\/[^/\s]+\/[^/\s]+$/.test(rest.slice(slash))) return `bad url: '${url}'. the method must be /package.Service/Method`;
-  return undefined;
-}

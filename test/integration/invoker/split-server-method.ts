@@ -1,12 +1,9 @@
-/**
- * dtm's default driver split (spec §6.4), local to the tests so they do not depend on the driver
- * registry: split at the first '/', reject URLs without one and URLs with a scheme.
- */
+/** dtm's default driver split (spec §6.4), for the invoker tests that need no driver registry. */
+import { DefaultDriver } from '../../../src/drivers/default-driver.js';
 import type { ServerMethod } from '../../../src/invoker/grpc-invoker.js';
 
+const driver = new DefaultDriver();
+
 export function splitServerMethod(uri: string): ServerMethod {
-  const slash = uri.indexOf('/');
-  if (slash < 0) throw new Error(`bad url: '${uri}'. no '/' found`);
-  if (uri.includes('://')) throw new Error(`call dtmdriver.Use() before you use custom scheme for '${uri}'`);
-  return { server: uri.slice(0, slash), method: uri.slice(slash) };
+  return driver.parseServerMethod(uri);
 }

@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { createTransParser } from '../../../src/ingress/schema/trans-input-schema.js';
-import { defaultGrpcUrlProblem } from '../../../src/ingress/schema/branch-url-rule.js';
+import { DefaultDriver } from '../../../src/drivers/default-driver.js';
 import { gidProblem } from '../../../src/ingress/schema/gid-schema.js';
 import { INPUT_BOUNDS } from '../../../src/ingress/schema/input-bounds.js';
 import { BadRequest } from '../../../src/errors.js';
 
 /** The one request schema: every bound is a BadRequest naming the field (hardening issue). */
-const parser = createTransParser({ grpcUrlProblem: defaultGrpcUrlProblem, forwardCredentials: true });
+const driver = new DefaultDriver();
+const grpcUrlProblem = (url: string): string | undefined => {
+  try {
+    driver.parseServerMethod(url);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+const parser = createTransParser({ grpcUrlProblem, forwardCredentials: true });
 const base = { gid: 'g-1', trans_type: 'saga', steps: [{ action: 'http://a.example/x', compensate: '' }], payloads: ['{}'] };
 const problem = (patch: Record<string, unknown>): string => {
   try {
