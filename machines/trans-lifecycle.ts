@@ -50,11 +50,14 @@ export function sameBody(stored: TransSpec | undefined, req: TransSpec | undefin
 const failure = (message: string, code?: string): RejectParams => ({ result: 'FAILURE', message, ...(code ? { code } : {}) });
 
 /** dtm's texts (spec §5), typos included: clients match on them (spec §16.8). */
+/** dtx's code for a call the transaction's status does not allow (docs/errors.md). */
+const INVALID_TRANSITION = 'DTX_INVALID_TRANSITION';
+
 export const rejections = {
-  prepare: (s: TransStatus) => failure(`current status '${s}', cannot prepare. FAILURE`),
-  submit: (s: TransStatus) => failure(`current status '${s}', cannot sumbmit. FAILURE`),
-  abort: (type: string, s: TransStatus) => failure(`trans type: '${type}' current status '${s}', cannot abort. FAILURE`),
-  forceStop: (s: TransStatus) => failure(`global transaction force stop error. status: ${s}. error: FAILURE`),
+  prepare: (s: TransStatus) => failure(`current status '${s}', cannot prepare. FAILURE`, INVALID_TRANSITION),
+  submit: (s: TransStatus) => failure(`current status '${s}', cannot sumbmit. FAILURE`, INVALID_TRANSITION),
+  abort: (type: string, s: TransStatus) => failure(`trans type: '${type}' current status '${s}', cannot abort. FAILURE`, INVALID_TRANSITION),
+  forceStop: (s: TransStatus) => failure(`global transaction force stop error. status: ${s}. error: FAILURE`, INVALID_TRANSITION),
   duplicateGid: (gid: string) =>
     failure(`gid '${gid}' already exists with a different trans_type, steps or payloads FAILURE`, 'DTX_DUPLICATE_GID'),
 };

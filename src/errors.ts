@@ -1,51 +1,44 @@
 /**
- * The coordinator's error hierarchy (STYLE L7). Every error we raise on purpose is a
- * CoordinatorError with a stable `code` (documented in docs/errors.md, checked by
- * test/unit/errors.test.ts), a `retryable` flag and the dtm `result` it stands for. Ingress maps
- * `httpStatus` / `result` to the wire through src/protocol/outcome-table.ts; nothing else decides
- * status codes.
+ * The coordinator's errors (STYLE L7, L22). Every error dtx raises on purpose is a CoordinatorError
+ * with a code of the one error table (src/protocol/error-table.ts): its result, HTTP status, gRPC
+ * status and retryability come from that row, never from the place that throws. Subclasses exist
+ * only for errors that are thrown and caught by type.
  */
-import { failureMessage, httpStatusOf } from './protocol/outcome-table.js';
+import { failureMessage } from './protocol/outcome-table.js';
 import type { DtmResult } from './protocol/outcome-table.js';
+import { ERROR_CODES, errorRowOf, type ErrorCode } from './protocol/error-table.js';
+
+export { ERROR_CODES, type ErrorCode } from './protocol/error-table.js';
 
 export interface CoordinatorErrorOptions {
   readonly cause?: unknown;
-  /** A route whose status differs from the class's (dtx's own API answers unknown gids with 404). */
-  readonly httpStatus?: number;
 }
 
-interface ErrorShape {
-  readonly code: string;
-  readonly result: DtmResult;
-  readonly retryable: boolean;
-  /** Overrides the outcome table's status for `result` (400/413/501/503). */
-  readonly httpStatus?: number;
-}
-
-export abstract class CoordinatorError extends Error {
+export class CoordinatorError extends Error {
   override name = 'CoordinatorError';
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly result: DtmResult;
-  /** Status the HTTP ingress answers with: the override, else the outcome table's for `result`. */
+  /** Status the HTTP ingress answers with (the table's). */
   readonly httpStatus: number;
 
-  protected constructor(message: string, shape: ErrorShape, options?: CoordinatorErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: CoordinatorErrorOptions) {
+    const row = errorRowOf(code);
     // FAILURE texts end with ` FAILURE`: clients detect failure by that substring (spec §3.1).
-    super(shape.result === 'FAILURE' ? failureMessage(message) : message, options);
-    this.code = shape.code;
-    this.retryable = shape.retryable;
-    this.result = shape.result;
-    this.httpStatus = options?.httpStatus ?? shape.httpStatus ?? httpStatusOf(shape.result);
+    super(row.result === 'FAILURE' ? failureMessage(message) : message, options);
+    this.code = code;
+    this.retryable = row.retryable;
+    this.result = row.result;
+    this.httpStatus = row.httpStatus;
   }
 }
 
-/** Malformed request (bad JSON, schema violation). */
+/** Malformed request (bad JSON, schema violation); the message names the field. */
 export class BadRequest extends CoordinatorError {
   static readonly code = 'DTX_BAD_REQUEST';
   override name = 'BadRequest';
   constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: BadRequest.code, result: 'ERROR', retryable: false, httpStatus: 400 }, options);
+    super(BadRequest.code, message, options);
   }
 }
 
@@ -54,7 +47,16 @@ export class Unauthorized extends CoordinatorError {
   static readonly code = 'DTX_UNAUTHORIZED';
   override name = 'Unauthorized';
   constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: Unauthorized.code, result: 'ERROR', retryable: false, httpStatus: 401 }, options);
+    super(Unauthorized.code, message, options);
+  }
+}
+
+/** dtx's own API (`/api/dtx/*`): nothing is stored under the name asked for. */
+export class NotFound extends CoordinatorError {
+  static readonly code = 'DTX_NOT_FOUND';
+  override name = 'NotFound';
+  constructor(message: string, options?: CoordinatorErrorOptions) {
+    super(NotFound.code, message, options);
   }
 }
 
@@ -63,52 +65,7 @@ export class PayloadTooLarge extends CoordinatorError {
   static readonly code = 'DTX_PAYLOAD_TOO_LARGE';
   override name = 'PayloadTooLarge';
   constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: PayloadTooLarge.code, result: 'ERROR', retryable: false, httpStatus: 413 }, options);
-  }
-}
-
-/** No such gid; dtm answers these with 500 (`storage: NotFound`, spec §16.10). */
-export class TransNotFound extends CoordinatorError {
-  static readonly code = 'DTX_TRANS_NOT_FOUND';
-  override name = 'TransNotFound';
-  constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: TransNotFound.code, result: 'ERROR', retryable: false }, options);
-  }
-}
-
-/** The call is not allowed in the transaction's current status (spec §5.9), e.g. submit after succeed. */
-export class InvalidTransition extends CoordinatorError {
-  static readonly code = 'DTX_INVALID_TRANSITION';
-  override name = 'InvalidTransition';
-  constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: InvalidTransition.code, result: 'FAILURE', retryable: false }, options);
-  }
-}
-
-/** The same gid was submitted again with a different body. */
-export class DuplicateGid extends CoordinatorError {
-  static readonly code = 'DTX_DUPLICATE_GID';
-  override name = 'DuplicateGid';
-  constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: DuplicateGid.code, result: 'FAILURE', retryable: false }, options);
-  }
-}
-
-/** A branch answered FAILURE: compensate / roll back, never retry the same call. */
-export class BranchFailure extends CoordinatorError {
-  static readonly code = 'DTX_BRANCH_FAILURE';
-  override name = 'BranchFailure';
-  constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: BranchFailure.code, result: 'FAILURE', retryable: false }, options);
-  }
-}
-
-/** A branch answered ONGOING: not decided yet, ask again later. */
-export class BranchOngoing extends CoordinatorError {
-  static readonly code = 'DTX_BRANCH_ONGOING';
-  override name = 'BranchOngoing';
-  constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: BranchOngoing.code, result: 'ONGOING', retryable: true }, options);
+    super(PayloadTooLarge.code, message, options);
   }
 }
 
@@ -117,7 +74,7 @@ export class LogUnavailable extends CoordinatorError {
   static readonly code = 'DTX_LOG_UNAVAILABLE';
   override name = 'LogUnavailable';
   constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: LogUnavailable.code, result: 'ERROR', retryable: true, httpStatus: 503 }, options);
+    super(LogUnavailable.code, message, options);
   }
 }
 
@@ -126,16 +83,7 @@ export class NotSupported extends CoordinatorError {
   static readonly code = 'DTX_NOT_SUPPORTED';
   override name = 'NotSupported';
   constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: NotSupported.code, result: 'ERROR', retryable: false, httpStatus: 501 }, options);
-  }
-}
-
-/** Too many commands in flight for a partition; the client should back off and retry. */
-export class Overloaded extends CoordinatorError {
-  static readonly code = 'DTX_OVERLOADED';
-  override name = 'Overloaded';
-  constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: Overloaded.code, result: 'ERROR', retryable: true, httpStatus: 503 }, options);
+    super(NotSupported.code, message, options);
   }
 }
 
@@ -149,7 +97,7 @@ export class NotOwner extends CoordinatorError {
   /** true: a newer owner fenced this worker; false: this worker gave the partition up (a commit in doubt). */
   readonly fenced: boolean;
   constructor(message: string, options?: CoordinatorErrorOptions & { fenced?: boolean }) {
-    super(message, { code: NotOwner.code, result: 'ERROR', retryable: true, httpStatus: 503 }, options);
+    super(NotOwner.code, message, options);
     this.fenced = options?.fenced ?? true;
   }
 }
@@ -159,7 +107,7 @@ export class NoOwner extends CoordinatorError {
   static readonly code = 'DTX_NO_OWNER';
   override name = 'NoOwner';
   constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: NoOwner.code, result: 'ERROR', retryable: true, httpStatus: 503 }, options);
+    super(NoOwner.code, message, options);
   }
 }
 
@@ -168,29 +116,15 @@ export class Internal extends CoordinatorError {
   static readonly code = 'DTX_INTERNAL';
   override name = 'Internal';
   constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(message, { code: Internal.code, result: 'ERROR', retryable: false }, options);
+    super(Internal.code, message, options);
   }
 }
 
-/** Every concrete error class; ERROR_CODES is derived from it so a code cannot exist without a class. */
-export const ERROR_CLASSES = Object.freeze([
-  BadRequest,
-  Unauthorized,
-  PayloadTooLarge,
-  TransNotFound,
-  InvalidTransition,
-  DuplicateGid,
-  BranchFailure,
-  BranchOngoing,
-  LogUnavailable,
-  NotSupported,
-  Overloaded,
-  NotOwner,
-  NoOwner,
-  Internal,
-] as const);
+/** The classes thrown and caught by type. The codes raised only as engine replies have none. */
+export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, NotFound, PayloadTooLarge, LogUnavailable, NotSupported, NotOwner, NoOwner, Internal] as const);
 
-export const ERROR_CODES: readonly string[] = Object.freeze(ERROR_CLASSES.map((c) => c.code));
+/** Every code of the table is raised somewhere: by a class above or as an engine reply's code. */
+export const REPLY_ONLY_CODES: readonly ErrorCode[] = Object.freeze(ERROR_CODES.filter((c) => !ERROR_CLASSES.some((k) => k.code === c)));
 
 /** Turns anything thrown into an Error, keeping the original value as `cause`. */
 export function ensureError(value: unknown): Error {

@@ -89,7 +89,7 @@ export class KafkaCommandBus implements CommandBus {
     } catch (err) {
       const e = new LogUnavailable(`could not produce to ${this.#topic}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       this.logger.error({ err: e, commands: batch.length }, 'command produce failed');
-      this.hub.failAll(errorReply(e.message, LogUnavailable.code, 503), batch.map((b) => b.requestId));
+      this.hub.failAll(errorReply(e.message, LogUnavailable.code), batch.map((b) => b.requestId));
     }
   }
 }

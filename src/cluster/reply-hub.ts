@@ -23,7 +23,7 @@ export class ReplyHub {
     return new Promise<Reply>((resolve) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(requestId);
-        resolve(errorReply(`no worker answered for partition ${partition} within ${Math.round(timeoutMs / 1000)} s (no owner yet, or a rebalance is running); retry`, NoOwner.code, 503));
+        resolve(errorReply(`no worker answered for partition ${partition} within ${Math.round(timeoutMs / 1000)} s (no owner yet, or a rebalance is running); retry`, NoOwner.code));
       }, timeoutMs);
       timer.unref();
       this.#waiters.set(requestId, { resolve, timer });

@@ -22,9 +22,9 @@ export function translate(cmd: Command, live: LiveTransaction | undefined, at: n
     case 'submit': {
       if (!exists) {
         const def = registry.get(cmd.spec.transType);
-        if (def === undefined) return { reply: errorReply(`unknow trans type: ${cmd.spec.transType}`, 'DTX_BAD_REQUEST', 400) };
+        if (def === undefined) return { reply: errorReply(`unknow trans type: ${cmd.spec.transType}`, 'DTX_BAD_REQUEST') };
         const invalid = def.validate?.(cmd.spec);
-        if (invalid !== undefined) return { reply: errorReply(invalid, 'DTX_BAD_REQUEST', 400) };
+        if (invalid !== undefined) return { reply: errorReply(invalid, 'DTX_BAD_REQUEST') };
         const status = cmd.kind === 'prepare' ? 'prepared' : 'submitted';
         return { event: { type: 'TransCreated', at, status, spec: cmd.spec, limits }, live: LiveTransaction.empty(cmd.gid, def), created: true };
       }

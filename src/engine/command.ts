@@ -1,4 +1,5 @@
 import type { CallResult, TransSpec } from '../../machines/index.js';
+import { errorRowOf, type ErrorCode } from '../protocol/error-table.js';
 
 /**
  * Commands enter the engine from ingress (client calls), the invoker (branch results) and the
@@ -31,7 +32,11 @@ export type Command =
 
 export type CommandKind = Command['kind'];
 
-/** The engine's answer to a command, mapped to HTTP/gRPC by ingress through the outcome table. */
+/**
+ * The engine's answer to a command, mapped to HTTP/gRPC/JSON-RPC by ingress: a dtx `code` through the
+ * error table (src/protocol/error-table.ts), a bare FAILURE/ONGOING result through the outcome table.
+ * A reply never carries a status of its own.
+ */
 export type Reply =
   | { readonly ok: true; /** dtm view text, for a `query` command of a known gid */ readonly view?: string }
   | {
@@ -39,20 +44,16 @@ export type Reply =
       readonly result: 'FAILURE' | 'ONGOING' | 'ERROR';
       readonly message: string;
       /** stable dtx error code (docs/errors.md), when the error is dtx's own */
-      readonly code?: string;
-      /** explicit HTTP status for dtx errors that dtm has no code for (503, 400) */
-      readonly httpStatus?: number;
+      readonly code?: ErrorCode;
     };
 
 export const OK: Reply = Object.freeze({ ok: true });
 
-export function failure(message: string, code?: string): Reply {
-  return { ok: false, result: 'FAILURE', message, ...(code ? { code } : {}) };
-}
-
-export function errorReply(message: string, code?: string, httpStatus?: number): Reply {
-  return { ok: false, result: 'ERROR', message, ...(code ? { code } : {}), ...(httpStatus ? { httpStatus } : {}) };
+/** A failed reply with dtx code `code`: its result comes from the error table. */
+export function errorReply(message: string, code: ErrorCode): Reply {
+  const result = errorRowOf(code).result;
+  return { ok: false, result: result === 'SUCCESS' ? 'ERROR' : result, message, code };
 }
 
 /** The answer to a command that arrives while this process stops (retryable: another worker or a restart takes it). */
-export const SHUTTING_DOWN: Reply = Object.freeze(errorReply('dtx is shutting down', 'DTX_OVERLOADED', 503));
+export const SHUTTING_DOWN: Reply = Object.freeze(errorReply('dtx is shutting down', 'DTX_OVERLOADED'));

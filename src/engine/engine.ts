@@ -183,7 +183,7 @@ export class Engine {
   /** A command for partition `p` that arrived from another worker's ingress (Kafka owner side). */
   deliver(p: number, cmd: Command, wait: boolean): Promise<Reply> {
     const proc = this.#processors.get(p);
-    if (proc === undefined) return Promise.resolve(errorReply(`partition ${p} is not owned by this worker; retry`, NotOwner.code, 503));
+    if (proc === undefined) return Promise.resolve(errorReply(`partition ${p} is not owned by this worker; retry`, NotOwner.code));
     return proc.enqueue(cmd, wait);
   }
 
@@ -235,7 +235,7 @@ export class Engine {
     const proc = this.#processors.get(this.partitionOf(cmd.gid));
     if (proc === undefined) {
       this.#logger.debug({ gid: cmd.gid, kind: cmd.kind }, 'command for a partition this worker does not own dropped');
-      return Promise.resolve(errorReply(`partition of ${cmd.gid} is not owned by this worker`, NotOwner.code, 503));
+      return Promise.resolve(errorReply(`partition of ${cmd.gid} is not owned by this worker`, NotOwner.code));
     }
     return proc.enqueue(cmd, wait);
   }

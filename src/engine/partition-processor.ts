@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { isFinal, outstandingOf, type Effect, type TransTypeRegistry } from '../../machines/index.js';
 import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
 import type { BatchAppender, BatchInfo } from './batch-appender.js';
-import { NotOwner, Overloaded } from '../errors.js';
+import { NotOwner } from '../errors.js';
+import { asErrorCode } from '../protocol/error-table.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
 import { notFound, translate } from './command-event.js';
@@ -75,8 +76,9 @@ export class PartitionProcessor {
    * payload budget.
    */
   close(reason: string): void {
-    this.#closed = { ok: false, result: 'ERROR', message: reason, code: NotOwner.code, httpStatus: 503 };
-    for (const item of this.#queue.splice(0)) item.resolve(this.#closed);
+    const closed = errorReply(reason, NotOwner.code);
+    this.#closed = closed;
+    for (const item of this.#queue.splice(0)) item.resolve(closed);
     for (const gid of [...this.live.keys()]) this.#drop(gid);
   }
 
@@ -132,7 +134,7 @@ export class PartitionProcessor {
       broken = await this.#load(batch);
     } catch (err) {
       this.logger.error({ err }, 'loading transactions from the log failed');
-      for (const item of batch) item.resolve(errorReply(`event log unavailable: ${String(err)}`, 'DTX_LOG_UNAVAILABLE', 503));
+      for (const item of batch) item.resolve(errorReply(`event log unavailable: ${String(err)}`, 'DTX_LOG_UNAVAILABLE'));
       return;
     }
     const drafts = new Map<string, BatchDraft>();
@@ -150,7 +152,7 @@ export class PartitionProcessor {
     } catch (err) {
       if (err instanceof NotOwner) {
         this.logger.warn({ err, records: records.length, fenced: err.fenced }, 'partition lost: batch discarded');
-        for (const d of decisions) d.item.resolve(errorReply(err.message, NotOwner.code, 503));
+        for (const d of decisions) d.item.resolve(errorReply(err.message, NotOwner.code));
         this.hooks.lost(this.partition, err.fenced);
         return;
       }
@@ -226,13 +228,14 @@ export class PartitionProcessor {
     const t = translate(cmd, live, at, this.registry, this.settings.limits);
     if ('reply' in t) return { item, reply: t.reply, effects: [] };
     if (t.created && 'spec' in cmd && this.budget.exceeds(specBytes(cmd.spec) + pendingBytes(drafts))) {
-      return { item, reply: errorReply(`open transactions hold MaxOpenPayloadBytes (${this.budget.cap} bytes); retry later`, Overloaded.code, 503), effects: [] };
+      return { item, reply: errorReply(`open transactions hold MaxOpenPayloadBytes (${this.budget.cap} bytes); retry later`, 'DTX_OVERLOADED'), effects: [] };
     }
     const [next, effects] = t.live.step(t.event);
     const reject = effects.find((e) => e.type === 'reject');
     if (reject !== undefined) {
       const p = reject.params;
-      return { item, reply: { ok: false, result: p.result, message: p.message, ...(p.code ? { code: p.code } : {}) }, effects: [] };
+      const code = asErrorCode(p.code);
+      return { item, reply: { ok: false, result: p.result, message: p.message, ...(code ? { code } : {}) }, effects: [] };
     }
     if (next === t.live.snapshot) return { item, reply: OK, live: t.live, effects: [] }; // accepted, nothing to record
     const d = draft ?? { base: t.created ? undefined : t.live, live: t.created ? t.live : t.live.fork(), records: [] };
@@ -251,7 +254,7 @@ export class PartitionProcessor {
       this.hooks.later(() => void this.enqueue(item.cmd, false).then(item.resolve), 1000);
       return;
     }
-    item.resolve(errorReply(`event log unavailable: ${err instanceof Error ? err.message : String(err)}`, 'DTX_LOG_UNAVAILABLE', 503));
+    item.resolve(errorReply(`event log unavailable: ${err instanceof Error ? err.message : String(err)}`, 'DTX_LOG_UNAVAILABLE'));
   }
 
   #afterCommit(decisions: readonly Decision[], drafts: ReadonlyMap<string, BatchDraft>, records: number): void {

@@ -15,8 +15,6 @@ export interface OutcomeRow {
   readonly grpcCode: number;
   /** JSON-RPC `error.code`; null = no `error` member. */
   readonly jsonRpcCode: number | null;
-  /** Name of the CoordinatorError class standing for this result (src/errors.ts); null for SUCCESS. */
-  readonly errorName: string | null;
 }
 
 export const GRPC_OK = 0;
@@ -37,10 +35,10 @@ export const JSON_RPC_METHOD_NOT_FOUND = -32601;
  * the -32902 here is the documented branch-side code (spec §1.7, §6.3, fix of §16.3).
  */
 export const OUTCOMES: readonly OutcomeRow[] = Object.freeze([
-  Object.freeze({ result: 'SUCCESS', httpStatus: 200, grpcCode: GRPC_OK, jsonRpcCode: null, errorName: null }),
-  Object.freeze({ result: 'FAILURE', httpStatus: 409, grpcCode: GRPC_ABORTED, jsonRpcCode: JSON_RPC_FAILURE, errorName: 'BranchFailure' }),
-  Object.freeze({ result: 'ONGOING', httpStatus: 425, grpcCode: GRPC_FAILED_PRECONDITION, jsonRpcCode: JSON_RPC_ONGOING, errorName: 'BranchOngoing' }),
-  Object.freeze({ result: 'ERROR', httpStatus: 500, grpcCode: GRPC_UNKNOWN, jsonRpcCode: JSON_RPC_INTERNAL, errorName: 'Internal' }),
+  Object.freeze({ result: 'SUCCESS', httpStatus: 200, grpcCode: GRPC_OK, jsonRpcCode: null }),
+  Object.freeze({ result: 'FAILURE', httpStatus: 409, grpcCode: GRPC_ABORTED, jsonRpcCode: JSON_RPC_FAILURE }),
+  Object.freeze({ result: 'ONGOING', httpStatus: 425, grpcCode: GRPC_FAILED_PRECONDITION, jsonRpcCode: JSON_RPC_ONGOING }),
+  Object.freeze({ result: 'ERROR', httpStatus: 500, grpcCode: GRPC_UNKNOWN, jsonRpcCode: JSON_RPC_INTERNAL }),
 ] satisfies OutcomeRow[]);
 
 /** Text markers searched in HTTP bodies (spec §6.5) and the suffix of FAILURE error texts (§3.1). */

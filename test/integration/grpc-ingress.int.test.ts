@@ -80,7 +80,7 @@ describe('gRPC ingress: dtmgimp.Dtm', () => {
     const again = await unary(client, 'Prepare', req);
     expect(again.code).toBe(grpc.status.ABORTED);
     expect(again.details).toBe("current status 'succeed', cannot prepare. FAILURE");
-    expect(again.trailer?.get('dtx-error-code')).toEqual([]);
+    expect(again.trailer?.get('dtx-error-code')).toEqual(['DTX_INVALID_TRANSITION']);
   });
 
   it('wait_result: OK after the pass; a rolled-back saga is Aborted with the reason', async () => {

@@ -70,7 +70,7 @@ describe('JSON-RPC: error codes', () => {
     await call('submit', saga(gid, 'jf', { wait_result: true }));
     const r = await call('submit', saga(gid, 'jf'));
     expect(r.status).toBe(200);
-    expect(r.body.error).toEqual({ code: -32901, message: "current status 'succeed', cannot sumbmit. FAILURE" });
+    expect(r.body.error).toEqual({ code: -32901, message: "current status 'succeed', cannot sumbmit. FAILURE", data: { code: 'DTX_INVALID_TRANSITION' } });
     expect(r.body.result).toBeNull();
   });
 

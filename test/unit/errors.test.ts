@@ -1,112 +1,77 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  BadRequest,
-  Unauthorized,
-  BranchFailure,
-  BranchOngoing,
-  CoordinatorError,
-  DuplicateGid,
-  ERROR_CLASSES,
-  ERROR_CODES,
-  Internal,
-  InvalidTransition,
-  LogUnavailable,
-  NotSupported,
-  Overloaded,
-  NotOwner,
-  NoOwner,
-  PayloadTooLarge,
-  TransNotFound,
-  ensureError,
-  isRetryable,
-} from '../../src/errors.js';
-import { GRPC_STATUS_OF_CODE, grpcStatusName } from '../../src/protocol/error-grpc-status.js';
+import { BadRequest, CoordinatorError, ERROR_CLASSES, ERROR_CODES, LogUnavailable, REPLY_ONLY_CODES, ensureError, isRetryable } from '../../src/errors.js';
+import { ERROR_TABLE, grpcStatusName } from '../../src/protocol/error-table.js';
 
+/** The one error table, its documentation (STYLE L9, L22: fastify's errors.test.js) and its use. */
 const DOC = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-const CODE_PATTERN = /\bDTX_[A-Z0-9_]+\b/g;
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const rows = new Map(DOC.split('\n').filter((l) => l.startsWith('| `DTX_')).map((l) => {
+  const cells = l.split('|').map((c) => c.trim());
+  return [cells[1]!.replaceAll('`', ''), cells] as const;
+}));
 
-describe('error codes are documented (STYLE L9)', () => {
-  it('every code is in docs/errors.md', () => {
-    const missing = ERROR_CODES.filter((code) => !DOC.includes(`\`${code}\``));
-    expect(missing, 'codes missing from docs/errors.md').toEqual([]);
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('docs/errors.md and the error table agree both ways', () => {
+  it('documents every code of the table, and no other', () => {
+    expect([...rows.keys()].sort()).toEqual([...ERROR_CODES].sort());
+    const mentioned = new Set(DOC.match(/\bDTX_[A-Z0-9_]+\b/g) ?? []);
+    expect([...mentioned].filter((c) => !ERROR_CODES.includes(c as never))).toEqual([]);
   });
 
-  it('every code in docs/errors.md is used by a class', () => {
-    const documented = new Set(DOC.match(CODE_PATTERN) ?? []);
-    const dead = [...documented].filter((code) => !ERROR_CODES.includes(code));
-    expect(dead, 'codes documented but used by no class').toEqual([]);
-  });
-
-  it('codes are unique and each instance carries its class code', () => {
-    expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
-    for (const cls of ERROR_CLASSES) {
-      const err = new cls('m');
-      expect(err.code).toBe(cls.code);
-      expect(err.name).toBe(cls.name);
-      expect(err).toBeInstanceOf(CoordinatorError);
-      expect(err).toBeInstanceOf(Error);
-    }
-  });
-
-  it('the doc row of each code states its HTTP status and retryability', () => {
-    for (const cls of ERROR_CLASSES) {
-      const err = new cls('m');
-      const row = DOC.split('\n').find((line) => line.startsWith(`| \`${err.code}\``));
-      expect(row, `no table row for ${err.code}`).toBeDefined();
-      const cells = (row ?? '').split('|').map((c) => c.trim());
-      expect(cells[2], err.code).toBe(`\`${cls.name}\``);
-      expect(cells[4], err.code).toBe(err.result);
-      expect(cells[5], err.code).toBe(String(err.httpStatus));
-      expect(cells[6], err.code).toBe(err.retryable ? 'yes' : 'no');
-    }
-  });
-
-  it('the doc row of each code states its gRPC status, from the one table', () => {
-    expect(Object.keys(GRPC_STATUS_OF_CODE).sort()).toEqual([...ERROR_CODES].sort());
+  it("each row states the table's result, HTTP status, retryability and gRPC status", () => {
     for (const code of ERROR_CODES) {
-      const row = DOC.split('\n').find((line) => line.startsWith(`| \`${code}\``));
-      const cells = (row ?? '').split('|').map((c) => c.trim());
-      expect(cells[7], code).toBe(grpcStatusName(GRPC_STATUS_OF_CODE[code]!));
+      const cells = rows.get(code)!;
+      const row = ERROR_TABLE[code];
+      expect(cells[4], code).toBe(row.result);
+      expect(cells[5], code).toBe(String(row.httpStatus));
+      expect(cells[6], code).toBe(row.retryable ? 'yes' : 'no');
+      expect(cells[7], code).toBe(grpcStatusName(row.grpcStatus));
+    }
+  });
+
+  it('each row names the class that throws the code, or says it is only a reply', () => {
+    for (const code of ERROR_CODES) {
+      const cls = ERROR_CLASSES.find((c) => c.code === code);
+      expect(rows.get(code)![2], code).toBe(cls === undefined ? '— (a reply)' : `\`${cls.name}\``);
     }
   });
 });
 
-describe('CoordinatorError classes', () => {
-  const expected: readonly [CoordinatorError, string, number, boolean][] = [
-    [new BadRequest('m'), 'ERROR', 400, false],
-    [new Unauthorized('m'), 'ERROR', 401, false],
-    [new PayloadTooLarge('m'), 'ERROR', 413, false],
-    [new TransNotFound('m'), 'ERROR', 500, false],
-    [new InvalidTransition('m'), 'FAILURE', 409, false],
-    [new DuplicateGid('m'), 'FAILURE', 409, false],
-    [new BranchFailure('m'), 'FAILURE', 409, false],
-    [new BranchOngoing('m'), 'ONGOING', 425, true],
-    [new LogUnavailable('m'), 'ERROR', 503, true],
-    [new NotSupported('m'), 'ERROR', 501, false],
-    [new Overloaded('m'), 'ERROR', 503, true],
-    [new NotOwner('m'), 'ERROR', 503, true],
-    [new NoOwner('m'), 'ERROR', 503, true],
-    [new Internal('m'), 'ERROR', 500, false],
-  ];
-  for (const [err, result, status, retryable] of expected) {
-    it(`${err.name}: ${result}, HTTP ${status}, retryable ${retryable}`, () => {
-      expect(err.result).toBe(result);
-      expect(err.httpStatus).toBe(status);
-      expect(err.retryable).toBe(retryable);
-      expect(isRetryable(err)).toBe(retryable);
-    });
-  }
+describe('every code is raised somewhere (an error nobody raises is deleted)', () => {
+  const code = [...sources(path.join(ROOT, 'src')), ...sources(path.join(ROOT, 'machines'))]
+    .filter((f) => !f.endsWith(path.join('protocol', 'error-table.ts')))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+  it.each(REPLY_ONLY_CODES.map((c) => [c]))('%s is put on an engine reply', (c) => {
+    expect(code.includes(`'${c}'`), `${c} is in the table but nothing raises it`).toBe(true);
+  });
+  it.each(ERROR_CLASSES.map((c) => [c.name, c]))('%s is thrown', (name) => {
+    expect(new RegExp(`new ${name}\\(`).test(code), `${name} is never thrown`).toBe(true);
+  });
+});
 
-  it('covers every class', () => {
-    expect(expected.map(([e]) => e.name).sort()).toEqual(ERROR_CLASSES.map((c) => c.name).sort());
+describe('CoordinatorError', () => {
+  it("takes every property from its code's row", () => {
+    for (const cls of ERROR_CLASSES) {
+      const err = new cls('m');
+      const row = ERROR_TABLE[cls.code];
+      expect(err).toBeInstanceOf(CoordinatorError);
+      expect([err.code, err.result, err.httpStatus, err.retryable, err.name]).toEqual([cls.code, row.result, row.httpStatus, row.retryable, cls.name]);
+      expect(isRetryable(err)).toBe(row.retryable);
+    }
   });
 
-  it('FAILURE errors end with " FAILURE" exactly once (spec §3.1)', () => {
-    expect(new InvalidTransition("current status 'succeed', cannot sumbmit.").message).toBe(
-      "current status 'succeed', cannot sumbmit. FAILURE",
-    );
-    expect(new DuplicateGid('gid reused FAILURE').message).toBe('gid reused FAILURE');
+  it('FAILURE texts end with " FAILURE" exactly once (spec §3.1)', () => {
+    expect(new CoordinatorError('DTX_INVALID_TRANSITION', "current status 'succeed', cannot sumbmit.").message).toBe("current status 'succeed', cannot sumbmit. FAILURE");
+    expect(new CoordinatorError('DTX_DUPLICATE_GID', 'gid reused FAILURE').message).toBe('gid reused FAILURE');
     expect(new BadRequest('bad').message).toBe('bad');
   });
 

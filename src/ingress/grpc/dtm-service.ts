@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { newGid } from '../../engine/gid.js';
 import type { Reply } from '../../engine/command.js';
-import { BadRequest, CoordinatorError, Internal, NotSupported, TransNotFound } from '../../errors.js';
+import { BadRequest, CoordinatorError, Internal, NotSupported } from '../../errors.js';
 import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
 import { dtmProto, type DtmGidReply, type Empty, type MessageInit } from '../../protocol/dtm-proto.js';
 import { runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
@@ -90,7 +90,7 @@ export function replyError(reply: Reply): grpc.ServiceError | undefined {
 export function thrownError(err: unknown, log: Logger, method: string): grpc.ServiceError {
   if (err instanceof CoordinatorError) {
     if (err.retryable) log.warn({ err, method }, 'gRPC request failed, retryable');
-    else if (err.httpStatus === 500 && err.code !== TransNotFound.code) log.error({ err, method }, 'gRPC request failed');
+    else if (err.httpStatus === 500 && err.code !== 'DTX_TRANS_NOT_FOUND') log.error({ err, method }, 'gRPC request failed');
     return serviceError(grpcStatusOf(err.result, err.code), err.message, err.code);
   }
   log.error({ err, method }, 'unexpected error in gRPC handler');

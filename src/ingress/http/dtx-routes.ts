@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { TransactionHistory } from '../../audit/transaction-history.js';
-import { BadRequest, TransNotFound } from '../../errors.js';
+import { BadRequest, NotFound } from '../../errors.js';
 import { checkedGid } from './trans-request.js';
 import { strParam } from './query-params.js';
 
@@ -16,7 +16,7 @@ export function dtxRoutes(deps: DtxRouteDeps): Router {
     const gid = strParam(req.query, 'gid', 1024);
     if (gid === '') throw new BadRequest('gid is required');
     const h = await deps.history(checkedGid(gid));
-    if (h === undefined) throw new TransNotFound(`no events for gid '${gid}'`, { httpStatus: 404 });
+    if (h === undefined) throw new NotFound(`no events for gid '${gid}'`);
     res.json(h);
   });
   return r;

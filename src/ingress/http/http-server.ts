@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
-import { BadRequest, CoordinatorError } from '../../errors.js';
+import { BadRequest, CoordinatorError, Internal, PayloadTooLarge } from '../../errors.js';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
 import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
 import { sendError } from './reply-mapper.js';
@@ -64,17 +64,17 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
     if (err instanceof CoordinatorError) {
       if (err.retryable) log.warn({ err, path: req.path }, 'request failed, retryable');
       else if (err.httpStatus === 500 && err.code !== 'DTX_TRANS_NOT_FOUND') log.error({ err, path: req.path }, 'request failed');
-      return sendError(res, err.httpStatus, err.message, err.code);
+      return sendError(res, err);
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.too.large') {
-      return sendError(res, 413, `request body exceeds HttpMaxBodyBytes (${opts.maxBodyBytes} bytes)`, 'DTX_PAYLOAD_TOO_LARGE');
+      return sendError(res, new PayloadTooLarge(`request body exceeds HttpMaxBodyBytes (${opts.maxBodyBytes} bytes)`));
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return sendError(res, e.status, `bad request: ${e.message ?? 'unreadable body'}`, 'DTX_BAD_REQUEST');
+      return sendError(res, new BadRequest(`bad request: ${e.message ?? 'unreadable body'}`));
     }
     log.error({ err, path: req.path }, 'unexpected error in HTTP handler');
-    return sendError(res, 500, `internal error: ${e.message ?? String(err)}`, 'DTX_INTERNAL');
+    return sendError(res, new Internal(`internal error: ${e.message ?? String(err)}`));
   });
   return app;
 }

@@ -1,6 +1,8 @@
 import type { Response } from 'express';
 import { httpStatusOf } from '../../protocol/outcome-table.js';
+import { errorRowOf } from '../../protocol/error-table.js';
 import type { Reply } from '../../engine/command.js';
+import type { CoordinatorError } from '../../errors.js';
 
 /**
  * dtm's envelope (spec §3.1): SUCCESS 200 `{"dtm_result":"SUCCESS"}`; FAILURE 409 and ONGOING 425
@@ -12,7 +14,7 @@ export function sendReply(res: Response, reply: Reply): void {
     res.status(200).json({ dtm_result: 'SUCCESS' });
     return;
   }
-  const status = reply.httpStatus ?? httpStatusOf(reply.result);
+  const status = reply.code !== undefined ? errorRowOf(reply.code).httpStatus : httpStatusOf(reply.result);
   if (reply.result === 'FAILURE' || reply.result === 'ONGOING') {
     res.status(status).json({ dtm_result: reply.result, message: reply.message, ...(reply.code ? { code: reply.code } : {}) });
     return;
@@ -20,6 +22,7 @@ export function sendReply(res: Response, reply: Reply): void {
   res.status(status).json({ message: reply.message, ...(reply.code ? { code: reply.code } : {}) });
 }
 
-export function sendError(res: Response, httpStatus: number, message: string, code: string): void {
-  res.status(httpStatus).json({ message, code });
+/** A dtx error as `{"message","code"}` with the status the error table gives its code. */
+export function sendError(res: Response, err: CoordinatorError): void {
+  res.status(err.httpStatus).json({ message: err.message, code: err.code });
 }

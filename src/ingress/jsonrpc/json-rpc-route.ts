@@ -2,7 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Logger } from 'pino';
 import type { Reply } from '../../engine/command.js';
 import { newGid } from '../../engine/gid.js';
-import { CoordinatorError, Internal, NotSupported, PayloadTooLarge, TransNotFound } from '../../errors.js';
+import { CoordinatorError, Internal, NotSupported, PayloadTooLarge } from '../../errors.js';
 import { JSON_RPC_INVALID_REQUEST, JSON_RPC_METHOD_NOT_FOUND } from '../../protocol/outcome-table.js';
 import { jsonTransInput, runTransCall, type TransCallDeps } from '../trans-commands.js';
 import { answer, decodeJsonRpc, rpcError, type JsonRpcAnswer, type JsonRpcError } from './json-rpc-envelope.js';
@@ -70,7 +70,7 @@ function send(res: Response, a: JsonRpcAnswer): void {
 function thrown(err: unknown, log: Logger, method: string): JsonRpcError {
   if (err instanceof CoordinatorError) {
     if (err.retryable) log.warn({ err, method }, 'JSON-RPC call failed, retryable');
-    else if (err.httpStatus === 500 && err.code !== TransNotFound.code) log.error({ err, method }, 'JSON-RPC call failed');
+    else if (err.httpStatus === 500 && err.code !== 'DTX_TRANS_NOT_FOUND') log.error({ err, method }, 'JSON-RPC call failed');
     return rpcError(err.result, err.message, err.code);
   }
   log.error({ err, method }, 'unexpected error in JSON-RPC handler');

@@ -26,7 +26,7 @@ describe('engine: a failed append leaves no trace', () => {
     const spec = sagaSpec('c1', [['http://b/a', '']]);
     h.log.failNext();
     const first = await h.send(submit(spec));
-    expect(first).toMatchObject({ ok: false, code: 'DTX_LOG_UNAVAILABLE', httpStatus: 503 });
+    expect(first).toMatchObject({ ok: false, code: 'DTX_LOG_UNAVAILABLE' });
     expect(h.invoker.calls).toHaveLength(0);
     expect(h.engine.liveCount()).toBe(0);
     expect(h.engine.openPayloadBytes()).toBe(0);
@@ -39,7 +39,7 @@ describe('engine: a failed append leaves no trace', () => {
     const release = h.invoker.hold('01/action');
     await h.send(submit(sagaSpec('f1', [['http://b/a', 'http://b/c']])));
     h.log.failNext();
-    expect(await h.send({ id: cmdId('fs'), gid: 'f1', kind: 'forceStop' })).toMatchObject({ ok: false, httpStatus: 503 });
+    expect(await h.send({ id: cmdId('fs'), gid: 'f1', kind: 'forceStop' })).toMatchObject({ ok: false, code: 'DTX_LOG_UNAVAILABLE' });
     expect(await h.status('f1')).toBe('submitted');
     expect((await h.send({ id: cmdId('fs'), gid: 'f1', kind: 'forceStop' })).ok).toBe(true);
     expect(await h.status('f1')).toBe('failed');

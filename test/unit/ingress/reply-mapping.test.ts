@@ -1,23 +1,26 @@
 import { status } from '@grpc/grpc-js';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { errorReply, failure, OK, type Reply } from '../../../src/engine/command.js';
-import { BadRequest, ERROR_CLASSES, NotOwner } from '../../../src/errors.js';
+import { errorReply, OK, type Reply } from '../../../src/engine/command.js';
+import { BadRequest, ERROR_CODES, NotOwner } from '../../../src/errors.js';
+import { ERROR_TABLE } from '../../../src/protocol/error-table.js';
 import { replyError, thrownError } from '../../../src/ingress/grpc/dtm-service.js';
 import { rpcError } from '../../../src/ingress/jsonrpc/json-rpc-envelope.js';
-import { GRPC_STATUS_OF_CODE, grpcStatusOf } from '../../../src/protocol/error-grpc-status.js';
+import { grpcStatusOf } from '../../../src/protocol/error-grpc-status.js';
 
 /** Engine replies and errors on the gRPC and JSON-RPC wires (spec §1.7, §4, §10.3). */
 const ongoing: Reply = { ok: false, result: 'ONGOING', message: 'not yet' };
+const failure: Reply = { ok: false, result: 'FAILURE', message: "current status 'succeed', cannot sumbmit. FAILURE" };
 const silent = pino({ level: 'silent' });
 
 describe('gRPC status of a reply', () => {
   it.each([
-    ['FAILURE', failure("current status 'succeed', cannot sumbmit. FAILURE"), status.ABORTED],
+    ['FAILURE', failure, status.ABORTED],
+    ['an invalid transition (FAILURE with its code)', errorReply("current status 'succeed', cannot sumbmit. FAILURE", 'DTX_INVALID_TRANSITION'), status.ABORTED],
     ['ONGOING', ongoing, status.FAILED_PRECONDITION],
-    ['a plain error (dtm: Unknown)', errorReply('pass error'), status.UNKNOWN],
-    ['a bad request', errorReply('payloads has 1 entries', 'DTX_BAD_REQUEST', 400), status.INVALID_ARGUMENT],
-    ['a retryable 503', errorReply('partition moved', NotOwner.code, 503), status.UNAVAILABLE],
+    ['a plain error (dtm: Unknown)', { ok: false, result: 'ERROR', message: 'pass error' } as Reply, status.UNKNOWN],
+    ['a bad request', errorReply('payloads has 1 entries', 'DTX_BAD_REQUEST'), status.INVALID_ARGUMENT],
+    ['a retryable 503', errorReply('partition moved', NotOwner.code), status.UNAVAILABLE],
     ['an unknown gid (dtm: Internal)', errorReply('no TransGlobal with gid: x found', 'DTX_TRANS_NOT_FOUND'), status.INTERNAL],
   ])('%s', (_n, reply, code) => {
     const err = replyError(reply);
@@ -36,13 +39,11 @@ describe('gRPC status of a reply', () => {
     expect(odd.metadata?.get('dtx-error-code')).toEqual(['DTX_INTERNAL']);
   });
 
-  it('every error class has a status; FAILURE and ONGOING classes keep the outcome table codes', () => {
-    expect(Object.keys(GRPC_STATUS_OF_CODE).sort()).toEqual(ERROR_CLASSES.map((c) => c.code).sort());
-    for (const cls of ERROR_CLASSES) {
-      const e = new cls('m');
-      if (e.result === 'FAILURE') expect(grpcStatusOf(e.result, e.code), e.code).toBe(status.ABORTED);
-      if (e.result === 'ONGOING') expect(grpcStatusOf(e.result, e.code), e.code).toBe(status.FAILED_PRECONDITION);
-      if (e.retryable && e.httpStatus === 503) expect(grpcStatusOf(e.result, e.code), e.code).toBe(status.UNAVAILABLE);
+  it('every code has a status; FAILURE codes keep the outcome table code, retryable ones are UNAVAILABLE', () => {
+    for (const code of ERROR_CODES) {
+      const row = ERROR_TABLE[code];
+      if (row.result === 'FAILURE') expect(grpcStatusOf(row.result, code), code).toBe(status.ABORTED);
+      if (row.retryable) expect(grpcStatusOf(row.result, code), code).toBe(status.UNAVAILABLE);
     }
   });
 });

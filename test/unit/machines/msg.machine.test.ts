@@ -251,7 +251,7 @@ describe('msg abort, forceStop and the §5.9 matrix', () => {
     const h = submitted(spec);
     const before = h.snapshot;
     const s = h.send(makeAborted(sec(3), 'msg', ''));
-    expect(rejectOf(s.effects)).toEqual({ result: 'FAILURE', message: "trans type: 'msg' current status 'submitted', cannot abort. FAILURE" });
+    expect(rejectOf(s.effects)).toEqual({ result: 'FAILURE', message: "trans type: 'msg' current status 'submitted', cannot abort. FAILURE", code: 'DTX_INVALID_TRANSITION' });
     expect(h.snapshot).toBe(before);
   });
 

@@ -523,7 +523,7 @@ describe('saga §5.9 state × call matrix', () => {
         const step = h.send(event());
         const rej = rejectOf(step.effects);
         if (expected.endsWith('FAILURE')) {
-          expect(rej).toEqual({ result: 'FAILURE', message: expected });
+          expect(rej).toEqual({ result: 'FAILURE', message: expected, code: 'DTX_INVALID_TRANSITION' });
           expect(step.effects).toHaveLength(1);
           expect(h.snapshot).toBe(before);
         } else if (expected === 'noop') {
