@@ -27,7 +27,7 @@ program
     }
     const { config, notices } = resolved;
     const logger = createRootLogger({ level: opts.debug ? 'debug' : config.LogLevel, outputs: config.Log.Outputs });
-    for (const n of notices) logger.info({ notice: n }, 'config notice');
+    for (const n of notices) logger.warn({ notice: n }, 'config notice');
     try {
       const dtx = await startDtx(config, logger);
       let stopping = false;

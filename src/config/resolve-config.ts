@@ -18,6 +18,7 @@ import { applyLayer, readEnvLayer, readYamlFile } from './config-layers.js';
 import type { DeepPartial, ResolvedConfig } from './config-schema.js';
 import { CONFIG_DEFAULTS, ConfigSchema, DEFAULT_GRPC_SERVICE_CONFIG } from './config-schema.js';
 import { deepFreeze } from './deep-freeze.js';
+import { unusedKeyNotices } from './unused-keys.js';
 
 export { envNameOf } from './config-layers.js';
 
@@ -66,6 +67,7 @@ export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfigRes
   }
 
   applyFixUps(merged, notices);
+  notices.push(...unusedKeyNotices(merged));
 
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {

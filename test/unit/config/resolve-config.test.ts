@@ -224,3 +224,18 @@ describe('resolveConfig validation', () => {
     expect(configError(() => resolveConfig({ overrides: { RetryInterval: 1 } })).key).toBe('RetryInterval');
   });
 });
+
+describe('keys dtm has and dtx does not use', () => {
+  it('are reported when set, never silently ignored', () => {
+    const { notices } = resolveConfig({ env: { TRANS_CRON_INTERVAL: '5', STORE_HOST: 'db.internal', TIME_ZONE_OFFSET: '8' } });
+    expect(notices).toEqual([
+      "Store.Host is accepted for dtm compatibility and has no effect in dtx: dtx's log is the embedded SQLite or Kafka, never a SQL or Redis store",
+      'TransCronInterval is accepted for dtm compatibility and has no effect in dtx: dtx schedules each transaction on a timer wheel instead of polling',
+      'TimeZoneOffset is accepted for dtm compatibility and has no effect in dtx: dtx writes times in UTC (RFC 3339)',
+    ]);
+  });
+
+  it('are silent at their defaults', () => {
+    expect(resolveConfig({}).notices).toEqual([]);
+  });
+});
