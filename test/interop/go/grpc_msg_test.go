@@ -35,6 +35,9 @@ func TestGrpcMsgPrepareSubmit(t *testing.T) {
 	q := queryTrans(t, gid)
 	assertEqual(t, "status after Prepare", q.status(), dtmcli.StatusPrepared)
 	assertEqual(t, "query_prepared stored", q.Transaction.QueryPrepared, b.url("QueryPrepared"))
+	if err := msg.Prepare(b.url("QueryPrepared")); err != nil {
+		t.Fatalf("a repeated MsgGrpc.Prepare of the same msg: %v, want OK (spec §15.3 TestMsgAbnormal)", err)
+	}
 	if err := msg.Submit(); err != nil {
 		t.Fatalf("MsgGrpc.Submit: %v", err)
 	}
@@ -49,6 +52,9 @@ func TestGrpcMsgPrepareSubmit(t *testing.T) {
 	err := msg.Submit()
 	if status.Code(err) != codes.Aborted || status.Convert(err).Message() != "current status 'succeed', cannot sumbmit. FAILURE" {
 		t.Fatalf("second MsgGrpc.Submit = %v, want Aborted \"current status 'succeed', cannot sumbmit. FAILURE\"", err)
+	}
+	if err := msg.Prepare(b.url("QueryPrepared")); status.Code(err) != codes.Aborted {
+		t.Fatalf("MsgGrpc.Prepare after succeed = %v, want Aborted (FAILURE)", err)
 	}
 }
 
@@ -142,6 +148,29 @@ func TestGrpcMsgQueryBack(t *testing.T) {
 		assertEqual(t, "query-back payload", len(qp.Payload), 0)
 		if early := qp.At.Sub(before); early < 900*time.Millisecond {
 			t.Fatalf("query-back came %s after Prepare, before timeout_to_fail (1 s)", early)
+		}
+	})
+	t.Run("ONGOING, then SUCCESS", func(t *testing.T) {
+		t.Parallel()
+		b := startGrpcBusi(t).script("QueryPrepared", func(nth int) grpcAnswer {
+			if nth == 1 {
+				return grpcAnswer{err: status.Error(codes.FailedPrecondition, "local transaction still running")}
+			}
+			return grpcAnswer{}
+		})
+		gid := dtmgrpc.MustGenGid(dtxGrpc(t))
+		msg := newGrpcMsg(t, b, gid)
+		msg.TimeoutToFail = 1
+		if err := msg.Prepare(b.url("QueryPrepared")); err != nil {
+			t.Fatalf("MsgGrpc.Prepare: %v", err)
+		}
+		waitStatus(t, gid, dtmcli.StatusSucceed, finalTimeout)
+		assertEqual(t, "branch calls", methodsOf(b.recorded()), []string{
+			"/busi.Busi/QueryPrepared msg", "/busi.Busi/QueryPrepared msg", "/busi.Busi/TransIn action",
+		})
+		qps := b.callsTo("QueryPrepared")
+		if gap := qps[1].At.Sub(qps[0].At); gap < 900*time.Millisecond {
+			t.Fatalf("the query-back was repeated %s after ONGOING, want about timeout_to_fail (1 s)", gap)
 		}
 	})
 	t.Run("FAILURE", func(t *testing.T) {

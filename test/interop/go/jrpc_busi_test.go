@@ -33,6 +33,7 @@ type jrpcCall struct {
 	HTTPMethod string
 	URLMethod  string // the `method` query parameter of the URL dtx posted to
 	RawQuery   string
+	Header     http.Header
 	At         time.Time
 }
 
@@ -67,7 +68,7 @@ func startJrpcBusi(t *testing.T) *jrpcBusi {
 
 func (b *jrpcBusi) serve(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
-	call := jrpcCall{HTTPMethod: r.Method, URLMethod: r.URL.Query().Get("method"), RawQuery: r.URL.RawQuery, At: time.Now()}
+	call := jrpcCall{HTTPMethod: r.Method, URLMethod: r.URL.Query().Get("method"), RawQuery: r.URL.RawQuery, Header: r.Header, At: time.Now()}
 	w.Header().Set("Content-Type", "application/json")
 	if err := json.Unmarshal(raw, &call.jrpcRequest); err != nil {
 		w.WriteHeader(http.StatusBadRequest)

@@ -68,7 +68,9 @@ func TestJrpcSagaNormal(t *testing.T) {
 	t.Parallel()
 	b := startJrpcBusi(t)
 	gid := jrpcGenGid(t)
-	if err := newJrpcSaga(b, gid).Submit(); err != nil {
+	saga := newJrpcSaga(b, gid)
+	saga.BranchHeaders = map[string]string{"X-Request-Id": "req-7f3a"}
+	if err := saga.Submit(); err != nil {
 		t.Fatalf("saga.Submit over JSON-RPC: %v", err)
 	}
 	q := waitStatus(t, gid, dtmcli.StatusSucceed, finalTimeout)
@@ -77,6 +79,11 @@ func TestJrpcSagaNormal(t *testing.T) {
 	assertEqual(t, "branch calls", b.methods(), []string{"TransOut action", "TransIn action"})
 	assertJrpcBranchCall(t, b.callsTo("TransOut")[0], jrpcPayload, gid, "saga", "01", "action")
 	assertJrpcBranchCall(t, b.callsTo("TransIn")[0], jrpcPayload, gid, "saga", "02", "action")
+	for _, c := range b.recorded() {
+		// the same headers as an HTTP branch call (spec §6.3): JSON content type, branch_headers
+		assertEqual(t, c.Method+" Content-Type", c.Header.Get("Content-Type"), "application/json")
+		assertEqual(t, c.Method+" X-Request-Id", c.Header.Get("X-Request-Id"), "req-7f3a")
+	}
 }
 
 func TestJrpcSagaRollback(t *testing.T) {
