@@ -14,8 +14,8 @@ export default defineConfig({
         test: {
           name: 'core',
           include: ['test/**/*.test.ts'],
-          // go-zero's interop runs in `drivers`: it needs the etcd the drivers' global setup starts
-          exclude: [...configDefaults.exclude, 'test/kafka/**', 'test/drivers/**', 'test/interop/gozero-interop.test.ts'],
+          // go-zero's and kratos' interop run in `drivers`: they need the etcd the drivers' global setup starts
+          exclude: [...configDefaults.exclude, 'test/kafka/**', 'test/drivers/**', 'test/interop/gozero-interop.test.ts', 'test/interop/kratos-interop.test.ts'],
           fileParallelism: true,
           sequence: { groupOrder: 0 },
         },
@@ -27,7 +27,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'drivers',
-          include: ['test/drivers/**/*.test.ts', 'test/interop/gozero-interop.test.ts'],
+          include: ['test/drivers/**/*.test.ts', 'test/interop/gozero-interop.test.ts', 'test/interop/kratos-interop.test.ts'],
           fileParallelism: true,
           sequence: { groupOrder: 0 },
           globalSetup: ['test/support/etcd-global-setup.ts', 'test/support/polaris-global-setup.ts'],

@@ -6,8 +6,9 @@ import { startDtx, type DtxProcess } from '../support/dtx-process.js';
 
 /**
  * Interop tier (STYLE L16): the official dtm Go SDK (github.com/dtm-labs/client v1.17.3, pinned in
- * test/interop/go/go.mod) runs `go test` against the real dtx process. A missing Go toolchain fails
- * the run: a skipped interop test is not a passed one.
+ * test/interop/go/go.mod) runs `go test` against the real dtx process over its three protocols:
+ * HTTP (dtmcli), gRPC (dtmgrpc, grpc-go branches) and JSON-RPC (dtmcli with Protocol json-rpc,
+ * JSON-RPC branches). A missing Go toolchain fails the run: a skipped interop test is not a passed one.
  */
 const GO_DIR = path.resolve(import.meta.dirname, 'go');
 const GO_TEST_FILES = readdirSync(GO_DIR).filter((f) => f.endsWith('_test.go')).map((f) => path.join(GO_DIR, f));
@@ -16,6 +17,7 @@ const MIN_GO: readonly [number, number] = [1, 22];
 
 /** Every top-level Go test; each must report `--- PASS` so a skipped or vanished test fails here. */
 const GO_TESTS = [
+  // dtmcli over HTTP (interop_test.go)
   'TestSagaNormal',
   'TestSagaRollback',
   'TestSagaConcurrentBranchOrder',
@@ -23,11 +25,26 @@ const GO_TESTS = [
   'TestMsgDoAndSubmit',
   'TestMsgPrepareQueryBack',
   'TestMustGenGid',
+  // dtmgrpc (grpc_interop_test.go, grpc_msg_test.go, grpc_options_test.go)
   'TestGrpcMustGenGid',
   'TestGrpcSagaNormal',
-  'TestGrpcSagaRollbackWaitResult',
-  'TestGrpcMsgPrepareSubmit',
+  'TestGrpcSagaRollback',
+  'TestGrpcSagaWaitResult',
   'TestGrpcTccNotSupportedYet',
+  'TestGrpcMsgPrepareSubmit',
+  'TestGrpcMsgDoAndSubmit',
+  'TestGrpcMsgQueryBack',
+  'TestGrpcMsgWaitResult',
+  'TestGrpcOptionTimeoutToFail',
+  'TestGrpcOptionRetryInterval',
+  'TestGrpcOptionRequestTimeout',
+  'TestGrpcOptionBranchHeaders',
+  // dtmcli with Protocol json-rpc and JSON-RPC branches (jrpc_test.go)
+  'TestJrpcNewGid',
+  'TestJrpcSagaNormal',
+  'TestJrpcSagaRollback',
+  'TestJrpcMsgDoAndSubmit',
+  'TestJrpcMsgQueryBack',
 ] as const;
 /** Run in a second pass against a dtx with Auth.Tokens. */
 const GO_AUTH_TESTS = ['TestAuthBearerToken'] as const;

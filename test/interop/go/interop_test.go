@@ -166,6 +166,7 @@ type transView struct {
 	Status         string `json:"status"`
 	RollbackReason string `json:"rollback_reason"`
 	QueryPrepared  string `json:"query_prepared"`
+	Protocol       string `json:"protocol"`
 }
 
 type branchView struct {

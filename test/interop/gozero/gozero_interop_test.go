@@ -6,9 +6,10 @@
 // and the next transactions follow it.
 //
 // Environment (set by test/interop/gozero-interop.test.ts):
-//   DTX_ETCD      etcd host:port (default 127.0.0.1:32379)
-//   DTX_KEY       the key dtx registered under (default dtmservice)
-//   DTX_BUSI_KEY  the key the branch service registers under (default trans.rpc)
+//
+//	DTX_ETCD      etcd host:port (default 127.0.0.1:32379)
+//	DTX_KEY       the key dtx registered under (default dtmservice)
+//	DTX_BUSI_KEY  the key the branch service registers under (default trans.rpc)
 package interop
 
 import (
@@ -28,6 +29,7 @@ import (
 	"github.com/dtm-labs/client/dtmgrpc"
 	"github.com/dtm-labs/dtmdriver"
 	_ "github.com/dtm-labs/dtmdriver-gozero" // registers dtm-driver-gozero
+	"github.com/zeromicro/go-zero/core/discov"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -115,7 +117,41 @@ func startBusi(t *testing.T) *busiProc {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("busi on port %d did not start", b.port)
 	}
+	// READY comes before zrpc publishes the address: wait until etcd lists it
+	waitPublished(t, fmt.Sprintf("registration of busi on port %d", b.port), func(addrs []string) bool { return contains(addrs, b.addr()) })
 	return b
+}
+
+func (b *busiProc) addr() string { return fmt.Sprintf("127.0.0.1:%d", b.port) }
+
+var (
+	subOnce sync.Once
+	sub     *discov.Subscriber
+	subErr  error
+)
+
+// waitPublished watches the service key with go-zero's own subscriber until ok holds for its addresses.
+func waitPublished(t *testing.T, what string, ok func(addrs []string) bool) {
+	subOnce.Do(func() { sub, subErr = discov.NewSubscriber([]string{etcdHost}, busiKey) })
+	if subErr != nil {
+		t.Fatalf("go-zero subscriber for %s: %v", busiKey, subErr)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok(sub.Values()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: etcd still lists %v under %s after 30 s", what, sub.Values(), busiKey)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func contains(list []string, item string) bool {
+	for _, s := range list {
+		if s == item {
+			return true
+		}
+	}
+	return false
 }
 
 // stop ends the service the way an operator does (SIGTERM): go-zero revokes its etcd lease.
@@ -129,6 +165,7 @@ func (b *busiProc) stop(t *testing.T) {
 		_ = b.cmd.Process.Kill()
 		t.Fatalf("busi on port %d did not stop on SIGTERM", b.port)
 	}
+	waitPublished(t, fmt.Sprintf("withdrawal of busi on port %d", b.port), func(addrs []string) bool { return !contains(addrs, b.addr()) })
 }
 
 func (b *busiProc) called(method, gid string) bool {
@@ -158,23 +195,29 @@ func expectCalled(t *testing.T, b *busiProc, gid string, methods ...string) {
 	}
 }
 
-func runMsg(t *testing.T, b *busiProc) {
+// settled says whether dtx is known to have seen the branch service's current registration. Right
+// after a move it may not have yet (its etcd watch runs on its own), and a first branch call can
+// still reach the old address; dtx then retries (retry_interval 1 s) and the test waits for the calls
+// on the new instance instead of a wait_result answer.
+func runMsg(t *testing.T, b *busiProc, settled bool) {
 	gid := dtmgrpc.MustGenGid(dtxTarget())
 	msg := dtmgrpc.NewMsgGrpc(dtxTarget(), gid).Add(branch("TransIn"), &wrapperspb.StringValue{Value: "msg"})
-	msg.WaitResult = true
+	msg.WaitResult = settled
+	msg.RetryInterval = 1
 	if err := msg.Submit(); err != nil {
 		t.Fatalf("msg %s: %v", gid, err)
 	}
 	expectCalled(t, b, gid, "TransIn")
 }
 
-func runSaga(t *testing.T, b *busiProc, value string) {
+func runSaga(t *testing.T, b *busiProc, value string, settled bool) {
 	gid := dtmgrpc.MustGenGid(dtxTarget())
 	req := &wrapperspb.StringValue{Value: value}
 	saga := dtmgrpc.NewSagaGrpc(dtxTarget(), gid).
 		Add(branch("TransOut"), branch("TransOutRevert"), req).
 		Add(branch("TransIn"), branch("TransInRevert"), req)
-	saga.WaitResult = true
+	saga.WaitResult = settled
+	saga.RetryInterval = 1
 	err := saga.Submit()
 	if value == "FAIL" {
 		if err == nil || !strings.Contains(err.Error(), dtmcli.ResultFailure) {
@@ -194,13 +237,14 @@ func TestGoZeroDriverFollowsTheBranchService(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := startBusi(t)
-	runMsg(t, first)
-	runSaga(t, first, "ok")
-	runSaga(t, first, "FAIL")
+	runMsg(t, first, true) // dtx's first call to the service reads etcd afresh
+	runSaga(t, first, "ok", true)
+	runSaga(t, first, "FAIL", true)
 	first.stop(t)
 
 	second := startBusi(t)
 	defer second.stop(t)
-	runMsg(t, second)
-	runSaga(t, second, "ok")
+	runMsg(t, second, false)
+	runSaga(t, second, "ok", false)
+	runSaga(t, second, "ok", true) // dtx has called the new instance: its watch is past the move
 }
