@@ -51,7 +51,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'kafka-compat',
-          include: ['test/integration/{saga,msg,admin-api,bad-input}.int.test.ts'],
+          include: ['test/integration/{saga,msg,tcc,xa,admin-api,bad-input}.int.test.ts'],
           env: { DTX_TEST_STORE: 'kafka', DTX_TEST_KAFKA: '1' },
           fileParallelism: false,
           sequence: { groupOrder: 2 },

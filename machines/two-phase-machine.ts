@@ -5,8 +5,8 @@ import { BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop
 import { createContext, rejections, sameBody } from './trans-lifecycle.js';
 import { hasInflight } from './branch-calls.js';
 import {
-  allDone, beginBackward, effectiveTimeout, isConflictingRegistration, isPreparedTimedOut, isRepeatedRegistration, onTwoPhaseResult,
-  registerRows, twoPhaseCronPass, twoPhasePass, twoPhaseRepass, type TwoPhaseRules,
+  allDone, beginBackward, beginForward, effectiveTimeout, isConflictingRegistration, isPreparedTimedOut, isRepeatedRegistration, onTwoPhaseResult,
+  registerRows, twoPhaseCronPass, twoPhaseRepass, type TwoPhaseRules,
 } from './two-phase-steps.js';
 
 /**
@@ -70,7 +70,7 @@ export function createTwoPhaseMachine(rules: TwoPhaseRules) {
         },
       },
       submitted: {
-        entry: stepAction((c, e) => twoPhasePass(rules, c, rules.forward, e.at)),
+        entry: stepAction((c, e) => beginForward(rules, c, e.at)),
         always: [{ guard: ({ context }) => allDone(context, rules.forward) && !hasInflight(context), target: 'succeed' }],
         on: {
           TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },

@@ -123,11 +123,19 @@ export function twoPhaseCronPass(rules: TwoPhaseRules, ctx: TransContext, op: st
   return twoPhasePass(rules, withoutPassError(unblockAll(lease(ctx, at))), op, at);
 }
 
-/** Entering aborting: the abort's or the timeout's reason becomes rollback_reason, then cancel/rollback. */
+/** Entering aborting: the abort's or the timeout's reason becomes rollback_reason, then cancel/rollback (claimed as above). */
 export function beginBackward(rules: TwoPhaseRules, ctx: TransContext, at: number): Step {
   const reason = ctx.abortReason ?? ctx.rollbackReason;
-  const c = withoutPassError({ ...ctx, rollbackReason: reason, abortReason: undefined, updateTime: at });
+  const c = withoutPassError(lease({ ...ctx, rollbackReason: reason, abortReason: undefined }, at));
   return twoPhasePass(rules, c, rules.backward, at);
+}
+
+/**
+ * Entering submitted: the forward pass starts now and claims the transaction like a cron pass
+ * (spec §8.2), so a due time left from `prepared` does not fire a second pass over the calls out.
+ */
+export function beginForward(rules: TwoPhaseRules, ctx: TransContext, at: number): Step {
+  return twoPhasePass(rules, lease(ctx, at), rules.forward, at);
 }
 
 /**
