@@ -20,14 +20,14 @@ const created = (_: TransContext, e: TransEvent) => {
   const c = e as Extract<TransEvent, { type: 'TransCreated' }>;
   return createContext(c, [], {});
 };
-/** abort is honoured only when the request's trans_type is tcc/xa (spec §5.6 step 2, §16.9). */
-const abortHonoured = (e: TransEvent) => e.type === 'TransAborted' && (e.requestType === 'tcc' || e.requestType === 'xa');
 const abortReasonOf = (e: TransEvent) => (e.type === 'TransAborted' ? e.reason : '');
 /** dtm's answer to a registration outside `prepared` (also for an unknown gid, spec §5.5). */
 export const registerRefused = (gid: string) => ({ result: 'FAILURE' as const, message: `no trans with gid: ${gid} status: prepared found FAILURE`, code: 'DTX_INVALID_TRANSITION' });
 const refuseRegistration = { BranchRegistered: { actions: rejectWith((c: TransContext) => registerRefused(c.gid)) } };
 
 export function createTwoPhaseMachine(rules: TwoPhaseRules) {
+  /** abort is honoured only when the request's trans_type is tcc/xa (spec §5.6 step 2, §16.9), or the type's own name. */
+  const abortHonoured = (e: TransEvent) => e.type === 'TransAborted' && (e.requestType === 'tcc' || e.requestType === 'xa' || e.requestType === rules.name);
   const onResults = (op: string, status: string) =>
     Object.fromEntries(BRANCH_RESULT_EVENTS.map((t) => [t, { actions: stepAction((c, e) => onTwoPhaseResult(rules, c, e as BranchResultEvent, op, status)) }]));
   return transSetup.createMachine({

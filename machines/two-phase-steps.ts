@@ -12,7 +12,8 @@ import { isFinal } from './trans-type.js';
  * phase-2 call is only an error: retried with backoff, never a rollback).
  */
 export interface TwoPhaseRules {
-  readonly name: 'tcc' | 'xa';
+  /** The type's name (the machine id); tcc and xa for the built-ins. */
+  readonly name: string;
   readonly forward: string;
   readonly backward: string;
   /** tcc calls its rows from the last registered to the first, xa in registration order. */
