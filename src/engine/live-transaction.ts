@@ -1,5 +1,5 @@
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import { isFinal, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
+import { isFinal, type BranchRegistration, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
 import type { LogRecord } from '../log/event-log.js';
 
 /**
@@ -142,6 +142,13 @@ export function specBytes(spec: TransSpec | undefined): number {
   for (const p of spec.payloads) n += p.length;
   for (const step of spec.steps) for (const v of Object.values(step)) n += v.length;
   for (const [k, v] of Object.entries(spec.options.branchHeaders)) n += k.length + v.length;
+  return n;
+}
+
+/** Bytes a registerBranch adds to an open transaction (its URLs and payload, as rows hold them). */
+export function registrationBytes(r: BranchRegistration): number {
+  let n = r.payload.length;
+  for (const v of Object.values(r.fields)) n += v.length;
   return n;
 }
 

@@ -54,6 +54,17 @@ describe('engine: tcc and xa', () => {
     expect((await h.events('tr')).filter((t) => t === 'BranchRegistered')).toHaveLength(1);
   });
 
+  it('registrations count against MaxOpenPayloadBytes: beyond it a registration is DTX_OVERLOADED, nothing stored', async () => {
+    const h = await startEngine({ settings: { maxOpenPayloadBytes: 100 } });
+    await h.send(prepare(spec('tb', 'tcc')));
+    expect(await h.send(register('tb', '01'))).toEqual({ ok: true });
+    expect(await h.send(register('tb', '02'))).toEqual({ ok: true });
+    const over = await h.send(register('tb', '03'));
+    expect(over).toMatchObject({ ok: false, code: 'DTX_OVERLOADED' });
+    expect((await h.events('tb')).filter((t) => t === 'BranchRegistered')).toHaveLength(2);
+    expect(h.engine.openPayloadBytes()).toBeGreaterThan(60);
+  });
+
   it('a commit in flight when the process stops is re-driven as POST after recovery', async () => {
     const store = new MemoryLogStore();
     const first = await startEngine({ store });
