@@ -18,6 +18,9 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, 'test/kafka/**', 'test/drivers/**', 'test/interop/gozero-interop.test.ts', 'test/interop/kratos-interop.test.ts'],
           fileParallelism: true,
           sequence: { groupOrder: 0 },
+          // the Go SDK's branch barrier runs against a real PostgreSQL (scripts/postgres-local.sh on
+          // 127.0.0.1:35432); DTX_TEST_PG=host:port uses an external one instead
+          globalSetup: ['test/support/postgres-global-setup.ts'],
         },
       },
       {
@@ -51,7 +54,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'kafka-compat',
-          include: ['test/integration/{saga,msg,admin-api,bad-input}.int.test.ts'],
+          include: ['test/integration/{saga,msg,tcc,xa,admin-api,bad-input}.int.test.ts'],
           env: { DTX_TEST_STORE: 'kafka', DTX_TEST_KAFKA: '1' },
           fileParallelism: false,
           sequence: { groupOrder: 2 },

@@ -1,15 +1,20 @@
 export type {
   TransStatus, BranchStatus, CallResult, Limits, TransOptions, TransSpec, TransEvent, TransEventType,
-  BranchResultEvent, CallBranchParams, AlertParams, RejectParams, Effect,
+  BranchResultEvent, BranchRegistration, CallBranchParams, AlertParams, RejectParams, Effect,
 } from './vocabulary.js';
 export { TRANS_EVENT_TYPES, BRANCH_EVENT_OF, EFFECT_TYPES } from './vocabulary.js';
 export type { TransContext, BranchRow, SideCall } from './trans-context.js';
 export { EMPTY_OPTIONS, EMPTY_LIMITS, EMPTY_CONTEXT, withFailureSuffix, withRow, newRow } from './trans-context.js';
 export type { TransTypeDefinition, WaitOutcome } from './trans-type.js';
 export { isFinal, isSettled, waitOutcome, dueAtOf, outstandingOf, defaultDueAt, FINAL_STATUSES } from './trans-type.js';
-export { TransTypeRegistry, createBuiltinRegistry, sagaType, msgType } from './registry.js';
+export { TransTypeRegistry, createBuiltinRegistry, sagaType, msgType, tccType, xaType } from './registry.js';
 export { sagaMachine } from './saga.machine.js';
 export { msgMachine } from './msg.machine.js';
+export { tccMachine, TCC_RULES } from './tcc.machine.js';
+export { xaMachine, XA_RULES } from './xa.machine.js';
+export { createTwoPhaseMachine, registerRefused } from './two-phase-machine.js';
+export type { TwoPhaseRules } from './two-phase-steps.js';
+export { twoPhaseDueAt, effectiveTimeout, preparedDeadline } from './two-phase-steps.js';
 export { transSetup, stepAction, update, rejectWith, atOf } from './machine-kit.js';
 export type { Step } from './branch-calls.js';
 export {

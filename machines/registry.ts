@@ -3,6 +3,10 @@ import type { TransSpec } from './vocabulary.js';
 import { sagaMachine } from './saga.machine.js';
 import { msgMachine } from './msg.machine.js';
 import { msgCustomDataProblem, sagaCustomDataProblem } from './custom-data-rules.js';
+import { tccMachine } from './tcc.machine.js';
+import { xaMachine } from './xa.machine.js';
+import { twoPhaseDueAt } from './two-phase-steps.js';
+import { outstandingCalls } from './branch-calls.js';
 
 /** Transaction types by name. One registry per engine, so tests and embedders stay isolated. */
 export class TransTypeRegistry {
@@ -49,9 +53,27 @@ export const msgType: TransTypeDefinition = {
   },
 };
 
+/** tcc and xa take no steps at creation: their rows come from registerBranch. */
+function noSteps(spec: TransSpec): string | undefined {
+  return spec.steps.length > 0 ? `steps: a ${spec.transType} transaction takes no steps (its branches are registered with registerBranch)` : undefined;
+}
+
+export const tccType: TransTypeDefinition = { name: 'tcc', machine: tccMachine, validate: noSteps, dueAt: twoPhaseDueAt };
+
+export const xaType: TransTypeDefinition = {
+  name: 'xa',
+  machine: xaMachine,
+  validate: noSteps,
+  dueAt: twoPhaseDueAt,
+  // a re-driven phase-2 call is POST like the first one
+  outstanding: (ctx) => outstandingCalls(ctx, true),
+};
+
 export function createBuiltinRegistry(): TransTypeRegistry {
   const r = new TransTypeRegistry();
   r.register(sagaType);
   r.register(msgType);
+  r.register(tccType);
+  r.register(xaType);
   return r;
 }

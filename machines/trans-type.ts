@@ -60,6 +60,8 @@ export function waitOutcome(ctx: TransContext, status: string): WaitOutcome {
   if (status === 'succeed') return { result: 'SUCCESS', message: '' };
   const pe = ctx.passError;
   if (pe !== undefined && pe.result !== 'SUCCESS' && status !== 'failed') {
+    // tcc/xa: a phase-2 call answered ONGOING ends the pass with ONGOING (425 / FailedPrecondition)
+    if (pe.result === 'ONGOING') return { result: 'ONGOING', message: pe.message };
     const message = PASS_ERROR_PREFIX + pe.message;
     return pe.result === 'FAILURE' ? { result: 'FAILURE', message: withFailureSuffix(message) } : { result: 'ERROR', message };
   }

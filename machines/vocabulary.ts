@@ -51,6 +51,20 @@ export interface BranchResultFields {
   readonly message?: string;
 }
 
+/**
+ * A client's `registerBranch` (spec §3.3.5, §5.5) as it arrived: the machine of the stored type
+ * decides which rows it adds (tcc `[cancel, confirm]`, xa `[rollback, commit]`) or refuses it.
+ */
+export interface BranchRegistration {
+  /** trans_type of the request (may differ from the stored type: the machine decides). */
+  readonly requestType: string;
+  readonly branchId: string;
+  /** The request's other string fields: `confirm`/`cancel` (tcc), `url` (xa), `op`/`status` (workflow), ... */
+  readonly fields: Readonly<Record<string, string>>;
+  /** base64 payload: HTTP `data` as UTF-8, gRPC `BusiPayload` bytes. */
+  readonly payload: string;
+}
+
 /** Machine input events == stored log events (type + at + data). */
 export type TransEvent =
   | { readonly type: 'TransCreated'; readonly at: number; readonly status: 'prepared' | 'submitted'; readonly spec: TransSpec; readonly limits: Limits }
@@ -59,17 +73,18 @@ export type TransEvent =
   | { readonly type: 'TransForceStopped'; readonly at: number }
   | { readonly type: 'CronReset'; readonly at: number }
   | { readonly type: 'CronFired'; readonly at: number }
+  | ({ readonly type: 'BranchRegistered'; readonly at: number } & BranchRegistration)
   | ({ readonly type: 'BranchSucceeded'; readonly at: number } & BranchResultFields)
   | ({ readonly type: 'BranchFailed'; readonly at: number } & BranchResultFields)
   | ({ readonly type: 'BranchOngoing'; readonly at: number } & BranchResultFields)
   | ({ readonly type: 'BranchErrored'; readonly at: number } & BranchResultFields);
 
 export type TransEventType = TransEvent['type'];
-export type BranchResultEvent = Extract<TransEvent, { branchId: string }>;
+export type BranchResultEvent = Extract<TransEvent, { attempt: number }>;
 
 export const TRANS_EVENT_TYPES: readonly TransEventType[] = [
   'TransCreated', 'TransSubmitted', 'TransAborted', 'TransForceStopped', 'CronReset', 'CronFired',
-  'BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'BranchErrored',
+  'BranchRegistered', 'BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'BranchErrored',
 ];
 
 export const BRANCH_EVENT_OF: Readonly<Record<CallResult, BranchResultEvent['type']>> = {

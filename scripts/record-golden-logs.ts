@@ -73,7 +73,48 @@ const SCENARIOS: Scenario[] = [
     { route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sf'), payloads: payloads(2), retry_interval: 60 }) },
     { route: 'forceStop', body: () => ({}) },
   ] },
+  { name: 'tcc-normal', answers: {}, until: 'succeed', calls: [
+    { route: 'prepare', body: () => ({ trans_type: 'tcc' }) },
+    { route: 'registerBranch', body: (u) => tccBranch(u, 'tn', '01') },
+    { route: 'registerBranch', body: (u) => tccBranch(u, 'tn', '02') },
+    { route: 'submit', body: () => ({ trans_type: 'tcc' }) },
+  ] },
+  { name: 'tcc-rollback', answers: { '/tr/02/cancel': [ONGOING, OK] }, until: 'failed', calls: [
+    { route: 'prepare', body: () => ({ trans_type: 'tcc', retry_interval: 1 }) },
+    { route: 'registerBranch', body: (u) => tccBranch(u, 'tr', '01') },
+    { route: 'registerBranch', body: (u) => tccBranch(u, 'tr', '02') },
+    { route: 'abort', body: () => ({ trans_type: 'tcc', rollback_reason: 'reason: Insufficient balance FAILURE' }) },
+  ] },
+  { name: 'tcc-timeout', answers: {}, until: 'failed', calls: [
+    { route: 'prepare', body: () => ({ trans_type: 'tcc', timeout_to_fail: 1 }) },
+    { route: 'registerBranch', body: (u) => tccBranch(u, 'tt', '01') },
+  ] },
+  { name: 'tcc-confirm-retry', answers: { '/tc/01/confirm': [FAIL, OK] }, until: 'succeed', calls: [
+    { route: 'prepare', body: () => ({ trans_type: 'tcc', retry_interval: 1 }) },
+    { route: 'registerBranch', body: (u) => tccBranch(u, 'tc', '01') },
+    { route: 'submit', body: () => ({ trans_type: 'tcc' }) },
+  ] },
+  { name: 'xa-commit', answers: { '/xc/02/xa': [ONGOING, OK] }, until: 'succeed', calls: [
+    { route: 'prepare', body: () => ({ trans_type: 'xa', retry_interval: 1 }) },
+    { route: 'registerBranch', body: (u) => ({ trans_type: 'xa', branch_id: '01', url: u('/xc/01/xa') }) },
+    { route: 'registerBranch', body: (u) => ({ trans_type: 'xa', branch_id: '02', url: u('/xc/02/xa') }) },
+    { route: 'submit', body: () => ({ trans_type: 'xa' }) },
+  ] },
+  { name: 'xa-rollback', answers: { '/xr/01/xa': [ERR, OK] }, until: 'failed', calls: [
+    { route: 'prepare', body: () => ({ trans_type: 'xa', retry_interval: 1 }) },
+    { route: 'registerBranch', body: (u) => ({ trans_type: 'xa', branch_id: '01', url: u('/xr/01/xa') }) },
+    { route: 'abort', body: () => ({ trans_type: 'xa', rollback_reason: 'local transaction failed' }) },
+  ] },
+  { name: 'xa-timeout', answers: {}, until: 'failed', calls: [
+    { route: 'prepare', body: () => ({ trans_type: 'xa', timeout_to_fail: 1 }) },
+    { route: 'registerBranch', body: (u) => ({ trans_type: 'xa', branch_id: '01', url: u('/xt/01/xa') }) },
+  ] },
 ];
+
+/** A tcc registerBranch body (spec §3.3.5): a flat object of strings. */
+function tccBranch(url: (p: string) => string, p: string, id: string): Record<string, string> {
+  return { trans_type: 'tcc', branch_id: id, data: '{"amount":30}', confirm: url(`/${p}/${id}/confirm`), cancel: url(`/${p}/${id}/cancel`) };
+}
 
 async function main(): Promise<void> {
   const outDir = path.resolve(process.argv[2] ?? 'test/fixtures/event-logs/v1');

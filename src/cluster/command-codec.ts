@@ -45,6 +45,10 @@ function isWellFormed(c: Partial<Command>): boolean {
       return typeof o['spec'] === 'object' && o['spec'] !== null && typeof (o['spec'] as { transType?: unknown }).transType === 'string';
     case 'abort':
       return typeof o['requestType'] === 'string' && typeof o['reason'] === 'string';
+    case 'registerBranch': {
+      const r = o['registration'] as Record<string, unknown> | null | undefined;
+      return typeof r === 'object' && r !== null && typeof r['branchId'] === 'string' && typeof r['requestType'] === 'string' && typeof r['payload'] === 'string' && typeof r['fields'] === 'object' && r['fields'] !== null;
+    }
     case 'branchResult':
       return typeof o['branchId'] === 'string' && typeof o['op'] === 'string' && typeof o['attempt'] === 'number' && typeof o['result'] === 'string';
     case 'forceStop':

@@ -1,4 +1,4 @@
-import { BRANCH_EVENT_OF, type Limits, type TransEvent, type TransTypeRegistry } from '../../machines/index.js';
+import { BRANCH_EVENT_OF, registerRefused, type Limits, type TransEvent, type TransTypeRegistry } from '../../machines/index.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
 import { LiveTransaction } from './live-transaction.js';
@@ -13,6 +13,12 @@ export type Translation =
 
 export function notFound(gid: string): Reply {
   return errorReply(`no TransGlobal with gid: ${gid} found`, 'DTX_TRANS_NOT_FOUND');
+}
+
+/** registerBranch where no branch can be registered: dtm's text, or dtx's for a type that takes none. */
+function refused(gid: string, typeTakingNone?: string): Reply {
+  if (typeTakingNone !== undefined) return errorReply(`trans type '${typeTakingNone}' takes no registered branches FAILURE`, 'DTX_INVALID_TRANSITION');
+  return errorReply(registerRefused(gid).message, 'DTX_INVALID_TRANSITION');
 }
 
 export function translate(cmd: Command, live: LiveTransaction | undefined, at: number, registry: TransTypeRegistry, limits: Limits): Translation {
@@ -34,6 +40,12 @@ export function translate(cmd: Command, live: LiveTransaction | undefined, at: n
     }
     case 'abort':
       return exists ? { event: { type: 'TransAborted', at, requestType: cmd.requestType, reason: cmd.reason }, live, created: false } : { reply: notFound(cmd.gid) };
+    case 'registerBranch': {
+      // dtm answers an unknown gid like a transaction that is not prepared (spec §5.5)
+      if (!exists) return { reply: refused(cmd.gid) };
+      if (!live.def.machine.root.events.includes('BranchRegistered')) return { reply: refused(cmd.gid, live.status === 'prepared' ? live.def.name : undefined) };
+      return { event: { type: 'BranchRegistered', at, ...cmd.registration }, live, created: false };
+    }
     case 'forceStop':
       return exists ? { event: { type: 'TransForceStopped', at }, live, created: false } : { reply: notFound(cmd.gid) };
     case 'resetNextCronTime':

@@ -1,4 +1,4 @@
-import type { CallResult, TransSpec } from '../../machines/index.js';
+import type { BranchRegistration, CallResult, TransSpec } from '../../machines/index.js';
 import { errorRowOf, type ErrorCode } from '../protocol/error-table.js';
 
 /**
@@ -9,6 +9,8 @@ export type Command =
   | { readonly id: string; readonly gid: string; readonly kind: 'prepare'; readonly spec: TransSpec }
   | { readonly id: string; readonly gid: string; readonly kind: 'submit'; readonly spec: TransSpec }
   | { readonly id: string; readonly gid: string; readonly kind: 'abort'; readonly requestType: string; readonly reason: string }
+  /** registerBranch (spec §5.5): the machine of the stored type adds the rows or refuses. */
+  | { readonly id: string; readonly gid: string; readonly kind: 'registerBranch'; readonly registration: BranchRegistration }
   | { readonly id: string; readonly gid: string; readonly kind: 'forceStop' }
   | { readonly id: string; readonly gid: string; readonly kind: 'resetNextCronTime' }
   | { readonly id: string; readonly gid: string; readonly kind: 'cronFired' }

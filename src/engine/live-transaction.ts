@@ -1,5 +1,5 @@
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import { isFinal, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
+import { isFinal, type BranchRegistration, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
 import type { LogRecord } from '../log/event-log.js';
 
 /**
@@ -26,6 +26,8 @@ export class LiveTransaction {
   /** Set while the transaction is parked (see PARKED_EVENT). */
   parked: Parked | undefined;
   #bytes: number | undefined;
+  /** The rows `#bytes` was computed for (registerBranch adds rows after creation). */
+  #bytesOf: unknown;
 
   constructor(
     readonly gid: string,
@@ -58,15 +60,18 @@ export class LiveTransaction {
     for (const c of this.cmds) copy.cmds.add(c);
     copy.parked = this.parked;
     copy.#bytes = this.#bytes;
+    copy.#bytesOf = this.#bytesOf;
     return copy;
   }
 
   /** Request bytes the transaction holds in memory (payloads, custom_data, URLs): the open-payload budget. */
   get bytes(): number {
-    if (this.#bytes !== undefined) return this.#bytes;
-    const spec = this.context.spec;
+    const ctx = this.context;
+    if (this.#bytes !== undefined && this.#bytesOf === ctx.branches) return this.#bytes;
+    const spec = ctx.spec;
     if (spec === undefined) return 0; // not created yet: nothing held
-    this.#bytes = specBytes(spec);
+    this.#bytes = specBytes(spec) + registeredBytes(spec, ctx.branches);
+    this.#bytesOf = ctx.branches;
     return this.#bytes;
   }
 
@@ -137,6 +142,21 @@ export function specBytes(spec: TransSpec | undefined): number {
   for (const p of spec.payloads) n += p.length;
   for (const step of spec.steps) for (const v of Object.values(step)) n += v.length;
   for (const [k, v] of Object.entries(spec.options.branchHeaders)) n += k.length + v.length;
+  return n;
+}
+
+/** Bytes a registerBranch adds to an open transaction (its URLs and payload, as rows hold them). */
+export function registrationBytes(r: BranchRegistration): number {
+  let n = r.payload.length;
+  for (const v of Object.values(r.fields)) n += v.length;
+  return n;
+}
+
+/** Rows registered after creation (tcc/xa: no steps in the request) hold their URLs and payloads too. */
+function registeredBytes(spec: TransSpec, rows: TransContext['branches']): number {
+  if (spec.steps.length > 0) return 0; // rows built from the request's steps: counted in specBytes
+  let n = 0;
+  for (const r of rows) n += r.url.length + r.binData.length;
   return n;
 }
 

@@ -7,7 +7,7 @@ import { asErrorCode } from '../protocol/error-table.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
 import { notFound, translate } from './command-event.js';
-import { foldRecords, recordOfEvent, specBytes, type LiveTransaction } from './live-transaction.js';
+import { foldRecords, recordOfEvent, registrationBytes, specBytes, type LiveTransaction } from './live-transaction.js';
 import type { EngineSettings } from './engine-settings.js';
 import { renderView } from './trans-view.js';
 import type { WaitRegistry } from './wait-registry.js';
@@ -227,7 +227,8 @@ export class PartitionProcessor {
     const at = Math.max(this.hooks.now(), live?.context.updateTime ?? 0);
     const t = translate(cmd, live, at, this.registry, this.settings.limits);
     if ('reply' in t) return { item, reply: t.reply, effects: [] };
-    if (t.created && 'spec' in cmd && this.budget.exceeds(specBytes(cmd.spec) + pendingBytes(drafts))) {
+    const held = t.created && 'spec' in cmd ? specBytes(cmd.spec) : cmd.kind === 'registerBranch' ? registrationBytes(cmd.registration) : 0;
+    if (held > 0 && this.budget.exceeds(held + pendingBytes(drafts))) {
       return { item, reply: errorReply(`open transactions hold MaxOpenPayloadBytes (${this.budget.cap} bytes); retry later`, 'DTX_OVERLOADED'), effects: [] };
     }
     const [next, effects] = t.live.step(t.event);

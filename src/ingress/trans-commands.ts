@@ -4,6 +4,8 @@ import { newCommandId } from '../engine/command-id.js';
 import { BadRequest, NotSupported } from '../errors.js';
 import type { TransSpec } from '../../machines/index.js';
 import { TRANS_KEYS, type TransParser } from './schema/trans-input-schema.js';
+import { EMPTY_OPTIONS } from '../../machines/index.js';
+import { BRANCH_URL_FIELDS, type BranchInput } from './schema/branch-input-schema.js';
 
 /**
  * The transaction calls every ingress offers (HTTP `/api/dtmsvr/*`, gRPC `dtmgimp.Dtm`, JSON-RPC):
@@ -23,7 +25,7 @@ export interface TransCallDeps {
 export type TransCall = 'prepare' | 'submit' | 'abort';
 
 /** dtm types that a later release implements: refused as not supported rather than "unknown type". */
-export const PLANNED_TYPES: ReadonlySet<string> = new Set(['tcc', 'xa', 'workflow']);
+export const PLANNED_TYPES: ReadonlySet<string> = new Set(['workflow']);
 
 /**
  * Validates `input` (snake_case keys of spec §2.1, payloads as text or bytes) and dispatches the
@@ -40,6 +42,26 @@ export async function runTransCall(deps: TransCallDeps, call: TransCall, input: 
   await deps.checkOutbound(spec);
   const cmd: Command = { id, gid: spec.gid, kind: call, spec };
   return deps.engine.dispatch(cmd, call === 'submit' && spec.options.waitResult);
+}
+
+/**
+ * registerBranch and its aliases (spec §5.5): validates the flat request, checks its branch URLs
+ * against the outbound policy as a submit does, and dispatches the command; the stored type's
+ * machine adds the rows or refuses (409 outside `prepared`, as dtm).
+ */
+export async function runRegisterBranch(deps: TransCallDeps, input: BranchInput, origin: string): Promise<Reply> {
+  const parsed = deps.parser.parseBranch(input);
+  refuseType(deps.isSupported, parsed.transType);
+  const urls = Object.fromEntries(Object.entries(parsed.registration.fields).filter(([k]) => BRANCH_URL_FIELDS.includes(k)));
+  const probe: TransSpec = { gid: parsed.gid, transType: parsed.transType, protocol: input.protocol, steps: [urls], payloads: [], customData: '', queryPrepared: '', options: EMPTY_OPTIONS, rollbackReason: '' };
+  try {
+    await deps.checkOutbound(probe);
+  } catch (err) {
+    // name the request's field, not the probe's step
+    if (err instanceof BadRequest) throw new BadRequest(err.message.replace(/^steps\.0\./, ''));
+    throw err;
+  }
+  return deps.engine.dispatch({ id: newCommandId(`${origin}.registerBranch`), gid: parsed.gid, kind: 'registerBranch', registration: parsed.registration });
 }
 
 /** Throws unless `transType` is served: NotSupported for a planned dtm type, BadRequest otherwise. */

@@ -27,6 +27,7 @@ export const ERROR_TABLE = Object.freeze({
   // FAILURE rows map as the outcome table does: dtm's SDKs read 409 / Aborted as a result
   DTX_INVALID_TRANSITION: row('FAILURE', 409, status.ABORTED, false),
   DTX_DUPLICATE_GID: row('FAILURE', 409, status.ABORTED, false),
+  DTX_DUPLICATE_BRANCH: row('FAILURE', 409, status.ABORTED, false),
   DTX_LOG_UNAVAILABLE: row('ERROR', 503, status.UNAVAILABLE, true),
   DTX_NOT_SUPPORTED: row('ERROR', 501, status.UNIMPLEMENTED, false),
   DTX_OVERLOADED: row('ERROR', 503, status.UNAVAILABLE, true),

@@ -25,7 +25,7 @@ describe('bad input', () => {
     ['negative retry_interval', JSON.stringify({ gid: 'x3', trans_type: 'saga', steps: one, payloads: ['{}'], retry_interval: -1 }), 400, /retry_interval/],
     ['steps not an array', JSON.stringify({ gid: 'x4', trans_type: 'saga', steps: 'x', payloads: [] }), 400, /steps/],
     ['unknown trans_type', JSON.stringify({ gid: 'x5', trans_type: 'banana' }), 400, /unknow trans type: banana/],
-    ['a type not implemented yet', JSON.stringify({ gid: 'x6', trans_type: 'tcc' }), 501, /not supported by dtx yet/],
+    ['a type not implemented yet', JSON.stringify({ gid: 'x6', trans_type: 'workflow' }), 501, /not supported by dtx yet/],
     ['payloads shorter than steps', JSON.stringify({ gid: 'x7', trans_type: 'saga', steps: [...one, ...one], payloads: ['{}'] }), 400, /payloads has 1 entries but steps has 2/],
     ['bad saga orders', JSON.stringify({ gid: 'x8', trans_type: 'saga', steps: one, payloads: ['{}'], custom_data: '{"orders":{"5":[0]}}' }), 400, /custom_data.orders/],
     ['custom_data not JSON', JSON.stringify({ gid: 'x9', trans_type: 'msg', steps: one, payloads: ['{}'], custom_data: '{' }), 400, /custom_data/],

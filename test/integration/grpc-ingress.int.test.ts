@@ -126,11 +126,10 @@ describe('gRPC ingress: dtmgimp.Dtm', () => {
   });
 
   it.each([
-    ['Submit', dtmRequest('u-tcc', 'tcc', null, [])],
-    ['Prepare', dtmRequest('u-xa', 'xa', null, [])],
     ['Submit', dtmRequest('u-wf', 'workflow', null, [])],
+    ['Prepare', dtmRequest('u-wf2', 'workflow', null, [])],
     ['PrepareWorkflow', dtmRequest('u-pw', 'workflow', null, [])],
-    ['RegisterBranch', { Gid: 'u-rb', TransType: 'tcc', BranchID: '01', Data: { confirm: 'x', cancel: 'y' } }],
+    ['RegisterBranch', { Gid: 'u-rb', TransType: 'workflow', BranchID: '01', Data: { op: 'action', status: 'succeed' } }],
     ['Subscribe', { Topic: 't', URL: 'http://127.0.0.1:1/x' }],
     ['Unsubscribe', { Topic: 't', URL: 'http://127.0.0.1:1/x' }],
     ['DeleteTopic', { Topic: 't' }],

@@ -74,7 +74,7 @@ describe('JSON-RPC: error codes', () => {
     expect(r.body.result).toBeNull();
   });
 
-  it('-32603 for other errors: unknown gid, a pass error, registerBranch; dtx code in data', async () => {
+  it('-32603 for other errors: unknown gid, a pass error, registerBranch of an unknown type; dtx code in data', async () => {
     const missing = await call('abort', { gid: 'jr-nobody', trans_type: 'msg' });
     expect(missing.body.error).toEqual({ code: -32603, message: 'no TransGlobal with gid: jr-nobody found', data: { code: 'DTX_TRANS_NOT_FOUND' } });
     const gid = gidOf('jerr');
@@ -83,9 +83,10 @@ describe('JSON-RPC: error codes', () => {
     expect(pass.body.error?.code).toBe(-32603);
     expect(pass.body.error?.message).toContain('internal boom');
     await call('abort', { gid, trans_type: 'msg' });
-    const rb = await call('registerBranch', { gid, trans_type: 'tcc', branch_id: '01' });
-    expect(rb.body.error).toMatchObject({ code: -32603, data: { code: 'DTX_NOT_SUPPORTED' } });
-    expect(rb.body.error?.message).toMatch(/registerBranch is not supported by dtx yet/);
+    // TestMsgJprcAbnormal: registerBranch of an unknown trans_type → -32603
+    const rb = await call('registerBranch', { gid, trans_type: 'banana', branch_id: '01' });
+    expect(rb.body.error).toMatchObject({ code: -32603, data: { code: 'DTX_BAD_REQUEST' } });
+    expect(rb.body.error?.message).toMatch(/unknow trans type: banana/);
   });
 
   it.each([
@@ -132,7 +133,7 @@ describe('JSON-RPC: error codes', () => {
   });
 
   it('a type not run yet → -32603 with DTX_NOT_SUPPORTED', async () => {
-    const r = await call('submit', { gid: 'jp4', trans_type: 'tcc' });
+    const r = await call('submit', { gid: 'jp4', trans_type: 'workflow' });
     expect(r.body.error).toMatchObject({ code: -32603, data: { code: 'DTX_NOT_SUPPORTED' } });
   });
 

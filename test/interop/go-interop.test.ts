@@ -3,12 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../support/dtx-process.js';
+import { TEST_PG } from '../support/postgres-global-setup.js';
 
 /**
  * Interop tier (STYLE L16): the official dtm Go SDK (github.com/dtm-labs/client v1.17.3, pinned in
  * test/interop/go/go.mod) runs `go test` against the real dtx process over its three protocols:
  * HTTP (dtmcli), gRPC (dtmgrpc, grpc-go branches) and JSON-RPC (dtmcli with Protocol json-rpc,
- * JSON-RPC branches). A missing Go toolchain fails the run: a skipped interop test is not a passed one.
+ * JSON-RPC branches), plus the SDK's branch barrier and XaLocalTransaction on the real PostgreSQL of
+ * scripts/postgres-local.sh (the core project's global setup). A missing Go toolchain fails the run: a skipped interop test is not a passed one.
  */
 const GO_DIR = path.resolve(import.meta.dirname, 'go');
 const GO_TEST_FILES = readdirSync(GO_DIR).filter((f) => f.endsWith('_test.go')).map((f) => path.join(GO_DIR, f));
@@ -25,12 +27,23 @@ const GO_TESTS = [
   'TestMsgDoAndSubmit',
   'TestMsgPrepareQueryBack',
   'TestMustGenGid',
+  // tcc and xa over HTTP (tcc_test.go, xa_test.go: an RM registering as XaLocalTransaction does)
+  'TestTccNormal',
+  'TestTccRollback',
+  'TestXaNormal',
+  'TestXaRollback',
+  // on the PostgreSQL of scripts/postgres-local.sh: the branch barrier behind a saga and a tcc
+  // (barrier_test.go), the SDK's XaLocalTransaction (xa_postgres_test.go)
+  'TestBarrierSagaPostgres',
+  'TestBarrierTccPostgres',
+  'TestXaPostgres',
   // dtmgrpc (grpc_interop_test.go, grpc_msg_test.go, grpc_options_test.go)
   'TestGrpcMustGenGid',
   'TestGrpcSagaNormal',
   'TestGrpcSagaRollback',
   'TestGrpcSagaWaitResult',
-  'TestGrpcTccNotSupportedYet',
+  'TestGrpcTccNormal',
+  'TestGrpcTccRollback',
   'TestGrpcMsgPrepareSubmit',
   'TestGrpcMsgDoAndSubmit',
   'TestGrpcMsgQueryBack',
@@ -112,8 +125,9 @@ describe('dtm Go SDK interop (github.com/dtm-labs/client v1.17.3)', () => {
     const version = goVersion();
     dtx = await startDtx();
     const grpcTarget = `127.0.0.1:${dtx.grpcPort}`;
-    const run = await runGoTest(dtx.api, ['-skip', 'TestAuth'], { DTX_GRPC: grpcTarget });
-    const report = `go test (${version}, DTX_SERVER=${dtx.api}, DTX_GRPC=${grpcTarget}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
+    // DTX_PG: the cluster the core project's global setup started (scripts/postgres-local.sh)
+    const run = await runGoTest(dtx.api, ['-skip', 'TestAuth'], { DTX_GRPC: grpcTarget, DTX_PG: TEST_PG });
+    const report = `go test (${version}, DTX_SERVER=${dtx.api}, DTX_GRPC=${grpcTarget}, DTX_PG=${TEST_PG}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
     expect(run.signal, report).toBeNull();
     expect(run.code, report).toBe(0);
     for (const name of GO_TESTS) expect(run.output, `${name} did not pass:\n${report}`).toContain(`--- PASS: ${name} `);

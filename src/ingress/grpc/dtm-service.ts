@@ -5,13 +5,13 @@ import type { Reply } from '../../engine/command.js';
 import { BadRequest, CoordinatorError, Internal, NotSupported } from '../../errors.js';
 import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
 import { dtmProto, type DtmGidReply, type Empty, type MessageInit } from '../../protocol/dtm-proto.js';
-import { runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
+import { runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
 import { wireProblem } from './proto-wire-check.js';
-import { decodeDtmRequest, EMPTY_SHAPE, grpcTransInput } from './grpc-trans-input.js';
+import { decodeDtmBranchRequest, decodeDtmRequest, EMPTY_SHAPE, grpcBranchInput, grpcTransInput } from './grpc-trans-input.js';
 
 /**
- * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit and Abort dispatch the same commands as the
- * HTTP routes; the RPCs of transaction types dtx does not run yet answer Unimplemented at once.
+ * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit, Abort and RegisterBranch dispatch the same
+ * commands as the HTTP routes; the RPCs of transaction types dtx does not run yet answer Unimplemented at once.
  *
  * Requests arrive as raw bytes (see `rawRequestService`): grpc-js would answer a decoding failure
  * with Internal, and protobufjs decodes malformed bytes leniently, so the handlers check and
@@ -20,7 +20,6 @@ import { decodeDtmRequest, EMPTY_SHAPE, grpcTransInput } from './grpc-trans-inpu
 type RawHandler = grpc.handleUnaryCall<Buffer, Answer>;
 
 const UNIMPLEMENTED: Readonly<Record<string, string>> = Object.freeze({
-  RegisterBranch: 'RegisterBranch is not supported by dtx yet: it serves tcc, xa and workflow, which come in a later release',
   PrepareWorkflow: 'PrepareWorkflow is not supported by dtx yet: workflow comes in a later release',
   Subscribe: 'Subscribe is not supported by dtx yet: topics come in a later release',
   Unsubscribe: 'Unsubscribe is not supported by dtx yet: topics come in a later release',
@@ -59,6 +58,10 @@ export function dtmServiceHandlers(deps: TransCallDeps, logger: Logger): grpc.Un
     Prepare: transCall('Prepare', 'prepare'),
     Submit: transCall('Submit', 'submit'),
     Abort: transCall('Abort', 'abort'),
+    RegisterBranch: unary('RegisterBranch', async (bytes) => {
+      const error = replyError(await runRegisterBranch(deps, grpcBranchInput(decodeDtmBranchRequest(bytes)), 'grpc'));
+      return error === undefined ? { value: {} } : { error };
+    }),
   };
   for (const [method, message] of Object.entries(UNIMPLEMENTED)) {
     handlers[method] = unary(method, () => Promise.reject(new NotSupported(message)));

@@ -1,5 +1,6 @@
 import { BadRequest } from '../../errors.js';
-import { dtmProto, type DtmRequest } from '../../protocol/dtm-proto.js';
+import { dtmProto, type DtmBranchRequest, type DtmRequest } from '../../protocol/dtm-proto.js';
+import type { BranchInput } from '../schema/branch-input-schema.js';
 import { wireProblem, type WireField, type WireShape } from './proto-wire-check.js';
 
 /**
@@ -40,6 +41,35 @@ export const DTM_REQUEST_SHAPE: WireShape = shape({
   8: { name: 'ReqExtra', kind: stringMap },
   9: { name: 'RollbackReason', kind: 'string' },
 });
+
+export const DTM_BRANCH_REQUEST_SHAPE: WireShape = shape({
+  1: { name: 'Gid', kind: 'string' },
+  2: { name: 'TransType', kind: 'string' },
+  3: { name: 'BranchID', kind: 'string' },
+  4: { name: 'Op', kind: 'string' },
+  5: { name: 'Data', kind: stringMap },
+  6: { name: 'BusiPayload', kind: 'bytes' },
+});
+
+/** `RegisterBranch`'s request, checked and decoded like `decodeDtmRequest`. */
+export function decodeDtmBranchRequest(bytes: Buffer): DtmBranchRequest {
+  const problem = wireProblem(bytes, DTM_BRANCH_REQUEST_SHAPE);
+  if (problem !== undefined) throw new BadRequest(`malformed DtmBranchRequest: ${problem}`);
+  try {
+    return dtmProto().messages.DtmBranchRequest.decode(bytes);
+  } catch (err) {
+    throw new BadRequest(`malformed DtmBranchRequest: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `DtmBranchRequest` as the registerBranch schema's input (spec §10.2): `Data` plays the HTTP body's
+ * role (`confirm`/`cancel`, `url`, ...), `BusiPayload` is the payload (bytes as they are), `Op` is
+ * ignored as dtm ignores it, and Gid/TransType/BranchID win over same-named `Data` keys.
+ */
+export function grpcBranchInput(req: DtmBranchRequest): BranchInput {
+  return { fields: { ...req.Data, gid: req.Gid, trans_type: req.TransType, branch_id: req.BranchID }, payload: req.BusiPayload, protocol: 'grpc' };
+}
 
 /** Strictly checks and decodes the request bytes; BadRequest naming the field when malformed. */
 export function decodeDtmRequest(bytes: Buffer): DtmRequest {

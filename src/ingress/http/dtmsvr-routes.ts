@@ -3,8 +3,8 @@ import { newGid } from '../../engine/gid.js';
 import { newCommandId } from '../../engine/command-id.js';
 import { BadRequest, NotSupported } from '../../errors.js';
 import { INPUT_BOUNDS } from '../schema/input-bounds.js';
-import { runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
-import { checkedGid, httpTransInput, parseGidBody } from './trans-request.js';
+import { runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
+import { checkedGid, httpBranchInput, httpTransInput, parseGidBody } from './trans-request.js';
 import { sendReply } from './reply-mapper.js';
 import { intParam, positionParam, strParam, wordParam } from './query-params.js';
 
@@ -13,7 +13,7 @@ export interface DtmsvrRouteDeps extends TransCallDeps {
   readonly timeoutToFail: number;
 }
 
-const UNSUPPORTED_ROUTES = ['registerBranch', 'registerXaBranch', 'registerTccBranch', 'prepareWorkflow', 'subscribe', 'unsubscribe', 'scanKV', 'queryKV'];
+const UNSUPPORTED_ROUTES = ['prepareWorkflow', 'subscribe', 'unsubscribe', 'scanKV', 'queryKV'];
 
 const commandId = (kind: string) => newCommandId(`http.${kind}`);
 
@@ -31,6 +31,12 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
   r.post('/prepare', transCall('prepare'));
   r.post('/submit', transCall('submit'));
   r.post('/abort', transCall('abort'));
+  // registerTccBranch / registerXaBranch: dtm's older aliases, the same call
+  for (const name of ['registerBranch', 'registerTccBranch', 'registerXaBranch']) {
+    r.post(`/${name}`, async (req, res) => {
+      sendReply(res, await runRegisterBranch(deps, httpBranchInput(req.body), 'http'));
+    });
+  }
   r.post('/forceStop', async (req, res) => {
     const gid = parseGidBody(req.body);
     sendReply(res, await engine.dispatch({ id: commandId('forceStop'), gid, kind: 'forceStop' }));
@@ -88,7 +94,7 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
 
   for (const name of UNSUPPORTED_ROUTES) {
     r.all(`/${name}`, () => {
-      throw new NotSupported(`${name} is not supported by dtx yet (tcc, xa, workflow and topics come in a later release)`);
+      throw new NotSupported(`${name} is not supported by dtx yet (workflow and topics come in a later release)`);
     });
   }
   r.delete('/topic/:name', () => {

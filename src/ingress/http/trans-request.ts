@@ -1,6 +1,7 @@
 import { BadRequest } from '../../errors.js';
 import { escapeHttpGid, gidProblem } from '../schema/gid-schema.js';
 import { canonicalKeys, jsonTransInput, objectBody } from '../trans-commands.js';
+import { flatStringObject, type BranchInput } from '../schema/branch-input-schema.js';
 
 /**
  * The HTTP adapter of the transaction request (spec §2.1): a JSON transaction (trans-commands.ts)
@@ -12,6 +13,13 @@ export function httpTransInput(body: unknown): Record<string, unknown> {
   const canon = jsonTransInput(body);
   if (typeof canon.gid === 'string') canon.gid = escapeHttpGid(canon.gid);
   return canon;
+}
+
+/** A registerBranch body (spec §3.3.5): a flat object of strings; the gid loses `\n\r;` as above. */
+export function httpBranchInput(body: unknown): BranchInput {
+  const fields = { ...flatStringObject(body, 'request body') };
+  if (typeof fields.gid === 'string') fields.gid = escapeHttpGid(fields.gid);
+  return { fields, protocol: 'http' };
 }
 
 /** Bodies of forceStop / resetNextCronTime: only `gid` is read. */

@@ -2,9 +2,10 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Logger } from 'pino';
 import type { Reply } from '../../engine/command.js';
 import { newGid } from '../../engine/gid.js';
-import { CoordinatorError, Internal, NotSupported, PayloadTooLarge } from '../../errors.js';
+import { CoordinatorError, Internal, PayloadTooLarge } from '../../errors.js';
+import { flatStringObject } from '../schema/branch-input-schema.js';
 import { JSON_RPC_INVALID_REQUEST, JSON_RPC_METHOD_NOT_FOUND } from '../../protocol/outcome-table.js';
-import { jsonTransInput, runTransCall, type TransCallDeps } from '../trans-commands.js';
+import { jsonTransInput, runRegisterBranch, runTransCall, type TransCallDeps } from '../trans-commands.js';
 import { answer, decodeJsonRpc, rpcError, type JsonRpcAnswer, type JsonRpcError } from './json-rpc-envelope.js';
 
 export interface JsonRpcDeps extends TransCallDeps {
@@ -15,7 +16,8 @@ export interface JsonRpcDeps extends TransCallDeps {
 /**
  * `POST /api/json-rpc` on the HTTP port (spec §4): dtm's methods `newGid`, `prepare`, `submit`,
  * `abort` (params = the transaction of spec §2.1 through the shared schema; the gid is not
- * escaped) and `registerBranch` (not supported yet). Error codes: -32901 FAILURE and -32902
+ * escaped) and `registerBranch` (params = the flat object of strings of HTTP registerBranch).
+ * Error codes: -32901 FAILURE and -32902
  * ONGOING from the outcome table, -32603 for every other error (dtm's code for errors and panics,
  * bad params included), with dtx's error code in `error.data.code`.
  */
@@ -31,7 +33,8 @@ export function jsonRpcRoute(deps: JsonRpcDeps): Router {
     prepare: trans('prepare'),
     submit: trans('submit'),
     abort: trans('abort'),
-    registerBranch: () => Promise.reject(new NotSupported('registerBranch is not supported by dtx yet: it serves tcc, xa and workflow, which come in a later release')),
+    // params: the flat object of strings of HTTP registerBranch; the gid is not escaped
+    registerBranch: async (params) => ({ reply: await runRegisterBranch(deps, { fields: flatStringObject(params, 'params'), protocol: 'http' }, 'jsonrpc') }),
   };
 
   const r = Router();

@@ -42,6 +42,12 @@ export const INPUT_BOUNDS = Object.freeze({
   msgDelayMaxSeconds: MSG_DELAY_MAX_SECONDS,
   /** `resetCronTime?timeout=`, seconds. */
   resetTimeoutMaxSeconds: 10 * YEAR,
+  /** registerBranch `branch_id`: characters of `[0-9A-Za-z._~-]` (dtm's SDKs generate `01`, `0201`, ...). */
+  branchIdMaxChars: 64,
+  /** registerBranch: string fields besides gid, trans_type, branch_id and data (`confirm`, `cancel`, `url`, ...). */
+  maxBranchFields: 16,
+  /** registerBranch `data` (HTTP) / `BusiPayload` (gRPC), bytes. */
+  branchDataMaxBytes: 1_048_576,
   /** `all?limit=` and `resetCronTime?limit=`. */
   listLimitMax: 10_000,
   /** `all?position=`: an opaque cursor. */

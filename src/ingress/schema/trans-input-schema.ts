@@ -5,6 +5,7 @@ import { INPUT_BOUNDS as B } from './input-bounds.js';
 import { gidSchema } from './gid-schema.js';
 import { branchUrlProblem, type BranchUrlRules } from './branch-url-rule.js';
 import { headerNameProblem, headerValueProblem, type HeaderRules } from './branch-headers-rule.js';
+import { parseBranchInput, type BranchInput, type ParsedBranch } from './branch-input-schema.js';
 
 /**
  * The one request schema of a global transaction (spec §2.1, §10.2), shared by the HTTP, gRPC and
@@ -70,6 +71,8 @@ function checkRefs(t: TransFields, rules: TransSchemaRules, ctx: z.RefinementCtx
 export interface TransParser {
   /** Validates a transport-neutral request and builds its TransSpec; throws BadRequest naming the field. */
   parseTrans(input: Record<string, unknown>): TransSpec;
+  /** Validates a registerBranch request (branch-input-schema.ts); throws BadRequest naming the field. */
+  parseBranch(input: BranchInput): ParsedBranch;
 }
 
 export function createTransParser(rules: TransSchemaRules): TransParser {
@@ -82,6 +85,7 @@ export function createTransParser(rules: TransSchemaRules): TransParser {
       if (!parsed.success) throw new BadRequest(describeIssues(parsed.error));
       return toSpec(parsed.data);
     },
+    parseBranch: (input) => parseBranchInput(input, rules),
   };
 }
 

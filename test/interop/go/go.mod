@@ -6,6 +6,7 @@ require (
 	github.com/dtm-labs/client v1.17.3
 	github.com/dtm-labs/dtmdriver v0.0.6
 	github.com/go-resty/resty/v2 v2.7.0
+	github.com/lib/pq v1.10.9
 	google.golang.org/grpc v1.48.0
 	google.golang.org/protobuf v1.28.0
 )

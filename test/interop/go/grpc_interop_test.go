@@ -3,7 +3,7 @@ package interop
 // The dtm Go SDK's gRPC client (dtmgrpc) against dtx's gRPC ingress (DTX_GRPC=host:port), with a
 // real grpc-go branch service on loopback (grpc_busi_test.go). The SDK's requests are exactly what a
 // dtm application sends: protobuf payloads, Steps as JSON text, TransOptions, and dtm's status codes
-// back. This file: newGid, saga, and the transaction types dtx does not support yet.
+// back. This file: newGid and saga (tcc_test.go: tcc).
 
 import (
 	"errors"
@@ -111,16 +111,4 @@ func TestGrpcSagaWaitResult(t *testing.T) {
 		assertEqual(t, "branch rows", q.rows(), []string{"succeed", "succeed", "succeed", "failed"})
 		assertEqual(t, "branch calls", methodsOf(b.recorded()), grpcRollbackCalls)
 	})
-}
-
-func TestGrpcTccNotSupportedYet(t *testing.T) {
-	t.Parallel()
-	gid := dtmgrpc.MustGenGid(dtxGrpc(t))
-	err := dtmgrpc.TccGlobalTransaction(dtxGrpc(t), gid, func(tcc *dtmgrpc.TccGrpc) error {
-		t.Fatalf("the TCC body ran although dtx refused the transaction")
-		return nil
-	})
-	if status.Code(err) != codes.Unimplemented || !strings.Contains(err.Error(), "not supported by dtx yet") {
-		t.Fatalf("TccGlobalTransaction = %v, want Unimplemented 'not supported by dtx yet'", err)
-	}
 }

@@ -23,6 +23,7 @@ describe('command records', () => {
     { id: 'c2', gid: 'g', kind: 'abort', requestType: 'msg', reason: 'r' },
     { id: 'c3', gid: 'g', kind: 'query' },
     { id: 'c4', gid: 'g', kind: 'branchResult', branchId: '01', op: 'action', attempt: 2, result: 'SUCCESS', message: '' },
+    { id: 'c5', gid: 'g', kind: 'registerBranch', registration: { requestType: 'tcc', branchId: '01', fields: { confirm: 'http://b/c' }, payload: 'e30=' } },
   ];
   it.each(commands)('round-trips $kind with its reply address', (cmd) => {
     const m = encodeCommandMessage(cmd, address);
@@ -38,6 +39,7 @@ describe('command records', () => {
     ['a submit without spec', JSON.stringify({ id: 'x', gid: 'g', kind: 'submit' })],
     ['an abort without reason', JSON.stringify({ id: 'x', gid: 'g', kind: 'abort', requestType: 'saga' })],
     ['no id', JSON.stringify({ gid: 'g', kind: 'query' })],
+    ['a registerBranch without fields', JSON.stringify({ id: 'x', gid: 'g', kind: 'registerBranch', registration: { requestType: 'tcc', branchId: '01', payload: '' } })],
   ])('skips %s instead of handing it to the engine', (_name, value) => {
     expect(decodeCommandMessage(asConsumed(value))).toBeUndefined();
   });

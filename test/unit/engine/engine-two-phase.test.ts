@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_OPTIONS, type BranchRegistration, type TransSpec } from '../../../machines/index.js';
+import type { Command } from '../../../src/engine/command.js';
+import { MemoryLogStore } from '../../../src/log/memory/memory-event-log.js';
+import { settle } from '../../support/simulated-clock.js';
+import { cmdId, startEngine } from './engine-harness.js';
+
+/** tcc/xa in the engine: the prepared timeout on the timer wheel, exactly-once registration, recovery. */
+
+const spec = (gid: string, transType: 'tcc' | 'xa', options: Partial<TransSpec['options']> = {}): TransSpec => ({
+  gid, transType, protocol: 'http', steps: [], payloads: [], customData: '', queryPrepared: '', options: { ...EMPTY_OPTIONS, ...options }, rollbackReason: '',
+});
+const prepare = (s: TransSpec): Command => ({ id: cmdId('prepare'), gid: s.gid, kind: 'prepare', spec: s });
+const register = (gid: string, branchId: string, transType = 'tcc'): Command => {
+  const fields = transType === 'tcc' ? { confirm: `http://b/${branchId}/confirm`, cancel: `http://b/${branchId}/cancel` } : { url: `http://b/${branchId}/xa` };
+  const registration: BranchRegistration = { requestType: transType, branchId, fields, payload: Buffer.from('{}').toString('base64') };
+  return { id: cmdId('register'), gid, kind: 'registerBranch', registration };
+};
+
+describe('engine: tcc and xa', () => {
+  it('a prepared tcc turns aborting exactly at the config TimeoutToFail (35 s) on the simulated clock and cancels', async () => {
+    const h = await startEngine();
+    await h.send(prepare(spec('tt', 'tcc')));
+    expect(await h.send(register('tt', '01'))).toEqual({ ok: true });
+    expect(await h.send(register('tt', '02'))).toEqual({ ok: true });
+    await h.clock.advance(34_999);
+    expect(await h.status('tt')).toBe('prepared');
+    expect(h.invoker.callsTo('tt')).toHaveLength(0);
+    await h.clock.advance(1);
+    await settle();
+    expect(await h.status('tt')).toBe('failed');
+    expect(h.invoker.callsTo('tt').map((c) => `${c.branchId}/${c.op}`)).toEqual(['02/cancel', '01/cancel']);
+    expect(await h.events('tt')).toEqual(['TransCreated', 'BranchRegistered', 'BranchRegistered', 'CronFired', 'BranchSucceeded', 'BranchSucceeded']);
+    const view = JSON.parse((await h.engine.queryView('tt'))!) as { transaction: { rollback_reason: string } };
+    expect(view.transaction.rollback_reason).toBe('Timeout after 35 seconds');
+  });
+
+  it('a submit before the deadline wins: no timeout once submitted', async () => {
+    const h = await startEngine();
+    await h.send(prepare(spec('ts', 'tcc', { timeoutToFail: 5 })));
+    await h.send(register('ts', '01'));
+    await h.send({ id: cmdId('submit'), gid: 'ts', kind: 'submit', spec: spec('ts', 'tcc', { timeoutToFail: 5 }) });
+    await h.clock.advance(10_000);
+    expect(await h.status('ts')).toBe('succeed');
+    expect(h.invoker.callsTo('ts').map((c) => c.op)).toEqual(['confirm']);
+  });
+
+  it('registrations of the same branch in one batch are applied once', async () => {
+    const h = await startEngine();
+    await h.send(prepare(spec('tr', 'tcc')));
+    const replies = await Promise.all(Array.from({ length: 8 }, () => h.engine.dispatch(register('tr', '01'))));
+    await settle();
+    expect(replies.every((r) => r.ok)).toBe(true);
+    expect((await h.events('tr')).filter((t) => t === 'BranchRegistered')).toHaveLength(1);
+  });
+
+  it('registrations count against MaxOpenPayloadBytes: beyond it a registration is DTX_OVERLOADED, nothing stored', async () => {
+    const h = await startEngine({ settings: { maxOpenPayloadBytes: 100 } });
+    await h.send(prepare(spec('tb', 'tcc')));
+    expect(await h.send(register('tb', '01'))).toEqual({ ok: true });
+    expect(await h.send(register('tb', '02'))).toEqual({ ok: true });
+    const over = await h.send(register('tb', '03'));
+    expect(over).toMatchObject({ ok: false, code: 'DTX_OVERLOADED' });
+    expect((await h.events('tb')).filter((t) => t === 'BranchRegistered')).toHaveLength(2);
+    expect(h.engine.openPayloadBytes()).toBeGreaterThan(60);
+  });
+
+  it('a commit in flight when the process stops is re-driven as POST after recovery', async () => {
+    const store = new MemoryLogStore();
+    const first = await startEngine({ store });
+    first.invoker.hold('01/commit'); // the first process never sees the answer
+    await first.send(prepare(spec('xr', 'xa')));
+    await first.send(register('xr', '01', 'xa'));
+    await first.send({ id: cmdId('submit'), gid: 'xr', kind: 'submit', spec: spec('xr', 'xa') });
+    expect(first.invoker.callsTo('xr', '01/commit')).toHaveLength(1);
+    const second = await startEngine({ store });
+    await settle();
+    const redriven = second.invoker.callsTo('xr', '01/commit');
+    expect(redriven).toHaveLength(1);
+    expect(redriven[0]!.forcePost).toBe(true);
+    expect(await second.status('xr')).toBe('succeed');
+    expect(await second.events('xr')).toEqual(['TransCreated', 'BranchRegistered', 'TransSubmitted', 'BranchSucceeded']);
+  });
+});
