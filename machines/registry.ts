@@ -3,6 +3,7 @@ import type { TransSpec } from './vocabulary.js';
 import { sagaMachine } from './saga.machine.js';
 import { msgMachine } from './msg.machine.js';
 import { msgCustomDataProblem, sagaCustomDataProblem } from './custom-data-rules.js';
+import { msgTopicNames, msgTopicProblem } from './msg-steps.js';
 
 /** Transaction types by name. One registry per engine, so tests and embedders stay isolated. */
 export class TransTypeRegistry {
@@ -41,12 +42,8 @@ export const sagaType: TransTypeDefinition = {
 export const msgType: TransTypeDefinition = {
   name: 'msg',
   machine: msgMachine,
-  validate(spec) {
-    const err = validateSteps(spec);
-    if (err) return err;
-    if (spec.steps.some((s) => (s.action ?? '').startsWith('topic://'))) return 'msg topics (topic://) are not supported yet';
-    return msgCustomDataProblem(spec.customData);
-  },
+  validate: (spec) => validateSteps(spec) ?? msgTopicProblem(spec) ?? msgCustomDataProblem(spec.customData),
+  topics: msgTopicNames,
 };
 
 export function createBuiltinRegistry(): TransTypeRegistry {

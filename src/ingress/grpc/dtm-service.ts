@@ -8,10 +8,14 @@ import { dtmProto, type DtmGidReply, type Empty, type MessageInit } from '../../
 import { runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
 import { wireProblem } from './proto-wire-check.js';
 import { decodeDtmRequest, EMPTY_SHAPE, grpcTransInput } from './grpc-trans-input.js';
+import { runTopicCall, type TopicCallDeps } from '../topic-calls.js';
+import type { TopicOp } from '../schema/topic-input-schema.js';
+import { decodeTopicRequest } from './grpc-topic-input.js';
 
 /**
- * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit and Abort dispatch the same commands as the
- * HTTP routes; the RPCs of transaction types dtx does not run yet answer Unimplemented at once.
+ * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit, Abort, Subscribe, Unsubscribe and DeleteTopic
+ * dispatch the same commands as the HTTP routes; the RPCs of transaction types dtx does not run yet
+ * answer Unimplemented at once.
  *
  * Requests arrive as raw bytes (see `rawRequestService`): grpc-js would answer a decoding failure
  * with Internal, and protobufjs decodes malformed bytes leniently, so the handlers check and
@@ -22,9 +26,6 @@ type RawHandler = grpc.handleUnaryCall<Buffer, Answer>;
 const UNIMPLEMENTED: Readonly<Record<string, string>> = Object.freeze({
   RegisterBranch: 'RegisterBranch is not supported by dtx yet: it serves tcc, xa and workflow, which come in a later release',
   PrepareWorkflow: 'PrepareWorkflow is not supported by dtx yet: workflow comes in a later release',
-  Subscribe: 'Subscribe is not supported by dtx yet: topics come in a later release',
-  Unsubscribe: 'Unsubscribe is not supported by dtx yet: topics come in a later release',
-  DeleteTopic: 'DeleteTopic is not supported by dtx yet: topics come in a later release',
 });
 
 /** The Dtm service definition with identity request deserialisers (replies keep the proto codec). */
@@ -37,7 +38,7 @@ type Answer = MessageInit<DtmGidReply> | Empty;
 /** What a handler's work ends with: a reply message, or the status of a failed engine reply. */
 type Outcome = { readonly value: Answer } | { readonly error: grpc.ServiceError };
 
-export function dtmServiceHandlers(deps: TransCallDeps, logger: Logger): grpc.UntypedServiceImplementation {
+export function dtmServiceHandlers(deps: TransCallDeps & TopicCallDeps, logger: Logger): grpc.UntypedServiceImplementation {
   const log = logger.child({ component: 'ingress.grpc' });
   const unary = (method: string, work: (bytes: Buffer) => Promise<Outcome>): RawHandler => (call, callback) => {
     work(call.request).then(
@@ -50,6 +51,11 @@ export function dtmServiceHandlers(deps: TransCallDeps, logger: Logger): grpc.Un
     const error = replyError(reply);
     return error === undefined ? { value: {} } : { error };
   });
+  const topicCall = (method: string, op: TopicOp): RawHandler => unary(method, async (bytes) => {
+    const req = decodeTopicRequest(bytes);
+    const error = replyError(await runTopicCall(deps, op, { topic: req.Topic, url: req.URL, remark: req.Remark }, 'grpc'));
+    return error === undefined ? { value: {} } : { error };
+  });
   const handlers: grpc.UntypedServiceImplementation = {
     NewGid: unary('NewGid', async (bytes) => {
       const problem = wireProblem(bytes, EMPTY_SHAPE);
@@ -59,6 +65,9 @@ export function dtmServiceHandlers(deps: TransCallDeps, logger: Logger): grpc.Un
     Prepare: transCall('Prepare', 'prepare'),
     Submit: transCall('Submit', 'submit'),
     Abort: transCall('Abort', 'abort'),
+    Subscribe: topicCall('Subscribe', 'subscribe'),
+    Unsubscribe: topicCall('Unsubscribe', 'unsubscribe'),
+    DeleteTopic: topicCall('DeleteTopic', 'delete'),
   };
   for (const [method, message] of Object.entries(UNIMPLEMENTED)) {
     handlers[method] = unary(method, () => Promise.reject(new NotSupported(message)));

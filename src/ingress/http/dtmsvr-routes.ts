@@ -7,13 +7,15 @@ import { runTransCall, type TransCall, type TransCallDeps } from '../trans-comma
 import { checkedGid, httpTransInput, parseGidBody } from './trans-request.js';
 import { sendReply } from './reply-mapper.js';
 import { intParam, positionParam, strParam, wordParam } from './query-params.js';
+import type { TopicCallDeps } from '../topic-calls.js';
+import { topicRoutes } from './topic-routes.js';
 
-export interface DtmsvrRouteDeps extends TransCallDeps {
+export interface DtmsvrRouteDeps extends TransCallDeps, Omit<TopicCallDeps, 'engine'> {
   readonly version: string;
   readonly timeoutToFail: number;
 }
 
-const UNSUPPORTED_ROUTES = ['registerBranch', 'registerXaBranch', 'registerTccBranch', 'prepareWorkflow', 'subscribe', 'unsubscribe', 'scanKV', 'queryKV'];
+const UNSUPPORTED_ROUTES = ['registerBranch', 'registerXaBranch', 'registerTccBranch', 'prepareWorkflow'];
 
 const commandId = (kind: string) => newCommandId(`http.${kind}`);
 
@@ -86,13 +88,12 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
     res.json({ has_remaining: out.hasRemaining, succeed_count: out.succeedCount });
   });
 
+  r.use(topicRoutes(deps));
+
   for (const name of UNSUPPORTED_ROUTES) {
     r.all(`/${name}`, () => {
-      throw new NotSupported(`${name} is not supported by dtx yet (tcc, xa, workflow and topics come in a later release)`);
+      throw new NotSupported(`${name} is not supported by dtx yet (tcc, xa and workflow come in a later release)`);
     });
   }
-  r.delete('/topic/:name', () => {
-    throw new NotSupported('topics are not supported by dtx yet');
-  });
   return r;
 }

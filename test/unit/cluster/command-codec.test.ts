@@ -23,6 +23,9 @@ describe('command records', () => {
     { id: 'c2', gid: 'g', kind: 'abort', requestType: 'msg', reason: 'r' },
     { id: 'c3', gid: 'g', kind: 'query' },
     { id: 'c4', gid: 'g', kind: 'branchResult', branchId: '01', op: 'action', attempt: 2, result: 'SUCCESS', message: '' },
+    { id: 'c5', gid: 'g', kind: 'topic', change: { op: 'subscribe', url: 'http://b/x', remark: 'r' } },
+    { id: 'c6', gid: 'g', kind: 'topic', change: { op: 'unsubscribe', url: 'http://b/x' } },
+    { id: 'c7', gid: 'g', kind: 'topic', change: { op: 'delete' } },
   ];
   it.each(commands)('round-trips $kind with its reply address', (cmd) => {
     const m = encodeCommandMessage(cmd, address);
@@ -36,6 +39,8 @@ describe('command records', () => {
     ['a tombstone', null],
     ['an unknown kind', JSON.stringify({ id: 'x', gid: 'g', kind: 'explode' })],
     ['a submit without spec', JSON.stringify({ id: 'x', gid: 'g', kind: 'submit' })],
+    ['a topic change without op', JSON.stringify({ id: 'x', gid: 'g', kind: 'topic', change: { url: 'u' } })],
+    ['a subscribe without url', JSON.stringify({ id: 'x', gid: 'g', kind: 'topic', change: { op: 'subscribe', remark: '' } })],
     ['an abort without reason', JSON.stringify({ id: 'x', gid: 'g', kind: 'abort', requestType: 'saga' })],
     ['no id', JSON.stringify({ gid: 'g', kind: 'query' })],
   ])('skips %s instead of handing it to the engine', (_name, value) => {

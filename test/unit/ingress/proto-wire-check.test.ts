@@ -3,6 +3,7 @@ import { loadProtoFiles } from '../../../src/protocol/proto-files.js';
 import { dtmProto } from '../../../src/protocol/dtm-proto.js';
 import { wireProblem, type WireShape } from '../../../src/ingress/grpc/proto-wire-check.js';
 import { DTM_REQUEST_SHAPE, DTM_TRANS_OPTIONS_SHAPE, EMPTY_SHAPE } from '../../../src/ingress/grpc/grpc-trans-input.js';
+import { DTM_TOPIC_REQUEST_SHAPE } from '../../../src/ingress/grpc/grpc-topic-input.js';
 
 interface FieldDescriptor {
   name: string;
@@ -23,6 +24,7 @@ describe('dtm wire shapes agree with proto/dtmgimp.proto', () => {
     ['dtmgimp.DtmRequest', DTM_REQUEST_SHAPE],
     ['dtmgimp.DtmTransOptions', DTM_TRANS_OPTIONS_SHAPE],
     ['google.protobuf.Empty', EMPTY_SHAPE],
+    ['dtmgimp.DtmTopicRequest', DTM_TOPIC_REQUEST_SHAPE],
   ] as const)('%s: same numbers, names and kinds', (fullName, shape) => {
     const fields = fullName === 'google.protobuf.Empty' ? [] : fieldsOf(fullName);
     expect(Object.keys(shape.fields).map(Number).sort((a, b) => a - b)).toEqual(fields.map((f) => f.number).sort((a, b) => a - b));
