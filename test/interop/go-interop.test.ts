@@ -25,6 +25,10 @@ const GO_TESTS = [
   'TestMsgDoAndSubmit',
   'TestMsgPrepareQueryBack',
   'TestMustGenGid',
+  // topics: subscriptions over HTTP and gRPC, Msg.AddTopic / MsgGrpc.AddTopic fan-out (topic_test.go)
+  'TestTopicMsgAddTopic',
+  'TestGrpcTopicNormal',
+  'TestGrpcMsgAddTopic',
   // dtmgrpc (grpc_interop_test.go, grpc_msg_test.go, grpc_options_test.go)
   'TestGrpcMustGenGid',
   'TestGrpcSagaNormal',
