@@ -53,7 +53,6 @@ export interface EngineDeps {
   readonly observer?: EngineObserver;
 }
 
-
 /**
  * The coordinator core (DESIGN §1): routes each command to the processor that owns its gid's
  * partition, runs the timer wheel, performs effects after their events are durable, and rebuilds
@@ -174,7 +173,7 @@ export class Engine {
     proc.close(`partition ${p} is no longer owned by this worker (${reason}); retry`);
   }
 
-  /** An ingress command: topics expanded (msg fan-out), then decided here (embedded) or by the partition's owner (Kafka). */
+  /** An ingress command, msg topics expanded: decided here (embedded) or by the partition's owner (Kafka). */
   async dispatch(command: Command, wait = false): Promise<Reply> {
     if (this.#stopped) return SHUTTING_DOWN;
     const cmd = await expandTopics(command, this.deps.registry, this.deps.log);

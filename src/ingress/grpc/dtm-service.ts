@@ -7,10 +7,9 @@ import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
 import { dtmProto, type DtmGidReply, type Empty, type MessageInit } from '../../protocol/dtm-proto.js';
 import { runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
 import { wireProblem } from './proto-wire-check.js';
-import { decodeDtmRequest, EMPTY_SHAPE, grpcTransInput } from './grpc-trans-input.js';
+import { decodeDtmRequest, decodeTopicRequest, EMPTY_SHAPE, grpcTransInput } from './grpc-trans-input.js';
 import { runTopicCall, type TopicCallDeps } from '../topic-calls.js';
 import type { TopicOp } from '../schema/topic-input-schema.js';
-import { decodeTopicRequest } from './grpc-topic-input.js';
 
 /**
  * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit, Abort, Subscribe, Unsubscribe and DeleteTopic

@@ -7,8 +7,7 @@ import { runTransCall, type TransCall, type TransCallDeps } from '../trans-comma
 import { checkedGid, httpTransInput, parseGidBody } from './trans-request.js';
 import { sendReply } from './reply-mapper.js';
 import { intParam, positionParam, strParam, wordParam } from './query-params.js';
-import type { TopicCallDeps } from '../topic-calls.js';
-import { topicRoutes } from './topic-routes.js';
+import { queryKV, runTopicCall, scanKV, type TopicCallDeps } from '../topic-calls.js';
 
 export interface DtmsvrRouteDeps extends TransCallDeps, Omit<TopicCallDeps, 'engine'> {
   readonly version: string;
@@ -88,7 +87,7 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
     res.json({ has_remaining: out.hasRemaining, succeed_count: out.succeedCount });
   });
 
-  r.use(topicRoutes(deps));
+  topicRoutes(r, deps);
 
   for (const name of UNSUPPORTED_ROUTES) {
     r.all(`/${name}`, () => {
@@ -96,4 +95,32 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
     });
   }
   return r;
+}
+
+/**
+ * dtm's topic and KV routes (spec §3.2, §9, docs/topics.md): `GET subscribe?topic=&url=&remark=`,
+ * `GET unsubscribe?topic=&url=`, `DELETE topic/:topicName`, `GET scanKV?cat=&position=&limit=`,
+ * `GET queryKV?cat=&key=`. Parameters are read up to the longest bound; the shared topic schema
+ * names the field that is too long or malformed.
+ */
+function topicRoutes(r: Router, deps: TopicCallDeps): void {
+  const longest = Math.max(INPUT_BOUNDS.urlMaxChars, INPUT_BOUNDS.remarkMaxChars) + 1;
+  const param = (q: Record<string, unknown>, key: string) => strParam(q, key, longest);
+  r.get('/subscribe', async (req, res) => {
+    const input = { topic: param(req.query, 'topic'), url: param(req.query, 'url'), remark: param(req.query, 'remark') };
+    sendReply(res, await runTopicCall(deps, 'subscribe', input, 'http'));
+  });
+  r.get('/unsubscribe', async (req, res) => {
+    sendReply(res, await runTopicCall(deps, 'unsubscribe', { topic: param(req.query, 'topic'), url: param(req.query, 'url') }, 'http'));
+  });
+  r.delete('/topic/:topicName', async (req, res) => {
+    sendReply(res, await runTopicCall(deps, 'delete', { topic: req.params.topicName ?? '' }, 'http'));
+  });
+  r.get('/scanKV', async (req, res) => {
+    const limit = intParam(req.query, 'limit', 100, 1, INPUT_BOUNDS.listLimitMax);
+    res.json(await scanKV(deps, param(req.query, 'cat'), param(req.query, 'position'), limit));
+  });
+  r.get('/queryKV', async (req, res) => {
+    res.json(await queryKV(deps, param(req.query, 'cat'), param(req.query, 'key')));
+  });
 }

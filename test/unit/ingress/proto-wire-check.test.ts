@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProtoFiles } from '../../../src/protocol/proto-files.js';
 import { dtmProto } from '../../../src/protocol/dtm-proto.js';
 import { wireProblem, type WireShape } from '../../../src/ingress/grpc/proto-wire-check.js';
-import { DTM_REQUEST_SHAPE, DTM_TRANS_OPTIONS_SHAPE, EMPTY_SHAPE } from '../../../src/ingress/grpc/grpc-trans-input.js';
-import { DTM_TOPIC_REQUEST_SHAPE } from '../../../src/ingress/grpc/grpc-topic-input.js';
+import { DTM_REQUEST_SHAPE, DTM_TOPIC_REQUEST_SHAPE, DTM_TRANS_OPTIONS_SHAPE, EMPTY_SHAPE } from '../../../src/ingress/grpc/grpc-trans-input.js';
 
 interface FieldDescriptor {
   name: string;
