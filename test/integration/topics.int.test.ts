@@ -52,6 +52,10 @@ describe('topics over HTTP (TestTopicNormal)', () => {
     expect(await deleteTopic(`${t}_none`)).toMatchObject({ status: 500, body: { message: 'storage: NotFound' } });
     expect(await deleteTopic(t)).toMatchObject({ status: 200, body: { dtm_result: 'SUCCESS' } });
     expect(await queryKV('topics', t)).toEqual([]);
+    // the metrics' api label is `topic`, never a topic name
+    const metrics = await (await fetch(`http://127.0.0.1:${dtx.port}/api/metrics`)).text();
+    expect(metrics).toMatch(/api="topic"/);
+    expect(metrics).not.toContain(t);
   });
 
   it('20 concurrent subscribes, then unsubscribes: version == 2 × successes (TestConcurrentUpdateTopic)', async () => {
