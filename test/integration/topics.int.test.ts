@@ -124,6 +124,22 @@ describe('msg fan-out', () => {
   });
 });
 
+describe('msg fan-out over JSON-RPC', () => {
+  const rpc = async (method: string, params: unknown) =>
+    (await (await fetch(`http://127.0.0.1:${dtx.port}/api/json-rpc`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: '1', method, params }) })).json()) as { error: unknown; result: unknown };
+
+  it('submit fans out; an unknown topic is -32603 `topic not found` with data.code', async () => {
+    const t = topicName('jr');
+    await subscribe(t, bs.url('/jr/a'));
+    await subscribe(t, bs.url('/jr/b'));
+    const gid = gidOf('jr');
+    expect(await rpc('submit', msg(gid, [`topic://${t}`]))).toMatchObject({ error: null });
+    expect((await waitStatus(dtx.api, gid, 'succeed')).branches.map((b) => b.branch_id)).toEqual(['01-01', '01-02']);
+    const missing = await rpc('submit', msg(gidOf('jr'), [`topic://${t}_none`]));
+    expect(missing.error).toEqual({ code: -32603, message: 'topic not found', data: { code: 'DTX_TOPIC_NOT_FOUND' } });
+  });
+});
+
 describe('KV reads', () => {
   it('queryKV returns versions; an unknown key gives kv: [] (TestAPIQueryKV)', async () => {
     const t = topicName('kv');
