@@ -3,7 +3,6 @@
 Every request to /api/busi/<route> is recorded (route, method, query, body); answers are scripted
 per route as a list of (status, body), the last one repeating. The default answer is SUCCESS.
 """
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -68,7 +67,3 @@ class BusiServer:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-def body_of(payload):
-    return json.loads(payload) if payload else None
