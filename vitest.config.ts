@@ -49,12 +49,12 @@ export default defineConfig({
         },
       },
       {
-        // The HTTP integration suites again, on a Kafka worker (test/support/dtx-process.ts): the
+        // The HTTP integration suites (topics included) again, on a Kafka worker (test/support/dtx-process.ts): the
         // same engine must behave the same on either log.
         extends: true,
         test: {
           name: 'kafka-compat',
-          include: ['test/integration/{saga,msg,tcc,xa,admin-api,bad-input}.int.test.ts'],
+          include: ['test/integration/{saga,msg,tcc,xa,admin-api,bad-input,topics}.int.test.ts'],
           env: { DTX_TEST_STORE: 'kafka', DTX_TEST_KAFKA: '1' },
           fileParallelism: false,
           sequence: { groupOrder: 2 },

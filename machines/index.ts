@@ -25,3 +25,4 @@ export { resetInterval, touch, lease, alertAfterBackoff, timeoutDeadline } from 
 export { createContext, finishSucceed, finishFailed, sameBody, rejections, rejectEffect } from './trans-lifecycle.js';
 export { BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
 export { MSG_DELAY_MAX_SECONDS, msgCustomDataProblem, sagaCustomDataProblem } from './custom-data-rules.js';
+export { MSG_TOPIC_PREFIX, msgTopicNames } from './msg-steps.js';

@@ -19,8 +19,28 @@ export function parseMsgExt(customData: string): MsgExt {
   return { delay: Number.isFinite(delay) && delay > 0 ? delay : 0 };
 }
 
+/** A msg step's action naming a topic: its subscribers are the step's URLs (spec §7.4.1). */
+export const MSG_TOPIC_PREFIX = 'topic://';
+
+/** The topics a msg's steps name (the engine records their subscribers in `spec.topicUrls`). */
+export function msgTopicNames(spec: TransSpec): string[] {
+  return spec.steps.map((s) => s.action ?? '').filter((a) => a.startsWith(MSG_TOPIC_PREFIX)).map((a) => a.slice(MSG_TOPIC_PREFIX.length));
+}
+
+/** 'topic not found' when a topic step has no recorded subscribers (the engine refuses those first). */
+export function msgTopicProblem(spec: TransSpec): string | undefined {
+  return msgTopicNames(spec).some((name) => (spec.topicUrls?.[name]?.length ?? 0) === 0) ? 'topic not found' : undefined;
+}
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** One row per step; a topic step fans out to one row per subscriber: `01-01`, `01-02` (one subscriber: `01`). */
 export function msgRows(spec: TransSpec, at: number) {
-  return spec.steps.map((step, i) => newRow(String(i + 1).padStart(2, '0'), 'action', step.action ?? '', spec.payloads[i] ?? '', at));
+  return spec.steps.flatMap((step, i) => {
+    const action = step.action ?? '';
+    const urls = action.startsWith(MSG_TOPIC_PREFIX) ? (spec.topicUrls?.[action.slice(MSG_TOPIC_PREFIX.length)] ?? []) : [action];
+    return urls.map((url, j) => newRow(urls.length === 1 ? two(i + 1) : `${two(i + 1)}-${two(j + 1)}`, 'action', url, spec.payloads[i] ?? '', at));
+  });
 }
 
 export function queryTimeout(ctx: TransContext): number {

@@ -7,6 +7,7 @@ import { tccMachine } from './tcc.machine.js';
 import { xaMachine } from './xa.machine.js';
 import { twoPhaseDueAt } from './two-phase-steps.js';
 import { outstandingCalls } from './branch-calls.js';
+import { msgTopicNames, msgTopicProblem } from './msg-steps.js';
 
 /** Transaction types by name. One registry per engine, so tests and embedders stay isolated. */
 export class TransTypeRegistry {
@@ -45,12 +46,8 @@ export const sagaType: TransTypeDefinition = {
 export const msgType: TransTypeDefinition = {
   name: 'msg',
   machine: msgMachine,
-  validate(spec) {
-    const err = validateSteps(spec);
-    if (err) return err;
-    if (spec.steps.some((s) => (s.action ?? '').startsWith('topic://'))) return 'msg topics (topic://) are not supported yet';
-    return msgCustomDataProblem(spec.customData);
-  },
+  validate: (spec) => validateSteps(spec) ?? msgTopicProblem(spec) ?? msgCustomDataProblem(spec.customData),
+  topics: msgTopicNames,
 };
 
 /** tcc and xa take no steps at creation: their rows come from registerBranch. */

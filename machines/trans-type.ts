@@ -13,6 +13,11 @@ export interface TransTypeDefinition {
   readonly machine: AnyStateMachine;
   /** Validates a creation request; returns an error text naming the problem, or undefined. */
   validate?(spec: TransSpec): string | undefined;
+  /**
+   * Topics whose subscribers the engine must record in `spec.topicUrls` before a prepare or submit
+   * is decided (msg's `topic://<name>` steps); none by default.
+   */
+  topics?(spec: TransSpec): readonly string[];
   /** When the engine must fire CronFired next; undefined = nothing scheduled. */
   dueAt?(ctx: TransContext, status: TransStatus): number | undefined;
   /** Calls to re-drive after recovery (default: every in-flight call). */

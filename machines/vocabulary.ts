@@ -41,6 +41,11 @@ export interface TransSpec {
   readonly queryPrepared: string;
   readonly options: TransOptions;
   readonly rollbackReason: string;
+  /**
+   * msg: the subscriber URLs of each topic a `topic://<name>` step names, recorded by the engine
+   * when the request arrived (spec §7.4.1); rows are built from it, never from today's topics.
+   */
+  readonly topicUrls?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface BranchResultFields {

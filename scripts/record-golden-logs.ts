@@ -8,11 +8,16 @@
  * Files of a released version never change (test/fixtures/event-logs/README.md): run this only to
  * add scenarios, writing new files.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startDtx } from './bench-procs.js';
+import { SqliteEventLog } from '../src/log/sqlite/sqlite-event-log.js';
+import { topicKey } from '../src/log/kv-records.js';
+import { encodeRecord } from '../src/log/codec.js';
+import { foldTopic } from '../src/engine/topic-state.js';
 
 type Answer = [status: number, body: string];
 const OK: Answer = [200, '{"dtm_result":"SUCCESS"}'];
@@ -37,6 +42,8 @@ const branch = createServer((req, res) => {
 
 interface Scenario {
   readonly name: string;
+  /** topic subscriptions made first: [topic, branch path] (docs/topics.md) */
+  readonly subscribe?: ReadonlyArray<readonly [string, string]>;
   readonly answers: Record<string, Answer[]>;
   readonly calls: Array<{ route: string; body: (url: (p: string) => string) => Record<string, unknown> }>;
   /** final status to wait for */
@@ -69,6 +76,9 @@ const SCENARIOS: Scenario[] = [
   ] },
   { name: 'quorum-two-of-three', answers: { '/q2/a3': [FAIL] }, until: 'succeed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'quorum', steps: steps(u, 'q2', 3), payloads: payloads(3), custom_data: '{"quorum":2}' }) }] },
   { name: 'quorum-unreachable', answers: { '/qu/a2': [FAIL], '/qu/a3': [FAIL] }, until: 'failed', calls: [{ route: 'submit', body: (u) => ({ trans_type: 'quorum', steps: steps(u, 'qu', 3), payloads: payloads(3), custom_data: '{"quorum":2}' }) }] },
+  { name: 'msg-topic-fanout', subscribe: [['golden-fan', '/tf/a'], ['golden-fan', '/tf/b'], ['golden-one', '/tf/c']], answers: { '/tf/b': [ERR, OK] }, until: 'succeed', calls: [
+    { route: 'submit', body: (u) => ({ trans_type: 'msg', steps: [{ action: 'topic://golden-fan' }, { action: 'topic://golden-one' }], payloads: payloads(2), query_prepared: u('/tf/qp'), retry_interval: 1 }) },
+  ] },
   { name: 'saga-force-stop', answers: { '/sf/a1': [ONGOING] }, until: 'failed', calls: [
     { route: 'submit', body: (u) => ({ trans_type: 'saga', steps: steps(u, 'sf'), payloads: payloads(2), retry_interval: 60 }) },
     { route: 'forceStop', body: () => ({}) },
@@ -123,7 +133,9 @@ async function main(): Promise<void> {
   const url = (p: string) => `http://127.0.0.1:${(branch.address() as AddressInfo).port}${p}`;
   // the example custom type is recorded too: golden logs cover every type dtx ships
   const quorum = path.resolve(import.meta.dirname, '../examples/quorum/index.js');
-  const dtx = await startDtx({ syncCommit: true, nodeArgs: [], env: { TRANS_TYPES: quorum } });
+  // our own data dir: the topic key's events are read from it after the stop (exportTopicLog)
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'dtx-golden-'));
+  const dtx = await startDtx({ syncCommit: true, nodeArgs: [], dataDir, env: { TRANS_TYPES: quorum } });
   try {
     for (const s of SCENARIOS) {
       const file = path.join(outDir, `${s.name}.jsonl`);
@@ -132,6 +144,7 @@ async function main(): Promise<void> {
         continue;
       }
       for (const [p, a] of Object.entries(s.answers)) scripts.set(p, a);
+      for (const [topic, p] of s.subscribe ?? []) await fetch(`${dtx.origin}/api/dtmsvr/subscribe?${new URLSearchParams({ topic, url: url(p), remark: 'golden' }).toString()}`);
       const gid = `golden-${s.name}`;
       for (const c of s.calls) {
         await fetch(`${dtx.origin}/api/dtmsvr/${c.route}`, { method: 'POST', body: JSON.stringify({ gid, ...c.body(url) }) });
@@ -150,9 +163,43 @@ async function main(): Promise<void> {
       writeFileSync(path.join(outDir, `${s.name}.final.json`), JSON.stringify({ status: h.status, view }, null, 2) + '\n');
       process.stdout.write(`record  ${s.name}: ${h.events.length} events, ${h.status}\n`);
     }
+    await recordTopicChanges(dtx.origin, outDir, url);
   } finally {
     await dtx.stop();
     branch.close();
+  }
+  await exportTopicLog(dataDir, outDir);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** The changes of one topic key (docs/topics.md): subscribe, unsubscribe, delete, re-create. */
+const TOPIC_SCENARIO = 'topic-changes';
+const TOPIC = 'golden-changes';
+
+async function recordTopicChanges(origin: string, outDir: string, url: (p: string) => string): Promise<void> {
+  if (existsSync(path.join(outDir, `${TOPIC_SCENARIO}.jsonl`))) return;
+  const calls = [['subscribe', '/t/a'], ['subscribe', '/t/b'], ['unsubscribe', '/t/a'], ['delete', ''], ['subscribe', '/t/c']] as const;
+  for (const [op, p] of calls) {
+    const res = op === 'delete'
+      ? await fetch(`${origin}/api/dtmsvr/topic/${TOPIC}`, { method: 'DELETE' })
+      : await fetch(`${origin}/api/dtmsvr/${op}?${new URLSearchParams({ topic: TOPIC, url: url(p), remark: 'golden' }).toString()}`);
+    if (res.status !== 200) throw new Error(`${TOPIC_SCENARIO}: ${op} ${p} answered ${res.status} ${await res.text()}`);
+  }
+}
+
+/** Topic keys are no transactions (no history route): their events are read from the stopped dtx's log. */
+async function exportTopicLog(dataDir: string, outDir: string): Promise<void> {
+  const file = path.join(outDir, `${TOPIC_SCENARIO}.jsonl`);
+  if (existsSync(file)) return;
+  const log = SqliteEventLog.open({ dir: dataDir, syncCommit: false });
+  try {
+    const records = await log.read(topicKey(TOPIC));
+    const kv = (await log.queryKV('topics', TOPIC)).map(({ id: _adapterId, ...row }) => row);
+    writeFileSync(file, records.map(encodeRecord).join('\n') + '\n');
+    writeFileSync(path.join(outDir, `${TOPIC_SCENARIO}.final.json`), JSON.stringify({ state: foldTopic(TOPIC, records), kv }, null, 2) + '\n');
+    process.stdout.write(`record  ${TOPIC_SCENARIO}: ${records.length} events\n`);
+  } finally {
+    await log.close();
   }
 }
 

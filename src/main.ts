@@ -16,7 +16,7 @@ import { metricsObserver, ownershipMetrics } from './observability/metrics-obser
 import { KafkaCluster } from './cluster/kafka-cluster.js';
 import { transactionHistory } from './audit/transaction-history.js';
 import { OutboundPolicy } from './invoker/outbound-policy.js';
-import { checkOutbound } from './invoker/outbound-check.js';
+import { checkOutbound, checkUrlOutbound } from './invoker/outbound-check.js';
 import { createTransParser } from './ingress/schema/trans-input-schema.js';
 import type { HttpTls } from './ingress/http/http-server.js';
 import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
@@ -57,7 +57,8 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const ownPorts: number[] = [config.HttpPort, config.GrpcPort, config.InternalGrpcPort].filter((p) => p > 0);
   const policy = new OutboundPolicy({ allow: config.Invoker.Allow, ownPorts: () => ownPorts });
   const invoker = buildInvoker(config, logger, policy, drivers.parseServerMethod);
-  const parser = createTransParser({ grpcUrlProblem: problemOf(drivers.parseServerMethod), forwardCredentials: config.Invoker.ForwardCredentials });
+  const urlRules = { grpcUrlProblem: problemOf(drivers.parseServerMethod), forwardCredentials: config.Invoker.ForwardCredentials };
+  const parser = createTransParser(urlRules);
   // the gauge is collected on scrape, after `engine` exists
   const metrics: Metrics = new Metrics((): number => engine.liveCount(), (): number => engine.openPayloadBytes());
   const engine: Engine = new Engine({
@@ -69,7 +70,11 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const recovery = await engine.start();
   metrics.recoverySeconds.set(recovery.ms / 1000);
   await cluster?.join(engine, registry, ownershipMetrics(metrics));
-  const transCalls = { engine, parser, isSupported: (t: string) => registry.get(t) !== undefined, checkOutbound: (spec: TransSpec) => checkOutbound(spec, policy) };
+  const transCalls = {
+    engine, parser, isSupported: (t: string) => registry.get(t) !== undefined, checkOutbound: (spec: TransSpec) => checkOutbound(spec, policy),
+    // topics (docs/topics.md): KV reads from the log's projection, subscriber URLs checked like branch URLs
+    kv: log, urlRules, checkUrl: (field: string, url: string) => checkUrlOutbound(field, url, policy),
+  };
   const app = createHttpApp({
     ...transCalls,
     logger,

@@ -51,6 +51,12 @@ function isWellFormed(c: Partial<Command>): boolean {
     }
     case 'branchResult':
       return typeof o['branchId'] === 'string' && typeof o['op'] === 'string' && typeof o['attempt'] === 'number' && typeof o['result'] === 'string';
+    case 'topic': {
+      const ch = o['change'] as { op?: unknown; url?: unknown; remark?: unknown } | null | undefined;
+      if (typeof ch !== 'object' || ch === null) return false;
+      if (ch.op === 'delete') return true;
+      return (ch.op === 'subscribe' || ch.op === 'unsubscribe') && typeof ch.url === 'string' && (ch.op === 'unsubscribe' || typeof ch.remark === 'string');
+    }
     case 'forceStop':
     case 'resetNextCronTime':
     case 'cronFired':

@@ -54,7 +54,8 @@ export function translate(cmd: Command, live: LiveTransaction | undefined, at: n
       return exists ? { event: { type: 'CronFired', at }, live, created: false } : { reply: OK };
     case 'query':
     case 'awaitResult':
-      return { reply: OK }; // answered by the processor before translation; never an event
+    case 'topic':
+      return { reply: OK }; // answered by the processor before translation (topics: src/engine/topic-book.ts)
     case 'branchResult': {
       if (!exists) return { reply: OK };
       const type = BRANCH_EVENT_OF[cmd.result];

@@ -1,5 +1,6 @@
 import type { BranchRegistration, CallResult, TransSpec } from '../../machines/index.js';
 import { errorRowOf, type ErrorCode } from '../protocol/error-table.js';
+import type { TopicChange } from './topic-state.js';
 
 /**
  * Commands enter the engine from ingress (client calls), the invoker (branch results) and the
@@ -14,6 +15,8 @@ export type Command =
   | { readonly id: string; readonly gid: string; readonly kind: 'forceStop' }
   | { readonly id: string; readonly gid: string; readonly kind: 'resetNextCronTime' }
   | { readonly id: string; readonly gid: string; readonly kind: 'cronFired' }
+  /** A change to a topic; `gid` is the topic's reserved key (src/log/kv-records.ts, docs/topics.md). */
+  | { readonly id: string; readonly gid: string; readonly kind: 'topic'; readonly change: TopicChange }
   /** Read through the owner (Kafka): answered in order with the partition's other commands; never recorded. */
   | { readonly id: string; readonly gid: string; readonly kind: 'query' }
   /**

@@ -18,6 +18,7 @@ import { EffectRunner } from './effect-runner.js';
 import { newCommandId } from './command-id.js';
 import type { EngineObserver } from './engine-observer.js';
 import { PayloadBudget } from './payload-budget.js';
+import { expandTopics, isReply } from './topic-expansion.js';
 
 /**
  * Where ingress commands go when this process does not decide them itself (Kafka): produced to
@@ -51,7 +52,6 @@ export interface EngineDeps {
   readonly settings: EngineSettings;
   readonly observer?: EngineObserver;
 }
-
 
 /**
  * The coordinator core (DESIGN §1): routes each command to the processor that owns its gid's
@@ -173,9 +173,11 @@ export class Engine {
     proc.close(`partition ${p} is no longer owned by this worker (${reason}); retry`);
   }
 
-  /** An ingress command: decided here (embedded) or sent to the partition's owner (Kafka). */
-  dispatch(cmd: Command, wait = false): Promise<Reply> {
-    if (this.#stopped) return Promise.resolve(SHUTTING_DOWN);
+  /** An ingress command, msg topics expanded: decided here (embedded) or by the partition's owner (Kafka). */
+  async dispatch(command: Command, wait = false): Promise<Reply> {
+    if (this.#stopped) return SHUTTING_DOWN;
+    const cmd = await expandTopics(command, this.deps.registry, this.deps.log);
+    if (isReply(cmd)) return cmd;
     if (this.deps.bus !== undefined) return this.deps.bus.send(cmd, wait);
     return this.#local(cmd, wait);
   }

@@ -142,6 +142,7 @@ export function specBytes(spec: TransSpec | undefined): number {
   for (const p of spec.payloads) n += p.length;
   for (const step of spec.steps) for (const v of Object.values(step)) n += v.length;
   for (const [k, v] of Object.entries(spec.options.branchHeaders)) n += k.length + v.length;
+  for (const urls of Object.values(spec.topicUrls ?? {})) for (const u of urls) n += u.length;
   return n;
 }
 

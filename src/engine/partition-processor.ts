@@ -14,6 +14,8 @@ import type { WaitRegistry } from './wait-registry.js';
 import { parkFromBase, settleDraft, type BatchDraft } from './batch-draft.js';
 import type { PayloadBudget } from './payload-budget.js';
 import { dueOf, isInternal, type ProcessorHooks } from './processor-hooks.js';
+import { isReservedGid } from '../log/kv-records.js';
+import { TopicBook } from './topic-book.js';
 
 export type { ProcessorHooks } from './processor-hooks.js';
 
@@ -39,6 +41,8 @@ interface Decision {
  */
 export class PartitionProcessor {
   readonly live = new Map<string, LiveTransaction>();
+  /** the partition's topics (reserved keys, docs/topics.md) */
+  readonly #topics = new TopicBook();
   #queue: Item[] = [];
   #running = false;
   #closed: Reply | undefined;
@@ -112,10 +116,11 @@ export class PartitionProcessor {
   /** Loads the gids of the batch that are not in memory; one that cannot be folded fails alone. */
   async #load(batch: readonly Item[]): Promise<Map<string, string>> {
     const broken = new Map<string, string>();
-    const missing = [...new Set(batch.map((i) => i.cmd.gid))].filter((g) => !this.live.has(g));
+    const missing = [...new Set(batch.map((i) => i.cmd.gid))].filter((g) => !this.live.has(g) && !this.#topics.has(g));
     await Promise.all(
       missing.map(async (gid) => {
         const records = await this.log.read(gid);
+        if (isReservedGid(gid)) return this.#topics.load(gid, records);
         try {
           const live = foldRecords(this.registry, gid, records);
           if (live !== undefined && !this.live.has(gid)) this.#put(live);
@@ -129,6 +134,7 @@ export class PartitionProcessor {
   }
 
   async #process(batch: Item[]): Promise<void> {
+    this.#topics.discard(); // drafts of a batch that failed unexpectedly
     let broken: Map<string, string>;
     try {
       broken = await this.#load(batch);
@@ -147,15 +153,18 @@ export class PartitionProcessor {
       records.push(...draft.records);
       summaries.push(summary);
     }
+    records.push(...this.#topics.pending());
     try {
       await this.appender.append(records, summaries, this.#info(batch));
     } catch (err) {
       if (err instanceof NotOwner) {
         this.logger.warn({ err, records: records.length, fenced: err.fenced }, 'partition lost: batch discarded');
         for (const d of decisions) d.item.resolve(errorReply(err.message, NotOwner.code));
+        this.#topics.discard();
         this.hooks.lost(this.partition, err.fenced);
         return;
       }
+      this.#topics.discard();
       this.logger.error({ err, records: records.length }, 'append failed; batch rejected');
       for (const d of decisions) this.#onAppendFailure(d.item, err);
       return;
@@ -215,6 +224,7 @@ export class PartitionProcessor {
 
   #decide(item: Item, drafts: Map<string, BatchDraft>): Decision {
     const { cmd } = item;
+    if (isReservedGid(cmd.gid)) return { item, reply: this.#topics.decide(cmd, this.hooks.now()), effects: [] };
     const draft = drafts.get(cmd.gid);
     const live = draft?.live ?? this.live.get(cmd.gid);
     if (cmd.kind === 'query' || cmd.kind === 'awaitResult') {
@@ -259,6 +269,7 @@ export class PartitionProcessor {
   }
 
   #afterCommit(decisions: readonly Decision[], drafts: ReadonlyMap<string, BatchDraft>, records: number): void {
+    this.#topics.commit();
     for (const d of drafts.values()) this.#put(d.live);
     if (drafts.size > 0) this.hooks.committed(this.partition, [...drafts.values()].map((d) => d.live), records);
     for (const { base, live } of drafts.values()) {

@@ -80,7 +80,7 @@ export function checkVocabulary(def: TransTypeDefinition, taken: Iterable<string
   if (typeof def !== 'object' || def === null) return ['the definition is not an object {name, machine, ...}'];
   if (typeof def.name !== 'string' || !/^[a-z][a-z0-9_-]{0,31}$/.test(def.name)) problems.push(`name '${String(def.name)}' must match ^[a-z][a-z0-9_-]{0,31}$`);
   else if ([...taken].includes(def.name)) problems.push(`name '${def.name}' clashes with a built-in or already registered trans type: register a new name`);
-  for (const hook of ['validate', 'dueAt', 'outstanding'] as const) {
+  for (const hook of ['validate', 'dueAt', 'outstanding', 'topics'] as const) {
     if (def[hook] !== undefined && typeof def[hook] !== 'function') problems.push(`${hook} must be a function`);
   }
   const machine = def.machine as AnyStateMachine | undefined;

@@ -1,4 +1,4 @@
-import type { TransSpec } from '../../machines/index.js';
+import { MSG_TOPIC_PREFIX, type TransSpec } from '../../machines/index.js';
 import { BadRequest } from '../errors.js';
 import { branchTransportOf } from './branch-url.js';
 import type { OutboundPolicy } from './outbound-policy.js';
@@ -28,11 +28,15 @@ export function branchTargetOf(url: string, protocol: string): { host: string; p
   return m === null ? undefined : { host: m[1]!, port: Number(m[2]) };
 }
 
-/** Rejects with BadRequest naming the first refused URL of `spec`. */
+/**
+ * Rejects with BadRequest naming the first refused URL of `spec`. A msg step `topic://<name>` is
+ * no URL: its subscribers were checked when they subscribed (`checkUrlOutbound`), and every call
+ * is checked again when it is made.
+ */
 export async function checkOutbound(spec: TransSpec, policy: OutboundPolicy): Promise<void> {
   const urls: Array<[string, string]> = [];
   spec.steps.forEach((s, i) => {
-    for (const [k, v] of Object.entries(s)) if (v !== '') urls.push([`steps.${i}.${k}`, v]);
+    for (const [k, v] of Object.entries(s)) if (v !== '' && !(k === 'action' && v.startsWith(MSG_TOPIC_PREFIX))) urls.push([`steps.${i}.${k}`, v]);
   });
   if (spec.queryPrepared !== '') urls.push(['query_prepared', spec.queryPrepared]);
   const seen = new Map<string, string | undefined>();
@@ -44,4 +48,12 @@ export async function checkOutbound(spec: TransSpec, policy: OutboundPolicy): Pr
     const problem = seen.get(key);
     if (problem !== undefined) throw new BadRequest(`${path}: ${problem}`);
   }
+}
+
+/** One URL (a topic's subscriber), called as its own shape says: BadRequest naming `field` when refused. */
+export async function checkUrlOutbound(field: string, url: string, policy: OutboundPolicy): Promise<void> {
+  const target = branchTargetOf(url, '');
+  if (target === undefined) return;
+  const problem = await policy.hostProblem(target.host, target.port);
+  if (problem !== undefined) throw new BadRequest(`${field}: ${problem}`);
 }

@@ -50,6 +50,27 @@ export interface ListPage {
   readonly nextPosition: string;
 }
 
+/** A KV row (spec §2.4): the projection of the KV records of src/log/kv-records.ts. */
+export interface KvRow {
+  /** Assigned by the adapter when the key is (re)created; kept across updates. */
+  readonly id: number;
+  readonly cat: string;
+  readonly k: string;
+  readonly v: string;
+  /** 1 on creation, +1 per change (a deleted and re-created key starts at 1 again, as in dtm). */
+  readonly version: number;
+  /** ms epoch */
+  readonly createTime: number;
+  /** ms epoch */
+  readonly updateTime: number;
+}
+
+export interface KvPage {
+  readonly rows: KvRow[];
+  /** '' when the scan is exhausted (fewer than `limit` rows returned). */
+  readonly nextPosition: string;
+}
+
 export interface EventLog {
   /** Human-readable adapter name for logs ("sqlite", "memory", ...). */
   readonly name: string;
@@ -58,6 +79,7 @@ export interface EventLog {
    * not at all. Resolves only after the batch is durable (fsync when configured). Rejects with
    * `LogUnavailable` on I/O failure; a rejected batch wrote nothing.
    * Precondition (caller's contract): for each gid, records continue its seq without gaps.
+   * KV records (src/log/kv-records.ts) update the KV projection in the same atomic write.
    */
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void>;
   /** All events of one transaction in seq order; [] when unknown. */
@@ -78,5 +100,13 @@ export interface EventLog {
   list(filter: ListFilter): Promise<ListPage>;
   /** Unfinished transactions whose nextCronTime > after, at most `limit` (resetCronTime). */
   listScheduledAfter(after: number, limit: number): Promise<TransSummary[]>;
+  /**
+   * KV rows of `cat` in key order, after the cursor `position` ('' = first page; the cursor is the
+   * last key of the previous page, so pages are the same on every worker). An empty `cat` matches
+   * nothing (dtm's SQL store). Rejects with BadRequest for a limit < 1.
+   */
+  scanKV(cat: string, position: string, limit: number): Promise<KvPage>;
+  /** KV rows of `cat` with key `key`; '' matches any cat / any key (dtm's `FindKV`). Key order. */
+  queryKV(cat: string, key: string): Promise<KvRow[]>;
   close(): Promise<void>;
 }

@@ -28,6 +28,10 @@ export const ERROR_TABLE = Object.freeze({
   DTX_INVALID_TRANSITION: row('FAILURE', 409, status.ABORTED, false),
   DTX_DUPLICATE_GID: row('FAILURE', 409, status.ABORTED, false),
   DTX_DUPLICATE_BRANCH: row('FAILURE', 409, status.ABORTED, false),
+  // dtm's topic errors (`this url exists`, `no such a topic`, ...) are plain errors: 500, gRPC Unknown
+  DTX_TOPIC_REFUSED: row('ERROR', 500, status.UNKNOWN, false),
+  // a msg naming a topic without subscribers: dtm panics (`topic not found`): 500, gRPC Internal
+  DTX_TOPIC_NOT_FOUND: row('ERROR', 500, status.INTERNAL, false),
   DTX_LOG_UNAVAILABLE: row('ERROR', 503, status.UNAVAILABLE, true),
   DTX_NOT_SUPPORTED: row('ERROR', 501, status.UNIMPLEMENTED, false),
   DTX_OVERLOADED: row('ERROR', 503, status.UNAVAILABLE, true),

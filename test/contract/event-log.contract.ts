@@ -13,6 +13,7 @@ import { collectOpen, expectRejectCode, rec, recs, summary } from './event-log-b
 import type { EventLogFactory, EventLogFixture } from './event-log-builders.js';
 import { describeListing } from './event-log-listing.contract.js';
 import { describeProperties } from './event-log-property.contract.js';
+import { describeKv } from './event-log-kv.contract.js';
 
 export type { EventLogFactory, EventLogFixture } from './event-log-builders.js';
 
@@ -152,5 +153,6 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
 
     describeListing(() => log);
     describeProperties(() => log);
+    describeKv(() => log, () => fx);
   });
 }

@@ -130,9 +130,6 @@ describe('gRPC ingress: dtmgimp.Dtm', () => {
     ['Prepare', dtmRequest('u-wf2', 'workflow', null, [])],
     ['PrepareWorkflow', dtmRequest('u-pw', 'workflow', null, [])],
     ['RegisterBranch', { Gid: 'u-rb', TransType: 'workflow', BranchID: '01', Data: { op: 'action', status: 'succeed' } }],
-    ['Subscribe', { Topic: 't', URL: 'http://127.0.0.1:1/x' }],
-    ['Unsubscribe', { Topic: 't', URL: 'http://127.0.0.1:1/x' }],
-    ['DeleteTopic', { Topic: 't' }],
   ])('%s of what dtx does not run yet answers Unimplemented at once (%#)', async (rpc, req) => {
     const r = await unary(client, rpc, req, new grpc.Metadata(), 5_000);
     expect(r.code).toBe(grpc.status.UNIMPLEMENTED);

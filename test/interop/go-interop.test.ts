@@ -37,6 +37,10 @@ const GO_TESTS = [
   'TestBarrierSagaPostgres',
   'TestBarrierTccPostgres',
   'TestXaPostgres',
+  // topics: subscriptions over HTTP and gRPC, Msg.AddTopic / MsgGrpc.AddTopic fan-out (topic_test.go)
+  'TestTopicMsgAddTopic',
+  'TestGrpcTopicNormal',
+  'TestGrpcMsgAddTopic',
   // dtmgrpc (grpc_interop_test.go, grpc_msg_test.go, grpc_options_test.go)
   'TestGrpcMustGenGid',
   'TestGrpcSagaNormal',

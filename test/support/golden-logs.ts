@@ -9,9 +9,16 @@ import type { LogRecord } from '../../src/log/event-log.js';
 export const GOLDEN_DIR = path.resolve(import.meta.dirname, '../fixtures/event-logs');
 export const GOLDEN_V1 = path.join(GOLDEN_DIR, 'v1');
 
-/** The `.jsonl` files of v1, sorted. */
+/** The `.jsonl` files of v1 that hold one transaction each, sorted. */
 export function goldenFiles(): string[] {
-  return readdirSync(GOLDEN_V1).filter((f) => f.endsWith('.jsonl')).sort();
+  return readdirSync(GOLDEN_V1).filter((f) => f.endsWith('.jsonl') && !f.startsWith(TOPIC_FILE_PREFIX)).sort();
+}
+
+/** Files holding the events of one topic key (docs/topics.md), not a transaction. */
+export const TOPIC_FILE_PREFIX = 'topic-';
+
+export function goldenTopicFiles(): string[] {
+  return readdirSync(GOLDEN_V1).filter((f) => f.endsWith('.jsonl') && f.startsWith(TOPIC_FILE_PREFIX)).sort();
 }
 
 export function readGoldenLog(file: string): LogRecord[] {

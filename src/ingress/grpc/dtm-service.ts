@@ -7,11 +7,14 @@ import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
 import { dtmProto, type DtmGidReply, type Empty, type MessageInit } from '../../protocol/dtm-proto.js';
 import { runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
 import { wireProblem } from './proto-wire-check.js';
-import { decodeDtmBranchRequest, decodeDtmRequest, EMPTY_SHAPE, grpcBranchInput, grpcTransInput } from './grpc-trans-input.js';
+import { decodeDtmBranchRequest, decodeDtmRequest, decodeTopicRequest, EMPTY_SHAPE, grpcBranchInput, grpcTransInput } from './grpc-trans-input.js';
+import { runTopicCall, type TopicCallDeps } from '../topic-calls.js';
+import type { TopicOp } from '../schema/topic-input-schema.js';
 
 /**
- * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit, Abort and RegisterBranch dispatch the same
- * commands as the HTTP routes; the RPCs of transaction types dtx does not run yet answer Unimplemented at once.
+ * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit, Abort, RegisterBranch, Subscribe, Unsubscribe
+ * and DeleteTopic dispatch the same commands as the HTTP routes; the RPCs of transaction types dtx
+ * does not run yet answer Unimplemented at once.
  *
  * Requests arrive as raw bytes (see `rawRequestService`): grpc-js would answer a decoding failure
  * with Internal, and protobufjs decodes malformed bytes leniently, so the handlers check and
@@ -21,9 +24,6 @@ type RawHandler = grpc.handleUnaryCall<Buffer, Answer>;
 
 const UNIMPLEMENTED: Readonly<Record<string, string>> = Object.freeze({
   PrepareWorkflow: 'PrepareWorkflow is not supported by dtx yet: workflow comes in a later release',
-  Subscribe: 'Subscribe is not supported by dtx yet: topics come in a later release',
-  Unsubscribe: 'Unsubscribe is not supported by dtx yet: topics come in a later release',
-  DeleteTopic: 'DeleteTopic is not supported by dtx yet: topics come in a later release',
 });
 
 /** The Dtm service definition with identity request deserialisers (replies keep the proto codec). */
@@ -36,7 +36,7 @@ type Answer = MessageInit<DtmGidReply> | Empty;
 /** What a handler's work ends with: a reply message, or the status of a failed engine reply. */
 type Outcome = { readonly value: Answer } | { readonly error: grpc.ServiceError };
 
-export function dtmServiceHandlers(deps: TransCallDeps, logger: Logger): grpc.UntypedServiceImplementation {
+export function dtmServiceHandlers(deps: TransCallDeps & TopicCallDeps, logger: Logger): grpc.UntypedServiceImplementation {
   const log = logger.child({ component: 'ingress.grpc' });
   const unary = (method: string, work: (bytes: Buffer) => Promise<Outcome>): RawHandler => (call, callback) => {
     work(call.request).then(
@@ -47,6 +47,11 @@ export function dtmServiceHandlers(deps: TransCallDeps, logger: Logger): grpc.Un
   const transCall = (method: string, call: TransCall): RawHandler => unary(method, async (bytes) => {
     const reply = await runTransCall(deps, call, grpcTransInput(decodeDtmRequest(bytes)), 'grpc');
     const error = replyError(reply);
+    return error === undefined ? { value: {} } : { error };
+  });
+  const topicCall = (method: string, op: TopicOp): RawHandler => unary(method, async (bytes) => {
+    const req = decodeTopicRequest(bytes);
+    const error = replyError(await runTopicCall(deps, op, { topic: req.Topic, url: req.URL, remark: req.Remark }, 'grpc'));
     return error === undefined ? { value: {} } : { error };
   });
   const handlers: grpc.UntypedServiceImplementation = {
@@ -62,6 +67,9 @@ export function dtmServiceHandlers(deps: TransCallDeps, logger: Logger): grpc.Un
       const error = replyError(await runRegisterBranch(deps, grpcBranchInput(decodeDtmBranchRequest(bytes)), 'grpc'));
       return error === undefined ? { value: {} } : { error };
     }),
+    Subscribe: topicCall('Subscribe', 'subscribe'),
+    Unsubscribe: topicCall('Unsubscribe', 'unsubscribe'),
+    DeleteTopic: topicCall('DeleteTopic', 'delete'),
   };
   for (const [method, message] of Object.entries(UNIMPLEMENTED)) {
     handlers[method] = unary(method, () => Promise.reject(new NotSupported(message)));

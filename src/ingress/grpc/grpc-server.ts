@@ -7,10 +7,11 @@ import type { Metrics } from '../../observability/metrics.js';
 import { loadProtoFiles, PROTO_LOADER_OPTIONS } from '../../protocol/proto-files.js';
 import type { HttpTls } from '../http/http-server.js';
 import type { TransCallDeps } from '../trans-commands.js';
+import type { TopicCallDeps } from '../topic-calls.js';
 import { dtmServiceHandlers, rawRequestService } from './dtm-service.js';
 import { authInterceptor, metricsInterceptor } from './grpc-interceptors.js';
 
-export interface GrpcIngressOptions extends TransCallDeps {
+export interface GrpcIngressOptions extends TransCallDeps, TopicCallDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** `HttpMaxBodyBytes`: larger messages end ResourceExhausted before they are read into memory. */

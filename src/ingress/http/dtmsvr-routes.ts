@@ -7,13 +7,14 @@ import { runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } f
 import { checkedGid, httpBranchInput, httpTransInput, parseGidBody } from './trans-request.js';
 import { sendReply } from './reply-mapper.js';
 import { intParam, positionParam, strParam, wordParam } from './query-params.js';
+import { queryKV, runTopicCall, scanKV, type TopicCallDeps } from '../topic-calls.js';
 
-export interface DtmsvrRouteDeps extends TransCallDeps {
+export interface DtmsvrRouteDeps extends TransCallDeps, Omit<TopicCallDeps, 'engine'> {
   readonly version: string;
   readonly timeoutToFail: number;
 }
 
-const UNSUPPORTED_ROUTES = ['prepareWorkflow', 'subscribe', 'unsubscribe', 'scanKV', 'queryKV'];
+const UNSUPPORTED_ROUTES = ['prepareWorkflow'];
 
 const commandId = (kind: string) => newCommandId(`http.${kind}`);
 
@@ -92,13 +93,40 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
     res.json({ has_remaining: out.hasRemaining, succeed_count: out.succeedCount });
   });
 
+  topicRoutes(r, deps);
+
   for (const name of UNSUPPORTED_ROUTES) {
     r.all(`/${name}`, () => {
-      throw new NotSupported(`${name} is not supported by dtx yet (workflow and topics come in a later release)`);
+      throw new NotSupported(`${name} is not supported by dtx yet (workflow comes in a later release)`);
     });
   }
-  r.delete('/topic/:name', () => {
-    throw new NotSupported('topics are not supported by dtx yet');
-  });
   return r;
+}
+
+/**
+ * dtm's topic and KV routes (spec §3.2, §9, docs/topics.md): `GET subscribe?topic=&url=&remark=`,
+ * `GET unsubscribe?topic=&url=`, `DELETE topic/:topicName`, `GET scanKV?cat=&position=&limit=`,
+ * `GET queryKV?cat=&key=`. Parameters are read up to the longest bound; the shared topic schema
+ * names the field that is too long or malformed.
+ */
+function topicRoutes(r: Router, deps: TopicCallDeps): void {
+  const longest = Math.max(INPUT_BOUNDS.urlMaxChars, INPUT_BOUNDS.remarkMaxChars) + 1;
+  const param = (q: Record<string, unknown>, key: string) => strParam(q, key, longest);
+  r.get('/subscribe', async (req, res) => {
+    const input = { topic: param(req.query, 'topic'), url: param(req.query, 'url'), remark: param(req.query, 'remark') };
+    sendReply(res, await runTopicCall(deps, 'subscribe', input, 'http'));
+  });
+  r.get('/unsubscribe', async (req, res) => {
+    sendReply(res, await runTopicCall(deps, 'unsubscribe', { topic: param(req.query, 'topic'), url: param(req.query, 'url') }, 'http'));
+  });
+  r.delete('/topic/:topicName', async (req, res) => {
+    sendReply(res, await runTopicCall(deps, 'delete', { topic: req.params.topicName ?? '' }, 'http'));
+  });
+  r.get('/scanKV', async (req, res) => {
+    const limit = intParam(req.query, 'limit', 100, 1, INPUT_BOUNDS.listLimitMax);
+    res.json(await scanKV(deps, param(req.query, 'cat'), param(req.query, 'position'), limit));
+  });
+  r.get('/queryKV', async (req, res) => {
+    res.json(await queryKV(deps, param(req.query, 'cat'), param(req.query, 'key')));
+  });
 }

@@ -39,7 +39,8 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
 
   app.use((req, res, next) => {
     // api = last path segment, without the query string (fix of spec §16.7's label cardinality)
-    const api = req.path.slice(req.path.lastIndexOf('/') + 1).toLowerCase();
+    // (`DELETE /api/dtmsvr/topic/:name` is `topic`: a topic name is no label value)
+    const api = req.path.startsWith('/api/dtmsvr/topic/') ? 'topic' : req.path.slice(req.path.lastIndexOf('/') + 1).toLowerCase();
     const end = opts.metrics.responseDuration.startTimer({ type: 'http', api });
     res.on('finish', () => {
       end();

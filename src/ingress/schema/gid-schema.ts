@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INPUT_BOUNDS } from './input-bounds.js';
+import { isReservedGid, RESERVED_GID_PREFIX } from '../../log/kv-records.js';
 
 /**
  * gid: 1..128 characters of well-formed Unicode without control characters. Control and bidi
@@ -14,6 +15,8 @@ export const GID_RULE_TEXT = `must be 1-${INPUT_BOUNDS.gidMaxChars} characters o
 export function gidProblem(gid: string): string | undefined {
   if (gid.length === 0 || [...gid].length > INPUT_BOUNDS.gidMaxChars) return GID_RULE_TEXT;
   if (FORBIDDEN.test(gid)) return GID_RULE_TEXT;
+  // dtx's own records (topics) live under this prefix in the log (docs/topics.md)
+  if (isReservedGid(gid)) return `must not start with '${RESERVED_GID_PREFIX}' (reserved for dtx's own records)`;
   return undefined;
 }
 

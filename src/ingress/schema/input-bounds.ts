@@ -6,6 +6,7 @@
  */
 
 import { MSG_DELAY_MAX_SECONDS } from '../../../machines/index.js';
+import { MAX_TOPIC_SUBSCRIBERS } from '../../engine/topic-state.js';
 
 /** One day and one (non-leap) year, seconds. */
 const DAY = 86_400;
@@ -52,6 +53,14 @@ export const INPUT_BOUNDS = Object.freeze({
   listLimitMax: 10_000,
   /** `all?position=`: an opaque cursor. */
   positionMaxChars: 64,
+  /** topic names (`subscribe?topic=`, `topic://<name>`, `queryKV?key=`, `scanKV?position=`): characters. */
+  topicMaxChars: 128,
+  /** `subscribe?remark=`, characters. */
+  remarkMaxChars: 1024,
+  /** subscribers of one topic (a msg step naming it fans out to one row each). */
+  maxTopicSubscribers: MAX_TOPIC_SUBSCRIBERS,
+  /** `scanKV?cat=` and `queryKV?cat=`, characters. */
+  kvCatMaxChars: 64,
 });
 
 export type InputBounds = typeof INPUT_BOUNDS;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { TransSpec } from '../../../machines/index.js';
+import { MSG_TOPIC_PREFIX, type TransSpec } from '../../../machines/index.js';
+import { topicNameProblem } from './topic-input-schema.js';
 import { BadRequest } from '../../errors.js';
 import { INPUT_BOUNDS as B } from './input-bounds.js';
 import { gidSchema } from './gid-schema.js';
@@ -51,12 +52,21 @@ export const TRANS_KEYS: readonly string[] = Object.keys(BASE.shape);
 
 function checkRefs(t: TransFields, rules: TransSchemaRules, ctx: z.RefinementCtx): void {
   const protocol = t.protocol ? t.protocol : 'http';
+  const topicIssue = (path: PropertyKey[], name: string) => {
+    const problem = name === '' ? undefined : topicNameProblem(name); // '' is dtm's `topic not found`
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path, message: `topic name ${problem}` });
+  };
   const urlIssue = (path: PropertyKey[], url: string) => {
     const problem = branchUrlProblem(url, protocol, rules);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', path, message: problem });
   };
   (t.steps ?? []).forEach((s, i) => {
-    for (const [k, v] of Object.entries(s)) if (k !== 'data') urlIssue(['steps', i, k], v);
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'data') continue;
+      // a msg action `topic://<name>` fans out to the topic's subscribers (spec §7.4.1)
+      if (k === 'action' && t.trans_type === 'msg' && v.startsWith(MSG_TOPIC_PREFIX)) topicIssue(['steps', i, k], v.slice(MSG_TOPIC_PREFIX.length));
+      else urlIssue(['steps', i, k], v);
+    }
   });
   if (t.query_prepared) urlIssue(['query_prepared'], t.query_prepared);
   const headers = Object.entries(t.branch_headers ?? {});

@@ -15,7 +15,8 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
 import { partitionOf } from '../gid-partitioner.js';
-import type { EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import { topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
 import { encodeEventMessage, encodeSummaryMessage } from './event-message.js';
 import { createKafka } from './kafka-client.js';
@@ -33,6 +34,9 @@ export interface KafkaEventLogOptions {
   /** false: refuse to start when the topics are missing instead of creating them (audit). Default true. */
   readonly createTopics?: boolean;
 }
+
+/** How long a strong KV read waits for the replica before answering LogUnavailable (retryable). */
+const KEY_READ_TIMEOUT_MS = 10_000;
 
 export class KafkaEventLog implements EventLog {
   readonly name = 'kafka';
@@ -186,6 +190,27 @@ export class KafkaEventLog implements EventLog {
   async listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {
     await this.#caughtUp();
     return this.replica.log.listScheduledAfter(after, limit);
+  }
+
+  /** A listing: read-your-writes like `list` (it may lag other workers' writes by milliseconds). */
+  async scanKV(cat: string, position: string, limit: number): Promise<KvPage> {
+    await this.#caughtUp();
+    return this.replica.log.scanKV(cat, position, limit);
+  }
+
+  /**
+   * One topic (`cat` topics, a key) is read like `query` by gid: strongly, after the replica caught
+   * up with everything committed to the key's partition when the call began, so a subscription
+   * acknowledged by any worker is seen (msg fan-out relies on it). Other reads are listings.
+   */
+  async queryKV(cat: string, key: string): Promise<KvRow[]> {
+    await this.#caughtUp();
+    if (cat === TOPICS_CAT && key !== '') {
+      const p = partitionOf(topicKey(key), this.settings.partitions);
+      const [events] = await this.#ends();
+      await this.replica.waitFor(p, events.get(p) ?? 0, 'events', KEY_READ_TIMEOUT_MS);
+    }
+    return this.replica.log.queryKV(cat, key);
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,9 @@
  */
 import { BadRequest, Internal, LogUnavailable } from '../../errors.js';
 import { decodeRecord, encodeRecord } from '../codec.js';
-import type { EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import { kvChangesOf } from '../kv-records.js';
+import { MemoryKvTable } from './memory-kv-table.js';
 
 interface SummaryRow {
   /** 1-based insertion order; the listing cursor. */
@@ -22,6 +24,7 @@ export class MemoryLogStore {
   readonly events = new Map<string, Map<number, string>>();
   readonly rows: SummaryRow[] = [];
   readonly byGid = new Map<string, SummaryRow>();
+  readonly kv = new MemoryKvTable();
 }
 
 export class MemoryEventLog implements EventLog {
@@ -56,6 +59,7 @@ export class MemoryEventLog implements EventLog {
         row.summary = { ...s, transType: row.summary.transType, createTime: row.summary.createTime };
       }
     }
+    this.store.kv.apply(kvChangesOf(records));
     for (const e of encoded) {
       let perGid = this.store.events.get(e.gid);
       if (perGid === undefined) {
@@ -125,6 +129,16 @@ export class MemoryEventLog implements EventLog {
       .sort((a, b) => (a.summary.nextCronTime ?? 0) - (b.summary.nextCronTime ?? 0) || a.id - b.id)
       .slice(0, limit)
       .map((r) => ({ ...r.summary }));
+  }
+
+  async scanKV(cat: string, position: string, limit: number): Promise<KvPage> {
+    this.ensureOpen();
+    return this.store.kv.scan(cat, position, limit);
+  }
+
+  async queryKV(cat: string, key: string): Promise<KvRow[]> {
+    this.ensureOpen();
+    return this.store.kv.query(cat, key);
   }
 
   /** Idempotent. The store survives: `new MemoryEventLog(log.store)` plays a restart. */

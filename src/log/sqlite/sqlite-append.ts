@@ -3,11 +3,13 @@ import { Internal } from '../../errors.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
 import { isSqliteError } from './sqlite-database.js';
 import type { SqliteStatements } from './sqlite-statements.js';
+import { kvChangesOf } from '../kv-records.js';
+import { applyKvChanges } from './sqlite-kv.js';
 
 export type AppendTx = Database.Transaction<(records: readonly LogRecord[], summaries: readonly TransSummary[]) => void>;
 
-/** One SQLite transaction per batch: summaries upserted, events inserted; all or nothing. */
-export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'upsertSummary'>): AppendTx {
+/** One SQLite transaction per batch: summaries upserted, events inserted, the KV projection updated; all or nothing. */
+export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'upsertSummary' | 'putKv' | 'deleteKv'>): AppendTx {
   return db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[]) => {
     for (const s of summaries) {
       stmts.upsertSummary.run(s.gid, s.transType, s.status, s.createTime, s.updateTime, s.nextCronTime ?? null, s.finished ? 1 : 0, s.view);
@@ -22,6 +24,7 @@ export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatement
         throw err;
       }
     }
+    applyKvChanges(stmts, kvChangesOf(records));
   });
 }
 
@@ -30,7 +33,7 @@ export type AppendWithMetaTx = Database.Transaction<
 >;
 
 /** `buildAppendTx` plus key/values upserted into `meta` in the same SQLite transaction (replicas). */
-export function buildAppendWithMetaTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'upsertSummary' | 'putMeta'>): AppendWithMetaTx {
+export function buildAppendWithMetaTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'upsertSummary' | 'putKv' | 'deleteKv' | 'putMeta'>): AppendWithMetaTx {
   const append = buildAppendTx(db, stmts);
   return db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>) => {
     append(records, summaries);

@@ -17,7 +17,8 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { BadRequest, LogUnavailable } from '../../errors.js';
 import { decodeRecordValue } from '../codec.js';
-import type { EventLog, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import { queryKvRows, scanKvRows } from './sqlite-kv.js';
 import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
 import { buildAppendTx } from './sqlite-append.js';
 import { WorkerAppender } from './worker-appender.js';
@@ -178,6 +179,15 @@ export class SqliteEventLog implements EventLog {
     } catch (err) {
       throw toLogError(err, 'listScheduledAfter');
     }
+  }
+
+  async scanKV(cat: string, position: string, limit: number): Promise<KvPage> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new BadRequest(`invalid limit: ${limit}`);
+    return this.query('scanKV', () => scanKvRows(this.stmts, cat, position, limit));
+  }
+
+  async queryKV(cat: string, key: string): Promise<KvRow[]> {
+    return this.query('queryKV', () => queryKvRows(this.stmts, cat, key));
   }
 
   /** Checkpoints the WAL and releases the lock. Idempotent. */

@@ -9,11 +9,14 @@
  *   renumber it: it is the listing cursor (`all` pages newest first by id, like dtm's SQL store).
  *   Upserts keep the id of the first insert.
  * - `meta`: key/value, holds `schema_version`.
+ * - `kv`: the KV projection (sqlite-kv.ts); added to version 1 as a new table, which older builds
+ *   neither read nor write, so no migration is needed.
  *
  * STRICT tables make SQLite reject a value of the wrong type instead of storing it silently.
  */
 import type Database from 'better-sqlite3';
 import { LogUnavailable } from '../../errors.js';
+import { KV_DDL } from './sqlite-kv.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -65,6 +68,7 @@ CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
 export function ensureSchema(db: Database.Database, file: string): void {
   db.transaction(() => {
     db.exec(DDL);
+    db.exec(KV_DDL);
     const row = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get();
     if (row === undefined) {
       db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));

@@ -6,6 +6,7 @@
 import { BadRequest } from '../../errors.js';
 import type Database from 'better-sqlite3';
 import type { ListFilter, TransSummary } from '../event-log.js';
+import { prepareKvStatements, type KvStatements } from './sqlite-kv.js';
 
 export interface EventRow {
   readonly gid: string;
@@ -36,7 +37,7 @@ type SummaryParams = [string, string, string, number, number, number | null, num
 
 const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view';
 
-export interface SqliteStatements {
+export interface SqliteStatements extends KvStatements {
   readonly insertEvent: Database.Statement<EventParams>;
   readonly upsertSummary: Database.Statement<SummaryParams>;
   readonly readEvents: Database.Statement<[string], EventRow>;
@@ -55,6 +56,7 @@ export interface SqliteStatements {
 export function prepareStatements(db: Database.Database): SqliteStatements {
   const listCache = new Map<number, Database.Statement<[Record<string, number | string>], SummaryRow>>();
   return {
+    ...prepareKvStatements(db),
     insertEvent: db.prepare<EventParams>(
       'INSERT INTO events (gid, seq, v, type, at, cmd, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),

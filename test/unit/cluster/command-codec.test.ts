@@ -24,6 +24,9 @@ describe('command records', () => {
     { id: 'c3', gid: 'g', kind: 'query' },
     { id: 'c4', gid: 'g', kind: 'branchResult', branchId: '01', op: 'action', attempt: 2, result: 'SUCCESS', message: '' },
     { id: 'c5', gid: 'g', kind: 'registerBranch', registration: { requestType: 'tcc', branchId: '01', fields: { confirm: 'http://b/c' }, payload: 'e30=' } },
+    { id: 'c6', gid: 'g', kind: 'topic', change: { op: 'subscribe', url: 'http://b/x', remark: 'r' } },
+    { id: 'c7', gid: 'g', kind: 'topic', change: { op: 'unsubscribe', url: 'http://b/x' } },
+    { id: 'c8', gid: 'g', kind: 'topic', change: { op: 'delete' } },
   ];
   it.each(commands)('round-trips $kind with its reply address', (cmd) => {
     const m = encodeCommandMessage(cmd, address);
@@ -37,6 +40,8 @@ describe('command records', () => {
     ['a tombstone', null],
     ['an unknown kind', JSON.stringify({ id: 'x', gid: 'g', kind: 'explode' })],
     ['a submit without spec', JSON.stringify({ id: 'x', gid: 'g', kind: 'submit' })],
+    ['a topic change without op', JSON.stringify({ id: 'x', gid: 'g', kind: 'topic', change: { url: 'u' } })],
+    ['a subscribe without url', JSON.stringify({ id: 'x', gid: 'g', kind: 'topic', change: { op: 'subscribe', remark: '' } })],
     ['an abort without reason', JSON.stringify({ id: 'x', gid: 'g', kind: 'abort', requestType: 'saga' })],
     ['no id', JSON.stringify({ gid: 'g', kind: 'query' })],
     ['a registerBranch without fields', JSON.stringify({ id: 'x', gid: 'g', kind: 'registerBranch', registration: { requestType: 'tcc', branchId: '01', payload: '' } })],

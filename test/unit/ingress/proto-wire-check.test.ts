@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProtoFiles } from '../../../src/protocol/proto-files.js';
 import { dtmProto } from '../../../src/protocol/dtm-proto.js';
 import { wireProblem, type WireShape } from '../../../src/ingress/grpc/proto-wire-check.js';
-import { DTM_BRANCH_REQUEST_SHAPE, DTM_REQUEST_SHAPE, DTM_TRANS_OPTIONS_SHAPE, EMPTY_SHAPE } from '../../../src/ingress/grpc/grpc-trans-input.js';
+import { DTM_BRANCH_REQUEST_SHAPE, DTM_REQUEST_SHAPE, DTM_TOPIC_REQUEST_SHAPE, DTM_TRANS_OPTIONS_SHAPE, EMPTY_SHAPE } from '../../../src/ingress/grpc/grpc-trans-input.js';
 
 interface FieldDescriptor {
   name: string;
@@ -24,6 +24,7 @@ describe('dtm wire shapes agree with proto/dtmgimp.proto', () => {
     ['dtmgimp.DtmTransOptions', DTM_TRANS_OPTIONS_SHAPE],
     ['dtmgimp.DtmBranchRequest', DTM_BRANCH_REQUEST_SHAPE],
     ['google.protobuf.Empty', EMPTY_SHAPE],
+    ['dtmgimp.DtmTopicRequest', DTM_TOPIC_REQUEST_SHAPE],
   ] as const)('%s: same numbers, names and kinds', (fullName, shape) => {
     const fields = fullName === 'google.protobuf.Empty' ? [] : fieldsOf(fullName);
     expect(Object.keys(shape.fields).map(Number).sort((a, b) => a - b)).toEqual(fields.map((f) => f.number).sort((a, b) => a - b));

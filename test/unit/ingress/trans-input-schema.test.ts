@@ -42,6 +42,9 @@ describe('trans input schema', () => {
     ['ESC in gid', { gid: 'a\u001b[31mred' }, 'gid: must be 1-128'],
     ['bidi override in gid', { gid: 'a\u202eb' }, 'gid: must be 1-128'],
     ['gid too long', { gid: 'x'.repeat(129) }, 'gid: must be 1-128'],
+    ['reserved gid prefix (topic keys)', { gid: 'dtx:topic:t' }, "gid: must not start with 'dtx:' (reserved for dtx's own records)"],
+    ['topic step in a saga', { steps: [{ action: 'topic://t', compensate: '' }] }, "steps.0.action: scheme 'topic:' cannot be called"],
+    ['bad topic name in a msg', { trans_type: 'msg', steps: [{ action: 'topic://a/b' }] }, 'steps.0.action: topic name must be 1-128 letters'],
     ['trans_type shape', { trans_type: 'Saga!' }, 'trans_type: must be a transaction type name'],
     ['retry_interval past the bound', { retry_interval: 8_640_000_000_000 }, `retry_interval: must be an integer 0..${INPUT_BOUNDS.retryIntervalMaxSeconds} (seconds)`],
     ['timeout_to_fail = MAX_SAFE_INTEGER', { timeout_to_fail: Number.MAX_SAFE_INTEGER }, 'timeout_to_fail: must be an integer 0..31536000 (seconds)'],
@@ -63,6 +66,12 @@ describe('trans input schema', () => {
     ['a step value of the wrong type', { steps: [{ action: 5 }] }, 'steps.0.action: expected a string'],
   ])('%s', (_name, patch, message) => {
     expect(problem(patch)).toContain(message);
+  });
+
+  it('accepts msg topic steps (topic://<name>) without treating them as URLs', () => {
+    const spec = parser.parseTrans({ ...base, trans_type: 'msg', steps: [{ action: 'topic://orders.created' }, { action: 'topic://' }], payloads: ['{}', '{}'] });
+    expect(spec.steps).toEqual([{ action: 'topic://orders.created' }, { action: 'topic://' }]);
+    expect(spec.topicUrls).toBeUndefined();
   });
 
   it('accepts gids of every usual shape', () => {
