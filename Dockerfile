@@ -8,13 +8,19 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY machines ./machines
 COPY scripts ./scripts
+COPY examples ./examples
+COPY ui ./ui
+COPY proto ./proto
+# tsc, then the admin UI (vite) into dist/ui
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/proto ./proto
 COPY package.json ./
+# no terminal in a container: logs are JSON lines (LOG_FORMAT=pretty for readable ones)
 ENV STORE_DATA_DIR=/data HTTP_HOST=0.0.0.0
 VOLUME /data
 EXPOSE 36789 36790

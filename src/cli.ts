@@ -1,94 +1,84 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { ConfigError, resolveConfigFromProcess } from './config/index.js';
-import { createRootLogger } from './observability/logger.js';
-import { DTX_VERSION, startDtx } from './main.js';
-import { runReplay } from './audit/replay-command.js';
-import { buildRegistry } from './extensions/trans-type-loader.js';
+import { Command, Option } from 'commander';
+import { DTX_VERSION } from './dtx-version.js';
+import { countArg, portArg } from './cli/cli-config.js';
+import type { ListFlags, ReadFlags } from './cli/read-commands.js';
+import type { ServeFlags } from './cli/cli-config.js';
+import type { ReplayOptions } from './audit/replay-command.js';
 
-/** `dtx` command line (DESIGN §7). Exit code 2 = bad configuration. */
-const program = new Command('dtx').description('dtx: an event-sourced distributed transaction coordinator speaking dtm').version(`dtm version: v${DTX_VERSION}-dtx`, '-v, --version');
+/**
+ * `dtx` command line (DESIGN §7). Without a command it prints help; an unknown command is refused
+ * with the closest known one suggested. Exit code 2 = bad configuration or usage. Each command's
+ * module is loaded when it runs, so help and usage errors answer without loading the coordinator.
+ */
+const program = new Command('dtx')
+  .description('dtx: an event-sourced distributed transaction coordinator speaking dtm')
+  .version(`dtm version: v${DTX_VERSION}-dtx`, '-v, --version')
+  .showSuggestionAfterError(true)
+  // usage errors (unknown command or option, bad flag value) exit 2, as bad configuration does
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  .addHelpText('after', `
+Examples:
+  dtx serve                          HTTP on :36789, gRPC on :36790, data in ./data
+  dtx serve --host 127.0.0.1 --port 8080 --data-dir /var/lib/dtx
+  dtx list --status failed           the newest failed transactions
+  dtx show <gid>                     one transaction and its branches
+  dtx replay <gid>                   its event timeline, re-folded and verified
+  dtx list --server http://127.0.0.1:36789   ask a running dtx (it owns its data dir)
+
+Configuration: dtm's keys in a YAML file (-c) and environment variables; see docs/config.md.`);
+
+const configOption = () => new Option('-c, --config <file>', 'YAML config file (dtm keys)');
+const dataDirOption = () => new Option('--data-dir <dir>', 'data dir of the embedded log (Store.DataDir, STORE_DATA_DIR)');
+const serverOption = () => new Option('--server <url>', 'ask a running dtx instead of reading the data dir, e.g. http://127.0.0.1:36789');
+const tokenOption = () => new Option('--token <token>', 'bearer token for --server (default: the first of Auth.Tokens)');
 
 program
-  .command('serve', { isDefault: true })
-  .description('run the coordinator (HTTP on HttpPort)')
-  .option('-c, --config <file>', 'YAML config file (dtm keys)')
+  .command('serve')
+  .description('run the coordinator')
+  .addOption(configOption())
+  .option('--port <n>', 'HTTP port: API, JSON-RPC, metrics, admin UI (HttpPort, HTTP_PORT; 0 = any free port)', portArg)
+  .option('--grpc-port <n>', 'gRPC port (GrpcPort, GRPC_PORT; 0 = any free port)', portArg)
+  .option('--host <address>', 'address to listen on (HttpHost, HTTP_HOST); 0.0.0.0 = all interfaces')
+  .addOption(dataDirOption())
   .option('-d, --debug', 'debug logging')
-  .action(async (opts: { config?: string; debug?: boolean }) => {
-    let resolved;
-    try {
-      resolved = resolveConfigFromProcess(opts.config);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`dtx: invalid configuration [${err.key}]: ${err.message}\n`);
-        process.exit(2);
-      }
-      throw err;
-    }
-    const { config, notices } = resolved;
-    const logger = createRootLogger({ level: opts.debug ? 'debug' : config.LogLevel, outputs: config.Log.Outputs });
-    for (const n of notices) logger.warn({ notice: n }, 'config notice');
-    try {
-      const dtx = await startDtx(config, logger);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'stopping');
-        // a stop that cannot finish (stuck I/O) must not leave a zombie coordinator holding the data dir
-        setTimeout(() => {
-          logger.error({ signal }, 'graceful stop timed out after 10 s; exiting');
-          process.exit(1);
-        }, 10_000).unref();
-        dtx.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err }, 'stop failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-    } catch (err) {
-      // a setting found unusable only at start (MicroService.Driver, DriverModules, Target) is still a config error
-      if (err instanceof ConfigError) {
-        process.stderr.write(`dtx: invalid configuration [${err.key}]: ${err.message}\n`);
-        process.exit(2);
-      }
-      logger.fatal({ err }, 'dtx failed to start');
-      process.exit(1);
-    }
-  });
+  .action(async (flags: ServeFlags & { debug?: boolean }) => (await import('./cli/serve-command.js')).serve(flags));
+
+program
+  .command('list')
+  .description('list transactions, newest first')
+  .option('--status <status>', 'only this status (prepared, submitted, aborting, succeed, failed)')
+  .option('--type <type>', 'only this trans_type (saga, msg, ...)')
+  .option('--limit <n>', 'at most this many', countArg, 20)
+  .option('--position <cursor>', 'continue after a previous page (printed at its end)')
+  .option('--json', "dtm's JSON (the `all` route's shape)")
+  .addOption(serverOption())
+  .addOption(tokenOption())
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(async (flags: ListFlags) => (await import('./cli/read-commands.js')).listCommand(flags));
+
+program
+  .command('show <gid>')
+  .description('show one transaction: status, times, options and branches')
+  .option('--json', "dtm's JSON (the `query` route's shape)")
+  .addOption(serverOption())
+  .addOption(tokenOption())
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(async (gid: string, flags: ReadFlags) => (await import('./cli/read-commands.js')).showCommand(gid, flags));
 
 program
   .command('replay [gid]')
-  .description("audit: print a transaction's timeline from the log, re-fold its events and verify dtx's state")
-  .option('-c, --config <file>', 'YAML config file (to find the log)')
+  .description("audit: print a transaction's event timeline, re-fold its events and verify dtx's state")
   .option('--json', 'machine-readable output')
   .option('--all', 'audit every transaction (with --since)')
   .option('--since <time>', 'only transactions created at/after this ISO time or epoch ms')
-  .option('--server <url>', 'ask a running dtx (its data dir is locked while it runs), e.g. http://127.0.0.1:36789')
-  .option('--token <token>', 'bearer token for --server (default: the first of Auth.Tokens)')
-  .action(async (gid: string | undefined, opts: { config?: string; json?: boolean; all?: boolean; since?: string; server?: string }) => {
-    let config;
-    try {
-      config = resolveConfigFromProcess(opts.config).config;
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`dtx: invalid configuration [${err.key}]: ${err.message}\n`);
-        process.exit(2);
-      }
-      throw err;
-    }
-    const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s), isTTY: process.stderr.isTTY === true };
-    try {
-      const logger = createRootLogger({ level: 'warn', outputs: 'stderr' });
-      process.exitCode = await runReplay(gid, opts, config, io, await buildRegistry(config, logger));
-    } catch (err) {
-      process.stderr.write(`dtx replay: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    }
-  });
+  .addOption(serverOption())
+  .addOption(tokenOption())
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(async (gid: string | undefined, flags: ReadFlags & ReplayOptions) => (await import('./cli/read-commands.js')).replayCommand(gid, flags));
 
+if (process.argv.length <= 2) program.help();
 await program.parseAsync(process.argv);

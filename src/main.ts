@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TransSpec, TransTypeRegistry } from '../machines/index.js';
 import type { ResolvedConfig } from './config/index.js';
@@ -21,16 +22,29 @@ import { createTransParser } from './ingress/schema/trans-input-schema.js';
 import type { HttpTls } from './ingress/http/http-server.js';
 import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
 import { startDrivers } from './drivers/driver-runtime.js';
+import { ListenError } from './ingress/listen-error.js';
+import { DTX_VERSION } from './dtx-version.js';
+import { settleWithin } from './engine/settle-within.js';
 
-export const DTX_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { DTX_VERSION } from './dtx-version.js';
+const GRPC_JS_VERSION: string = (createRequire(import.meta.url)('@grpc/grpc-js/package.json') as { version: string }).version;
 
 export interface RunningDtx {
   readonly engine: Engine;
   readonly httpPort: number;
   /** The bound port of the gRPC ingress (`GrpcPort`; 0 there = a port the OS chose). */
   readonly grpcPort: number;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM/SIGINT): withdraws from the registry, stops accepting connections and
+   * calls, lets transactions in flight go on for up to `graceMs` (wait_result clients get their
+   * result, or 503 `DTX_SHUTTING_DOWN` when the pass did not settle), finishes appends in progress,
+   * answers what is still open and closes the log.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
+
+/** Default grace of a stop for transactions in flight (the CLI gives up after 10 s in all). */
+export const STOP_GRACE_MS = 5000;
 
 /** Only the composition root chooses adapters (DESIGN §8): log, invoker, ingress. */
 async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ log: EventLog; cluster?: KafkaCluster }> {
@@ -60,7 +74,12 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const urlRules = { grpcUrlProblem: problemOf(drivers.parseServerMethod), forwardCredentials: config.Invoker.ForwardCredentials };
   const parser = createTransParser(urlRules);
   // the gauge is collected on scrape, after `engine` exists
-  const metrics: Metrics = new Metrics((): number => engine.liveCount(), (): number => engine.openPayloadBytes());
+  const metrics: Metrics = new Metrics({
+    liveCount: (): number => engine.liveCount(),
+    openBytes: (): number => engine.openPayloadBytes(),
+    kafka: cluster !== undefined,
+    info: { version: `v${DTX_VERSION}-dtx`, grpcVersion: GRPC_JS_VERSION },
+  });
   const engine: Engine = new Engine({
     log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics),
     ...(cluster
@@ -87,46 +106,51 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     tokens: config.Auth.Tokens,
     publicMetrics: config.Auth.PublicMetrics,
   });
+  const closeCore = async () => {
+    if (cluster !== undefined) await cluster.stop();
+    await engine.stop(0);
+    await settleWithin(invoker.close(), 1000);
+    if (cluster === undefined) await log.close();
+  };
   const tls = httpTlsOf(config);
-  const server: Server = await listen(app, config.HttpHost, config.HttpPort, tls);
+  const server: Server = await listen(app, config.HttpHost, config.HttpPort, tls).catch(async (err: unknown) => {
+    await closeCore(); // nothing open behind a failed start: the data dir lock included
+    throw ListenError.of('HTTP', config.HttpHost, config.HttpPort, err);
+  });
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
   ownPorts.push(httpPort);
-  const closeHttp = () => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-    // keep-alive clients that keep sending would hold close() open: cut them after a grace period
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
-  });
-  const closeCore = async () => {
-    if (cluster !== undefined) await cluster.stop();
-    await engine.stop();
-    await invoker.close();
-    if (cluster === undefined) await log.close();
-  };
+  const http = httpCloser(server);
   const grpc = await startGrpcIngress(
     { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, tokens: config.Auth.Tokens, ...(tls ? { tls } : {}) },
     config.HttpHost,
     config.GrpcPort,
   ).catch(async (err: unknown) => {
-    // GrpcPort taken or unbindable: leave nothing open behind the failed start (the data dir lock included)
-    await closeHttp();
+    await http.close();
     await closeCore();
-    throw err;
+    throw ListenError.of('gRPC', config.HttpHost, config.GrpcPort, err);
   });
   const grpcPort = grpc.port;
   ownPorts.push(grpcPort);
-  const stop = async (): Promise<void> => {
+  const stop = async (graceMs = STOP_GRACE_MS): Promise<void> => {
     await drivers.close(); // withdraw dtx from the registry first: clients stop picking it
-    await grpc.stop();
-    await closeHttp();
-    await closeCore();
+    // no new connections or gRPC calls; requests in flight (wait_result) go on until the engine answers them
+    http.stopAccepting();
+    const grpcStopped = grpc.stop(graceMs + 2000);
+    if (cluster !== undefined) await cluster.stop();
+    await engine.stop(graceMs);
+    await Promise.all([http.close(), grpcStopped]);
+    await settleWithin(invoker.close(), 1000);
+    if (cluster === undefined) await log.close();
   };
   // dtm registers once its listeners run (spec §11); MicroService.EndPoint, else the gRPC address
   await drivers.register(`${advertisedHost(config.HttpHost)}:${grpcPort}`).catch(async (err: unknown) => {
-    await stop();
+    await stop(0);
     throw err;
   });
+  if (config.HttpHost === '0.0.0.0' || config.HttpHost === '::') {
+    logger.warn({ host: config.HttpHost }, `listening on all interfaces (${config.HttpHost}): every host that can reach this machine can call dtx; use --host 127.0.0.1 (HTTP_HOST) to stay local`);
+  }
   if (config.Auth.Tokens.length === 0) {
     logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
   }
@@ -143,6 +167,36 @@ function problemOf(parse: (url: string) => unknown): (url: string) => string | u
     } catch (err) {
       return err instanceof Error ? err.message : String(err);
     }
+  };
+}
+
+/**
+ * Closing the HTTP listener without dropping answers: `stopAccepting` refuses new connections and
+ * marks every response not yet sent, and those of requests that still arrive on open keep-alive
+ * connections, `Connection: close`, so each socket ends once its answer is flushed. `close` waits
+ * for that and cuts what is left after a second (a client must not hold the stop).
+ */
+function httpCloser(server: Server): { stopAccepting(): void; close(): Promise<void> } {
+  const open = new Set<ServerResponse>();
+  let closed: Promise<void> | undefined;
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closed !== undefined) res.shouldKeepAlive = false;
+    open.add(res);
+    res.on('close', () => open.delete(res));
+  });
+  const stopAccepting = () => {
+    if (closed !== undefined) return;
+    closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
+    server.closeIdleConnections();
+  };
+  return {
+    stopAccepting,
+    close: async () => {
+      stopAccepting();
+      if (!(await settleWithin(closed!, 1000))) server.closeAllConnections();
+      await closed;
+    },
   };
 }
 

@@ -2,8 +2,12 @@ import type { TransactionHistory } from './transaction-history.js';
 import { formatDiff } from './json-diff.js';
 import { printable } from './printable.js';
 
-/** Human-readable timeline for `dtx replay <gid>` (the --json flag prints the history object). */
-export function renderHistory(h: TransactionHistory): string {
+/**
+ * Human-readable timeline for `dtx replay <gid>` (the --json flag prints the history object).
+ * Columns are cut at 60 characters except the last, `detail`, which holds error causes and branch
+ * answers in full (on one line): an operator reads the whole cause here, never half of it.
+ */
+export function renderHistory(h: TransactionHistory, source?: string): string {
   const head = ['time', 'seq', 'event', 'branch', 'op', 'status', 'duration', 'detail'];
   const rows = h.timeline.map((e) => [
     e.time,
@@ -15,10 +19,11 @@ export function renderHistory(h: TransactionHistory): string {
     e.durationMs !== undefined ? `${e.durationMs} ms` : '',
     [e.calls?.length ? `calls ${e.calls.join(', ')}` : '', e.message ? oneLine(e.message) : ''].filter(Boolean).join('; '),
   ]);
+  const last = head.length - 1;
   const widths = head.map((h0, i) => Math.min(60, Math.max(h0.length, ...rows.map((r) => r[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => c.slice(0, 60).padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i === last ? c : c.slice(0, 60).padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [
-    `gid ${printable(h.gid)}  type ${printable(h.trans_type)}  status ${printable(h.status)}  events ${h.events.length}`,
+    `gid ${printable(h.gid)}  type ${printable(h.trans_type)}  status ${printable(h.status)}  events ${h.events.length}${source !== undefined ? `  (from ${printable(source)})` : ''}`,
     '',
     line(head),
     ...rows.map(line),
@@ -31,7 +36,7 @@ export function renderHistory(h: TransactionHistory): string {
 }
 
 function oneLine(s: string): string {
-  return printable(s.replace(/\s+/g, ' ')).slice(0, 80);
+  return printable(s.replace(/\s+/g, ' ').trim());
 }
 
 /** `[#####.....] 50% 500/1000` on a TTY; plain lines otherwise. */

@@ -3,12 +3,14 @@
  * defaults and dtm's units (durations are integer **seconds**, `Store.ConnMaxLifeTime` minutes),
  * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`, `Store.Kafka*`,
  * `InternalGrpcPort`, `InternalAdvertise`,
- * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`, `TransTypes`, `MicroService.DriverModules`).
+ * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`, `MaxOpenPayloadBytes`, `Auth`, `Tls`, `Invoker`,
+ * `Log.Format`, `TransTypes`, `MicroService.DriverModules`).
  *
  * The schema validates a fully merged object (defaults → env → YAML → overrides); it carries no
  * defaults itself, `CONFIG_DEFAULTS` does. Nested `z.object`s are config groups (YAML mappings,
  * env prefixes); every other field is a leaf. Validation messages that dtm also emits are kept
- * verbatim (`RetryInterval should not be less than 10`, ...).
+ * verbatim (`RetryInterval should not be less than 10`, ...). What each key means lives in one
+ * place, `CONFIG_DOCS` (config-docs.ts), from which docs/config.md and conf.sample.yml are generated.
  */
 import { z } from 'zod';
 import { deepFreeze } from './deep-freeze.js';
@@ -19,11 +21,14 @@ export const STORE_DRIVERS = ['sqlite', 'kafka'] as const;
 /** dtm drivers that dtx refuses: its log lives in embedded sqlite or in kafka, never in these. */
 export const REFUSED_STORE_DRIVERS: readonly string[] = ['redis', 'mysql', 'postgres', 'sqlserver'];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** `auto`: pretty on a terminal, JSON otherwise (src/observability/logger.ts). */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 /** dtm resets an empty `GrpcServiceConfig` to this value (spec §12, load step 4). */
 export const DEFAULT_GRPC_SERVICE_CONFIG = '{"loadBalancingConfig": [{"round_robin":{}}]}';
 
 export type StoreDriver = (typeof STORE_DRIVERS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const storeDriver = z.enum(STORE_DRIVERS, {
   error: (iss) => REFUSED_STORE_DRIVERS.includes(String(iss.input))
@@ -61,91 +66,53 @@ export const ConfigSchema = z.object({
     Schema: z.string(),
     MaxOpenConns: nonNegative,
     MaxIdleConns: nonNegative,
-    /** Minutes (dtm unit). Unused by the sqlite log. */
     ConnMaxLifeTime: nonNegative,
-    /** Seconds: on start, finished transactions older than this are deleted. */
     DataExpire: nonNegative,
     FinishedDataExpire: nonNegative,
     RedisPrefix: z.string(),
-    /** dtx: directory of the embedded log. */
     DataDir: nonEmpty,
-    /** dtx: fsync on each group commit; false trades durability of the last batch for speed. */
     SyncCommit: z.boolean(),
-    /** dtx: gid hash partitions of the log; fixed for the life of a data directory. */
     Partitions: z.int().min(1, partitionsError).max(1024, partitionsError),
-    /** dtx, Driver kafka: bootstrap brokers `host:port`. Env `STORE_KAFKA_BROKERS`: comma-separated. */
     KafkaBrokers: z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'entries must be host:port' }), { error: 'must be a list of host:port' }).min(1, { error: 'must name at least one broker' }),
-    /** dtx, Driver kafka: topic, group and transactional-id prefix (`<prefix>.commands`, `<prefix>-p<n>`). */
     KafkaPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'must be 1-100 characters of A-Z a-z 0-9 _ -' }),
-    /** dtx, Driver kafka: seconds an ingress waits for the owner's reply before a retryable 503 (DTX_NO_OWNER). */
     KafkaReplyTimeout: z.int().min(1, { error: 'must be an integer 1..600' }).max(600, { error: 'must be an integer 1..600' }),
-    /** dtx, Driver kafka: events per partition between two snapshots (0 = no snapshots). */
     SnapshotEvery: z.int().min(0, { error: 'must be an integer >= 0' }),
-    /** dtx, Driver kafka: seconds without heartbeat before a worker loses its partitions. */
     KafkaSessionTimeout: z.int().min(1, { error: 'must be an integer 1..300' }).max(300, { error: 'must be an integer 1..300' }),
   }),
-  /** Seconds; the idle cron sleeps this minus jitter, so 0 would busy-poll. */
   TransCronInterval: seconds(1, 3600),
   TimeoutToFail: seconds(0, 365 * DAY),
   RetryInterval: seconds(10, DAY, 'RetryInterval should not be less than 10'),
-  /** dtx (fix of spec §16.2): seconds cap on the doubled `next_cron_interval`. */
   MaxRetryInterval: seconds(0, 7 * DAY),
   RequestTimeout: seconds(1, DAY, 'RequestTimeout should not be less than 1'),
   HttpPort: port,
   GrpcPort: port,
-  /** Unused by dtm and dtx; kept so dtm config files load. */
   JsonRpcPort: port,
-  /** dtx: listen address of the HTTP (and later gRPC) server. */
   HttpHost: nonEmpty,
-  /** dtx: request bodies larger than this are refused. */
   HttpMaxBodyBytes: z.int().min(1024, { error: 'must be an integer 1024..268435456' }).max(268_435_456, { error: 'must be an integer 1024..268435456' }),
-  /**
-   * dtx: cap on the request bytes (payloads, custom_data, URLs) of the unfinished transactions this
-   * process holds; beyond it new prepares and submits get a retryable 503 (docs/security.md).
-   */
   MaxOpenPayloadBytes: z.int().min(1_048_576, { error: 'must be an integer >= 1048576' }),
-  /** dtx: bearer-token authentication of the API (docs/security.md). No tokens = none (dtm's behaviour). */
   Auth: z.object({
-    /** Env `AUTH_TOKENS`: comma-separated. */
     Tokens: z.array(token, { error: 'must be a list of tokens' }),
-    /** /api/metrics without a token (Prometheus scrapers on a trusted network). */
     PublicMetrics: z.boolean(),
   }),
-  /** dtx: TLS of the HTTP (and gRPC) ingress: PEM files; empty = plaintext. */
   Tls: z.object({
     CertFile: pemFile,
     KeyFile: pemFile,
-    /** CA bundle for client certificates: when set, clients must present one it signed (mutual TLS). */
     ClientCaFile: pemFile,
   }),
-  /** dtx: the outbound side, branch calls (docs/security.md). */
   Invoker: z.object({
-    /** Hosts, IPs and CIDRs branch URLs may point at; empty = any (dtm's behaviour), except dtx itself and metadata addresses. Env `INVOKER_ALLOW`: comma-separated. */
     Allow: z.array(allowEntry, { error: 'must be a list of host patterns and CIDR ranges' }),
-    /** Forward `authorization` and `cookie` from branch_headers (dtm does). */
     ForwardCredentials: z.boolean(),
-    /** Bytes of a branch answer read and classified; the rest is dropped. */
     MaxAnswerBytes: z.int().min(1024, { error: 'must be an integer 1024..268435456' }).max(268_435_456, { error: 'must be an integer 1024..268435456' }),
-    /** TLS of gRPC branch calls (PEM files): a CA to trust turns TLS on; a certificate and key add mutual TLS. */
     GrpcTls: z.object({ CaFile: pemFile, CertFile: pemFile, KeyFile: pemFile }),
   }),
-  /** dtx, Driver kafka: port of the internal gRPC service that carries replies between workers (0 = any). */
   InternalGrpcPort: port,
-  /** dtx, Driver kafka: `host:port` other workers use to reach this one's internal service; '' = 127.0.0.1 and the bound port. */
   InternalAdvertise: z.string().regex(/^$|^[^\s:,]+:\d{1,5}$/, { error: 'must be empty or host:port' }),
   MicroService: z.object({
-    /** Name of the microservice driver (src/drivers, docs/drivers.md); unknown names stop dtx (exit 2). */
     Driver: z.string(),
     Target: z.string(),
     EndPoint: z.string(),
-    /**
-     * dtx: modules loaded at start, before `Driver` is selected, each registering a driver
-     * (`registerDriver`, or an exported `driver`). Paths as `TransTypes`. Env
-     * `MICRO_SERVICE_DRIVER_MODULES`: comma-separated.
-     */
     DriverModules: z.array(z.string().trim().min(1, { error: 'entries must not be empty' }), { error: 'must be a list of module paths' }),
   }),
-  /** Unused by the server (dtm too); kept so dtm config files load. */
   HttpMicroService: z.object({
     Driver: z.string(),
     RegistryType: z.string(),
@@ -157,18 +124,13 @@ export const ConfigSchema = z.object({
   UpdateBranchSync: nonNegative,
   UpdateBranchAsyncGoroutineNum: positive,
   LogLevel: z.enum(LOG_LEVELS, { error: 'must be one of debug|info|warn|error' }),
-  Log: z.object({ Outputs: nonEmpty, RotationEnable: nonNegative, RotationConfigJSON: jsonObjectText }),
+  Log: z.object({ Outputs: nonEmpty, Format: z.enum(LOG_FORMATS, { error: 'must be one of auto|json|pretty' }), RotationEnable: nonNegative, RotationConfigJSON: jsonObjectText }),
   TimeZoneOffset: zoneOffset,
-  /** Seconds between topic-map refreshes. */
   ConfigUpdateInterval: positive,
   AlertRetryLimit: z.int().min(0, { error: 'AlertRetryLimit should not be less than 0' }),
   AlertWebHook: webHook,
   AdminBasePath: z.string(),
   GrpcServiceConfig: jsonObjectText,
-  /**
-   * dtx: modules of custom transaction types loaded at start (file paths, relative ones against
-   * the working directory, or package specifiers). Env `TRANS_TYPES`: comma-separated.
-   */
   TransTypes: z.array(z.string().trim().min(1, { error: 'entries must not be empty' }), { error: 'must be a list of module paths' }),
 }).superRefine((c, ctx) => {
   // Same order and text as dtm's checkConfig; MaxRetryInterval is the dtx analogue.
@@ -226,7 +188,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   UpdateBranchSync: 1,
   UpdateBranchAsyncGoroutineNum: 1,
   LogLevel: 'info',
-  Log: { Outputs: 'stderr', RotationEnable: 0, RotationConfigJSON: '{}' },
+  Log: { Outputs: 'stderr', Format: 'auto', RotationEnable: 0, RotationConfigJSON: '{}' },
   TimeZoneOffset: '',
   ConfigUpdateInterval: 3,
   AlertRetryLimit: 3,

@@ -7,15 +7,19 @@ export {
   CONFIG_DEFAULTS,
   ConfigSchema,
   DEFAULT_GRPC_SERVICE_CONFIG,
+  LOG_FORMATS,
   LOG_LEVELS,
   REFUSED_STORE_DRIVERS,
   STORE_DRIVERS,
 } from './config-schema.js';
-export type { DeepPartial, LogLevel, ResolvedConfig, StoreDriver } from './config-schema.js';
+export type { DeepPartial, LogFormat, LogLevel, ResolvedConfig, StoreDriver } from './config-schema.js';
 export {
   BOLTDB_ALIAS_NOTICE,
   envNameOf,
   resolveConfig,
   resolveConfigFromProcess,
 } from './resolve-config.js';
+export { CONFIG_DOCS } from './config-docs.js';
+export { configEntries, renderConfigReference, renderSampleConfig } from './config-reference.js';
+export type { ConfigEntry } from './config-reference.js';
 export type { ResolveConfigInput, ResolvedConfigResult } from './resolve-config.js';

@@ -79,9 +79,12 @@ export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfigRes
   return { config: deepFreeze(parsed.data), notices };
 }
 
-/** The process entry point's variant: reads `process.env` (and only here in dtx). */
-export function resolveConfigFromProcess(file?: string): ResolvedConfigResult {
-  return resolveConfig(file === undefined ? { env: process.env } : { env: process.env, file });
+/**
+ * The process entry point's variant: reads `process.env` (and only here in dtx). `overrides` are
+ * the CLI flags (`--port`, `--data-dir`, ...): they win over env and file.
+ */
+export function resolveConfigFromProcess(file?: string, overrides?: DeepPartial<ResolvedConfig>): ResolvedConfigResult {
+  return resolveConfig({ env: process.env, ...(file !== undefined ? { file } : {}), ...(overrides !== undefined ? { overrides } : {}) });
 }
 
 /** Post-merge rewrites that happen before validation, so the schema sees final values. */

@@ -60,5 +60,9 @@ export function errorReply(message: string, code: ErrorCode): Reply {
   return { ok: false, result: result === 'SUCCESS' ? 'ERROR' : result, message, code };
 }
 
-/** The answer to a command that arrives while this process stops (retryable: another worker or a restart takes it). */
-export const SHUTTING_DOWN: Reply = Object.freeze(errorReply('dtx is shutting down', 'DTX_OVERLOADED'));
+/**
+ * The answer to a command that arrives while this process stops, and to a wait_result whose pass
+ * did not settle before the stop's grace ended (retryable: another worker or the restarted process
+ * takes it; what was accepted is durable and goes on after the restart).
+ */
+export const SHUTTING_DOWN: Reply = Object.freeze(errorReply('dtx is shutting down; retry', 'DTX_SHUTTING_DOWN'));

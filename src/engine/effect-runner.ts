@@ -54,9 +54,12 @@ export class EffectRunner {
     entry.controller.abort(new Error(`transaction ${gid} finished (force-stopped or done); call not started`));
   }
 
-  /** Waits for calls in flight (graceful stop). */
+  /**
+   * Waits until no call or webhook is in flight (graceful stop), including the calls started by
+   * results that arrive meanwhile; the caller bounds the wait.
+   */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.#pending]);
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
   #call(live: LiveTransaction, p: CallBranchParams): void {

@@ -19,6 +19,8 @@ import { newCommandId } from './command-id.js';
 import type { EngineObserver } from './engine-observer.js';
 import { PayloadBudget } from './payload-budget.js';
 import { expandTopics, isReply } from './topic-expansion.js';
+import { settleWithin } from './settle-within.js';
+import { logFinished } from './finished-line.js';
 
 /**
  * Where ingress commands go when this process does not decide them itself (Kafka): produced to
@@ -65,6 +67,7 @@ export class Engine {
   readonly #effects: EffectRunner;
   readonly #logger: Logger;
   readonly #budget: PayloadBudget;
+  readonly #waits: WaitRegistry;
   #stopped = false;
 
   constructor(private readonly deps: EngineDeps) {
@@ -74,11 +77,11 @@ export class Engine {
     const appender: BatchAppender = injected !== undefined
       ? { append: (r, s, batch) => timed(committed, r.length, injected.append(r, s, batch)) }
       : new GroupCommitter(deps.log, committed);
-    const waits = new WaitRegistry(
+    const waits = (this.#waits = new WaitRegistry(
       deps.clock,
       (live) => (Math.max(live.context.options.requestTimeout, deps.settings.limits.requestTimeout) + 2) * 1000,
       (gid) => this.#processors.get(this.partitionOf(gid))?.live.get(gid),
-    );
+    ));
     this.#budget = new PayloadBudget(deps.settings.maxOpenPayloadBytes);
     this.#timers = new TimerWheel(deps.clock, (gid) => void this.#local({ id: newCommandId('cron'), gid, kind: 'cronFired' }));
     this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.#local(cmd), deps.observer);
@@ -87,7 +90,10 @@ export class Engine {
       schedule: (gid: string, at: number | undefined) => this.#timers.set(gid, at),
       now: () => deps.clock.now(),
       later: (fn: () => void, ms: number) => void deps.clock.setTimeout(fn, ms),
-      finished: (live: LiveTransaction) => deps.observer?.transactionFinished?.(live.context.transType, live.status, live.context.createTime, live.context.updateTime),
+      finished: (live: LiveTransaction) => {
+        logFinished(this.#logger, live);
+        deps.observer?.transactionFinished?.(live.context.transType, live.status, live.context.createTime, live.context.updateTime);
+      },
       cancel: (gid: string) => this.#effects.cancel(gid),
       parked: (live: LiveTransaction, reason: string) => {
         this.#logger.error({ gid: live.gid, status: live.status, reason }, 'transaction parked: acting on it failed inside dtx; resetNextCronTime retries it, forceStop ends it');
@@ -226,10 +232,24 @@ export class Engine {
     return n;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Graceful stop. New ingress commands are answered 503 `DTX_SHUTTING_DOWN` at once; timers stop.
+   * For up to `graceMs` the transactions in flight go on: branch calls out answer, their results
+   * are appended and applied (and may start the next calls), so a wait_result client whose pass
+   * settles gets its result. Then queued commands and appends in progress finish, the partitions
+   * close, and every wait_result still waiting is answered `DTX_SHUTTING_DOWN` (retryable). What is
+   * durable goes on after the restart: recovery re-drives calls whose results were not recorded.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.#stopped = true;
     this.#timers.stop();
-    await this.#effects.drain();
+    const deadline = Date.now() + graceMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    await settleWithin(this.#effects.drain(), left());
+    const processors = [...this.#processors.values()];
+    await settleWithin(Promise.all(processors.map((p) => p.idle())), Math.max(left(), 1000));
+    for (const p of processors) p.close('dtx is shutting down', SHUTTING_DOWN);
+    this.#waits.failAll(SHUTTING_DOWN);
   }
 
   /** Commands born here (timers, branch results): only the owner decides them; else dropped. */

@@ -46,6 +46,7 @@ export class PartitionProcessor {
   #queue: Item[] = [];
   #running = false;
   #closed: Reply | undefined;
+  #idle: Array<() => void> = [];
 
   constructor(
     readonly partition: number,
@@ -75,15 +76,21 @@ export class PartitionProcessor {
   }
 
   /**
-   * Stops taking commands (the partition moved or was fenced): queued ones are answered with
-   * NotOwner; a batch already appending finishes or fails on its own. Held transactions leave the
-   * payload budget.
+   * Stops taking commands (the partition moved or was fenced, or the engine stops): queued ones
+   * are answered with NotOwner (or `reply`); a batch already appending finishes or fails on its own.
+   * Held transactions leave the payload budget.
    */
-  close(reason: string): void {
-    const closed = errorReply(reason, NotOwner.code);
+  close(reason: string, reply: Reply = errorReply(reason, NotOwner.code)): void {
+    const closed = reply;
     this.#closed = closed;
     for (const item of this.#queue.splice(0)) item.resolve(closed);
     for (const gid of [...this.live.keys()]) this.#drop(gid);
+  }
+
+  /** Resolves once no batch is deciding or appending and nothing is queued (graceful stop). */
+  idle(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /** Adopts a transaction rebuilt by recovery. */
@@ -106,9 +113,11 @@ export class PartitionProcessor {
       }
     } finally {
       this.#running = false;
-      if (this.#queue.length > 0) {
+      if (this.#queue.length > 0 && this.#closed === undefined) {
         this.#running = true;
         setImmediate(() => void this.#drain());
+      } else {
+        for (const resolve of this.#idle.splice(0)) resolve();
       }
     }
   }

@@ -38,6 +38,17 @@ export class WaitRegistry {
     return this.#waits.has(gid);
   }
 
+  /** Answers every waiter with `reply` (the engine stops: their passes will not settle here). */
+  failAll(reply: Reply): void {
+    for (const list of this.#waits.values()) {
+      for (const w of list) {
+        this.clock.clearTimeout(w.timer);
+        w.resolve(reply);
+      }
+    }
+    this.#waits.clear();
+  }
+
   /** Resolves the waiters of `live` if its pass settled. */
   check(live: LiveTransaction): void {
     const list = this.#waits.get(live.gid);

@@ -1,8 +1,19 @@
 import client, { type Registry } from 'prom-client';
 
+export interface MetricsOptions {
+  /** Unfinished transactions in memory (the `dtx_live_transactions` gauge, read on scrape). */
+  readonly liveCount: () => number;
+  /** Request bytes of open transactions (`dtx_open_payload_bytes`, read on scrape). */
+  readonly openBytes?: () => number;
+  /** Store.Driver kafka: the partition and consumer families are exported (else they would sit idle at 0). */
+  readonly kafka?: boolean;
+  /** Labels of `dtm_server_info`. */
+  readonly info?: { readonly version: string; readonly grpcVersion: string };
+}
+
 /**
- * Prometheus metrics on `/api/metrics`: dtm's names (spec §13) plus engine metrics. Process
- * metrics (CPU, memory, event loop) come from prom-client's defaults, as dtm exposes Go's.
+ * Prometheus metrics on `/api/metrics`: dtm's names (spec §13) plus engine metrics (docs/metrics.md).
+ * Process metrics (CPU, memory, event loop) come from prom-client's defaults, as dtm exposes Go's.
  */
 export class Metrics {
   readonly registry: Registry = new client.Registry();
@@ -17,15 +28,24 @@ export class Metrics {
   readonly liveTransactions: client.Gauge;
   readonly openPayloadBytes: client.Gauge;
   readonly parkedTransactions = new client.Counter({ name: 'dtx_transactions_parked_total', help: 'Transactions parked because acting on them failed inside dtx (model unknown: left out of recovery)', labelNames: ['model'], registers: [this.registry] });
-  /** Kafka: partitions this worker owns (1) or not (absent), and their count. */
-  readonly partitionsOwned = new client.Gauge({ name: 'dtx_partitions_owned', help: 'Partitions of the commands topic this worker owns', registers: [this.registry] });
-  readonly partitionOwner = new client.Gauge({ name: 'dtx_partition_owned', help: '1 for each partition this worker owns', labelNames: ['partition'], registers: [this.registry] });
-  readonly consumerLag = new client.Gauge({ name: 'dtx_kafka_consumer_lag', help: 'Commands behind the high watermark at the last batch, per owned partition', labelNames: ['partition'], registers: [this.registry] });
-  readonly commandBatch = new client.Histogram({ name: 'dtx_kafka_command_batch', help: 'Commands per batch fetched from the commands topic', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
-  readonly partitionRecoverySeconds = new client.Gauge({ name: 'dtx_partition_recovery_seconds', help: 'Duration of the last takeover (fence + replay) per partition', labelNames: ['partition'], registers: [this.registry] });
+  /** Kafka only (registered when `kafka`): partitions this worker owns, lag, batches, takeovers. */
+  readonly partitionsOwned: client.Gauge;
+  readonly partitionOwner: client.Gauge<'partition'>;
+  readonly consumerLag: client.Gauge<'partition'>;
+  readonly commandBatch: client.Histogram;
+  readonly partitionRecoverySeconds: client.Gauge<'partition'>;
 
-  constructor(liveCount: () => number, openBytes: () => number = () => 0) {
+  constructor(opts: MetricsOptions) {
+    const { liveCount, openBytes = () => 0 } = opts;
     client.collectDefaultMetrics({ register: this.registry });
+    const info = new client.Gauge({ name: 'dtm_server_info', help: '1 while the server runs; labels: the dtx version and the grpc-js version (dtm: gin_version, grpc_version)', labelNames: ['version', 'grpc_version'], registers: [this.registry] });
+    info.set({ version: opts.info?.version ?? 'unknown', grpc_version: opts.info?.grpcVersion ?? 'unknown' }, 1);
+    const kafka = opts.kafka === true ? [this.registry] : [];
+    this.partitionsOwned = new client.Gauge({ name: 'dtx_partitions_owned', help: 'Partitions of the commands topic this worker owns', registers: kafka });
+    this.partitionOwner = new client.Gauge({ name: 'dtx_partition_owned', help: '1 for each partition this worker owns', labelNames: ['partition'], registers: kafka });
+    this.consumerLag = new client.Gauge({ name: 'dtx_kafka_consumer_lag', help: 'Commands behind the high watermark at the last batch, per owned partition', labelNames: ['partition'], registers: kafka });
+    this.commandBatch = new client.Histogram({ name: 'dtx_kafka_command_batch', help: 'Commands per batch fetched from the commands topic', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: kafka });
+    this.partitionRecoverySeconds = new client.Gauge({ name: 'dtx_partition_recovery_seconds', help: 'Duration of the last takeover (fence + replay) per partition', labelNames: ['partition'], registers: kafka });
     this.liveTransactions = new client.Gauge({
       name: 'dtx_live_transactions',
       help: 'Unfinished transactions held in memory by their partitions',

@@ -35,6 +35,7 @@ export const ERROR_TABLE = Object.freeze({
   DTX_LOG_UNAVAILABLE: row('ERROR', 503, status.UNAVAILABLE, true),
   DTX_NOT_SUPPORTED: row('ERROR', 501, status.UNIMPLEMENTED, false),
   DTX_OVERLOADED: row('ERROR', 503, status.UNAVAILABLE, true),
+  DTX_SHUTTING_DOWN: row('ERROR', 503, status.UNAVAILABLE, true),
   DTX_NOT_OWNER: row('ERROR', 503, status.UNAVAILABLE, true),
   DTX_NO_OWNER: row('ERROR', 503, status.UNAVAILABLE, true),
   DTX_INTERNAL: row('ERROR', 500, status.INTERNAL, false),

@@ -63,10 +63,11 @@ describe('audit replay', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('BranchSucceeded');
     expect(r.stdout).toContain('verified: replaying 3 events gives the state dtx reports (succeed)');
-    // offline replay of a data dir that a running dtx owns is refused, never read half-way
+    // offline replay of a data dir that a running dtx owns is refused (a usage error naming --server), never read half-way
     const offline = await replay([ok], { STORE_DATA_DIR: dataDir });
-    expect(offline.code).toBe(1);
-    expect(offline.stderr).toContain('locked by another process');
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toContain('is in use by a running dtx');
+    expect(offline.stderr).toContain('--server');
   });
 
   it('offline: replay --all audits everything; a tampered projection is a divergence with exit 1', async () => {

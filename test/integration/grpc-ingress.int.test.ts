@@ -36,7 +36,7 @@ describe('gRPC ingress: dtmgimp.Dtm', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
       const port = (taken.address() as AddressInfo).port;
-      await expect(startDtx({ env: { GRPC_PORT: String(port) } })).rejects.toThrow(new RegExp(`exited with code 1[\\s\\S]*EADDRINUSE[^\\n]*127\\.0\\.0\\.1:${port}`));
+      await expect(startDtx({ env: { GRPC_PORT: String(port) } })).rejects.toThrow(new RegExp(`exited with code 1[\\s\\S]*dtx: cannot start: gRPC port ${port} on 127\\.0\\.0\\.1 is already in use`));
     } finally {
       taken.close();
     }

@@ -4,6 +4,7 @@ import { Unauthorized } from '../../errors.js';
 import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
 import { bearerTokenOf, tokenMatcher } from '../http/bearer-auth.js';
 import { ERROR_CODE_TRAILER } from './dtm-service.js';
+import { grpcApiLabel } from '../../observability/api-label.js';
 
 /**
  * Server interceptors of the gRPC ingress. grpc-js chains them so that the last one given is the
@@ -37,10 +38,13 @@ export function authInterceptor(tokens: readonly string[]): grpc.ServerIntercept
   });
 }
 
-/** dtm's request metrics (spec §13): `type="grpc"`, `api` = the method name lower-cased. */
+/**
+ * dtm's request metrics (spec §13): `type="grpc"`, `api` = the method name lower-cased for the
+ * methods dtx knows (src/observability/api-label.ts), `unknown` for any other.
+ */
 export function metricsInterceptor(metrics: Metrics): grpc.ServerInterceptor {
   return (method, call) => {
-    const api = method.path.slice(method.path.lastIndexOf('/') + 1).toLowerCase();
+    const api = grpcApiLabel(method.path);
     const end = metrics.responseDuration.startTimer({ type: 'grpc', api });
     return new grpc.ServerInterceptingCall(call, {
       sendStatus: (status, next) => {

@@ -10,6 +10,7 @@ import { bearerAuth } from './bearer-auth.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { adminRoutes } from '../../admin/admin-routes.js';
 import { jsonRpcRoute } from '../jsonrpc/json-rpc-route.js';
+import { metricsMiddleware } from './metrics-middleware.js';
 
 export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly logger: Logger;
@@ -37,17 +38,7 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
   // admin UI first: its paths (asset names, gids) stay out of the API metrics' `api` label
   app.use(adminRoutes({ basePath: opts.adminBasePath ?? '' }));
 
-  app.use((req, res, next) => {
-    // api = last path segment, without the query string (fix of spec §16.7's label cardinality)
-    // (`DELETE /api/dtmsvr/topic/:name` is `topic`: a topic name is no label value)
-    const api = req.path.startsWith('/api/dtmsvr/topic/') ? 'topic' : req.path.slice(req.path.lastIndexOf('/') + 1).toLowerCase();
-    const end = opts.metrics.responseDuration.startTimer({ type: 'http', api });
-    res.on('finish', () => {
-      end();
-      opts.metrics.serverProcess.inc({ type: 'http', api, status: res.statusCode >= 400 ? 'fail' : 'ok' });
-    });
-    next();
-  });
+  app.use(metricsMiddleware(opts.metrics));
   app.use(bearerAuth({ tokens: opts.tokens, isPublic: (p) => p === '/api/ping' || (opts.publicMetrics && p === '/api/metrics') }));
   app.get('/api/metrics', async (_req, res) => {
     res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());

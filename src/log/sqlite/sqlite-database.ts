@@ -96,6 +96,13 @@ export function openOwnershipLock(dir: string, lockTimeoutMs: number): Database.
   return db;
 }
 
+/** True for the error `open` throws when another process owns the data dir (SQLITE_BUSY on its lock). */
+export function isDataDirLocked(err: unknown): boolean {
+  if (!(err instanceof LogUnavailable)) return false;
+  const cause = err.cause;
+  return isSqliteError(cause) && (cause.code === 'SQLITE_BUSY' || cause.code === 'SQLITE_LOCKED');
+}
+
 export function isSqliteError(err: unknown): err is InstanceType<typeof Database.SqliteError> {
   return err instanceof Database.SqliteError;
 }
