@@ -19,13 +19,13 @@ export default defineConfig({
           fileParallelism: true,
           sequence: { groupOrder: 0 },
           // the Go SDK's branch barrier runs against a real PostgreSQL (scripts/postgres-local.sh on
-          // 127.0.0.1:35432); DTX_TEST_PG=host:port uses an external one instead
+          // 127.0.0.1:25432); DTX_TEST_PG=host:port uses an external one instead
           globalSetup: ['test/support/postgres-global-setup.ts'],
         },
       },
       {
-        // Microservice drivers against a real etcd (scripts/etcd-local.sh on 127.0.0.1:32379) and,
-        // for the Polaris tests, a real Polaris server (scripts/polaris-local.sh on 127.0.0.1:38090);
+        // Microservice drivers against a real etcd (scripts/etcd-local.sh on 127.0.0.1:22379) and,
+        // for the Polaris tests, a real Polaris server (scripts/polaris-local.sh on 127.0.0.1:28090);
         // DTX_TEST_ETCD_ENDPOINTS=host:port uses an external etcd instead.
         extends: true,
         test: {

@@ -11,7 +11,7 @@
 # status  exit 0 when this script's etcd runs on the port and is healthy, else 3.
 #
 # Environment:
-#   ETCD_PORT          client port (default 2379), bound to 127.0.0.1; the tests use 32379
+#   ETCD_PORT          client port (default 2379), bound to 127.0.0.1; the tests use 22379
 #   ETCD_PEER_PORT     peer port (default ETCD_PORT+1)
 #   ETCD_CACHE_DIR     run dirs (default ${XDG_CACHE_HOME:-$HOME/.cache}/dtx-etcd)
 #   ETCD_RUN_DIR       data, log and pid of this etcd (default <cache>/run-<port>)

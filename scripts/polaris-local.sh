@@ -14,7 +14,7 @@
 #
 # Environment:
 #   POLARIS_VERSION     server module version (default 1.18.1)
-#   POLARIS_HTTP_PORT   HTTP API port (default 8090); the tests use 38090
+#   POLARIS_HTTP_PORT   HTTP API port (default 8090); the tests use 28090
 #   POLARIS_GRPC_PORT   client gRPC port (default POLARIS_HTTP_PORT+1)
 #   POLARIS_CACHE_DIR   binary and run dirs (default ${XDG_CACHE_HOME:-$HOME/.cache}/dtx-polaris)
 #   POLARIS_START_TIMEOUT seconds to wait for the API (default 60)

@@ -13,7 +13,7 @@
 # status  exit 0 when this script's cluster runs on the port and accepts connections, else 3.
 #
 # Environment:
-#   PG_PORT           port on 127.0.0.1 (default 35432: not PostgreSQL's 5432, a local server is left alone)
+#   PG_PORT           port on 127.0.0.1 (default 25432: not PostgreSQL's 5432, a local server is left alone)
 #   PG_USER, PG_DB    superuser and database the tests use (default dtx, dtx_test)
 #   PG_RUN_DIR        cluster, socket and log (default /var/tmp/dtx-postgres-<uid>/run-<port>: PostgreSQL
 #                     refuses to run as root, so as root the cluster runs as the `postgres` user, which
@@ -23,7 +23,7 @@
 # Needs: bash, flock; apt-get and root only while PostgreSQL is not installed.
 set -euo pipefail
 
-PG_PORT="${PG_PORT:-35432}"
+PG_PORT="${PG_PORT:-25432}"
 PG_USER="${PG_USER:-dtx}"
 PG_DB="${PG_DB:-dtx_test}"
 RUN_DIR="${PG_RUN_DIR:-/var/tmp/dtx-postgres-$(id -u)/run-$PG_PORT}"

@@ -66,12 +66,14 @@ export class EffectRunner {
     const ctx = live.context;
     const timeoutS = ctx.options.requestTimeout > 0 ? ctx.options.requestTimeout : ctx.limits.requestTimeout;
     const signal = this.#signalOf(live.gid);
-    const result = (r: { result: CallResult; message: string }) => {
+    const result = (r: { result: CallResult; message: string; notStarted?: true }) => {
+      // a call dropped before it was sent has no result; one that ran reports it even if the
+      // transaction ended meanwhile (a machine may record a late answer, e.g. quorum's losers)
+      if (r.notStarted === true) return;
       this.observer?.branchCalled?.(ctx.transType, p.branchId, p.op, r.result);
       if (r.result !== 'SUCCESS') {
         this.logger.warn({ gid: live.gid, branchId: p.branchId, op: p.op, url: p.url, result: r.result, message: r.message.slice(0, 200) }, 'branch call did not succeed');
       }
-      if (signal.aborted) return; // the transaction ended: its result changes nothing
       this.dispatch({
         id: `res:${live.gid}:${p.branchId}:${p.op}:${p.attempt}`,
         gid: live.gid,

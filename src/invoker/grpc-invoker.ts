@@ -159,7 +159,7 @@ export class GrpcInvoker implements Invoker {
       }
       if (refusal !== undefined) return { result: 'ERROR', message: `${label}: ${refusal}` };
     }
-    if (call.signal?.aborted === true) return { result: 'ERROR', message: `${label}: not started: ${errorText(call.signal.reason)}` };
+    if (call.signal?.aborted === true) return { result: 'ERROR', message: `${label}: not started: ${errorText(call.signal.reason)}`, notStarted: true };
     const payload = Buffer.from(call.payload.buffer, call.payload.byteOffset, call.payload.byteLength);
     const deadline = new Date(Date.now() + call.timeoutMs);
     try {

@@ -30,7 +30,8 @@ export interface HttpExchangeRequest {
 
 export type HttpExchangeResult =
   | { readonly ok: true; readonly status: number; readonly body: string; readonly truncated: boolean }
-  | { readonly ok: false; readonly message: string };
+  /** `notStarted`: dropped by `cancelUnsent` before a byte was written (the branch never saw it). */
+  | { readonly ok: false; readonly message: string; readonly notStarted?: true };
 
 class ExchangeTimeout extends Error {
   override name = 'ExchangeTimeout';
@@ -82,7 +83,8 @@ export async function httpExchange(dispatcher: Dispatcher, req: HttpExchangeRequ
     return { ok: true, status: answer.statusCode, body: text, truncated };
   } catch (err) {
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
-    return { ok: false, message: `${label}: ${causeText(reason)}` };
+    const dropped = req.cancelUnsent?.aborted === true && reason === req.cancelUnsent.reason;
+    return { ok: false, message: `${label}: ${causeText(reason)}`, ...(dropped ? { notStarted: true as const } : {}) };
   } finally {
     clearTimeout(timer);
     // No-op after a full read; otherwise frees (closes) the connection instead of leaking it.

@@ -144,7 +144,7 @@ export class HttpInvoker implements Invoker {
     classify: (status: number, body: string) => { result: BranchOutcome['result']; message: string },
   ): Promise<BranchOutcome> {
     const answer = await httpExchange(this.#agent, req);
-    if (!answer.ok) return { result: 'ERROR', message: answer.message };
+    if (!answer.ok) return { result: 'ERROR', message: answer.message, ...(answer.notStarted ? { notStarted: true as const } : {}) };
     const { result, message } = classify(answer.status, answer.body);
     return { result, message, httpStatus: answer.status };
   }

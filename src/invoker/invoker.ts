@@ -35,6 +35,8 @@ export interface BranchOutcome {
   readonly message: string;
   /** HTTP status when an HTTP answer was received. */
   readonly httpStatus?: number;
+  /** The call was dropped before it reached the wire (its `signal` was aborted first): no result to record. */
+  readonly notStarted?: true;
 }
 
 export interface Invoker {

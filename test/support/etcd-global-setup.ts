@@ -9,7 +9,7 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCRIPT = path.join(ROOT, 'scripts', 'etcd-local.sh');
 /** Port of the test etcd (its peer port is the next one); not etcd's default, so a developer's etcd is left alone. */
-export const TEST_ETCD_PORT = 32379;
+export const TEST_ETCD_PORT = 22379;
 
 export default function setup(): (() => void) | undefined {
   if (process.env.DTX_TEST_ETCD_ENDPOINTS !== undefined && process.env.DTX_TEST_ETCD_ENDPOINTS !== '') return undefined;

@@ -11,7 +11,7 @@ import type { TestProject } from 'vitest/node';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCRIPT = path.join(ROOT, 'scripts', 'polaris-local.sh');
 /** HTTP API port of the test Polaris server (its client gRPC port is the next one). */
-export const TEST_POLARIS_PORT = 38090;
+export const TEST_POLARIS_PORT = 28090;
 
 export default function setup(project?: TestProject): (() => void) | undefined {
   if (process.env.DTX_TEST_POLARIS !== undefined && process.env.DTX_TEST_POLARIS !== '') return undefined;

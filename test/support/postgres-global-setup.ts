@@ -10,7 +10,7 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCRIPT = path.join(ROOT, 'scripts', 'postgres-local.sh');
 /** Port of the test cluster; not PostgreSQL's 5432, so a developer's server is left alone. */
-export const TEST_PG_PORT = 35432;
+export const TEST_PG_PORT = 25432;
 /** `host:port` of the PostgreSQL the tests use. */
 export const TEST_PG = process.env.DTX_TEST_PG !== undefined && process.env.DTX_TEST_PG !== '' ? process.env.DTX_TEST_PG : `127.0.0.1:${TEST_PG_PORT}`;
 

@@ -52,7 +52,7 @@ func pgConf(t *testing.T) dtmcli.DBConf {
 	t.Helper()
 	addr := os.Getenv("DTX_PG")
 	if addr == "" {
-		t.Fatalf("DTX_PG is not set: point it at a PostgreSQL (user dtx, database dtx_test), e.g. DTX_PG=127.0.0.1:35432 after scripts/postgres-local.sh start")
+		t.Fatalf("DTX_PG is not set: point it at a PostgreSQL (user dtx, database dtx_test), e.g. DTX_PG=127.0.0.1:25432 after scripts/postgres-local.sh start")
 	}
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -7,7 +7,7 @@
 //
 // Environment (set by test/interop/gozero-interop.test.ts):
 //
-//	DTX_ETCD      etcd host:port (default 127.0.0.1:32379)
+//	DTX_ETCD      etcd host:port (default 127.0.0.1:22379)
 //	DTX_KEY       the key dtx registered under (default dtmservice)
 //	DTX_BUSI_KEY  the key the branch service registers under (default trans.rpc)
 package interop
@@ -43,7 +43,7 @@ func env(name, fallback string) string {
 }
 
 var (
-	etcdHost = env("DTX_ETCD", "127.0.0.1:32379")
+	etcdHost = env("DTX_ETCD", "127.0.0.1:22379")
 	dtxKey   = env("DTX_KEY", "dtmservice")
 	busiKey  = env("DTX_BUSI_KEY", "trans.rpc")
 )

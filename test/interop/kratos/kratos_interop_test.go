@@ -11,7 +11,7 @@
 //
 // Environment (set by test/interop/kratos-interop.test.ts):
 //
-//	DTX_ETCD       etcd host:port (default 127.0.0.1:32379)
+//	DTX_ETCD       etcd host:port (default 127.0.0.1:22379)
 //	DTX_NAME       the kratos service name dtx registered under (default dtmservice)
 //	DTX_BUSI_NAME  the kratos service name of the branch service (default trans)
 package interop
@@ -49,7 +49,7 @@ func env(name, fallback string) string {
 }
 
 var (
-	etcdHost = env("DTX_ETCD", "127.0.0.1:32379")
+	etcdHost = env("DTX_ETCD", "127.0.0.1:22379")
 	dtxName  = env("DTX_NAME", "dtmservice")
 	busiName = env("DTX_BUSI_NAME", "trans")
 
