@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { startDtx } from './bench-procs.js';
+import { startDtx } from './dtx-server-process.js';
 
 type Answer = [status: number, body: string];
 const OK: Answer = [200, '{"dtm_result":"SUCCESS"}'];

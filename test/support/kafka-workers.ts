@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readTopicToEnd } from '../../scripts/kafka-topic-reader.js';
+import { readTopicToEnd } from './kafka-topic-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { startDtx, type DtxProcess } from './dtx-process.js';
 import { waitFor } from './dtm-client.js';
