@@ -87,11 +87,11 @@ export class KafkaCommandBus implements CommandBus {
     const batch = this.#buffer;
     this.#buffer = [];
     try {
-      // kafkajs retries a send on retriable answers; what it gives up on is sent again here. A command
-      // produced twice is applied once (the owner remembers command ids); the ingress's reply timeout
-      // bounds the wait.
+      // kafkajs retries a send on retriable answers; what it gives up on is sent again here, a few
+      // times (the ingress answers 503 after its reply timeout anyway). A command produced twice is
+      // applied once: the owner remembers command ids.
       const messages = batch.map((b) => b.message);
-      await withKafkaRetry('command produce', () => this.producer.send({ topic: this.#topic, messages, acks: -1 }), { logger: this.logger });
+      await withKafkaRetry('command produce', () => this.producer.send({ topic: this.#topic, messages, acks: -1 }), { logger: this.logger, attempts: 5 });
     } catch (err) {
       const e = new LogUnavailable(`could not produce to ${this.#topic}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       this.logger.error({ err: e, commands: batch.length }, 'command produce failed');

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { readTopicToEnd } from './kafka-topic-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { startDtx, type DtxProcess } from './dtx-process.js';
@@ -37,14 +39,21 @@ export function startWorker(o: WorkerOptions): Promise<DtxProcess> {
 
 /**
  * Stops the workers a test started (undefined: never started, e.g. a failed beforeAll), each
- * continued first in case a test froze it with SIGSTOP (a stopped process ignores SIGTERM).
+ * continued first in case a test froze it with SIGSTOP (a stopped process ignores SIGTERM). With
+ * DTX_TEST_WORKER_LOGS=<dir>, each worker's log lines are kept there (`<data dir name>.log`), to
+ * read after a failure.
  */
 export async function stopWorkers(...workers: Array<DtxProcess | undefined>): Promise<void> {
+  const keep = process.env.DTX_TEST_WORKER_LOGS;
   await Promise.all(
     workers.map(async (w) => {
       if (w === undefined) return;
       if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGCONT');
       await w.kill();
+      if (keep !== undefined && keep !== '') {
+        mkdirSync(keep, { recursive: true });
+        writeFileSync(path.join(keep, `${path.basename(w.dataDir)}.log`), `${w.logs.join('\n')}\n`);
+      }
     }),
   );
 }
