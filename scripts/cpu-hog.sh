@@ -38,18 +38,24 @@ spawn() {
     # shellcheck disable=SC2016
     nice -n 0 bash -c 'end=$((SECONDS + $1)); while ((SECONDS < end)); do :; done' cpu-hog "$SECONDS_LIMIT" &
     HOGS+=("$!")
+    disown "$!" # stopped by pid (kill_pids), never waited for: no "Killed" job reports
   done
   log "$PROCS busy process(es) started (pids ${HOGS[*]}), each stops by itself after ${SECONDS_LIMIT} s"
 }
 
+# True when pid $1 is one of our busy loops (not a process that reused the pid after the loop ended).
+is_hog() {
+  [[ -r "/proc/$1/cmdline" ]] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q 'while ((SECONDS < end)); do :; done cpu-hog'
+}
+
 kill_pids() {
   local pid
-  for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do if is_hog "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi; done
 }
 
 alive() {
   local pid
-  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  for pid in "$@"; do is_hog "$pid" && return 0; done
   return 1
 }
 
@@ -83,7 +89,6 @@ case "$cmd" in
     fi
     spawn
     printf '%s\n' "${HOGS[@]}" >"$PID_FILE"
-    disown -a
     ;;
   stop)
     if [[ -f "$PID_FILE" ]]; then
