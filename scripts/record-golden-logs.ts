@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { startDtx } from './bench-procs.js';
+import { startDtx } from './dtx-server-process.js';
 import { SqliteEventLog } from '../src/log/sqlite/sqlite-event-log.js';
 import { topicKey } from '../src/log/kv-records.js';
 import { encodeRecord } from '../src/log/codec.js';

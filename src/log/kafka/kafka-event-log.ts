@@ -20,6 +20,7 @@ import { topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
 import { encodeEventMessage, encodeSummaryMessage } from './event-message.js';
 import { createKafka } from './kafka-client.js';
+import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 import { ensureTopics } from './kafka-topics.js';
 import { PartitionWriters } from './partition-writers.js';
@@ -101,7 +102,9 @@ export class KafkaEventLog implements EventLog {
   /** End offsets (high watermarks) of the events and snapshots topics, per partition. */
   async #ends(): Promise<[Map<number, number>, Map<number, number>]> {
     const topics = topicsOf(this.settings.prefix);
-    const high = async (topic: string): Promise<Map<number, number>> => new Map((await this.admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+    // retried: right after the topics were created their partitions may have no leader yet
+    const offsets = (topic: string) => withKafkaRetry(`fetchTopicOffsets ${topic}`, () => this.admin.fetchTopicOffsets(topic), { logger: this.logger, stopped: () => this.#closed });
+    const high = async (topic: string): Promise<Map<number, number>> => new Map((await offsets(topic)).map((o) => [o.partition, Number(o.high)]));
     return Promise.all([high(topics.events), high(topics.snapshots)]);
   }
 
