@@ -58,7 +58,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'kafka-compat',
-          include: ['test/integration/{saga,msg,tcc,xa,admin-api,bad-input,topics}.int.test.ts'],
+          include: ['test/integration/{saga,msg,tcc,xa,workflow,workflow-resume,admin-api,bad-input,topics}.int.test.ts'],
           env: { DTX_TEST_STORE: 'kafka', DTX_TEST_KAFKA: '1' },
           fileParallelism: false,
           sequence: { groupOrder: 2 },
