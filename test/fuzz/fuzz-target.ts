@@ -10,8 +10,11 @@ import { OutcomeTally } from './outcome-tally.js';
 /** Longest a single request may take: a wait_result pass over a few slow branches fits well within. */
 const ANSWER_TIMEOUT_MS = 30_000;
 
-/** Environment of the fuzzed process: a small body limit so oversize bodies are cheap to send. */
-export const FUZZ_DTX_ENV = { HTTP_MAX_BODY_BYTES: '262144', LOG_LEVEL: 'info' } as const;
+/**
+ * Environment of the fuzzed process: a small body limit so that oversize bodies are cheap to send,
+ * and a payload budget (16 MiB) that long runs fill, so that the retryable 503 is exercised too.
+ */
+export const FUZZ_DTX_ENV = { HTTP_MAX_BODY_BYTES: '262144', MAX_OPEN_PAYLOAD_BYTES: '16777216', LOG_LEVEL: 'info' } as const;
 
 /**
  * The system under fuzz: the real `dtx serve` process and the fuzz branch service, with the
