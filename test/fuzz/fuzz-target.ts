@@ -102,7 +102,9 @@ export class FuzzTarget {
     if (body === undefined || gid === undefined) return 'an accepted transaction body has no string gid';
     this.accepted.set(gid, req.route);
     const steps = fieldOf(body, 'steps');
-    const urls = [fieldOf(body, 'query_prepared'), ...(Array.isArray(steps) ? steps.flatMap((s) => Object.values(s as object)) : [])];
+    // every step value but the legacy `data` payload is a URL (the schema checks them the same way)
+    const stepUrls = Array.isArray(steps) ? steps.flatMap((s) => Object.entries(s as object).filter(([k]) => k !== 'data').map(([, v]) => v as unknown)) : [];
+    const urls = [fieldOf(body, 'query_prepared'), ...stepUrls];
     const self = urls.find((u) => typeof u === 'string' && pointsAtDtx(u, this.dtx.port));
     return self === undefined ? undefined : `dtx accepted a branch URL that points at its own API: ${String(self)}`;
   }
