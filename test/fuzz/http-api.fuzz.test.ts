@@ -6,7 +6,7 @@ import { fuzzPlan, progress } from './fuzz-plan.js';
 import { queryRequest, rawRequest, transRequest, type FuzzRequest } from './fuzz-requests.js';
 import { FuzzTarget } from './fuzz-target.js';
 import { actionPaths, runnerCase, type RunnerCase } from './runner-transactions.js';
-import { inBatches, settleAll, type SettleReport } from './settle-transactions.js';
+import { forceStopOpen, inBatches, settleAll, type SettleReport } from './settle-transactions.js';
 import { toJsonText } from './fuzz-values.js';
 import { callSequence } from './fuzz-sequences.js';
 
@@ -41,17 +41,24 @@ afterAll(async () => {
 async function oneCase(property: string, req: FuzzRequest): Promise<FuzzAnswer> {
   target.tally.countCase(property);
   const answer = await target.exercise(req);
-  tick();
+  await tick();
   return answer;
 }
 
-function tick(): void {
+async function tick(): Promise<void> {
   done += 1;
   if (plan.progressEvery > 0 && done % plan.progressEvery === 0) progress(`${done}/${plan.total} cases, ${Math.round((Date.now() - started) / 1000)} s, ${target.accepted.size} transactions accepted`);
+  // never while runner transactions are still expected to finish by themselves
+  if (plan.sweepEvery > 0 && runnersChecked && done % plan.sweepEvery === 0) {
+    const sweep = await forceStopOpen(target);
+    target.tally.note('ended by forceStop in sweeps during the run', sweep.stopped);
+    expect(sweep.problems).toEqual([]);
+  }
 }
 
 const options = (numRuns: number, salt: number): fc.Parameters<unknown> => ({ numRuns, seed: (plan.seed + salt) | 0, verbose: 1 });
 const runners: Array<RunnerCase & { gid: string }> = [];
+let runnersChecked = false;
 
 describe(`HTTP API fuzz (seed ${plan.seed})`, () => {
   it('valid transactions against random branch answers are accepted and finish as their branches decide', { timeout: budget(plan.runner, 400) }, async () => {
@@ -70,7 +77,7 @@ describe(`HTTP API fuzz (seed ${plan.seed})`, () => {
           expect(answer.status === 200 || passOutcome, `answer ${answer.status} ${answer.text}`).toBe(true);
         }
         runners.push({ ...c, gid });
-        tick();
+        await tick();
       }),
       options(plan.runner, 1),
     );
@@ -84,6 +91,7 @@ describe(`HTTP API fuzz (seed ${plan.seed})`, () => {
       }
     });
     target.tally.note('runner transactions finished as expected', runners.length);
+    runnersChecked = true;
   });
 
   it('transaction bodies of every shape get 2xx or a 4xx naming the field; dtx stays up', { timeout: budget(plan.bodies, 60) }, async () => {
@@ -97,7 +105,7 @@ describe(`HTTP API fuzz (seed ${plan.seed})`, () => {
       target.tally.countCase('sequences');
       if (seq.parallel) await Promise.all(seq.requests.map((r) => target.exercise(r)));
       else for (const r of seq.requests) await target.exercise(r);
-      tick();
+      await tick();
     }), options(plan.sequences, 5));
   });
 

@@ -44,6 +44,23 @@ export async function inBatches<T>(items: readonly T[], width: number, fn: (item
   for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn));
 }
 
+/**
+ * Ends every open transaction with forceStop (long runs, every `sweepEvery` cases): thousands of
+ * transactions retrying ONGOING branches every second would otherwise load dtx more and more.
+ * Returns the problems (answers other than 200, or 409 for one that finished meanwhile).
+ */
+export async function forceStopOpen(t: FuzzTarget): Promise<{ stopped: number; problems: string[] }> {
+  const problems: string[] = [];
+  let stopped = 0;
+  await inBatches((await listAll(t)).filter((r) => !FINAL.has(r.status)), 8, async (r) => {
+    const res = await fetch(`${t.base}/api/dtmsvr/forceStop`, { method: 'POST', body: JSON.stringify({ gid: r.gid }), signal: AbortSignal.timeout(30_000) });
+    const text = await res.text();
+    if (res.status === 200) stopped += 1;
+    else if (res.status !== 409) problems.push(`forceStop of ${JSON.stringify(r.gid)} (${r.status}) answered ${res.status}: ${text}`);
+  });
+  return { stopped, problems };
+}
+
 export async function settleAll(t: FuzzTarget, graceMs: number): Promise<SettleReport> {
   const problems: string[] = [];
   const deadline = Date.now() + graceMs;
@@ -54,13 +71,8 @@ export async function settleAll(t: FuzzTarget, graceMs: number): Promise<SettleR
   }
   const finishedAlone: Record<string, number> = {};
   for (const r of rows) if (FINAL.has(r.status)) finishedAlone[r.status] = (finishedAlone[r.status] ?? 0) + 1;
-  let forceStopped = 0;
-  await inBatches(rows.filter((r) => !FINAL.has(r.status)), 8, async (r) => {
-    const res = await fetch(`${t.base}/api/dtmsvr/forceStop`, { method: 'POST', body: JSON.stringify({ gid: r.gid }), signal: AbortSignal.timeout(30_000) });
-    const text = await res.text();
-    if (res.status === 200) forceStopped += 1;
-    else if (res.status !== 409) problems.push(`forceStop of ${JSON.stringify(r.gid)} (${r.status}) answered ${res.status}: ${text}`);
-  });
+  const stop = await forceStopOpen(t);
+  problems.push(...stop.problems);
   const after = await listAll(t);
   for (const r of after) if (!FINAL.has(r.status)) problems.push(`${JSON.stringify(r.gid)} is still ${r.status} after forceStop`);
   const known = new Set(after.map((r) => r.gid));
@@ -71,5 +83,5 @@ export async function settleAll(t: FuzzTarget, graceMs: number): Promise<SettleR
     if (h.status === 200 && h.body.verified === true && h.body.replayed_status === r.status) verified += 1;
     else problems.push(`history of ${JSON.stringify(r.gid)} (${r.status}): ${h.status} verified=${String(h.body.verified)} replayed=${String(h.body.replayed_status)} diff=${JSON.stringify(h.body.diff ?? h.body.message)}`);
   });
-  return { total: after.length, finishedAlone, forceStopped, verified, problems };
+  return { total: after.length, finishedAlone, forceStopped: stop.stopped, verified, problems };
 }
