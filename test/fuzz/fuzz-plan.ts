@@ -33,7 +33,7 @@ export function fuzzPlan(env: Readonly<Record<string, string | undefined>>): Fuz
   const raw = Math.max(5, Math.round(total * 0.1));
   const queries = Math.max(5, Math.round(total * 0.2));
   const bodies = Math.max(5, total - runner - sequences - raw - queries);
-  return { seed, total, runner, bodies, sequences, raw, queries, progressEvery: total >= 10_000 ? 2000 : 0, sweepEvery: total >= 20_000 ? 10_000 : 0 };
+  return { seed, total, runner, bodies, sequences, raw, queries, progressEvery: total >= 10_000 ? 2000 : 0, sweepEvery: total >= 20_000 ? 5000 : 0 };
 }
 
 /** A progress line on stderr (vitest shows it; the lint bans console). */
