@@ -46,6 +46,12 @@ describe('fuzz answer rules', () => {
       expect(pointsAtDtx(u, 7), u).toBe(true);
     }
     expect(pointsAtDtx('http://127.0.0.1:8/x', 7)).toBe(false);
+    // gRPC transport: host:port before the first '/', never WHATWG-normalised as an http URL
+    expect(pointsAtDtx('127.0.0.1:7/pkg.Svc/Method', 7, 'grpc')).toBe(true);
+    expect(pointsAtDtx('dns:///localhost:7/pkg.Svc/Method', 7, 'grpc')).toBe(true);
+    expect(pointsAtDtx('http:/0177.0.0.1:7/?x=1', 7, 'grpc')).toBe(false);
+    expect(pointsAtDtx('http:/0177.0.0.1:7/?x=1', 7, '')).toBe(true);
+    expect(pointsAtDtx('http://127.0.0.1:7/x', 7, 'grpc')).toBe(true);
     expect(pointsAtDtx('http://10.0.0.1:7/x', 7)).toBe(false);
   });
 

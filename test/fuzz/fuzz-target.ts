@@ -105,7 +105,7 @@ export class FuzzTarget {
     // every step value but the legacy `data` payload is a URL (the schema checks them the same way)
     const stepUrls = Array.isArray(steps) ? steps.flatMap((s) => Object.entries(s as object).filter(([k]) => k !== 'data').map(([, v]) => v as unknown)) : [];
     const urls = [fieldOf(body, 'query_prepared'), ...stepUrls];
-    const self = urls.find((u) => typeof u === 'string' && pointsAtDtx(u, this.dtx.port));
+    const self = urls.find((u) => typeof u === 'string' && pointsAtDtx(u, this.dtx.port, fieldOf(body, 'protocol')));
     return self === undefined ? undefined : `dtx accepted a branch URL that points at its own API: ${String(self)}`;
   }
 

@@ -61,15 +61,31 @@ export function anyUrl(t: UrlTargets): fc.Arbitrary<string> {
   );
 }
 
-/** Whether `url` (accepted by dtx) would make dtx call its own API: the fuzz treats that as a bug. */
-export function pointsAtDtx(url: string, dtxPort: number): boolean {
-  let u: URL;
+const LOOPBACK = /^(127\.|0\.0\.0\.0$|localhost$|::1$|::$|::ffff:(127\.|7f))/i;
+
+/** Whether a host and port (as WHATWG URL normalises them) is dtx's own API on this machine. */
+function isDtx(u: URL, dtxPort: number): boolean {
+  const h = u.hostname.replace(/^\[|\]$/g, '');
+  return u.port === String(dtxPort) && (LOOPBACK.test(h) || h === '0');
+}
+
+/**
+ * Whether `url`, accepted by dtx for a transaction of `protocol`, makes dtx call its own API: the
+ * fuzz treats that as a bug. The transport is chosen as dtx does (spec §6.1): HTTP for protocol
+ * http ('' too) or a URL starting with http(s)://, else gRPC to the `host:port` before the first '/'.
+ */
+export function pointsAtDtx(url: string, dtxPort: number, protocol: unknown = 'http'): boolean {
+  const http = protocol === 'http' || protocol === '' || protocol === undefined || protocol === null || url.startsWith('http://') || url.startsWith('https://');
+  let target = url;
+  if (!http) {
+    const rest = url.startsWith('dns:///') ? url.slice('dns:///'.length) : url;
+    if (rest.includes('://')) return false; // a driver's registry resolves it
+    const slash = rest.indexOf('/');
+    target = `http://${slash < 0 ? rest : rest.slice(0, slash)}/`;
+  }
   try {
-    u = new URL(url);
+    return isDtx(new URL(target), dtxPort);
   } catch {
     return false;
   }
-  if (u.port !== String(dtxPort)) return false;
-  const h = u.hostname.replace(/^\[|\]$/g, '');
-  return /^(127\.|0\.0\.0\.0$|localhost$|::1$|::$|::ffff:(127\.|7f))/i.test(h) || h === '0';
 }
