@@ -21,6 +21,7 @@ describe('fuzz answer rules', () => {
     ['a 2xx POST that is not SUCCESS', post('submit'), answer(200, { dtm_result: 'OK' }), /not \{"dtm_result":"SUCCESS"\}/],
     ['a success that contains FAILURE', post('submit'), answer(200, { dtm_result: 'SUCCESS', note: 'FAILURE' }), /contains FAILURE/],
     ['a 2xx GET that is not JSON', getReq, answer(200, 'ok'), /not a JSON object/],
+    ['a 400 naming no field', post('submit', { 'content-encoding': 'gzip' }), answer(400, { message: 'bad request: incorrect header check', code: 'DTX_BAD_REQUEST' }), /names no field/],
   ])('flags %s', (_name, req, a, problem) => {
     expect(answerProblem(req, a)).toMatch(problem);
   });
@@ -30,7 +31,7 @@ describe('fuzz answer rules', () => {
     ['dtm not-found 500', post('abort'), answer(500, { message: 'no TransGlobal with gid: x found', code: 'DTX_TRANS_NOT_FOUND' })],
     ['retryable 503', post('submit'), answer(503, { message: 'full', code: 'DTX_OVERLOADED' })],
     ['409 FAILURE', post('submit'), answer(409, { dtm_result: 'FAILURE', message: 'x FAILURE' })],
-    ['a known finding (F1)', post('submit', { 'content-encoding': 'gzip' }), answer(400, { message: 'bad request: incorrect header check', code: 'DTX_BAD_REQUEST' })],
+    ['an undecodable body (F1, fixed)', post('submit', { 'content-encoding': 'gzip' }), answer(400, { message: 'request body: unreadable (incorrect header check)', code: 'DTX_BAD_REQUEST' })],
   ])('accepts %s', (_name, req, a) => {
     expect(answerProblem(req, a)).toBeUndefined();
   });

@@ -29,14 +29,10 @@ export function explainedServerError(req: FuzzRequest, a: FuzzAnswer): string | 
 
 /**
  * 4xx answers that break the contract for a reason already reported, each with a fixed case in
- * test/fuzz/hardening-regressions.test.ts that fails until src/ is fixed. The fuzz counts them
+ * test/fuzz/hardening-runs.test.ts ("fuzz findings") that fails until src/ is fixed. The fuzz counts them
  * (so that the run goes on to find other problems); delete an entry once its fix is merged.
  */
 export const KNOWN_FINDINGS: ReadonlyArray<{ readonly id: string; readonly matches: (req: FuzzRequest, a: FuzzAnswer) => boolean }> = [
-  {
-    id: 'F1: undecodable Content-Encoding body answers 400 "bad request: <zlib error>", naming no field',
-    matches: (req, a) => a.status === 400 && req.headers?.['content-encoding'] !== undefined && String(a.json?.message).startsWith('bad request: '),
-  },
 ];
 
 /** 4xx answers produced by Node's HTTP parser before dtx sees the request: no JSON body there. */

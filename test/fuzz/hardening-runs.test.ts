@@ -106,7 +106,7 @@ describe('hardening: accepted edge values finish or are ended, and replay', () =
   });
 });
 
-describe('fuzz findings (fail until src/ is fixed)', () => {
+describe('fuzz findings, fixed', () => {
   it('F1: a body whose Content-Encoding cannot be decoded is 400 naming the request body', async () => {
     for (const encoding of ['gzip', 'deflate', 'br']) {
       const res = await fetch(`${dtx.api}/submit`, { method: 'POST', headers: { 'content-encoding': encoding }, body: '{"gid":"enc","trans_type":"saga"}' });

@@ -62,8 +62,9 @@ export function createHttpApp(opts: HttpIngressOptions): express.Express {
     if (e.type === 'entity.too.large') {
       return sendError(res, new PayloadTooLarge(`request body exceeds HttpMaxBodyBytes (${opts.maxBodyBytes} bytes)`));
     }
+    // body-parser's own refusals (undecodable Content-Encoding, unsupported charset, aborted upload)
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return sendError(res, new BadRequest(`bad request: ${e.message ?? 'unreadable body'}`));
+      return sendError(res, new BadRequest(`request body: unreadable (${e.message ?? 'no reason given'})`));
     }
     log.error({ err, path: req.path }, 'unexpected error in HTTP handler');
     return sendError(res, new Internal(`internal error: ${e.message ?? String(err)}`));
