@@ -161,6 +161,7 @@ describe('workflow over HTTP', () => {
     const r = await post(dtx.api, 'prepareWorkflow', body);
     expect([r.status, r.body.code]).toEqual([400, 'DTX_BAD_REQUEST']);
     expect(String(r.body.message)).toMatch(message);
-    if (typeof body.gid === 'string') expect((await query(dtx.api, body.gid)).transaction).toBeNull();
+    const gid = (body as { gid?: unknown }).gid;
+    if (typeof gid === 'string') expect((await query(dtx.api, gid)).transaction).toBeNull();
   });
 });

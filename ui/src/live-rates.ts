@@ -1,4 +1,4 @@
-import { sumBy, sumOf, type MetricSample } from './prometheus-text';
+import { sumBy, sumOf, type MetricSample } from './prometheus-text.js';
 
 /**
  * What the live view reads from one scrape of `/api/metrics` (src/observability/metrics.ts), and

@@ -12,7 +12,7 @@ const spec = (gid: string, transType: 'tcc' | 'xa', options: Partial<TransSpec['
 });
 const prepare = (s: TransSpec): Command => ({ id: cmdId('prepare'), gid: s.gid, kind: 'prepare', spec: s });
 const register = (gid: string, branchId: string, transType = 'tcc'): Command => {
-  const fields = transType === 'tcc' ? { confirm: `http://b/${branchId}/confirm`, cancel: `http://b/${branchId}/cancel` } : { url: `http://b/${branchId}/xa` };
+  const fields: Record<string, string> = transType === 'tcc' ? { confirm: `http://b/${branchId}/confirm`, cancel: `http://b/${branchId}/cancel` } : { url: `http://b/${branchId}/xa` };
   const registration: BranchRegistration = { requestType: transType, branchId, fields, payload: Buffer.from('{}').toString('base64') };
   return { id: cmdId('register'), gid, kind: 'registerBranch', registration };
 };

@@ -234,7 +234,7 @@ export class Harness extends Driver {
 
   override send(event: TransEvent): StepResult {
     const s = super.send(event);
-    if ('branchId' in event && s.persisted) this.outstanding.delete(keyOf(event));
+    if ('op' in event && s.persisted) this.outstanding.delete(keyOf(event));
     for (const c of calls(s.effects)) {
       this.outstanding.set(keyOf(c), c);
       this.allCalls.push(c);

@@ -34,7 +34,7 @@ const idOf = (i: number) => String(i + 1).padStart(2, '0');
 
 function registration(kind: Kind, id: string, empty: boolean, at: number): TransEvent {
   const url = empty ? '' : `http://busi.test/${id}`;
-  const fields = kind === 'tcc' ? { confirm: url && `${url}/confirm`, cancel: url && `${url}/cancel` } : { url };
+  const fields: Record<string, string> = kind === 'tcc' ? { confirm: url && `${url}/confirm`, cancel: url && `${url}/cancel` } : { url };
   return { type: 'BranchRegistered', at, requestType: kind, branchId: id, fields, payload: '' };
 }
 
