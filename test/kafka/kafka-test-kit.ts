@@ -91,16 +91,21 @@ export function expectContiguous(byGid: ReadonlyMap<string, readonly TopicEvent[
   }
 }
 
-/** Polls `query` (round robin over `workers`) until every gid has `status`; finished gids are not asked again. */
+/**
+ * Polls `query` (round robin over `workers`) until every gid has `status`; finished gids are not
+ * asked again. On a timeout the error lists the gids still pending with what query showed.
+ */
 export async function waitAllStatus(workers: readonly DtxProcess[], gids: readonly string[], status: string, timeoutMs: number): Promise<void> {
   let pending = [...gids];
   await waitFor(
     async () => {
-      const states = await Promise.all(pending.map(async (g, i) => [g, (await query(workers[i % workers.length]!.api, g)).transaction?.status] as const));
-      pending = states.filter(([, s]) => s !== status).map(([g]) => g);
-      return pending.length;
+      const states = await Promise.all(pending.map(async (g, i) => [g, (await query(workers[i % workers.length]!.api, g))] as const));
+      const left = states.filter(([, q]) => q.transaction?.status !== status);
+      pending = left.map(([g]) => g);
+      const branches = (q: (typeof states)[number][1]): string => (q.branches ?? []).map((b) => `${b.branch_id}/${b.op}=${b.status}`).join(',');
+      return left.slice(0, 20).map(([g, q]) => `${g}: ${q.transaction?.status ?? 'not found'} next_cron_time=${String(q.transaction?.next_cron_time)} [${branches(q)}]`).concat(left.length > 20 ? [`… ${left.length - 20} more`] : []);
     },
-    (n) => n === 0,
+    (left) => left.length === 0,
     timeoutMs,
     `every transaction to be ${status}`,
   );
