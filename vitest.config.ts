@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // time: on 2 cores, two of them at once starve heartbeats into spurious rebalances.
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
     projects: [

@@ -16,7 +16,7 @@ afterAll(() => etcd.close());
 
 async function serveExpectingFailure(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   try {
-    await run(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', STORE_DATA_DIR: tempDir(), ...env }, timeout: 20_000 });
+    await run(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', STORE_DATA_DIR: tempDir(), ...env }, timeout: 60_000 });
   } catch (err) {
     const e = err as { code: number; stderr: string };
     return { code: e.code, stderr: e.stderr };

@@ -11,7 +11,7 @@ const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli.js');
 
 async function serveExpectingFailure(env: Record<string, string>, args: string[] = []): Promise<{ code: number; stderr: string }> {
   try {
-    await run(process.execPath, [CLI, 'serve', ...args], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', STORE_DATA_DIR: tempDir(), ...env }, timeout: 15_000 });
+    await run(process.execPath, [CLI, 'serve', ...args], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', STORE_DATA_DIR: tempDir(), ...env }, timeout: 60_000 });
   } catch (err) {
     const e = err as { code: number; stderr: string };
     return { code: e.code, stderr: e.stderr };

@@ -58,7 +58,7 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
   };
   // A Kafka worker listens only after joining the worker group, which waits for the other members
   // to rejoin (up to their heartbeat interval): on a busy machine that takes more than 20 s.
-  const startTimeoutMs = env.STORE_DRIVER === 'kafka' ? 60_000 : 20_000;
+  const startTimeoutMs = 60_000; // generous: a dtx start on a loaded 2-core machine has taken 20 s
   const proc = spawn(process.execPath, [CLI, 'serve', ...(opts.args ?? [])], { env, stdio: ['ignore', 'inherit', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
