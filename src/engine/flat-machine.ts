@@ -101,7 +101,6 @@ function unsupported(what: string): never {
   throw new FlatUnsupported(what);
 }
 
-
 export class FlatMachine {
   private constructor(
     private readonly machine: AnyStateMachine,
