@@ -74,6 +74,7 @@ program
   .option('--json', 'machine-readable output')
   .option('--all', 'audit every transaction (with --since)')
   .option('--since <time>', 'only transactions created at/after this ISO time or epoch ms')
+  .option('--exact', 'with --all: fold every transaction through XState instead of the fast fold (slower, same verdicts)')
   .addOption(serverOption())
   .addOption(tokenOption())
   .addOption(configOption())

@@ -13,6 +13,8 @@ export interface ReplayOptions {
   readonly json?: boolean;
   readonly all?: boolean;
   readonly since?: string;
+  /** --all: fold every transaction through XState, not the fast fold */
+  readonly exact?: boolean;
   /** base URL of a running dtx (its data dir is locked while it runs) */
   readonly server?: string;
   /** bearer token for --server (default: the first of Auth.Tokens) */
@@ -72,14 +74,16 @@ function parseSince(since: string | undefined): number {
 }
 
 async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: ReplayOptions, io: Out, source: string): Promise<number> {
-  const s = await replayAll(log, registry, parseSince(opts.since), (done, total) => {
-    io.err(io.isTTY ? `\r${progressLine(done, total)}` : `${progressLine(done, total)}\n`);
+  const s = await replayAll(log, registry, parseSince(opts.since), {
+    exact: opts.exact === true,
+    onProgress: (done, total) => io.err(io.isTTY ? `\r${progressLine(done, total)}` : `${progressLine(done, total)}\n`),
   });
   if (io.isTTY) io.err('\n');
   if (opts.json) io.out(`${JSON.stringify(s, null, 2)}\n`);
   else {
     io.out(`audited ${s.transactions} transactions of ${source}, ${s.events} events in ${Math.round(s.ms)} ms (${s.eventsPerSecond} events/s)\n`);
     io.out(`verified ${s.verified}, divergent ${s.divergent.length}, failed ${s.failed.length}\n`);
+    io.out(`folded through XState: ${s.exactFolds}${opts.exact ? ' (--exact)' : ' (the others by the fast fold)'}\n`);
     for (const d of s.divergent.slice(0, 20)) io.out(`DIVERGENCE ${printable(d.gid)}\n${printable(formatDiff(d.diff))}\n`);
     for (const f of s.failed.slice(0, 20)) io.out(`FAILED ${printable(f.gid)}: ${printable(f.error)}\n`);
   }

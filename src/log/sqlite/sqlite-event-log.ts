@@ -26,6 +26,12 @@ import { ensureSchema } from './sqlite-schema.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
 import type { EventRow, SqliteStatements } from './sqlite-statements.js';
 
+/** Transactions per page of `scanAll` (audit): its events are read in one statement. */
+const SCAN_ALL_PAGE = 1000;
+
+/** A raw row of `eventsOfIdRange`: transaction id, then the event's columns. */
+type EventRangeRow = [id: number, gid: string, seq: number, v: number, type: string, at: number, cmd: string, data: string];
+
 export interface SqliteEventLogOptions {
   /** Data directory; created when missing. One dtx process owns it at a time. */
   readonly dir: string;
@@ -131,9 +137,30 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
+  /**
+   * Pages of SCAN_ALL_PAGE transactions; each page is two statements run back to back, no yield
+   * between them (its summaries, then all their events in one range read ordered by id and seq),
+   * so a page's events and summaries are of the same moment even on a log written meanwhile.
+   */
   async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
-    for (const row of keysetPages((after) => this.query('scanAll', () => this.stmts.allAfter.all(after, since, this.scanChunkSize)), this.scanChunkSize)) {
-      yield { gid: row.gid, records: this.readSync(row.gid), summary: rowToSummary(row) };
+    let after = 0;
+    for (;;) {
+      const [rows, events] = this.query('scanAll', () => {
+        const page = this.stmts.allAfter.all(after, since, SCAN_ALL_PAGE);
+        const last = page.at(-1);
+        return [page, last === undefined ? [] : (this.stmts.eventsOfIdRange.all(after, last.id, since) as EventRangeRow[])] as const;
+      });
+      let k = 0;
+      for (const row of rows) {
+        const records: LogRecord[] = [];
+        for (; k < events.length && events[k]![0] === row.id; k++) {
+          const [, gid, seq, v, type, at, cmd, data] = events[k]!;
+          records.push(decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data), cmd }));
+        }
+        yield { gid: row.gid, records, summary: rowToSummary(row) };
+      }
+      if (rows.length < SCAN_ALL_PAGE) return;
+      after = rows.at(-1)!.id;
     }
   }
 

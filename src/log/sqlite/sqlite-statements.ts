@@ -45,6 +45,11 @@ export interface SqliteStatements extends KvStatements {
   readonly openAfter: Database.Statement<[number, number], { id: number; gid: string }>;
   readonly allAfter: Database.Statement<[number, number, number], SummaryRow & { id: number }>;
   readonly countSince: Database.Statement<[number], { n: number }>;
+  /**
+   * Raw rows `[id, gid, seq, v, type, at, cmd, data]`: the events of the transactions with
+   * after < id <= last created at/after `since`, ordered by id then seq (one page of `scanAll`).
+   */
+  readonly eventsOfIdRange: Database.Statement<[number, number, number], unknown[]>;
   readonly scheduledAfter: Database.Statement<[number, number], SummaryRow>;
   readonly maxSeq: Database.Statement<[string], { seq: number | null }>;
   readonly getMeta: Database.Statement<[string], { value: string }>;
@@ -79,6 +84,13 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
       `SELECT id, ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND create_time >= ? ORDER BY id LIMIT ?`,
     ),
     countSince: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM transactions WHERE create_time >= ?'),
+    // walks transactions by id and each one's (gid, seq) range of the events key: no sort
+    eventsOfIdRange: db
+      .prepare<[number, number, number], unknown[]>(
+        `SELECT t.id, e.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM transactions t JOIN events e ON e.gid = t.gid
+         WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`,
+      )
+      .raw(true),
     maxSeq: db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE gid = ?'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     putMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),

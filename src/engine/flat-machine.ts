@@ -1,0 +1,339 @@
+import { initialTransition, type AnyStateMachine } from 'xstate';
+
+/**
+ * A fold of a flat XState machine without XState's per-event machinery (an inert actor per call,
+ * snapshot clones per microstep): the audit's fast path (`dtx replay --all`, docs/benchmarks.md).
+ *
+ * `compile` reads the machine's own parsed definition (state nodes, transitions, guards, actions)
+ * and `transition` runs it with XState's macrostep semantics, restricted to what the machines of
+ * this project use: one level of atomic states under the root; inline guards (or named plain
+ * guard functions); actions that are `enqueueActions` (with `enqueue(action)` and
+ * `enqueue.assign`), `assign`, or plain named/inline actions, which name effects and change
+ * nothing; entry, exit and eventless (`always`) transitions. A machine with anything else (nested
+ * or parallel states, final states, history, invoke, delays, wildcard events, builtin guards,
+ * raise/sendTo/spawn, a finite maxIterations) does not compile and is folded by XState; so does a
+ * transaction whose fold reaches something unsupported at run time (`FlatUnsupported`).
+ *
+ * The contract is identity with `xstate.transition`: the same state value, the same context
+ * (same keys in the same order, `Object.assign({}, old, update)` as XState's assign) and the same
+ * effects, event after event. test/unit/engine/flat-machine.test.ts proves it on every golden log
+ * and on generated event sequences of every built-in type.
+ */
+
+/** What the fast fold keeps per transaction: the state value and the context. */
+export interface FlatSnapshot {
+  readonly value: string;
+  readonly context: unknown;
+}
+
+/** An effect as `transition` returns it (`type` + resolved `params`). */
+export interface FlatEffect {
+  readonly type: string;
+  readonly params: unknown;
+}
+
+/** The fold met something the flat interpreter does not model: fold this transaction with XState. */
+export class FlatUnsupported extends Error {
+  override readonly name = 'FlatUnsupported';
+}
+
+type Ev = { readonly type: string };
+type Fn = (...args: never[]) => unknown;
+type Guard = (args: { context: unknown; event: Ev }, params: unknown) => boolean;
+type Action = unknown;
+
+interface Transition {
+  readonly guard: Guard | undefined;
+  readonly guardParams: unknown;
+  /** index of the target state, -1 = targetless */
+  readonly target: number;
+  readonly reenter: boolean;
+  readonly actions: readonly Action[];
+}
+
+interface FlatState {
+  readonly key: string;
+  readonly entry: readonly Action[];
+  readonly exit: readonly Action[];
+  readonly on: ReadonlyMap<string, readonly Transition[]>;
+  readonly always: readonly Transition[];
+}
+
+/** Parsed XState internals this module reads (xstate 5 StateNode / TransitionDefinition). */
+interface XNode {
+  readonly key: string;
+  readonly type: string;
+  readonly states: Record<string, XNode>;
+  readonly entry: readonly Action[];
+  readonly exit: readonly Action[];
+  readonly invoke: readonly unknown[];
+  readonly after: readonly unknown[];
+  readonly always?: readonly XTransition[];
+  readonly transitions: ReadonlyMap<string, readonly XTransition[]>;
+  readonly initial?: { readonly target: readonly XNode[]; readonly actions: readonly unknown[] };
+  readonly history?: unknown;
+}
+interface XTransition {
+  readonly target?: readonly XNode[];
+  readonly source: XNode;
+  readonly reenter?: boolean;
+  readonly actions: readonly Action[];
+  readonly guard?: unknown;
+}
+interface XAction {
+  readonly type?: string;
+  readonly params?: unknown;
+  readonly resolve?: unknown;
+  readonly collect?: (args: object, params: unknown) => void;
+  readonly assignment?: unknown;
+}
+
+const ENQUEUE = 'xstate.enqueueActions';
+const ASSIGN = 'xstate.assign';
+/** Marker of an `enqueue.assign(...)` call inside an enqueueActions callback. */
+const ENQUEUED_ASSIGN = Symbol('enqueue.assign');
+interface EnqueuedAssign {
+  readonly [ENQUEUED_ASSIGN]: true;
+  readonly assignment: unknown;
+}
+
+function unsupported(what: string): never {
+  throw new FlatUnsupported(what);
+}
+
+export class FlatMachine {
+  private constructor(
+    private readonly machine: AnyStateMachine,
+    private readonly states: readonly FlatState[],
+    private readonly index: ReadonlyMap<string, number>,
+    /** XState's own initial snapshot (value, context), computed once. */
+    readonly initial: FlatSnapshot,
+  ) {}
+
+  /** The flat fold of `machine`, or the reason it has none (then XState folds it). */
+  static compile(machine: AnyStateMachine): FlatMachine | string {
+    try {
+      return FlatMachine.build(machine);
+    } catch (err) {
+      if (err instanceof FlatUnsupported) return err.message;
+      throw err;
+    }
+  }
+
+  private static build(machine: AnyStateMachine): FlatMachine {
+    const root = machine.root as unknown as XNode;
+    const maxIterations = (machine.options as { maxIterations?: number } | undefined)?.maxIterations ?? Infinity;
+    if (maxIterations !== Infinity) unsupported('finite maxIterations');
+    if (root.type !== 'compound') unsupported(`root of type ${root.type}`);
+    if (root.transitions.size > 0 || (root.always?.length ?? 0) > 0 || root.entry.length > 0 || root.exit.length > 0) unsupported('root transitions or actions');
+    if (root.invoke.length > 0 || root.after.length > 0 || (root.initial?.actions.length ?? 0) > 0) unsupported('root invoke, delay or initial actions');
+    const nodes = Object.values(root.states);
+    const index = new Map(nodes.map((n, i) => [n.key, i]));
+    const states = nodes.map((n) => FlatMachine.flatState(machine, root, n, index));
+    const [snapshot] = initialTransition(machine);
+    const s = snapshot as unknown as { value: unknown; context: unknown; status: string; children: object };
+    if (s.status !== 'active' || typeof s.value !== 'string' || Object.keys(s.children).length > 0) unsupported('initial snapshot');
+    return new FlatMachine(machine, states, index, { value: s.value, context: s.context });
+  }
+
+  private static flatState(machine: AnyStateMachine, root: XNode, n: XNode, index: ReadonlyMap<string, number>): FlatState {
+    if (n.type !== 'atomic') unsupported(`state '${n.key}' of type ${n.type}`);
+    if (n.invoke.length > 0 || n.after.length > 0) unsupported(`state '${n.key}' invokes or delays`);
+    const transition = (t: XTransition): Transition => {
+      if (t.source !== n) unsupported('inherited transition');
+      const targets = t.target ?? [];
+      if (targets.length > 1) unsupported('multiple targets');
+      const target = targets[0];
+      const at = target === undefined ? -1 : index.get(target.key);
+      if (at === undefined || (target !== undefined && root.states[target.key] !== target)) unsupported('target outside the root');
+      for (const a of t.actions) FlatMachine.checkAction(machine, a);
+      const [guard, guardParams] = FlatMachine.guardOf(machine, t.guard);
+      return { guard, guardParams, target: at, reenter: t.reenter === true, actions: t.actions };
+    };
+    const on = new Map<string, Transition[]>();
+    for (const [type, list] of n.transitions) {
+      if (type.includes('*')) unsupported(`wildcard event '${type}'`);
+      on.set(type, list.map(transition));
+    }
+    for (const a of [...n.entry, ...n.exit]) FlatMachine.checkAction(machine, a);
+    return { key: n.key, entry: n.entry, exit: n.exit, on, always: (n.always ?? []).map(transition) };
+  }
+
+  /** A guard as a plain function: inline, or a named plain function; builtin guards are refused. */
+  private static guardOf(machine: AnyStateMachine, g: unknown): [Guard | undefined, unknown] {
+    if (g === undefined) return [undefined, undefined];
+    if (typeof g === 'function') {
+      if ('check' in g) unsupported('builtin guard');
+      return [g as Guard, undefined];
+    }
+    const ref = typeof g === 'string' ? { type: g } : (g as { type?: string; params?: unknown });
+    const impl = (machine.implementations.guards as Record<string, unknown>)[ref.type ?? ''];
+    if (typeof impl !== 'function' || 'check' in impl || typeof ref.params === 'function') unsupported(`guard '${ref.type}'`);
+    return [impl as Guard, ref.params];
+  }
+
+  /** Refuses builtin actions other than enqueueActions and assign (raise, sendTo, spawn, ...). */
+  private static checkAction(machine: AnyStateMachine, a: Action): void {
+    const impl = FlatMachine.implOf(machine, a);
+    if (impl === undefined || typeof impl !== 'function' || !('resolve' in impl)) return;
+    const type = (impl as XAction).type;
+    if (type !== ENQUEUE && type !== ASSIGN) unsupported(`action ${type}`);
+  }
+
+  private static implOf(machine: AnyStateMachine, a: Action): unknown {
+    if (typeof a === 'function') return a;
+    const type = typeof a === 'string' ? a : (a as XAction).type;
+    return (machine.implementations.actions as Record<string, unknown>)[type ?? ''];
+  }
+
+  /**
+   * One event: the selected transition's microstep, then eventless transitions until none is
+   * enabled or one changes nothing (XState's macrostep without an internal queue). Effects are
+   * pushed to `effects` when given. Throws what a guard or action throws, and FlatUnsupported.
+   */
+  transition(snapshot: FlatSnapshot, event: Ev, effects?: FlatEffect[]): FlatSnapshot {
+    const i = this.index.get(snapshot.value);
+    if (i === undefined) unsupported(`state value '${snapshot.value}'`);
+    let cur = snapshot;
+    const picked = this.select(this.states[i]!.on.get(event.type), cur.context, event);
+    if (picked !== undefined) cur = this.microstep(i, picked, cur, event, effects)[0];
+    for (;;) {
+      const at = this.index.get(cur.value)!;
+      const t = this.select(this.states[at]!.always, cur.context, event);
+      if (t === undefined) break;
+      const [next, changed] = this.microstep(at, t, cur, event, effects);
+      cur = next;
+      if (!changed) break;
+    }
+    return cur;
+  }
+
+  private select(list: readonly Transition[] | undefined, context: unknown, event: Ev): Transition | undefined {
+    if (list === undefined) return undefined;
+    for (const t of list) if (t.guard === undefined || t.guard({ context, event }, t.guardParams)) return t;
+    return undefined;
+  }
+
+  /** [next, changed]: `changed` = XState would return a new snapshot (another state, or an assign ran). */
+  private microstep(from: number, t: Transition, s: FlatSnapshot, event: Ev, effects: FlatEffect[] | undefined): [FlatSnapshot, boolean] {
+    const box = { context: s.context, assigned: false };
+    const moves = t.target >= 0 && (t.target !== from || t.reenter);
+    if (moves) this.run(this.states[from]!.exit, box, event, effects);
+    this.run(t.actions, box, event, effects);
+    if (moves) this.run(this.states[t.target]!.entry, box, event, effects);
+    const value = moves ? this.states[t.target]!.key : s.value;
+    const changed = box.assigned || value !== s.value;
+    return [changed ? { value, context: box.context } : s, changed];
+  }
+
+  /** XState's resolveAndExecuteActionsWithContext for the supported actions. */
+  private run(actions: readonly Action[], box: { context: unknown; assigned: boolean }, event: Ev, effects: FlatEffect[] | undefined): void {
+    for (const a of actions) {
+      if (isEnqueuedAssign(a)) {
+        this.assign(a.assignment, box, event);
+        continue;
+      }
+      const inline = typeof a === 'function';
+      const impl = FlatMachine.implOf(this.machine, a) as (Fn & XAction) | undefined;
+      const ref = a as XAction;
+      const params = inline || typeof a === 'string' ? undefined : 'params' in ref ? (typeof ref.params === 'function' ? (ref.params as Fn & ((x: object) => unknown))({ context: box.context, event }) : ref.params) : undefined;
+      if (impl === undefined || !('resolve' in impl)) {
+        effects?.push({ type: typeof a === 'string' ? a : inline ? (a as Fn).name || '(anonymous)' : (ref.type ?? ''), params });
+        continue;
+      }
+      if (impl.type === ASSIGN) this.assign(impl.assignment, box, event, params);
+      else if (impl.type === ENQUEUE) this.run(this.collect(impl, box.context, event, params), box, event, effects);
+      else unsupported(`action ${impl.type}`);
+    }
+  }
+
+  /** Runs an enqueueActions callback; what it enqueues is resolved next, in order (as XState does). */
+  private collect(impl: XAction, context: unknown, event: Ev, params: unknown): Action[] {
+    const queued: Action[] = [];
+    this.#queue = queued;
+    try {
+      impl.collect!(new CollectArgs(this, context, event, this.#enqueue), params);
+    } finally {
+      this.#queue = undefined;
+    }
+    return queued;
+  }
+
+  /** `enqueue` of the callback running now: one function per machine, filling that callback's queue. */
+  #queue: Action[] | undefined;
+  readonly #enqueue = Object.assign(
+    (action: Action) => {
+      (this.#queue ?? unsupported('enqueue outside its callback')).push(action);
+    },
+    {
+      assign: (assignment: unknown) => {
+        (this.#queue ?? unsupported('enqueue outside its callback')).push({ [ENQUEUED_ASSIGN]: true, assignment } satisfies EnqueuedAssign);
+      },
+      ...Object.fromEntries(['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild', 'emit'].map((name) => [name, () => unsupported(`enqueue.${name}`)])),
+    },
+  );
+
+  /** XState's guard evaluation inside an enqueueActions callback (`check`). */
+  check(g: unknown, context: unknown, event: Ev): boolean {
+    const [guard, params] = FlatMachine.guardOf(this.machine, g);
+    return guard === undefined || guard({ context, event }, params);
+  }
+
+  /** XState's resolveAssign: the update is merged into a copy of the context. */
+  private assign(assignment: unknown, box: { context: unknown; assigned: boolean }, event: Ev, params?: unknown): void {
+    if (box.context === undefined || box.context === null) unsupported('assign without context');
+    let update: object;
+    if (typeof assignment === 'function') update = (assignment as (a: object, p: unknown) => object)(new AssignArgs(box.context, event), params);
+    else {
+      const args = new AssignArgs(box.context, event);
+      const u: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(assignment as object)) u[k] = typeof v === 'function' ? (v as (a: object, p: unknown) => unknown)(args, params) : v;
+      update = u;
+    }
+    box.context = Object.assign({}, box.context, update);
+    box.assigned = true;
+  }
+}
+
+/**
+ * The arguments of an assign: context and event; reading the actor parts (spawn, self, system),
+ * which this fold has not, throws FlatUnsupported, and the transaction is folded by XState.
+ */
+class AssignArgs {
+  constructor(
+    readonly context: unknown,
+    readonly event: Ev,
+  ) {}
+
+  get spawn(): never {
+    return unsupported('spawn');
+  }
+
+  get self(): never {
+    return unsupported('self');
+  }
+
+  get system(): never {
+    return unsupported('system');
+  }
+}
+
+/** The arguments of an enqueueActions callback (`check` is made when read). */
+class CollectArgs extends AssignArgs {
+  constructor(
+    private readonly flat: FlatMachine,
+    context: unknown,
+    event: Ev,
+    readonly enqueue: unknown,
+  ) {
+    super(context, event);
+  }
+
+  get check(): (g: unknown) => boolean {
+    return (g) => this.flat.check(g, this.context, this.event);
+  }
+}
+
+function isEnqueuedAssign(a: Action): a is EnqueuedAssign {
+  return typeof a === 'object' && a !== null && ENQUEUED_ASSIGN in a;
+}
