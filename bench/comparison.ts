@@ -2,7 +2,8 @@
  * Side-by-side summary of bench/main.ts over its rounds: per (workload, load) and system, the
  * median of every figure over the rounds, taken figure by figure (the median tx/s and the median
  * p99 may come from different rounds). With two systems (dtx and a peer) it shows the ratio
- * dtx / peer of the median tx/s. Every round's tx/s is listed under the table.
+ * dtx / peer of the median tx/s, and the failed submits of all rounds. Every round's tx/s is
+ * listed under the table.
  */
 import { percentile } from './load-generator.js';
 import { loadLabel, ms, systemCpuMs, tps, type Row } from './report.js';
@@ -25,6 +26,7 @@ interface Cell {
   rss: string;
   branchCpu: string;
   rounds: string;
+  errors: number;
 }
 
 /** Medians of one system's rows of one (workload, load). */
@@ -42,6 +44,7 @@ function cell(rows: readonly Row[]): Cell {
     rss: own.map((n) => `${own.length > 1 ? `${n} ` : ''}${fixed(perProcess(n, (_s, _n, rss) => rss), 0)}`).join(', '),
     branchCpu: names.includes('branch service') ? fixed(cpuMs('branch service'), 3) : '–',
     rounds: rows.map((r) => tps(r).toFixed(0)).join(' / '),
+    errors: rows.reduce((a, r) => a + r.load.errors, 0),
   };
 }
 
@@ -54,6 +57,7 @@ export function comparison(rows: readonly Row[], rounds: number): string {
     'load',
     ...systems.map((s) => `${s} tx/s`),
     ...(pair ? [`${systems[0]} / ${systems[1]}`] : []),
+    `errors (all rounds) ${systems.join(' / ')}`,
     ...systems.map((s) => `${s} submit p50 / p99 ms`),
     ...systems.map((s) => `${s} CPU ms/saga`),
     ...systems.map((s) => `${s} RSS end MiB`),
@@ -71,7 +75,7 @@ export function comparison(rows: readonly Row[], rounds: number): string {
     const [workload, load] = key.split(' ');
     const ratio = pair && cells[0]!.tps !== undefined && cells[1]!.tps ? (cells[0]!.tps / cells[1]!.tps).toFixed(2) : 'n/a';
     out.push(
-      `| ${workload} | ${load} | ${cells.map((c) => fixed(c.tps, 0)).join(' | ')} | ${pair ? `${ratio} | ` : ''}` +
+      `| ${workload} | ${load} | ${cells.map((c) => fixed(c.tps, 0)).join(' | ')} | ${pair ? `${ratio} | ` : ''}${cells.map((c) => c.errors).join(' / ')} | ` +
         `${cells.map((c) => `${ms(c.p50)} / ${ms(c.p99)}`).join(' | ')} | ${cells.map((c) => c.cpu).join(' | ')} | ` +
         `${cells.map((c) => c.rss).join(' | ')} | ${cells.map((c) => c.branchCpu).join(' / ')} |`,
     );

@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       ? `store=kafka, ${f.workers} worker(s), ${f.partitions} partitions, session timeout ${f.sessionTimeout} s, sync-commit=${f.syncCommit}`
       : `store=${f.store}, sync-commit=${f.syncCommit}`;
   const title = `dtx bench: ${store}${peer === undefined ? '' : ` vs ${peer}${f.peer === 'dtm-redis' ? ` (Redis appendfsync ${f.redisFsync})` : ''}`}, ${f.longRun > 0 ? `long run of ${f.longRun} sagas per system` : `${f.seconds} s measured after ${f.warmup} s warm-up`}`;
-  const summary = peer !== undefined || f.rounds > 1 ? [comparison(rows, f.rounds)] : [];
+  const summary = rows.length > 0 && (peer !== undefined || f.rounds > 1) ? [comparison(rows, f.rounds)] : [];
   const runs = rows.length > 0 ? [report({ title, startedAt, argv: process.argv.slice(2) }, rows)] : [`### ${title}\n\n- date: ${startedAt.toISOString()}\n- command: \`node dist/bench/main.js ${process.argv.slice(2).join(' ')}\`\n`];
   const text = [...summary, ...runs, ...extras.map((e) => e.text)].join('\n');
   process.stdout.write(text);
