@@ -2,6 +2,7 @@
  * Command-line flags of bench/main.ts (docs/benchmarks.md lists them with their defaults).
  * Bad flags exit with code 2.
  */
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Workload } from './report.js';
 
@@ -101,6 +102,7 @@ export function parseFlags(): Flags {
   if (f.store === 'sqlite' && f.workers !== 1) bad('--workers is for --store kafka (the embedded log has one process)');
   if (f.peerUrl !== undefined && f.peer !== undefined) bad('--peer-url and --peer are exclusive');
   if (f.peerPid.length > 0 && f.peerUrl === undefined) bad('--peer-pid needs --peer-url');
+  for (const pid of f.peerPid) if (!existsSync(`/proc/${pid}`)) bad(`--peer-pid: no process ${pid}`);
   if (f.peerUrl !== undefined && !/^http:\/\/[^/]+/.test(f.peerUrl)) bad('--peer-url must be an http:// URL');
   if (f.kafkaPort > 65534) bad('--kafka-port must be below 65535 (the controller listens on port+1)');
   return f;
