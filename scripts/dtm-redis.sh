@@ -69,6 +69,10 @@ start() {
   if status; then
     log "dtm already running on 127.0.0.1:$DTM_HTTP_PORT"
   else
+    # a server that is not ours on the port would answer the readiness check below in our stead
+    if curl -sS -m 5 -o /dev/null "http://127.0.0.1:$DTM_HTTP_PORT/" 2>/dev/null; then
+      die "port $DTM_HTTP_PORT is in use by another process: stop it, or choose DTM_HTTP_PORT / DTM_GRPC_PORT"
+    fi
     log "starting dtm v1.19.0 (Store.Driver redis) on :$DTM_HTTP_PORT (gRPC :$DTM_GRPC_PORT, log: $LOG_FILE)"
     # dtm reads its configuration from these environment variables (dtmsvr/config). exec: the pid
     # file holds dtm's own pid (not a subshell's), so its CPU and RSS can be read. 9>&-: not the lock.
