@@ -154,13 +154,14 @@ export class KafkaWorkers {
   }
 
   #line(w: KafkaWorker, line: string): void {
-    let j: { msg?: string; time?: number; owned?: number[]; partition?: number; transactions?: number; events?: number; folded?: number; ms?: number };
+    let j: { msg?: string; time?: number | string; owned?: number[]; partition?: number; transactions?: number; events?: number; folded?: number; ms?: number };
     try {
       j = JSON.parse(line) as typeof j;
     } catch {
       return;
     }
-    const time = j.time ?? Date.now();
+    // dtx logs ISO times (pino isoTime); epoch ms from older builds
+    const time = typeof j.time === 'string' ? Date.parse(j.time) : (j.time ?? Date.now());
     if (j.msg === 'kafka event log opened') w.logOpenedAt = time;
     else if (j.msg === 'partition assignment' && Array.isArray(j.owned)) {
       w.assignments.push(time);

@@ -1,9 +1,12 @@
 /**
- * Closed-loop load generator of bench/main.ts: `concurrency` workers each submit one saga, wait
- * for the answer, and submit the next, over one keep-alive undici Agent, each request going to the
- * next of `origins` (round-robin; one origin for the embedded log, every worker's for Kafka). Every loop is bounded by
- * time (warm-up + measured window, then a drain deadline that aborts what is still in flight) and
- * by a request count.
+ * Load generator of bench/main.ts, over one keep-alive undici Agent, each request going to the
+ * next of `origins` (round-robin; one origin for the embedded log, every worker's for Kafka).
+ * Closed loop (default): `concurrency` workers each submit one saga, wait for the answer, and
+ * submit the next. Open loop (`rate`): submits are scheduled at a fixed rate whatever the answers,
+ * at most `concurrency` in flight (a submit due beyond that is not sent and counts as an error),
+ * and latency runs from the *scheduled* send time, so a stalled server shows in the percentiles
+ * (no coordinated omission). Every loop is bounded by time (warm-up + measured window, then a
+ * drain deadline that aborts what is still in flight) and by a request count.
  *
  * Throughput and submit latency count the responses that *arrived* inside the measured window.
  * Errors count every failed submit of the run (warm-up and drain included): any non-200 answer, a
@@ -35,6 +38,10 @@ export interface LoadOptions {
   readonly alive: () => boolean;
   /** When given: gid -> origin of every submit in flight (set when sent, deleted when answered). */
   readonly inflight?: Map<string, string>;
+  /** Open loop: submits per second, scheduled from the start; `concurrency` caps those in flight. */
+  readonly rate?: number;
+  /** Called after every successful submit (warm-up and drain included), e.g. for RSS every 10k. */
+  readonly onSuccess?: () => void;
 }
 
 export interface Sample {
@@ -122,45 +129,74 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
   };
 
+  const fail = (failure: string): void => {
+    errors++;
+    errorKinds.set(failure, (errorKinds.get(failure) ?? 0) + 1);
+  };
+
+  /** One submit sent (or due, open loop) at `start`. */
+  const submit = async (gid: string, start: number): Promise<void> => {
+    const sample: Sample | undefined = Math.random() < o.sampleRate ? { gid, start, inWindow: start >= windowStart } : undefined;
+    if (sample) samples.push(sample);
+    let failure: string | undefined;
+    const origin = pick();
+    o.inflight?.set(gid, origin);
+    try {
+      const { status, text } = await call(origin, 'POST', '/api/dtmsvr/submit', o.body(gid));
+      if (status !== 200 || !text.includes('"SUCCESS"')) failure = `HTTP ${status} ${text.slice(0, 300)}`;
+    } catch (err) {
+      failure = describe(err);
+      if (abort.signal.aborted) aborted++;
+      // A refused or reset connection fails in microseconds: back off instead of spinning.
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    const end = performance.now();
+    o.inflight?.delete(gid);
+    if (sample) sample.submitMs = end - start;
+    if (failure !== undefined) fail(failure);
+    else {
+      o.onSuccess?.();
+      if (end >= windowStart && end < windowEnd) {
+        submitMs.push(end - start);
+        const slot = Math.floor((end - windowStart) / 1000);
+        perSecond[slot] = (perSecond[slot] ?? 0) + 1;
+      }
+    }
+    if (sample && o.pollCompletion) {
+      const p = poll(sample).finally(() => pollers.delete(p));
+      pollers.add(p);
+    }
+  };
+
   const worker = async (id: number): Promise<void> => {
     for (let n = 0; sent < o.maxRequests && o.alive() && !abort.signal.aborted; n++) {
       const start = performance.now();
       if (start >= windowEnd) return;
       sent++;
-      const gid = `${o.gidPrefix}-${id}-${n}`;
-      const sample: Sample | undefined = Math.random() < o.sampleRate ? { gid, start, inWindow: start >= windowStart } : undefined;
-      if (sample) samples.push(sample);
-      let failure: string | undefined;
-      const origin = pick();
-      o.inflight?.set(gid, origin);
-      try {
-        const { status, text } = await call(origin, 'POST', '/api/dtmsvr/submit', o.body(gid));
-        if (status !== 200 || !text.includes('"SUCCESS"')) failure = `HTTP ${status} ${text.slice(0, 300)}`;
-      } catch (err) {
-        failure = describe(err);
-        if (abort.signal.aborted) aborted++;
-        // A refused or reset connection fails in microseconds: back off instead of spinning.
-        else await new Promise((r) => setTimeout(r, 10));
-      }
-      const end = performance.now();
-      o.inflight?.delete(gid);
-      if (sample) sample.submitMs = end - start;
-      if (failure !== undefined) {
-        errors++;
-        errorKinds.set(failure, (errorKinds.get(failure) ?? 0) + 1);
-      } else if (end >= windowStart && end < windowEnd) {
-        submitMs.push(end - start);
-        const slot = Math.floor((end - windowStart) / 1000);
-        perSecond[slot] = (perSecond[slot] ?? 0) + 1;
-      }
-      if (sample && o.pollCompletion) {
-        const p = poll(sample).finally(() => pollers.delete(p));
-        pollers.add(p);
-      }
+      await submit(`${o.gidPrefix}-${id}-${n}`, start);
     }
   };
 
-  const workers = Array.from({ length: o.concurrency }, (_, i) => worker(i));
+  /** Open loop: submit i is due at t0 + i / rate; timers fire late by up to ~1 ms, then catch up. */
+  const scheduler = async (rate: number): Promise<void> => {
+    const running = new Set<Promise<void>>();
+    for (let i = 0; sent < o.maxRequests && o.alive() && !abort.signal.aborted; i++) {
+      const due = t0 + (i * 1000) / rate;
+      if (due >= windowEnd) break;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sent++;
+      if (running.size >= o.concurrency) {
+        fail(`not sent: ${o.concurrency} submits already in flight (open-loop cap, --concurrency)`);
+        continue;
+      }
+      const p = submit(`${o.gidPrefix}-${i}`, due).finally(() => running.delete(p));
+      running.add(p);
+    }
+    await Promise.all([...running]);
+  };
+
+  const workers = o.rate === undefined ? Array.from({ length: o.concurrency }, (_, i) => worker(i)) : [scheduler(o.rate)];
   // Hard stop: whatever is still in flight this long after the window is aborted.
   const deadline = setTimeout(() => abort.abort(new Error('drain deadline')), Math.max(0, windowEnd - performance.now()) + o.drainMs);
   await Promise.all(workers);

@@ -3,6 +3,8 @@
  *
  *   npm run bench -- [--workload empty,http] [--concurrency 10,50,200] [--seconds 10]
  *                    [--sync-commit true|false] [--store sqlite|kafka] [--workers 1|3] [--out file.md]
+ *                    [--peer dtm-redis | --peer-url URL [--peer-pid 1,2]] [--rounds 3] [--rate 2000]
+ *                    [--long-run 100000]
  *
  * Each (workload, concurrency) run starts a fresh target on 127.0.0.1 (bench/measured-run.ts): one
  * `dtx serve` (dist/src/cli.js) on a temp data dir, or with --store kafka `--workers` dtx workers
@@ -13,75 +15,31 @@
  *   http   2-step saga whose branches are a loopback node:http server in its own process.
  * With --store kafka two measurements follow (bench/kafka-recovery.ts, -rebuild.ts):
  * recovery after SIGKILL of one worker (--workers >= 2), and a rebuild by a fresh worker.
+ * With a peer (bench/peer-target.ts) every run is repeated on it, dtx and the peer alternating
+ * first over --rounds rounds, and a side-by-side summary of medians comes first (bench/comparison.ts).
+ * --rate runs open loop at fixed submit rates instead of closed loop; --long-run takes N sagas per
+ * system and prints RSS every --long-every sagas (bench/long-run.ts).
  * Prints a markdown report (and writes it to --out). Exit code 1 when a run saw errors, a stall,
  * dtx died, or a Kafka measurement failed its checks; 2 on bad flags.
  */
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
 import { runLoad } from './load-generator.js';
 import { startBranchService, type BranchService } from './branch-service.js';
+import { comparison } from './comparison.js';
+import { parseFlags, type Flags } from './flags.js';
 import { startBroker, type Broker } from './kafka-cluster.js';
 import { runRebuild } from './kafka-rebuild.js';
 import { runRecovery } from './kafka-recovery.js';
-import { report, tps, type Row, type Workload } from './report.js';
-import { runOne, submitBody, type Flags } from './measured-run.js';
-import { startTarget } from './targets.js';
+import { runLongRun } from './long-run.js';
+import { runOne, submitBody, type RunPoint } from './measured-run.js';
+import { peerName, startPeer, type PeerSpec } from './peer-target.js';
+import { loadLabel, report, tps, type Row, type Workload } from './report.js';
+import { startTarget, type BenchTarget } from './targets.js';
 
-const WORKLOADS: readonly Workload[] = ['empty', 'http'];
-
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
-const nonNegativeInt = (v: string): number => (v === '0' ? 0 : positiveInt(v));
-const intList = (v: string): number[] => v.split(',').map((s) => positiveInt(s.trim()));
-const workloadList = (v: string): Workload[] =>
-  v.split(',').map((s) => {
-    const w = s.trim();
-    if (!(WORKLOADS as readonly string[]).includes(w)) throw new InvalidArgumentError(`unknown workload '${w}' (empty|http)`);
-    return w as Workload;
-  });
-const bool = (v: string): boolean => {
-  if (v === 'true' || v === 'false') return v === 'true';
-  throw new InvalidArgumentError('must be true or false');
-};
-
-function parseFlags(): Flags {
-  const program = new Command('bench')
-    .description('end-to-end dtx benchmark over the dtm HTTP API (127.0.0.1 only)')
-    .option('--workload <list>', 'comma list of empty|http', workloadList, ['empty', 'http'] as Workload[])
-    .option('--concurrency <list>', 'comma list of in-flight submits', intList, [10, 50, 200])
-    .option('--seconds <n>', 'measured seconds per run', positiveInt, 10)
-    .option('--warmup <n>', 'warm-up seconds per run (not measured)', (v) => Number(v), 2)
-    .addOption(new Option('--store <driver>', 'event log store').choices(['sqlite', 'kafka']).default('sqlite'))
-    .option('--sync-commit <bool>', 'STORE_SYNC_COMMIT of dtx (fsync per group commit; no effect with kafka)', bool, true)
-    .option('--out <file>', 'also write the markdown report here')
-    .option('--max-requests <n>', 'cap on submits per run', positiveInt, 2_000_000)
-    .option('--sample-rate <f>', 'fraction of gids checked with query', (v) => Number(v), 0.01)
-    .option('--cpu-prof-dir <dir>', 'run dtx under node --cpu-prof, profiles written here')
-    .option('--workers <n>', 'kafka: dtx workers per run', positiveInt, 1)
-    .option('--partitions <n>', 'kafka: STORE_PARTITIONS (partitions of every topic)', positiveInt, 16)
-    .option('--kafka-port <n>', 'kafka: port of the local broker (scripts/kafka-local.sh), started unless running', positiveInt, 39600)
-    .option('--broker-warmup <s>', 'kafka: seconds of unmeasured load on a throwaway prefix before the first run (0 = none)', nonNegativeInt, 10)
-    .option('--session-timeout <s>', 'kafka: STORE_KAFKA_SESSION_TIMEOUT of the workers', positiveInt, 6)
-    .option('--recovery <bool>', 'kafka, --workers >= 2: measure recovery after SIGKILL of one worker', bool, true)
-    .option('--kill-after <s>', 'kafka recovery: seconds of load before the kill', positiveInt, 5)
-    .option('--rebuild <bool>', 'kafka: measure a rebuild by a fresh worker on the largest run', bool, true)
-    .option('--rebuild-open <n>', 'kafka rebuild: open transactions added before the second rebuild', nonNegativeInt, 2000)
-    .option('--rebuild-events <n>', 'kafka rebuild: grow the topic to this many events (copies) before the second rebuild', nonNegativeInt, 200_000)
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-  program.parse(process.argv);
-  const f = program.opts<Flags>();
-  const bad = (why: string): never => {
-    process.stderr.write(`bench: ${why}\n`);
-    process.exit(2);
-  };
-  if (!(f.warmup >= 0) || !(f.sampleRate >= 0 && f.sampleRate <= 1)) bad('--warmup must be >= 0 and --sample-rate within 0..1');
-  if (f.store === 'sqlite' && f.workers !== 1) bad('--workers is for --store kafka (the embedded log has one process)');
-  if (f.kafkaPort > 65534) bad('--kafka-port must be below 65535 (the controller listens on port+1)');
-  return f;
-}
+/** The branch service lives for the whole benchmark (long runs included), at most this long. */
+const BRANCH_LIFETIME_S = 4 * 3600;
+/** Long run: upper bound of one system's run whatever the saga count. */
+const LONG_RUN_MAX_S = 3 * 3600;
 
 /** Kafka only: recovery (>= 2 workers) and rebuild sections, each with whether it was clean. */
 async function kafkaExtras(f: Flags, broker: Broker, rows: readonly Row[]): Promise<Array<{ text: string; ok: boolean }>> {
@@ -135,12 +93,28 @@ async function warmBroker(f: Flags, broker: Broker): Promise<void> {
   }
 }
 
+/** The systems a run compares: dtx, then the peer when one is given. */
+interface System {
+  readonly name: string;
+  readonly open: (prefix: string) => Promise<BenchTarget>;
+}
+
+function systemsOf(f: Flags, broker: Broker | undefined): System[] {
+  const nodeArgs = f.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${f.cpuProfDir}`];
+  const dtx: System = { name: 'dtx', open: (prefix) => startTarget({ ...f, nodeArgs, brokers: broker?.brokers, prefix }) };
+  const spec: PeerSpec | undefined =
+    f.peerUrl !== undefined ? { kind: 'url', url: f.peerUrl, pids: f.peerPid } : f.peer === 'dtm-redis' ? { kind: 'dtm-redis', appendfsync: f.redisFsync } : undefined;
+  return spec === undefined ? [dtx] : [dtx, { name: peerName(spec), open: () => startPeer(spec) }];
+}
+
 async function main(): Promise<void> {
   const f = parseFlags();
   const startedAt = new Date();
   const rows: Row[] = [];
   const extras: Array<{ text: string; ok: boolean }> = [];
+  const points: RunPoint[] = f.rate === undefined ? f.concurrency.map((c) => ({ concurrency: c })) : f.rate.map((rate) => ({ concurrency: f.concurrency[0]!, rate }));
   let broker: Broker | undefined;
+  let branch: BranchService | undefined;
   try {
     if (f.store === 'kafka') {
       process.stderr.write(`bench: kafka broker on 127.0.0.1:${f.kafkaPort} (scripts/kafka-local.sh start)…\n`);
@@ -148,28 +122,45 @@ async function main(): Promise<void> {
       process.stderr.write(`bench:   ${broker.startedHere ? 'started' : 'reused a running broker'} (pid ${broker.pid ?? '?'})\n`);
       if (f.brokerWarmup > 0) await warmBroker(f, broker);
     }
-    for (const workload of f.workload) {
-      const branch: BranchService | undefined = workload === 'http' ? await startBranchService(3600) : undefined;
-      try {
-        for (const c of f.concurrency) {
-          process.stderr.write(`bench: ${workload} concurrency=${c} (${f.warmup} s warm-up + ${f.seconds} s)…\n`);
-          const row = await runOne(f, workload, c, branch, broker);
-          rows.push(row);
-          process.stderr.write(`bench:   ${tps(row).toFixed(0)} tx/s, ${row.load.errors} errors\n`);
-        }
-      } finally {
-        await branch?.stop();
+    const systems = systemsOf(f, broker);
+    if (f.workload.includes('http')) branch = await startBranchService(BRANCH_LIFETIME_S);
+    if (f.longRun > 0) {
+      const workload = f.workload[0]!;
+      for (const s of systems) {
+        process.stderr.write(`bench: long run: ${s.name}, ${workload}, ${f.longRun} sagas…\n`);
+        const b = workload === 'http' ? branch : undefined;
+        extras.push(await runLongRun({ workload, point: points[0]!, sagas: f.longRun, every: f.longEvery, open: s.open, branch: b, broker, maxSeconds: LONG_RUN_MAX_S }));
       }
+    } else {
+      for (let round = 1; round <= f.rounds; round++) {
+        // interleaved: dtx goes first in odd rounds, the peer in even ones
+        const order = round % 2 === 1 ? systems : [...systems].reverse();
+        for (const workload of f.workload) {
+          for (const point of points) {
+            for (const s of order) {
+              process.stderr.write(`bench: round ${round}/${f.rounds} ${s.name} ${workload} ${loadLabel(point)} (${f.warmup} s warm-up + ${f.seconds} s)…\n`);
+              const row = await runOne(f, workload, point, s.open, workload === 'http' ? branch : undefined, broker);
+              rows.push(row);
+              process.stderr.write(`bench:   ${tps(row).toFixed(0)} tx/s, ${row.load.errors} errors\n`);
+            }
+          }
+        }
+      }
+      if (broker !== undefined) extras.push(...(await kafkaExtras(f, broker, rows)));
     }
-    if (broker !== undefined) extras.push(...(await kafkaExtras(f, broker, rows)));
   } finally {
+    await branch?.stop();
     await broker?.stop();
   }
-  const title =
+  const peer = f.peerUrl ?? f.peer;
+  const store =
     f.store === 'kafka'
-      ? `dtx bench: store=kafka, ${f.workers} worker(s), ${f.partitions} partitions, session timeout ${f.sessionTimeout} s, sync-commit=${f.syncCommit}, ${f.seconds} s measured after ${f.warmup} s warm-up`
-      : `dtx bench: store=${f.store}, sync-commit=${f.syncCommit}, ${f.seconds} s measured after ${f.warmup} s warm-up`;
-  const text = [report({ title, startedAt, argv: process.argv.slice(2) }, rows), ...extras.map((e) => e.text)].join('\n');
+      ? `store=kafka, ${f.workers} worker(s), ${f.partitions} partitions, session timeout ${f.sessionTimeout} s, sync-commit=${f.syncCommit}`
+      : `store=${f.store}, sync-commit=${f.syncCommit}`;
+  const title = `dtx bench: ${store}${peer === undefined ? '' : ` vs ${peer}${f.peer === 'dtm-redis' ? ` (Redis appendfsync ${f.redisFsync})` : ''}`}, ${f.longRun > 0 ? `long run of ${f.longRun} sagas per system` : `${f.seconds} s measured after ${f.warmup} s warm-up`}`;
+  const summary = rows.length > 0 && (peer !== undefined || f.rounds > 1) ? [comparison(rows, f.rounds)] : [];
+  const runs = rows.length > 0 ? [report({ title, startedAt, argv: process.argv.slice(2) }, rows)] : [`### ${title}\n\n- date: ${startedAt.toISOString()}\n- command: \`node dist/bench/main.js ${process.argv.slice(2).join(' ')}\`\n`];
+  const text = [...summary, ...runs, ...extras.map((e) => e.text)].join('\n');
   process.stdout.write(text);
   if (f.out !== undefined) writeFileSync(f.out, text);
   const bad = rows.some((r) => r.load.errors > 0 || r.dtxExit !== undefined || r.load.perSecond.some((n) => n === 0)) || extras.some((e) => !e.ok);

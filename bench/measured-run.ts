@@ -1,36 +1,22 @@
 /**
- * One (workload, concurrency) run of bench/main.ts: start the target (one dtx, or a cluster of
- * Kafka workers on a fresh prefix), warm up, measure the window, query the sampled gids, read CPU
- * and RSS, stop the target.
+ * One (workload, concurrency or rate) run of bench/main.ts on one system: open the target (one
+ * dtx, a cluster of Kafka workers on a fresh prefix, or the peer), warm up, measure the window,
+ * query the sampled gids, read CPU and RSS of every process involved, stop the target.
+ * CPU ms per saga = CPU time a process used over the whole run (warm-up, window, drain) divided by
+ * the sagas that succeeded over that same run.
  */
 import { percentile, queryStatus, runLoad } from './load-generator.js';
 import type { BranchService } from './branch-service.js';
-import { cpuSeconds, machineBusySeconds, rssMiB, sampleRss } from './process-stats.js';
+import type { Flags } from './flags.js';
+import { machineBusySeconds, meterProcesses, type WatchedProcess } from './process-stats.js';
 import type { Broker } from './kafka-cluster.js';
 import type { Row, Workload } from './report.js';
-import { startTarget } from './targets.js';
+import type { BenchTarget } from './targets.js';
 
-export interface Flags {
-  workload: Workload[];
-  concurrency: number[];
-  seconds: number;
-  warmup: number;
-  store: 'sqlite' | 'kafka';
-  syncCommit: boolean;
-  out?: string;
-  maxRequests: number;
-  sampleRate: number;
-  cpuProfDir?: string;
-  workers: number;
-  partitions: number;
-  kafkaPort: number;
-  sessionTimeout: number;
-  brokerWarmup: number;
-  recovery: boolean;
-  killAfter: number;
-  rebuild: boolean;
-  rebuildOpen: number;
-  rebuildEvents: number;
+/** The load of one run: closed loop at `concurrency`, or open loop at `rate` (capped by `concurrency` in flight). */
+export interface RunPoint {
+  readonly concurrency: number;
+  readonly rate?: number;
 }
 
 /**
@@ -47,47 +33,45 @@ export function submitBody(workload: Workload, branch: string | undefined, extra
   return (gid) => `{"gid":"${gid}${tail}`;
 }
 
-export async function runOne(f: Flags, workload: Workload, concurrency: number, branch: BranchService | undefined, broker: Broker | undefined): Promise<Row> {
-  const nodeArgs = f.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${f.cpuProfDir}`];
-  const prefix = `dtxbench-${Date.now().toString(36)}-${workload}-c${concurrency}`;
-  const target = await startTarget({ ...f, nodeArgs, brokers: broker?.brokers, prefix });
-  const pids = target.procs.map((p) => p.pid);
+export async function runOne(f: Flags, workload: Workload, point: RunPoint, open: (prefix: string) => Promise<BenchTarget>, branch: BranchService | undefined, broker: Broker | undefined): Promise<Row> {
+  const axis = point.rate === undefined ? `c${point.concurrency}` : `r${point.rate}`;
+  const prefix = `dtxbench-${Date.now().toString(36)}-${workload}-${axis}`;
+  const target = await open(prefix);
   const callsBefore = branch ? await branch.calls() : 0;
-  const rss = pids.map((pid) => sampleRss(pid, 500));
-  const cpuOf = (pid: number): number => cpuSeconds(pid) ?? 0;
-  const others = [...(branch ? [branch.pid] : []), ...(broker?.pid !== undefined ? [broker.pid] : [])];
-  const cpu0 = { dtx: pids.map(cpuOf), others: others.map(cpuOf), gen: process.cpuUsage(), all: machineBusySeconds(), at: Date.now() };
+  const system: WatchedProcess[] = [...target.watched, ...(target.system === 'dtx' && broker?.pid !== undefined ? [{ name: 'kafka broker', pid: broker.pid }] : [])];
+  const harness: WatchedProcess[] = [...(branch ? [{ name: 'branch service', pid: branch.pid }] : []), { name: 'load generator', pid: process.pid }];
+  const meter = meterProcesses([...system, ...harness]);
+  const busy0 = { all: machineBusySeconds(), at: Date.now() };
   try {
     const load = await runLoad({
       origins: target.origins,
-      concurrency,
+      concurrency: point.concurrency,
+      rate: point.rate,
       warmupMs: f.warmup * 1000,
       measureMs: f.seconds * 1000,
       maxRequests: f.maxRequests,
       body: submitBody(workload, branch?.origin),
-      gidPrefix: `bench-${workload}-c${concurrency}-${Date.now().toString(36)}`,
+      gidPrefix: `bench-${target.system}-${workload}-${axis}-${Date.now().toString(36)}`,
       sampleRate: f.sampleRate,
       pollCompletion: workload === 'http',
       requestTimeoutMs: 30_000,
       drainMs: 30_000,
-      alive: () => target.procs.every((p) => p.exitInfo === undefined),
+      alive: () => target.alive(),
     });
-    const rssPeak = Math.max(...rss.map((r) => r.stop()));
-    const wall = (Date.now() - cpu0.at) / 1000;
-    const gen = process.cpuUsage(cpu0.gen);
-    const pct = (sec: number): string => `${((100 * sec) / wall).toFixed(0)}%`;
-    const dtxEach = pids.map((pid, i) => cpuOf(pid) - cpu0.dtx[i]!);
-    const othersUsed = others.map((pid, i) => cpuOf(pid) - cpu0.others[i]!);
-    const used = { dtx: dtxEach.reduce((a, b) => a + b, 0), gen: (gen.user + gen.system) / 1e6, others: othersUsed.reduce((a, b) => a + b, 0) };
-    const rest = machineBusySeconds() - cpu0.all - used.dtx - used.gen - used.others;
+    const wall = (Date.now() - busy0.at) / 1000;
+    const used = meter.stop();
+    const usage = used.map((u, i) => ({ ...u, system: i < system.length }));
+    const rest = machineBusySeconds() - busy0.all - used.reduce((a, u) => a + u.cpuSeconds, 0);
     const restPct = (100 * Math.max(0, rest)) / wall;
+    const sagas = load.sent - load.errors;
+    const pct = (sec: number): string => `${((100 * sec) / wall).toFixed(0)}%`;
+    const perSaga = (sec: number): string => (sagas > 0 ? ((1000 * sec) / sagas).toFixed(3) : 'n/a');
     const cpu =
-      `dtx ${pct(used.dtx)}${pids.length > 1 ? ` (workers ${dtxEach.map(pct).join(' + ')})` : ''}, load generator ${pct(used.gen)}` +
-      (branch ? `, branch service ${pct(othersUsed[0]!)}` : '') +
-      (broker?.pid !== undefined ? `, kafka broker ${pct(othersUsed.at(-1)!)}` : '') +
+      usage.map((u) => `${u.name} ${pct(u.cpuSeconds)} = ${perSaga(u.cpuSeconds)} ms/saga`).join(', ') +
       `, rest of machine (other processes, kernel softirq) ${pct(Math.max(0, rest))}`;
-    const rssEach = pids.map((pid) => rssMiB(pid));
-    const rssEnd = rssEach.some((v) => v === undefined) ? undefined : Math.max(...(rssEach as number[]));
+    const rssOf = target.watched.map((w) => usage.find((u) => u.pid === w.pid)!);
+    const rssEnd = rssOf.some((u) => u.rssEnd === undefined) ? undefined : Math.max(...rssOf.map((u) => u.rssEnd!));
+    const rssPeak = Math.max(...rssOf.map((u) => u.rssPeak));
     const verified = new Map<string, number>();
     for (const [i, s] of load.samples.entries()) {
       const status = await queryStatus(target.origins[i % target.origins.length]!, s.gid);
@@ -108,17 +92,20 @@ export async function runOne(f: Flags, workload: Workload, concurrency: number, 
         `(${firstPoll} on the first query after the submit answer)`;
     }
     const branchCalls = branch ? (await branch.calls()) - callsBefore : undefined;
-    const notes = [...target.notes, ...(pids.length > 1 ? [`RSS end per worker MiB: ${rssEach.map((v) => v?.toFixed(0) ?? 'gone').join(', ')}`] : []), ...(await target.finalNotes())];
+    const rssNote = `RSS end / peak MiB: ${usage.map((u) => `${u.name} ${u.rssEnd?.toFixed(0) ?? 'gone'} / ${u.rssPeak.toFixed(0)}`).join(', ')}`;
+    const notes = [...target.notes, rssNote, ...(await target.finalNotes())];
     const procs = target.procs;
     const tag = (i: number, line: string): string => (procs.length > 1 ? `[worker ${i}] ${line}` : line);
+    const gone = target.alive() ? undefined : `${target.system}: a watched process is gone`;
     return {
-      prefix: f.store === 'kafka' ? prefix : undefined, workload, concurrency, load, completionP99, completionNote, verified, rssEnd, rssPeak, branchCalls, cpu, restPct, notes,
+      system: target.system, rate: point.rate, sagas, usage,
+      prefix: f.store === 'kafka' && target.system === 'dtx' ? prefix : undefined, workload, concurrency: point.concurrency, load, completionP99, completionNote, verified, rssEnd, rssPeak, branchCalls, cpu, restPct, notes,
       dtxProblems: procs.flatMap((p) => p.problems),
-      dtxExit: procs.map((p, i) => (p.exitInfo === undefined ? undefined : tag(i, p.exitInfo))).find((x) => x !== undefined),
+      dtxExit: procs.map((p, i) => (p.exitInfo === undefined ? undefined : tag(i, p.exitInfo))).find((x) => x !== undefined) ?? gone,
       dtxTail: procs.flatMap((p, i) => (p.exitInfo === undefined ? [] : p.tail.map((l) => tag(i, l)))),
     };
   } finally {
-    for (const r of rss) r.stop();
+    meter.stop();
     await target.stop();
   }
 }

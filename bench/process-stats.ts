@@ -52,3 +52,46 @@ export function sampleRss(pid: number, everyMs = 500): { stop(): number } {
     },
   };
 }
+
+/** A process whose CPU time and RSS a benchmark run reports. */
+export interface WatchedProcess {
+  readonly name: string;
+  readonly pid: number;
+}
+
+/** The command name of a process (/proc/<pid>/comm), e.g. `redis-server`, or `pid N` once gone. */
+export function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return `pid ${pid}`;
+  }
+}
+
+export interface ProcessUse {
+  readonly name: string;
+  readonly pid: number;
+  /** CPU seconds used between start and stop (0 when the process was gone at start) */
+  readonly cpuSeconds: number;
+  readonly rssEnd: number | undefined;
+  readonly rssPeak: number;
+}
+
+/**
+ * Starts metering `procs`: CPU time from now, RSS sampled every `everyMs`. `stop()` returns each
+ * process's use; call it once the load has drained (RSS end is read then).
+ */
+export function meterProcesses(procs: readonly WatchedProcess[], everyMs = 500): { stop(): ProcessUse[] } {
+  const cpu0 = procs.map((p) => cpuSeconds(p.pid));
+  const rss = procs.map((p) => sampleRss(p.pid, everyMs));
+  return {
+    stop: () =>
+      procs.map((p, i) => ({
+        name: p.name,
+        pid: p.pid,
+        cpuSeconds: Math.max(0, (cpuSeconds(p.pid) ?? 0) - (cpu0[i] ?? 0)),
+        rssEnd: rssMiB(p.pid),
+        rssPeak: rss[i]!.stop(),
+      })),
+  };
+}

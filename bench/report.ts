@@ -7,10 +7,19 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { percentile, type LoadResult } from './load-generator.js';
+import type { ProcessUse } from './process-stats.js';
 
 export type Workload = 'empty' | 'http';
 
 export interface Row {
+  /** `dtx` or the peer's name */
+  system: string;
+  /** open loop: scheduled submits per second (then `concurrency` is the in-flight cap) */
+  rate?: number;
+  /** sagas that succeeded over the whole run (warm-up and drain included): the CPU ms/saga divisor */
+  sagas: number;
+  /** every metered process; `system` marks the system's own (dtx, broker; dtm, redis-server) */
+  usage: Array<ProcessUse & { system: boolean }>;
   /** Kafka topic prefix of the run (store kafka) */
   prefix: string | undefined;
   workload: Workload;
@@ -19,7 +28,7 @@ export interface Row {
   completionP99: number | undefined;
   completionNote: string;
   verified: Map<string, number>;
-  /** largest dtx process (the only one for sqlite, the biggest worker for kafka) */
+  /** largest server process of the system (dtx: the biggest worker; peer: its largest watched process) */
   rssEnd: number | undefined;
   rssPeak: number;
   dtxProblems: string[];
@@ -44,6 +53,14 @@ export const ms = (v: number | undefined): string => (v === undefined ? 'n/a' : 
 const mib = (v: number | undefined): string => (v === undefined ? 'gone' : v.toFixed(0));
 /** Makes a log line or message safe inside a markdown code span. */
 export const code = (s: string, max = 400): string => `\`${s.replace(/`/g, "'").replace(/\s+/g, ' ').slice(0, max)}\``;
+
+/** CPU ms per saga of the system's own processes together. */
+export function systemCpuMs(r: Row): number | undefined {
+  return r.sagas > 0 ? (1000 * r.usage.filter((u) => u.system).reduce((a, u) => a + u.cpuSeconds, 0)) / r.sagas : undefined;
+}
+
+/** The load of a row: `c=50` (closed loop) or `100/s` (open loop). */
+export const loadLabel = (r: Pick<Row, 'concurrency' | 'rate'>): string => (r.rate === undefined ? `c=${r.concurrency}` : `${r.rate}/s`);
 
 export function tps(r: Row): number {
   return r.load.measuredSeconds > 0 ? r.load.completed / r.load.measuredSeconds : 0;
@@ -84,26 +101,26 @@ export function report(h: ReportHeader, rows: readonly Row[]): string {
     `- command: \`node dist/bench/main.js ${h.argv.join(' ')}\``,
     `- dtx revision: ${gitRevision()}`,
     '',
-    '| workload | concurrency | tx/s | submit p50 ms | submit p99 ms | completion p99 ms | errors | sampled gids (query after run) | dtx RSS end MiB | dtx RSS peak MiB |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+    '| system | workload | load | tx/s | submit p50 ms | submit p99 ms | completion p99 ms | errors | sampled gids (query after run) | server CPU ms/saga | server RSS end MiB | server RSS peak MiB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
   ];
   for (const r of rows) {
     const verified = [...r.verified].map(([k, v]) => `${v} ${k}`).join(', ') || 'none sampled';
     out.push(
-      `| ${r.workload} | ${r.concurrency} | ${tps(r).toFixed(0)} | ${ms(percentile(r.load.submitMs, 50))} | ${ms(percentile(r.load.submitMs, 99))} | ` +
-        `${ms(r.completionP99)} | ${r.load.errors} | ${verified} | ${mib(r.rssEnd)} | ${mib(r.rssPeak)} |`,
+      `| ${r.system} | ${r.workload} | ${loadLabel(r)} | ${tps(r).toFixed(0)} | ${ms(percentile(r.load.submitMs, 50))} | ${ms(percentile(r.load.submitMs, 99))} | ` +
+        `${ms(r.completionP99)} | ${r.load.errors} | ${verified} | ${systemCpuMs(r)?.toFixed(3) ?? 'n/a'} | ${mib(r.rssEnd)} | ${mib(r.rssPeak)} |`,
     );
   }
   out.push('', 'Run notes:', '');
   for (const r of rows) {
-    const notes: string[] = [`${r.load.sent} submits sent`, `completion p99 ${r.completionNote}`, `per-second tx: ${r.load.perSecond.join(' ')}`];
+    const notes: string[] = [`${r.load.sent} submits sent, ${r.sagas} succeeded`, `completion p99 ${r.completionNote}`, `per-second tx: ${r.load.perSecond.join(' ')}`];
     if (r.branchCalls !== undefined) notes.push(`${r.branchCalls} branch calls served`);
     notes.push(`CPU (% of one core): ${r.cpu}`, ...r.notes);
     if (r.restPct > 20) notes.push('NOISY: something else used the CPUs during this run, figures are not clean');
     if (r.load.aborted > 0) notes.push(`${r.load.aborted} requests aborted at the drain deadline`);
     if (r.load.perSecond.some((n) => n === 0)) notes.push('STALL: a second of the window had no successful submit');
-    if (r.dtxExit !== undefined) notes.push(`DTX EXITED during the run (${r.dtxExit})`);
-    out.push(`- ${r.workload} c=${r.concurrency}: ${notes.join('; ')}`);
+    if (r.dtxExit !== undefined) notes.push(`${r.system.toUpperCase()} EXITED during the run (${r.dtxExit})`);
+    out.push(`- ${r.system} ${r.workload} ${loadLabel(r)}: ${notes.join('; ')}`);
     for (const [kind, n] of r.load.errorKinds) out.push(`  - error ×${n}: ${code(kind)}`);
     const problems = groupProblems(r.dtxProblems);
     for (const [what, n] of problems.slice(0, 10)) out.push(`  - dtx stderr ×${n}: ${code(what)}`);
