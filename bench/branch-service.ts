@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-const BRANCH_ENTRY = path.resolve(import.meta.dirname, 'branch-server.js');
+const ENTRY = { http: path.resolve(import.meta.dirname, 'branch-server.js'), grpc: path.resolve(import.meta.dirname, 'grpc-branch-server.js') };
 const START_TIMEOUT_MS = 20_000;
 
 /** Every child still alive, killed if the benchmark exits early (Ctrl-C, crash). */
@@ -15,6 +15,7 @@ process.once('exit', () => {
 });
 
 export interface BranchService {
+  /** `http://127.0.0.1:port` for HTTP, `127.0.0.1:port` (a gRPC target) for gRPC */
   readonly origin: string;
   readonly pid: number;
   /** Calls it answered so far (asked over IPC). */
@@ -22,9 +23,12 @@ export interface BranchService {
   stop(): Promise<void>;
 }
 
-/** Forks bench/branch-server.js; it answers every request `200 {"dtm_result":"SUCCESS"}`. */
-export async function startBranchService(maxLifetimeSeconds: number): Promise<BranchService> {
-  const child = fork(BRANCH_ENTRY, [String(maxLifetimeSeconds)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+/**
+ * Forks bench/branch-server.js (every request answered `200 {"dtm_result":"SUCCESS"}`) or, for
+ * `grpc`, bench/grpc-branch-server.js (every call answered OK).
+ */
+export async function startBranchService(maxLifetimeSeconds: number, kind: 'http' | 'grpc' = 'http'): Promise<BranchService> {
+  const child = fork(ENTRY[kind], [String(maxLifetimeSeconds)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   live.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -36,7 +40,7 @@ export async function startBranchService(maxLifetimeSeconds: number): Promise<Br
     void exited.then(() => reject(new Error('branch service exited before listening')));
   });
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: kind === 'http' ? `http://127.0.0.1:${port}` : `127.0.0.1:${port}`,
     pid: child.pid ?? 0,
     calls: () =>
       new Promise<number>((resolve) => {

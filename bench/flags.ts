@@ -4,10 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Workload } from './report.js';
+import type { Ingress, Workload } from './report.js';
 
 export interface Flags {
   workload: Workload[];
+  /** `['http']`, or `['http', 'grpc']`: dtx over gRPC beside HTTP */
+  ingress: Ingress[];
   concurrency: number[];
   seconds: number;
   warmup: number;
@@ -38,6 +40,8 @@ export interface Flags {
   /** long-run mode: this many sagas per system, RSS every `longEvery` */
   longRun: number;
   longEvery: number;
+  /** also measure `dtx replay --all` on a log of this many events (0 = no) */
+  replay: number;
 }
 
 const WORKLOADS: readonly Workload[] = ['empty', 'http'];
@@ -48,6 +52,12 @@ const positiveInt = (v: string): number => {
   return n;
 };
 const nonNegativeInt = (v: string): number => (v === '0' ? 0 : positiveInt(v));
+/** `grpc` means gRPC runs beside the HTTP ones (issue 9's comparison); `http` alone is the default. */
+const ingressList = (v: string): Ingress[] => {
+  const list = v.split(',').map((s) => s.trim());
+  for (const i of list) if (i !== 'http' && i !== 'grpc') throw new InvalidArgumentError(`unknown ingress '${i}' (http|grpc)`);
+  return list.includes('grpc') ? ['http', 'grpc'] : ['http'];
+};
 const intList = (v: string): number[] => v.split(',').map((s) => positiveInt(s.trim()));
 const workloadList = (v: string): Workload[] =>
   v.split(',').map((s) => {
@@ -64,6 +74,7 @@ export function parseFlags(): Flags {
   const program = new Command('bench')
     .description('end-to-end dtx benchmark over the dtm HTTP API (127.0.0.1 only)')
     .option('--workload <list>', 'comma list of empty|http', workloadList, ['empty', 'http'] as Workload[])
+    .option('--ingress <list>', 'http, or grpc: dtx over dtm\'s gRPC API too (Submit on the gRPC port, gRPC branches), beside HTTP', ingressList, ['http'] as Ingress[])
     .option('--concurrency <list>', 'comma list of in-flight submits', intList, [10, 50, 200])
     .option('--seconds <n>', 'measured seconds per run', positiveInt, 10)
     .option('--warmup <n>', 'warm-up seconds per run (not measured)', (v) => Number(v), 2)
@@ -91,6 +102,7 @@ export function parseFlags(): Flags {
     .option('--rate <list>', 'open loop: comma list of submits/s, one run per value; --concurrency (first value) caps those in flight', intList)
     .option('--long-run <n>', 'long-run mode: n sagas per system (first workload and concurrency/rate), RSS every --long-every', nonNegativeInt, 0)
     .option('--long-every <n>', 'long-run mode: sagas between RSS readings', positiveInt, 10_000)
+    .option('--replay <events>', 'also measure dtx replay --all on a log of this many events (0 = no)', nonNegativeInt, 0)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse(process.argv);
   const f = program.opts<Flags>();
@@ -100,6 +112,7 @@ export function parseFlags(): Flags {
   };
   if (!(f.warmup >= 0) || !(f.sampleRate >= 0 && f.sampleRate <= 1)) bad('--warmup must be >= 0 and --sample-rate within 0..1');
   if (f.store === 'sqlite' && f.workers !== 1) bad('--workers is for --store kafka (the embedded log has one process)');
+  if (f.ingress.includes('grpc') && (f.store !== 'sqlite' || f.peerUrl !== undefined || f.peer !== undefined)) bad('--ingress grpc compares dtx over gRPC and HTTP on the embedded log (no --store kafka, no peer)');
   if (f.peerUrl !== undefined && f.peer !== undefined) bad('--peer-url and --peer are exclusive');
   if (f.peerPid.length > 0 && f.peerUrl === undefined) bad('--peer-pid needs --peer-url');
   for (const pid of f.peerPid) if (!existsSync(`/proc/${pid}`)) bad(`--peer-pid: no process ${pid}`);

@@ -42,6 +42,14 @@ export interface LoadOptions {
   readonly rate?: number;
   /** Called after every successful submit (warm-up and drain included), e.g. for RSS every 10k. */
   readonly onSuccess?: () => void;
+  /**
+   * Submits over another ingress (gRPC) instead of POST /api/dtmsvr/submit, round-robin over its
+   * own targets; `send` resolves undefined on success, else the failure. Queries stay on HTTP.
+   */
+  readonly submitVia?: {
+    readonly targets: () => readonly string[];
+    readonly send: (target: string, gid: string, signal: AbortSignal) => Promise<string | undefined>;
+  };
 }
 
 export interface Sample {
@@ -93,6 +101,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const pollers = new Set<Promise<void>>();
   let sent = 0;
   let turn = 0;
+  let viaTurn = 0;
   const pick = (): string => o.origins[turn++ % o.origins.length]!;
   let errors = 0;
   let aborted = 0;
@@ -142,8 +151,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const origin = pick();
     o.inflight?.set(gid, origin);
     try {
-      const { status, text } = await call(origin, 'POST', '/api/dtmsvr/submit', o.body(gid));
-      if (status !== 200 || !text.includes('"SUCCESS"')) failure = `HTTP ${status} ${text.slice(0, 300)}`;
+      if (o.submitVia !== undefined) {
+        const targets = o.submitVia.targets();
+        failure = await o.submitVia.send(targets[viaTurn++ % targets.length]!, gid, abort.signal);
+        if (failure !== undefined && abort.signal.aborted) aborted++;
+      } else {
+        const { status, text } = await call(origin, 'POST', '/api/dtmsvr/submit', o.body(gid));
+        if (status !== 200 || !text.includes('"SUCCESS"')) failure = `HTTP ${status} ${text.slice(0, 300)}`;
+      }
     } catch (err) {
       failure = describe(err);
       if (abort.signal.aborted) aborted++;

@@ -17,6 +17,9 @@
  * recovery after SIGKILL of one worker (--workers >= 2), and a rebuild by a fresh worker.
  * With a peer (bench/peer-target.ts) every run is repeated on it, dtx and the peer alternating
  * first over --rounds rounds, and a side-by-side summary of medians comes first (bench/comparison.ts).
+ * --ingress grpc adds `dtx grpc` beside dtx: the same runs over dtm's gRPC API (Submit on dtx's gRPC
+ * port, the http workload's branches on a grpc-js server, bench/grpc-*.ts), compared like a peer.
+ * --replay N appends the `dtx replay --all` throughput on a log of N events (bench/replay-bench.ts).
  * --rate runs open loop at fixed submit rates instead of closed loop; --long-run takes N sagas per
  * system and prints RSS every --long-every sagas (bench/long-run.ts).
  * Prints a markdown report (and writes it to --out). Exit code 1 when a run saw errors, a stall,
@@ -33,7 +36,8 @@ import { runRecovery } from './kafka-recovery.js';
 import { runLongRun } from './long-run.js';
 import { runOne, submitBody, type RunPoint } from './measured-run.js';
 import { peerName, startPeer, type PeerSpec } from './peer-target.js';
-import { loadLabel, report, tps, type Row, type Workload } from './report.js';
+import { replaySection } from './replay-bench.js';
+import { loadLabel, report, tps, type Ingress, type Row, type Workload } from './report.js';
 import { startTarget, type BenchTarget } from './targets.js';
 
 /** The branch service lives for the whole benchmark (long runs included), at most this long. */
@@ -97,14 +101,16 @@ async function warmBroker(f: Flags, broker: Broker): Promise<void> {
 interface System {
   readonly name: string;
   readonly open: (prefix: string) => Promise<BenchTarget>;
+  readonly ingress: Ingress;
 }
 
 function systemsOf(f: Flags, broker: Broker | undefined): System[] {
   const nodeArgs = f.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${f.cpuProfDir}`];
-  const dtx: System = { name: 'dtx', open: (prefix) => startTarget({ ...f, nodeArgs, brokers: broker?.brokers, prefix }) };
+  const dtx: System = { name: 'dtx', ingress: 'http', open: (prefix) => startTarget({ ...f, nodeArgs, brokers: broker?.brokers, prefix }) };
+  if (f.ingress.includes('grpc')) return [dtx, { ...dtx, name: 'dtx grpc', ingress: 'grpc' }];
   const spec: PeerSpec | undefined =
     f.peerUrl !== undefined ? { kind: 'url', url: f.peerUrl, pids: f.peerPid } : f.peer === 'dtm-redis' ? { kind: 'dtm-redis', appendfsync: f.redisFsync } : undefined;
-  return spec === undefined ? [dtx] : [dtx, { name: peerName(spec), open: () => startPeer(spec) }];
+  return spec === undefined ? [dtx] : [dtx, { name: peerName(spec), ingress: 'http', open: () => startPeer(spec) }];
 }
 
 async function main(): Promise<void> {
@@ -115,6 +121,7 @@ async function main(): Promise<void> {
   const points: RunPoint[] = f.rate === undefined ? f.concurrency.map((c) => ({ concurrency: c })) : f.rate.map((rate) => ({ concurrency: f.concurrency[0]!, rate }));
   let broker: Broker | undefined;
   let branch: BranchService | undefined;
+  let grpcBranch: BranchService | undefined;
   try {
     if (f.store === 'kafka') {
       process.stderr.write(`bench: kafka broker on 127.0.0.1:${f.kafkaPort} (scripts/kafka-local.sh start)…\n`);
@@ -124,6 +131,7 @@ async function main(): Promise<void> {
     }
     const systems = systemsOf(f, broker);
     if (f.workload.includes('http')) branch = await startBranchService(BRANCH_LIFETIME_S);
+    if (f.workload.includes('http') && f.ingress.includes('grpc')) grpcBranch = await startBranchService(BRANCH_LIFETIME_S, 'grpc');
     if (f.longRun > 0) {
       const workload = f.workload[0]!;
       for (const s of systems) {
@@ -139,7 +147,8 @@ async function main(): Promise<void> {
           for (const point of points) {
             for (const s of order) {
               process.stderr.write(`bench: round ${round}/${f.rounds} ${s.name} ${workload} ${loadLabel(point)} (${f.warmup} s warm-up + ${f.seconds} s)…\n`);
-              const row = await runOne(f, workload, point, s.open, workload === 'http' ? branch : undefined, broker);
+              const branchOf = s.ingress === 'grpc' ? grpcBranch : branch;
+              const row = await runOne(f, workload, point, s.open, workload === 'http' ? branchOf : undefined, broker, s.ingress);
               rows.push(row);
               process.stderr.write(`bench:   ${tps(row).toFixed(0)} tx/s, ${row.load.errors} errors\n`);
             }
@@ -148,8 +157,10 @@ async function main(): Promise<void> {
       }
       if (broker !== undefined) extras.push(...(await kafkaExtras(f, broker, rows)));
     }
+    if (f.replay > 0) extras.push(await replaySection(f.replay));
   } finally {
     await branch?.stop();
+    await grpcBranch?.stop();
     await broker?.stop();
   }
   const peer = f.peerUrl ?? f.peer;
@@ -158,7 +169,7 @@ async function main(): Promise<void> {
       ? `store=kafka, ${f.workers} worker(s), ${f.partitions} partitions, session timeout ${f.sessionTimeout} s, sync-commit=${f.syncCommit}`
       : `store=${f.store}, sync-commit=${f.syncCommit}`;
   const title = `dtx bench: ${store}${peer === undefined ? '' : ` vs ${peer}${f.peer === 'dtm-redis' ? ` (Redis appendfsync ${f.redisFsync})` : ''}`}, ${f.longRun > 0 ? `long run of ${f.longRun} sagas per system` : `${f.seconds} s measured after ${f.warmup} s warm-up`}`;
-  const summary = rows.length > 0 && (peer !== undefined || f.rounds > 1) ? [comparison(rows, f.rounds)] : [];
+  const summary = rows.length > 0 && (peer !== undefined || f.rounds > 1 || f.ingress.includes('grpc')) ? [comparison(rows, f.rounds)] : [];
   const runs = rows.length > 0 ? [report({ title, startedAt, argv: process.argv.slice(2) }, rows)] : [`### ${title}\n\n- date: ${startedAt.toISOString()}\n- command: \`node dist/bench/main.js ${process.argv.slice(2).join(' ')}\`\n`];
   const text = [...summary, ...runs, ...extras.map((e) => e.text)].join('\n');
   process.stdout.write(text);

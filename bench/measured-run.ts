@@ -10,7 +10,8 @@ import type { BranchService } from './branch-service.js';
 import type { Flags } from './flags.js';
 import { machineBusySeconds, meterProcesses, type WatchedProcess } from './process-stats.js';
 import type { Broker } from './kafka-cluster.js';
-import type { Row, Workload } from './report.js';
+import { createGrpcSubmitter } from './grpc-submitter.js';
+import type { Ingress, Row, Workload } from './report.js';
 import type { BenchTarget } from './targets.js';
 
 /** The load of one run: closed loop at `concurrency`, or open loop at `rate` (capped by `concurrency` in flight). */
@@ -33,13 +34,20 @@ export function submitBody(workload: Workload, branch: string | undefined, extra
   return (gid) => `{"gid":"${gid}${tail}`;
 }
 
-export async function runOne(f: Flags, workload: Workload, point: RunPoint, open: (prefix: string) => Promise<BenchTarget>, branch: BranchService | undefined, broker: Broker | undefined): Promise<Row> {
+/**
+ * With `ingress` grpc, submits go to dtx's gRPC port (bench/grpc-submitter.ts) and `branch` is the
+ * gRPC branch service; the row's system is then `<system> grpc`.
+ */
+export async function runOne(f: Flags, workload: Workload, point: RunPoint, open: (prefix: string) => Promise<BenchTarget>, branch: BranchService | undefined, broker: Broker | undefined, ingress: Ingress = 'http'): Promise<Row> {
   const axis = point.rate === undefined ? `c${point.concurrency}` : `r${point.rate}`;
   const prefix = `dtxbench-${Date.now().toString(36)}-${workload}-${axis}`;
   const target = await open(prefix);
   const callsBefore = branch ? await branch.calls() : 0;
   const system: WatchedProcess[] = [...target.watched, ...(target.system === 'dtx' && broker?.pid !== undefined ? [{ name: 'kafka broker', pid: broker.pid }] : [])];
   const harness: WatchedProcess[] = [...(branch ? [{ name: 'branch service', pid: branch.pid }] : []), { name: 'load generator', pid: process.pid }];
+  const grpc = ingress === 'grpc' ? createGrpcSubmitter(workload, branch?.origin) : undefined;
+  const grpcTargets = target.grpcTargets;
+  if (grpc !== undefined && grpcTargets === undefined) throw new Error(`${target.system} has no gRPC ingress to load`);
   const meter = meterProcesses([...system, ...harness]);
   const busy0 = { all: machineBusySeconds(), at: Date.now() };
   try {
@@ -57,6 +65,7 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
       requestTimeoutMs: 30_000,
       drainMs: 30_000,
       alive: () => target.alive(),
+      submitVia: grpc && { targets: () => grpcTargets!, send: grpc.submit },
     });
     const wall = (Date.now() - busy0.at) / 1000;
     const used = meter.stop();
@@ -98,13 +107,14 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
     const tag = (i: number, line: string): string => (procs.length > 1 ? `[worker ${i}] ${line}` : line);
     const gone = target.alive() ? undefined : `${target.system}: a watched process is gone`;
     return {
-      system: target.system, rate: point.rate, sagas, usage,
+      system: ingress === 'grpc' ? `${target.system} grpc` : target.system, rate: point.rate, sagas, usage,
       prefix: f.store === 'kafka' && target.system === 'dtx' ? prefix : undefined, workload, concurrency: point.concurrency, load, completionP99, completionNote, verified, rssEnd, rssPeak, branchCalls, cpu, restPct, notes,
       dtxProblems: procs.flatMap((p) => p.problems),
       dtxExit: procs.map((p, i) => (p.exitInfo === undefined ? undefined : tag(i, p.exitInfo))).find((x) => x !== undefined) ?? gone,
       dtxTail: procs.flatMap((p, i) => (p.exitInfo === undefined ? [] : p.tail.map((l) => tag(i, l)))),
     };
   } finally {
+    grpc?.close();
     meter.stop();
     await target.stop();
   }

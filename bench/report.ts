@@ -10,6 +10,8 @@ import { percentile, type LoadResult } from './load-generator.js';
 import type { ProcessUse } from './process-stats.js';
 
 export type Workload = 'empty' | 'http';
+/** How submits reach dtx (and, for the `http` workload, how dtx calls the branches). */
+export type Ingress = 'http' | 'grpc';
 
 export interface Row {
   /** `dtx` or the peer's name */

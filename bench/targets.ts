@@ -29,6 +29,8 @@ export interface BenchTarget {
   alive(): boolean;
   /** HTTP origins of the live dtx processes (the array shrinks when one is killed) */
   readonly origins: string[];
+  /** host:port of dtx's gRPC ingress (embedded log only), for --ingress grpc */
+  readonly grpcTargets?: readonly string[];
   readonly procs: readonly DtxUnderTest[];
   /** the Kafka workers, when store = kafka */
   readonly cluster?: KafkaWorkers;
@@ -46,7 +48,7 @@ export async function startTarget(o: TargetOptions): Promise<BenchTarget> {
     const dtx = await startDtx({ syncCommit: o.syncCommit, nodeArgs: o.nodeArgs });
     return {
       system: 'dtx', watched: [{ name: 'dtx', pid: dtx.pid }], alive: () => dtx.exitInfo === undefined,
-      origins: [dtx.origin], procs: [dtx], notes: [], finalNotes: () => Promise.resolve([]), stop: () => dtx.stop(),
+      origins: [dtx.origin], grpcTargets: [dtx.grpcAddress], procs: [dtx], notes: [], finalNotes: () => Promise.resolve([]), stop: () => dtx.stop(),
     };
   }
   if (o.brokers === undefined) throw new Error('store kafka needs a broker');

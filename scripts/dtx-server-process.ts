@@ -23,6 +23,8 @@ process.once('exit', () => {
 export interface DtxUnderTest {
   readonly pid: number;
   readonly origin: string;
+  /** host:port of dtx's gRPC ingress (GrpcPort). */
+  readonly grpcAddress: string;
   readonly dataDir: string;
   /** Lines dtx wrote to stderr at level warn (40) or above, plus any non-JSON line. */
   readonly problems: string[];
@@ -64,6 +66,7 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
   const handle: DtxUnderTest = {
     pid: proc.pid ?? 0,
     origin: '',
+    grpcAddress: '',
     dataDir,
     problems,
     tail: [],
@@ -80,7 +83,7 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
   proc.once('exit', (code, signal) => {
     handle.exitInfo = `exit code ${code ?? '-'} signal ${signal ?? '-'} at ${new Date().toISOString()}`;
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const ports = await new Promise<{ httpPort: number; grpcPort: number }>((resolve, reject) => {
     const startLog: string[] = [];
     const timer = setTimeout(() => reject(new Error(`dtx did not start within 20 s:\n${startLog.join('\n')}`)), START_TIMEOUT_MS);
     createInterface({ input: proc.stderr! }).on('line', (line) => {
@@ -90,7 +93,7 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
       if (handle.tail.length > 30) handle.tail.shift();
       if (line.includes('"dtx listening"')) {
         clearTimeout(timer);
-        resolve((JSON.parse(line) as { httpPort: number }).httpPort);
+        resolve(JSON.parse(line) as { httpPort: number; grpcPort: number });
         return;
       }
       if (isProblem(line) && problems.length < 200) problems.push(line);
@@ -100,7 +103,7 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
       reject(new Error(`dtx exited (${handle.exitInfo}) before listening:\n${startLog.join('\n')}`));
     });
   });
-  return Object.assign(handle, { origin: `http://127.0.0.1:${port}` });
+  return Object.assign(handle, { origin: `http://127.0.0.1:${ports.httpPort}`, grpcAddress: `127.0.0.1:${ports.grpcPort}` });
 }
 
 function isProblem(line: string): boolean {
