@@ -23,7 +23,7 @@ const purityFence = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/interop/go/**', '**/*.generated.ts'] },
+  { ignores: ['dist/**', '**/dist/**', 'client/docs/api/**', 'node_modules/**', 'test/interop/go/**', '**/*.generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { DtmFailure, tccGlobalTransaction } from '../../src/index.js';
+import type { BusiPair } from './busi-pair.js';
+import { newTestGid, statuses, waitStatus, type Coordinator } from './coordinators.js';
+
+/** tcc over HTTP and gRPC against `env().coordinator`: confirm on success, cancel on a try FAILURE. */
+export function tccSuite(env: () => { coordinator: Coordinator; busi: BusiPair }): void {
+  describe.each(['http', 'grpc'] as const)('tcc over %s', (protocol) => {
+    const side = () => env().busi.side(protocol, env().coordinator);
+
+    it('tries every branch, then the server confirms them (last registered first)', async () => {
+      const b = side();
+      const gid = newTestGid(`tcc-${protocol}`);
+      const result = await tccGlobalTransaction(b.dtm, gid, async (tcc) => {
+        const out = await tcc.callBranch({ amount: 30 }, b.url('TransOut'), b.url('TransOutConfirm'), b.url('TransOutRevert'));
+        await tcc.callBranch({ amount: 30 }, b.url('TransIn'), b.url('TransInConfirm'), b.url('TransInRevert'));
+        return out.json<{ ok?: boolean }>();
+      });
+      if (protocol === 'grpc') expect(result).toEqual({ ok: true });
+      const q = await waitStatus(env().coordinator.api, gid, 'succeed');
+      expect(statuses(q)).toEqual(['prepared', 'succeed', 'prepared', 'succeed']);
+      expect(b.trace(gid)).toEqual(['TransOut:try', 'TransIn:try', 'TransInConfirm:confirm', 'TransOutConfirm:confirm']);
+      expect(b.bodies('TransOutConfirm', gid)).toEqual(['{"amount":30}']);
+    });
+
+    it('aborts when a try answers FAILURE: the server cancels every registered branch, the error is rethrown', async () => {
+      const b = side();
+      const gid = newTestGid(`tcc-rb-${protocol}`);
+      b.on(gid, 'TransIn', 'FAILURE');
+      const run = tccGlobalTransaction(b.dtm, gid, async (tcc) => {
+        await tcc.callBranch({ amount: 30 }, b.url('TransOut'), b.url('TransOutConfirm'), b.url('TransOutRevert'));
+        await tcc.callBranch({ amount: 30 }, b.url('TransIn'), b.url('TransInConfirm'), b.url('TransInRevert'));
+      });
+      await expect(run).rejects.toBeInstanceOf(DtmFailure);
+      const q = await waitStatus(env().coordinator.api, gid, 'failed');
+      expect(statuses(q)).toEqual(['succeed', 'prepared', 'succeed', 'prepared']);
+      expect(b.trace(gid)).toEqual(['TransOut:try', 'TransIn:try', 'TransInRevert:cancel', 'TransOutRevert:cancel']);
+      expect(String(q.transaction?.rollback_reason)).toContain('Insufficient balance');
+    });
+
+    it('aborts when the transaction function throws, with its message as the rollback reason', async () => {
+      const b = side();
+      const gid = newTestGid(`tcc-throw-${protocol}`);
+      const run = tccGlobalTransaction(b.dtm, gid, async (tcc) => {
+        await tcc.callBranch({ amount: 1 }, b.url('TransOut'), b.url('TransOutConfirm'), b.url('TransOutRevert'));
+        throw new Error('business rule broken');
+      });
+      await expect(run).rejects.toThrow('business rule broken');
+      const q = await waitStatus(env().coordinator.api, gid, 'failed');
+      expect(q.transaction?.rollback_reason).toBe('business rule broken');
+      expect(b.trace(gid)).toEqual(['TransOut:try', 'TransOutRevert:cancel']);
+    });
+  });
+}
