@@ -57,7 +57,9 @@ export async function xaLocalTransaction(dtm: DtmServer, ctx: BranchContext, poo
     broken = true;
     throw err;
   } finally {
-    conn.release(broken);
+    // MySQL keeps a prepared XA transaction attached to its session until the session ends (dtm's
+    // SDK opens a connection per XA branch too): never hand that connection to anyone else
+    conn.release(broken || pool.dialect === 'mysql');
   }
 }
 
