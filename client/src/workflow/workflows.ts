@@ -56,8 +56,11 @@ export class Workflows {
     const status = reply.transaction.status;
     if (status === 'succeed') return new Uint8Array(Buffer.from(reply.transaction.result, 'base64'));
     if (status === 'failed') throw new DtmFailure(withResultSuffix(reply.transaction.rollback_reason, 'FAILURE'));
+    // `sync` makes dtm write the step at once even with UpdateBranchSync=0 (dtm v1.19.0's default),
+    // where it would otherwise queue it for a flusher that only SQL stores have: a resumed execution
+    // must find every recorded step
     const save = (branchId: string, op: string, r: StepResult) =>
-      this.dtm.registerBranch({ fields: { gid, trans_type: 'workflow', branch_id: branchId, op, status: r.status }, payload: r.data });
+      this.dtm.registerBranch({ fields: { gid, trans_type: 'workflow', branch_id: branchId, op, status: r.status, sync: '1' }, payload: r.data });
     const wf = new Workflow(name, gid, this.dtm, progressMap(reply.progresses), save, entry.reg.workflow);
     let result: Uint8Array | undefined;
     let error: Error | undefined;
