@@ -22,6 +22,19 @@ const purityFence = {
   },
 };
 
+// Tests, benchmarks and the product stay apart (DESIGN §8): no test imports benchmark code, and
+// src/ imports neither (the benchmarks may use test/support helpers, the programs in scripts/).
+const layerFences = [
+  {
+    files: ['test/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/bench/**'], message: 'Tests never import benchmark code (bench/).' }] }] },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/bench/**', '**/test/**', '**/scripts/**'], message: 'src/ is the product: it imports no benchmark, test or script code.' }] }] },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', '**/dist/**', 'client/docs/api/**', 'node_modules/**', 'test/interop/go/**', '**/*.generated.ts'] },
   js.configs.recommended,
@@ -36,4 +49,5 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: true },
   },
   purityFence,
+  ...layerFences,
 );

@@ -62,7 +62,8 @@ export function outstandingCalls(ctx: TransContext, forcePost = false): Effect[]
     .map((r) => ({ type: 'callBranch', params: callParams(r, r.attempt, forcePost) }));
   const side = ctx.sideCall;
   if (side?.inflight === true) {
-    effects.push({ type: 'callBranch', params: { branchId: side.branchId, op: side.op, url: side.url, attempt: side.attempt, payload: side.payload } });
+    const { branchId, op, url, attempt, payload, wrapIn } = side;
+    effects.push({ type: 'callBranch', params: { branchId, op, url, attempt, payload, ...(wrapIn ? { wrapIn } : {}) } });
   }
   return effects;
 }

@@ -31,6 +31,30 @@ export function msgCustomDataProblem(customData: string): string | undefined {
   return undefined;
 }
 
+/** Longest workflow name (custom_data.name, the op of the resume callback). */
+export const WORKFLOW_NAME_MAX_CHARS = 128;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * workflow: `{"name": <workflow name>, "data": <standard base64 or null>}` (spec §2.5), what the SDK
+ * writes; keys matched case-insensitively as Go does. The name becomes the callback's op (gRPC
+ * metadata `dtm-op`: printable ASCII for a gRPC workflow).
+ */
+export function workflowCustomDataProblem(customData: string, protocol: string): string | undefined {
+  if (customData === '') return 'custom_data: a workflow needs {"name": "<workflow name>", "data": "<base64 input>"}';
+  const obj = parseObject(customData);
+  if (typeof obj === 'string') return obj;
+  const key = (k: string) => Object.keys(obj).find((x) => x.toLowerCase() === k);
+  const name = obj[key('name') ?? 'name'];
+  const text = protocol === 'grpc' ? /^[\x20-\x7e]+$/ : /^[^\p{Cc}]+$/u;
+  if (typeof name !== 'string' || name.length > WORKFLOW_NAME_MAX_CHARS || !text.test(name)) {
+    return `custom_data.name must be the workflow's name: 1-${WORKFLOW_NAME_MAX_CHARS} ${protocol === 'grpc' ? 'printable ASCII characters' : 'characters without control characters'}`;
+  }
+  const data = obj[key('data') ?? 'data'];
+  if (data !== undefined && data !== null && (typeof data !== 'string' || !BASE64.test(data))) return 'custom_data.data must be standard base64 (with padding) or null';
+  return undefined;
+}
+
 /** saga: `{"concurrent": bool, "orders": {"k": [j, ...]}}` with step indexes in range and no cycle. */
 export function sagaCustomDataProblem(customData: string, steps: number): string | undefined {
   if (customData === '') return undefined;

@@ -8,6 +8,7 @@ import { xaMachine } from './xa.machine.js';
 import { twoPhaseDueAt } from './two-phase-steps.js';
 import { outstandingCalls } from './branch-calls.js';
 import { msgTopicNames, msgTopicProblem } from './msg-steps.js';
+import { workflowMachine } from './workflow.machine.js';
 
 /** Transaction types by name. One registry per engine, so tests and embedders stay isolated. */
 export class TransTypeRegistry {
@@ -50,7 +51,7 @@ export const msgType: TransTypeDefinition = {
   topics: msgTopicNames,
 };
 
-/** tcc and xa take no steps at creation: their rows come from registerBranch. */
+/** tcc, xa and workflow take no steps at creation: their rows come from registerBranch. */
 function noSteps(spec: TransSpec): string | undefined {
   return spec.steps.length > 0 ? `steps: a ${spec.transType} transaction takes no steps (its branches are registered with registerBranch)` : undefined;
 }
@@ -66,11 +67,15 @@ export const xaType: TransTypeDefinition = {
   outstanding: (ctx) => outstandingCalls(ctx, true),
 };
 
+/** workflow takes no steps: its rows are the progresses the client records; custom_data is checked by the machine. */
+export const workflowType: TransTypeDefinition = { name: 'workflow', machine: workflowMachine, validate: noSteps };
+
 export function createBuiltinRegistry(): TransTypeRegistry {
   const r = new TransTypeRegistry();
   r.register(sagaType);
   r.register(msgType);
   r.register(tccType);
   r.register(xaType);
+  r.register(workflowType);
   return r;
 }

@@ -1,4 +1,4 @@
-import type { BranchStatus, CallResult, Limits, TransOptions, TransSpec } from './vocabulary.js';
+import type { BranchStatus, CallResult, Limits, PayloadWrapper, TransOptions, TransSpec } from './vocabulary.js';
 
 /** One branch-op row (spec §2.3), plus the call bookkeeping the engine needs to re-drive calls. */
 export interface BranchRow {
@@ -21,7 +21,7 @@ export interface BranchRow {
   readonly mayHaveExecuted?: boolean;
 }
 
-/** A call that is not a branch row (msg query-back, op `msg`, branch `00`). */
+/** A call that is not a branch row (branch `00`: msg query-back with op `msg`, workflow resume with op = its name). */
 export interface SideCall {
   readonly branchId: string;
   readonly op: string;
@@ -30,6 +30,7 @@ export interface SideCall {
   readonly payload: string;
   readonly attempt: number;
   readonly inflight: boolean;
+  readonly wrapIn?: PayloadWrapper;
 }
 
 export interface TransContext {

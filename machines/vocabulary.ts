@@ -46,6 +46,11 @@ export interface TransSpec {
    * when the request arrived (spec §7.4.1); rows are built from it, never from today's topics.
    */
   readonly topicUrls?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * `req_extra` of the request (spec §2.1), present only when the client sent entries: a workflow
+   * submit carries `status` (succeed | failed), `rollback_reason` and `result` (spec §5.4).
+   */
+  readonly reqExtra?: Readonly<Record<string, string>>;
 }
 
 export interface BranchResultFields {
@@ -99,6 +104,13 @@ export const BRANCH_EVENT_OF: Readonly<Record<CallResult, BranchResultEvent['typ
   ERROR: 'BranchErrored',
 };
 
+/**
+ * A protobuf message a call's payload is wrapped in by the invoker, as the bytes field `Data`:
+ * `workflow.WorkflowData` for the workflow resume callback of a gRPC workflow (spec §6.6).
+ */
+export type PayloadWrapper = 'workflow.WorkflowData';
+export const PAYLOAD_WRAPPERS: readonly PayloadWrapper[] = ['workflow.WorkflowData'];
+
 /** Effects a machine names; the engine performs them after the events are durable. */
 export interface CallBranchParams {
   readonly branchId: string;
@@ -108,6 +120,8 @@ export interface CallBranchParams {
   /** base64 payload */
   readonly payload: string;
   readonly forcePost?: boolean;
+  /** Wrap the payload in this message before the call (the invoker encodes it with dtm's protos). */
+  readonly wrapIn?: PayloadWrapper;
 }
 export interface AlertParams {
   readonly gid: string;

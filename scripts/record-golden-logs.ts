@@ -13,11 +13,12 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { startDtx } from './bench-procs.js';
+import { startDtx } from './dtx-server-process.js';
 import { SqliteEventLog } from '../src/log/sqlite/sqlite-event-log.js';
 import { topicKey } from '../src/log/kv-records.js';
 import { encodeRecord } from '../src/log/codec.js';
 import { foldTopic } from '../src/engine/topic-state.js';
+import { WORKFLOW_SCENARIOS, type CallbackContext, type CallbackHook } from './golden-workflow-scenarios.js';
 
 type Answer = [status: number, body: string];
 const OK: Answer = [200, '{"dtm_result":"SUCCESS"}'];
@@ -27,6 +28,8 @@ const ERR: Answer = [500, 'database is down'];
 
 /** path -> answers in call order (the last one repeats) */
 const scripts = new Map<string, Answer[]>();
+/** path -> code that answers (a workflow's resume callback calls dtx back) */
+const hooks = new Map<string, CallbackHook>();
 const counts = new Map<string, number>();
 const branch = createServer((req, res) => {
   const p = new URL(req.url ?? '/', 'http://x').pathname;
@@ -34,6 +37,14 @@ const branch = createServer((req, res) => {
   req.on('end', () => {
     const n = counts.get(p) ?? 0;
     counts.set(p, n + 1);
+    const hook = hooks.get(p);
+    if (hook !== undefined) {
+      void hook(n + 1).then(
+        ([status, body]) => res.writeHead(status, { 'content-type': 'application/json' }).end(body),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+      return;
+    }
     const list = scripts.get(p) ?? [OK];
     const [status, body] = list[Math.min(n, list.length - 1)]!;
     res.writeHead(status, { 'content-type': 'application/json' }).end(body);
@@ -48,6 +59,8 @@ interface Scenario {
   readonly calls: Array<{ route: string; body: (url: (p: string) => string) => Record<string, unknown> }>;
   /** final status to wait for */
   readonly until: string;
+  /** paths answered by code (golden-workflow-scenarios.ts) */
+  readonly callbacks?: (ctx: CallbackContext) => Record<string, CallbackHook>;
 }
 
 const steps = (url: (p: string) => string, p: string, n = 2) =>
@@ -119,6 +132,7 @@ const SCENARIOS: Scenario[] = [
     { route: 'prepare', body: () => ({ trans_type: 'xa', timeout_to_fail: 1 }) },
     { route: 'registerBranch', body: (u) => ({ trans_type: 'xa', branch_id: '01', url: u('/xt/01/xa') }) },
   ] },
+  ...WORKFLOW_SCENARIOS,
 ];
 
 /** A tcc registerBranch body (spec §3.3.5): a flat object of strings. */
@@ -146,6 +160,7 @@ async function main(): Promise<void> {
       for (const [p, a] of Object.entries(s.answers)) scripts.set(p, a);
       for (const [topic, p] of s.subscribe ?? []) await fetch(`${dtx.origin}/api/dtmsvr/subscribe?${new URLSearchParams({ topic, url: url(p), remark: 'golden' }).toString()}`);
       const gid = `golden-${s.name}`;
+      for (const [p, hook] of Object.entries(s.callbacks?.({ origin: dtx.origin, gid }) ?? {})) hooks.set(p, hook);
       for (const c of s.calls) {
         await fetch(`${dtx.origin}/api/dtmsvr/${c.route}`, { method: 'POST', body: JSON.stringify({ gid, ...c.body(url) }) });
         await new Promise((r) => setTimeout(r, 300));

@@ -78,15 +78,6 @@ export class LogUnavailable extends CoordinatorError {
   }
 }
 
-/** A route, method or trans_type that dtx does not support yet. */
-export class NotSupported extends CoordinatorError {
-  static readonly code = 'DTX_NOT_SUPPORTED';
-  override name = 'NotSupported';
-  constructor(message: string, options?: CoordinatorErrorOptions) {
-    super(NotSupported.code, message, options);
-  }
-}
-
 /**
  * This worker does not (or no longer) own the command's partition: a newer owner fenced its
  * Kafka producer, or the partition moved in a rebalance. Nothing of the batch became visible.
@@ -121,7 +112,7 @@ export class Internal extends CoordinatorError {
 }
 
 /** The classes thrown and caught by type. The codes raised only as engine replies have none. */
-export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, NotFound, PayloadTooLarge, LogUnavailable, NotSupported, NotOwner, NoOwner, Internal] as const);
+export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, NotFound, PayloadTooLarge, LogUnavailable, NotOwner, NoOwner, Internal] as const);
 
 /** Every code of the table is raised somewhere: by a class above or as an engine reply's code. */
 export const REPLY_ONLY_CODES: readonly ErrorCode[] = Object.freeze(ERROR_CODES.filter((c) => !ERROR_CLASSES.some((k) => k.code === c)));

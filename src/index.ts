@@ -28,18 +28,18 @@ export { registerTransType, registeredTransTypes, defaultRegistry } from './exte
 export { buildRegistry } from './extensions/trans-type-loader.js';
 export { TransTypeRefused, checkTransType, checkVocabulary, checkSourcePurity, RESERVED_TYPE_NAMES, STATE_NAMES } from './extensions/trans-type-checks.js';
 export { probeDeterminism } from './extensions/determinism-probe.js';
-export { TransTypeRegistry, createBuiltinRegistry, sagaType, msgType, tccType, xaType } from '../machines/index.js';
+export { TransTypeRegistry, createBuiltinRegistry, sagaType, msgType, tccType, xaType, workflowType } from '../machines/index.js';
 
 // The vocabulary: events in, effects out, the context every type folds
 export type {
   TransTypeDefinition, WaitOutcome, TransContext, BranchRow, SideCall, TransEvent, TransEventType, BranchResultEvent,
   Effect, CallBranchParams, AlertParams, RejectParams, TransSpec, TransOptions, Limits, TransStatus, BranchStatus, CallResult,
-  BranchRegistration,
+  BranchRegistration, PayloadWrapper,
 } from '../machines/index.js';
-export { TRANS_EVENT_TYPES, BRANCH_EVENT_OF, EFFECT_TYPES, EMPTY_OPTIONS, EMPTY_LIMITS, EMPTY_CONTEXT } from '../machines/index.js';
+export { TRANS_EVENT_TYPES, BRANCH_EVENT_OF, EFFECT_TYPES, PAYLOAD_WRAPPERS, EMPTY_OPTIONS, EMPTY_LIMITS, EMPTY_CONTEXT } from '../machines/index.js';
 
 // The machine kit
-export type { Step, TouchKind, TwoPhaseRules } from '../machines/index.js';
+export type { Step, TouchKind, TwoPhaseRules, WorkflowExt } from '../machines/index.js';
 export {
   transSetup, stepAction, update, rejectWith, atOf,
   newRow, withRow, startCall, callParams, rowForResult, isStaleResult, settleRow, unblockAll, outstandingCalls, hasInflight,
@@ -48,4 +48,5 @@ export {
   isFinal, isSettled, defaultDueAt, dueAtOf, outstandingOf, waitOutcome,
   BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState,
   createTwoPhaseMachine, registerRefused, twoPhaseDueAt, TCC_RULES, XA_RULES,
+  workflowMachine, parseWorkflowExt, workflowCustomDataProblem,
 } from '../machines/index.js';

@@ -80,8 +80,12 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     kafka: cluster !== undefined,
     info: { version: `v${DTX_VERSION}-dtx`, grpcVersion: GRPC_JS_VERSION },
   });
+  // branch calls (those re-driven by recovery included) start once the ingress listens: a client
+  // called back (a workflow's resume callback) must be able to reach dtx
+  let listening: () => void = () => undefined;
+  const actAfter = new Promise<void>((resolve) => (listening = resolve));
   const engine: Engine = new Engine({
-    log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics),
+    log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics), actAfter,
     ...(cluster
       ? { ownership: 'assigned' as const, bus: cluster.bus, appender: cluster.appender, onPartitionLost: (p: number, fenced: boolean) => cluster.lost(p, fenced), onCommitted: cluster.snapshots.committed.bind(cluster.snapshots) }
       : {}),
@@ -132,6 +136,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   });
   const grpcPort = grpc.port;
   ownPorts.push(grpcPort);
+  listening();
   const stop = async (graceMs = STOP_GRACE_MS): Promise<void> => {
     await drivers.close(); // withdraw dtx from the registry first: clients stop picking it
     // no new connections or gRPC calls; requests in flight (wait_result) go on until the engine answers them

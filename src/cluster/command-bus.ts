@@ -6,6 +6,7 @@ import type { CommandBus } from '../engine/engine.js';
 import { newCommandId } from '../engine/command-id.js';
 import { partitionOf } from '../log/gid-partitioner.js';
 import { LogUnavailable } from '../errors.js';
+import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
 import { topicsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { encodeCommandMessage } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
@@ -49,8 +50,9 @@ export class KafkaCommandBus implements CommandBus {
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER },
     });
-    await producer.connect();
-    return new KafkaCommandBus(producer, settings, self, hub, options, logger.child({ component: 'command-bus' }));
+    const log = logger.child({ component: 'command-bus' });
+    await withKafkaRetry('command producer connect', () => producer.connect(), { logger: log });
+    return new KafkaCommandBus(producer, settings, self, hub, options, log);
   }
 
   send(cmd: Command, wait: boolean): Promise<Reply> {
@@ -85,7 +87,11 @@ export class KafkaCommandBus implements CommandBus {
     const batch = this.#buffer;
     this.#buffer = [];
     try {
-      await this.producer.send({ topic: this.#topic, messages: batch.map((b) => b.message), acks: -1 });
+      // kafkajs retries a send on retriable answers; what it gives up on is sent again here, a few
+      // times (the ingress answers 503 after its reply timeout anyway). A command produced twice is
+      // applied once: the owner remembers command ids.
+      const messages = batch.map((b) => b.message);
+      await withKafkaRetry('command produce', () => this.producer.send({ topic: this.#topic, messages, acks: -1 }), { logger: this.logger, attempts: 5 });
     } catch (err) {
       const e = new LogUnavailable(`could not produce to ${this.#topic}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       this.logger.error({ err: e, commands: batch.length }, 'command produce failed');

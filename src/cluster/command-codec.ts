@@ -41,6 +41,7 @@ function isWellFormed(c: Partial<Command>): boolean {
   const o = c as Record<string, unknown>;
   switch (c.kind) {
     case 'prepare':
+    case 'prepareWorkflow':
     case 'submit':
       return typeof o['spec'] === 'object' && o['spec'] !== null && typeof (o['spec'] as { transType?: unknown }).transType === 'string';
     case 'abort':

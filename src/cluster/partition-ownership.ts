@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { TransTypeRegistry } from '../../machines/index.js';
 import type { Engine } from '../engine/engine.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
+import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
 import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { NotOwner } from '../errors.js';
 import { decodeCommandMessage } from './command-codec.js';
@@ -79,8 +80,9 @@ export class PartitionOwnership {
       this.logger.fatal({ err: payload.error }, 'command consumer stopped for good: this worker no longer processes partitions; restart it');
       this.#assigned([]);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.#topic, fromBeginning: true });
+    const retry = { logger: this.logger };
+    await withKafkaRetry('command consumer connect', () => consumer.connect(), retry);
+    await withKafkaRetry('command consumer subscribe', () => consumer.subscribe({ topic: this.#topic, fromBeginning: true }), retry);
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,

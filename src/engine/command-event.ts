@@ -25,17 +25,19 @@ export function translate(cmd: Command, live: LiveTransaction | undefined, at: n
   const exists = live !== undefined && live.status !== '';
   switch (cmd.kind) {
     case 'prepare':
+    case 'prepareWorkflow':
     case 'submit': {
       if (!exists) {
         const def = registry.get(cmd.spec.transType);
         if (def === undefined) return { reply: errorReply(`unknow trans type: ${cmd.spec.transType}`, 'DTX_BAD_REQUEST') };
         const invalid = def.validate?.(cmd.spec);
         if (invalid !== undefined) return { reply: errorReply(invalid, 'DTX_BAD_REQUEST') };
-        const status = cmd.kind === 'prepare' ? 'prepared' : 'submitted';
+        const status = cmd.kind === 'submit' ? 'submitted' : 'prepared';
         return { event: { type: 'TransCreated', at, status, spec: cmd.spec, limits }, live: LiveTransaction.empty(cmd.gid, def), created: true };
       }
+      // a prepareWorkflow of a known gid is answered by the processor before translation
       const event: TransEvent =
-        cmd.kind === 'prepare' ? { type: 'TransCreated', at, status: 'prepared', spec: cmd.spec, limits } : { type: 'TransSubmitted', at, spec: cmd.spec };
+        cmd.kind === 'submit' ? { type: 'TransSubmitted', at, spec: cmd.spec } : { type: 'TransCreated', at, status: 'prepared', spec: cmd.spec, limits };
       return { event, live, created: false };
     }
     case 'abort':

@@ -9,6 +9,11 @@ import type { TopicChange } from './topic-state.js';
 export type Command =
   | { readonly id: string; readonly gid: string; readonly kind: 'prepare'; readonly spec: TransSpec }
   | { readonly id: string; readonly gid: string; readonly kind: 'submit'; readonly spec: TransSpec }
+  /**
+   * prepareWorkflow (spec §5.8): creates the transaction like `prepare` when the gid is new; for a
+   * known gid (any type, any status) it records nothing. Either way the reply carries the view.
+   */
+  | { readonly id: string; readonly gid: string; readonly kind: 'prepareWorkflow'; readonly spec: TransSpec }
   | { readonly id: string; readonly gid: string; readonly kind: 'abort'; readonly requestType: string; readonly reason: string }
   /** registerBranch (spec §5.5): the machine of the stored type adds the rows or refuses. */
   | { readonly id: string; readonly gid: string; readonly kind: 'registerBranch'; readonly registration: BranchRegistration }
@@ -43,7 +48,11 @@ export type CommandKind = Command['kind'];
  * A reply never carries a status of its own.
  */
 export type Reply =
-  | { readonly ok: true; /** dtm view text, for a `query` command of a known gid */ readonly view?: string }
+  | {
+      readonly ok: true;
+      /** dtm view text (`{"transaction","branches"}`): a `query` of a known gid, every successful `prepareWorkflow` */
+      readonly view?: string;
+    }
   | {
       readonly ok: false;
       readonly result: 'FAILURE' | 'ONGOING' | 'ERROR';

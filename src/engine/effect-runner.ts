@@ -19,16 +19,41 @@ const MAX_MESSAGE = 2048;
 export class EffectRunner {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #calls = new Map<string, { controller: AbortController; open: number }>();
+  /** Effects of durable events that wait for `actAfter` (undefined once it settled). */
+  #held: Array<[LiveTransaction, readonly Effect[]]> | undefined;
+  readonly #ended = new Set<string>();
 
+  /**
+   * `actAfter`: nothing is performed before it resolves (held effects are then performed in order;
+   * calls of a transaction that ended meanwhile are dropped). The composition root resolves it once
+   * the ingress listens, so a call re-driven at recovery that calls dtx back (a workflow's resume
+   * callback runs the workflow against dtx) finds dtx listening.
+   */
   constructor(
     private readonly invoker: Invoker,
     private readonly settings: EngineSettings,
     private readonly logger: Logger,
     private readonly dispatch: (cmd: Command) => void,
     private readonly observer?: EngineObserver,
-  ) {}
+    actAfter?: Promise<unknown>,
+  ) {
+    if (actAfter === undefined) return;
+    this.#held = [];
+    void actAfter.then(() => {
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      for (const [live, effects] of held) {
+        this.perform(live, this.#ended.has(live.gid) ? effects.filter((e) => e.type !== 'callBranch') : effects);
+      }
+      this.#ended.clear();
+    }, () => undefined);
+  }
 
   perform(live: LiveTransaction, effects: readonly Effect[]): void {
+    if (this.#held !== undefined) {
+      this.#held.push([live, effects]);
+      return;
+    }
     for (const e of effects) {
       try {
         if (e.type === 'callBranch') this.#call(live, e.params);
@@ -48,6 +73,7 @@ export class EffectRunner {
 
   /** The calls of `gid` that have not started yet never start. */
   cancel(gid: string): void {
+    if (this.#held !== undefined) this.#ended.add(gid);
     const entry = this.#calls.get(gid);
     if (entry === undefined) return;
     this.#calls.delete(gid);
@@ -98,6 +124,7 @@ export class EffectRunner {
         headers: ctx.options.branchHeaders,
         timeoutMs: timeoutS * 1000,
         ...(p.forcePost ? { forcePost: true } : {}),
+        ...(p.wrapIn ? { wrapIn: p.wrapIn } : {}),
         signal,
       })
       .then(result, (err: unknown) => {

@@ -53,6 +53,11 @@ export interface EngineDeps {
   readonly logger: Logger;
   readonly settings: EngineSettings;
   readonly observer?: EngineObserver;
+  /**
+   * Effects (branch calls, alerts) wait until this resolves; commands are decided and recorded
+   * meanwhile. main.ts resolves it once the ingress listens (see EffectRunner). Default: act at once.
+   */
+  readonly actAfter?: Promise<unknown>;
 }
 
 /**
@@ -84,7 +89,7 @@ export class Engine {
     ));
     this.#budget = new PayloadBudget(deps.settings.maxOpenPayloadBytes);
     this.#timers = new TimerWheel(deps.clock, (gid) => void this.#local({ id: newCommandId('cron'), gid, kind: 'cronFired' }));
-    this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.#local(cmd), deps.observer);
+    this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.#local(cmd), deps.observer, deps.actAfter);
     const hooks = {
       perform: (live: LiveTransaction, effects: readonly Effect[]) => this.#effects.perform(live, effects),
       schedule: (gid: string, at: number | undefined) => this.#timers.set(gid, at),

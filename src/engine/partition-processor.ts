@@ -239,8 +239,10 @@ export class PartitionProcessor {
     if (cmd.kind === 'query' || cmd.kind === 'awaitResult') {
       const known = live !== undefined && live.status !== '';
       if (cmd.kind === 'awaitResult') return known ? { item, reply: OK, live, effects: [] } : { item, reply: notFound(cmd.gid), effects: [] };
-      return { item, reply: known ? { ok: true, view: renderView(live!.context, live!.status, live!.parked) } : { ok: true }, effects: [] };
+      return { item, reply: known ? viewReply(live!) : { ok: true }, effects: [] };
     }
+    // prepareWorkflow of a known gid (any type, any status) answers the stored state, records nothing (spec §5.8)
+    if (cmd.kind === 'prepareWorkflow' && live !== undefined && live.status !== '') return { item, reply: viewReply(live), effects: [] };
     if (live?.cmds.has(cmd.id)) return { item, reply: OK, effects: [] }; // duplicate delivery
     if (live?.parked !== undefined && isInternal(cmd)) return { item, reply: OK, effects: [] }; // parked: not acting
     const at = Math.max(this.hooks.now(), live?.context.updateTime ?? 0);
@@ -265,7 +267,7 @@ export class PartitionProcessor {
     d.live.snapshot = next;
     d.live.remember(cmd.id);
     d.live.settleParking(t.event.type);
-    return { item, reply: OK, live: d.live, effects };
+    return { item, reply: cmd.kind === 'prepareWorkflow' ? viewReply(d.live) : OK, live: d.live, effects };
   }
 
   #onAppendFailure(item: Item, err: unknown): void {
@@ -325,6 +327,11 @@ export class PartitionProcessor {
     this.budget.release(prev.bytes);
     this.live.delete(gid);
   }
+}
+
+/** A successful reply carrying the transaction's dtm view (query, prepareWorkflow). */
+function viewReply(live: LiveTransaction): Reply {
+  return { ok: true, view: renderView(live.context, live.status, live.parked) };
 }
 
 function pendingBytes(drafts: ReadonlyMap<string, BatchDraft>): number {

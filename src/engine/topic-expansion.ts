@@ -12,7 +12,7 @@ import { errorReply, type Command, type Reply } from './command.js';
  * nothing is stored.
  */
 export async function expandTopics(cmd: Command, registry: TransTypeRegistry, log: Pick<EventLog, 'queryKV'>): Promise<Command | Reply> {
-  if (cmd.kind !== 'prepare' && cmd.kind !== 'submit') return cmd;
+  if (cmd.kind !== 'prepare' && cmd.kind !== 'submit' && cmd.kind !== 'prepareWorkflow') return cmd;
   const { topicUrls: _untrusted, ...spec } = cmd.spec;
   const names = [...new Set(registry.get(spec.transType)?.topics?.(spec) ?? [])];
   if (names.length === 0) return _untrusted === undefined ? cmd : { ...cmd, spec };

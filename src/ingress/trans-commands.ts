@@ -1,9 +1,9 @@
 import type { Engine } from '../engine/engine.js';
 import type { Command, Reply } from '../engine/command.js';
 import { newCommandId } from '../engine/command-id.js';
-import { BadRequest, NotSupported } from '../errors.js';
+import { BadRequest } from '../errors.js';
 import type { TransSpec } from '../../machines/index.js';
-import { TRANS_KEYS, type TransParser } from './schema/trans-input-schema.js';
+import { TRANS_KEYS, workflowSubmitProblem, type TransParser } from './schema/trans-input-schema.js';
 import { EMPTY_OPTIONS } from '../../machines/index.js';
 import { BRANCH_URL_FIELDS, type BranchInput } from './schema/branch-input-schema.js';
 
@@ -24,13 +24,11 @@ export interface TransCallDeps {
 
 export type TransCall = 'prepare' | 'submit' | 'abort';
 
-/** dtm types that a later release implements: refused as not supported rather than "unknown type". */
-export const PLANNED_TYPES: ReadonlySet<string> = new Set(['workflow']);
-
 /**
  * Validates `input` (snake_case keys of spec §2.1, payloads as text or bytes) and dispatches the
- * call. Throws BadRequest naming the field, NotSupported for a planned type; `submit` with
- * `wait_result` waits for the first pass. `origin` prefixes the command id (`grpc.submit:...`).
+ * call. Throws BadRequest naming the field; `submit` with `wait_result` waits for the first pass,
+ * but a workflow submit never does: it only records the end the client reports (spec §5.4, no
+ * processing). `origin` prefixes the command id (`grpc.submit:...`).
  */
 export async function runTransCall(deps: TransCallDeps, call: TransCall, input: Record<string, unknown>, origin: string): Promise<Reply> {
   const spec = deps.parser.parseTrans(input);
@@ -39,9 +37,25 @@ export async function runTransCall(deps: TransCallDeps, call: TransCall, input: 
     return deps.engine.dispatch({ id, gid: spec.gid, kind: 'abort', requestType: spec.transType, reason: spec.rollbackReason });
   }
   refuseType(deps.isSupported, spec.transType);
+  const endProblem = call === 'submit' ? workflowSubmitProblem(spec) : undefined;
+  if (endProblem !== undefined) throw new BadRequest(endProblem);
   await deps.checkOutbound(spec);
   const cmd: Command = { id, gid: spec.gid, kind: call, spec };
-  return deps.engine.dispatch(cmd, call === 'submit' && spec.options.waitResult);
+  return deps.engine.dispatch(cmd, call === 'submit' && spec.options.waitResult && spec.transType !== 'workflow');
+}
+
+/**
+ * prepareWorkflow (spec §5.8): creates a prepared workflow when the gid is new, and answers the
+ * stored transaction and its progress rows for a known gid (any type, any status). The reply's
+ * `view` is rendered by the adapter (src/ingress/workflow-progress.ts). Only `trans_type`
+ * workflow is taken (dtm would create a prepared transaction of any type here).
+ */
+export async function runPrepareWorkflow(deps: TransCallDeps, input: Record<string, unknown>, origin: string): Promise<Reply> {
+  const spec = deps.parser.parseTrans(input);
+  if (spec.transType !== 'workflow') throw new BadRequest(`trans_type: prepareWorkflow takes trans_type workflow, not ${spec.transType}`);
+  refuseType(deps.isSupported, spec.transType);
+  await deps.checkOutbound(spec);
+  return deps.engine.dispatch({ id: newCommandId(`${origin}.prepareWorkflow`), gid: spec.gid, kind: 'prepareWorkflow', spec });
 }
 
 /**
@@ -64,11 +78,9 @@ export async function runRegisterBranch(deps: TransCallDeps, input: BranchInput,
   return deps.engine.dispatch({ id: newCommandId(`${origin}.registerBranch`), gid: parsed.gid, kind: 'registerBranch', registration: parsed.registration });
 }
 
-/** Throws unless `transType` is served: NotSupported for a planned dtm type, BadRequest otherwise. */
+/** Throws BadRequest (dtm's text) unless `transType` is served. */
 export function refuseType(isSupported: (transType: string) => boolean, transType: string): void {
-  if (isSupported(transType)) return;
-  if (PLANNED_TYPES.has(transType)) throw new NotSupported(`trans_type '${transType}' is not supported by dtx yet`);
-  throw new BadRequest(`trans_type: unknow trans type: ${transType}`);
+  if (!isSupported(transType)) throw new BadRequest(`trans_type: unknow trans type: ${transType}`);
 }
 
 /**

@@ -4,6 +4,7 @@
  * odd status codes come back as `result: 'ERROR'`. It throws only for programmer errors.
  */
 import type { DtmResult } from '../protocol/outcome-table.js';
+import type { PayloadWrapper } from '../../machines/index.js';
 
 export interface BranchCall {
   readonly gid: string;
@@ -22,6 +23,11 @@ export interface BranchCall {
   readonly timeoutMs: number;
   /** xa commit/rollback are always POST even with an empty body (spec §6.2). */
   readonly forcePost?: boolean;
+  /**
+   * `payload` is the bytes field `Data` of this protobuf message, encoded before the call whatever
+   * the transport (the workflow resume callback of a gRPC workflow, spec §6.6).
+   */
+  readonly wrapIn?: PayloadWrapper;
   /**
    * Aborted when the call must not start any more (its transaction finished, e.g. force-stopped): a
    * call not yet written to the wire is dropped; one already sent runs to its end.

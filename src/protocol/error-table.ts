@@ -33,7 +33,6 @@ export const ERROR_TABLE = Object.freeze({
   // a msg naming a topic without subscribers: dtm panics (`topic not found`): 500, gRPC Internal
   DTX_TOPIC_NOT_FOUND: row('ERROR', 500, status.INTERNAL, false),
   DTX_LOG_UNAVAILABLE: row('ERROR', 503, status.UNAVAILABLE, true),
-  DTX_NOT_SUPPORTED: row('ERROR', 501, status.UNIMPLEMENTED, false),
   DTX_OVERLOADED: row('ERROR', 503, status.UNAVAILABLE, true),
   DTX_SHUTTING_DOWN: row('ERROR', 503, status.UNAVAILABLE, true),
   DTX_NOT_OWNER: row('ERROR', 503, status.UNAVAILABLE, true),

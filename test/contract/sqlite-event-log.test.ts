@@ -26,7 +26,7 @@ function sqliteFactory(opts: Pick<SqliteEventLogOptions, 'syncCommit' | 'writer'
 }
 
 // Inline writer with syncCommit off keeps the suite fast; durability across a clean reopen does
-// not depend on fsync (that is exercised by scripts/bench-log.ts and the lock/crash tests).
+// not depend on fsync (that is exercised by bench/sqlite-append.ts and the lock/crash tests).
 describeEventLog('sqlite', sqliteFactory({ syncCommit: false }));
 // The production configuration (main.ts): commits on the background writer thread, fsync on.
 describeEventLog('sqlite (worker writer)', sqliteFactory({ syncCommit: true, writer: 'worker' }));

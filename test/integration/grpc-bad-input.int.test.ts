@@ -60,8 +60,8 @@ describe('gRPC ingress: malformed protobuf → InvalidArgument naming the field'
     expect(r.trailer?.get('dtx-error-code')).toEqual(['DTX_BAD_REQUEST']);
   });
 
-  it('the same check guards Prepare, Abort and NewGid', async () => {
-    for (const rpc of ['Prepare', 'Abort', 'NewGid']) {
+  it('the same check guards Prepare, Abort, NewGid and PrepareWorkflow', async () => {
+    for (const rpc of ['Prepare', 'Abort', 'NewGid', 'PrepareWorkflow']) {
       const r = await rawCall(target, rpc, bytes(0x0a, 5, 1));
       expect(r.code, rpc).toBe(grpc.status.INVALID_ARGUMENT);
       expect(r.details, rpc).toMatch(/length 5 runs past the end/);

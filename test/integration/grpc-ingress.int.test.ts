@@ -125,16 +125,17 @@ describe('gRPC ingress: dtmgimp.Dtm', () => {
     expect(missing.trailer?.get('dtx-error-code')).toEqual(['DTX_TRANS_NOT_FOUND']);
   });
 
-  it.each([
-    ['Submit', dtmRequest('u-wf', 'workflow', null, [])],
-    ['Prepare', dtmRequest('u-wf2', 'workflow', null, [])],
-    ['PrepareWorkflow', dtmRequest('u-pw', 'workflow', null, [])],
-    ['RegisterBranch', { Gid: 'u-rb', TransType: 'workflow', BranchID: '01', Data: { op: 'action', status: 'succeed' } }],
-  ])('%s of what dtx does not run yet answers Unimplemented at once (%#)', async (rpc, req) => {
-    const r = await unary(client, rpc, req, new grpc.Metadata(), 5_000);
-    expect(r.code).toBe(grpc.status.UNIMPLEMENTED);
-    expect(r.details).toMatch(/not supported by dtx yet/);
-    expect(r.trailer?.get('dtx-error-code')).toEqual(['DTX_NOT_SUPPORTED']);
+  it('workflow is served: Prepare/Submit/RegisterBranch name their problems, PrepareWorkflow answers the state', async () => {
+    const noEnd = await unary(client, 'Submit', dtmRequest('u-wf', 'workflow', null, []));
+    expect([noEnd.code, noEnd.details]).toEqual([grpc.status.INVALID_ARGUMENT, expect.stringMatching(/^req_extra\.status: /)]);
+    const unknown = await unary(client, 'Submit', dtmRequest(gidOf('u-wf'), 'workflow', null, [], { ReqExtra: { status: 'succeed' } }));
+    expect(unknown.code).toBe(grpc.status.INTERNAL);
+    expect(unknown.trailer?.get('dtx-error-code')).toEqual(['DTX_TRANS_NOT_FOUND']);
+    const gid = gidOf('u-pw');
+    const created = await unary<{ Transaction: { Gid: string; Status: string }; Progresses: unknown[] }>(client, 'PrepareWorkflow', dtmRequest(gid, 'workflow', null, [], { CustomedData: '{"data":null,"name":"w"}' }));
+    expect(created.value).toMatchObject({ Transaction: { Gid: gid, Status: 'prepared' }, Progresses: [] });
+    const badOp = await unary(client, 'RegisterBranch', { Gid: gid, TransType: 'workflow', BranchID: '01', Data: { op: '', status: 'succeed' } });
+    expect([badOp.code, badOp.details]).toEqual([grpc.status.INVALID_ARGUMENT, expect.stringMatching(/^op: /)]);
   });
 
   it('health checking answers SERVING for the server and for dtmgimp.Dtm', async () => {

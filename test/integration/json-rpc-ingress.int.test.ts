@@ -132,9 +132,13 @@ describe('JSON-RPC: error codes', () => {
     expect(r.body.error?.message).toMatch(message);
   });
 
-  it('a type not run yet → -32603 with DTX_NOT_SUPPORTED', async () => {
-    const r = await call('submit', { gid: 'jp4', trans_type: 'workflow' });
-    expect(r.body.error).toMatchObject({ code: -32603, data: { code: 'DTX_NOT_SUPPORTED' } });
+  it('workflow: a submit without req_extra.status → -32603 naming it; an unknown gid → -32603 not found; no prepareWorkflow method (as dtm)', async () => {
+    const bad = await call('submit', { gid: 'jp4', trans_type: 'workflow' });
+    expect(bad.body.error).toMatchObject({ code: -32603, data: { code: 'DTX_BAD_REQUEST' } });
+    expect(bad.body.error?.message).toMatch(/^req_extra\.status: /);
+    const unknown = await call('submit', { gid: gidOf('jp5'), trans_type: 'workflow', req_extra: { status: 'succeed' } });
+    expect(unknown.body.error).toMatchObject({ code: -32603, data: { code: 'DTX_TRANS_NOT_FOUND' } });
+    expect((await call('prepareWorkflow', { gid: 'jp6', trans_type: 'workflow' })).body.error).toMatchObject({ code: -32601 });
   });
 
   it(`a body above HttpMaxBodyBytes (${MAX_BYTES}) → HTTP 413, -32600, DTX_PAYLOAD_TOO_LARGE`, async () => {

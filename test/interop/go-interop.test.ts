@@ -9,7 +9,7 @@ import { TEST_PG } from '../support/postgres-global-setup.js';
  * Interop tier (STYLE L16): the official dtm Go SDK (github.com/dtm-labs/client v1.17.3, pinned in
  * test/interop/go/go.mod) runs `go test` against the real dtx process over its three protocols:
  * HTTP (dtmcli), gRPC (dtmgrpc, grpc-go branches) and JSON-RPC (dtmcli with Protocol json-rpc,
- * JSON-RPC branches), plus the SDK's branch barrier and XaLocalTransaction on the real PostgreSQL of
+ * JSON-RPC branches), the workflow package (HTTP and gRPC), plus the SDK's branch barrier and XaLocalTransaction on the real PostgreSQL of
  * scripts/postgres-local.sh (the core project's global setup). A missing Go toolchain fails the run: a skipped interop test is not a passed one.
  */
 const GO_DIR = path.resolve(import.meta.dirname, 'go');
@@ -56,6 +56,16 @@ const GO_TESTS = [
   'TestGrpcOptionRetryInterval',
   'TestGrpcOptionRequestTimeout',
   'TestGrpcOptionBranchHeaders',
+  // the workflow package over HTTP (workflow.InitHTTP, workflow_test.go) and gRPC (workflow.InitGrpc
+  // with the SDK's Workflow service on a grpc-go server, workflow_grpc_test.go): the SDK's
+  // compensations, and resumption by dtx's callback or by Execute called again
+  'TestWorkflowHTTP',
+  'TestWorkflowHTTPRollback',
+  'TestWorkflowHTTPResume',
+  'TestWorkflowHTTPExecuteAgain',
+  'TestWorkflowGrpc',
+  'TestWorkflowGrpcRollback',
+  'TestWorkflowGrpcResume',
   // dtmcli with Protocol json-rpc and JSON-RPC branches (jrpc_test.go)
   'TestJrpcNewGid',
   'TestJrpcSagaNormal',

@@ -7,7 +7,7 @@ import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, FAILURE } from '../support/branch-server.js';
 import { gidOf, post, query, saga } from '../support/dtm-client.js';
 import { TEST_KAFKA_BROKER_LIST, TEST_KAFKA_BROKERS } from '../support/kafka-broker.js';
-import { freshPrefix, startWorker, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 import { partitionOf } from '../../src/log/gid-partitioner.js';
 
 const run = promisify(execFile);
@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker?.kill();
+  await stopWorkers(worker);
   await bs?.close();
 });
 

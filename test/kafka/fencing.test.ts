@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, SUCCESS } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor } from '../support/dtm-client.js';
-import { freshPrefix, readTopic, startWorker, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, readTopic, startWorker, stopWorkers, waitOwnership, waitSpread } from '../support/kafka-workers.js';
 import { eventsByGid, expectContiguous, waitAllStatus } from './kafka-test-kit.js';
 
 /**
@@ -23,13 +23,12 @@ beforeAll(async () => {
   a = await startWorker({ prefix, partitions: PARTITIONS });
   await waitOwnership([a], PARTITIONS);
   b = await startWorker({ prefix, partitions: PARTITIONS });
-  await waitOwnership([a, b], PARTITIONS);
+  await waitSpread([a, b], PARTITIONS);
 });
 
 afterAll(async () => {
-  if (a.proc.exitCode === null) a.proc.kill('SIGCONT');
-  await Promise.all([a.kill(), b.kill()]);
-  await bs.close();
+  await stopWorkers(a, b);
+  await bs?.close();
 });
 
 function writerOf(w: DtxProcess): string {
@@ -39,7 +38,7 @@ function writerOf(w: DtxProcess): string {
 
 describe('a frozen worker is fenced', () => {
   it('makes none of its writes visible after SIGCONT and drops its partitions', async () => {
-    const owned = await waitOwnership([a, b], PARTITIONS);
+    const owned = await waitSpread([a, b], PARTITIONS);
     expect(owned[0]!.length).toBeGreaterThan(0);
     const steps = [{ action: bs.url('/f/a1'), compensate: bs.url('/f/c1') }, { action: bs.url('/f/a2'), compensate: bs.url('/f/c2') }];
     const gids = Array.from({ length: 24 }, () => gidOf('fence'));

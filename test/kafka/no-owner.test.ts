@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { gidOf, post, saga, waitStatus } from '../support/dtm-client.js';
-import { freshPrefix, ownedBy, startWorker, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, startWorker, stopWorkers, waitOwnership, waitSpread } from '../support/kafka-workers.js';
 import { partitionOf } from '../../src/log/gid-partitioner.js';
 
 /**
@@ -26,14 +26,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (b.proc.exitCode === null) b.proc.kill('SIGCONT');
-  await Promise.all([a.kill(), b.kill()]);
-  await bs.close();
+  await stopWorkers(a, b);
+  await bs?.close();
 });
 
 describe('a partition without a live owner', () => {
   it('answers 503 DTX_NO_OWNER in time and still decides the command later', async () => {
-    const [, ofB] = await waitOwnership([a, b], PARTITIONS).then(async () => [await ownedBy(a), await ownedBy(b)]);
+    const [, ofB] = await waitSpread([a, b], PARTITIONS);
     expect(ofB!.length).toBeGreaterThan(0);
     let gid = gidOf('noowner');
     while (!ofB!.includes(partitionOf(gid, PARTITIONS))) gid = gidOf('noowner');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { get, gidOf, post, saga } from '../support/dtm-client.js';
-import { freshPrefix, startWorker, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 
 /**
  * `query` is answered by the partition's owner, in order with the writes to that partition:
@@ -22,8 +22,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await w.kill();
-  await bs.close();
+  await stopWorkers(w);
+  await bs?.close();
 });
 
 describe('query through the owner', () => {

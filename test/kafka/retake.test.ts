@@ -4,7 +4,7 @@ import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
 import { TEST_KAFKA_BROKER_LIST } from '../support/kafka-broker.js';
-import { freshPrefix, startWorker, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 import { partitionOf } from '../../src/log/gid-partitioner.js';
 
 /**
@@ -25,8 +25,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await w.kill();
-  await bs.close();
+  await stopWorkers(w);
+  await bs?.close();
 });
 
 describe('a fence on a partition still assigned here', () => {

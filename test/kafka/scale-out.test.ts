@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, SUCCESS } from '../support/branch-server.js';
 import { gidOf, saga } from '../support/dtm-client.js';
-import { freshPrefix, readTopic, startWorker, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, readTopic, startWorker, stopWorkers, waitOwnership, waitSpread } from '../support/kafka-workers.js';
 import { eventsByGid, expectContiguous, submitAll, waitAllStatus } from './kafka-test-kit.js';
 
 /**
@@ -22,12 +22,12 @@ beforeAll(async () => {
   bs.on('/s/a1', { ...SUCCESS, delayMs: 15 }).on('/s/a2', { ...SUCCESS, delayMs: 15 });
   // frequent snapshots: the takeover after the kill starts from them
   for (let i = 0; i < 3; i += 1) workers.push(await startWorker({ prefix, partitions: PARTITIONS, env: { STORE_SNAPSHOT_EVERY: '50' } }));
-  await waitOwnership(workers, PARTITIONS);
+  await waitSpread(workers, PARTITIONS);
 });
 
 afterAll(async () => {
-  await Promise.all(workers.map((w) => w.kill()));
-  await bs.close();
+  await stopWorkers(...workers);
+  await bs?.close();
 });
 
 describe('three workers, one SIGKILLed mid-run', () => {
@@ -35,7 +35,7 @@ describe('three workers, one SIGKILLed mid-run', () => {
     const steps = [1, 2].map((i) => ({ action: bs.url(`/s/a${i}`), compensate: bs.url(`/s/c${i}`) }));
     const gids = Array.from({ length: SAGAS }, () => gidOf('scale'));
     const victim = workers[1]!;
-    const before = await waitOwnership(workers, PARTITIONS);
+    const before = await waitSpread(workers, PARTITIONS);
     let killedAt = 0;
     const alive = new Set(workers);
     const submitted = await submitAll(gids, (gid) => saga(gid, steps), () => [...alive], async (done) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ONGOING, SUCCESS } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor } from '../support/dtm-client.js';
-import { freshPrefix, readTopic, startWorker, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, readTopic, startWorker, stopWorkers, takeoversOf, waitOwnership } from '../support/kafka-workers.js';
 import { eventsByGid, expectContiguous, waitAllStatus } from './kafka-test-kit.js';
 
 /**
@@ -25,8 +25,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([a.kill(), b?.kill()]);
-  await bs.close();
+  await stopWorkers(a, b);
+  await bs?.close();
 });
 
 describe('snapshot + tail recovery', () => {
@@ -42,7 +42,7 @@ describe('snapshot + tail recovery', () => {
 
     b = await startWorker({ prefix, partitions: PARTITIONS });
     await waitOwnership([b], PARTITIONS);
-    const takeovers = b.logs.filter((l) => l.includes('"partition taken over"')).map((l) => JSON.parse(l) as { transactions: number; events: number; folded: number });
+    const takeovers = await takeoversOf(b, PARTITIONS);
     expect(takeovers.reduce((n, t) => n + t.transactions, 0)).toBe(gids.length);
     // snapshots stood for part of the history: fewer events were folded than recovered
     expect(takeovers.reduce((n, t) => n + t.folded, 0)).toBeLessThan(takeovers.reduce((n, t) => n + t.events, 0));

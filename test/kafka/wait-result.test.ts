@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, SUCCESS } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor } from '../support/dtm-client.js';
-import { freshPrefix, ownedBy, startWorker, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, ownedBy, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 import { partitionOf } from '../../src/log/gid-partitioner.js';
 
 /**
@@ -27,8 +27,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([a.kill(), b.kill()]);
-  await bs.close();
+  await stopWorkers(a, b);
+  await bs?.close();
 });
 
 describe('wait_result across a dying owner', () => {

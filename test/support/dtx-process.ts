@@ -46,27 +46,28 @@ function storeEnv(dataDir: string, env: Record<string, string> | undefined): Rec
 
 export async function startDtx(opts: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<DtxProcess> {
   const dataDir = opts.dataDir ?? tempDir();
-  const proc = spawn(process.execPath, [CLI, 'serve', ...(opts.args ?? [])], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HTTP_PORT: '0',
-      GRPC_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      STORE_DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      ...storeEnv(dataDir, opts.env),
-      ...opts.env,
-    },
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HTTP_PORT: '0',
+    GRPC_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    STORE_DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...storeEnv(dataDir, opts.env),
+    ...opts.env,
+  };
+  // A Kafka worker listens only after joining the worker group, which waits for the other members
+  // to rejoin (up to their heartbeat interval): on a busy machine that takes more than 20 s.
+  const startTimeoutMs = env.STORE_DRIVER === 'kafka' ? 60_000 : 20_000;
+  const proc = spawn(process.execPath, [CLI, 'serve', ...(opts.args ?? [])], { env, stdio: ['ignore', 'inherit', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   const { port, grpcPort } = await new Promise<{ port: number; grpcPort: number }>((resolve, reject) => {
     const rl = createInterface({ input: proc.stderr! });
     const timer = setTimeout(() => {
       proc.kill('SIGKILL'); // never leave an orphan behind a failed start
-      reject(new Error(`dtx did not start within 20 s:\n${logs.join('\n')}`));
-    }, 20_000);
+      reject(new Error(`dtx did not start within ${startTimeoutMs / 1000} s:\n${logs.join('\n')}`));
+    }, startTimeoutMs);
     rl.on('line', (line) => {
       logs.push(line);
       if (logs.length > 5000) logs.splice(0, 1000);

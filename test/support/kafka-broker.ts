@@ -2,13 +2,13 @@
  * Where Kafka-backed tests find their broker.
  *
  * By default `test/support/kafka-global-setup.ts` starts a local single-node broker with
- * `scripts/kafka-local.sh` on TEST_KAFKA_PORT (39092, or env DTX_TEST_KAFKA_PORT). Setting
+ * `scripts/kafka-local.sh` on TEST_KAFKA_PORT (19092, or env DTX_TEST_KAFKA_PORT). Setting
  * DTX_TEST_KAFKA_BROKERS (comma-separated host:port list) points the tests at an external broker
  * instead, and nothing is started.
  */
 const externalBrokers = process.env.DTX_TEST_KAFKA_BROKERS?.trim();
 
-export const TEST_KAFKA_PORT: number = parsePort(process.env.DTX_TEST_KAFKA_PORT, 39092);
+export const TEST_KAFKA_PORT: number = parsePort(process.env.DTX_TEST_KAFKA_PORT, 19092);
 
 /** True when DTX_TEST_KAFKA_BROKERS names an external broker (the global setup starts nothing). */
 export const TEST_KAFKA_EXTERNAL: boolean = Boolean(externalBrokers);

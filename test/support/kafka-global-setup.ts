@@ -11,6 +11,7 @@ import { TEST_KAFKA_BROKERS, TEST_KAFKA_EXTERNAL, TEST_KAFKA_PORT } from './kafk
  * - DTX_TEST_KAFKA=1 starts the broker whatever files are selected (for Kafka tests elsewhere).
  * - The selected files come from vitest's state API (experimental); when it is unavailable the
  *   broker is started anyway (start is idempotent, a warm start takes a few seconds).
+ * - A broker it starts has its data wiped first (`reset`): test topics never pile up across runs.
  * - KAFKA_VERSION, KAFKA_CACHE_DIR, ... pass through to the script (see its header).
  */
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -22,6 +23,13 @@ export default function setup(project?: TestProject): (() => void) | undefined {
   if (!needsBroker(project)) return undefined;
 
   const wasRunning = script('status', 'ignore').status === 0;
+  if (!wasRunning) {
+    // A broker this setup starts begins empty: every test creates its own topics, and a data dir
+    // that kept those of earlier runs (thousands of partitions) makes the broker load them all at
+    // each start, answering "unknown topic" for new ones for many seconds on a busy machine.
+    const reset = script('reset', 'inherit');
+    if (reset.status !== 0) throw new Error(`scripts/kafka-local.sh reset failed (exit ${reset.status ?? reset.signal}); its messages are printed above`);
+  }
   const started = script('start', 'inherit');
   if (started.error) {
     throw new Error(`could not run ${SCRIPT}: ${started.error.message}`);
@@ -53,7 +61,7 @@ function needsBroker(project: TestProject | undefined): boolean {
   return selected.some((file) => path.resolve(ROOT, file).startsWith(KAFKA_TEST_DIR));
 }
 
-function script(command: 'start' | 'stop' | 'status', stderr: 'inherit' | 'ignore') {
+function script(command: 'start' | 'stop' | 'status' | 'reset', stderr: 'inherit' | 'ignore') {
   return spawnSync('bash', [SCRIPT, command], {
     cwd: ROOT,
     env: { ...process.env, KAFKA_PORT: String(TEST_KAFKA_PORT) },

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readTopicToEnd } from '../../scripts/kafka-topic-reader.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { readTopicToEnd } from './kafka-topic-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { startDtx, type DtxProcess } from './dtx-process.js';
 import { waitFor } from './dtm-client.js';
@@ -35,23 +37,74 @@ export function startWorker(o: WorkerOptions): Promise<DtxProcess> {
   });
 }
 
+/**
+ * Stops the workers a test started (undefined: never started, e.g. a failed beforeAll), each
+ * continued first in case a test froze it with SIGSTOP (a stopped process ignores SIGTERM). With
+ * DTX_TEST_WORKER_LOGS=<dir>, each worker's log lines are kept there (`<data dir name>.log`), to
+ * read after a failure.
+ */
+export async function stopWorkers(...workers: Array<DtxProcess | undefined>): Promise<void> {
+  const keep = process.env.DTX_TEST_WORKER_LOGS;
+  await Promise.all(
+    workers.map(async (w) => {
+      if (w === undefined) return;
+      if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGCONT');
+      await w.kill();
+      if (keep !== undefined && keep !== '') {
+        mkdirSync(keep, { recursive: true });
+        writeFileSync(path.join(keep, `${path.basename(w.dataDir)}.log`), `${w.logs.join('\n')}\n`);
+      }
+    }),
+  );
+}
+
 /** Partitions a worker reports as owned (`dtx_partition_owned` on /api/metrics). */
 export async function ownedBy(w: DtxProcess): Promise<number[]> {
   const text = await (await fetch(`http://127.0.0.1:${w.port}/api/metrics`)).text();
   return [...text.matchAll(/^dtx_partition_owned\{partition="(\d+)"\} 1$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
 }
 
+/** True when `owned` (per worker) covers every partition exactly once. */
+function coversOnce(owned: readonly number[][], partitions: number): boolean {
+  const all = owned.flat();
+  return all.length === partitions && new Set(all).size === partitions;
+}
+
 /** Waits until `workers` own every partition exactly once between them; returns who owns what. */
 export async function waitOwnership(workers: readonly DtxProcess[], partitions: number, timeoutMs = 60_000): Promise<number[][]> {
+  return waitFor(() => Promise.all(workers.map(ownedBy)), (owned) => coversOnce(owned, partitions), timeoutMs, `${workers.length} worker(s) to own all ${partitions} partitions exactly once`);
+}
+
+/**
+ * Waits until the group has rebalanced onto all of `workers`: together they own every partition
+ * exactly once and each owns at least one. A worker that just joined has its assignment before the
+ * others have applied theirs, so `waitOwnership` alone may still see the old owners' metrics.
+ */
+export async function waitSpread(workers: readonly DtxProcess[], partitions: number, timeoutMs = 60_000): Promise<number[][]> {
   return waitFor(
     () => Promise.all(workers.map(ownedBy)),
-    (owned) => {
-      const all = owned.flat();
-      return all.length === partitions && new Set(all).size === partitions;
-    },
+    (owned) => coversOnce(owned, partitions) && owned.every((o) => o.length > 0),
     timeoutMs,
-    `${workers.length} worker(s) to own all ${partitions} partitions exactly once`,
+    `each of ${workers.length} workers to own a partition, all ${partitions} exactly once`,
   );
+}
+
+/** A worker's "partition taken over" log line. */
+export interface Takeover {
+  readonly partition: number;
+  readonly transactions: number;
+  readonly events: number;
+  readonly folded: number;
+}
+
+/**
+ * The takeovers a worker has logged, once it logged at least `min` of them. The log lines come
+ * through the worker's stderr pipe and may reach the test after the metrics that report the
+ * ownership they lead to: wait for them instead of reading them at once.
+ */
+export async function takeoversOf(w: DtxProcess, min = 0, timeoutMs = 20_000): Promise<Takeover[]> {
+  const read = (): Takeover[] => w.logs.filter((l) => l.includes('"partition taken over"')).map((l) => JSON.parse(l) as Takeover);
+  return waitFor(() => Promise.resolve(read()), (t) => t.length >= min, timeoutMs, `${min} "partition taken over" log line(s)`);
 }
 
 export interface TopicRecord {

@@ -18,6 +18,7 @@ describe('golden event logs v1', () => {
     expect(files.some((f) => f.startsWith('saga-'))).toBe(true);
     expect(files.some((f) => f.startsWith('msg-'))).toBe(true);
     expect(files.some((f) => f.startsWith('quorum-'))).toBe(true);
+    expect(files.filter((f) => f.startsWith('workflow-')).sort()).toEqual(['workflow-failed.jsonl', 'workflow-resumed.jsonl', 'workflow-succeed.jsonl']);
     expect(files).toContain('saga-parked.jsonl');
     expect(files).toContain('msg-topic-fanout.jsonl');
     expect(goldenTopicFiles()).toContain('topic-changes.jsonl');

@@ -2,19 +2,19 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { newGid } from '../../engine/gid.js';
 import type { Reply } from '../../engine/command.js';
-import { BadRequest, CoordinatorError, Internal, NotSupported } from '../../errors.js';
+import { BadRequest, CoordinatorError, Internal } from '../../errors.js';
 import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
-import { dtmProto, type DtmGidReply, type Empty, type MessageInit } from '../../protocol/dtm-proto.js';
-import { runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
+import { dtmProto, type DtmGidReply, type DtmProgressesReply, type Empty, type MessageInit } from '../../protocol/dtm-proto.js';
+import { runPrepareWorkflow, runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
+import { progressesReply } from '../workflow-progress.js';
 import { wireProblem } from './proto-wire-check.js';
 import { decodeDtmBranchRequest, decodeDtmRequest, decodeTopicRequest, EMPTY_SHAPE, grpcBranchInput, grpcTransInput } from './grpc-trans-input.js';
 import { runTopicCall, type TopicCallDeps } from '../topic-calls.js';
 import type { TopicOp } from '../schema/topic-input-schema.js';
 
 /**
- * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit, Abort, RegisterBranch, Subscribe, Unsubscribe
- * and DeleteTopic dispatch the same commands as the HTTP routes; the RPCs of transaction types dtx
- * does not run yet answer Unimplemented at once.
+ * `dtmgimp.Dtm` (spec §10): NewGid, Prepare, Submit, Abort, RegisterBranch, PrepareWorkflow,
+ * Subscribe, Unsubscribe and DeleteTopic dispatch the same commands as the HTTP routes.
  *
  * Requests arrive as raw bytes (see `rawRequestService`): grpc-js would answer a decoding failure
  * with Internal, and protobufjs decodes malformed bytes leniently, so the handlers check and
@@ -22,17 +22,13 @@ import type { TopicOp } from '../schema/topic-input-schema.js';
  */
 type RawHandler = grpc.handleUnaryCall<Buffer, Answer>;
 
-const UNIMPLEMENTED: Readonly<Record<string, string>> = Object.freeze({
-  PrepareWorkflow: 'PrepareWorkflow is not supported by dtx yet: workflow comes in a later release',
-});
-
 /** The Dtm service definition with identity request deserialisers (replies keep the proto codec). */
 export function rawRequestService(): grpc.ServiceDefinition {
   const identity = (b: Buffer): Buffer => b;
   return Object.fromEntries(Object.entries(dtmProto().dtmService).map(([name, m]) => [name, { ...m, requestDeserialize: identity }]));
 }
 
-type Answer = MessageInit<DtmGidReply> | Empty;
+type Answer = MessageInit<DtmGidReply> | MessageInit<DtmProgressesReply> | Empty;
 /** What a handler's work ends with: a reply message, or the status of a failed engine reply. */
 type Outcome = { readonly value: Answer } | { readonly error: grpc.ServiceError };
 
@@ -67,13 +63,14 @@ export function dtmServiceHandlers(deps: TransCallDeps & TopicCallDeps, logger: 
       const error = replyError(await runRegisterBranch(deps, grpcBranchInput(decodeDtmBranchRequest(bytes)), 'grpc'));
       return error === undefined ? { value: {} } : { error };
     }),
+    PrepareWorkflow: unary('PrepareWorkflow', async (bytes) => {
+      const reply = await runPrepareWorkflow(deps, grpcTransInput(decodeDtmRequest(bytes)), 'grpc');
+      return reply.ok ? { value: progressesReply(reply) } : { error: replyError(reply)! };
+    }),
     Subscribe: topicCall('Subscribe', 'subscribe'),
     Unsubscribe: topicCall('Unsubscribe', 'unsubscribe'),
     DeleteTopic: topicCall('DeleteTopic', 'delete'),
   };
-  for (const [method, message] of Object.entries(UNIMPLEMENTED)) {
-    handlers[method] = unary(method, () => Promise.reject(new NotSupported(message)));
-  }
   return handlers;
 }
 

@@ -93,6 +93,7 @@ export function grpcTransInput(req: DtmRequest): Record<string, unknown> {
     custom_data: req.CustomedData,
     query_prepared: req.QueryPrepared,
     rollback_reason: req.RollbackReason,
+    req_extra: req.ReqExtra,
     wait_result: o?.WaitResult ?? false,
     timeout_to_fail: o?.TimeoutToFail ?? 0,
     retry_interval: o?.RetryInterval ?? 0,

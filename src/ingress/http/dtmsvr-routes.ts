@@ -1,9 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import { newGid } from '../../engine/gid.js';
 import { newCommandId } from '../../engine/command-id.js';
-import { BadRequest, NotSupported } from '../../errors.js';
+import { BadRequest } from '../../errors.js';
 import { INPUT_BOUNDS } from '../schema/input-bounds.js';
-import { runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
+import { runPrepareWorkflow, runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
+import { progressBody } from '../workflow-progress.js';
 import { checkedGid, httpBranchInput, httpTransInput, parseGidBody } from './trans-request.js';
 import { sendReply } from './reply-mapper.js';
 import { intParam, positionParam, strParam, wordParam } from './query-params.js';
@@ -13,8 +14,6 @@ export interface DtmsvrRouteDeps extends TransCallDeps, Omit<TopicCallDeps, 'eng
   readonly version: string;
   readonly timeoutToFail: number;
 }
-
-const UNSUPPORTED_ROUTES = ['prepareWorkflow'];
 
 const commandId = (kind: string) => newCommandId(`http.${kind}`);
 
@@ -32,6 +31,12 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
   r.post('/prepare', transCall('prepare'));
   r.post('/submit', transCall('submit'));
   r.post('/abort', transCall('abort'));
+  // `{"transaction":{...},"progresses":[...]}` on success, dtm's envelope otherwise (spec §3.2, §5.8)
+  r.post('/prepareWorkflow', async (req, res) => {
+    const reply = await runPrepareWorkflow(deps, httpTransInput(req.body), 'http');
+    if (reply.ok) res.status(200).json(progressBody(reply));
+    else sendReply(res, reply);
+  });
   // registerTccBranch / registerXaBranch: dtm's older aliases, the same call
   for (const name of ['registerBranch', 'registerTccBranch', 'registerXaBranch']) {
     r.post(`/${name}`, async (req, res) => {
@@ -94,12 +99,6 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
   });
 
   topicRoutes(r, deps);
-
-  for (const name of UNSUPPORTED_ROUTES) {
-    r.all(`/${name}`, () => {
-      throw new NotSupported(`${name} is not supported by dtx yet (workflow comes in a later release)`);
-    });
-  }
   return r;
 }
 

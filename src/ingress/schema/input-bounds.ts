@@ -26,7 +26,17 @@ export const INPUT_BOUNDS = Object.freeze({
   urlMaxChars: 2048,
   /** `custom_data`, characters of JSON text. */
   customDataMaxChars: 65_536,
+  /** workflow `custom_data` (`{"name","data"}`: the workflow's input as base64), characters: base64 of `branchDataMaxBytes` and the name. */
+  workflowCustomDataMaxChars: 1_400_000,
   rollbackReasonMaxChars: 4096,
+  /** `req_extra` entries (a workflow submit sends `status`, `rollback_reason`, `result`). */
+  reqExtraMaxEntries: 16,
+  /** `req_extra` key length. */
+  reqExtraKeyMaxChars: 64,
+  /** `req_extra` values but `result`, characters (`rollback_reason` is the failed step's error text). */
+  reqExtraValueMaxChars: 65_536,
+  /** `req_extra.result`, characters (the workflow's output as base64, like a progress's data). */
+  reqExtraResultMaxChars: 1_400_000,
   /** `branch_headers`: entries, name and value lengths. */
   maxBranchHeaders: 32,
   headerNameMaxChars: 128,

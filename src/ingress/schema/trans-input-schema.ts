@@ -30,7 +30,8 @@ const BASE = z.object({
   trans_type: z.string({ error: 'expected a string' }).regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a transaction type name such as saga or msg' }),
   steps: z.array(step, { error: 'expected an array' }).max(B.maxSteps, { error: `at most ${B.maxSteps} steps` }).nullish(),
   payloads: z.array(payload, { error: 'expected an array' }).max(B.maxSteps, { error: `at most ${B.maxSteps} payloads` }).nullish(),
-  custom_data: text(B.customDataMaxChars).nullish(),
+  // the smaller bound of the other types is checked in checkRefs
+  custom_data: text(B.workflowCustomDataMaxChars).nullish(),
   query_prepared: z.string({ error: 'expected a string' }).nullish(),
   protocol: z.enum(['', 'http', 'grpc', 'json-rpc'], { error: 'must be one of http, grpc, json-rpc' }).nullish(),
   wait_result: z.boolean({ error: 'expected a boolean' }).nullish(),
@@ -42,6 +43,7 @@ const BASE = z.object({
   branch_headers: z.record(z.string(), z.string({ error: 'expected a string' }), { error: 'expected an object of strings' }).nullish(),
   concurrent: z.boolean({ error: 'expected a boolean' }).nullish(),
   rollback_reason: text(B.rollbackReasonMaxChars).nullish(),
+  req_extra: z.record(z.string(), z.string({ error: 'expected a string' }), { error: 'expected an object of strings' }).nullish(),
 });
 
 export type TransInput = z.input<typeof BASE>;
@@ -75,7 +77,32 @@ function checkRefs(t: TransFields, rules: TransSchemaRules, ctx: z.RefinementCtx
     const problem = headerNameProblem(name, rules) ?? headerValueProblem(value);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['branch_headers', name], message: problem });
   }
-  if (t.custom_data && !isJsonObjectText(t.custom_data)) ctx.addIssue({ code: 'custom', path: ['custom_data'], message: 'must be empty or the text of a JSON object' });
+  if (t.custom_data && t.trans_type !== 'workflow' && t.custom_data.length > B.customDataMaxChars) ctx.addIssue({ code: 'custom', path: ['custom_data'], message: `must be at most ${B.customDataMaxChars} characters` });
+  else if (t.custom_data && !isJsonObjectText(t.custom_data)) ctx.addIssue({ code: 'custom', path: ['custom_data'], message: 'must be empty or the text of a JSON object' });
+  checkReqExtra(t, ctx);
+}
+
+/** `req_extra` (spec §2.1): bounded; a workflow's `status` is succeed or failed (spec §5.4). */
+function checkReqExtra(t: TransFields, ctx: z.RefinementCtx): void {
+  const entries = Object.entries(t.req_extra ?? {});
+  if (entries.length > B.reqExtraMaxEntries) ctx.addIssue({ code: 'custom', path: ['req_extra'], message: `at most ${B.reqExtraMaxEntries} entries` });
+  for (const [key, value] of entries.slice(0, B.reqExtraMaxEntries)) {
+    const max = key === 'result' ? B.reqExtraResultMaxChars : B.reqExtraValueMaxChars;
+    if (key.length === 0 || key.length > B.reqExtraKeyMaxChars) ctx.addIssue({ code: 'custom', path: ['req_extra'], message: `keys are 1-${B.reqExtraKeyMaxChars} characters` });
+    else if (value.length > max) ctx.addIssue({ code: 'custom', path: ['req_extra', key], message: `must be at most ${max} characters` });
+  }
+  const status = t.req_extra?.status;
+  if (t.trans_type === 'workflow' && status !== undefined && !WORKFLOW_ENDS.includes(status)) {
+    ctx.addIssue({ code: 'custom', path: ['req_extra', 'status'], message: 'must be succeed or failed' });
+  }
+}
+
+const WORKFLOW_ENDS: readonly string[] = ['succeed', 'failed'];
+
+/** A workflow submit ends the workflow: it must say how (spec §5.4); undefined when it does. */
+export function workflowSubmitProblem(spec: TransSpec): string | undefined {
+  if (spec.transType !== 'workflow' || WORKFLOW_ENDS.includes(spec.reqExtra?.status ?? '')) return undefined;
+  return 'req_extra.status: a workflow submit needs req_extra {"status": "succeed" | "failed", "rollback_reason", "result"}';
 }
 
 export interface TransParser {
@@ -131,6 +158,8 @@ function toSpec(b: TransFields): TransSpec {
       concurrent: b.concurrent ?? false,
     },
     rollbackReason: b.rollback_reason ?? '',
+    // only when sent: the specs of other calls stay as they were recorded before req_extra existed
+    ...(b.req_extra && Object.keys(b.req_extra).length > 0 ? { reqExtra: b.req_extra } : {}),
   };
 }
 

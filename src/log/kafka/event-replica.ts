@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { LogUnavailable } from '../../errors.js';
 import { SqliteReplicaLog } from '../sqlite/sqlite-replica-log.js';
 import { decodeEventMessage } from './event-message.js';
+import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 import { decodeSnapshotMessage } from './snapshot-codec.js';
 import { SnapshotTable } from './snapshot-table.js';
@@ -76,8 +77,10 @@ export class EventReplica {
       this.#failed = payload.error;
       this.logger.error({ err: payload.error, restart: payload.restart }, 'replica consumer crashed');
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.#topic, this.#snapshotTopic], fromBeginning: true });
+    // connect and subscribe change nothing on the broker: retried while it answers retriably
+    const retry = { logger: this.logger };
+    await withKafkaRetry('replica consumer connect', () => consumer.connect(), retry);
+    await withKafkaRetry('replica consumer subscribe', () => consumer.subscribe({ topics: [this.#topic, this.#snapshotTopic], fromBeginning: true }), retry);
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch: (b) => this.#copy(b) });
     for (let p = 0; p < this.settings.partitions; p += 1) {
       const pos = this.position(p);

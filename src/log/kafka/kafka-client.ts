@@ -16,8 +16,18 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 const EXPECTED = /concurrent operation on the same transaction/;
 
 /**
+ * kafkajs's retry of every request (producers override `retries`): each option is set, because
+ * kafkajs picks other defaults when NODE_ENV is `test` (a 1 s cap on the backoff). 100 ms doubling
+ * up to 3 s, 8 retries: about 12 s before a call gives up, enough for a broker on a busy machine
+ * to move a leader or load a coordinator. What kafkajs does not retry (an admin call that bails,
+ * retries run out) is retried by the callers (`withKafkaRetry`).
+ */
+const RETRY = { initialRetryTime: 100, maxRetryTime: 3000, factor: 0.2, multiplier: 2, retries: 8 };
+
+/**
  * One kafkajs client per worker, logging through pino (component `kafka`). kafkajs's INFO lines
  * (joins, commits) are logged at debug: at info they would drown the coordinator's own lines.
+ * Connecting may take 5 s (kafkajs's 1 s is short for a busy machine); requests time out after 30 s.
  */
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafka' });
@@ -25,7 +35,9 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
     clientId: settings.clientId,
     brokers: [...settings.brokers],
     logLevel: logLevel.INFO,
-    retry: { initialRetryTime: 100, retries: 8 },
+    connectionTimeout: 5000,
+    requestTimeout: 30_000,
+    retry: RETRY,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
       const expected = EXPECTED.test(String(message)) || EXPECTED.test(String(extra['error'] ?? ''));

@@ -20,6 +20,7 @@ import { topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
 import { encodeEventMessage, encodeSummaryMessage } from './event-message.js';
 import { createKafka } from './kafka-client.js';
+import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 import { ensureTopics } from './kafka-topics.js';
 import { PartitionWriters } from './partition-writers.js';
@@ -101,7 +102,9 @@ export class KafkaEventLog implements EventLog {
   /** End offsets (high watermarks) of the events and snapshots topics, per partition. */
   async #ends(): Promise<[Map<number, number>, Map<number, number>]> {
     const topics = topicsOf(this.settings.prefix);
-    const high = async (topic: string): Promise<Map<number, number>> => new Map((await this.admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+    // retried: right after the topics were created their partitions may have no leader yet
+    const offsets = (topic: string) => withKafkaRetry(`fetchTopicOffsets ${topic}`, () => this.admin.fetchTopicOffsets(topic), { logger: this.logger, stopped: () => this.#closed });
+    const high = async (topic: string): Promise<Map<number, number>> => new Map((await offsets(topic)).map((o) => [o.partition, Number(o.high)]));
     return Promise.all([high(topics.events), high(topics.snapshots)]);
   }
 
@@ -123,10 +126,24 @@ export class KafkaEventLog implements EventLog {
     return this.writers.owns(p);
   }
 
-  /** The port's append: each partition's share through its fenced writer, no consumed offset. */
+  /**
+   * The port's append: each partition's share through its fenced writer, no consumed offset. Every
+   * share is checked before any is written, so a batch the log refuses writes nothing.
+   */
   async append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
-    const partitions = new Set([...records, ...summaries].map((x) => partitionOf(x.gid, this.settings.partitions)));
-    await Promise.all([...partitions].map((p) => this.appendPartition(p, records.filter((r) => partitionOf(r.gid, this.settings.partitions) === p), summaries.filter((s) => partitionOf(s.gid, this.settings.partitions) === p))));
+    const count = this.settings.partitions;
+    const shares = new Map<number, { records: LogRecord[]; summaries: TransSummary[] }>();
+    const share = (gid: string) => {
+      const p = partitionOf(gid, count);
+      let s = shares.get(p);
+      if (s === undefined) shares.set(p, (s = { records: [], summaries: [] }));
+      return s;
+    };
+    for (const r of records) share(r.gid).records.push(r);
+    for (const s of summaries) share(s.gid).summaries.push(s);
+    this.#ensureOpen();
+    for (const [p, s] of shares) this.#checkSeq(p, s.records);
+    await Promise.all([...shares].map(([p, s]) => this.#write(p, s.records, s.summaries, undefined)));
   }
 
   /**
@@ -140,6 +157,10 @@ export class KafkaEventLog implements EventLog {
       if (owner !== p) throw new Internal(`append for partition ${p} holds gid ${x.gid} of partition ${owner}`);
     }
     this.#checkSeq(p, records);
+    await this.#write(p, records, summaries, consumed);
+  }
+
+  async #write(p: number, records: readonly LogRecord[], summaries: readonly TransSummary[], consumed: string | undefined): Promise<void> {
     const recorded = new Set(records.map((r) => r.gid));
     const alone = summaries.filter((s) => !recorded.has(s.gid));
     // A batch without events (queries, rejections, duplicates) writes nothing: its consumed offset

@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { LogUnavailable } from '../../errors.js';
+import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 
 /** Retention of the command stream: commands are consumed within seconds, a week is generous. */
@@ -11,33 +12,41 @@ const COMMANDS_RETENTION_MS = String(7 * 24 * 3600 * 1000);
  * to run on topics whose partition count differs: a gid must map to the same partition in every
  * topic and in the engine's router (DESIGN §4, co-partitioning). Safe when several workers start at
  * once: "already exists" from a concurrent creator is not an error. `admin` is connected by the caller.
+ * Every admin call is retried on retriable broker answers: a topic created a moment ago may have no
+ * leader or metadata yet, above all on a busy machine. A repeated createTopics finds the topics it
+ * created ("already exists").
  */
 export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger: Logger, create = true): Promise<void> {
   const topics = topicsOf(settings.prefix);
-  const brokers = (await admin.describeCluster()).brokers.length;
+  const retry = { logger };
+  const brokers = (await withKafkaRetry('describeCluster', () => admin.describeCluster(), retry)).brokers.length;
   const replicationFactor = Math.min(3, brokers);
   const wanted = [
     { topic: topics.commands, configEntries: [{ name: 'retention.ms', value: COMMANDS_RETENTION_MS }] },
     { topic: topics.events, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] },
     { topic: topics.snapshots, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
   ];
-  const existing = new Set(await admin.listTopics());
+  const existing = new Set(await withKafkaRetry('listTopics', () => admin.listTopics(), retry));
   const missing = wanted.filter((t) => !existing.has(t.topic));
   if (missing.length > 0 && !create) {
     throw new LogUnavailable(`kafka topics ${missing.map((t) => t.topic).join(', ')} do not exist (Store.KafkaPrefix '${settings.prefix}')`);
   }
   if (missing.length > 0) {
-    try {
-      await admin.createTopics({
+    const createMissing = (): Promise<boolean> =>
+      admin.createTopics({
         waitForLeaders: true,
+        // how long the broker may take to create them, and kafkajs to wait for their leaders (default 5 s)
+        timeout: 30_000,
         topics: missing.map((t) => ({ ...t, numPartitions: settings.partitions, replicationFactor })),
       });
+    try {
+      await withKafkaRetry('createTopics', createMissing, retry);
       logger.info({ topics: missing.map((t) => t.topic), partitions: settings.partitions, replicationFactor }, 'kafka topics created');
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
   }
-  const meta = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
+  const meta = await withKafkaRetry('fetchTopicMetadata', () => admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) }), retry);
   for (const t of meta.topics) {
     if (t.partitions.length !== settings.partitions) {
       throw new LogUnavailable(

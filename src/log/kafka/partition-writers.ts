@@ -1,13 +1,15 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RecordMetadata, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { LogUnavailable, NotOwner } from '../../errors.js';
+import { isFenced, isRetriableKafkaError, withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, transactionalIdOf, workerGroupOf, type KafkaSettings } from './kafka-settings.js';
 
-/** kafkajs error types that mean "a newer producer with our transactional id exists". */
-const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_TXN_STATE']);
-
-/** Attempts of one transaction whose body failed in a retriable way. */
-const MAX_ATTEMPTS = 5;
+/**
+ * Attempts of one transaction whose body failed in a retriable way, and the longest backoff
+ * between two: about 10 s in all, long enough for a leader or coordinator to move or load.
+ */
+const MAX_ATTEMPTS = 10;
+const MAX_BACKOFF_MS = 2000;
 
 /** Snapshot records per produce request (a request must stay under the broker's message.max.bytes). */
 const SNAPSHOT_CHUNK = 200;
@@ -42,9 +44,18 @@ export class PartitionWriters {
     return w !== undefined && !w.lost;
   }
 
-  /** Fences partition `p`'s previous writer and makes this worker its writer. */
+  /**
+   * Fences partition `p`'s previous writer and makes this worker its writer. Retried while the
+   * broker answers retriably (coordinator loading or moving, the previous owner's transaction still
+   * being aborted); a fenced attempt (another worker claimed `p` meanwhile) is not retried.
+   */
   async claim(p: number): Promise<void> {
     await this.release(p);
+    const producer = await withKafkaRetry(`claim of partition ${p}`, () => this.#fence(p), { logger: this.logger });
+    this.#writers.set(p, { producer, chain: Promise.resolve(), lost: false });
+  }
+
+  async #fence(p: number): Promise<Producer> {
     const producer = this.kafka.producer({
       transactionalId: transactionalIdOf(this.settings.prefix, p),
       idempotent: true,
@@ -52,15 +63,20 @@ export class PartitionWriters {
       transactionTimeout: 30_000,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      // idempotence needs unbounded retries; kafkajs's maxRetryTime (30 s) still bounds each send.
+      // idempotence needs unbounded retries of a send (kafkajs's maxRetryTime caps each backoff).
       // A short first backoff: CONCURRENT_TRANSACTIONS (the previous commit completing) clears in ms.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 10 },
     });
-    await producer.connect();
-    // kafkajs initialises the producer id (InitProducerId: the fencing step) on the first transaction.
-    const txn = await producer.transaction();
-    await txn.abort();
-    this.#writers.set(p, { producer, chain: Promise.resolve(), lost: false });
+    try {
+      await producer.connect();
+      // kafkajs initialises the producer id (InitProducerId: the fencing step) on the first transaction.
+      const txn = await producer.transaction();
+      await txn.abort();
+      return producer;
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
   }
 
   async release(p: number): Promise<void> {
@@ -136,8 +152,10 @@ export class PartitionWriters {
           this.logger.warn({ err: abortErr, partition: p }, 'transaction abort failed; giving the partition up');
           throw new NotOwner(`partition ${p}: transaction could not be aborted (${String(abortErr)})`, { cause: err, fenced: isFenced(abortErr) });
         }
-        if (attempt < MAX_ATTEMPTS && isRetriable(err)) {
-          await new Promise((r) => setTimeout(r, 20 * attempt));
+        if (attempt < MAX_ATTEMPTS && isRetriableKafkaError(err)) {
+          const delay = Math.min(MAX_BACKOFF_MS, 20 * 2 ** (attempt - 1));
+          this.logger[attempt < 3 ? 'debug' : 'warn']({ err, partition: p, attempt, delayMs: delay }, 'transaction failed before its commit (aborted); retrying');
+          await new Promise((r) => setTimeout(r, delay));
           continue;
         }
         throw new LogUnavailable(`kafka write to partition ${p} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -153,22 +171,4 @@ export class PartitionWriters {
       }
     }
   }
-}
-
-/** True when the broker (or kafkajs) marks `err`, or one it wraps, as worth retrying. */
-function isRetriable(err: unknown): boolean {
-  for (let e = err as { type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown } | undefined, i = 0; e !== undefined && e !== null && i < 5; i += 1) {
-    if (e.type === 'CONCURRENT_TRANSACTIONS' || e.retriable === true) return true;
-    e = (e.originalError ?? e.cause) as typeof e;
-  }
-  return false;
-}
-
-/** True when `err` (or one it wraps) says a newer producer owns the transactional id. */
-export function isFenced(err: unknown): boolean {
-  for (let e = err as { type?: string; cause?: unknown; originalError?: unknown } | undefined, i = 0; e !== undefined && e !== null && i < 5; i += 1) {
-    if (typeof e.type === 'string' && FENCED_TYPES.has(e.type)) return true;
-    e = (e.originalError ?? e.cause) as typeof e;
-  }
-  return false;
 }

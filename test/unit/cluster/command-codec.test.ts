@@ -27,6 +27,7 @@ describe('command records', () => {
     { id: 'c6', gid: 'g', kind: 'topic', change: { op: 'subscribe', url: 'http://b/x', remark: 'r' } },
     { id: 'c7', gid: 'g', kind: 'topic', change: { op: 'unsubscribe', url: 'http://b/x' } },
     { id: 'c8', gid: 'g', kind: 'topic', change: { op: 'delete' } },
+    { id: 'c9', gid: 'g', kind: 'prepareWorkflow', spec: { transType: 'workflow' } as never },
   ];
   it.each(commands)('round-trips $kind with its reply address', (cmd) => {
     const m = encodeCommandMessage(cmd, address);

@@ -99,11 +99,21 @@ export interface Harness {
   status(gid: string): Promise<string | undefined>;
 }
 
-export async function startEngine(opts: { store?: MemoryLogStore; clock?: SimulatedClock; invoker?: ScriptedInvoker; registry?: TransTypeRegistry; settings?: Partial<EngineSettings> } = {}): Promise<Harness> {
+export interface EngineOptions {
+  store?: MemoryLogStore;
+  clock?: SimulatedClock;
+  invoker?: ScriptedInvoker;
+  registry?: TransTypeRegistry;
+  settings?: Partial<EngineSettings>;
+  /** EngineDeps.actAfter: effects wait for it */
+  actAfter?: Promise<unknown>;
+}
+
+export async function startEngine(opts: EngineOptions = {}): Promise<Harness> {
   const log = new FlakyLog(opts.store ?? new MemoryLogStore());
   const clock = opts.clock ?? new SimulatedClock();
   const invoker = opts.invoker ?? new ScriptedInvoker();
-  const engine = new Engine({ log, registry: opts.registry ?? createBuiltinRegistry(), invoker, clock, logger: pino({ level: 'silent' }), settings: { ...SETTINGS, ...opts.settings } });
+  const engine = new Engine({ log, registry: opts.registry ?? createBuiltinRegistry(), invoker, clock, logger: pino({ level: 'silent' }), settings: { ...SETTINGS, ...opts.settings }, ...(opts.actAfter ? { actAfter: opts.actAfter } : {}) });
   await engine.start();
   await settle();
   return {

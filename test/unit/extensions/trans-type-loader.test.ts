@@ -36,12 +36,12 @@ async function refusal(modules: string[], cwd = process.cwd()): Promise<string> 
 
 describe('buildRegistry', () => {
   it('serves the built-ins with no TransTypes', async () => {
-    expect((await buildRegistry(configWith([]), logger)).names()).toEqual(['saga', 'msg', 'tcc', 'xa']);
+    expect((await buildRegistry(configWith([]), logger)).names()).toEqual(['saga', 'msg', 'tcc', 'xa', 'workflow']);
   });
 
   it('loads a module given relative to the working directory, by its `transType` export', async () => {
     const registry = await buildRegistry(configWith(['./examples/quorum/index.ts']), logger, process.cwd());
-    expect(registry.names()).toEqual(['saga', 'msg', 'tcc', 'xa', 'quorum']);
+    expect(registry.names()).toEqual(['saga', 'msg', 'tcc', 'xa', 'workflow', 'quorum']);
     expect(registry.get('quorum')?.machine).toBe(quorumType.machine);
   });
 
@@ -81,8 +81,8 @@ describe('registerTransType', () => {
   it('adds a checked type to the default registry and to buildRegistry', async () => {
     registerTransType({ ...quorumType, name: 'quorum-reg' });
     expect(registeredTransTypes().map((d) => d.name)).toEqual(['quorum-reg']);
-    expect(defaultRegistry().names()).toEqual(['saga', 'msg', 'tcc', 'xa', 'quorum-reg']);
-    expect((await buildRegistry(configWith([]), logger)).names()).toEqual(['saga', 'msg', 'tcc', 'xa', 'quorum-reg']);
+    expect(defaultRegistry().names()).toEqual(['saga', 'msg', 'tcc', 'xa', 'workflow', 'quorum-reg']);
+    expect((await buildRegistry(configWith([]), logger)).names()).toEqual(['saga', 'msg', 'tcc', 'xa', 'workflow', 'quorum-reg']);
   });
 
   it('is idempotent for the same definition and refuses another one under the same name', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTransParser } from '../../../src/ingress/schema/trans-input-schema.js';
+import { createTransParser, workflowSubmitProblem } from '../../../src/ingress/schema/trans-input-schema.js';
 import { DefaultDriver } from '../../../src/drivers/default-driver.js';
 import { gidProblem } from '../../../src/ingress/schema/gid-schema.js';
 import { INPUT_BOUNDS } from '../../../src/ingress/schema/input-bounds.js';
@@ -76,5 +76,35 @@ describe('trans input schema', () => {
 
   it('accepts gids of every usual shape', () => {
     for (const gid of ['2Fm9TquGMUgBmTi3hKvJXs', '550e8400-e29b-41d4-a716-446655440000', 'order:42/retry', 'naïve-😀', 'x'.repeat(128)]) expect(gidProblem(gid), gid).toBeUndefined();
+  });
+
+  describe('req_extra (spec §2.1, §5.4)', () => {
+    const wf = { gid: 'w-1', trans_type: 'workflow' };
+    it('is kept only when sent, as strings', () => {
+      expect(parser.parseTrans(base).reqExtra).toBeUndefined();
+      expect(parser.parseTrans({ ...base, req_extra: {} }).reqExtra).toBeUndefined();
+      expect(parser.parseTrans({ ...wf, req_extra: { status: 'failed', rollback_reason: 'r', result: 'eA==' } }).reqExtra).toEqual({ status: 'failed', rollback_reason: 'r', result: 'eA==' });
+    });
+    it('a workflow submit must say how it ended', () => {
+      expect(workflowSubmitProblem(parser.parseTrans(wf))).toMatch(/^req_extra\.status: a workflow submit needs/);
+      expect(workflowSubmitProblem(parser.parseTrans({ ...wf, req_extra: { status: 'succeed' } }))).toBeUndefined();
+      expect(workflowSubmitProblem(parser.parseTrans(base))).toBeUndefined();
+    });
+    it.each<[string, Record<string, unknown>, RegExp]>([
+      ['not an object', { ...wf, req_extra: 'x' }, /^req_extra: expected an object of strings$/],
+      ['a number value', { ...wf, req_extra: { status: 1 } }, /^req_extra\.status: expected a string$/],
+      ['another workflow status', { ...wf, req_extra: { status: 'prepared' } }, /^req_extra\.status: must be succeed or failed$/],
+      ['too many entries', { ...wf, req_extra: Object.fromEntries(Array.from({ length: INPUT_BOUNDS.reqExtraMaxEntries + 1 }, (_, i) => [`k${i}`, ''])) }, /^req_extra: at most 16 entries$/],
+      ['a long key', { ...wf, req_extra: { ['k'.repeat(INPUT_BOUNDS.reqExtraKeyMaxChars + 1)]: '' } }, /^req_extra: keys are 1-64 characters$/],
+      ['a long reason', { ...wf, req_extra: { rollback_reason: 'r'.repeat(INPUT_BOUNDS.reqExtraValueMaxChars + 1) } }, /^req_extra\.rollback_reason: must be at most 65536 characters$/],
+      ['a long result', { ...wf, req_extra: { result: 'r'.repeat(INPUT_BOUNDS.reqExtraResultMaxChars + 1) } }, /^req_extra\.result: must be at most 1400000 characters$/],
+      ['a saga custom_data above its bound', { ...base, custom_data: `{"x":"${'y'.repeat(INPUT_BOUNDS.customDataMaxChars)}"}` }, /^custom_data: must be at most 65536 characters$/],
+    ])('refuses %s', (_n, input, message) => {
+      expect(() => parser.parseTrans(input)).toThrow(message);
+    });
+    it('a workflow custom_data may hold a large input', () => {
+      const input = Buffer.alloc(200_000, 1).toString('base64');
+      expect(parser.parseTrans({ ...wf, custom_data: JSON.stringify({ data: input, name: 'w' }) }).customData).toContain(input);
+    });
   });
 });

@@ -4,28 +4,28 @@
  *   npm run bench -- [--workload empty,http] [--concurrency 10,50,200] [--seconds 10]
  *                    [--sync-commit true|false] [--store sqlite|kafka] [--workers 1|3] [--out file.md]
  *
- * Each (workload, concurrency) run starts a fresh target on 127.0.0.1 (scripts/bench-run.ts): one
+ * Each (workload, concurrency) run starts a fresh target on 127.0.0.1 (bench/measured-run.ts): one
  * `dtx serve` (dist/src/cli.js) on a temp data dir, or with --store kafka `--workers` dtx workers
  * on a fresh topic prefix of a local broker (scripts/kafka-local.sh on --kafka-port, started or
  * reused). It warms up, measures a fixed window, then checks ~1% of gids with `query`, reads CPU
  * and RSS and stops the target. Workloads:
  *   empty  dtm's benchEmptyUrl: 2-step saga, empty action/compensate URLs, wait_result.
  *   http   2-step saga whose branches are a loopback node:http server in its own process.
- * With --store kafka two measurements follow (scripts/bench-kafka-recovery.ts, -rebuild.ts):
+ * With --store kafka two measurements follow (bench/kafka-recovery.ts, -rebuild.ts):
  * recovery after SIGKILL of one worker (--workers >= 2), and a rebuild by a fresh worker.
  * Prints a markdown report (and writes it to --out). Exit code 1 when a run saw errors, a stall,
  * dtx died, or a Kafka measurement failed its checks; 2 on bad flags.
  */
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runLoad } from './bench-load.js';
-import { startBranchService, type BranchService } from './bench-procs.js';
-import { startBroker, type Broker } from './bench-kafka.js';
-import { runRebuild } from './bench-kafka-rebuild-run.js';
-import { runRecovery } from './bench-kafka-recovery.js';
-import { report, tps, type Row, type Workload } from './bench-report.js';
-import { runOne, submitBody, type Flags } from './bench-run.js';
-import { startTarget } from './bench-target.js';
+import { runLoad } from './load-generator.js';
+import { startBranchService, type BranchService } from './branch-service.js';
+import { startBroker, type Broker } from './kafka-cluster.js';
+import { runRebuild } from './kafka-rebuild.js';
+import { runRecovery } from './kafka-recovery.js';
+import { report, tps, type Row, type Workload } from './report.js';
+import { runOne, submitBody, type Flags } from './measured-run.js';
+import { startTarget } from './targets.js';
 
 const WORKLOADS: readonly Workload[] = ['empty', 'http'];
 

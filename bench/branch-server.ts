@@ -1,6 +1,6 @@
 /**
  * Loopback branch service of the `http` benchmark workload, run as its own process by
- * scripts/bench-procs.ts (`fork`), so branch calls are not served on the load generator's event
+ * bench/branch-service.ts (`fork`), so branch calls are not served on the load generator's event
  * loop. Answers every request with 200 `{"dtm_result":"SUCCESS"}` after reading the body.
  * Reports its port over IPC, answers `calls` with the request count, and exits when the parent
  * goes away, on SIGTERM, or after argv[2] seconds (default 3600) whatever happens.

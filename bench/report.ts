@@ -1,12 +1,12 @@
 /**
- * Markdown report of scripts/bench.ts: the results table and the run notes, one row per
+ * Markdown report of bench/main.ts: the results table and the run notes, one row per
  * (workload, concurrency) run. The Kafka-only sections (recovery, rebuild) are appended by
- * scripts/bench-kafka-recovery.ts and scripts/bench-kafka-rebuild.ts.
+ * bench/kafka-recovery.ts and bench/kafka-rebuild-timing.ts.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { percentile, type LoadResult } from './bench-load.js';
+import { percentile, type LoadResult } from './load-generator.js';
 
 export type Workload = 'empty' | 'http';
 
@@ -81,7 +81,7 @@ export function report(h: ReportHeader, rows: readonly Row[]): string {
     '',
     `- date: ${h.startedAt.toISOString()}`,
     `- machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`,
-    `- command: \`node dist/scripts/bench.js ${h.argv.join(' ')}\``,
+    `- command: \`node dist/bench/main.js ${h.argv.join(' ')}\``,
     `- dtx revision: ${gitRevision()}`,
     '',
     '| workload | concurrency | tx/s | submit p50 ms | submit p99 ms | completion p99 ms | errors | sampled gids (query after run) | dtx RSS end MiB | dtx RSS peak MiB |',

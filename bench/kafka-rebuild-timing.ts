@@ -1,5 +1,5 @@
 /**
- * Rebuild primitives of the Kafka benchmark (orchestrated by scripts/bench-kafka-rebuild-run.ts).
+ * Rebuild primitives of the Kafka benchmark (orchestrated by bench/kafka-rebuild.ts).
  * `countTopic` reads the events topic with the bench's own kafkajs consumer: N (events), the last
  * event of each partition, and the raw read rate as a reference. `measureRebuild` starts one worker
  * on the prefix (every other worker stopped) and times, from its spawn:
@@ -8,9 +8,9 @@
  *   takeover  from its first "partition assignment" line to that last line;
  * plus the open transactions/events those lines report, and what `/api/dtmsvr/all` lists after.
  */
-import { readTopicToEnd } from './kafka-topic-reader.js';
+import { readTopicToEnd } from '../test/support/kafka-topic-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaWorkers, type ClusterOptions, type KafkaWorker } from './bench-kafka.js';
+import { KafkaWorkers, type ClusterOptions, type KafkaWorker } from './kafka-cluster.js';
 
 export interface TopicCount {
   readonly events: number;

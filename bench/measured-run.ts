@@ -1,13 +1,14 @@
 /**
- * One (workload, concurrency) run of scripts/bench.ts: start the target (one dtx, or a cluster of
+ * One (workload, concurrency) run of bench/main.ts: start the target (one dtx, or a cluster of
  * Kafka workers on a fresh prefix), warm up, measure the window, query the sampled gids, read CPU
  * and RSS, stop the target.
  */
-import { percentile, queryStatus, runLoad } from './bench-load.js';
-import { cpuSeconds, machineBusySeconds, rssMiB, sampleRss, type BranchService } from './bench-procs.js';
-import type { Broker } from './bench-kafka.js';
-import type { Row, Workload } from './bench-report.js';
-import { startTarget } from './bench-target.js';
+import { percentile, queryStatus, runLoad } from './load-generator.js';
+import type { BranchService } from './branch-service.js';
+import { cpuSeconds, machineBusySeconds, rssMiB, sampleRss } from './process-stats.js';
+import type { Broker } from './kafka-cluster.js';
+import type { Row, Workload } from './report.js';
+import { startTarget } from './targets.js';
 
 export interface Flags {
   workload: Workload[];

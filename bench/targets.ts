@@ -1,10 +1,10 @@
 /**
- * What one run of scripts/bench.ts loads: a single dtx on the embedded SQLite log, or a cluster of
+ * What one run of bench/main.ts loads: a single dtx on the embedded SQLite log, or a cluster of
  * dtx workers (Store.Driver kafka) on a fresh topic prefix of the bench broker. Submits are spread
  * round-robin over `origins`; CPU and RSS are read from `procs`.
  */
-import { startDtx, type DtxUnderTest } from './bench-procs.js';
-import { KafkaWorkers, ownershipNote } from './bench-kafka.js';
+import { startDtx, type DtxUnderTest } from '../scripts/dtx-server-process.js';
+import { KafkaWorkers, ownershipNote } from './kafka-cluster.js';
 
 export interface TargetOptions {
   readonly store: 'sqlite' | 'kafka';

@@ -1,19 +1,19 @@
 /**
- * The rebuild section of the Kafka benchmark (scripts/bench.ts --store kafka), three rebuilds on
+ * The rebuild section of the Kafka benchmark (bench/main.ts --store kafka), three rebuilds on
  * the prefix of the largest load run, each with every other worker stopped:
  *   1. a fresh worker (empty data dir) on the topic as the load run left it;
  *   2. a fresh worker after `open` open transactions were added (through worker 1) and the topic
- *      was grown to `events` events with copies of its transactions (bench-kafka-fill.ts);
+ *      was grown to `events` events with copies of its transactions (kafka-topic-fill.ts);
  *   3. worker 2 restarted on its own data dir: the replica is complete, so its takeover is the
  *      fence plus the fold of the open transactions.
- * Primitives and what is timed: scripts/bench-kafka-rebuild.ts.
+ * Primitives and what is timed: bench/kafka-rebuild-timing.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ClusterOptions } from './bench-kafka.js';
-import { fillTopic } from './bench-kafka-fill.js';
-import { countTopic, measureRebuild, type RebuildResult } from './bench-kafka-rebuild.js';
+import type { ClusterOptions } from './kafka-cluster.js';
+import { fillTopic } from './kafka-topic-fill.js';
+import { countTopic, measureRebuild, type RebuildResult } from './kafka-rebuild-timing.js';
 
 export interface RebuildOptions extends ClusterOptions {
   /** open transactions to add before rebuild 2 */

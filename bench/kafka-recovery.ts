@@ -1,5 +1,5 @@
 /**
- * Recovery measurement of the Kafka benchmark (scripts/bench.ts --store kafka --workers >= 2):
+ * Recovery measurement of the Kafka benchmark (bench/main.ts --store kafka --workers >= 2):
  * under steady saga load (round-robin over every worker), the last worker is SIGKILLed. Its HTTP
  * port leaves the rotation at the kill; the submits it had in flight fail at the client. Measured
  * from the kill, with the survivors' log lines (log time, ms):
@@ -10,9 +10,9 @@
  *              reached the log (still unknown 5 s after "owned").
  * Sagas answered before the kill were finished already (wait_result).
  */
-import { percentile, queryStatus, runLoad } from './bench-load.js';
-import { KafkaWorkers, ownershipNote, type ClusterOptions } from './bench-kafka.js';
-import { code, groupProblems, ms, type Workload } from './bench-report.js';
+import { percentile, queryStatus, runLoad } from './load-generator.js';
+import { KafkaWorkers, ownershipNote, type ClusterOptions } from './kafka-cluster.js';
+import { code, groupProblems, ms, type Workload } from './report.js';
 
 export interface RecoveryOptions extends ClusterOptions {
   readonly workers: number;

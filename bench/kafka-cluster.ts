@@ -1,5 +1,5 @@
 /**
- * Kafka mode of the end-to-end benchmark (scripts/bench.ts --store kafka): the local broker
+ * Kafka mode of the end-to-end benchmark (bench/main.ts --store kafka): the local broker
  * (scripts/kafka-local.sh on a bench port) and a cluster of dtx workers (Store.Driver kafka) on one
  * topic prefix. Partition ownership is read from the workers' JSON log lines: a worker owns `p`
  * once it logged "partition taken over" for `p` after an assignment that holds `p`, until an
@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startDtx, type DtxUnderTest } from './bench-procs.js';
+import { startDtx, type DtxUnderTest } from '../scripts/dtx-server-process.js';
 
 const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/kafka-local.sh');
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 /**
  * Micro benchmark of the SQLite event log's append path (group commit, fsync per batch).
  *
- *   npx tsc -p tsconfig.json && node dist/scripts/bench-log.js [records=100000] [batch=50] [dir]
+ *   npx tsc -p tsconfig.json && node dist/bench/sqlite-append.js [records=100000] [batch=50] [dir]
  *
  * Each batch carries `batch` records spread over batch/5 transactions (5 events each, like a small
  * saga's life) plus one summary per transaction, which is what the partition processor appends.
@@ -85,6 +85,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench-log failed: ${String(err)}\n`);
+  process.stderr.write(`sqlite-append failed: ${String(err)}\n`);
   process.exitCode = 1;
 });

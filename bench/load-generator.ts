@@ -1,5 +1,5 @@
 /**
- * Closed-loop load generator of scripts/bench.ts: `concurrency` workers each submit one saga, wait
+ * Closed-loop load generator of bench/main.ts: `concurrency` workers each submit one saga, wait
  * for the answer, and submit the next, over one keep-alive undici Agent, each request going to the
  * next of `origins` (round-robin; one origin for the embedded log, every worker's for Kafka). Every loop is bounded by
  * time (warm-up + measured window, then a drain deadline that aborts what is still in flight) and

@@ -1,5 +1,5 @@
 /**
- * Grows an events topic for the rebuild measurement (scripts/bench-kafka-rebuild.ts): the load runs
+ * Grows an events topic for the rebuild measurement (bench/kafka-rebuild-timing.ts): the load runs
  * of a 2-core bench write only a few thousand events, too few to time a rebuild. This copies the
  * real event sequences already in the topic (finished and open transactions alike) under new gids
  * `<gid>~f<k>` until the topic holds at least `target` events. Each copy is the same records and
@@ -7,7 +7,7 @@
  * puts it in the partition dtx routes that gid to. Written with an idempotent (not transactional)
  * producer: read_committed readers see the records.
  */
-import { readTopicToEnd } from './kafka-topic-reader.js';
+import { readTopicToEnd } from '../test/support/kafka-topic-reader.js';
 import { Kafka, logLevel, Partitioners, type IHeaders, type Message } from 'kafkajs';
 
 interface Source {

@@ -3,8 +3,9 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 
 /**
  * Reads `topic` from its start to the end offsets it has now, as a read_committed consumer of a
- * throwaway group, handing each message (in offset order per partition) to `onMessage`. Used by the
- * Kafka benches and the Kafka tests to look at a topic as any Kafka tool would.
+ * throwaway group, handing each message (in offset order per partition) to `onMessage`. The Kafka
+ * tests look at a topic with it as any Kafka tool would; the Kafka benchmarks (bench/) use it too, to
+ * count and copy the events topic (it is test support, not product code: src/ has no use for it).
  */
 export async function readTopicToEnd(kafka: Kafka, topic: string, onMessage: (partition: number, m: KafkaMessage) => void, timeoutMs = 600_000): Promise<void> {
   const admin = kafka.admin();

@@ -1,0 +1,93 @@
+import type { FuzzRequest } from './fuzz-requests.js';
+
+/** dtx's answer to one fuzz request. `json` is undefined when the body is not JSON. */
+export interface FuzzAnswer {
+  readonly status: number;
+  readonly text: string;
+  readonly json: Record<string, unknown> | undefined;
+}
+
+/** A 400 must say which field (or the body) is wrong: one of these words must appear in it. */
+const FIELD_WORDS = /\b(request body|body|gid|trans_type|steps|payloads|custom_data|query_prepared|protocol|wait_result|timeout_to_fail|request_timeout|retry_interval|retry_limit|retry_count|branch_headers|concurrent|rollback_reason|position|limit|timeout|createTimeStart|createTimeEnd|status|transType)\b/;
+
+/** dtm's text for a branch error relayed by a `wait_result` submit (spec §7.1: a 500 in dtm too). */
+export const PASS_ERROR_PREFIX = 'your http/grpc result should be specified as in:';
+
+/**
+ * The 5xx answers that are not failures of dtx: dtm's not-found answer (500, spec §5.6/§5.7), the
+ * retryable 503 of a full payload budget, 501 for the trans types dtx refuses until they are
+ * implemented, and a `wait_result` submit relaying its pass's branch error (500, spec §7.1).
+ */
+export function explainedServerError(req: FuzzRequest, a: FuzzAnswer): string | undefined {
+  const code = a.json?.code;
+  if (a.status === 500 && code === 'DTX_TRANS_NOT_FOUND') return 'not found (dtm answers 500)';
+  if (a.status === 503 && code === 'DTX_OVERLOADED') return 'overloaded (retryable)';
+  if (a.status === 501 && code === 'DTX_NOT_SUPPORTED') return 'trans type not implemented yet';
+  if (a.status === 500 && code === undefined && req.route === 'submit' && String(a.json?.message).startsWith(PASS_ERROR_PREFIX)) return 'wait_result relays a branch error';
+  return undefined;
+}
+
+/**
+ * 4xx answers that break the contract for a reason already reported, each with a fixed case in
+ * test/fuzz/hardening-regressions.test.ts that fails until src/ is fixed. The fuzz counts them
+ * (so that the run goes on to find other problems); delete an entry once its fix is merged.
+ */
+export const KNOWN_FINDINGS: ReadonlyArray<{ readonly id: string; readonly matches: (req: FuzzRequest, a: FuzzAnswer) => boolean }> = [
+  {
+    id: 'F1: undecodable Content-Encoding body answers 400 "bad request: <zlib error>", naming no field',
+    matches: (req, a) => a.status === 400 && req.headers?.['content-encoding'] !== undefined && String(a.json?.message).startsWith('bad request: '),
+  },
+];
+
+/** 4xx answers produced by Node's HTTP parser before dtx sees the request: no JSON body there. */
+function parserAnswer(req: FuzzRequest, a: FuzzAnswer): boolean {
+  return a.status === 431 && a.text === '' && req.path.length > 16 * 1024;
+}
+
+/** A label for answers the report lists apart: explained 5xx, parser answers, known findings. */
+export function answerNote(req: FuzzRequest, a: FuzzAnswer): string | undefined {
+  const explained = a.status >= 500 ? explainedServerError(req, a) : undefined;
+  if (explained !== undefined) return `explained ${a.status}: ${explained}`;
+  if (parserAnswer(req, a)) return '431 from Node\'s HTTP parser (request head over 16 KiB)';
+  return KNOWN_FINDINGS.find((k) => k.matches(req, a))?.id;
+}
+
+/** The outcome class of an answer: status x (dtx error code, else dtm_result, else '-'). */
+export function outcomeClass(a: FuzzAnswer): string {
+  const code = a.json?.code ?? (a.json?.dtm_result !== 'SUCCESS' ? a.json?.dtm_result : undefined);
+  return `${a.status} ${typeof code === 'string' ? code : '-'}`;
+}
+
+/** Why an answer breaks the API contract, or undefined when it keeps it. */
+export function answerProblem(req: FuzzRequest, a: FuzzAnswer): string | undefined {
+  const getJson = req.method === 'GET';
+  if (a.status >= 200 && a.status < 300) {
+    if (a.json === undefined) return '2xx answer is not a JSON object';
+    if (!getJson && a.json.dtm_result !== 'SUCCESS') return '2xx answer to a POST is not {"dtm_result":"SUCCESS"}';
+    if (!getJson && a.text.includes('FAILURE')) return 'a success answer contains FAILURE (clients read it as a failure, spec §3.1)';
+    return undefined;
+  }
+  if (a.status >= 400 && a.status < 500) return parserAnswer(req, a) || KNOWN_FINDINGS.some((k) => k.matches(req, a)) ? undefined : clientErrorProblem(a);
+  if (a.status >= 500 && explainedServerError(req, a) !== undefined) return undefined;
+  return `answer ${a.status} is neither 2xx, 4xx nor an explained 5xx`;
+}
+
+function clientErrorProblem(a: FuzzAnswer): string | undefined {
+  const message = a.json?.message;
+  if (typeof message !== 'string' || message === '') return `${a.status} answer without a JSON "message"`;
+  if (a.status === 400 && !FIELD_WORDS.test(message)) return `400 message names no field: ${JSON.stringify(message)}`;
+  if (a.status === 409 && (a.json?.dtm_result !== 'FAILURE' || !message.includes('FAILURE'))) return '409 answer is not a dtm FAILURE envelope';
+  if (a.status === 425 && a.json?.dtm_result !== 'ONGOING') return '425 answer is not a dtm ONGOING envelope';
+  return undefined;
+}
+
+export function parseAnswer(status: number, text: string): FuzzAnswer {
+  let json: Record<string, unknown> | undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) json = v as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { status, text, json };
+}
