@@ -1,4 +1,5 @@
 import { DtmFailure, DtmOngoing, DtmRequestError, DtmTransportError, withResultSuffix } from '../errors.js';
+import { payloadText } from '../payload.js';
 import { TRANS_OPTION_KEYS, type TransRequest, type WorkflowProgresses } from '../trans-request.js';
 import { callTimeoutMs, DEFAULT_TIMEOUT_MS, type BranchRegistrationCall, type DtmServer, type DtmServerOptions, type GlobalTransCall } from './dtm-server.js';
 import { decodeProgresses } from './progresses-json.js';
@@ -14,7 +15,8 @@ export function transRequestOf(call: GlobalTransCall): TransRequest {
   }
   if (call.custom_data) body.custom_data = call.custom_data;
   if (call.steps && call.steps.length > 0) body.steps = call.steps.map((s) => ({ ...s }));
-  if (call.payloads && call.payloads.length > 0) body.payloads = call.payloads.map(textOf);
+  // payloads are text in dtm's HTTP API: bytes that are not UTF-8 throw a TypeError (use gRPC)
+  if (call.payloads && call.payloads.length > 0) body.payloads = call.payloads.map(payloadText);
   if (call.query_prepared) body.query_prepared = call.query_prepared;
   if (call.rollback_reason) body.rollback_reason = call.rollback_reason;
   if (call.req_extra) body.req_extra = { ...call.req_extra };
