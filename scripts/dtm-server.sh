@@ -74,14 +74,28 @@ start() {
   mkdir -p "$RUN_DIR"
   exec 9>"$RUN_DIR/.lock"
   flock 9
-  if status; then
+  if alive; then
+    # ours, maybe slow to answer on a loaded machine: wait for it rather than start a second one
+    local deadline=$((SECONDS + START_TIMEOUT))
+    until ready; do
+      alive || die "dtm (pid $(cat "$PID_FILE")) exited while starting (log: $LOG_FILE)"
+      (( SECONDS < deadline )) || die "dtm (pid $(cat "$PID_FILE")) runs but does not answer within ${START_TIMEOUT}s (log: $LOG_FILE)"
+      sleep 0.2
+    done
     log "already running on 127.0.0.1:$DTM_HTTP_PORT (gRPC $DTM_GRPC_PORT)"
   else
+    # a dtm that is not ours on the port would answer the readiness check below in our stead
+    if curl -sS -m 5 -o /dev/null "http://127.0.0.1:$DTM_HTTP_PORT/" 2>/dev/null; then
+      die "port $DTM_HTTP_PORT is in use by another process: stop it, or choose DTM_HTTP_PORT / DTM_GRPC_PORT"
+    fi
     rm -f "$RUN_DIR/dtm.bolt"
     log "starting dtm v1.19.0 on :$DTM_HTTP_PORT (gRPC :$DTM_GRPC_PORT, log: $LOG_FILE)"
-    # boltdb's file is ./dtm.bolt: the run dir is the working directory. 9>&-: not the lock.
-    (cd "$RUN_DIR" && HTTP_PORT="$DTM_HTTP_PORT" GRPC_PORT="$DTM_GRPC_PORT" STORE_DRIVER=boltdb TRANS_CRON_INTERVAL=1 LOG_LEVEL=warn \
-      setsid "$bin" </dev/null >"$LOG_FILE" 2>&1 9>&- & echo $! >"$PID_FILE")
+    # boltdb's file is ./dtm.bolt: the run dir is the working directory. The subshell becomes dtm
+    # (exec), so that no shell lingers holding the lock (fd 9) or our caller's stdout pipe (a
+    # caller reading that pipe to its end, like spawnSync, would wait for dtm to exit).
+    ( cd "$RUN_DIR" && exec env HTTP_PORT="$DTM_HTTP_PORT" GRPC_PORT="$DTM_GRPC_PORT" STORE_DRIVER=boltdb TRANS_CRON_INTERVAL=1 LOG_LEVEL=warn \
+      setsid "$bin" </dev/null >"$LOG_FILE" 2>&1 8>&- 9>&- ) &
+    echo $! >"$PID_FILE"
     local deadline=$((SECONDS + START_TIMEOUT))
     until alive && ready; do
       alive || { tail -n 30 "$LOG_FILE" >&2 || true; die "dtm exited during start-up (log: $LOG_FILE)"; }
