@@ -21,18 +21,20 @@ export class WorkflowApps {
 
   static async start(coordinator: Coordinator): Promise<WorkflowApps> {
     const resumed: Array<{ protocol: string; gid: string; op: string }> = [];
-    let httpWorkflows: Workflows | undefined;
+    // the route exists before the Workflows (which needs the route's port)
+    const late: { http?: Workflows } = {};
     const app = express();
     app.all('/workflow/resume', express.raw({ type: () => true }), async (req, res) => {
       resumed.push({ protocol: 'http', gid: String(req.query.gid), op: String(req.query.op) });
       const body = Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : undefined;
-      const answer = await workflowHttpCallback(httpWorkflows!, req.query as Record<string, unknown>, body);
+      const answer = await workflowHttpCallback(late.http!, req.query as Record<string, unknown>, body);
       res.status(answer.status).type('application/json').send(answer.body);
     });
     const httpServer = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
-    httpWorkflows = new Workflows(coordinator.http, `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/workflow/resume`);
+    const httpWorkflows = new Workflows(coordinator.http, `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/workflow/resume`);
+    late.http = httpWorkflows;
 
     const grpcServer = new grpc.Server();
     const port = await new Promise<number>((resolve, reject) => grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));

@@ -5,7 +5,7 @@ import { newTestGid, statuses, waitStatus, waitUntil, type Coordinator } from '.
 import type { WorkflowApps } from './workflow-apps.js';
 
 /** Workflow over HTTP and gRPC against `env().coordinator`: commit, rollback, resume through the callback. */
-export function workflowSuite(env: () => { coordinator: Coordinator; busi: BusiPair; apps: WorkflowApps; skip?: string }): void {
+export function workflowSuite(env: () => { coordinator: Coordinator; busi: BusiPair; apps: WorkflowApps }): void {
   describe.each(['http', 'grpc'] as const)('workflow over %s', (protocol) => {
     const side = () => env().busi.side(protocol, env().coordinator);
     const workflows = () => (protocol === 'http' ? env().apps.http : env().apps.grpc);
@@ -25,8 +25,7 @@ export function workflowSuite(env: () => { coordinator: Coordinator; busi: BusiP
         return new TextEncoder().encode(`moved ${req.amount}`);
       }, { trans: { retry_interval: 1 } });
 
-    it('runs the branches, commits and records the result', async (ctx) => {
-      if (env().skip) ctx.skip(env().skip);
+    it('runs the branches, commits and records the result', async () => {
       const b = side();
       const gid = newTestGid(`wf-${protocol}`);
       register(`transfer-ok-${gid}`, b);
@@ -43,8 +42,7 @@ export function workflowSuite(env: () => { coordinator: Coordinator; busi: BusiP
       }
     });
 
-    it('rolls back on a FAILURE: compensations of the branches that ran, last first; the failed branch is not compensated', async (ctx) => {
-      if (env().skip) ctx.skip(env().skip);
+    it('rolls back on a FAILURE: compensations of the branches that ran, last first; the failed branch is not compensated', async () => {
       const b = side();
       const gid = newTestGid(`wf-rb-${protocol}`);
       b.on(gid, 'TransIn', 'FAILURE');
@@ -56,8 +54,7 @@ export function workflowSuite(env: () => { coordinator: Coordinator; busi: BusiP
       await expect(workflows().execute(`transfer-rb-${gid}`, gid, { amount: 30 })).rejects.toBeInstanceOf(DtmFailure);
     });
 
-    it('an ONGOING step leaves the workflow prepared; the server resumes it through the callback, recorded steps are not run again', async (ctx) => {
-      if (env().skip) ctx.skip(env().skip);
+    it('an ONGOING step leaves the workflow prepared; the server resumes it through the callback, recorded steps are not run again', async () => {
       const b = side();
       const gid = newTestGid(`wf-resume-${protocol}`);
       b.on(gid, 'TransIn', (nth) => (nth === 1 ? 'ONGOING' : 'SUCCESS'));
