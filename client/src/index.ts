@@ -23,7 +23,8 @@ export { BranchIdGen } from './branch-id-gen.js';
 export { Workflows } from './workflow/workflows.js';
 export type { WorkflowFn, WorkflowRegistration } from './workflow/workflows.js';
 export { Workflow } from './workflow/workflow.js';
-export type { Phase2Fn, WorkflowOptions } from './workflow/workflow.js';
+export type { Phase2Fn, WorkflowOptions, SaveStep } from './workflow/workflow.js';
+export type { StepResult, StepStatus } from './workflow/step-result.js';
 export { workflowHttpCallback, workflowGrpcImplementation } from './workflow/workflow-callback.js';
 
 export { BranchBarrier, DEFAULT_BARRIER_TABLE, MSG_BARRIER, insertBarrier } from './barrier/branch-barrier.js';
