@@ -1,27 +1,22 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-// The API reference is generated from the types by TypeDoc (`npm run docs -w client`); its
-// configuration treats every warning (an exported type referring to an unexported one, a broken
-// link in the README) as an error, so this test keeps the reference complete.
+// The API reference is generated from the types by TypeDoc (`npm run docs -w client`, HTML into
+// client/docs/api/). Its configuration treats every warning (an exported API referring to a type
+// the package does not export, a broken link in the README, which is the front page) as an error:
+// this test runs TypeDoc's conversion and validation without writing the HTML (the slow part).
 const CLIENT = path.resolve(import.meta.dirname, '..');
-const out = mkdtempSync(path.join(tmpdir(), 'dtx-client-docs-'));
-
-afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('API reference', () => {
-  it('TypeDoc generates it without warnings, with every transaction type and the barrier', async () => {
+  it('TypeDoc converts and validates the package without a warning', async () => {
     const typedoc = path.resolve(CLIENT, '../node_modules/typedoc/bin/typedoc');
-    await promisify(execFile)(process.execPath, [typedoc, '--out', out], { cwd: CLIENT, timeout: 120_000 });
-    const modules = readFileSync(path.join(out, 'modules.html'), 'utf8');
-    for (const name of ['Saga', 'Msg', 'Tcc', 'Xa', 'Workflows', 'BranchBarrier', 'DtmFailure', 'DtmTransportError', 'tccGlobalTransaction', 'xaLocalTransaction', 'redisCheckAdjustAmount', 'dtmExpressHandler', 'dtmFastifyHandler', 'dtmGrpcHandler']) {
-      expect(modules, name).toContain(`>${name}<`);
-    }
-    // the README is the reference's front page
-    expect(readFileSync(path.join(out, 'index.html'), 'utf8')).toContain('Branch barrier');
+    const run = await promisify(execFile)(process.execPath, [typedoc, '--emit', 'none'], { cwd: CLIENT, timeout: 120_000 }).then(
+      (r) => ({ code: 0, output: r.stdout + r.stderr }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+    );
+    expect(run.output).not.toMatch(/warning|error\]/);
+    expect(run.code).toBe(0);
   }, 150_000);
 });

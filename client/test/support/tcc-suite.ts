@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DtmFailure, tccGlobalTransaction } from '../../src/index.js';
+import { DtmFailure, tccFromBranch, tccGlobalTransaction } from '../../src/index.js';
 import type { BusiPair } from './busi-pair.js';
 import { newTestGid, statuses, waitStatus, type Coordinator } from './coordinators.js';
 
@@ -36,6 +36,25 @@ export function tccSuite(env: () => { coordinator: Coordinator; busi: BusiPair }
       expect(statuses(q)).toEqual(['succeed', 'prepared', 'succeed', 'prepared']);
       expect(b.trace(gid)).toEqual(['TransOut:try', 'TransIn:try', 'TransInRevert:cancel', 'TransOutRevert:cancel']);
       expect(String(q.transaction?.rollback_reason)).toContain('Insufficient balance');
+    });
+
+    // HTTP only: the gRPC busi service answers from synchronous scripts
+    if (protocol === 'http') it('a try registers nested branches (tccFromBranch): ids 0101.., confirmed with the rest', async () => {
+      const b = side();
+      const gid = newTestGid(`tcc-nested-${protocol}`);
+      const h = env().busi.http;
+      h.on(gid, '/TransOut', async (call): Promise<'SUCCESS'> => {
+        // inside the try of branch 01: a sub-branch of this transaction, registered by the branch itself
+        await tccFromBranch(b.dtm, call.ctx).callBranch({ amount: 5 }, b.url('Step'), b.url('TransInConfirm'), b.url('TransInRevert'));
+        return 'SUCCESS';
+      });
+      await tccGlobalTransaction(b.dtm, gid, async (tcc) => {
+        await tcc.callBranch({ amount: 5 }, b.url('TransOut'), b.url('TransOutConfirm'), b.url('TransOutRevert'));
+      });
+      const q = await waitStatus(env().coordinator.api, gid, 'succeed');
+      expect(q.branches.map((r) => `${r.branch_id}:${r.op}:${r.status}`).sort()).toEqual(['0101:cancel:prepared', '0101:confirm:succeed', '01:cancel:prepared', '01:confirm:succeed']);
+      expect(h.callsTo('/Step', gid).map((c) => `${c.ctx.branch_id}:${c.ctx.op}`)).toEqual(['0101:try']);
+      expect(b.trace(gid).filter((t) => t.includes(':confirm')).sort()).toEqual(['TransInConfirm:confirm', 'TransOutConfirm:confirm']);
     });
 
     it('aborts when the transaction function throws, with its message as the rollback reason', async () => {
