@@ -36,7 +36,7 @@ const layerFences = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/interop/go/**', '**/*.generated.ts'] },
+  { ignores: ['dist/**', '**/dist/**', 'client/docs/api/**', 'node_modules/**', 'test/interop/go/**', '**/*.generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -24,6 +24,21 @@ export default defineConfig({
         },
       },
       {
+        // dtx-client (client/): every transaction type over HTTP and gRPC against the real dtx
+        // process, the branch barrier on a real PostgreSQL (scripts/postgres-local.sh, 25432),
+        // MariaDB (scripts/mysql-local.sh, 23306) and Redis (scripts/redis-local.sh, 26379), and
+        // the saga/msg/tcc/workflow tests against real dtm v1.19.0 (scripts/dtm-server.sh, built
+        // from the Go module proxy; skipped with the printed reason where it cannot be built).
+        extends: true,
+        test: {
+          name: 'client',
+          include: ['client/test/**/*.test.ts'],
+          fileParallelism: true,
+          sequence: { groupOrder: 0 },
+          globalSetup: ['test/support/postgres-global-setup.ts', 'client/test/support/mysql-global-setup.ts', 'client/test/support/redis-global-setup.ts', 'client/test/support/dtm-global-setup.ts'],
+        },
+      },
+      {
         // Microservice drivers against a real etcd (scripts/etcd-local.sh on 127.0.0.1:22379) and,
         // for the Polaris tests, a real Polaris server (scripts/polaris-local.sh on 127.0.0.1:28090);
         // DTX_TEST_ETCD_ENDPOINTS=host:port uses an external etcd instead.
