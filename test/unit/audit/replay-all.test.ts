@@ -23,7 +23,7 @@ const slowSaga: TransTypeDefinition = {
     id: 'slowsaga',
     context: () => ({ ...EMPTY_CONTEXT, transType: 'slowsaga' }),
     states: { ...(sagaMachine.config.states as object), limbo: { after: { 1000: 'failed' } } },
-  } as never),
+  } as never) as unknown as TransTypeDefinition['machine'],
 };
 
 function registry() {

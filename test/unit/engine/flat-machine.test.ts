@@ -138,7 +138,8 @@ describe('flat fold', () => {
   });
 
   it('assign, entry/exit order, self targets and eventless loops behave as in xstate', () => {
-    const log = (tag: string) => assign(({ context }: { context: { trail: string } }) => ({ trail: `${context.trail}${tag}` }));
+    // typed loosely: xstate infers the action's context from the callback, not from the machine below
+    const log = (tag: string): never => assign(({ context }: { context: { trail: string } }) => ({ trail: `${context.trail}${tag}` })) as never;
     const machine = createMachine({
       types: {} as { context: { trail: string; n: number }; events: { type: 'GO' } | { type: 'SELF' } | { type: 'RE' } | { type: 'NOOP' } },
       initial: 'a',
@@ -246,7 +247,7 @@ function eventOf(sc: Scenario, spec: TransSpec, m: Move, at: number, calls: read
       return { type: 'TransCreated', at, status: 'submitted', spec, limits: LIMITS };
     case 'submit': {
       if (sc.type === 'workflow' && m.variant > 0) {
-        const reqExtra = m.variant === 1 ? { status: 'succeed', result: 'ok' } : m.variant === 2 ? { status: 'failed', rollback_reason: 'why' } : { status: 'bogus' };
+        const reqExtra: Record<string, string> = m.variant === 1 ? { status: 'succeed', result: 'ok' } : m.variant === 2 ? { status: 'failed', rollback_reason: 'why' } : { status: 'bogus' };
         return { type: 'TransSubmitted', at, spec: { ...makeSpec({ transType: 'workflow', steps: [], payloads: [], customData: '', queryPrepared: '' }), reqExtra } };
       }
       if (m.variant === 0) return { type: 'TransSubmitted', at };
