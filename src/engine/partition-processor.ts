@@ -292,11 +292,13 @@ export class PartitionProcessor {
     }
     for (const d of decisions) {
       const live = d.live === undefined ? undefined : (this.live.get(d.live.gid) ?? d.live);
-      if (d.item.wait && d.reply.ok && live !== undefined) this.waits.add(live, d.item.resolve);
+      // an abort waits only when the stored options say wait_result (spec §5.6), and then succeeds once rolled back
+      const abort = d.item.cmd.kind === 'abort';
+      if (d.item.wait && d.reply.ok && live !== undefined && (!abort || live.context.options.waitResult)) this.waits.add(live, d.item.resolve, abort ? 'abort' : 'submit');
       else d.item.resolve(d.reply);
     }
     const touched = new Set<LiveTransaction>([...drafts.values()].map((d) => d.live));
-    for (const d of decisions) if (d.item.wait && d.live !== undefined) touched.add(this.live.get(d.live.gid) ?? d.live);
+    for (const d of decisions) if (d.item.wait && d.live !== undefined && this.waits.has(d.live.gid)) touched.add(this.live.get(d.live.gid) ?? d.live);
     for (const live of touched) this.waits.check(live);
     for (const d of decisions) {
       const live = d.live === undefined ? undefined : this.live.get(d.live.gid);

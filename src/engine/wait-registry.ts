@@ -5,10 +5,14 @@ import type { Clock } from './clock.js';
 
 /**
  * wait_result (spec §7.1): a submit is answered once its pass settled — the transaction finished
- * or no call is out any more — or when the pass time limit expires.
+ * or no call is out any more — or when the pass time limit expires. An abort of a transaction
+ * stored with wait_result waits the same way (spec §5.6); its rollback ending in `failed` is its
+ * success, where for a submit it is a FAILURE.
  */
+export type WaitingCall = 'submit' | 'abort';
+
 export class WaitRegistry {
-  readonly #waits = new Map<string, Array<{ resolve: (r: Reply) => void; timer: unknown }>>();
+  readonly #waits = new Map<string, Array<{ resolve: (r: Reply) => void; timer: unknown; call: WaitingCall }>>();
 
   constructor(
     private readonly clock: Clock,
@@ -17,17 +21,18 @@ export class WaitRegistry {
     private readonly current: (gid: string) => LiveTransaction | undefined = () => undefined,
   ) {}
 
-  add(live: LiveTransaction, resolve: (r: Reply) => void): void {
+  add(live: LiveTransaction, resolve: (r: Reply) => void, call: WaitingCall = 'submit'): void {
     const list = this.#waits.get(live.gid) ?? [];
     const entry = {
       resolve,
+      call,
       timer: this.clock.setTimeout(() => {
         const l = this.#waits.get(live.gid);
         if (l === undefined) return;
         const i = l.indexOf(entry);
         if (i >= 0) l.splice(i, 1);
         if (l.length === 0) this.#waits.delete(live.gid);
-        resolve(replyOf(this.current(live.gid) ?? live));
+        resolve(replyOf(this.current(live.gid) ?? live, call));
       }, this.passLimitMs(live)),
     };
     list.push(entry);
@@ -54,15 +59,15 @@ export class WaitRegistry {
     const list = this.#waits.get(live.gid);
     if (list === undefined || !isSettled(live.context, live.status)) return;
     this.#waits.delete(live.gid);
-    const reply = replyOf(live);
     for (const w of list) {
       this.clock.clearTimeout(w.timer);
-      w.resolve(reply);
+      w.resolve(replyOf(live, w.call));
     }
   }
 }
 
-function replyOf(live: LiveTransaction): Reply {
+function replyOf(live: LiveTransaction, call: WaitingCall): Reply {
+  if (call === 'abort' && live.status === 'failed') return { ok: true };
   const o = waitOutcome(live.context, live.status);
   return o.result === 'SUCCESS' ? { ok: true } : { ok: false, result: o.result, message: o.message };
 }

@@ -34,7 +34,8 @@ export async function runTransCall(deps: TransCallDeps, call: TransCall, input: 
   const spec = deps.parser.parseTrans(input);
   const id = newCommandId(`${origin}.${call}`);
   if (call === 'abort') {
-    return deps.engine.dispatch({ id, gid: spec.gid, kind: 'abort', requestType: spec.transType, reason: spec.rollbackReason });
+    // waits when the transaction was stored with wait_result (the engine reads the stored options, spec §5.6)
+    return deps.engine.dispatch({ id, gid: spec.gid, kind: 'abort', requestType: spec.transType, reason: spec.rollbackReason }, true);
   }
   refuseType(deps.isSupported, spec.transType);
   const endProblem = call === 'submit' ? workflowSubmitProblem(spec) : undefined;

@@ -51,6 +51,8 @@ export default function setup(project?: TestProject): (() => void) | undefined {
 
 function needsBroker(project: TestProject | undefined): boolean {
   if (process.env.DTX_TEST_KAFKA === '1') return true;
+  // every file of kafka-compat runs on a Kafka worker (its DTX_TEST_KAFKA is the project's env, not this process's)
+  if (project?.name === 'kafka-compat') return true;
   let selected: string[] | undefined;
   try {
     selected = project?.vitest.state.getPaths();

@@ -3,7 +3,7 @@ import { EMPTY_OPTIONS, type BranchRegistration, type TransSpec } from '../../..
 import type { Command } from '../../../src/engine/command.js';
 import { MemoryLogStore } from '../../../src/log/memory/memory-event-log.js';
 import { settle } from '../../support/simulated-clock.js';
-import { cmdId, startEngine } from './engine-harness.js';
+import { SUCCESS, cmdId, startEngine } from './engine-harness.js';
 
 /** tcc/xa in the engine: the prepared timeout on the timer wheel, exactly-once registration, recovery. */
 
@@ -43,6 +43,29 @@ describe('engine: tcc and xa', () => {
     await h.clock.advance(10_000);
     expect(await h.status('ts')).toBe('succeed');
     expect(h.invoker.callsTo('ts').map((c) => c.op)).toEqual(['confirm']);
+  });
+
+  it('an abort waits for the cancel pass when the tcc was stored with wait_result (spec §5.6), and only then', async () => {
+    const h = await startEngine();
+    await h.send(prepare(spec('aw', 'tcc', { waitResult: true })));
+    await h.send(register('aw', '01'));
+    const release = h.invoker.hold('01/cancel');
+    let answered: unknown;
+    const abort = h.engine.dispatch({ id: cmdId('abort'), gid: 'aw', kind: 'abort', requestType: 'tcc', reason: 'no' }, true).then((r) => (answered = r));
+    await settle();
+    expect(h.invoker.callsTo('aw', '01/cancel')).toHaveLength(1);
+    expect(answered).toBeUndefined(); // the cancel is still out
+    release(SUCCESS);
+    await abort;
+    expect(answered).toEqual({ ok: true });
+    expect(await h.status('aw')).toBe('failed');
+
+    await h.send(prepare(spec('an', 'tcc')));
+    await h.send(register('an', '01'));
+    h.invoker.hold('01/cancel');
+    const quick = await h.send({ id: cmdId('abort'), gid: 'an', kind: 'abort', requestType: 'tcc', reason: '' }, true);
+    expect(quick).toEqual({ ok: true }); // stored without wait_result: answered once aborting is durable
+    expect(await h.status('an')).toBe('aborting');
   });
 
   it('registrations of the same branch in one batch are applied once', async () => {
