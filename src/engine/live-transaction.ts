@@ -37,8 +37,7 @@ export class LiveTransaction {
   ) {}
 
   static empty(gid: string, def: TransTypeDefinition): LiveTransaction {
-    const [snapshot] = initialTransition(def.machine);
-    return new LiveTransaction(gid, def, snapshot, 0);
+    return new LiveTransaction(gid, def, initialSnapshotOf(def), 0);
   }
 
   /**
@@ -124,6 +123,22 @@ export class LiveTransaction {
     const [next, actions] = transition(this.def.machine, this.snapshot, event);
     return [next, actions.map((a) => ({ type: a.type, params: a.params }) as unknown as Effect)];
   }
+}
+
+/**
+ * The machine's initial snapshot, computed once per definition: starting an actor scope for every
+ * new transaction is a large share of xstate's cost per saga. Sharing it is safe because
+ * snapshots are immutable values (`transition` returns new ones) and the machines' initial
+ * context depends on no input.
+ */
+const initialSnapshots = new WeakMap<TransTypeDefinition, AnyMachineSnapshot>();
+function initialSnapshotOf(def: TransTypeDefinition): AnyMachineSnapshot {
+  let snapshot = initialSnapshots.get(def);
+  if (snapshot === undefined) {
+    [snapshot] = initialTransition(def.machine);
+    initialSnapshots.set(def, snapshot);
+  }
+  return snapshot;
 }
 
 export function eventOfRecord(r: LogRecord): TransEvent {
