@@ -1,4 +1,4 @@
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import { createActor, initialTransition, type AnyActorScope, type AnyMachineSnapshot, type ExecutableActionObject } from 'xstate';
 import { isFinal, type BranchRegistration, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
 import type { LogRecord } from '../log/event-log.js';
 
@@ -120,8 +120,15 @@ export class LiveTransaction {
 
   /** Pure step: [next snapshot, effects] without touching this object. */
   step(event: TransEvent): [AnyMachineSnapshot, Effect[]] {
-    const [next, actions] = transition(this.def.machine, this.snapshot, event);
-    return [next, actions.map((a) => ({ type: a.type, params: a.params }) as unknown as Effect)];
+    const actions: ExecutableActionObject[] = [];
+    const scope = stepScopeOf(this.def);
+    scope.actionExecutor = (a) => void actions.push(a);
+    try {
+      const next = this.def.machine.transition(this.snapshot, event, scope) as AnyMachineSnapshot;
+      return [next, actions.map((a) => ({ type: a.type, params: a.params }) as unknown as Effect)];
+    } finally {
+      scope.actionExecutor = ignoreAction;
+    }
   }
 }
 
@@ -139,6 +146,37 @@ function initialSnapshotOf(def: TransTypeDefinition): AnyMachineSnapshot {
     initialSnapshots.set(def, snapshot);
   }
   return snapshot;
+}
+
+const ignoreAction = (): void => undefined;
+
+/**
+ * What xstate's pure `transition(machine, snapshot, event)` does, without building a new inert
+ * actor scope (an actor, its initial snapshot and an actor system) on every call, which was half
+ * of the machine cost per event: one scope per definition, its action executor pointed at the
+ * call's list for the duration of the (synchronous) transition. Sharing is sound because the
+ * machines are pure: no spawned or invoked actors (nothing registers in the scope's system),
+ * no delayed events; `defer`, `emit` and `stopChild` do nothing, as in xstate's inert scope.
+ */
+const stepScopes = new WeakMap<TransTypeDefinition, AnyActorScope>();
+function stepScopeOf(def: TransTypeDefinition): AnyActorScope {
+  let scope = stepScopes.get(def);
+  if (scope === undefined) {
+    const self = createActor(def.machine);
+    scope = {
+      self,
+      id: '',
+      sessionId: '',
+      logger: () => undefined,
+      defer: () => undefined,
+      emit: () => undefined,
+      system: self.system,
+      stopChild: () => undefined,
+      actionExecutor: ignoreAction,
+    };
+    stepScopes.set(def, scope);
+  }
+  return scope;
 }
 
 export function eventOfRecord(r: LogRecord): TransEvent {
