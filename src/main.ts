@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -14,7 +15,7 @@ import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
 import { Metrics } from './observability/metrics.js';
 import { metricsObserver, ownershipMetrics } from './observability/metrics-observer.js';
-import { KafkaCluster } from './cluster/kafka-cluster.js';
+import type { KafkaCluster } from './cluster/kafka-cluster.js';
 import { transactionHistory } from './audit/transaction-history.js';
 import { OutboundPolicy } from './invoker/outbound-policy.js';
 import { checkOutbound, checkUrlOutbound } from './invoker/outbound-check.js';
@@ -52,6 +53,8 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
     case 'sqlite':
       return { log: SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' }) };
     case 'kafka': {
+      // loaded only in Kafka mode: kafkajs and the cluster code cost the embedded mode ~10 MiB of RSS
+      const { KafkaCluster } = await import('./cluster/kafka-cluster.js');
       const cluster = await KafkaCluster.open(config, logger);
       return { log: cluster.log, cluster };
     }
@@ -64,6 +67,7 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
  * modules; a refused module rejects with `TransTypeRefused` before the log is opened.
  */
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
+  boundHeapGrowth();
   const registry = types ?? (await buildRegistry(config, logger));
   // before the log opens: an unknown MicroService.Driver (ConfigError) must stop dtx at once
   const drivers = await startDrivers(config, logger);
@@ -161,6 +165,22 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   }
   logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
   return { engine, httpPort, grpcPort, stop };
+}
+
+/**
+ * A coordinator's heap is small (tens of MiB live) but it allocates fast, and much of what it
+ * allocates lives for a commit (an fsync) or a branch call, long enough to reach the old
+ * generation. V8 then lets the old generation grow to about 4x the live size between full
+ * collections: +60-80 MiB of RSS that is only garbage. 30% growth keeps RSS near the live size
+ * for ~5-10% more CPU per saga (empty sagas, c=50: peak RSS 234 -> 159 MiB). Set once per
+ * process, and not when the node command line sets the flag itself.
+ */
+const HEAP_GROWING_PERCENT = 30;
+let heapBounded = false;
+function boundHeapGrowth(): void {
+  if (heapBounded || process.execArgv.some((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--heap_growing_percent'))) return;
+  heapBounded = true;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
 /** A driver's URL split as a schema rule: its error text, or undefined when the URL fits. */

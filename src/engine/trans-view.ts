@@ -50,24 +50,39 @@ export interface DtmBranchView {
   finish_time?: string;
 }
 
-let lastMs = NaN;
-let lastText = '';
-/** RFC 3339 UTC; a view repeats the same instant many times, so the last one is cached. */
+const instants = new Map<number, string>();
+const MAX_INSTANTS = 4096;
+/**
+ * RFC 3339 UTC. A view repeats a few instants (created, updated, each branch's times) and the
+ * views of one busy second share most of them, so recent ones are cached (bounded; cleared when full).
+ */
 export function rfc3339(ms: number): string {
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastText = new Date(ms).toISOString();
+  let text = instants.get(ms);
+  if (text === undefined) {
+    if (instants.size >= MAX_INSTANTS) instants.clear();
+    text = new Date(ms).toISOString();
+    instants.set(ms, text);
   }
-  return lastText;
+  return text;
 }
 
 function utf8(b64: string): string {
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 
-export function transView(ctx: TransContext, status: string): DtmTransView {
-  const o = ctx.options;
-  const options = JSON.stringify({
+/** The `options` text of a transaction: its options object is kept from the request, so rendered once. */
+const optionTexts = new WeakMap<TransContext['options'], string>();
+function optionsText(o: TransContext['options']): string {
+  let text = optionTexts.get(o);
+  if (text === undefined) {
+    text = renderOptions(o);
+    optionTexts.set(o, text);
+  }
+  return text;
+}
+
+function renderOptions(o: TransContext['options']): string {
+  return JSON.stringify({
     ...(o.waitResult ? { wait_result: true } : {}),
     ...(o.timeoutToFail ? { timeout_to_fail: o.timeoutToFail } : {}),
     ...(o.requestTimeout ? { request_timeout: o.requestTimeout } : {}),
@@ -76,6 +91,11 @@ export function transView(ctx: TransContext, status: string): DtmTransView {
     ...(o.retryLimit ? { retry_limit: o.retryLimit } : {}),
     concurrent: o.concurrent,
   });
+}
+
+export function transView(ctx: TransContext, status: string): DtmTransView {
+  const o = ctx.options;
+  const options = optionsText(o);
   const v: DtmTransView = {
     id: 0,
     create_time: rfc3339(ctx.createTime),

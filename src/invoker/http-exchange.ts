@@ -6,7 +6,7 @@
  */
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { cancelUnsent } from './unsent-cancel.js';
+import { UNSENT_SIGNAL } from './unsent-cancel.js';
 
 export interface HttpExchangeRequest {
   readonly method: 'GET' | 'POST';
@@ -24,6 +24,7 @@ export interface HttpExchangeRequest {
   /**
    * Drops the request if it is aborted before the request is written (a transaction force-stopped
    * while its call waits for a pooled connection); a request already sent is not interrupted.
+   * Needs a dispatcher composed with `cancelUnsent()` (unsent-cancel.ts).
    */
   readonly cancelUnsent?: AbortSignal;
 }
@@ -72,11 +73,12 @@ export async function httpExchange(dispatcher: Dispatcher, req: HttpExchangeRequ
   let answerBody: Dispatcher.ResponseData['body'] | undefined;
   try {
     const answer = await request(req.url, {
-      dispatcher: req.cancelUnsent === undefined ? dispatcher : dispatcher.compose(cancelUnsent(req.cancelUnsent)),
+      dispatcher,
       method: req.method,
       headers: req.headers,
       body: req.body,
       signal: controller.signal,
+      ...(req.cancelUnsent === undefined ? {} : { [UNSENT_SIGNAL]: req.cancelUnsent }),
     });
     answerBody = answer.body;
     const { text, truncated } = await readBody(answer.body, req.maxAnswerBytes);

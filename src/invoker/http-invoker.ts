@@ -7,7 +7,7 @@
  * errors (non-positive timeout). gRPC URLs are not handled here: they come back as ERROR.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, buildConnector } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { classifyHttpAnswer } from '../protocol/outcome-table.js';
 import { branchTransportOf, branchUrlWithQuery } from './branch-url.js';
@@ -17,6 +17,7 @@ import type { BranchCall, BranchOutcome, Invoker } from './invoker.js';
 import { buildJsonRpcRequest, classifyJsonRpcAnswer } from './json-rpc-call.js';
 import type { OutboundPolicy } from './outbound-policy.js';
 import { ipOfHost } from './allow-entry.js';
+import { cancelUnsent } from './unsent-cancel.js';
 
 export interface HttpInvokerOptions {
   readonly logger?: Logger;
@@ -43,11 +44,14 @@ const DEFAULT_USER_AGENT = 'dtx (dtm-compatible)';
 
 export class HttpInvoker implements Invoker {
   readonly #agent: Agent;
+  /** `#agent` with the interceptor that drops calls of ended transactions before they are sent. */
+  readonly #dispatcher: Dispatcher;
   readonly #logger: Logger | undefined;
   readonly #maxAnswerBytes: number;
   readonly #rewriteUrl: (url: string) => string;
   readonly #newRequestId: () => string;
   readonly #userAgent: string;
+  readonly #defaultHeaders: Readonly<Record<string, string>>;
 
   constructor(options: HttpInvokerOptions = {}) {
     const keepAliveTimeout = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_MS;
@@ -57,11 +61,13 @@ export class HttpInvoker implements Invoker {
       keepAliveMaxTimeout: Math.max(keepAliveTimeout, 60_000),
       ...(options.policy ? { connect: guardedConnector(options.policy) } : {}),
     });
+    this.#dispatcher = this.#agent.compose(cancelUnsent());
     this.#logger = options.logger;
     this.#maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     this.#rewriteUrl = options.rewriteUrl ?? ((url) => url);
     this.#newRequestId = options.newRequestId ?? (() => randomUUID());
     this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    this.#defaultHeaders = Object.freeze({ 'content-type': 'application/json', 'user-agent': this.#userAgent });
   }
 
   async call(call: BranchCall): Promise<BranchOutcome> {
@@ -72,7 +78,7 @@ export class HttpInvoker implements Invoker {
     }
     const started = performance.now();
     const outcome = transport === 'json-rpc' ? await this.#callJsonRpc(call) : await this.#callHttp(call);
-    this.#logger?.debug(
+    if (this.#logger?.isLevelEnabled('debug') === true) this.#logger.debug(
       {
         gid: call.gid,
         branchId: call.branchId,
@@ -143,7 +149,7 @@ export class HttpInvoker implements Invoker {
     req: HttpExchangeRequest,
     classify: (status: number, body: string) => { result: BranchOutcome['result']; message: string },
   ): Promise<BranchOutcome> {
-    const answer = await httpExchange(this.#agent, req);
+    const answer = await httpExchange(this.#dispatcher, req);
     if (!answer.ok) return { result: 'ERROR', message: answer.message, ...(answer.notStarted ? { notStarted: true as const } : {}) };
     const { result, message } = classify(answer.status, answer.body);
     return { result, message, httpStatus: answer.status };
@@ -154,10 +160,8 @@ export class HttpInvoker implements Invoker {
    * lower-cased so an override replaces the default instead of sending both.
    */
   #headersOf(call: BranchCall): Record<string, string> {
-    const headers = new Map<string, string>([
-      ['content-type', 'application/json'],
-      ['user-agent', this.#userAgent],
-    ]);
+    if (Object.keys(call.headers).length === 0) return this.#defaultHeaders; // most calls: shared, never changed
+    const headers = new Map<string, string>(Object.entries(this.#defaultHeaders));
     for (const [name, value] of Object.entries(call.headers)) headers.set(name.toLowerCase(), value);
     return Object.fromEntries(headers);
   }

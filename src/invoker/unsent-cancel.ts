@@ -1,15 +1,22 @@
 import type { Dispatcher } from 'undici';
 
+/** The dispatch option that carries a request's `AbortSignal` to `cancelUnsent` (our own key). */
+export const UNSENT_SIGNAL: unique symbol = Symbol('dtx.cancelUnsent');
+
 /**
  * An undici interceptor that drops a request at the last moment before it is written to a socket
- * once `signal` is aborted: a branch call of a force-stopped transaction still waiting for a pooled
- * connection never starts, while a call already on the wire runs to its end (the branch may be
- * executing it; dtx just ignores its result). undici calls `onRequestStart` right before writing;
- * aborting there leaves the request unsent.
+ * once the signal in its `UNSENT_SIGNAL` option is aborted: a branch call of a force-stopped
+ * transaction still waiting for a pooled connection never starts, while a call already on the wire
+ * runs to its end (the branch may be executing it; dtx just ignores its result). undici calls
+ * `onRequestStart` right before writing; aborting there leaves the request unsent. Composed once
+ * onto the invoker's agent (a composition per call costs a dispatcher per call); a request without
+ * the option passes untouched.
  */
-export function cancelUnsent(signal: AbortSignal): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) =>
-    dispatch(opts, {
+export function cancelUnsent(): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => {
+    const signal = (opts as { [UNSENT_SIGNAL]?: AbortSignal })[UNSENT_SIGNAL];
+    if (signal === undefined) return dispatch(opts, handler);
+    return dispatch(opts, {
       onRequestStart(controller, context) {
         if (signal.aborted) {
           controller.abort(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
@@ -23,4 +30,5 @@ export function cancelUnsent(signal: AbortSignal): Dispatcher.DispatcherComposeI
       onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
       onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
     });
+  };
 }

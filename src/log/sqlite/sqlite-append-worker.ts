@@ -15,10 +15,13 @@ interface Init {
   readonly syncCommit: boolean;
 }
 
+/** Page cache of the write connection: enough for the B-tree interior pages of the events and summaries. */
+const WRITER_CACHE_MIB = 8;
+
 const port = parentPort;
 if (port === null) throw new Error('sqlite-append-worker must run in a worker thread');
 const init = workerData as Init;
-const db = openDatabase({ file: init.file, syncCommit: init.syncCommit, lockTimeoutMs: 5000, exclusive: false });
+const db = openDatabase({ file: init.file, syncCommit: init.syncCommit, lockTimeoutMs: 5000, exclusive: false, cacheMiB: WRITER_CACHE_MIB });
 const appendTx = buildAppendTx(db, prepareStatements(db));
 
 port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSummary[] } | { close: true }) => {

@@ -27,6 +27,12 @@ export interface SqliteOpenOptions {
    * `openOwnershipLock` on a separate lock file.
    */
   readonly exclusive?: boolean;
+  /**
+   * Page cache of this connection, MiB (default 32). It fills up to the size of the pages the
+   * connection touches, so on a growing log it is RSS that stays: the reader + background-writer
+   * pair asks for less (gids are random, a large cache buys few hits on them).
+   */
+  readonly cacheMiB?: number;
 }
 
 /** Busy timeout once we own the database: only our own checkpoints can contend. */
@@ -65,7 +71,7 @@ export function openDatabase(opts: SqliteOpenOptions): Database.Database {
     db.pragma(`synchronous = ${opts.syncCommit ? 'FULL' : 'NORMAL'}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('temp_store = MEMORY');
-    db.pragma('cache_size = -32768'); // 32 MiB page cache
+    db.pragma(`cache_size = -${(opts.cacheMiB ?? 32) * 1024}`); // negative: KiB
     db.pragma('journal_size_limit = 67108864'); // truncate the WAL back to 64 MiB after checkpoints
   } catch (err) {
     db.close();

@@ -57,6 +57,9 @@ export interface Appender {
   close(): Promise<void> | void;
 }
 
+/** Page cache of the main-thread (read) connection when a worker writes: point reads by gid, query pages. */
+const READER_CACHE_MIB = 8;
+
 /** What `open` hands the constructor. */
 export type SqliteLogParts = [file: string, db: Database.Database, stmts: SqliteStatements, appender: Appender, scanChunkSize: number, logger: Logger | undefined];
 
@@ -89,7 +92,7 @@ export class SqliteEventLog implements EventLog {
     const lock = openOwnershipLock(path.dirname(file), lockTimeoutMs);
     let db: Database.Database;
     try {
-      db = openDatabase({ file, syncCommit: opts.syncCommit, lockTimeoutMs, exclusive: !background });
+      db = openDatabase({ file, syncCommit: opts.syncCommit, lockTimeoutMs, exclusive: !background, ...(background ? { cacheMiB: READER_CACHE_MIB } : {}) });
     } catch (err) {
       lock.close();
       throw err;
