@@ -3,7 +3,8 @@
  * use and closed together. Built on `etcd3` (npm), the one maintained etcd v3 client for Node
  * (docs/drivers.md says why).
  */
-import { Etcd3 } from 'etcd3';
+import { createRequire } from 'node:module';
+import type { Etcd3 } from 'etcd3';
 import { DriverError } from './driver.js';
 
 /** An etcd user, as go-zero's `WithPubEtcdAccount` / `EtcdConf.User/Pass`. */
@@ -52,7 +53,7 @@ export class EtcdConnections {
     let client = this.clients.get(key);
     if (client === undefined) {
       const auth = this.accounts.get(key);
-      client = new Etcd3({
+      client = new (loadEtcd3())({
         // `dns:///` keeps grpc-js from reading `etcd:2379` as a target of our own `etcd` scheme.
         hosts: hosts.map((h) => `dns:///${h}`),
         dialTimeout: DIAL_TIMEOUT_MS,
@@ -72,4 +73,15 @@ export class EtcdConnections {
 
 function clusterKey(hosts: readonly string[]): string {
   return [...hosts].sort().join(',');
+}
+
+let etcd3: typeof Etcd3 | undefined;
+
+/**
+ * etcd3 (with its own grpc-js and protos, ~23 MiB of RSS) is loaded when a driver first needs an
+ * etcd client, not by every dtx that never selects an etcd driver.
+ */
+function loadEtcd3(): typeof Etcd3 {
+  etcd3 ??= (createRequire(import.meta.url)('etcd3') as { Etcd3: typeof Etcd3 }).Etcd3;
+  return etcd3;
 }
