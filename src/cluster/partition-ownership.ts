@@ -152,7 +152,8 @@ export class PartitionOwnership {
         await this.log.claim(p);
         const recovered = await this.#recovery.recover(p);
         if (!this.#ready.has(p)) return false;
-        this.snapshots.seedStale(p, recovered.stale);
+        const stale = new Set(recovered.stale);
+        this.snapshots.seed(p, [...this.log.replica.snapshots.of(p).states.keys()].filter((g) => !stale.has(g)), recovered.stale);
         for (const f of recovered.failed) this.logger.error({ partition: p, gid: f.gid, error: f.error }, 'transaction cannot be rebuilt from its events; left out of the takeover (dtx replay shows why)');
         this.engine.assign(p, recovered.live);
         const ms = performance.now() - t0;
