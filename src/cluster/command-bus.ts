@@ -5,7 +5,7 @@ import { errorReply } from '../engine/command.js';
 import type { CommandBus } from '../engine/engine.js';
 import { newCommandId } from '../engine/command-id.js';
 import { partitionOf } from '../log/gid-partitioner.js';
-import { LogUnavailable } from '../errors.js';
+import { LogUnavailable, NotOwner } from '../errors.js';
 import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
 import { topicsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { encodeCommandMessage } from './command-codec.js';
@@ -13,6 +13,15 @@ import type { ReplyHub } from './reply-hub.js';
 
 /** How often a wait_result request asks the partition's current owner again for the outcome. */
 const FOLLOW_UP_MS = 3000;
+
+/**
+ * The partitions this worker owns and serves right now (takeover finished), and their engine.
+ * Set once the worker joined the group; until then every command goes through the topic.
+ */
+export interface LocalOwner {
+  serves(p: number): boolean;
+  deliver(p: number, cmd: Command, wait: boolean): Promise<Reply>;
+}
 
 export interface CommandBusOptions {
   /** how long a command waits for its owner's reply */
@@ -25,11 +34,19 @@ export interface CommandBusOptions {
  * Ingress on any worker (DESIGN §4): produces each command to `<prefix>.commands`, keyed by gid,
  * with this worker's reply address, and waits for the owner's reply. Commands produced within one
  * event-loop turn go out as one produce request.
+ *
+ * A command whose partition this worker serves itself skips the topic: it goes straight to the
+ * local partition processor (no produce, no fetch, no offset commit in its Kafka transaction;
+ * docs/kafka.md "Local commands"). It is as durable as any: its reply comes after the Kafka
+ * transaction holding its events committed on the partition's fenced producer. When that write is
+ * refused (fenced, or the partition moved meanwhile) the command is produced to the topic after
+ * all, for the partition's new owner, which applies it once (command ids are remembered).
  */
 export class KafkaCommandBus implements CommandBus {
   readonly #topic: string;
   #buffer: Array<{ message: Message; requestId: string }> = [];
   #scheduled = false;
+  #local: LocalOwner | undefined;
 
   private constructor(
     private readonly producer: Producer,
@@ -55,11 +72,31 @@ export class KafkaCommandBus implements CommandBus {
     return new KafkaCommandBus(producer, settings, self, hub, options, log);
   }
 
+  /** From now on, commands of the partitions `local` serves are decided here without the topic. */
+  serveLocally(local: LocalOwner | undefined): void {
+    this.#local = local;
+  }
+
   send(cmd: Command, wait: boolean): Promise<Reply> {
-    const requestId = this.hub.newRequestId();
     const partition = partitionOf(cmd.gid, this.settings.partitions);
+    const local = this.#local;
+    if (local === undefined || !local.serves(partition)) return this.#viaTopic(cmd, wait, partition);
+    const decided = local.deliver(partition, cmd, wait);
+    if (!wait) return decided.then((r) => (isNotOwner(r) ? this.#viaTopic(cmd, wait, partition) : r));
+    // wait_result: the outcome may come after the partition moved; then the new owner answers
+    // (the command produced to it, and the follow-ups of #viaTopic's request).
+    return this.#viaTopic(cmd, wait, partition, decided);
+  }
+
+  /**
+   * The command through the topic and the owner's reply, or (`decided` given) the local decision
+   * unless the partition moved away before it was made: then the command goes to the topic.
+   */
+  #viaTopic(cmd: Command, wait: boolean, partition: number, decided?: Promise<Reply>): Promise<Reply> {
+    const requestId = this.hub.newRequestId();
     const reply = this.hub.expect(requestId, wait ? this.options.waitTimeoutMs : this.options.replyTimeoutMs, partition);
-    this.#produce(cmd, requestId, wait, partition);
+    if (decided === undefined) this.#produce(cmd, requestId, wait, partition);
+    else void decided.then((r) => (isNotOwner(r) ? this.#produce(cmd, requestId, wait, partition) : this.hub.deliver(requestId, r)));
     if (wait) {
       // The owner that accepted the submit may die before the outcome: ask whoever owns the
       // partition now, under the same request id (the first answer wins, later ones are dropped).
@@ -98,4 +135,8 @@ export class KafkaCommandBus implements CommandBus {
       this.hub.failAll(errorReply(e.message, LogUnavailable.code), batch.map((b) => b.requestId));
     }
   }
+}
+
+function isNotOwner(r: Reply): boolean {
+  return !r.ok && r.code === NotOwner.code;
 }

@@ -72,11 +72,14 @@ export class KafkaCluster {
 
   /** Joins the worker group: from now on partitions are assigned, taken over and processed. */
   async join(engine: Engine, registry: TransTypeRegistry, observer?: OwnershipObserver): Promise<void> {
-    this.#ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.snapshots, this.#offsets, this.logger.child({ component: 'ownership' }), observer);
-    await this.#ownership.start();
+    const ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.snapshots, this.#offsets, this.logger.child({ component: 'ownership' }), observer);
+    this.#ownership = ownership;
+    this.bus.serveLocally({ serves: (p) => ownership.serves(p), deliver: (p, cmd, wait) => engine.deliver(p, cmd, wait) });
+    await ownership.start();
   }
 
   async stop(): Promise<void> {
+    this.bus.serveLocally(undefined);
     await this.#ownership?.stop().catch((err: unknown) => this.logger.warn({ err }, 'leaving the worker group failed'));
     await this.bus.close().catch(() => undefined);
     this.sender.close();

@@ -34,6 +34,8 @@ export class PartitionOwnership {
   readonly #topic: string;
   /** partition -> takeover in progress or done (resolves true when ready) */
   readonly #ready = new Map<number, Promise<boolean>>();
+  /** partitions taken over and processing (their takeover resolved true and they were not lost since) */
+  readonly #serving = new Set<number>();
   #consumer: Consumer | undefined;
   #stopped = false;
   /** the partitions of the latest group assignment, and our member id in it */
@@ -101,6 +103,7 @@ export class PartitionOwnership {
    */
   lost(p: number, fenced: boolean): void {
     this.#ready.delete(p);
+    this.#serving.delete(p);
     this.snapshots.forget(p);
     this.offsets.forget(p);
     this.observer.owned?.(this.engine.owned());
@@ -121,8 +124,14 @@ export class PartitionOwnership {
     }
   }
 
+  /** This worker decides partition `p`'s commands now (its ingress may hand them over in-process). */
+  serves(p: number): boolean {
+    return this.#serving.has(p);
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#serving.clear();
     await this.#consumer?.disconnect();
     for (const p of this.engine.owned()) this.engine.revoke(p, 'worker stopping');
   }
@@ -133,6 +142,7 @@ export class PartitionOwnership {
     for (const p of [...this.#ready.keys()]) {
       if (next.has(p)) continue;
       this.#ready.delete(p);
+      this.#serving.delete(p);
       this.snapshots.forget(p);
       this.offsets.forget(p);
       this.engine.revoke(p, 'moved to another worker in a rebalance');
@@ -152,9 +162,11 @@ export class PartitionOwnership {
         await this.log.claim(p);
         const recovered = await this.#recovery.recover(p);
         if (!this.#ready.has(p)) return false;
-        this.snapshots.seedStale(p, recovered.stale);
+        const stale = new Set(recovered.stale);
+        this.snapshots.seed(p, [...this.log.replica.snapshots.of(p).states.keys()].filter((g) => !stale.has(g)), recovered.stale);
         for (const f of recovered.failed) this.logger.error({ partition: p, gid: f.gid, error: f.error }, 'transaction cannot be rebuilt from its events; left out of the takeover (dtx replay shows why)');
         this.engine.assign(p, recovered.live);
+        this.#serving.add(p);
         const ms = performance.now() - t0;
         this.logger.info({ partition: p, transactions: recovered.live.length, events: recovered.events, folded: recovered.folded, ms: Math.round(ms) }, 'partition taken over');
         this.observer.recovered?.(p, recovered.live.length, recovered.events, ms);

@@ -5,20 +5,36 @@ import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import type { SnapshotRecord } from '../log/kafka/snapshot-codec.js';
 
 interface PartitionState {
-  /** transactions changed since the last snapshot (finished ones become tombstones) */
+  /** open transactions changed since the last snapshot */
   dirty: Map<string, LiveTransaction>;
-  /** gids whose stored snapshot is stale and must be tombstoned */
-  stale: Set<string>;
+  /** gids whose stored snapshot must be tombstoned (finished, or no longer open at a takeover) */
+  tombstones: Set<string>;
+  /**
+   * gids whose latest record in `<prefix>.snapshots` is (or is being written as) a state: only
+   * these need a tombstone when they finish. A superset is harmless (an extra tombstone).
+   */
+  readonly stored: Set<string>;
   events: number;
   writing: boolean;
+}
+
+/** What the writer holds in memory, for tests and metrics: everything is bounded by the open transactions. */
+export interface SnapshotBacklog {
+  readonly dirty: number;
+  readonly tombstones: number;
+  readonly stored: number;
 }
 
 /**
  * Takes partition snapshots (DESIGN §4) on the owner: after every `every` events committed in a
  * partition, the machine snapshots of the transactions changed since the previous snapshot go to
  * `<prefix>.snapshots` (incremental: the topic is compacted by gid, so untouched transactions keep
- * their earlier record), finished ones as tombstones. States are captured synchronously right
- * after a commit, when the partition's memory equals the durable log.
+ * their earlier record), and tombstones for those that finished since. States are captured
+ * synchronously right after a commit, when the partition's memory equals the durable log.
+ *
+ * Memory: only open transactions are held. A finished one is dropped at once; it leaves at most
+ * its gid behind, and only when a state of it was stored (a transaction that starts and finishes
+ * between two snapshots costs nothing here).
  */
 export class SnapshotWriter {
   readonly #parts = new Map<number, PartitionState>();
@@ -34,14 +50,26 @@ export class SnapshotWriter {
   committed(p: number, touched: readonly LiveTransaction[], records: number): void {
     if (this.every <= 0) return;
     const part = this.#part(p);
-    for (const live of touched) part.dirty.set(live.gid, live);
+    for (const live of touched) {
+      if (!isFinal(live.status)) {
+        part.dirty.set(live.gid, live);
+        continue;
+      }
+      part.dirty.delete(live.gid);
+      if (part.stored.delete(live.gid)) part.tombstones.add(live.gid);
+    }
     part.events += records;
     if (part.events >= this.every && !part.writing) this.#write(p, part);
   }
 
-  /** After a takeover: stored snapshots of transactions that are no longer open get tombstones. */
-  seedStale(p: number, gids: readonly string[]): void {
-    for (const g of gids) this.#part(p).stale.add(g);
+  /**
+   * After a takeover: the gids of partition `p`'s stored snapshots, split into those whose
+   * transaction is still open and those that are not (to be tombstoned by the next snapshot).
+   */
+  seed(p: number, stored: readonly string[], stale: readonly string[]): void {
+    const part = this.#part(p);
+    for (const g of stored) part.stored.add(g);
+    for (const g of stale) part.tombstones.add(g);
   }
 
   /** The partition moved away: forget what was pending for it. */
@@ -49,10 +77,23 @@ export class SnapshotWriter {
     this.#parts.delete(p);
   }
 
+  /** What is held for the owned partitions (a leak shows up here first). */
+  backlog(): SnapshotBacklog {
+    let dirty = 0;
+    let tombstones = 0;
+    let stored = 0;
+    for (const part of this.#parts.values()) {
+      dirty += part.dirty.size;
+      tombstones += part.tombstones.size;
+      stored += part.stored.size;
+    }
+    return { dirty, tombstones, stored };
+  }
+
   #part(p: number): PartitionState {
     let part = this.#parts.get(p);
     if (part === undefined) {
-      part = { dirty: new Map(), stale: new Set(), events: 0, writing: false };
+      part = { dirty: new Map(), tombstones: new Set(), stored: new Set(), events: 0, writing: false };
       this.#parts.set(p, part);
     }
     return part;
@@ -60,15 +101,20 @@ export class SnapshotWriter {
 
   #write(p: number, part: PartitionState): void {
     const states: SnapshotRecord[] = [];
-    const finished = [...part.stale];
+    const finished = [...part.tombstones];
     for (const live of part.dirty.values()) {
-      if (isFinal(live.status)) finished.push(live.gid);
-      else states.push({ v: 1, gid: live.gid, seq: live.seq, value: live.snapshot.value, context: live.snapshot.context, cmds: [...live.cmds], ...(live.parked ? { parked: live.parked } : {}) });
+      if (isFinal(live.status)) {
+        finished.push(live.gid);
+        continue;
+      }
+      states.push({ v: 1, gid: live.gid, seq: live.seq, value: live.snapshot.value, context: live.snapshot.context, cmds: [...live.cmds], ...(live.parked ? { parked: live.parked } : {}) });
+      part.stored.add(live.gid);
     }
+    for (const g of finished) part.stored.delete(g);
     const taken = part.dirty;
     const events = part.events;
     part.dirty = new Map();
-    part.stale = new Set();
+    part.tombstones = new Set();
     part.events = 0;
     part.writing = true;
     const t0 = performance.now();
@@ -79,8 +125,9 @@ export class SnapshotWriter {
         // Not fatal: recovery folds more events. Keep the changes for the next attempt.
         this.logger.warn({ err, partition: p }, 'snapshot write failed');
         const current = this.#parts.get(p);
-        if (current === undefined) return;
-        for (const [gid, live] of taken) if (!current.dirty.has(gid)) current.dirty.set(gid, live);
+        if (current !== part) return;
+        for (const [gid, live] of taken) if (!current.dirty.has(gid) && !isFinal(live.status) && current.stored.has(gid)) current.dirty.set(gid, live);
+        for (const g of finished) current.tombstones.add(g);
         current.events += events;
       })
       .finally(() => {

@@ -20,6 +20,7 @@ import { topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
 import { encodeEventMessage, encodeSummaryMessage } from './event-message.js';
 import { createKafka } from './kafka-client.js';
+import { cacheCoordinators } from './coordinator-cache.js';
 import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 import { ensureTopics } from './kafka-topics.js';
@@ -79,7 +80,10 @@ export class KafkaEventLog implements EventLog {
       throw err;
     }
     logger.info({ brokers: opts.settings.brokers, prefix: opts.settings.prefix, partitions: opts.settings.partitions }, 'kafka event log opened');
-    return new KafkaEventLog(kafka, admin, opts.settings, replica, new PartitionWriters(kafka, opts.settings, logger), logger);
+    // The writers' producers get their own client: only they remember coordinators (coordinator-cache.ts).
+    const writerKafka = createKafka(opts.settings, opts.logger);
+    cacheCoordinators(writerKafka);
+    return new KafkaEventLog(kafka, admin, opts.settings, replica, new PartitionWriters(writerKafka, opts.settings, logger), logger);
   }
 
   /**
