@@ -40,6 +40,8 @@ export interface Flags {
   /** long-run mode: this many sagas per system, RSS every `longEvery` */
   longRun: number;
   longEvery: number;
+  /** LOG_LEVEL of dtx on the embedded log (dtm-redis runs with LogLevel warn) */
+  dtxLogLevel: 'info' | 'warn';
   /** also measure `dtx replay --all` on a log of this many events (0 = no) */
   replay: number;
 }
@@ -102,6 +104,7 @@ export function parseFlags(): Flags {
     .option('--rate <list>', 'open loop: comma list of submits/s, one run per value; --concurrency (first value) caps those in flight', intList)
     .option('--long-run <n>', 'long-run mode: n sagas per system (first workload and concurrency/rate), RSS every --long-every', nonNegativeInt, 0)
     .option('--long-every <n>', 'long-run mode: sagas between RSS readings', positiveInt, 10_000)
+    .addOption(new Option('--dtx-log-level <level>', 'LOG_LEVEL of dtx on the embedded log; warn matches dtm-redis (LogLevel warn), info adds a line per finished saga').choices(['info', 'warn']).default('warn'))
     .option('--replay <events>', 'also measure dtx replay --all on a log of this many events (0 = no)', nonNegativeInt, 0)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse(process.argv);

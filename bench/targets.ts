@@ -18,6 +18,8 @@ export interface TargetOptions {
   readonly partitions: number;
   readonly sessionTimeout: number;
   readonly prefix: string;
+  /** LOG_LEVEL of an embedded-log dtx (Kafka workers stay at info: the bench reads their logs) */
+  readonly dtxLogLevel: 'info' | 'warn';
 }
 
 export interface BenchTarget {
@@ -45,7 +47,7 @@ const OWNERSHIP_TIMEOUT_MS = 120_000;
 
 export async function startTarget(o: TargetOptions): Promise<BenchTarget> {
   if (o.store === 'sqlite') {
-    const dtx = await startDtx({ syncCommit: o.syncCommit, nodeArgs: o.nodeArgs });
+    const dtx = await startDtx({ syncCommit: o.syncCommit, nodeArgs: o.nodeArgs, env: { LOG_LEVEL: o.dtxLogLevel } });
     return {
       system: 'dtx', watched: [{ name: 'dtx', pid: dtx.pid }], alive: () => dtx.exitInfo === undefined,
       origins: [dtx.origin], grpcTargets: [dtx.grpcAddress], procs: [dtx], notes: [], finalNotes: () => Promise.resolve([]), stop: () => dtx.stop(),

@@ -8,10 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 
 const CLI = path.resolve(import.meta.dirname, '../src/cli.js');
-const START_TIMEOUT_MS = 20_000;
+const START_TIMEOUT_MS = 60_000;
+const LOUD_LEVELS = new Set(['trace', 'debug', 'info']);
 const STOP_TIMEOUT_MS = 10_000;
 
 /** Every dtx still alive, killed if the program exits early (Ctrl-C, crash). */
@@ -45,13 +47,19 @@ export interface DtxOptions {
   readonly dataDir?: string;
 }
 
+/**
+ * With `env.LOG_LEVEL` above info (e.g. warn, as the benchmark runs dtm) dtx does not log
+ * "dtx listening": the ports are then picked here (free loopback ports) and `/api/ping` awaited.
+ */
 export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'dtx-server-'));
+  const quiet = !LOUD_LEVELS.has(opts.env?.LOG_LEVEL ?? 'info');
+  const picked = quiet ? { httpPort: await freePort(), grpcPort: await freePort() } : undefined;
   const proc = spawn(process.execPath, [...opts.nodeArgs, CLI, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
-      HTTP_PORT: '0',
-      GRPC_PORT: '0',
+      HTTP_PORT: String(picked?.httpPort ?? 0),
+      GRPC_PORT: String(picked?.grpcPort ?? 0),
       HTTP_HOST: '127.0.0.1',
       STORE_DATA_DIR: dataDir,
       STORE_SYNC_COMMIT: String(opts.syncCommit),
@@ -85,7 +93,8 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
   });
   const ports = await new Promise<{ httpPort: number; grpcPort: number }>((resolve, reject) => {
     const startLog: string[] = [];
-    const timer = setTimeout(() => reject(new Error(`dtx did not start within 20 s:\n${startLog.join('\n')}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`dtx did not start within ${START_TIMEOUT_MS / 1000} s:\n${startLog.join('\n')}`)), START_TIMEOUT_MS);
+    if (picked !== undefined) void untilPing(picked.httpPort, () => handle.exitInfo === undefined, START_TIMEOUT_MS).then((up) => up && (clearTimeout(timer), resolve(picked)));
     createInterface({ input: proc.stderr! }).on('line', (line) => {
       opts.onLine?.(line);
       if (startLog.length < 200) startLog.push(line);
@@ -112,4 +121,32 @@ function isProblem(line: string): boolean {
   } catch {
     return line.trim() !== '';
   }
+}
+
+/** A loopback port free right now (the OS picks it; a race with other programs is possible). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls GET /api/ping until it answers 200 (true), the process is gone or the time is up (false). */
+async function untilPing(port: number, alive: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (alive() && Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/api/ping`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
