@@ -29,13 +29,16 @@ export function grpcSteps(workload: Workload, branch: string | undefined): strin
 export function createGrpcSubmitter(workload: Workload, branch: string | undefined): GrpcSubmitter {
   const { DtmClient } = dtmProto();
   const clients = new Map<string, grpc.Client>();
+  const channels = Number(process.env.BENCH_GRPC_CHANNELS ?? 1);
+  let turn = 0;
   const steps = grpcSteps(workload, branch);
   const payloads = [Buffer.alloc(0), Buffer.alloc(0)];
   const clientOf = (target: string): grpc.Client => {
-    let c = clients.get(target);
+    const key = `${target}#${turn++ % channels}`;
+    let c = clients.get(key);
     if (c === undefined) {
-      c = new DtmClient(target, grpc.credentials.createInsecure());
-      clients.set(target, c);
+      c = new DtmClient(target, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      clients.set(key, c);
     }
     return c;
   };
