@@ -100,7 +100,8 @@ export class KafkaCommandBus implements CommandBus {
     if (wait) {
       // The owner that accepted the submit may die before the outcome: ask whoever owns the
       // partition now, under the same request id (the first answer wins, later ones are dropped).
-      const followUp = setInterval(() => this.#produce({ id: newCommandId('await'), gid: cmd.gid, kind: 'awaitResult' }, requestId, true, partition), FOLLOW_UP_MS);
+      const awaited: Command = { id: '', gid: cmd.gid, kind: 'awaitResult', ...(cmd.kind === 'abort' ? { call: 'abort' as const } : {}) };
+      const followUp = setInterval(() => this.#produce({ ...awaited, id: newCommandId('await') }, requestId, true, partition), FOLLOW_UP_MS);
       followUp.unref();
       void reply.finally(() => clearInterval(followUp));
     }

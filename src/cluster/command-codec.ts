@@ -62,8 +62,9 @@ function isWellFormed(c: Partial<Command>): boolean {
     case 'resetNextCronTime':
     case 'cronFired':
     case 'query':
-    case 'awaitResult':
       return true;
+    case 'awaitResult':
+      return o['call'] === undefined || o['call'] === 'abort';
     default:
       return false;
   }

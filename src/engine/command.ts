@@ -26,9 +26,10 @@ export type Command =
   | { readonly id: string; readonly gid: string; readonly kind: 'query' }
   /**
    * Kafka, wait_result: asks the current owner for the outcome of a transaction submitted earlier
-   * (its first owner may have died after the submit was durable); answered like the submit's wait.
+   * (its first owner may have died after the submit was durable); answered like the submit's wait,
+   * or like an abort's (`call: 'abort'`: a rollback ending in `failed` is its success).
    */
-  | { readonly id: string; readonly gid: string; readonly kind: 'awaitResult' }
+  | { readonly id: string; readonly gid: string; readonly kind: 'awaitResult'; readonly call?: 'abort' }
   | {
       readonly id: string;
       readonly gid: string;

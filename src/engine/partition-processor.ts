@@ -293,7 +293,7 @@ export class PartitionProcessor {
     for (const d of decisions) {
       const live = d.live === undefined ? undefined : (this.live.get(d.live.gid) ?? d.live);
       // an abort waits only when the stored options say wait_result (spec §5.6), and then succeeds once rolled back
-      const abort = d.item.cmd.kind === 'abort';
+      const abort = d.item.cmd.kind === 'abort' || (d.item.cmd.kind === 'awaitResult' && d.item.cmd.call === 'abort');
       if (d.item.wait && d.reply.ok && live !== undefined && (!abort || live.context.options.waitResult)) this.waits.add(live, d.item.resolve, abort ? 'abort' : 'submit');
       else d.item.resolve(d.reply);
     }

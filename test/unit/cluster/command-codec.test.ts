@@ -28,6 +28,7 @@ describe('command records', () => {
     { id: 'c7', gid: 'g', kind: 'topic', change: { op: 'unsubscribe', url: 'http://b/x' } },
     { id: 'c8', gid: 'g', kind: 'topic', change: { op: 'delete' } },
     { id: 'c9', gid: 'g', kind: 'prepareWorkflow', spec: { transType: 'workflow' } as never },
+    { id: 'c10', gid: 'g', kind: 'awaitResult', call: 'abort' },
   ];
   it.each(commands)('round-trips $kind with its reply address', (cmd) => {
     const m = encodeCommandMessage(cmd, address);

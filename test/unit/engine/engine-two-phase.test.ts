@@ -55,9 +55,14 @@ describe('engine: tcc and xa', () => {
     await settle();
     expect(h.invoker.callsTo('aw', '01/cancel')).toHaveLength(1);
     expect(answered).toBeUndefined(); // the cancel is still out
+    // Kafka's follow-up under the same request (the owner may have changed) is answered as an abort too
+    const followUp = h.engine.dispatch({ id: cmdId('await'), gid: 'aw', kind: 'awaitResult', call: 'abort' }, true);
+    const asSubmit = h.engine.dispatch({ id: cmdId('await'), gid: 'aw', kind: 'awaitResult' }, true);
     release(SUCCESS);
     await abort;
     expect(answered).toEqual({ ok: true });
+    expect(await followUp).toEqual({ ok: true });
+    expect(await asSubmit).toMatchObject({ ok: false, result: 'FAILURE' }); // a submit's wait: rolled back is a failure
     expect(await h.status('aw')).toBe('failed');
 
     await h.send(prepare(spec('an', 'tcc')));
