@@ -74,6 +74,16 @@ running_pid() {
   printf '%s\n' "$pid"
 }
 
+# During start-up: the recorded pid is alive and not a zombie. Its cmdline is not checked here: on a
+# loaded machine the forked shell may not have exec'd the server yet (running_pid would fail).
+started_pid_alive() {
+  local pid st
+  pid="$(read_pid)" || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  st="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)"
+  [[ "$st" != Z ]]
+}
+
 port_open() {
   timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
@@ -125,7 +135,7 @@ do_start() {
 wait_healthy() {
   local deadline=$((SECONDS + START_TIMEOUT))
   until healthy; do
-    if ! running_pid >/dev/null; then
+    if ! started_pid_alive; then
       tail -n 30 "$LOG_FILE" >&2 || true
       die "etcd exited during start-up (log above, full log: $LOG_FILE)"
     fi
