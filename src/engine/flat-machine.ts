@@ -1,4 +1,7 @@
-import { initialTransition, type AnyStateMachine } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
+import { ASSIGN, ENQUEUE, FlatUnsupported, compileFlat, guardOf, implOf, unsupported, type Action, type Ev, type FlatSnapshot, type FlatState, type Fn, type Transition, type XAction } from './flat-machine-definition.js';
+
+export { FlatUnsupported, type FlatSnapshot } from './flat-machine-definition.js';
 
 /**
  * A fold of a flat XState machine without XState's per-event machinery (an inert actor per call,
@@ -20,85 +23,17 @@ import { initialTransition, type AnyStateMachine } from 'xstate';
  * and on generated event sequences of every built-in type.
  */
 
-/** What the fast fold keeps per transaction: the state value and the context. */
-export interface FlatSnapshot {
-  readonly value: string;
-  readonly context: unknown;
-}
-
 /** An effect as `transition` returns it (`type` + resolved `params`). */
 export interface FlatEffect {
   readonly type: string;
   readonly params: unknown;
 }
 
-/** The fold met something the flat interpreter does not model: fold this transaction with XState. */
-export class FlatUnsupported extends Error {
-  override readonly name = 'FlatUnsupported';
-}
-
-type Ev = { readonly type: string };
-type Fn = (...args: never[]) => unknown;
-type Guard = (args: { context: unknown; event: Ev }, params: unknown) => boolean;
-type Action = unknown;
-
-interface Transition {
-  readonly guard: Guard | undefined;
-  readonly guardParams: unknown;
-  /** index of the target state, -1 = targetless */
-  readonly target: number;
-  readonly reenter: boolean;
-  readonly actions: readonly Action[];
-}
-
-interface FlatState {
-  readonly key: string;
-  readonly entry: readonly Action[];
-  readonly exit: readonly Action[];
-  readonly on: ReadonlyMap<string, readonly Transition[]>;
-  readonly always: readonly Transition[];
-}
-
-/** Parsed XState internals this module reads (xstate 5 StateNode / TransitionDefinition). */
-interface XNode {
-  readonly key: string;
-  readonly type: string;
-  readonly states: Record<string, XNode>;
-  readonly entry: readonly Action[];
-  readonly exit: readonly Action[];
-  readonly invoke: readonly unknown[];
-  readonly after: readonly unknown[];
-  readonly always?: readonly XTransition[];
-  readonly transitions: ReadonlyMap<string, readonly XTransition[]>;
-  readonly initial?: { readonly target: readonly XNode[]; readonly actions: readonly unknown[] };
-  readonly history?: unknown;
-}
-interface XTransition {
-  readonly target?: readonly XNode[];
-  readonly source: XNode;
-  readonly reenter?: boolean;
-  readonly actions: readonly Action[];
-  readonly guard?: unknown;
-}
-interface XAction {
-  readonly type?: string;
-  readonly params?: unknown;
-  readonly resolve?: unknown;
-  readonly collect?: (args: object, params: unknown) => void;
-  readonly assignment?: unknown;
-}
-
-const ENQUEUE = 'xstate.enqueueActions';
-const ASSIGN = 'xstate.assign';
 /** Marker of an `enqueue.assign(...)` call inside an enqueueActions callback. */
 const ENQUEUED_ASSIGN = Symbol('enqueue.assign');
 interface EnqueuedAssign {
   readonly [ENQUEUED_ASSIGN]: true;
   readonly assignment: unknown;
-}
-
-function unsupported(what: string): never {
-  throw new FlatUnsupported(what);
 }
 
 export class FlatMachine {
@@ -113,77 +48,12 @@ export class FlatMachine {
   /** The flat fold of `machine`, or the reason it has none (then XState folds it). */
   static compile(machine: AnyStateMachine): FlatMachine | string {
     try {
-      return FlatMachine.build(machine);
+      const c = compileFlat(machine);
+      return new FlatMachine(machine, c.states, c.index, c.initial);
     } catch (err) {
       if (err instanceof FlatUnsupported) return err.message;
       throw err;
     }
-  }
-
-  private static build(machine: AnyStateMachine): FlatMachine {
-    const root = machine.root as unknown as XNode;
-    const maxIterations = (machine.options as { maxIterations?: number } | undefined)?.maxIterations ?? Infinity;
-    if (maxIterations !== Infinity) unsupported('finite maxIterations');
-    if (root.type !== 'compound') unsupported(`root of type ${root.type}`);
-    if (root.transitions.size > 0 || (root.always?.length ?? 0) > 0 || root.entry.length > 0 || root.exit.length > 0) unsupported('root transitions or actions');
-    if (root.invoke.length > 0 || root.after.length > 0 || (root.initial?.actions.length ?? 0) > 0) unsupported('root invoke, delay or initial actions');
-    const nodes = Object.values(root.states);
-    const index = new Map(nodes.map((n, i) => [n.key, i]));
-    const states = nodes.map((n) => FlatMachine.flatState(machine, root, n, index));
-    const [snapshot] = initialTransition(machine);
-    const s = snapshot as unknown as { value: unknown; context: unknown; status: string; children: object };
-    if (s.status !== 'active' || typeof s.value !== 'string' || Object.keys(s.children).length > 0) unsupported('initial snapshot');
-    return new FlatMachine(machine, states, index, { value: s.value, context: s.context });
-  }
-
-  private static flatState(machine: AnyStateMachine, root: XNode, n: XNode, index: ReadonlyMap<string, number>): FlatState {
-    if (n.type !== 'atomic') unsupported(`state '${n.key}' of type ${n.type}`);
-    if (n.invoke.length > 0 || n.after.length > 0) unsupported(`state '${n.key}' invokes or delays`);
-    const transition = (t: XTransition): Transition => {
-      if (t.source !== n) unsupported('inherited transition');
-      const targets = t.target ?? [];
-      if (targets.length > 1) unsupported('multiple targets');
-      const target = targets[0];
-      const at = target === undefined ? -1 : index.get(target.key);
-      if (at === undefined || (target !== undefined && root.states[target.key] !== target)) unsupported('target outside the root');
-      for (const a of t.actions) FlatMachine.checkAction(machine, a);
-      const [guard, guardParams] = FlatMachine.guardOf(machine, t.guard);
-      return { guard, guardParams, target: at, reenter: t.reenter === true, actions: t.actions };
-    };
-    const on = new Map<string, Transition[]>();
-    for (const [type, list] of n.transitions) {
-      if (type.includes('*')) unsupported(`wildcard event '${type}'`);
-      on.set(type, list.map(transition));
-    }
-    for (const a of [...n.entry, ...n.exit]) FlatMachine.checkAction(machine, a);
-    return { key: n.key, entry: n.entry, exit: n.exit, on, always: (n.always ?? []).map(transition) };
-  }
-
-  /** A guard as a plain function: inline, or a named plain function; builtin guards are refused. */
-  private static guardOf(machine: AnyStateMachine, g: unknown): [Guard | undefined, unknown] {
-    if (g === undefined) return [undefined, undefined];
-    if (typeof g === 'function') {
-      if ('check' in g) unsupported('builtin guard');
-      return [g as Guard, undefined];
-    }
-    const ref = typeof g === 'string' ? { type: g } : (g as { type?: string; params?: unknown });
-    const impl = (machine.implementations.guards as Record<string, unknown>)[ref.type ?? ''];
-    if (typeof impl !== 'function' || 'check' in impl || typeof ref.params === 'function') unsupported(`guard '${ref.type}'`);
-    return [impl as Guard, ref.params];
-  }
-
-  /** Refuses builtin actions other than enqueueActions and assign (raise, sendTo, spawn, ...). */
-  private static checkAction(machine: AnyStateMachine, a: Action): void {
-    const impl = FlatMachine.implOf(machine, a);
-    if (impl === undefined || typeof impl !== 'function' || !('resolve' in impl)) return;
-    const type = (impl as XAction).type;
-    if (type !== ENQUEUE && type !== ASSIGN) unsupported(`action ${type}`);
-  }
-
-  private static implOf(machine: AnyStateMachine, a: Action): unknown {
-    if (typeof a === 'function') return a;
-    const type = typeof a === 'string' ? a : (a as XAction).type;
-    return (machine.implementations.actions as Record<string, unknown>)[type ?? ''];
   }
 
   /**
@@ -234,7 +104,7 @@ export class FlatMachine {
         continue;
       }
       const inline = typeof a === 'function';
-      const impl = FlatMachine.implOf(this.machine, a) as (Fn & XAction) | undefined;
+      const impl = implOf(this.machine, a) as (Fn & XAction) | undefined;
       const ref = a as XAction;
       const params = inline || typeof a === 'string' ? undefined : 'params' in ref ? (typeof ref.params === 'function' ? (ref.params as Fn & ((x: object) => unknown))({ context: box.context, event }) : ref.params) : undefined;
       if (impl === undefined || !('resolve' in impl)) {
@@ -275,7 +145,7 @@ export class FlatMachine {
 
   /** XState's guard evaluation inside an enqueueActions callback (`check`). */
   check(g: unknown, context: unknown, event: Ev): boolean {
-    const [guard, params] = FlatMachine.guardOf(this.machine, g);
+    const [guard, params] = guardOf(this.machine, g);
     return guard === undefined || guard({ context, event }, params);
   }
 

@@ -1,15 +1,13 @@
 import type { Logger } from 'pino';
-import { isFinal, outstandingOf, type Effect, type TransTypeRegistry } from '../../machines/index.js';
+import { isFinal, outstandingOf, type TransTypeRegistry } from '../../machines/index.js';
 import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
 import type { BatchAppender, BatchInfo } from './batch-appender.js';
 import { NotOwner } from '../errors.js';
-import { asErrorCode } from '../protocol/error-table.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
-import { notFound, translate } from './command-event.js';
-import { foldRecords, recordOfEvent, registrationBytes, specBytes, type LiveTransaction } from './live-transaction.js';
+import { decideCommand, type Decision, type DeciderContext, type Item } from './command-decider.js';
+import { foldRecords, type LiveTransaction } from './live-transaction.js';
 import type { EngineSettings } from './engine-settings.js';
-import { renderView } from './trans-view.js';
 import type { WaitRegistry } from './wait-registry.js';
 import { parkFromBase, settleDraft, type BatchDraft } from './batch-draft.js';
 import type { PayloadBudget } from './payload-budget.js';
@@ -18,19 +16,6 @@ import { isReservedGid } from '../log/kv-records.js';
 import { TopicBook } from './topic-book.js';
 
 export type { ProcessorHooks } from './processor-hooks.js';
-
-interface Item {
-  readonly cmd: Command;
-  readonly wait: boolean;
-  readonly resolve: (r: Reply) => void;
-}
-
-interface Decision {
-  readonly item: Item;
-  reply: Reply;
-  live?: LiveTransaction;
-  effects: readonly Effect[];
-}
 
 /**
  * One partition's single-threaded loop (DESIGN §1.3): decide a batch of commands against the
@@ -47,6 +32,7 @@ export class PartitionProcessor {
   #running = false;
   #closed: Reply | undefined;
   #idle: Array<() => void> = [];
+  readonly #decider: DeciderContext;
 
   constructor(
     readonly partition: number,
@@ -58,7 +44,9 @@ export class PartitionProcessor {
     private readonly hooks: ProcessorHooks,
     private readonly budget: PayloadBudget,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#decider = { live: this.live, topics: this.#topics, registry, limits: settings.limits, budget, now: () => hooks.now() };
+  }
 
   get queued(): number {
     return this.#queue.length;
@@ -217,7 +205,7 @@ export class PartitionProcessor {
     const unloadable = broken.get(cmd.gid);
     if (unloadable !== undefined) return { item, reply: isInternal(cmd) ? OK : errorReply(unloadable, 'DTX_INTERNAL'), effects: [] };
     try {
-      return this.#decide(item, drafts);
+      return decideCommand(this.#decider, item, drafts);
     } catch (err) {
       this.logger.error({ err, gid: cmd.gid, kind: cmd.kind }, 'command could not be decided');
       const current = drafts.get(cmd.gid)?.live ?? this.live.get(cmd.gid);
@@ -229,45 +217,6 @@ export class PartitionProcessor {
       }
       return { item, reply: errorReply(`internal error deciding ${cmd.kind} for ${cmd.gid}: ${String(err)}`, 'DTX_INTERNAL'), effects: [] };
     }
-  }
-
-  #decide(item: Item, drafts: Map<string, BatchDraft>): Decision {
-    const { cmd } = item;
-    if (isReservedGid(cmd.gid)) return { item, reply: this.#topics.decide(cmd, this.hooks.now()), effects: [] };
-    const draft = drafts.get(cmd.gid);
-    const live = draft?.live ?? this.live.get(cmd.gid);
-    if (cmd.kind === 'query' || cmd.kind === 'awaitResult') {
-      const known = live !== undefined && live.status !== '';
-      if (cmd.kind === 'awaitResult') return known ? { item, reply: OK, live, effects: [] } : { item, reply: notFound(cmd.gid), effects: [] };
-      return { item, reply: known ? viewReply(live!) : { ok: true }, effects: [] };
-    }
-    // prepareWorkflow of a known gid (any type, any status) answers the stored state, records nothing (spec §5.8)
-    if (cmd.kind === 'prepareWorkflow' && live !== undefined && live.status !== '') return { item, reply: viewReply(live), effects: [] };
-    if (live?.cmds.has(cmd.id)) return { item, reply: OK, effects: [] }; // duplicate delivery
-    if (live?.parked !== undefined && isInternal(cmd)) return { item, reply: OK, effects: [] }; // parked: not acting
-    const at = Math.max(this.hooks.now(), live?.context.updateTime ?? 0);
-    const t = translate(cmd, live, at, this.registry, this.settings.limits);
-    if ('reply' in t) return { item, reply: t.reply, effects: [] };
-    const held = t.created && 'spec' in cmd ? specBytes(cmd.spec) : cmd.kind === 'registerBranch' ? registrationBytes(cmd.registration) : 0;
-    if (held > 0 && this.budget.exceeds(held + pendingBytes(drafts))) {
-      return { item, reply: errorReply(`open transactions hold MaxOpenPayloadBytes (${this.budget.cap} bytes); retry later`, 'DTX_OVERLOADED'), effects: [] };
-    }
-    const [next, effects] = t.live.step(t.event);
-    const reject = effects.find((e) => e.type === 'reject');
-    if (reject !== undefined) {
-      const p = reject.params;
-      const code = asErrorCode(p.code);
-      return { item, reply: { ok: false, result: p.result, message: p.message, ...(code ? { code } : {}) }, effects: [] };
-    }
-    if (next === t.live.snapshot) return { item, reply: OK, live: t.live, effects: [] }; // accepted, nothing to record
-    const d = draft ?? { base: t.created ? undefined : t.live, live: t.created ? t.live : t.live.fork(), records: [] };
-    drafts.set(cmd.gid, d);
-    d.live.seq += 1;
-    d.records.push(recordOfEvent(cmd.gid, d.live.seq, t.event, cmd.id));
-    d.live.snapshot = next;
-    d.live.remember(cmd.id);
-    d.live.settleParking(t.event.type);
-    return { item, reply: cmd.kind === 'prepareWorkflow' ? viewReply(d.live) : OK, live: d.live, effects };
   }
 
   #onAppendFailure(item: Item, err: unknown): void {
@@ -329,15 +278,4 @@ export class PartitionProcessor {
     this.budget.release(prev.bytes);
     this.live.delete(gid);
   }
-}
-
-/** A successful reply carrying the transaction's dtm view (query, prepareWorkflow). */
-function viewReply(live: LiveTransaction): Reply {
-  return { ok: true, view: renderView(live.context, live.status, live.parked) };
-}
-
-function pendingBytes(drafts: ReadonlyMap<string, BatchDraft>): number {
-  let n = 0;
-  for (const d of drafts.values()) if (d.base === undefined) n += d.live.bytes;
-  return n;
 }
