@@ -30,6 +30,8 @@ STOP_TIMEOUT=10
 DATA_DIR="$RUN_DIR/data"
 LOG_FILE="$RUN_DIR/etcd.log"
 PID_FILE="$RUN_DIR/etcd.pid"
+# shellcheck source=lib/pid-file.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/pid-file.sh"
 NAME="dtx-etcd-$ETCD_PORT"
 
 log() { printf 'etcd-local: %s\n' "$*" >&2; }
@@ -55,38 +57,8 @@ install_etcd() {
   command -v etcd >/dev/null 2>&1 || die "etcd-server is installed but 'etcd' is not on PATH"
 }
 
-read_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid; pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [[ -n "$pid" ]] || return 1
-  printf '%s\n' "$pid"
-}
-
-# Ours only if alive (not a zombie) and its command line names our data dir (guards pid reuse).
-running_pid() {
-  local pid st cmd
-  pid="$(read_pid)" || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  st="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)"
-  [[ "$st" != Z ]] || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == *"$DATA_DIR"* ]] || return 1
-  printf '%s\n' "$pid"
-}
-
-# During start-up: the recorded pid is alive and not a zombie. Its cmdline is not checked here: on a
-# loaded machine the forked shell may not have exec'd the server yet (running_pid would fail).
-started_pid_alive() {
-  local pid st
-  pid="$(read_pid)" || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  st="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)"
-  [[ "$st" != Z ]]
-}
-
-port_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
+# Ours only if alive and its command line names our data dir.
+running_pid() { pid_matching "$DATA_DIR"; }
 
 healthy() {
   local reply

@@ -45,6 +45,8 @@ MARKER="$KAFKA_HOME/.complete"
 DATA_DIR="$RUN_DIR/data"
 LOG_DIR="$RUN_DIR/logs"
 PID_FILE="$RUN_DIR/kafka.pid"
+# shellcheck source=lib/pid-file.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/pid-file.sh"
 PROPS="$RUN_DIR/server.properties"
 VERSION_FILE="$RUN_DIR/formatted-version"
 BROKERS="127.0.0.1:$KAFKA_PORT"
@@ -131,40 +133,8 @@ fetch_jars() {
 
 # ---------- process helpers ----------
 
-read_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid; pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [[ -n "$pid" ]] || return 1
-  printf '%s\n' "$pid"
-}
-
-# The pid is ours only if it is alive and its command line names kafka.Kafka and our server.properties
-# (guards against pid reuse after a reboot or a crash).
-is_our_broker() {
-  local pid="$1"
-  alive "$pid" || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 0
-  local cmd; cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == *kafka.Kafka* && "$cmd" == *"$PROPS"* ]]
-}
-
-running_pid() {
-  local pid
-  pid="$(read_pid)" || return 1
-  is_our_broker "$pid" || return 1
-  printf '%s\n' "$pid"
-}
-
-# kill -0 also succeeds for a zombie (a broker that died while this script is its parent).
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  local st; st="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)"
-  [[ "$st" != Z ]]
-}
-
-port_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
+# Ours only if alive and its command line names kafka.Kafka and our server.properties.
+running_pid() { pid_matching kafka.Kafka "$PROPS"; }
 
 # Readiness probe: ApiVersions v0 must answer without error, and Metadata v1 must list at least one
 # (unfenced) broker, i.e. the node can serve CreateTopics, Produce and the group/txn coordinators.
@@ -335,7 +305,7 @@ format_storage() {
 wait_ready() {
   local pid="$1" deadline=$((SECONDS + START_TIMEOUT))
   while (( SECONDS < deadline )); do
-    if ! alive "$pid"; then
+    if ! pid_alive "$pid"; then
       show_logs
       rm -f "$PID_FILE"
       die "Kafka $KAFKA_VERSION exited during startup (logs: $LOG_DIR)"
@@ -425,11 +395,11 @@ cmd_stop() {
   log "stopping Kafka (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + STOP_TIMEOUT))
-  while alive "$pid" && (( SECONDS < deadline )); do sleep 0.3; done
-  if alive "$pid"; then
+  while pid_alive "$pid" && (( SECONDS < deadline )); do sleep 0.3; done
+  if pid_alive "$pid"; then
     log "Kafka did not stop within ${STOP_TIMEOUT}s; sending KILL"
     kill -KILL "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.2; done
+    while pid_alive "$pid"; do sleep 0.2; done
   fi
   rm -f "$PID_FILE"
   log "stopped"

@@ -34,6 +34,8 @@ BIN="$CACHE_DIR/polaris-server-$POLARIS_VERSION"
 SRC_CONF="$CACHE_DIR/conf-$POLARIS_VERSION"
 RUN_DIR="$CACHE_DIR/run-$HTTP_PORT"
 PID_FILE="$RUN_DIR/polaris.pid"
+# shellcheck source=lib/pid-file.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/pid-file.sh"
 LOG_FILE="$RUN_DIR/polaris.log"
 
 log() { printf 'polaris-local: %s\n' "$*" >&2; }
@@ -92,35 +94,7 @@ write_config() {
   ' "$SRC_CONF/polaris-server.yaml" "$RUN_DIR/conf/polaris-server.yaml" "$HTTP_PORT" "$GRPC_PORT" "$RUN_DIR/polaris.bolt")
 }
 
-read_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid; pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [[ -n "$pid" ]] || return 1
-  printf '%s\n' "$pid"
-}
-
-running_pid() {
-  local pid st cmd
-  pid="$(read_pid)" || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  st="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)"
-  [[ "$st" != Z ]] || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == *"$RUN_DIR/conf/polaris-server.yaml"* ]] || return 1
-  printf '%s\n' "$pid"
-}
-
-# During start-up: the recorded pid is alive and not a zombie. Its cmdline is not checked here: on a
-# loaded machine the forked shell may not have exec'd the server yet (running_pid would fail).
-started_pid_alive() {
-  local pid st
-  pid="$(read_pid)" || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  st="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)"
-  [[ "$st" != Z ]]
-}
-
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+running_pid() { pid_matching "$RUN_DIR/conf/polaris-server.yaml"; }
 
 # The HTTP API answers a discover request with a Polaris JSON reply (code 2xxxxx or 4xxxxx).
 answers() {
