@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoZeroDriver } from '../../src/drivers/gozero-driver.js';
+import { freePort } from '../support/free-port.js';
 import { TEST_ETCD, uniqueName, waitFor, whoClient } from './driver-test-kit.js';
 
 /**
@@ -26,17 +26,6 @@ interface Busi {
   readonly port: number;
   readonly proc: ChildProcess;
   readonly lines: string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function startBusi(): Promise<Busi> {

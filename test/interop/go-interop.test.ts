@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../support/dtx-process.js';
+import { runGoTest, type GoRun } from '../support/go-test-run.js';
 import { TEST_PG } from '../support/postgres-global-setup.js';
 
 /**
@@ -92,36 +93,9 @@ function goVersion(): string {
   return v;
 }
 
-interface GoRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly output: string;
-}
-
-function runGoTest(dtxServer: string, args: readonly string[], env: Record<string, string> = {}): Promise<GoRun> {
-  return new Promise((resolve, reject) => {
-    // -timeout bounds the test binary (a hung test dumps its goroutines); GO_TIMEOUT_MS also covers downloads.
-    const child = spawn('go', ['test', '-count=1', '-v', '-timeout=3m', ...args, './...'], {
-      cwd: GO_DIR,
-      env: { ...process.env, DTX_SERVER: dtxServer, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // own process group, so the timeout also ends the compiled test binary
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, GO_TIMEOUT_MS);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run go test: ${err.message}. ${INSTALL_HINT}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, output });
-    });
-  });
+function runGo(dtxServer: string, args: readonly string[], env: Record<string, string> = {}): Promise<GoRun> {
+  // GO_TIMEOUT_MS also covers module downloads and builds
+  return runGoTest({ dir: GO_DIR, goTimeout: '3m', killAfterMs: GO_TIMEOUT_MS, args, env: { DTX_SERVER: dtxServer, ...env }, installHint: INSTALL_HINT });
 }
 
 describe('dtm Go SDK interop (github.com/dtm-labs/client v1.17.3)', () => {
@@ -140,7 +114,7 @@ describe('dtm Go SDK interop (github.com/dtm-labs/client v1.17.3)', () => {
     dtx = await startDtx();
     const grpcTarget = `127.0.0.1:${dtx.grpcPort}`;
     // DTX_PG: the cluster the core project's global setup started (scripts/postgres-local.sh)
-    const run = await runGoTest(dtx.api, ['-skip', 'TestAuth'], { DTX_GRPC: grpcTarget, DTX_PG: TEST_PG });
+    const run = await runGo(dtx.api, ['-skip', 'TestAuth'], { DTX_GRPC: grpcTarget, DTX_PG: TEST_PG });
     const report = `go test (${version}, DTX_SERVER=${dtx.api}, DTX_GRPC=${grpcTarget}, DTX_PG=${TEST_PG}) exited with code ${run.code} signal ${run.signal}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
     expect(run.signal, report).toBeNull();
     expect(run.code, report).toBe(0);
@@ -152,7 +126,7 @@ describe('dtm Go SDK interop (github.com/dtm-labs/client v1.17.3)', () => {
     goVersion();
     const secured = await startDtx({ env: { AUTH_TOKENS: AUTH_TOKEN } });
     try {
-      const run = await runGoTest(secured.api, ['-run', 'TestAuth'], { DTX_AUTH_TOKEN: AUTH_TOKEN });
+      const run = await runGo(secured.api, ['-run', 'TestAuth'], { DTX_AUTH_TOKEN: AUTH_TOKEN });
       const report = `go test -run TestAuth exited with code ${run.code}:\n${run.output}\n--- dtx log tail ---\n${secured.logs.slice(-40).join('\n')}`;
       expect(run.code, report).toBe(0);
       for (const name of GO_AUTH_TESTS) expect(run.output, report).toContain(`--- PASS: ${name} `);

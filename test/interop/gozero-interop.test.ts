@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../support/dtx-process.js';
+import { freePort } from '../support/free-port.js';
+import { runGoTest } from '../support/go-test-run.js';
 import { TEST_ETCD, uniqueName } from '../drivers/driver-test-kit.js';
 
 /**
@@ -19,39 +20,8 @@ const GO_DIR = path.resolve(import.meta.dirname, 'gozero');
 const GO_TESTS = ['TestGoZeroDriverFollowsTheBranchService'] as const;
 const INSTALL_HINT = 'Go >= 1.22 is required (apt-get install golang-go, or https://go.dev/dl/ and PATH=$PATH:/usr/local/go/bin).';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function runGoTest(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('go', ['test', '-count=1', '-v', '-timeout=4m', './...'], {
-      cwd: GO_DIR,
-      env: { ...process.env, GOFLAGS: '-mod=mod', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // own process group: the timeout also ends the test binary and the busi services
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 420_000);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run go test: ${err.message}. ${INSTALL_HINT}`));
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
+const runGo = (env: Record<string, string>) =>
+  runGoTest({ dir: GO_DIR, goTimeout: '4m', killAfterMs: 420_000, env: { GOFLAGS: '-mod=mod', ...env }, installHint: INSTALL_HINT });
 
 describe('go-zero interop through dtm-driver-gozero', () => {
   let dtx: DtxProcess | undefined;
@@ -72,7 +42,7 @@ describe('go-zero interop through dtm-driver-gozero', () => {
         MICRO_SERVICE_END_POINT: `127.0.0.1:${grpcPort}`,
       },
     });
-    const run = await runGoTest({ DTX_ETCD: TEST_ETCD, DTX_KEY: dtxKey, DTX_BUSI_KEY: uniqueName('trans.rpc') });
+    const run = await runGo({ DTX_ETCD: TEST_ETCD, DTX_KEY: dtxKey, DTX_BUSI_KEY: uniqueName('trans.rpc') });
     const report = `go test exited with ${run.code}:\n${run.output}\n--- dtx log tail ---\n${dtx.logs.slice(-60).join('\n')}`;
     expect(run.code, report).toBe(0);
     for (const name of GO_TESTS) expect(run.output, report).toContain(`--- PASS: ${name} `);

@@ -64,11 +64,4 @@ export async function startBranchServer(handler: BranchHandler): Promise<BranchS
   };
 }
 
-/** A port on which nothing listens (bound once, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../support/free-port.js';
