@@ -19,6 +19,9 @@ export async function serve(flags: ServeFlags & { debug?: boolean }): Promise<vo
   const { config, notices } = loadConfig(flags);
   const logger = createRootLogger({ level: flags.debug ? 'debug' : config.LogLevel, outputs: config.Log.Outputs, format: config.Log.Format });
   for (const n of notices) logger.warn({ notice: n }, 'config notice');
+  // Handlers first: a signal that arrives while dtx starts (its "dtx listening" line is already
+  // out) must stop it gracefully once started, not kill it with the default action.
+  const signals = stopOnSignals(logger);
   let dtx: RunningDtx;
   try {
     dtx = await startDtx(config, logger);
@@ -34,13 +37,21 @@ export async function serve(flags: ServeFlags & { debug?: boolean }): Promise<vo
     }
     process.exit(1);
   }
-  stopOnSignals(dtx, logger);
+  signals.started(dtx);
 }
 
-function stopOnSignals(dtx: RunningDtx, logger: Logger): void {
+/** Installs the SIGTERM/SIGINT handlers; a signal before `started` stops dtx as soon as it is. */
+function stopOnSignals(logger: Logger): { started(dtx: RunningDtx): void } {
   let stopping = false;
+  let running: RunningDtx | undefined;
+  let early: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (running === undefined && early === undefined) {
+      early = signal;
+      logger.info({ signal }, 'signal while starting: dtx stops once started');
+      return;
+    }
+    if (stopping || running === undefined) {
       logger.warn({ signal }, 'second signal: exiting now without waiting for the stop');
       process.exit(128 + (constants.signals[signal] ?? 0));
     }
@@ -50,7 +61,7 @@ function stopOnSignals(dtx: RunningDtx, logger: Logger): void {
       logger.error({ signal }, `graceful stop did not finish within ${HARD_STOP_MS / 1000} s; exiting`);
       process.exit(1);
     }, HARD_STOP_MS).unref();
-    dtx.stop().then(
+    running.stop().then(
       () => {
         logger.info({ signal }, 'dtx stopped');
         process.exit(0);
@@ -63,4 +74,10 @@ function stopOnSignals(dtx: RunningDtx, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return {
+    started(dtx) {
+      running = dtx;
+      if (early !== undefined) onSignal(early);
+    },
+  };
 }

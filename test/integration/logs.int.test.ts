@@ -55,4 +55,22 @@ describe('logs', () => {
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('a SIGTERM while dtx starts stops it gracefully once started (exit 0), not by the default action', async () => {
+    const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--grpc-port', '0', '--host', '127.0.0.1', '--data-dir', tempDir()], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    cleanup.push(async () => {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await exited;
+    });
+    const lines: string[] = [];
+    // the first log line comes from the start, before the listeners run
+    await new Promise<void>((resolve) => createInterface({ input: proc.stderr }).on('line', (l) => lines.push(l) === 1 && resolve()));
+    proc.kill('SIGTERM');
+    expect(await exited, lines.join('\n')).toBe(0);
+    expect(lines.some((l) => l.includes('dtx stopped'))).toBe(true);
+  });
 });
