@@ -2,9 +2,8 @@
  * One HTTP request/answer over an undici dispatcher, bounded by a single deadline that covers
  * connect, headers and body. Never rejects for network-side problems: they come back as
  * `{ ok: false, message }` naming the method, the URL and the cause. The answer body is always
- * either read to the end or destroyed, so the pooled connection is reused or dropped, never leaked.
+ * either read to the end or the request aborted, so the pooled connection is reused or dropped, never leaked.
  */
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { UNSENT_SIGNAL } from './unsent-cancel.js';
 
@@ -46,50 +45,114 @@ function causeText(err: unknown): string {
   return `${withCode}${cause}`;
 }
 
-/** Reads at most `maxBytes` of the body; stops reading (the caller destroys the body) beyond. */
-async function readBody(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const room = maxBytes - size;
-    const part = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, room));
-    chunks.push(part);
-    size += part.byteLength;
-    if (chunk.byteLength > room) return { text: Buffer.concat(chunks, size).toString('utf8'), truncated: true };
-  }
-  return { text: Buffer.concat(chunks, size).toString('utf8'), truncated: false };
-}
-
 /** Performs the exchange. Throws only a RangeError for a non-positive/non-finite timeout. */
-export async function httpExchange(dispatcher: Dispatcher, req: HttpExchangeRequest): Promise<HttpExchangeResult> {
+export function httpExchange(dispatcher: Dispatcher, req: HttpExchangeRequest): Promise<HttpExchangeResult> {
   if (!Number.isFinite(req.timeoutMs) || req.timeoutMs <= 0) {
     throw new RangeError(`timeoutMs must be a positive number, got ${req.timeoutMs}`);
   }
-  const label = `${req.method} "${req.url}"`;
-  const controller = new AbortController();
-  const timer = setTimeout(() => {
-    controller.abort(new ExchangeTimeout(`timeout after ${req.timeoutMs}ms`));
-  }, req.timeoutMs);
-  let answerBody: Dispatcher.ResponseData['body'] | undefined;
+  let target: URL;
   try {
-    const answer = await request(req.url, {
-      dispatcher,
+    target = new URL(req.url);
+  } catch (err) {
+    return Promise.resolve({ ok: false, message: `${req.method} "${req.url}": ${causeText(err)}` });
+  }
+  return new Promise((resolve) => {
+    new Exchange(req, resolve).start(dispatcher, target);
+  });
+}
+
+/**
+ * One exchange on undici's dispatch API: the answer is collected from `onResponseData` chunks
+ * (no AbortController, no body stream per call: that was most of a branch call's client CPU).
+ * Settles once; a timeout or a truncation aborts the request through its controller, which drops
+ * the connection, and later callbacks are ignored.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | undefined;
+  #settled = false;
+  #stop: Error | undefined;
+  #status = 0;
+  #chunks: Buffer[] = [];
+  #size = 0;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly req: HttpExchangeRequest,
+    private readonly done: (r: HttpExchangeResult) => void,
+  ) {
+    this.#timer = setTimeout(() => this.#abort(new ExchangeTimeout(`timeout after ${req.timeoutMs}ms`)), req.timeoutMs);
+  }
+
+  start(dispatcher: Dispatcher, target: URL): void {
+    const { req } = this;
+    const opts: Dispatcher.DispatchOptions = {
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
       method: req.method,
       headers: req.headers,
-      body: req.body,
-      signal: controller.signal,
+      ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.cancelUnsent === undefined ? {} : { [UNSENT_SIGNAL]: req.cancelUnsent }),
-    });
-    answerBody = answer.body;
-    const { text, truncated } = await readBody(answer.body, req.maxAnswerBytes);
-    return { ok: true, status: answer.statusCode, body: text, truncated };
-  } catch (err) {
-    const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
-    const dropped = req.cancelUnsent?.aborted === true && reason === req.cancelUnsent.reason;
-    return { ok: false, message: `${label}: ${causeText(reason)}`, ...(dropped ? { notStarted: true as const } : {}) };
-  } finally {
-    clearTimeout(timer);
-    // No-op after a full read; otherwise frees (closes) the connection instead of leaking it.
-    if (answerBody !== undefined && !answerBody.destroyed) answerBody.destroy();
+    };
+    try {
+      dispatcher.dispatch(opts, this);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#stop !== undefined) controller.abort(this.#stop);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.#status = statusCode;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    const room = this.req.maxAnswerBytes - this.#size;
+    this.#chunks.push(chunk.byteLength > room ? chunk.subarray(0, room) : chunk);
+    this.#size += Math.min(chunk.byteLength, room);
+    if (chunk.byteLength <= room) return;
+    // the rest is not read: classified by status and these bytes; the connection is dropped
+    this.#settle({ ok: true, status: this.#status, body: this.#text(), truncated: true });
+    controller.abort(new Error('answer above maxAnswerBytes'));
+  }
+
+  onResponseEnd(): void {
+    this.#settle({ ok: true, status: this.#status, body: this.#text(), truncated: false });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.#fail(err);
+  }
+
+  #abort(reason: Error): void {
+    if (this.#settled) return;
+    this.#stop = reason;
+    this.#fail(reason);
+    this.#controller?.abort(reason);
+  }
+
+  #fail(err: unknown): void {
+    const reason: unknown = this.#stop ?? err;
+    const cancel = this.req.cancelUnsent;
+    const dropped = cancel?.aborted === true && reason === cancel.reason;
+    this.#settle({ ok: false, message: `${this.req.method} "${this.req.url}": ${causeText(reason)}`, ...(dropped ? { notStarted: true as const } : {}) });
+  }
+
+  #settle(result: HttpExchangeResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#chunks = [];
+    this.done(result);
+  }
+
+  #text(): string {
+    const chunks = this.#chunks;
+    if (chunks.length === 1) return chunks[0]!.toString('utf8');
+    return Buffer.concat(chunks, this.#size).toString('utf8');
   }
 }
