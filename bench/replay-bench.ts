@@ -22,6 +22,8 @@ const TIME = '/usr/bin/time';
 
 export interface ReplayRun {
   readonly mode: 'fast' | 'exact';
+  /** `--threads` given to dtx replay; 'cores' = its default (the machine's cores) */
+  readonly threads: number | 'cores';
   readonly transactions: number;
   readonly events: number;
   readonly verified: number;
@@ -34,8 +36,8 @@ export interface ReplayRun {
   readonly load1: number;
 }
 
-function runReplay(dir: string, exact: boolean): Promise<ReplayRun> {
-  const args = [CLI, 'replay', '--all', '--json', '--data-dir', dir, ...(exact ? ['--exact'] : [])];
+function runReplay(dir: string, exact: boolean, threads: number | 'cores'): Promise<ReplayRun> {
+  const args = [CLI, 'replay', '--all', '--json', '--data-dir', dir, ...(exact ? ['--exact'] : []), ...(threads === 'cores' ? [] : ['--threads', String(threads)])];
   // node reports no CPU time of a child: `time -f` does
   const [file, argv] = existsSync(TIME) ? [TIME, ['-f', 'CPU %U %S', process.execPath, ...args]] : [process.execPath, args];
   const t0 = performance.now();
@@ -45,7 +47,7 @@ function runReplay(dir: string, exact: boolean): Promise<ReplayRun> {
       const cpu = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
       const s = JSON.parse(stdout) as { transactions: number; events: number; verified: number; exactFolds: number; eventsPerSecond: number };
       const cpuSeconds = cpu === null ? NaN : Number(cpu[1]) + Number(cpu[2]);
-      resolve({ mode: exact ? 'exact' : 'fast', ...s, cpuSeconds, wallSeconds: (performance.now() - t0) / 1000, load1: loadavg()[0] ?? 0 });
+      resolve({ mode: exact ? 'exact' : 'fast', threads, ...s, cpuSeconds, wallSeconds: (performance.now() - t0) / 1000, load1: loadavg()[0] ?? 0 });
     });
   });
 }
@@ -55,8 +57,9 @@ export async function benchReplay(events: number, opts: { dir?: string; exact?: 
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'dtx-replay-bench-'));
   try {
     if (!existsSync(path.join(dir, 'dtx.db'))) await fillReplayLog(dir, events);
-    const runs = [await runReplay(dir, false)];
-    if (opts.exact) runs.push(await runReplay(dir, true));
+    // the default (worker threads on every core), then one thread for comparison
+    const runs = [await runReplay(dir, false, 'cores'), await runReplay(dir, false, 1)];
+    if (opts.exact) runs.push(await runReplay(dir, true, 'cores'));
     return runs;
   } finally {
     if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
@@ -65,8 +68,8 @@ export async function benchReplay(events: number, opts: { dir?: string; exact?: 
 
 /** The markdown lines of a replay measurement. */
 export function replayReport(runs: readonly ReplayRun[]): string {
-  const rows = runs.map((r) => `| ${r.mode} | ${r.transactions} | ${r.events} | ${r.verified} | ${r.exactFolds} | ${r.eventsPerSecond} | ${Number.isFinite(r.cpuSeconds) ? Math.round(r.events / r.cpuSeconds) : ''} | ${r.load1.toFixed(1)} |`);
-  return ['| fold | transactions | events | verified | XState folds | events/s (dtx) | events per CPU second | load avg |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
+  const rows = runs.map((r) => `| ${r.mode} | ${r.threads} | ${r.transactions} | ${r.events} | ${r.verified} | ${r.exactFolds} | ${r.eventsPerSecond} | ${Number.isFinite(r.cpuSeconds) ? Math.round(r.events / r.cpuSeconds) : ''} | ${r.load1.toFixed(1)} |`);
+  return ['| fold | threads | transactions | events | verified | XState folds | events/s (dtx) | events per CPU second | load avg |', '|---|---|---:|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
 /** A section of the bench report (bench/main.ts `--replay <events>`): the fast fold's run, and whether it verified everything. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { DTX_VERSION } from './dtx-version.js';
-import { countArg, portArg } from './cli/cli-config.js';
+import { countArg, portArg, threadsArg } from './cli/cli-config.js';
 import type { ListFlags, ReadFlags } from './cli/read-commands.js';
 import type { ServeFlags } from './cli/cli-config.js';
 import type { ReplayOptions } from './audit/replay-command.js';
@@ -75,6 +75,7 @@ program
   .option('--all', 'audit every transaction (with --since)')
   .option('--since <time>', 'only transactions created at/after this ISO time or epoch ms')
   .option('--exact', 'with --all: fold every transaction through XState instead of the fast fold (slower, same verdicts)')
+  .option('--threads <n>', 'with --all on the embedded log: worker threads that read and fold (1..64; default: the cores, from 5,000 transactions on; 1 = none)', threadsArg)
   .addOption(serverOption())
   .addOption(tokenOption())
   .addOption(configOption())

@@ -12,6 +12,8 @@ export interface AuditLog {
   readonly log: EventLog;
   /** `/abs/data/dtx.db`, or `kafka topic dtx.events at 127.0.0.1:9092` */
   readonly source: string;
+  /** sqlite: the database file, which other connections of this process may read (parallel audit) */
+  readonly file?: string;
   dispose(): Promise<void>;
 }
 
@@ -56,8 +58,8 @@ function openSqlite(dataDir: string): AuditLog {
     throw new AuditSourceError(`${what}; point at dtx's data dir with --data-dir <dir> (STORE_DATA_DIR, or -c <conf.yml>), or ask a running dtx with --server <url>`);
   }
   try {
-    const log = SqliteEventLog.open({ dir, syncCommit: false });
-    return { log, source: file, dispose: () => log.close() };
+    const log = SqliteEventLog.open({ dir, syncCommit: false, sharedReaders: true });
+    return { log, source: file, file, dispose: () => log.close() };
   } catch (err) {
     if (isDataDirLocked(err)) {
       throw new AuditSourceError(`${file} is in use by a running dtx; ask it with --server <url> (e.g. --server http://127.0.0.1:36789)`);

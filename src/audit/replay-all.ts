@@ -1,5 +1,5 @@
 import type { TransTypeRegistry } from '../../machines/index.js';
-import type { EventLog } from '../log/event-log.js';
+import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
 import type { DiffEntry } from './json-diff.js';
 import { FastVerifier } from './fast-verify.js';
 import { auditTransaction } from './transaction-history.js';
@@ -22,39 +22,80 @@ export interface ReplayAllOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** The verdicts of audited transactions; plain data, so worker threads hand theirs over as is. */
+export interface AuditCounts {
+  transactions: number;
+  events: number;
+  verified: number;
+  exactFolds: number;
+  readonly divergent: Array<{ gid: string; diff: DiffEntry[] }>;
+  readonly failed: Array<{ gid: string; error: string }>;
+}
+
+export function emptyCounts(): AuditCounts {
+  return { transactions: 0, events: 0, verified: 0, divergent: [], failed: [], exactFolds: 0 };
+}
+
+/** Adds `part` into `into` (the parallel audit's pages). */
+export function mergeCounts(into: AuditCounts, part: AuditCounts): void {
+  into.transactions += part.transactions;
+  into.events += part.events;
+  into.verified += part.verified;
+  into.exactFolds += part.exactFolds;
+  into.divergent.push(...part.divergent);
+  into.failed.push(...part.failed);
+}
+
 /**
- * Audits every transaction created since `since`: re-folds and verifies each one. A transaction the
- * fast fold (fast-verify.ts) confirms is verified; any other is audited by `auditTransaction`, the
- * XState fold, which reports its divergence or failure. So the result is the exact audit's.
+ * Audits one transaction at a time into counts. One the fast fold (fast-verify.ts) confirms is
+ * verified; any other is audited by `auditTransaction`, the XState fold, which reports its
+ * divergence or failure. So the result is the exact audit's.
  */
+export class TransactionAuditor {
+  readonly #fast: FastVerifier | undefined;
+
+  constructor(private readonly registry: TransTypeRegistry, exact: boolean) {
+    this.#fast = exact ? undefined : new FastVerifier(registry);
+  }
+
+  audit(c: AuditCounts, gid: string, records: readonly LogRecord[], summary: TransSummary | undefined): void {
+    c.transactions += 1;
+    c.events += records.length;
+    if (this.#fast?.verify(records, summary) === true) {
+      c.verified += 1;
+      return;
+    }
+    c.exactFolds += 1;
+    try {
+      const h = auditTransaction(this.registry, gid, records, summary);
+      if (h === undefined) c.failed.push({ gid, error: 'no events for a listed transaction' });
+      else if (h.verified) c.verified += 1;
+      else c.divergent.push({ gid, diff: h.diff });
+    } catch (err) {
+      c.failed.push({ gid, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
+
+/** Progress is reported about 20 times over an audit, and at its end. */
+export function progressEvery(total: number): number {
+  return Math.max(500, Math.ceil(total / 20));
+}
+
+export function summaryOfCounts(c: AuditCounts, ms: number): ReplayAllSummary {
+  return { ...c, ms, eventsPerSecond: ms > 0 ? Math.round((c.events * 1000) / ms) : c.events };
+}
+
+/** Audits every transaction created since `since`, re-folding and verifying each one (TransactionAuditor). */
 export async function replayAll(log: EventLog, registry: TransTypeRegistry, since: number, opts: ReplayAllOptions = {}): Promise<ReplayAllSummary> {
   const total = await log.countAll(since);
-  const fast = opts.exact ? undefined : new FastVerifier(registry);
-  const every = Math.max(500, Math.ceil(total / 20));
+  const auditor = new TransactionAuditor(registry, opts.exact === true);
+  const every = progressEvery(total);
   const t0 = performance.now();
-  let transactions = 0;
-  let events = 0;
-  let verified = 0;
-  let exactFolds = 0;
-  const divergent: ReplayAllSummary['divergent'] = [];
-  const failed: ReplayAllSummary['failed'] = [];
+  const c = emptyCounts();
   for await (const { gid, records, summary } of log.scanAll(since)) {
-    transactions += 1;
-    events += records.length;
-    if (fast?.verify(records, summary) === true) verified += 1;
-    else {
-      exactFolds += 1;
-      try {
-        const h = auditTransaction(registry, gid, records, summary);
-        if (h === undefined) failed.push({ gid, error: 'no events for a listed transaction' });
-        else if (h.verified) verified += 1;
-        else divergent.push({ gid, diff: h.diff });
-      } catch (err) {
-        failed.push({ gid, error: err instanceof Error ? err.message : String(err) });
-      }
-    }
-    if (opts.onProgress && (transactions === total || transactions % every === 0)) opts.onProgress(transactions, total);
+    auditor.audit(c, gid, records, summary);
+    if (opts.onProgress && (c.transactions === total || c.transactions % every === 0)) opts.onProgress(c.transactions, total);
   }
-  const ms = performance.now() - t0;
-  return { transactions, events, verified, divergent, failed, exactFolds, ms, eventsPerSecond: ms > 0 ? Math.round((events * 1000) / ms) : events };
+  return summaryOfCounts(c, performance.now() - t0);
 }

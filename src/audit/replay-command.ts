@@ -3,7 +3,9 @@ import type { ResolvedConfig } from '../config/index.js';
 import type { EventLog } from '../log/event-log.js';
 import { transactionHistory, type TransactionHistory } from './transaction-history.js';
 import { progressLine, renderHistory } from './render-timeline.js';
+import { availableParallelism } from 'node:os';
 import { replayAll } from './replay-all.js';
+import { PARALLEL_MIN_TRANSACTIONS, replayAllParallel } from './parallel-replay.js';
 import { formatDiff } from './json-diff.js';
 import { printable } from './printable.js';
 import { openAuditLog } from './audit-log.js';
@@ -15,6 +17,11 @@ export interface ReplayOptions {
   readonly since?: string;
   /** --all: fold every transaction through XState, not the fast fold */
   readonly exact?: boolean;
+  /**
+   * --all on the embedded log: worker threads that read and fold (1 = this thread only). Unset:
+   * the machine's cores, once the audit holds PARALLEL_MIN_TRANSACTIONS transactions.
+   */
+  readonly threads?: number;
   /** base URL of a running dtx (its data dir is locked while it runs) */
   readonly server?: string;
   /** bearer token for --server (default: the first of Auth.Tokens) */
@@ -46,9 +53,9 @@ export async function runReplay(gid: string | undefined, opts: ReplayOptions, co
     io.err('dtx replay: give a gid or --all\n');
     return 2;
   }
-  const { log, source, dispose } = await openAuditLog(config);
+  const { log, source, file, dispose } = await openAuditLog(config);
   try {
-    if (opts.all) return await auditAll(log, registry, opts, io, source);
+    if (opts.all) return await auditAll(log, registry, opts, io, source, file === undefined ? undefined : { file, config });
     const h = await transactionHistory(log, registry, gid!);
     return h === undefined ? notFound(io, gid!, source) : report(h, opts, io, source);
   } finally {
@@ -73,11 +80,21 @@ function parseSince(since: string | undefined): number {
   return n;
 }
 
-async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: ReplayOptions, io: Out, source: string): Promise<number> {
-  const s = await replayAll(log, registry, parseSince(opts.since), {
+/**
+ * `parallel`: the sqlite file and the config the registry was built from, so worker threads can
+ * build the same one (runReplay's callers pass `buildRegistry(config)` or the built-ins).
+ */
+async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: ReplayOptions, io: Out, source: string, parallel?: { file: string; config: ResolvedConfig }): Promise<number> {
+  const since = parseSince(opts.since);
+  const options = {
     exact: opts.exact === true,
-    onProgress: (done, total) => io.err(io.isTTY ? `\r${progressLine(done, total)}` : `${progressLine(done, total)}\n`),
-  });
+    onProgress: (done: number, total: number) => io.err(io.isTTY ? `\r${progressLine(done, total)}` : `${progressLine(done, total)}\n`),
+  };
+  const total = await log.countAll(since);
+  const threads = opts.threads ?? (total >= PARALLEL_MIN_TRANSACTIONS ? availableParallelism() : 1);
+  const s = parallel !== undefined && threads > 1
+    ? await replayAllParallel(parallel.file, parallel.config, since, total, { ...options, threads })
+    : await replayAll(log, registry, since, options);
   if (io.isTTY) io.err('\n');
   if (opts.json) io.out(`${JSON.stringify(s, null, 2)}\n`);
   else {

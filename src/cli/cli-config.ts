@@ -26,6 +26,12 @@ export function countArg(value: string): number {
   return Number(value);
 }
 
+/** Commander parser of `--threads`: an integer 1..64. */
+export function threadsArg(value: string): number {
+  if (!/^\d{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 64) throw new InvalidArgumentError('must be an integer 1..64');
+  return Number(value);
+}
+
 function overridesOf(flags: ServeFlags): DeepPartial<ResolvedConfig> {
   return {
     ...(flags.port !== undefined ? { HttpPort: flags.port } : {}),

@@ -70,6 +70,15 @@ describe('dtx command line', () => {
     expect(r.stderr).toContain('Did you mean replay?');
   });
 
+  it('replay --threads outside 1..64 is a usage error naming the flag', async () => {
+    for (const bad of ['0', '65', 'two']) {
+      const r = await dtx(['replay', '--all', '--threads', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toContain("option '--threads <n>' argument");
+      expect(r.stderr, bad).toContain('must be an integer 1..64');
+    }
+  });
+
   it('list, show and replay ask a running dtx with --server and --token', async () => {
     const denied = await dtx(['list', '--server', url]);
     expect(denied.code).toBe(1);

@@ -25,12 +25,11 @@ import { WorkerAppender } from './worker-appender.js';
 import { ensureSchema } from './sqlite-schema.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
 import type { EventRow, SqliteStatements } from './sqlite-statements.js';
+import { assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
 
 /** Transactions per page of `scanAll` (audit): its events are read in one statement. */
 const SCAN_ALL_PAGE = 1000;
 
-/** A raw row of `eventsOfIdRange`: transaction id, then the event's columns. */
-type EventRangeRow = [id: number, gid: string, seq: number, v: number, type: string, at: number, cmd: string, data: string];
 
 export interface SqliteEventLogOptions {
   /** Data directory; created when missing. One dtx process owns it at a time. */
@@ -50,6 +49,12 @@ export interface SqliteEventLogOptions {
    * keeps reading through a WAL reader connection; the data dir is owned through `dtx.lock`.
    */
   readonly writer?: 'inline' | 'worker';
+  /**
+   * true: an inline writer's connection leaves SQLite's EXCLUSIVE locking mode off, so other
+   * connections of this process can read the file (the parallel `replay --all`). Ownership is
+   * `dtx.lock` either way.
+   */
+  readonly sharedReaders?: boolean;
 }
 
 export interface Appender {
@@ -92,7 +97,7 @@ export class SqliteEventLog implements EventLog {
     const lock = openOwnershipLock(path.dirname(file), lockTimeoutMs);
     let db: Database.Database;
     try {
-      db = openDatabase({ file, syncCommit: opts.syncCommit, lockTimeoutMs, exclusive: !background, ...(background ? { cacheMiB: READER_CACHE_MIB } : {}) });
+      db = openDatabase({ file, syncCommit: opts.syncCommit, lockTimeoutMs, exclusive: !background && opts.sharedReaders !== true, ...(background ? { cacheMiB: READER_CACHE_MIB } : {}) });
     } catch (err) {
       lock.close();
       throw err;
@@ -153,15 +158,7 @@ export class SqliteEventLog implements EventLog {
         const last = page.at(-1);
         return [page, last === undefined ? [] : (this.stmts.eventsOfIdRange.all(after, last.id, since) as EventRangeRow[])] as const;
       });
-      let k = 0;
-      for (const row of rows) {
-        const records: LogRecord[] = [];
-        for (; k < events.length && events[k]![0] === row.id; k++) {
-          const [, gid, seq, v, type, at, cmd, data] = events[k]!;
-          records.push(decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data), cmd }));
-        }
-        yield { gid: row.gid, records, summary: rowToSummary(row) };
-      }
+      yield* assembleAuditPage(rows, events);
       if (rows.length < SCAN_ALL_PAGE) return;
       after = rows.at(-1)!.id;
     }

@@ -1,0 +1,83 @@
+/**
+ * Pages of transactions with their events, as `SqliteEventLog.scanAll` yields them, read by id
+ * range from a connection of its own: the parallel `dtx replay --all` gives each worker thread one
+ * (src/audit/parallel-replay.ts). The file must not be held in SQLite's EXCLUSIVE locking mode by
+ * another connection; the audit's own log is opened with `sharedReaders` for that.
+ */
+import Database from 'better-sqlite3';
+import { decodeRecordValue } from '../codec.js';
+import type { LogRecord, TransSummary } from '../event-log.js';
+import { rowToSummary, type SummaryRow } from './sqlite-statements.js';
+import { toLogError } from './sqlite-database.js';
+
+/** A raw row of an events-by-transaction-range read: transaction id, then the event's columns. */
+export type EventRangeRow = [id: number, gid: string, seq: number, v: number, type: string, at: number, cmd: string, data: string];
+
+export interface AuditEntry {
+  readonly gid: string;
+  readonly records: LogRecord[];
+  readonly summary: TransSummary;
+}
+
+/** Bytes of the database file mapped into memory per reader (address space, not RSS). */
+const MMAP_BYTES = 1 << 30;
+
+const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view';
+
+/** Pairs summary rows (ordered by id) with their events (ordered by id, then seq). */
+export function assembleAuditPage(rows: readonly SummaryRow[], events: readonly EventRangeRow[]): AuditEntry[] {
+  const out: AuditEntry[] = [];
+  let k = 0;
+  for (const row of rows) {
+    const records: LogRecord[] = [];
+    for (; k < events.length && events[k]![0] === row.id; k++) {
+      const [, gid, seq, v, type, at, cmd, data] = events[k]!;
+      records.push(decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data), cmd }));
+    }
+    out.push({ gid: row.gid, records, summary: rowToSummary(row) });
+  }
+  return out;
+}
+
+export class SqliteAuditPages {
+  readonly #db: Database.Database;
+  readonly #range: Database.Statement<[number], { lo: number | null; hi: number | null }>;
+  readonly #rows: Database.Statement<[number, number, number], SummaryRow>;
+  readonly #events: Database.Statement<[number, number, number], unknown[]>;
+
+  /** Read-only; throws `LogUnavailable` when the file cannot be opened. */
+  constructor(file: string) {
+    try {
+      this.#db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+      // a page is read once: the OS page cache mapped in beats copying it into a large SQLite cache
+      this.#db.pragma(`mmap_size = ${MMAP_BYTES}`);
+      this.#range = this.#db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM transactions WHERE create_time >= ?');
+      this.#rows = this.#db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND id <= ? AND create_time >= ? ORDER BY id`);
+      this.#events = this.#db
+        .prepare<[number, number, number], unknown[]>(
+          `SELECT t.id, e.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM transactions t JOIN events e ON e.gid = t.gid
+           WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`,
+        )
+        .raw(true);
+    } catch (err) {
+      throw toLogError(err, `open ${file} for the audit`);
+    }
+  }
+
+  /** Lowest and highest transaction id created at/after `since`; undefined when there is none. */
+  idRange(since: number): { lo: number; hi: number } | undefined {
+    const r = this.#range.get(since);
+    return r?.lo === null || r?.hi === null || r === undefined ? undefined : { lo: r.lo, hi: r.hi };
+  }
+
+  /** The transactions with after < id <= upTo created at/after `since`, with their events; one read transaction. */
+  page(after: number, upTo: number, since: number): AuditEntry[] {
+    const read = this.#db.transaction(() => [this.#rows.all(after, upTo, since), this.#events.all(after, upTo, since) as EventRangeRow[]] as const);
+    const [rows, events] = read();
+    return assembleAuditPage(rows, events);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
