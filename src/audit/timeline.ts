@@ -35,7 +35,7 @@ export function replayRecords(registry: TransTypeRegistry, gid: string, records:
   const spec = (first.data as { spec?: TransSpec }).spec;
   const def = spec ? registry.get(spec.transType) : undefined;
   if (def === undefined) throw new UnknownTransType(`gid ${gid}: trans type '${spec?.transType ?? '?'}' is not registered; load its module (TransTypes) to replay it`);
-  const live = LiveTransaction.empty(gid, def);
+  const live = LiveTransaction.empty(gid, def, 'xstate'); // the exact fold: XState itself
   const issued = new Map<string, number>();
   const timeline: TimelineEntry[] = [];
   for (const r of records) {

@@ -1,6 +1,7 @@
-import { createActor, initialTransition, type AnyActorScope, type AnyMachineSnapshot, type ExecutableActionObject } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { isFinal, type BranchRegistration, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
 import type { LogRecord } from '../log/event-log.js';
+import { initialSnapshotOf, stepMachine, type FoldMode } from './machine-step.js';
 
 /**
  * The one event the engine folds itself, never a machine: `TransParked {reason}` records that acting
@@ -34,10 +35,12 @@ export class LiveTransaction {
     readonly def: TransTypeDefinition,
     public snapshot: AnyMachineSnapshot,
     public seq: number,
+    /** How the machine steps (machine-step.ts): the engine's way, or XState only (the exact audit). */
+    readonly fold: FoldMode = 'engine',
   ) {}
 
-  static empty(gid: string, def: TransTypeDefinition): LiveTransaction {
-    return new LiveTransaction(gid, def, initialSnapshotOf(def), 0);
+  static empty(gid: string, def: TransTypeDefinition, fold: FoldMode = 'engine'): LiveTransaction {
+    return new LiveTransaction(gid, def, initialSnapshotOf(def), 0, fold);
   }
 
   /**
@@ -55,7 +58,7 @@ export class LiveTransaction {
 
   /** A working copy for a batch: changes to it become real only when it replaces this one. */
   fork(): LiveTransaction {
-    const copy = new LiveTransaction(this.gid, this.def, this.snapshot, this.seq);
+    const copy = new LiveTransaction(this.gid, this.def, this.snapshot, this.seq, this.fold);
     for (const c of this.cmds) copy.cmds.add(c);
     copy.parked = this.parked;
     copy.#bytes = this.#bytes;
@@ -118,65 +121,10 @@ export class LiveTransaction {
     if (this.parked !== undefined && (eventType === 'CronReset' || isFinal(this.status))) this.parked = undefined;
   }
 
-  /** Pure step: [next snapshot, effects] without touching this object. */
+  /** Pure step: [next snapshot, effects] without touching this object (machine-step.ts). */
   step(event: TransEvent): [AnyMachineSnapshot, Effect[]] {
-    const actions: ExecutableActionObject[] = [];
-    const scope = stepScopeOf(this.def);
-    scope.actionExecutor = (a) => void actions.push(a);
-    try {
-      const next = this.def.machine.transition(this.snapshot, event, scope) as AnyMachineSnapshot;
-      return [next, actions.map((a) => ({ type: a.type, params: a.params }) as unknown as Effect)];
-    } finally {
-      scope.actionExecutor = ignoreAction;
-    }
+    return stepMachine(this.def, this.snapshot, event, this.fold);
   }
-}
-
-/**
- * The machine's initial snapshot, computed once per definition: starting an actor scope for every
- * new transaction is a large share of xstate's cost per saga. Sharing it is safe because
- * snapshots are immutable values (`transition` returns new ones) and the machines' initial
- * context depends on no input.
- */
-const initialSnapshots = new WeakMap<TransTypeDefinition, AnyMachineSnapshot>();
-function initialSnapshotOf(def: TransTypeDefinition): AnyMachineSnapshot {
-  let snapshot = initialSnapshots.get(def);
-  if (snapshot === undefined) {
-    [snapshot] = initialTransition(def.machine);
-    initialSnapshots.set(def, snapshot);
-  }
-  return snapshot;
-}
-
-const ignoreAction = (): void => undefined;
-
-/**
- * What xstate's pure `transition(machine, snapshot, event)` does, without building a new inert
- * actor scope (an actor, its initial snapshot and an actor system) on every call, which was half
- * of the machine cost per event: one scope per definition, its action executor pointed at the
- * call's list for the duration of the (synchronous) transition. Sharing is sound because the
- * machines are pure: no spawned or invoked actors (nothing registers in the scope's system),
- * no delayed events; `defer`, `emit` and `stopChild` do nothing, as in xstate's inert scope.
- */
-const stepScopes = new WeakMap<TransTypeDefinition, AnyActorScope>();
-function stepScopeOf(def: TransTypeDefinition): AnyActorScope {
-  let scope = stepScopes.get(def);
-  if (scope === undefined) {
-    const self = createActor(def.machine);
-    scope = {
-      self,
-      id: '',
-      sessionId: '',
-      logger: () => undefined,
-      defer: () => undefined,
-      emit: () => undefined,
-      system: self.system,
-      stopChild: () => undefined,
-      actionExecutor: ignoreAction,
-    };
-    stepScopes.set(def, scope);
-  }
-  return scope;
 }
 
 export function eventOfRecord(r: LogRecord): TransEvent {
