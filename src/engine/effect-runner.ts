@@ -6,6 +6,12 @@ import type { EngineSettings } from './engine-settings.js';
 import type { LiveTransaction } from './live-transaction.js';
 import type { EngineObserver } from './engine-observer.js';
 
+/** The cancellation of a transaction's calls not started yet (read by the invoker as a `CallCancel`). */
+interface CancelFlag {
+  aborted: boolean;
+  reason: unknown;
+}
+
 /** Longest branch answer kept in an event: results are audit data, not a blob store. */
 const MAX_MESSAGE = 2048;
 
@@ -18,7 +24,7 @@ const MAX_MESSAGE = 2048;
  */
 export class EffectRunner {
   readonly #pending = new Set<Promise<unknown>>();
-  readonly #calls = new Map<string, { controller: AbortController; open: number }>();
+  readonly #calls = new Map<string, { cancel: CancelFlag; open: number }>();
   /** Effects of durable events that wait for `actAfter` (undefined once it settled). */
   #held: Array<[LiveTransaction, readonly Effect[]]> | undefined;
   readonly #ended = new Set<string>();
@@ -77,7 +83,8 @@ export class EffectRunner {
     const entry = this.#calls.get(gid);
     if (entry === undefined) return;
     this.#calls.delete(gid);
-    entry.controller.abort(new Error(`transaction ${gid} finished (force-stopped or done); call not started`));
+    entry.cancel.aborted = true;
+    entry.cancel.reason = new Error(`transaction ${gid} finished (force-stopped or done); call not started`);
   }
 
   /**
@@ -135,19 +142,19 @@ export class EffectRunner {
     this.#track(call);
   }
 
-  #signalOf(gid: string): AbortSignal {
+  #signalOf(gid: string): CancelFlag {
     let entry = this.#calls.get(gid);
     if (entry === undefined) {
-      entry = { controller: new AbortController(), open: 0 };
+      entry = { cancel: { aborted: false, reason: undefined }, open: 0 };
       this.#calls.set(gid, entry);
     }
     entry.open += 1;
-    return entry.controller.signal;
+    return entry.cancel;
   }
 
-  #release(gid: string, signal: AbortSignal): void {
+  #release(gid: string, signal: CancelFlag): void {
     const entry = this.#calls.get(gid);
-    if (entry === undefined || entry.controller.signal !== signal) return;
+    if (entry === undefined || entry.cancel !== signal) return;
     entry.open -= 1;
     if (entry.open === 0) this.#calls.delete(gid);
   }

@@ -5,6 +5,7 @@
  * either read to the end or the request aborted, so the pooled connection is reused or dropped, never leaked.
  */
 import type { Dispatcher } from 'undici';
+import type { CallCancel } from './invoker.js';
 import { UNSENT_SIGNAL } from './unsent-cancel.js';
 
 export interface HttpExchangeRequest {
@@ -25,7 +26,7 @@ export interface HttpExchangeRequest {
    * while its call waits for a pooled connection); a request already sent is not interrupted.
    * Needs a dispatcher composed with `cancelUnsent()` (unsent-cancel.ts).
    */
-  readonly cancelUnsent?: AbortSignal;
+  readonly cancelUnsent?: CallCancel;
 }
 
 export type HttpExchangeResult =

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
+import type { CallCancel } from './invoker.js';
 
-/** The dispatch option that carries a request's `AbortSignal` to `cancelUnsent` (our own key). */
+/** The dispatch option that carries a request's cancellation (`CallCancel`) to `cancelUnsent` (our own key). */
 export const UNSENT_SIGNAL: unique symbol = Symbol('dtx.cancelUnsent');
 
 /**
@@ -14,7 +15,7 @@ export const UNSENT_SIGNAL: unique symbol = Symbol('dtx.cancelUnsent');
  */
 export function cancelUnsent(): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
-    const signal = (opts as { [UNSENT_SIGNAL]?: AbortSignal })[UNSENT_SIGNAL];
+    const signal = (opts as { [UNSENT_SIGNAL]?: CallCancel })[UNSENT_SIGNAL];
     if (signal === undefined) return dispatch(opts, handler);
     return dispatch(opts, {
       onRequestStart(controller, context) {
