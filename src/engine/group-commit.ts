@@ -2,14 +2,25 @@ import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
 import type { BatchInfo } from './batch-appender.js';
 
 /**
+ * Commits a log may hold in flight at once. A partition processor appends one batch at a time
+ * (its next batch waits for this one's answer), so commits in flight together always belong to
+ * different partitions and never depend on each other: each succeeds or fails alone. Two keep the
+ * writer busy while the main thread handles the previous commit's answers; more only split
+ * batches into more fsyncs.
+ */
+const MAX_IN_FLIGHT = 2;
+
+type Pending = { records: readonly LogRecord[]; summaries: readonly TransSummary[]; resolve: () => void; reject: (e: unknown) => void };
+
+/**
  * Merges the appends that partition processors issue within one event-loop turn into a single
  * log append: one durable commit (one fsync) for many commands. Each caller still learns whether
  * its own part is durable; a failed commit rejects every caller of that commit.
  */
 export class GroupCommitter {
-  #pending: Array<{ records: readonly LogRecord[]; summaries: readonly TransSummary[]; resolve: () => void; reject: (e: unknown) => void }> = [];
+  #pending: Pending[] = [];
   #scheduled = false;
-  #inflight: Promise<void> = Promise.resolve();
+  #inflight = 0;
 
   constructor(
     private readonly log: EventLog,
@@ -20,14 +31,14 @@ export class GroupCommitter {
     if (records.length === 0 && summaries.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ records, summaries, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => {
-          // Commits are serialised: a batch never overtakes the one before it.
-          this.#inflight = this.#inflight.then(() => this.#flush());
-        });
-      }
+      this.#schedule();
     });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inflight >= MAX_IN_FLIGHT || this.#pending.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => void this.#flush());
   }
 
   async #flush(): Promise<void> {
@@ -38,12 +49,17 @@ export class GroupCommitter {
     const records = batch.length === 1 ? batch[0]!.records : batch.flatMap((b) => b.records);
     const summaries = batch.length === 1 ? batch[0]!.summaries : batch.flatMap((b) => b.summaries);
     const t0 = performance.now();
+    this.#inflight += 1;
+    this.#schedule(); // appends arriving meanwhile may start the next commit
     try {
       await this.log.append(records, summaries);
       this.onCommit?.(records.length, performance.now() - t0);
       for (const b of batch) b.resolve();
     } catch (err) {
       for (const b of batch) b.reject(err);
+    } finally {
+      this.#inflight -= 1;
+      this.#schedule();
     }
   }
 }
