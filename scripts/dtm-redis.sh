@@ -40,6 +40,8 @@ REDIS_PID_FILE="${REDIS_RUN_DIR:-/var/tmp/dtx-redis-$(id -u)/run-$REDIS_PORT}/re
 
 log() { printf 'dtm-redis: %s\n' "$*" >&2; }
 die() { printf 'dtm-redis: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/pid-file.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/pid-file.sh"
 
 for p in "$DTM_HTTP_PORT" "$DTM_GRPC_PORT" "$REDIS_PORT"; do case "$p" in *[!0-9]* | '') die "ports must be numbers (got '$p')" ;; esac; done
 case "$APPENDFSYNC" in no | everysec | always) ;; *) die "REDIS_APPENDFSYNC must be no, everysec or always (got '$APPENDFSYNC')" ;; esac
@@ -94,13 +96,7 @@ start() {
 stop() {
   if alive; then
     log "stopping dtm on :$DTM_HTTP_PORT"
-    local pid; pid="$(cat "$PID_FILE")"
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 30))
-    while kill -0 "$pid" 2>/dev/null; do
-      (( SECONDS < deadline )) || die "dtm (pid $pid) did not stop within 30s"
-      sleep 0.1
-    done
+    stop_recorded dtm 30
     rm -f "$PID_FILE"
   fi
   bash "$ROOT/scripts/redis-local.sh" stop

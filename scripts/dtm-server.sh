@@ -37,6 +37,8 @@ LOG_FILE="$RUN_DIR/dtm.log"
 
 log() { printf 'dtm-server: %s\n' "$*" >&2; }
 die() { printf 'dtm-server: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/pid-file.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/pid-file.sh"
 
 for p in "$DTM_HTTP_PORT" "$DTM_GRPC_PORT"; do case "$p" in *[!0-9]* | '') die "ports must be numbers (got '$p')" ;; esac; done
 
@@ -110,13 +112,7 @@ start() {
 stop() {
   alive || return 0
   log "stopping dtm on :$DTM_HTTP_PORT"
-  local pid; pid="$(cat "$PID_FILE")"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    (( SECONDS < deadline )) || die "dtm (pid $pid) did not stop within 30s"
-    sleep 0.1
-  done
+  stop_recorded dtm 30
   rm -f "$PID_FILE"
 }
 

@@ -35,6 +35,8 @@ LOG_FILE="$RUN_DIR/mysqld.log"
 
 log() { printf 'mysql-local: %s\n' "$*" >&2; }
 die() { printf 'mysql-local: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/pid-file.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/pid-file.sh"
 
 case "$MYSQL_PORT" in *[!0-9]* | '') die "MYSQL_PORT must be a number (got '$MYSQL_PORT')" ;; esac
 [[ "$MYSQL_USER$MYSQL_DB" =~ ^[a-z_][a-z0-9_]*$ ]] || die "MYSQL_USER and MYSQL_DB must be lower-case identifiers"
@@ -113,13 +115,7 @@ start() {
 stop() {
   alive || return 0
   log "stopping MariaDB on 127.0.0.1:$MYSQL_PORT"
-  local pid; pid="$(cat "$PID_FILE")"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 60))
-  while kill -0 "$pid" 2>/dev/null; do
-    (( SECONDS < deadline )) || die "MariaDB (pid $pid) did not stop within 60s"
-    sleep 0.2
-  done
+  stop_recorded MariaDB 60
 }
 
 case "${1:-}" in

@@ -27,6 +27,8 @@ LOG_FILE="$RUN_DIR/redis.log"
 
 log() { printf 'redis-local: %s\n' "$*" >&2; }
 die() { printf 'redis-local: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/pid-file.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/pid-file.sh"
 
 case "$REDIS_PORT" in *[!0-9]* | '') die "REDIS_PORT must be a number (got '$REDIS_PORT')" ;; esac
 command -v flock >/dev/null 2>&1 || die "'flock' is missing (Debian: apt-get install -y util-linux)"
@@ -74,13 +76,7 @@ start() {
 stop() {
   alive || return 0
   log "stopping Redis on 127.0.0.1:$REDIS_PORT"
-  local pid; pid="$(cat "$PID_FILE")"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    (( SECONDS < deadline )) || die "Redis (pid $pid) did not stop within 30s"
-    sleep 0.1
-  done
+  stop_recorded Redis 30
 }
 
 case "${1:-}" in

@@ -1,5 +1,5 @@
 # Process helpers shared by the scripts that start a local server in the background and record its
-# pid in $PID_FILE (etcd-local.sh, polaris-local.sh, kafka-local.sh). Source it after PID_FILE is
+# pid in $PID_FILE (etcd, polaris, kafka, mysql, redis and dtm scripts). Source it after PID_FILE is
 # set. Nothing here prints except read_pid / pid_matching (the pid, on success).
 
 # The pid recorded in $PID_FILE.
@@ -37,3 +37,16 @@ pid_matching() {
 }
 
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# Sends TERM to the recorded pid and waits up to $2 seconds until it has gone; $1 names the server
+# in the error (the sourcing script's `die`). Nothing to do without a recorded pid.
+stop_recorded() {
+  local what="$1" seconds="$2" pid
+  pid="$(read_pid)" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + seconds))
+  while kill -0 "$pid" 2>/dev/null; do
+    (( SECONDS < deadline )) || die "$what (pid $pid) did not stop within ${seconds}s"
+    sleep 0.1
+  done
+}
