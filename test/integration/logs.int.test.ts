@@ -14,6 +14,20 @@ afterAll(async () => {
   for (const c of cleanup) await c();
 });
 
+/** `dtx serve` on free ports and a fresh data dir, stderr piped; SIGKILLed after the file if still running. */
+function spawnServe(env: Record<string, string>) {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--grpc-port', '0', '--host', '127.0.0.1', '--data-dir', tempDir()], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  cleanup.push(async () => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    await exited;
+  });
+  return { proc, exited };
+}
+
 describe('logs', () => {
   it('without a terminal: JSON lines with ISO times, and one info line per finished transaction', async () => {
     const [dtx, bs]: [DtxProcess, BranchServer] = await Promise.all([startDtx(), BranchServer.start()]);
@@ -29,15 +43,7 @@ describe('logs', () => {
   });
 
   it('LOG_FORMAT=pretty: human-readable lines with ISO times', async () => {
-    const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--grpc-port', '0', '--host', '127.0.0.1', '--data-dir', tempDir()], {
-      env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'pretty' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-    cleanup.push(async () => {
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-      await exited;
-    });
+    const { proc, exited } = spawnServe({ LOG_FORMAT: 'pretty' });
     const lines: string[] = [];
     const listening = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no listening line:\n${lines.join('\n')}`)), 20_000);
@@ -57,15 +63,7 @@ describe('logs', () => {
   });
 
   it('a SIGTERM while dtx starts stops it gracefully once started (exit 0), not by the default action', async () => {
-    const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--grpc-port', '0', '--host', '127.0.0.1', '--data-dir', tempDir()], {
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-    cleanup.push(async () => {
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-      await exited;
-    });
+    const { proc, exited } = spawnServe({});
     const lines: string[] = [];
     // the first log line comes from the start, before the listeners run
     await new Promise<void>((resolve) => createInterface({ input: proc.stderr }).on('line', (l) => lines.push(l) === 1 && resolve()));
