@@ -1,4 +1,4 @@
-import { isFinal, type TransContext, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
+import { isFinal, type TransContext, type TransSpec, type TransTypeRegistry } from '../../machines/index.js';
 import { FlatMachine, type FlatSnapshot } from '../engine/flat-machine.js';
 import { eventOfRecord, PARKED_EVENT, type Parked } from '../engine/live-transaction.js';
 import { renderView } from '../engine/trans-view.js';
@@ -23,8 +23,6 @@ export interface FastFold {
  * failure is reported by the XState fold itself.
  */
 export class FastVerifier {
-  readonly #flat = new Map<TransTypeDefinition, FlatMachine | undefined>();
-
   constructor(private readonly registry: TransTypeRegistry) {}
 
   /** true: the fold gives the stored status and view; undefined: audit it the exact way. */
@@ -45,7 +43,7 @@ export class FastVerifier {
     const first = records[0];
     const spec = (first?.data as { spec?: TransSpec } | undefined)?.spec;
     const def = spec === undefined ? undefined : this.registry.get(spec.transType);
-    const flat = def === undefined ? undefined : this.flatOf(def);
+    const flat = def === undefined ? undefined : FlatMachine.of(def.machine);
     if (flat === undefined) return undefined;
     let s: FlatSnapshot = flat.initial;
     let parked: Parked | undefined;
@@ -60,13 +58,6 @@ export class FastVerifier {
     return { status: statusOf(s), context: s.context as TransContext, parked };
   }
 
-  private flatOf(def: TransTypeDefinition): FlatMachine | undefined {
-    if (!this.#flat.has(def)) {
-      const compiled = FlatMachine.compile(def.machine);
-      this.#flat.set(def, typeof compiled === 'string' ? undefined : compiled);
-    }
-    return this.#flat.get(def);
-  }
 }
 
 /** LiveTransaction.status: '' before TransCreated (the machine's idle state), else the dtm status. */

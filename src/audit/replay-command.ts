@@ -94,7 +94,7 @@ async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: Replay
   const threads = opts.threads ?? (total >= PARALLEL_MIN_TRANSACTIONS ? availableParallelism() : 1);
   const s = parallel !== undefined && threads > 1
     ? await replayAllParallel(parallel.file, parallel.config, since, total, { ...options, threads })
-    : await replayAll(log, registry, since, options);
+    : await replayAll(log, registry, since, { ...options, total });
   if (io.isTTY) io.err('\n');
   if (opts.json) io.out(`${JSON.stringify(s, null, 2)}\n`);
   else {

@@ -36,6 +36,8 @@ interface EnqueuedAssign {
   readonly assignment: unknown;
 }
 
+const compiled = new WeakMap<AnyStateMachine, FlatMachine | null>();
+
 export class FlatMachine {
   private constructor(
     private readonly machine: AnyStateMachine,
@@ -54,6 +56,17 @@ export class FlatMachine {
       if (err instanceof FlatUnsupported) return err.message;
       throw err;
     }
+  }
+
+  /** `compile`, once per machine (the engine's step and the audit share it); undefined when it has none. */
+  static of(machine: AnyStateMachine): FlatMachine | undefined {
+    let flat = compiled.get(machine);
+    if (flat === undefined) {
+      const c = FlatMachine.compile(machine);
+      flat = typeof c === 'string' ? null : c;
+      compiled.set(machine, flat);
+    }
+    return flat ?? undefined;
   }
 
   /**

@@ -17,15 +17,8 @@ export type FoldMode = 'engine' | 'xstate';
 
 const FLAT_TYPES: ReadonlySet<TransTypeDefinition> = new Set([sagaType, msgType, tccType, xaType, workflowType]);
 
-const flats = new WeakMap<TransTypeDefinition, FlatMachine | null>();
 function flatOf(def: TransTypeDefinition): FlatMachine | undefined {
-  let flat = flats.get(def);
-  if (flat === undefined) {
-    const compiled = FLAT_TYPES.has(def) ? FlatMachine.compile(def.machine) : 'not a built-in type';
-    flat = typeof compiled === 'string' ? null : compiled;
-    flats.set(def, flat);
-  }
-  return flat ?? undefined;
+  return FLAT_TYPES.has(def) ? FlatMachine.of(def.machine) : undefined;
 }
 
 /**

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { decodeRecordValue } from '../codec.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
-import { rowToSummary, type SummaryRow } from './sqlite-statements.js';
+import { EVENTS_OF_ID_RANGE_SQL, rowToSummary, SUMMARY_COLUMNS, type SummaryRow } from './sqlite-statements.js';
 import { toLogError } from './sqlite-database.js';
 
 /** A raw row of an events-by-transaction-range read: transaction id, then the event's columns. */
@@ -21,8 +21,6 @@ export interface AuditEntry {
 
 /** Bytes of the database file mapped into memory per reader (address space, not RSS). */
 const MMAP_BYTES = 1 << 30;
-
-const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view';
 
 /** Pairs summary rows (ordered by id) with their events (ordered by id, then seq). */
 export function assembleAuditPage(rows: readonly SummaryRow[], events: readonly EventRangeRow[]): AuditEntry[] {
@@ -53,12 +51,7 @@ export class SqliteAuditPages {
       this.#db.pragma(`mmap_size = ${MMAP_BYTES}`);
       this.#range = this.#db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM transactions WHERE create_time >= ?');
       this.#rows = this.#db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND id <= ? AND create_time >= ? ORDER BY id`);
-      this.#events = this.#db
-        .prepare<[number, number, number], unknown[]>(
-          `SELECT t.id, e.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM transactions t JOIN events e ON e.gid = t.gid
-           WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`,
-        )
-        .raw(true);
+      this.#events = this.#db.prepare<[number, number, number], unknown[]>(EVENTS_OF_ID_RANGE_SQL).raw(true);
     } catch (err) {
       throw toLogError(err, `open ${file} for the audit`);
     }

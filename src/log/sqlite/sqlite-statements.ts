@@ -35,7 +35,14 @@ type EventParams = [string, number, number, string, number, string, string];
 /** Positional parameters of `upsertSummary`: gid, trans_type, status, create, update, next_cron, finished, view. */
 type SummaryParams = [string, string, string, number, number, number | null, number, string];
 
-const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view';
+export const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view';
+
+/**
+ * The events of the transactions with after < id <= last created at/after `since` (parameters in
+ * that order), ordered by id then seq; read raw: `[id, gid, seq, v, type, at, cmd, data]`.
+ */
+export const EVENTS_OF_ID_RANGE_SQL = `SELECT t.id, e.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM transactions t JOIN events e ON e.gid = t.gid
+         WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`;
 
 export interface SqliteStatements extends KvStatements {
   readonly insertEvent: Database.Statement<EventParams>;
@@ -86,10 +93,7 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     countSince: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM transactions WHERE create_time >= ?'),
     // walks transactions by id and each one's (gid, seq) range of the events key: no sort
     eventsOfIdRange: db
-      .prepare<[number, number, number], unknown[]>(
-        `SELECT t.id, e.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM transactions t JOIN events e ON e.gid = t.gid
-         WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`,
-      )
+      .prepare<[number, number, number], unknown[]>(EVENTS_OF_ID_RANGE_SQL)
       .raw(true),
     maxSeq: db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE gid = ?'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
