@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
+import { SERVE_NODE_FLAGS } from '../src/heap-policy.js';
 
 const CLI = path.resolve(import.meta.dirname, '../src/cli.js');
 const START_TIMEOUT_MS = 60_000;
@@ -55,7 +56,7 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'dtx-server-'));
   const quiet = !LOUD_LEVELS.has(opts.env?.LOG_LEVEL ?? 'info');
   const picked = quiet ? { httpPort: await freePort(), grpcPort: await freePort() } : undefined;
-  const proc = spawn(process.execPath, [...opts.nodeArgs, CLI, 'serve'], {
+  const proc = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...opts.nodeArgs, CLI, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
       HTTP_PORT: String(picked?.httpPort ?? 0),

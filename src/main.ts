@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -25,6 +24,7 @@ import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
 import { startDrivers } from './drivers/driver-runtime.js';
 import { ListenError } from './ingress/listen-error.js';
 import { DTX_VERSION } from './dtx-version.js';
+import { boundHeapGrowth } from './heap-policy.js';
 import { settleWithin } from './engine/settle-within.js';
 
 export { DTX_VERSION } from './dtx-version.js';
@@ -165,22 +165,6 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   }
   logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
   return { engine, httpPort, grpcPort, stop };
-}
-
-/**
- * A coordinator's heap is small (tens of MiB live) but it allocates fast, and much of what it
- * allocates lives for a commit (an fsync) or a branch call, long enough to reach the old
- * generation. V8 then lets the old generation grow to about 4x the live size between full
- * collections: +60-80 MiB of RSS that is only garbage. 30% growth keeps RSS near the live size
- * for ~5-10% more CPU per saga (empty sagas, c=50: peak RSS 234 -> 159 MiB). Set once per
- * process, and not when the node command line sets the flag itself.
- */
-const HEAP_GROWING_PERCENT = 30;
-let heapBounded = false;
-function boundHeapGrowth(): void {
-  if (heapBounded || process.execArgv.some((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--heap_growing_percent'))) return;
-  heapBounded = true;
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
 /** A driver's URL split as a schema rule: its error text, or undefined when the URL fits. */

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVE_NODE_FLAGS } from '../../src/heap-policy.js';
 
 /** Starts the real `dtx serve` process (compiled by `pretest`) on a random port and temp data dir. */
 export interface DtxProcess {
@@ -59,7 +60,7 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
   // A Kafka worker listens only after joining the worker group, which waits for the other members
   // to rejoin (up to their heartbeat interval): on a busy machine that takes more than 20 s.
   const startTimeoutMs = 60_000; // generous: a dtx start on a loaded 2-core machine has taken 20 s
-  const proc = spawn(process.execPath, [CLI, 'serve', ...(opts.args ?? [])], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+  const proc = spawn(process.execPath, [...SERVE_NODE_FLAGS, CLI, 'serve', ...(opts.args ?? [])], { env, stdio: ['ignore', 'inherit', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   const { port, grpcPort } = await new Promise<{ port: number; grpcPort: number }>((resolve, reject) => {

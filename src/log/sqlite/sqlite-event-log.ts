@@ -62,8 +62,8 @@ export interface Appender {
   close(): Promise<void> | void;
 }
 
-/** Page cache of the main-thread (read) connection when a worker writes: point reads by gid, query pages. */
-const READER_CACHE_MIB = 8;
+/** Page cache of the main-thread (read) connection when a worker writes: point reads by gid, query pages (2 MiB: as fast as 8 under load, 6 MiB less RSS). */
+const READER_CACHE_MIB = 2;
 
 /** What `open` hands the constructor. */
 export type SqliteLogParts = [file: string, db: Database.Database, stmts: SqliteStatements, appender: Appender, scanChunkSize: number, logger: Logger | undefined];

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Internal, LogUnavailable } from '../../errors.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
+import { WRITER_YOUNG_GENERATION_MIB } from '../../heap-policy.js';
 
 /**
  * Main-thread side of the background writer (sqlite-append-worker.ts): appends resolve when the
@@ -16,7 +17,7 @@ export class WorkerAppender {
   #broken: Error | undefined;
 
   constructor(file: string, syncCommit: boolean) {
-    this.#worker = new Worker(workerEntry(), { workerData: { file, syncCommit } });
+    this.#worker = new Worker(workerEntry(), { workerData: { file, syncCommit }, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MIB } });
     this.#worker.on('message', (m: { id: number; error?: { code: string; message: string } }) => {
       const p = this.#pending.get(m.id);
       if (p === undefined) return;

@@ -1,0 +1,36 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SERVE_NODE_FLAGS } from '../../src/heap-policy.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
+
+/** Size of the young generation's new space after allocating 200 MiB of objects that live a while. */
+function newSpaceMiB(flags: readonly string[]): number {
+  const script = `
+    const v8 = require('node:v8');
+    let keep = [];
+    for (let i = 0; i < 2_000_000; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20_000) keep = []; }
+    const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+    process.stdout.write(String(s.space_size / 1048576));`;
+  return Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
+}
+
+describe('the node flags dtx serve runs with (SERVE_NODE_FLAGS)', () => {
+  const flags = SERVE_NODE_FLAGS.join(' ');
+
+  it('are on every command line this project starts dtx with', () => {
+    expect(read('src/cli.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
+    expect(read('dist/src/cli.js').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start).toBe(`node ${flags} dist/src/cli.js serve`);
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
+    expect(JSON.parse(entrypoint ?? 'null')).toEqual(['node', ...SERVE_NODE_FLAGS, 'dist/src/cli.js']);
+  });
+
+  it('bound the young generation to 2 x 4 MiB under allocation, which V8 otherwise grows past it', () => {
+    expect(newSpaceMiB(SERVE_NODE_FLAGS)).toBeLessThanOrEqual(8);
+    expect(newSpaceMiB([])).toBeGreaterThan(8);
+  });
+});
