@@ -5,6 +5,7 @@
  * CPU ms per saga = CPU time a process used over the whole run (warm-up, window, drain) divided by
  * the sagas that succeeded over that same run.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile, queryStatus, runLoad } from './load-generator.js';
 import type { BranchService } from './branch-service.js';
 import type { Flags } from './flags.js';
@@ -50,6 +51,9 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
   if (grpc !== undefined && grpcTargets === undefined) throw new Error(`${target.system} has no gRPC ingress to load`);
   const meter = meterProcesses([...system, ...harness]);
   const busy0 = { all: machineBusySeconds(), at: Date.now() };
+  // the load generator's own stalls: an open loop times each submit from when it was due
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   try {
     const load = await runLoad({
       origins: target.origins,
@@ -67,6 +71,7 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
       alive: () => target.alive(),
       submitVia: grpc && { targets: () => grpcTargets!, send: grpc.submit },
     });
+    loopDelay.disable();
     const wall = (Date.now() - busy0.at) / 1000;
     const used = meter.stop();
     const usage = used.map((u, i) => ({ ...u, system: i < system.length }));
@@ -102,7 +107,8 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
     }
     const branchCalls = branch ? (await branch.calls()) - callsBefore : undefined;
     const rssNote = `RSS end / peak MiB: ${usage.map((u) => `${u.name} ${u.rssEnd?.toFixed(0) ?? 'gone'} / ${u.rssPeak.toFixed(0)}`).join(', ')}`;
-    const notes = [...target.notes, rssNote, ...(await target.finalNotes())];
+    const loopNote = `load generator event-loop delay p99 / max ${(loopDelay.percentile(99) / 1e6).toFixed(1)} / ${(loopDelay.max / 1e6).toFixed(1)} ms`;
+    const notes = [...target.notes, rssNote, loopNote, ...(await target.finalNotes())];
     const procs = target.procs;
     const tag = (i: number, line: string): string => (procs.length > 1 ? `[worker ${i}] ${line}` : line);
     const gone = target.alive() ? undefined : `${target.system}: a watched process is gone`;
