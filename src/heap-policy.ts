@@ -9,8 +9,9 @@ import { setFlagsFromString } from 'node:v8';
  * `--max-semi-space-size=4` (MiB): V8 grows each of the two semi-spaces to 16 MiB under load, 32 MiB
  * of resident young generation for a heap whose live size is ~27 MiB (half of it code and module
  * source). A coordinator's young objects live for a commit or a branch call, a few ms, so 4 MiB
- * semi-spaces still let almost all of them die young: RSS under load 154 -> 126 MiB, CPU per saga
- * the same within the benchmark's noise (docs/benchmarks.md, "Memory").
+ * semi-spaces still let almost all of them die young: RSS under load 154 -> 126 MiB for 0.02-0.045
+ * ms more GC per saga, 4-5% of dtx's CPU (docs/benchmarks.md, "Memory"). A later
+ * `--max-semi-space-size` on the command line wins, to trade the other way.
  */
 export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 
