@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './kafka-settings.js';
+import { isRetriableBrokerMessage } from './kafka-retry.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -10,10 +11,17 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /**
- * Broker answers kafkajs retries by design: a transaction started while the previous commit
- * completes (CONCURRENT_TRANSACTIONS). Logged at debug, not as errors.
+ * Level of a kafkajs log line in dtx's log. kafkajs logs every broker answer that is an error at
+ * ERROR, also those it then retries: a coordinator loading or moving (every fresh broker), a
+ * transaction started while the previous commit completes (CONCURRENT_TRANSACTIONS). Those are
+ * logged at debug; a request that finally fails is reported by the code that awaited it. kafkajs's
+ * INFO lines (joins, commits) are logged at debug too: at info they would drown dtx's own lines.
  */
-const EXPECTED = /concurrent operation on the same transaction/;
+export function levelOf(entry: Pick<LogEntry, 'level'> & { log: { message?: unknown; error?: unknown } }): 'error' | 'warn' | 'info' | 'debug' {
+  if (entry.level === logLevel.INFO) return 'debug';
+  if (isRetriableBrokerMessage(String(entry.log.error ?? '')) || isRetriableBrokerMessage(String(entry.log.message ?? ''))) return 'debug';
+  return LEVELS[entry.level] ?? 'debug';
+}
 
 /**
  * kafkajs's retry of every request (producers override `retries`): each option is set, because
@@ -25,8 +33,7 @@ const EXPECTED = /concurrent operation on the same transaction/;
 const RETRY = { initialRetryTime: 100, maxRetryTime: 3000, factor: 0.2, multiplier: 2, retries: 8 };
 
 /**
- * One kafkajs client per worker, logging through pino (component `kafka`). kafkajs's INFO lines
- * (joins, commits) are logged at debug: at info they would drown the coordinator's own lines.
+ * One kafkajs client per worker, logging through pino (component `kafka`) at `levelOf`.
  * Connecting may take 5 s (kafkajs's 1 s is short for a busy machine); requests time out after 30 s.
  */
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
@@ -40,9 +47,7 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
     retry: RETRY,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      const expected = EXPECTED.test(String(message)) || EXPECTED.test(String(extra['error'] ?? ''));
-      const level = entry.level === logLevel.INFO || expected ? 'debug' : (LEVELS[entry.level] ?? 'debug');
-      log[level]({ ns: entry.namespace, ...extra }, message);
+      log[levelOf(entry)]({ ns: entry.namespace, ...extra }, message);
     },
   });
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 
 /**
@@ -43,6 +44,20 @@ const RETRIABLE_NAMES = new Set([
   'KafkaJSStaleTopicMetadataAssignment',
   'KafkaJSLockTimeout',
 ]);
+
+/**
+ * kafkajs's table of broker error codes (protocol/error.js, not in its typings): the message a
+ * broker answer is logged with, mapped back to its type.
+ */
+const TYPE_OF_MESSAGE = new Map(
+  (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: Array<{ type: string; message: string }> }).errorCodes.map((e) => [e.message, e.type]),
+);
+
+/** True when `message` is the text of a broker answer of a type in RETRIABLE_TYPES (kafkajs logs those before retrying). */
+export function isRetriableBrokerMessage(message: string): boolean {
+  const type = TYPE_OF_MESSAGE.get(message);
+  return type !== undefined && RETRIABLE_TYPES.has(type);
+}
 
 /** Error types that mean "a newer producer with our transactional id exists": never retried. */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_TXN_STATE']);

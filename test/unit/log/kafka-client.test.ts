@@ -1,0 +1,31 @@
+import { createRequire } from 'node:module';
+import { logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { levelOf } from '../../../src/log/kafka/kafka-client.js';
+
+// kafkajs's own table of broker error codes: the messages its Connection logs a broker answer with.
+const require = createRequire(import.meta.url);
+const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error };
+const brokerAnswer = (code: number) => ({ level: logLevel.ERROR, log: { message: 'Response InitProducerId(key: 22, version: 1)', error: createErrorFromCode(code).message } });
+
+describe('levelOf (kafkajs log lines in dtx log)', () => {
+  it.each([
+    ['COORDINATOR_LOAD_IN_PROGRESS', 14],
+    ['COORDINATOR_NOT_AVAILABLE', 15],
+    ['NOT_COORDINATOR', 16],
+    ['NOT_LEADER_FOR_PARTITION', 6],
+    ['CONCURRENT_TRANSACTIONS', 51],
+  ])('a retried broker answer (%s) is debug, not an error', (_type, code) => {
+    expect(levelOf(brokerAnswer(code))).toBe('debug');
+  });
+
+  it('a broker answer that is not retried stays an error (INVALID_PRODUCER_EPOCH: fenced)', () => {
+    expect(levelOf(brokerAnswer(47))).toBe('error');
+  });
+
+  it('other lines keep their level, INFO goes to debug', () => {
+    expect(levelOf({ level: logLevel.ERROR, log: { message: 'Crash: KafkaJSNumberOfRetriesExceeded' } })).toBe('error');
+    expect(levelOf({ level: logLevel.WARN, log: { message: 'something odd' } })).toBe('warn');
+    expect(levelOf({ level: logLevel.INFO, log: { message: 'Consumer has joined the group' } })).toBe('debug');
+  });
+});
