@@ -15,9 +15,9 @@
  * Prints records/s, transactions/s and CPU ms per 1,000 records of this process and of the broker
  * (`--broker-pid`, read from /proc). Each run writes to a new topic.
  */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
+import { cpuSeconds } from './process-stats.js';
 
 interface Flags {
   brokers: string;
@@ -79,12 +79,6 @@ async function platformaticProducer(f: Flags, topic: string, transactionalId: st
   };
 }
 
-/** utime + stime of a process, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 function flags(): Flags {
   const program = new Command('kafka-txn-cost')
     .requiredOption('--brokers <list>', 'bootstrap brokers, e.g. 127.0.0.1:29700 (scripts/kafka-local.sh)')
@@ -122,7 +116,8 @@ async function main(): Promise<void> {
   let txns = 0;
   const t0 = performance.now();
   const own0 = process.cpuUsage();
-  const broker0 = cpuMs(f.brokerPid);
+  const brokerMsNow = (): number => (cpuSeconds(f.brokerPid) ?? Number.NaN) * 1000;
+  const broker0 = brokerMsNow();
   const end = t0 + f.seconds * 1000;
   await Promise.all(
     producers.map(async (p, i) => {
@@ -136,7 +131,7 @@ async function main(): Promise<void> {
   const s = (performance.now() - t0) / 1000;
   const own = process.cpuUsage(own0);
   const ownMs = (own.user + own.system) / 1000;
-  const brokerMs = cpuMs(f.brokerPid) - broker0;
+  const brokerMs = brokerMsNow() - broker0;
   const per1k = (ms: number): string => ((ms / sent) * 1000).toFixed(1);
   process.stdout.write(
     `| ${f.client} | ${f.mode} | ${f.batch} | ${(sent / s).toFixed(0)} | ${(txns / s).toFixed(0)} | ${per1k(ownMs)} | ${per1k(brokerMs)} | ${(ownMs / s / 10).toFixed(0)}% / ${(brokerMs / s / 10).toFixed(0)}% |\n`,

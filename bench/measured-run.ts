@@ -71,7 +71,6 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
       alive: () => target.alive(),
       submitVia: grpc && { targets: () => grpcTargets!, send: grpc.submit },
     });
-    loopDelay.disable();
     const wall = (Date.now() - busy0.at) / 1000;
     const used = meter.stop();
     const usage = used.map((u, i) => ({ ...u, system: i < system.length }));
@@ -120,6 +119,7 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
       dtxTail: procs.flatMap((p, i) => (p.exitInfo === undefined ? [] : p.tail.map((l) => tag(i, l)))),
     };
   } finally {
+    loopDelay.disable();
     grpc?.close();
     meter.stop();
     await target.stop();
