@@ -154,7 +154,8 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   };
   // dtm registers once its listeners run (spec §11); MicroService.EndPoint, else the gRPC address
   await drivers.register(`${advertisedHost(config.HttpHost)}:${grpcPort}`).catch(async (err: unknown) => {
-    await stop(0);
+    // the registration's error is the answer (a bad MicroService.Target exits 2); one from the stop must not hide it
+    await stop(0).catch((stopErr: unknown) => logger.error({ err: stopErr }, 'stop after the failed registration failed'));
     throw err;
   });
   if (config.HttpHost === '0.0.0.0' || config.HttpHost === '::') {

@@ -1,33 +1,20 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDtx, tempDir } from '../support/dtx-process.js';
+import { serveExpectingFailure, startDtx, tempDir } from '../support/dtx-process.js';
 import { TEST_ETCD, testEtcd, uniqueName, waitFor } from './driver-test-kit.js';
 
 /** `dtx serve` (the compiled CLI) selecting, loading and registering drivers at start (spec §11). */
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli.js');
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures');
 const etcd = testEtcd();
 afterAll(() => etcd.close());
 
-async function serveExpectingFailure(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
-  try {
-    await run(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', STORE_DATA_DIR: tempDir(), ...env }, timeout: 60_000 });
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
-  }
-  throw new Error('dtx serve was expected to exit with an error');
-}
 
 describe('drivers at dtx start-up', () => {
   it('an unknown MicroService.Driver exits 2 naming the key', async () => {
     const r = await serveExpectingFailure({ MICRO_SERVICE_DRIVER: 'dtm-driver-nope' });
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('[MicroService.Driver]');
     expect(r.stderr).toContain('no dtm driver with name: dtm-driver-nope has been registered');
     expect(r.stderr).toContain('dtm-driver-gozero');
@@ -35,14 +22,14 @@ describe('drivers at dtx start-up', () => {
 
   it('a MicroService.DriverModules module that cannot be loaded exits 2 naming the key', async () => {
     const r = await serveExpectingFailure({ MICRO_SERVICE_DRIVER_MODULES: path.join(FIXTURES, 'missing.mjs') });
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('[MicroService.DriverModules]');
     expect(r.stderr).toContain('missing.mjs');
   });
 
   it('a target the driver cannot use exits 2 naming MicroService.Target', async () => {
     const consul = await serveExpectingFailure({ MICRO_SERVICE_DRIVER: 'dtm-driver-gozero', MICRO_SERVICE_TARGET: 'consul://127.0.0.1:8500/dtmservice', MICRO_SERVICE_END_POINT: '127.0.0.1:36790' });
-    expect(consul.code).toBe(2);
+    expect(consul.code, consul.stderr).toBe(2);
     expect(consul.stderr).toContain('[MicroService.Target]');
     expect(consul.stderr).toContain('consul registry');
   });

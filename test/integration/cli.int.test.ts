@@ -4,20 +4,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { startDtx, tempDir } from '../support/dtx-process.js';
+import { serveExpectingFailure, startDtx, tempDir } from '../support/dtx-process.js';
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli.js');
 
-async function serveExpectingFailure(env: Record<string, string>, args: string[] = []): Promise<{ code: number; stderr: string }> {
-  try {
-    await run(process.execPath, [CLI, 'serve', ...args], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', STORE_DATA_DIR: tempDir(), ...env }, timeout: 60_000 });
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
-  }
-  throw new Error('dtx serve was expected to exit with an error');
-}
 
 /** The stderr of a failed start: exactly one line (no JSON log, no stack trace) is the answer. */
 function oneLineFailure(stderr: string): string {
@@ -31,13 +22,13 @@ function oneLineFailure(stderr: string): string {
 describe('dtx CLI and configuration', () => {
   it('a bad env value exits 2 naming the key', async () => {
     const r = await serveExpectingFailure({ RETRY_INTERVAL: '5' });
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('RetryInterval should not be less than 10');
   });
 
   it('a refused store driver exits 2 naming Store.Driver', async () => {
     const r = await serveExpectingFailure({ STORE_DRIVER: 'mysql' });
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('Store.Driver');
   });
 
@@ -49,7 +40,7 @@ describe('dtx CLI and configuration', () => {
     expect(dtx.logs.some((l) => l.includes("Store.Driver 'boltdb' is an alias of 'sqlite'"))).toBe(true);
     await dtx.kill();
     const missing = await serveExpectingFailure({}, ['-c', path.join(dir, 'nope.yml')]);
-    expect(missing.code).toBe(2);
+    expect(missing.code, missing.stderr).toBe(2);
     expect(missing.stderr).toContain('-c');
   });
 
@@ -57,7 +48,7 @@ describe('dtx CLI and configuration', () => {
     const dataDir = tempDir();
     const first = await startDtx({ dataDir });
     const second = await serveExpectingFailure({ STORE_DATA_DIR: dataDir });
-    expect(second.code).toBe(1);
+    expect(second.code, second.stderr).toBe(1);
     expect(oneLineFailure(second.stderr)).toBe(`dtx: cannot start: the data dir ${dataDir} is in use by another dtx process; stop that one, or give this one its own directory with --data-dir <dir> (STORE_DATA_DIR)`);
     await first.kill();
   });
@@ -69,13 +60,13 @@ describe('dtx CLI and configuration', () => {
     const http = await serveExpectingFailure({ HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port) });
     const grpc = await serveExpectingFailure({ HTTP_HOST: '127.0.0.1', GRPC_PORT: String(port) });
     busy.close();
-    expect(http.code).toBe(1);
+    expect(http.code, http.stderr).toBe(1);
     expect(oneLineFailure(http.stderr)).toContain(`HTTP port ${port} on 127.0.0.1 is already in use`);
     expect(oneLineFailure(http.stderr)).toContain('--port <n> (HTTP_PORT)');
     expect(oneLineFailure(grpc.stderr)).toContain(`gRPC port ${port} on 127.0.0.1 is already in use`);
     expect(oneLineFailure(grpc.stderr)).toContain('--grpc-port <n> (GRPC_PORT)');
     const host = await serveExpectingFailure({ GRPC_PORT: '0' }, ['--host', 'dtx-no-such-host.invalid']);
-    expect(host.code).toBe(1);
+    expect(host.code, host.stderr).toBe(1);
     expect(oneLineFailure(host.stderr)).toMatch(/cannot listen on host 'dtx-no-such-host\.invalid': the name does not resolve; set --host \(HTTP_HOST\)/);
   });
 
@@ -91,7 +82,7 @@ describe('dtx CLI and configuration', () => {
     expect(dtx.logs.some((l) => l.includes('listening on all interfaces'))).toBe(false);
     await dtx.kill();
     const bad = await serveExpectingFailure({}, ['--port', '70000']);
-    expect(bad.code).toBe(2);
+    expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toContain('--port');
   });
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { TEST_KAFKA_BROKERS } from './kafka-broker.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { SERVE_NODE_FLAGS } from '../../src/heap-policy.js';
 
 /** Starts the real `dtx serve` process (compiled by `pretest`) on a random port and temp data dir. */
@@ -96,4 +97,19 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
       await exited;
     },
   };
+}
+
+/**
+ * Runs `dtx serve` expecting it to exit on its own: its exit code and stderr. Both ports are 0 and
+ * the host 127.0.0.1 unless `env` sets them: dtx's default gRPC port 36790 lies in the kernel's
+ * ephemeral range, so another process may hold it.
+ */
+export async function serveExpectingFailure(env: Record<string, string>, args: string[] = []): Promise<{ code: number; stderr: string }> {
+  try {
+    await promisify(execFile)(process.execPath, [CLI, 'serve', ...args], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', GRPC_PORT: '0', HTTP_HOST: '127.0.0.1', STORE_DATA_DIR: tempDir(), ...env }, timeout: 60_000 });
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+  throw new Error('dtx serve was expected to exit with an error');
 }
