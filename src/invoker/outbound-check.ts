@@ -9,8 +9,24 @@ import type { OutboundPolicy } from './outbound-policy.js';
  * instead of a transaction retried forever. The call-time half lives in the invokers.
  */
 
+type Target = { readonly host: string; readonly port: number };
+
+/** Parsed targets of recent URLs (a submit checks every branch URL; most repeat): bounded, cleared when full. */
+const targets = new Map<string, Target | undefined>();
+const TARGETS_MAX = 1024;
+
 /** Host and port a branch URL connects to, when dtx dials it itself (not through a driver's registry). */
-export function branchTargetOf(url: string, protocol: string): { host: string; port: number } | undefined {
+export function branchTargetOf(url: string, protocol: string): Target | undefined {
+  const key = `${protocol} ${url}`;
+  const hit = targets.get(key);
+  if (hit !== undefined || targets.has(key)) return hit;
+  const target = parseTarget(url, protocol);
+  if (targets.size >= TARGETS_MAX) targets.clear();
+  targets.set(key, target);
+  return target;
+}
+
+function parseTarget(url: string, protocol: string): Target | undefined {
   const transport = branchTransportOf(protocol, url);
   if (transport === 'none') return undefined;
   if (transport === 'http' || transport === 'json-rpc') {

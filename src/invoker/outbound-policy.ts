@@ -29,6 +29,9 @@ const METADATA: ReadonlyArray<[Addr, number]> = [
   ipaddr.parseCIDR('fd00:ec2::254/128'), // AWS IMDS over IPv6
 ];
 
+/** Remembered `addressProblem` answers (host, address, port); cleared when full. */
+const DECIDED_MAX = 1024;
+
 /** How long a call-time DNS answer is reused (gRPC guard). */
 const DNS_CACHE_MS = 5000;
 
@@ -40,6 +43,8 @@ export class OutboundPolicy {
   readonly #resolve: (host: string) => Promise<string[]>;
   readonly #local: readonly Addr[];
   readonly #dns = new Map<string, { ips: string[]; until: number }>();
+  readonly #decided = new Map<string, string | undefined>();
+  #decidedFor = '';
 
   /** Throws an Error naming the first entry that does not parse. */
   constructor(opts: OutboundPolicyOptions) {
@@ -53,8 +58,27 @@ export class OutboundPolicy {
     return this.#entries.length > 0;
   }
 
-  /** Whether a call to `host:port` connecting to `ip` is allowed: a reason when it is not. */
+  /**
+   * Whether a call to `host:port` connecting to `ip` is allowed: a reason when it is not. The answer
+   * depends only on the arguments, the list and dtx's own ports, so it is remembered (bounded) until
+   * the own ports change: every submit and call checks the same few branch hosts.
+   */
   addressProblem(host: string, ip: string, port: number): string | undefined {
+    const own = this.#ownPorts().join(',');
+    if (own !== this.#decidedFor) {
+      this.#decided.clear();
+      this.#decidedFor = own;
+    }
+    const key = `${host} ${ip} ${port}`;
+    const hit = this.#decided.get(key);
+    if (hit !== undefined || this.#decided.has(key)) return hit;
+    const problem = this.#addressProblem(host, ip, port);
+    if (this.#decided.size >= DECIDED_MAX) this.#decided.clear();
+    this.#decided.set(key, problem);
+    return problem;
+  }
+
+  #addressProblem(host: string, ip: string, port: number): string | undefined {
     if (!ipaddr.isValid(ip)) return `cannot check address '${ip}'`;
     const addr = normal(ipaddr.parse(ip));
     const metadata = METADATA.find((r) => addr.kind() === r[0].kind() && addr.match(r));
