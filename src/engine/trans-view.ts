@@ -1,4 +1,4 @@
-import { dueAtOf, isFinal, type BranchRow, type TransContext, type TransSpec, type TransStatus } from '../../machines/index.js';
+import { dueAtOf, isFinal, type BranchRow, type TransContext, type TransStatus } from '../../machines/index.js';
 import type { TransSummary } from '../log/event-log.js';
 import type { LiveTransaction, Parked } from './live-transaction.js';
 
@@ -93,10 +93,10 @@ function renderOptions(o: TransContext['options']): string {
   });
 }
 
-/** The fields of a transaction view before `steps` (always present), in dtm's order. */
-function headOf(ctx: TransContext, status: string): DtmTransView {
+export function transView(ctx: TransContext, status: string): DtmTransView {
   const o = ctx.options;
-  return {
+  const options = optionsText(o);
+  const v: DtmTransView = {
     id: 0,
     create_time: rfc3339(ctx.createTime),
     update_time: rfc3339(ctx.updateTime),
@@ -104,15 +104,11 @@ function headOf(ctx: TransContext, status: string): DtmTransView {
     trans_type: ctx.transType,
     status,
     protocol: ctx.protocol,
-    options: optionsText(o),
+    options,
     concurrent: o.concurrent,
   };
-}
-
-/** The optional fields after `payloads`, in dtm's order (only those set). */
-function tailOf(ctx: TransContext, status: string, parked: Parked | undefined): Partial<DtmTransView> {
-  const o = ctx.options;
-  const v: Partial<DtmTransView> = {};
+  if (ctx.spec && ctx.spec.steps.length) v.steps = ctx.spec.steps;
+  if (ctx.spec && ctx.spec.payloads.length) v.payloads = ctx.spec.payloads.map(utf8);
   if (ctx.queryPrepared) v.query_prepared = ctx.queryPrepared;
   if (ctx.finishTime !== undefined && status === 'succeed') v.finish_time = rfc3339(ctx.finishTime);
   if (ctx.rollbackTime !== undefined && status === 'failed') v.rollback_time = rfc3339(ctx.rollbackTime);
@@ -127,16 +123,7 @@ function tailOf(ctx: TransContext, status: string, parked: Parked | undefined): 
   if (o.retryInterval) v.retry_interval = o.retryInterval;
   if (Object.keys(o.branchHeaders).length) v.branch_headers = o.branchHeaders;
   if (o.retryLimit) v.retry_limit = o.retryLimit;
-  if (parked !== undefined) v.dtx_parked = { reason: parked.reason, since: rfc3339(parked.at) };
   return v;
-}
-
-/** dtm's transaction object of a context (the `transaction` of `renderView`'s text). */
-export function transView(ctx: TransContext, status: string, parked?: Parked): DtmTransView {
-  const v = headOf(ctx, status);
-  if (ctx.spec && ctx.spec.steps.length) v.steps = ctx.spec.steps;
-  if (ctx.spec && ctx.spec.payloads.length) v.payloads = ctx.spec.payloads.map(utf8);
-  return Object.assign(v, tailOf(ctx, status, parked));
 }
 
 export function branchView(gid: string, r: BranchRow): DtmBranchView {
@@ -155,43 +142,11 @@ export function branchView(gid: string, r: BranchRow): DtmBranchView {
   return v;
 }
 
-/**
- * `,"steps":[...],"payloads":[...]` of a spec. A spec never changes once created, and every
- * commit of its transaction renders it again, so its text is kept with it.
- */
-const specTexts = new WeakMap<TransSpec, string>();
-function specText(spec: TransSpec | undefined): string {
-  if (spec === undefined) return '';
-  let text = specTexts.get(spec);
-  if (text === undefined) {
-    text = '';
-    if (spec.steps.length) text += `,"steps":${JSON.stringify(spec.steps)}`;
-    if (spec.payloads.length) text += `,"payloads":${JSON.stringify(spec.payloads.map(utf8))}`;
-    specTexts.set(spec, text);
-  }
-  return text;
-}
-
-/** A branch row's JSON, kept with the (immutable) row: most rows are unchanged from one commit to the next. */
-const branchTexts = new WeakMap<BranchRow, { readonly gid: string; readonly text: string }>();
-function branchText(gid: string, r: BranchRow): string {
-  const hit = branchTexts.get(r);
-  if (hit !== undefined && hit.gid === gid) return hit.text;
-  const text = JSON.stringify(branchView(gid, r));
-  branchTexts.set(r, { gid, text });
-  return text;
-}
-
-/**
- * The projection text stored with each batch: `{"transaction":{...},"branches":[...]}`, exactly
- * `JSON.stringify({ transaction: transView(ctx, status, parked), branches: ctx.branches.map(branchView) })`
- * (test/unit/engine/trans-view.test.ts), assembled from the parts that did not change.
- */
+/** The projection text stored with each batch: `{"transaction":{...},"branches":[...]}`. */
 export function renderView(ctx: TransContext, status: string, parked?: Parked): string {
-  const head = JSON.stringify(headOf(ctx, status));
-  const tail = JSON.stringify(tailOf(ctx, status, parked));
-  const transaction = `${head.slice(0, -1)}${specText(ctx.spec)}${tail.length > 2 ? `,${tail.slice(1)}` : '}'}`;
-  return `{"transaction":${transaction},"branches":[${ctx.branches.map((b) => branchText(ctx.gid, b)).join(',')}]}`;
+  const transaction = transView(ctx, status);
+  if (parked !== undefined) transaction.dtx_parked = { reason: parked.reason, since: rfc3339(parked.at) };
+  return JSON.stringify({ transaction, branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
 }
 
 /** The projection row of a transaction (TransSummary): what query/all/resetCronTime read. */
