@@ -26,11 +26,15 @@ export interface BranchQuery {
   readonly transType: string;
 }
 
+/** Characters Go's `url.QueryEscape` keeps as they are. */
+const QUERY_SAFE = /^[A-Za-z0-9\-_.~]*$/;
+
 /**
  * Go's `url.QueryEscape`: only ALPHA / DIGIT / `-_.~` stay literal, space becomes `+`.
  * encodeURIComponent also keeps `!'()*`, so those are escaped here.
  */
 export function queryEscape(value: string): string {
+  if (QUERY_SAFE.test(value)) return value; // gids, branch ids, ops and types almost always are
   return encodeURIComponent(value)
     .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, '+');

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { branchTransportOf, branchUrlWithQuery, queryEscape, queryParamOf } from '../../../src/invoker/branch-url.js';
 
@@ -41,6 +42,20 @@ describe('branchUrlWithQuery (spec §6.2)', () => {
   it('escapes values like Go url.QueryEscape', () => {
     expect(queryEscape("a b+c/d?e&f=g~h_i.j-k!l'm(n)o*p")).toBe('a+b%2Bc%2Fd%3Fe%26f%3Dg~h_i.j-k%21l%27m%28n%29o%2Ap');
     expect(queryEscape('é✓')).toBe('%C3%A9%E2%9C%93');
+    expect(queryEscape('saga-01_a.b~c')).toBe('saga-01_a.b~c');
+    expect(queryEscape('')).toBe('');
+  });
+
+  it('escapes every string to Go url.QueryEscape\'s alphabet and back to itself', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 24 }), (s) => {
+        const escaped = queryEscape(s);
+        expect(escaped).toMatch(/^[A-Za-z0-9\-_.~%+]*$/);
+        expect(decodeURIComponent(escaped.replace(/\+/g, ' '))).toBe(s);
+        expect(escaped === s).toBe(/^[A-Za-z0-9\-_.~]*$/.test(s));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
