@@ -3,7 +3,6 @@
  * 8090) that dtm-driver-polaris needs: register, heartbeat, deregister an instance, and discover a
  * service's instances. Polaris answers HTTP 200 with a `code` field; 200000 is success.
  */
-import { request } from 'undici';
 import { DriverError } from './driver.js';
 
 /** Polaris' default HTTP API address, as dtmdriver-polaris defaults its server to 127.0.0.1. */
@@ -38,6 +37,8 @@ interface Reply {
 }
 
 async function call(server: string, path: string, body: unknown, accept: readonly number[] = [OK]): Promise<Reply> {
+  // loaded on first use: only the polaris driver needs undici's request API (undici-core.ts says why)
+  const { request } = await import('undici');
   const res = await request(`http://${server}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -7,7 +7,8 @@
  * errors (non-positive timeout). gRPC URLs are not handled here: they come back as ERROR.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { Agent as AgentInstance, buildConnector as BuildConnector, Dispatcher } from 'undici';
+import { Agent, buildConnector } from './undici-core.js';
 import type { Logger } from 'pino';
 import { classifyHttpAnswer } from '../protocol/outcome-table.js';
 import { branchTransportOf, branchUrlWithQuery } from './branch-url.js';
@@ -43,7 +44,7 @@ const DEFAULT_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 const DEFAULT_USER_AGENT = 'dtx (dtm-compatible)';
 
 export class HttpInvoker implements Invoker {
-  readonly #agent: Agent;
+  readonly #agent: AgentInstance;
   /** `#agent` with the interceptor that drops calls of ended transactions before they are sent. */
   readonly #dispatcher: Dispatcher;
   readonly #logger: Logger | undefined;
@@ -185,7 +186,7 @@ function guardedConnector(policy: OutboundPolicy): Connector {
     }
     let connector = byPort.get(port);
     if (connector === undefined) {
-      connector = buildConnector({ lookup: policy.lookupFor(port) } as unknown as buildConnector.BuildOptions);
+      connector = buildConnector({ lookup: policy.lookupFor(port) } as unknown as BuildConnector.BuildOptions);
       byPort.set(port, connector);
     }
     return connector(opts, callback);
