@@ -17,7 +17,7 @@ const TARGETS_MAX = 1024;
 
 /** Host and port a branch URL connects to, when dtx dials it itself (not through a driver's registry). */
 export function branchTargetOf(url: string, protocol: string): Target | undefined {
-  const key = `${protocol} ${url}`;
+  const key = `${protocol}\u0000${url}`;
   const hit = targets.get(key);
   if (hit !== undefined || targets.has(key)) return hit;
   const target = parseTarget(url, protocol);
