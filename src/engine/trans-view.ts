@@ -1,6 +1,7 @@
 import { dueAtOf, isFinal, type BranchRow, type TransContext, type TransStatus } from '../../machines/index.js';
 import type { TransSummary } from '../log/event-log.js';
 import type { LiveTransaction, Parked } from './live-transaction.js';
+import { BoundedMemo } from '../bounded-memo.js';
 
 /**
  * dtm's JSON shapes (spec §2.2, §2.3) rendered from a machine context. Times are RFC 3339 (UTC).
@@ -50,20 +51,14 @@ export interface DtmBranchView {
   finish_time?: string;
 }
 
-const instants = new Map<number, string>();
-const MAX_INSTANTS = 4096;
 /**
  * RFC 3339 UTC. A view repeats a few instants (created, updated, each branch's times) and the
- * views of one busy second share most of them, so recent ones are cached (bounded; cleared when full).
+ * views of one busy second share most of them, so recent ones are remembered.
  */
+const instants = new BoundedMemo<number, string>(4096);
+const isoOf = (ms: number): string => new Date(ms).toISOString();
 export function rfc3339(ms: number): string {
-  let text = instants.get(ms);
-  if (text === undefined) {
-    if (instants.size >= MAX_INSTANTS) instants.clear();
-    text = new Date(ms).toISOString();
-    instants.set(ms, text);
-  }
-  return text;
+  return instants.get(ms, isoOf);
 }
 
 function utf8(b64: string): string {

@@ -2,6 +2,7 @@ import { MSG_TOPIC_PREFIX, type TransSpec } from '../../machines/index.js';
 import { BadRequest } from '../errors.js';
 import { branchTransportOf } from './branch-url.js';
 import type { OutboundPolicy } from './outbound-policy.js';
+import { BoundedMemo } from '../bounded-memo.js';
 
 /**
  * The submit-time half of the outbound policy (docs/security.md): every branch URL of a new
@@ -11,19 +12,12 @@ import type { OutboundPolicy } from './outbound-policy.js';
 
 type Target = { readonly host: string; readonly port: number };
 
-/** Parsed targets of recent URLs (a submit checks every branch URL; most repeat): bounded, cleared when full. */
-const targets = new Map<string, Target | undefined>();
-const TARGETS_MAX = 1024;
+/** Parsed targets of recent URLs (a submit checks every branch URL; most repeat). */
+const targets = new BoundedMemo<string, Target | undefined>(1024);
 
 /** Host and port a branch URL connects to, when dtx dials it itself (not through a driver's registry). */
 export function branchTargetOf(url: string, protocol: string): Target | undefined {
-  const key = `${protocol}\u0000${url}`;
-  const hit = targets.get(key);
-  if (hit !== undefined || targets.has(key)) return hit;
-  const target = parseTarget(url, protocol);
-  if (targets.size >= TARGETS_MAX) targets.clear();
-  targets.set(key, target);
-  return target;
+  return targets.get(`${protocol}\u0000${url}`, () => parseTarget(url, protocol));
 }
 
 function parseTarget(url: string, protocol: string): Target | undefined {

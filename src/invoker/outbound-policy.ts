@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { cidrContains, hostMatches, ipOfHost, normal, parseAllowEntry, type AllowEntry } from './allow-entry.js';
+import { BoundedMemo } from '../bounded-memo.js';
 
 type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -29,9 +30,6 @@ const METADATA: ReadonlyArray<[Addr, number]> = [
   ipaddr.parseCIDR('fd00:ec2::254/128'), // AWS IMDS over IPv6
 ];
 
-/** Remembered `addressProblem` answers (host, address, port); cleared when full. */
-const DECIDED_MAX = 1024;
-
 /** How long a call-time DNS answer is reused (gRPC guard). */
 const DNS_CACHE_MS = 5000;
 
@@ -43,7 +41,8 @@ export class OutboundPolicy {
   readonly #resolve: (host: string) => Promise<string[]>;
   readonly #local: readonly Addr[];
   readonly #dns = new Map<string, { ips: string[]; until: number }>();
-  readonly #decided = new Map<string, string | undefined>();
+  /** `addressProblem` answers by host, address and port, for the own ports in `#decidedFor`. */
+  readonly #decided = new BoundedMemo<string, string | undefined>(1024);
   #decidedFor = '';
 
   /** Throws an Error naming the first entry that does not parse. */
@@ -69,13 +68,7 @@ export class OutboundPolicy {
       this.#decided.clear();
       this.#decidedFor = own;
     }
-    const key = `${host} ${ip} ${port}`;
-    const hit = this.#decided.get(key);
-    if (hit !== undefined || this.#decided.has(key)) return hit;
-    const problem = this.#addressProblem(host, ip, port);
-    if (this.#decided.size >= DECIDED_MAX) this.#decided.clear();
-    this.#decided.set(key, problem);
-    return problem;
+    return this.#decided.get(`${host} ${ip} ${port}`, () => this.#addressProblem(host, ip, port));
   }
 
   #addressProblem(host: string, ip: string, port: number): string | undefined {

@@ -46,14 +46,15 @@ function storeEnv(dataDir: string, env: Record<string, string> | undefined): Rec
   };
 }
 
+/** A dtx of its own: any free ports on 127.0.0.1, its own data dir, nothing inherited but PATH. */
+function localServeEnv(dataDir: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HTTP_PORT: '0', GRPC_PORT: '0', HTTP_HOST: '127.0.0.1', STORE_DATA_DIR: dataDir };
+}
+
 export async function startDtx(opts: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<DtxProcess> {
   const dataDir = opts.dataDir ?? tempDir();
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HTTP_PORT: '0',
-    GRPC_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    STORE_DATA_DIR: dataDir,
+    ...localServeEnv(dataDir),
     LOG_LEVEL: 'info',
     ...storeEnv(dataDir, opts.env),
     ...opts.env,
@@ -106,7 +107,7 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
  */
 export async function serveExpectingFailure(env: Record<string, string>, args: string[] = []): Promise<{ code: number; stderr: string }> {
   try {
-    await promisify(execFile)(process.execPath, [CLI, 'serve', ...args], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', GRPC_PORT: '0', HTTP_HOST: '127.0.0.1', STORE_DATA_DIR: tempDir(), ...env }, timeout: 60_000 });
+    await promisify(execFile)(process.execPath, [CLI, 'serve', ...args], { env: { ...localServeEnv(tempDir()), ...env }, timeout: 60_000 });
   } catch (err) {
     const e = err as { code: number; stderr: string };
     return { code: e.code, stderr: e.stderr };
