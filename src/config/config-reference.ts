@@ -4,7 +4,8 @@
  * (`CONFIG_DOCS`, plus the reason of `UNUSED_KEYS` for dtm keys without effect). docs/config.md
  * and conf.sample.yml are rendered from it (scripts/gen-config-docs.ts) and a test compares them.
  */
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { z } from 'zod';
 import { envNameOf } from './config-layers.js';
 import { CONFIG_DEFAULTS, ConfigSchema } from './config-schema.js';
@@ -25,6 +26,10 @@ export interface ConfigEntry {
 }
 
 type Shape = Readonly<Record<string, z.ZodType>>;
+
+const require = createRequire(import.meta.url);
+/** Loaded when a reference is rendered, not by every server that imports the config module. */
+const stringify = (value: unknown): string => (require('yaml') as typeof Yaml).stringify(value);
 
 /** Every leaf of the schema in schema order. Throws when a leaf has no meaning or a meaning no leaf. */
 export function configEntries(): ConfigEntry[] {

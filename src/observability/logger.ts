@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type Pretty from 'pino-pretty';
 import type { LogFormat } from '../config/index.js';
 
 export interface LoggerOptions {
@@ -14,6 +15,10 @@ export interface LoggerOptions {
   /** Whether fd 1 or 2 is a terminal; injected by tests. Default: the process's streams. */
   readonly isTTY?: (fd: 1 | 2) => boolean;
 }
+
+const require = createRequire(import.meta.url);
+/** pino-pretty is loaded only for human-readable output: a server logging JSON never needs it. */
+const pretty = (...args: Parameters<typeof Pretty>): ReturnType<typeof Pretty> => (require('pino-pretty') as typeof Pretty)(...args);
 
 const processTTY = (fd: 1 | 2): boolean => (fd === 1 ? process.stdout.isTTY : process.stderr.isTTY) === true;
 

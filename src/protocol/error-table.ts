@@ -5,7 +5,10 @@
  * read here. docs/errors.md documents each row and test/unit/errors.test.ts keeps both in step.
  * Results without a dtx code map through the outcome table (src/protocol/outcome-table.ts).
  */
-import { status } from '@grpc/grpc-js';
+// The status enum from its own module, not the package's index: this table is loaded by the SQLite
+// writer thread too (through src/errors.ts), whose isolate would otherwise load all of grpc-js,
+// 2.4 MiB of heap for one enum. It is the instance the index exports (checked in errors.test.ts).
+import { Status as status } from '@grpc/grpc-js/build/src/constants.js';
 import type { DtmResult } from './outcome-table.js';
 
 export interface ErrorRow {
