@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { AUTO_PARTITIONS } from '../src/config/index.js';
 import type { Ingress, Workload } from './report.js';
 
 export interface Flags {
@@ -87,7 +88,7 @@ export function parseFlags(): Flags {
     .option('--sample-rate <f>', 'fraction of gids checked with query', (v) => Number(v), 0.01)
     .option('--cpu-prof-dir <dir>', 'run dtx under node --cpu-prof, profiles written here')
     .option('--workers <n>', 'kafka: dtx workers per run', positiveInt, 1)
-    .option('--partitions <n>', 'kafka: STORE_PARTITIONS (partitions of every topic)', positiveInt, 16)
+    .option('--partitions <n>', 'kafka: STORE_PARTITIONS (partitions of every topic; 4 is the count dtx creates topics with by default)', positiveInt, AUTO_PARTITIONS.kafka)
     .option('--kafka-port <n>', 'kafka: port of the local broker (scripts/kafka-local.sh), started unless running (below the Linux ephemeral range 32768-60999, where a client socket may hold it)', positiveInt, 29600)
     .option('--broker-warmup <s>', 'kafka: seconds of unmeasured load on a throwaway prefix before the first run (0 = none)', nonNegativeInt, 10)
     .option('--session-timeout <s>', 'kafka: STORE_KAFKA_SESSION_TIMEOUT of the workers', positiveInt, 6)

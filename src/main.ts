@@ -88,8 +88,9 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   // called back (a workflow's resume callback) must be able to reach dtx
   let listening: () => void = () => undefined;
   const actAfter = new Promise<void>((resolve) => (listening = resolve));
+  const engineSettings = engineSettingsOf(config, cluster?.settings.partitions);
   const engine: Engine = new Engine({
-    log, registry, invoker, clock: systemClock, logger, settings: engineSettingsOf(config), observer: metricsObserver(metrics), actAfter,
+    log, registry, invoker, clock: systemClock, logger, settings: engineSettings, observer: metricsObserver(metrics), actAfter,
     ...(cluster
       ? { ownership: 'assigned' as const, bus: cluster.bus, appender: cluster.appender, onPartitionLost: (p: number, fenced: boolean) => cluster.lost(p, fenced), onCommitted: cluster.snapshots.committed.bind(cluster.snapshots) }
       : {}),
@@ -164,7 +165,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   if (config.Auth.Tokens.length === 0) {
     logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
   }
-  logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: config.Store.Partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
+  logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: engineSettings.partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
   return { engine, httpPort, grpcPort, stop };
 }
 

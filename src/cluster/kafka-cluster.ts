@@ -55,9 +55,9 @@ export class KafkaCluster {
       // wait_result replies come when the transaction ends: allow the branch calls' time on top
       const replyTimeoutMs = config.Store.KafkaReplyTimeout * 1000;
       const waitTimeoutMs = replyTimeoutMs + (config.RequestTimeout + 2) * 1000;
-      const bus = await KafkaCommandBus.open(log.kafka, settings, address, hub, { replyTimeoutMs, waitTimeoutMs }, logger);
+      const bus = await KafkaCommandBus.open(log.kafka, log.settings, address, hub, { replyTimeoutMs, waitTimeoutMs }, logger);
       const sender = new ReplySender(address, hub, logger.child({ component: 'replies' }));
-      return new KafkaCluster(log, bus, settings, address, hub, sender, server.stop, logger, config.Store.SnapshotEvery);
+      return new KafkaCluster(log, bus, log.settings, address, hub, sender, server.stop, logger, config.Store.SnapshotEvery);
     } catch (err) {
       await log?.close().catch(() => undefined);
       await server.stop();

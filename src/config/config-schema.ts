@@ -37,7 +37,16 @@ const storeDriver = z.enum(STORE_DRIVERS, {
 });
 const portError = { error: 'must be a port number 0..65535 (0 = random port)' };
 const port = z.int().min(0, portError).max(65535, portError);
-const partitionsError = { error: 'must be an integer 1..1024' };
+const partitionsError = { error: 'must be an integer 0..1024 (0: automatic)' };
+
+/**
+ * What `Store.Partitions: 0` (the default) stands for. The embedded log runs 16 processors (the
+ * count persists nowhere). A Kafka worker adopts the partition count of existing topics and creates
+ * missing ones with 4: every partition commits its own Kafka transactions, so fewer partitions are
+ * faster for a few workers (docs/kafka.md, "Fewer partitions, larger transactions"), and 4 still
+ * lets four workers share the load.
+ */
+export const AUTO_PARTITIONS = Object.freeze({ sqlite: 16, kafka: 4 });
 const nonNegative = z.int().min(0, { error: 'must be an integer >= 0' });
 const positive = z.int().min(1, { error: 'must be an integer >= 1' });
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
@@ -72,7 +81,7 @@ export const ConfigSchema = z.object({
     RedisPrefix: z.string(),
     DataDir: nonEmpty,
     SyncCommit: z.boolean(),
-    Partitions: z.int().min(1, partitionsError).max(1024, partitionsError),
+    Partitions: z.int().min(0, partitionsError).max(1024, partitionsError),
     KafkaBrokers: z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'entries must be host:port' }), { error: 'must be a list of host:port' }).min(1, { error: 'must name at least one broker' }),
     KafkaPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'must be 1-100 characters of A-Z a-z 0-9 _ -' }),
     KafkaReplyTimeout: z.int().min(1, { error: 'must be an integer 1..600' }).max(600, { error: 'must be an integer 1..600' }),
@@ -164,7 +173,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   Store: {
     Driver: 'sqlite', Host: '', Port: 0, User: '', Password: '', Db: 'dtm', Schema: 'public',
     MaxOpenConns: 500, MaxIdleConns: 500, ConnMaxLifeTime: 5, DataExpire: 604800,
-    FinishedDataExpire: 86400, RedisPrefix: '{a}', DataDir: './data', SyncCommit: true, Partitions: 16,
+    FinishedDataExpire: 86400, RedisPrefix: '{a}', DataDir: './data', SyncCommit: true, Partitions: 0,
     KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 8, KafkaReplyTimeout: 15, SnapshotEvery: 10000,
   },
   TransCronInterval: 3,

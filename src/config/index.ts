@@ -4,6 +4,7 @@
  */
 export { ConfigError } from './config-error.js';
 export {
+  AUTO_PARTITIONS,
   CONFIG_DEFAULTS,
   ConfigSchema,
   DEFAULT_GRPC_SERVICE_CONFIG,

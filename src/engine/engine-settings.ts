@@ -1,5 +1,5 @@
 import type { Limits } from '../../machines/index.js';
-import type { ResolvedConfig } from '../config/index.js';
+import { AUTO_PARTITIONS, type ResolvedConfig } from '../config/index.js';
 
 /** The engine's view of the configuration (seconds converted where the engine needs ms). */
 export interface EngineSettings {
@@ -13,9 +13,13 @@ export interface EngineSettings {
   readonly maxOpenPayloadBytes: number;
 }
 
-export function engineSettingsOf(config: ResolvedConfig): EngineSettings {
+/**
+ * `partitions`: the count the log settled on (a Kafka worker adopts its topics'); by default the
+ * configured one, or the embedded log's automatic count.
+ */
+export function engineSettingsOf(config: ResolvedConfig, partitions = config.Store.Partitions || AUTO_PARTITIONS.sqlite): EngineSettings {
   return {
-    partitions: config.Store.Partitions,
+    partitions,
     limits: {
       retryInterval: config.RetryInterval,
       timeoutToFail: config.TimeoutToFail,

@@ -70,20 +70,21 @@ export class KafkaEventLog implements EventLog {
       throw new LogUnavailable(`cannot reach the Kafka brokers ${opts.settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     let replica: EventReplica | undefined;
+    let settings = opts.settings;
     try {
-      await ensureTopics(admin, opts.settings, logger, opts.createTopics ?? true);
-      replica = EventReplica.open(kafka, opts.settings, path.join(opts.dataDir, 'kafka', opts.settings.prefix), opts.logger);
+      settings = { ...settings, partitions: await ensureTopics(admin, settings, logger, opts.createTopics ?? true) };
+      replica = EventReplica.open(kafka, settings, path.join(opts.dataDir, 'kafka', settings.prefix), opts.logger);
       await replica.start();
     } catch (err) {
       await replica?.stop();
       await admin.disconnect();
       throw err;
     }
-    logger.info({ brokers: opts.settings.brokers, prefix: opts.settings.prefix, partitions: opts.settings.partitions }, 'kafka event log opened');
+    logger.info({ brokers: settings.brokers, prefix: settings.prefix, partitions: settings.partitions }, 'kafka event log opened');
     // The writers' producers get their own client: only they remember coordinators (coordinator-cache.ts).
-    const writerKafka = createKafka(opts.settings, opts.logger);
+    const writerKafka = createKafka(settings, opts.logger);
     cacheCoordinators(writerKafka);
-    return new KafkaEventLog(kafka, admin, opts.settings, replica, new PartitionWriters(writerKafka, opts.settings, logger), logger);
+    return new KafkaEventLog(kafka, admin, settings, replica, new PartitionWriters(writerKafka, settings, logger), logger);
   }
 
   /**

@@ -5,7 +5,11 @@ export interface KafkaSettings {
   readonly brokers: readonly string[];
   /** topic, group and transactional-id prefix */
   readonly prefix: string;
-  /** partitions of every dtx topic; the engine routes gids with the same count */
+  /**
+   * partitions of every dtx topic; the engine routes gids with the same count. `0` (automatic) only
+   * in the settings given to `KafkaEventLog.open`, which adopts the topics' count: every holder
+   * after it sees the resolved count (`log.settings`).
+   */
   readonly partitions: number;
   readonly sessionTimeoutMs: number;
   /** this worker's name in Kafka client ids and logs */

@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
+import { AUTO_PARTITIONS } from '../../config/index.js';
 import { LogUnavailable } from '../../errors.js';
 import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
@@ -8,15 +9,17 @@ import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 const COMMANDS_RETENTION_MS = String(7 * 24 * 3600 * 1000);
 
 /**
- * Creates dtx's three topics when missing, each with `Store.Partitions` partitions, and refuses
- * to run on topics whose partition count differs: a gid must map to the same partition in every
- * topic and in the engine's router (DESIGN §4, co-partitioning). Safe when several workers start at
+ * Creates dtx's three topics when missing, each with `Store.Partitions` partitions (automatic, 0:
+ * `AUTO_PARTITIONS.kafka`), and resolves to the partition count of the topics. It refuses topics
+ * whose counts differ from each other, or from a `Store.Partitions` that is set: a gid must map to
+ * the same partition in every topic and in the engine's router (DESIGN §4, co-partitioning); with
+ * the automatic setting a worker adopts the count the topics have. Safe when several workers start at
  * once: "already exists" from a concurrent creator is not an error. `admin` is connected by the caller.
  * Every admin call is retried on retriable broker answers: a topic created a moment ago may have no
  * leader or metadata yet, above all on a busy machine. A repeated createTopics finds the topics it
  * created ("already exists").
  */
-export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger: Logger, create = true): Promise<void> {
+export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger: Logger, create = true): Promise<number> {
   const topics = topicsOf(settings.prefix);
   const retry = { logger };
   const brokers = (await withKafkaRetry('describeCluster', () => admin.describeCluster(), retry)).brokers.length;
@@ -32,28 +35,36 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger
     throw new LogUnavailable(`kafka topics ${missing.map((t) => t.topic).join(', ')} do not exist (Store.KafkaPrefix '${settings.prefix}')`);
   }
   if (missing.length > 0) {
+    const partitions = settings.partitions || AUTO_PARTITIONS.kafka;
     const createMissing = (): Promise<boolean> =>
       admin.createTopics({
         waitForLeaders: true,
         // how long the broker may take to create them, and kafkajs to wait for their leaders (default 5 s)
         timeout: 30_000,
-        topics: missing.map((t) => ({ ...t, numPartitions: settings.partitions, replicationFactor })),
+        topics: missing.map((t) => ({ ...t, numPartitions: partitions, replicationFactor })),
       });
     try {
       await withKafkaRetry('createTopics', createMissing, retry);
-      logger.info({ topics: missing.map((t) => t.topic), partitions: settings.partitions, replicationFactor }, 'kafka topics created');
+      logger.info({ topics: missing.map((t) => t.topic), partitions, replicationFactor }, 'kafka topics created');
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
   }
   const meta = await withKafkaRetry('fetchTopicMetadata', () => admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) }), retry);
-  for (const t of meta.topics) {
-    if (t.partitions.length !== settings.partitions) {
-      throw new LogUnavailable(
-        `kafka topic ${t.name} has ${t.partitions.length} partitions but Store.Partitions is ${settings.partitions}: they must be equal (gids are routed by partition)`,
-      );
-    }
+  return partitionCountOf(meta.topics, settings.partitions);
+}
+
+/** The one partition count of dtx's topics; `configured` 0 accepts any count they share. */
+function partitionCountOf(topics: ReadonlyArray<{ name: string; partitions: readonly unknown[] }>, configured: number): number {
+  const counts = topics.map((t) => `${t.name}: ${t.partitions.length}`).join(', ');
+  const count = topics[0]?.partitions.length ?? 0;
+  if (topics.some((t) => t.partitions.length !== count)) {
+    throw new LogUnavailable(`kafka topics have different partition counts (${counts}): they must be equal (gids are routed by partition)`);
   }
+  if (configured !== 0 && count !== configured) {
+    throw new LogUnavailable(`kafka topics have ${count} partitions (${counts}) but Store.Partitions is ${configured}: they must be equal (gids are routed by partition); 0 adopts the topics' count`);
+  }
+  return count;
 }
 
 function isAlreadyExists(err: unknown): boolean {

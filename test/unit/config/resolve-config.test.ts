@@ -51,7 +51,7 @@ describe('resolveConfig defaults', () => {
     expect(config.Store.Driver).toBe('sqlite');
     expect(config.UpdateBranchSync).toBe(1);
     expect(config.ConfigUpdateInterval).toBe(3);
-    expect(config.Store).toMatchObject({ DataDir: './data', SyncCommit: true, Partitions: 16 });
+    expect(config.Store).toMatchObject({ DataDir: './data', SyncCommit: true, Partitions: 0 });
     expect(config.Store).toMatchObject({ KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 8, KafkaReplyTimeout: 15, SnapshotEvery: 10000 });
     expect([config.InternalGrpcPort, config.InternalAdvertise]).toEqual([36792, '']);
     expect(config.MaxRetryInterval).toBe(3600);
@@ -172,7 +172,8 @@ describe('resolveConfig validation', () => {
     ['LogLevel', { LOG_LEVEL: 'trace' }, 'debug|info|warn|error', 'trace'],
     ['AlertRetryLimit', { ALERT_RETRY_LIMIT: '-1' }, 'AlertRetryLimit should not be less than 0', '-1'],
     ['RequestTimeout', { REQUEST_TIMEOUT: '0' }, 'RequestTimeout should not be less than 1', '0'],
-    ['Store.Partitions', { STORE_PARTITIONS: '1025' }, '1..1024', '1025'],
+    ['Store.Partitions', { STORE_PARTITIONS: '1025' }, '0..1024', '1025'],
+    ['Store.Partitions', { STORE_PARTITIONS: '-1' }, '0..1024', '-1'],
     ['HttpMaxBodyBytes', { HTTP_MAX_BODY_BYTES: '1023' }, '1024..268435456', '1023'],
     ['RequestTimeout', { REQUEST_TIMEOUT: '86401' }, '1..86400', '86401'],
     ['TimeoutToFail', { TIMEOUT_TO_FAIL: '31536001' }, '0..31536000', '31536001'],

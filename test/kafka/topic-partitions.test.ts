@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTO_PARTITIONS } from '../../src/config/index.js';
+import { LogUnavailable } from '../../src/errors.js';
+import { KafkaEventLog } from '../../src/log/kafka/kafka-event-log.js';
+import { topicsOf, type KafkaSettings } from '../../src/log/kafka/kafka-settings.js';
+import { ensureTopics } from '../../src/log/kafka/kafka-topics.js';
+import { TEST_KAFKA_BROKER_LIST } from '../support/kafka-broker.js';
+
+/**
+ * `Store.Partitions` 0 (the default) on the real broker: topics a worker creates get
+ * AUTO_PARTITIONS.kafka partitions, existing topics keep theirs and the worker adopts their count;
+ * a count that is set must match the topics, and topics that disagree are refused.
+ */
+const logger = pino({ level: 'silent' });
+const settingsOf = (prefix: string, partitions: number): KafkaSettings => ({ brokers: TEST_KAFKA_BROKER_LIST, prefix, partitions, sessionTimeoutMs: 10_000, clientId: 'topic-partitions' });
+const freshPrefix = (): string => `parts-${randomUUID().slice(0, 8)}`;
+
+let admin: Admin;
+
+async function partitionsOfTopics(prefix: string): Promise<number[]> {
+  const t = topicsOf(prefix);
+  const meta = await admin.fetchTopicMetadata({ topics: [t.commands, t.events, t.snapshots] });
+  return meta.topics.map((x) => x.partitions.length);
+}
+
+describe('kafka topics: partition count', () => {
+  beforeAll(async () => {
+    admin = new Kafka({ clientId: 'topic-partitions', brokers: TEST_KAFKA_BROKER_LIST, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.disconnect();
+  });
+
+  it('automatic: creates missing topics with AUTO_PARTITIONS.kafka partitions and resolves to that count', async () => {
+    const prefix = freshPrefix();
+    expect(await ensureTopics(admin, settingsOf(prefix, 0), logger)).toBe(AUTO_PARTITIONS.kafka);
+    expect(await partitionsOfTopics(prefix)).toEqual([AUTO_PARTITIONS.kafka, AUTO_PARTITIONS.kafka, AUTO_PARTITIONS.kafka]);
+  });
+
+  it("automatic: adopts the count of existing topics; a set count must equal it", async () => {
+    const prefix = freshPrefix();
+    expect(await ensureTopics(admin, settingsOf(prefix, 3), logger)).toBe(3);
+    expect(await ensureTopics(admin, settingsOf(prefix, 0), logger)).toBe(3);
+    expect(await ensureTopics(admin, settingsOf(prefix, 3), logger, false)).toBe(3);
+    const refused = ensureTopics(admin, settingsOf(prefix, 5), logger);
+    await expect(refused).rejects.toBeInstanceOf(LogUnavailable);
+    await expect(refused).rejects.toThrow(/have 3 partitions .* but Store\.Partitions is 5/);
+    expect(await partitionsOfTopics(prefix)).toEqual([3, 3, 3]);
+  });
+
+  it('refuses topics whose partition counts differ from each other, whatever the setting', async () => {
+    const prefix = freshPrefix();
+    const t = topicsOf(prefix);
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: t.commands, numPartitions: 2, replicationFactor: 1 }] });
+    // the worker creates the two missing topics with its count, then finds the commands topic's 2
+    await expect(ensureTopics(admin, settingsOf(prefix, 0), logger)).rejects.toThrow(/different partition counts \(.*commands: 2/);
+    await expect(ensureTopics(admin, settingsOf(prefix, 2), logger)).rejects.toThrow(/different partition counts/);
+  });
+
+  it("an event log opened with the automatic count carries the topics' count in its settings", async () => {
+    const prefix = freshPrefix();
+    await ensureTopics(admin, settingsOf(prefix, 2), logger);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-kafka-parts-'));
+    const log = await KafkaEventLog.open({ settings: settingsOf(prefix, 0), dataDir: dir, logger });
+    try {
+      expect(log.settings.partitions).toBe(2);
+      await log.claim(1);
+    } finally {
+      await log.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
