@@ -1,7 +1,9 @@
 /**
  * Worker-thread entry of the sqlite log's background writer: owns the write connection and runs
  * each group commit (including its fsync) off the main event loop, which keeps serving requests.
- * Protocol: {id, records, summaries} in; {id} or {id, error: {code, message}} out.
+ * Protocol: {id, records, summaries} (a commit) or {id, checkpoint: true} (a passive WAL checkpoint,
+ * for the commits the main thread made itself, src/log/sqlite/hybrid-appender.ts) in; {id} or
+ * {id, error: {code, message}} out.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CoordinatorError } from '../../errors.js';
@@ -28,14 +30,15 @@ const init = workerData as Init;
 const db = openDatabase({ file: init.file, syncCommit: init.syncCommit, lockTimeoutMs: 5000, exclusive: false, cacheMiB: WRITER_CACHE_MIB });
 const appendTx = buildAppendTx(db, prepareStatements(db));
 
-port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSummary[] } | { close: true }) => {
+port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSummary[] } | { id: number; checkpoint: true } | { close: true }) => {
   if ('close' in msg) {
     db.close();
     port.close();
     return;
   }
   try {
-    appendTx(msg.records, msg.summaries);
+    if ('checkpoint' in msg) db.pragma('wal_checkpoint(PASSIVE)');
+    else appendTx(msg.records, msg.summaries);
     port.postMessage({ id: msg.id });
   } catch (err) {
     const mapped = toLogError(err, 'append');

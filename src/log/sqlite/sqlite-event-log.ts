@@ -22,6 +22,7 @@ import { queryKvRows, scanKvRows } from './sqlite-kv.js';
 import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
 import { buildAppendTx } from './sqlite-append.js';
 import { WorkerAppender } from './worker-appender.js';
+import { HybridAppender } from './hybrid-appender.js';
 import { ensureSchema } from './sqlite-schema.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
 import type { EventRow, SqliteStatements } from './sqlite-statements.js';
@@ -46,7 +47,8 @@ export interface SqliteEventLogOptions {
   /**
    * 'inline' (default): one connection, commits run on the calling thread. 'worker': commits (and
    * their fsync) run on a background worker thread with its own connection while this thread
-   * keeps reading through a WAL reader connection; the data dir is owned through `dtx.lock`.
+   * keeps reading through its own WAL connection, which also commits while the writer is idle
+   * (hybrid-appender.ts); the data dir is owned through `dtx.lock`.
    */
   readonly writer?: 'inline' | 'worker';
   /**
@@ -105,13 +107,12 @@ export class SqliteEventLog implements EventLog {
     try {
       ensureSchema(db, file);
       const stmts = prepareStatements(db);
-      let appender: Appender;
+      const inline = buildAppendTx(db, stmts);
+      let appender: Appender = { append: (r, s) => inline(r, s), close: () => { lock.close(); } };
       if (background) {
-        const worker = new WorkerAppender(file, opts.syncCommit);
-        appender = { append: (r, s) => worker.append(r, s), close: async () => { await worker.close(); lock.close(); } };
-      } else {
-        const tx = buildAppendTx(db, stmts);
-        appender = { append: (r, s) => tx(r, s), close: () => { lock.close(); } };
+        db.pragma('wal_autocheckpoint = 0'); // the writer thread checkpoints (hybrid-appender.ts)
+        const hybrid = new HybridAppender(new WorkerAppender(file, opts.syncCommit), inline);
+        appender = { append: (r, s) => hybrid.append(r, s), close: async () => { await hybrid.close(); lock.close(); } };
       }
       logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
       return new this(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger);

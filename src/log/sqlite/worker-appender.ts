@@ -34,12 +34,26 @@ export class WorkerAppender {
     this.#worker.on('exit', (code) => fail(`exit code ${code}`));
   }
 
+  /** No commit or checkpoint of the writer is pending: its connection holds no lock. */
+  get idle(): boolean {
+    return this.#pending.size === 0 && this.#broken === undefined;
+  }
+
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
+    return this.#send({ records, summaries });
+  }
+
+  /** A passive WAL checkpoint on the writer's thread, for commits made on another connection. */
+  checkpoint(): Promise<void> {
+    return this.#send({ checkpoint: true });
+  }
+
+  #send(msg: { records: readonly LogRecord[]; summaries: readonly TransSummary[] } | { checkpoint: true }): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken);
     const id = ++this.#seq;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, records, summaries });
+      this.#worker.postMessage({ id, ...msg });
     });
   }
 
