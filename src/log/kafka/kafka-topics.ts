@@ -13,7 +13,8 @@ const COMMANDS_RETENTION_MS = String(7 * 24 * 3600 * 1000);
  * `AUTO_PARTITIONS.kafka`), and resolves to the partition count of the topics. It refuses topics
  * whose counts differ from each other, or from a `Store.Partitions` that is set: a gid must map to
  * the same partition in every topic and in the engine's router (DESIGN §4, co-partitioning); with
- * the automatic setting a worker adopts the count the topics have. Safe when several workers start at
+ * the automatic setting a worker adopts the count the topics have (and creates a missing one beside
+ * existing ones with theirs). Safe when several workers start at
  * once: "already exists" from a concurrent creator is not an error. `admin` is connected by the caller.
  * Every admin call is retried on retriable broker answers: a topic created a moment ago may have no
  * leader or metadata yet, above all on a busy machine. A repeated createTopics finds the topics it
@@ -34,8 +35,12 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger
   if (missing.length > 0 && !create) {
     throw new LogUnavailable(`kafka topics ${missing.map((t) => t.topic).join(', ')} do not exist (Store.KafkaPrefix '${settings.prefix}')`);
   }
+  const countOf = async (names: readonly string[]): Promise<number> =>
+    partitionCountOf((await withKafkaRetry('fetchTopicMetadata', () => admin.fetchTopicMetadata({ topics: [...names] }), retry)).topics, settings.partitions);
   if (missing.length > 0) {
-    const partitions = settings.partitions || AUTO_PARTITIONS.kafka;
+    // automatic: a topic missing beside existing ones (deleted by hand) gets their count
+    const present = wanted.filter((t) => existing.has(t.topic)).map((t) => t.topic);
+    const partitions = settings.partitions || (present.length > 0 ? await countOf(present) : AUTO_PARTITIONS.kafka);
     const createMissing = (): Promise<boolean> =>
       admin.createTopics({
         waitForLeaders: true,
@@ -50,13 +55,12 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger
       if (!isAlreadyExists(err)) throw err;
     }
   }
-  const meta = await withKafkaRetry('fetchTopicMetadata', () => admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) }), retry);
-  return partitionCountOf(meta.topics, settings.partitions);
+  return countOf(wanted.map((t) => t.topic));
 }
 
 /** The one partition count of dtx's topics; `configured` 0 accepts any count they share. */
 function partitionCountOf(topics: ReadonlyArray<{ name: string; partitions: readonly unknown[] }>, configured: number): number {
-  const counts = topics.map((t) => `${t.name}: ${t.partitions.length}`).join(', ');
+  const counts = topics.map((t) => `${t.name}: ${t.partitions.length}`).sort().join(', ');
   const count = topics[0]?.partitions.length ?? 0;
   if (topics.some((t) => t.partitions.length !== count)) {
     throw new LogUnavailable(`kafka topics have different partition counts (${counts}): they must be equal (gids are routed by partition)`);
