@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
-import { CHECKPOINT_EVERY, HybridAppender, INLINE_MAX_MS, type BackgroundWriter } from '../../../src/log/sqlite/hybrid-appender.js';
+import { CHECKPOINT_EVERY, eventLoopBusy, HybridAppender, INLINE_MAX_MS, type BackgroundWriter } from '../../../src/log/sqlite/hybrid-appender.js';
 
 /** A scripted background writer: its idleness is set by the test, its calls are counted. */
 class ScriptedWriter implements BackgroundWriter {
@@ -29,6 +29,7 @@ function setup(inlineMs = 0.1) {
   const writer = new ScriptedWriter();
   let t = 0;
   const inline = { calls: 0, fail: undefined as Error | undefined, ms: inlineMs };
+  const loop = { busy: false };
   const appender = new HybridAppender(
     writer,
     () => {
@@ -36,9 +37,10 @@ function setup(inlineMs = 0.1) {
       t += inline.ms;
       if (inline.fail) throw inline.fail;
     },
+    () => loop.busy,
     () => t,
   );
-  return { writer, inline, appender };
+  return { writer, inline, loop, appender };
 }
 
 describe('HybridAppender', () => {
@@ -52,6 +54,27 @@ describe('HybridAppender', () => {
     writer.idle = true;
     await appender.append(records, summaries);
     expect([inline.calls, writer.appends]).toEqual([2, 1]);
+  });
+
+  it('hands commits to the writer while the event loop is busy', async () => {
+    const { writer, inline, loop, appender } = setup();
+    loop.busy = true;
+    await appender.append(records, summaries);
+    expect([inline.calls, writer.appends]).toEqual([0, 1]);
+    loop.busy = false;
+    await appender.append(records, summaries);
+    expect([inline.calls, writer.appends]).toEqual([1, 1]);
+  });
+
+  it('eventLoopBusy: false while the loop idles, true after a window spent blocking it', async () => {
+    const busy = eventLoopBusy();
+    await new Promise((r) => setTimeout(r, 120));
+    busy(); // a window of idling
+    await new Promise((r) => setTimeout(r, 120));
+    expect(busy()).toBe(false);
+    const until = performance.now() + 150;
+    while (performance.now() < until); // a window of blocking
+    expect(busy()).toBe(true);
   });
 
   it('rejects with the inline commit\'s error, and commits again after it', async () => {
