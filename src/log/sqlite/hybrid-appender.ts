@@ -56,10 +56,10 @@ export function eventLoopBusy(): () => boolean {
 
 /**
  * The embedded log's appender: a commit runs on the calling (main) thread when the background
- * writer is idle and the event loop is not busy, and on the writer otherwise. At low load a commit then costs one SQLite
- * transaction and its fsync (~0.1-0.2 ms on the bench machine) instead of two thread hops and a
- * structured clone each way: one concurrent client gets 15-30% more sagas/s for 10-15% less CPU
- * per saga. Under load the writer is busy and takes the commits, so fsyncs keep overlapping with the
+ * writer is idle and the event loop is not busy, and on the writer otherwise. At low load a commit
+ * then costs one SQLite transaction and its fsync (~0.1-0.2 ms on the bench machine) instead of two
+ * thread hops and a structured clone each way: one concurrent client gets 13-30% more sagas/s for
+ * 10-15% less CPU per saga. Under load the writer is busy and takes the commits, so fsyncs keep overlapping with the
  * main thread's work (docs/benchmarks.md, "Commits on the main thread when the writer is idle").
  * Both connections write the same WAL database, one at a time: an inline commit runs only while
  * nothing of the writer's is pending, and it completes (synchronously) before anything else is sent.

@@ -41,7 +41,7 @@ port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSum
     else appendTx(msg.records, msg.summaries);
     port.postMessage({ id: msg.id });
   } catch (err) {
-    const mapped = toLogError(err, 'append');
+    const mapped = toLogError(err, 'checkpoint' in msg ? 'checkpoint' : 'append');
     const code = mapped instanceof CoordinatorError ? mapped.code : 'DTX_LOG_UNAVAILABLE';
     port.postMessage({ id: msg.id, error: { code, message: mapped instanceof Error ? mapped.message : String(mapped) } });
   }
