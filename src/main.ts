@@ -24,7 +24,7 @@ import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
 import { startDrivers } from './drivers/driver-runtime.js';
 import { ListenError } from './ingress/listen-error.js';
 import { DTX_VERSION } from './dtx-version.js';
-import { boundHeapGrowth } from './heap-policy.js';
+import { applyHeapPolicy } from './heap-policy.js';
 import { settleWithin } from './engine/settle-within.js';
 
 export { DTX_VERSION } from './dtx-version.js';
@@ -67,7 +67,7 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
  * modules; a refused module rejects with `TransTypeRefused` before the log is opened.
  */
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
-  boundHeapGrowth();
+  applyHeapPolicy();
   const registry = types ?? (await buildRegistry(config, logger));
   // before the log opens: an unknown MicroService.Driver (ConfigError) must stop dtx at once
   const drivers = await startDrivers(config, logger);

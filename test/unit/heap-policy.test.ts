@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { SERVE_NODE_FLAGS } from '../../src/heap-policy.js';
+import { describe, expect, it, vi } from 'vitest';
+import { SERVE_NODE_FLAGS, setOnCommandLine } from '../../src/heap-policy.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -32,5 +32,34 @@ describe('the node flags dtx serve runs with (SERVE_NODE_FLAGS)', () => {
   it('bound the young generation to 2 x 4 MiB under allocation, which V8 otherwise grows past it', () => {
     expect(newSpaceMiB(SERVE_NODE_FLAGS)).toBeLessThanOrEqual(8);
     expect(newSpaceMiB([])).toBeGreaterThan(8);
+  });
+});
+
+describe('the V8 flags dtx sets at run time (applyHeapPolicy)', () => {
+  const fresh = async () => {
+    vi.resetModules();
+    return (await import('../../src/heap-policy.js')).applyHeapPolicy;
+  };
+
+  it('sets the old generation\'s growth and turns allocation-site pretenuring off, once per process', async () => {
+    const apply = await fresh();
+    expect(apply([])).toEqual(['--heap-growing-percent=30', '--no-allocation-site-pretenuring']);
+    expect(apply([])).toEqual([]);
+  });
+
+  it('leaves a flag the node command line sets to the command line', async () => {
+    expect((await fresh())(['--max-semi-space-size=4', '--heap-growing-percent=100'])).toEqual(['--no-allocation-site-pretenuring']);
+    expect((await fresh())(['--allocation-site-pretenuring'])).toEqual(['--heap-growing-percent=30']);
+    expect((await fresh())(['--heap_growing_percent=50', '--no-allocation-site-pretenuring'])).toEqual([]);
+  });
+
+  it('recognises every spelling node and V8 accept, and nothing else', () => {
+    for (const arg of ['--allocation-site-pretenuring', '--no-allocation-site-pretenuring', '--noallocation-site-pretenuring', '--allocation_site_pretenuring', '--no_allocation_site_pretenuring']) {
+      expect(setOnCommandLine('allocation-site-pretenuring', [arg]), arg).toBe(true);
+    }
+    expect(setOnCommandLine('heap-growing-percent', ['--heap-growing-percent=100'])).toBe(true);
+    for (const arg of ['--heap-growing-percentage=5', 'heap-growing-percent', '-heap-growing-percent', '--max-semi-space-size=4']) {
+      expect(setOnCommandLine('heap-growing-percent', [arg]), arg).toBe(false);
+    }
   });
 });
