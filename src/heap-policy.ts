@@ -40,7 +40,7 @@ const RUNTIME_FLAGS: ReadonlyArray<{ readonly name: string; readonly setting: st
 ];
 let applied = false;
 
-/** Whether the node command line (`execArgv`) sets V8 flag `name` itself: `--name[=v]`, `--no-name`, `_` for `-`. */
+/** Whether the node command line (`execArgv`) sets V8 flag `name`: `--name[=v]`, `--no-name`, `_` for `-`. */
 export function setOnCommandLine(name: string, execArgv: readonly string[] = process.execArgv): boolean {
   return execArgv.some((arg) => {
     if (!arg.startsWith('--')) return false;

@@ -37,7 +37,10 @@ const WEIGHT = 0.2;
 export const INLINE_MAX_UTILIZATION = 0.8;
 const UTILIZATION_WINDOW_MS = 100;
 
-/** Whether the event loop was busy more than INLINE_MAX_UTILIZATION of the last window (re-measured at most once a window). */
+/**
+ * Whether the event loop was busy more than INLINE_MAX_UTILIZATION of the last window
+ * (re-measured at most once a window).
+ */
 export function eventLoopBusy(): () => boolean {
   let last = performance.eventLoopUtilization();
   let at = performance.now();
@@ -59,8 +62,9 @@ export function eventLoopBusy(): () => boolean {
  * writer is idle and the event loop is not busy, and on the writer otherwise. At low load a commit
  * then costs one SQLite transaction and its fsync (~0.1-0.2 ms on the bench machine) instead of two
  * thread hops and a structured clone each way: one concurrent client gets 13-30% more sagas/s for
- * 10-15% less CPU per saga. Under load the writer is busy and takes the commits, so fsyncs keep overlapping with the
- * main thread's work (docs/benchmarks.md, "Commits on the main thread when the writer is idle").
+ * 10-15% less CPU per saga. Under load the writer is busy and takes the commits, so fsyncs keep
+ * overlapping with the main thread's work (docs/benchmarks.md, "Commits on the main thread when
+ * the writer is idle").
  * Both connections write the same WAL database, one at a time: an inline commit runs only while
  * nothing of the writer's is pending, and it completes (synchronously) before anything else is sent.
  */
