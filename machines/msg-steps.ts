@@ -1,5 +1,5 @@
 import type { BranchResultEvent, Effect, TransSpec } from './vocabulary.js';
-import { newRow, type TransContext } from './trans-context.js';
+import { newRow, withoutPassError, type TransContext } from './trans-context.js';
 import { rowForResult, settleRow, startCall, unblockAll, type Step } from './branch-calls.js';
 import { alertAfterBackoff, lease, touch } from './schedule.js';
 
@@ -102,15 +102,11 @@ export function msgPass(ctx: TransContext, at: number): Step {
 
 /** A pass started by a repeated submit (spec §5.3: re-process): like a cron pass, without the lease. */
 export function msgRepass(ctx: TransContext, at: number): Step {
-  const c = unblockAll(ctx);
-  if (c.passError === undefined) return msgPass(c, at);
-  const { passError: _dropped, ...rest } = c;
-  return msgPass(rest, at);
+  return msgPass(withoutPassError(unblockAll(ctx)), at);
 }
 
 export function msgCronPass(ctx: TransContext, at: number): Step {
-  const { passError: _dropped, ...rest } = unblockAll(lease(ctx, at));
-  return msgPass(rest, at);
+  return msgPass(withoutPassError(unblockAll(lease(ctx, at))), at);
 }
 
 /** A result of an action row. FAILURE of a msg action is just an error, retried (spec §7.4.2). */

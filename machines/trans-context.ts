@@ -82,6 +82,12 @@ export const EMPTY_LIMITS: Limits = {
   alertRetryLimit: 3,
 };
 
+/**
+ * Every context has every key, the optional ones undefined, in this order, and steps replace
+ * values without adding or removing keys: then every context shares one hidden class and each
+ * `{ ...ctx, k: v }` copy takes V8's fast path (a context of another shape made each copy 5-8x
+ * slower: docs/benchmarks.md, "Replay"). The same holds for branch rows (`newRow`).
+ */
 export const EMPTY_CONTEXT: TransContext = {
   gid: '',
   transType: '',
@@ -93,12 +99,17 @@ export const EMPTY_CONTEXT: TransContext = {
   queryPrepared: '',
   createTime: 0,
   updateTime: 0,
+  finishTime: undefined,
+  rollbackTime: undefined,
   rollbackReason: '',
   result: '',
   nextCronInterval: 0,
   nextCronTime: 0,
   branches: [],
   retryCount: 0,
+  passError: undefined,
+  abortReason: undefined,
+  sideCall: undefined,
   ext: {},
 };
 
@@ -111,8 +122,13 @@ export function withRow(ctx: TransContext, index: number, patch: Partial<BranchR
   return { ...ctx, branches };
 }
 
+/** The context without its pass error; the key stays (every context has every key, see EMPTY_CONTEXT). */
+export function withoutPassError(ctx: TransContext): TransContext {
+  return ctx.passError === undefined ? ctx : { ...ctx, passError: undefined };
+}
+
 export function newRow(branchId: string, op: string, url: string, binData: string, at: number): BranchRow {
-  return { branchId, op, url, binData, status: 'prepared', createTime: at, updateTime: at, attempt: 0, inflight: false, blocked: false };
+  return { branchId, op, url, binData, status: 'prepared', createTime: at, updateTime: at, finishTime: undefined, attempt: 0, inflight: false, blocked: false, mayHaveExecuted: undefined };
 }
 
 /** Adds dtm's ` FAILURE` suffix unless already present (spec §6.5). */

@@ -1,5 +1,5 @@
 import type { BranchRegistration, BranchResultEvent, Effect, TransEvent, TransStatus } from './vocabulary.js';
-import { newRow, type BranchRow, type TransContext } from './trans-context.js';
+import { newRow, withoutPassError, type BranchRow, type TransContext } from './trans-context.js';
 import { rowForResult, settleRow, startCall, unblockAll, type Step } from './branch-calls.js';
 import { alertAfterBackoff, lease, touch } from './schedule.js';
 import { isFinal } from './trans-type.js';
@@ -108,11 +108,6 @@ export function twoPhasePass(rules: TwoPhaseRules, ctx: TransContext, op: string
   return step;
 }
 
-function withoutPassError(ctx: TransContext): TransContext {
-  if (ctx.passError === undefined) return ctx;
-  const { passError: _dropped, ...rest } = ctx;
-  return rest;
-}
 
 /** A pass started by a client call (repeated submit, abort of an aborting transaction): no lease. */
 export function twoPhaseRepass(rules: TwoPhaseRules, ctx: TransContext, op: string, at: number): Step {

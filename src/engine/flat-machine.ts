@@ -173,7 +173,7 @@ export class FlatMachine {
       for (const [k, v] of Object.entries(assignment as object)) u[k] = typeof v === 'function' ? (v as (a: object, p: unknown) => unknown)(args, params) : v;
       update = u;
     }
-    box.context = Object.assign({}, box.context, update);
+    box.context = merged(box.context as object, update);
     box.assigned = true;
   }
 }
@@ -215,6 +215,20 @@ class CollectArgs extends AssignArgs {
   get check(): (g: unknown) => boolean {
     return (g) => this.flat.check(g, this.context, this.event);
   }
+}
+
+/**
+ * XState's merge, `Object.assign({}, old, update)`. When `update` holds old's keys first and in
+ * old's order (a step that returns a whole new context, as the built-in machines do), that merge
+ * is a copy of `update`, which V8 makes 4x faster than the merge (docs/benchmarks.md, "Replay").
+ * Contexts are JSON data (snapshots persist them as JSON): no symbol keys, no accessors.
+ */
+export function merged(old: object, update: object): object {
+  const keys = Object.keys(update);
+  let i = 0;
+  for (const k in old) if (keys[i++] !== k) return Object.assign({}, old, update);
+  // an own `__proto__` key: Object.assign would set the prototype, the spread defines the key
+  return Object.hasOwn(update, '__proto__') ? Object.assign({}, old, update) : { ...update };
 }
 
 function isEnqueuedAssign(a: Action): a is EnqueuedAssign {

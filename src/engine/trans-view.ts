@@ -77,15 +77,15 @@ function optionsText(o: TransContext['options']): string {
 }
 
 function renderOptions(o: TransContext['options']): string {
-  return JSON.stringify({
-    ...(o.waitResult ? { wait_result: true } : {}),
-    ...(o.timeoutToFail ? { timeout_to_fail: o.timeoutToFail } : {}),
-    ...(o.requestTimeout ? { request_timeout: o.requestTimeout } : {}),
-    ...(o.retryInterval ? { retry_interval: o.retryInterval } : {}),
-    ...(Object.keys(o.branchHeaders).length ? { branch_headers: o.branchHeaders } : {}),
-    ...(o.retryLimit ? { retry_limit: o.retryLimit } : {}),
-    concurrent: o.concurrent,
-  });
+  const r: Record<string, unknown> = {};
+  if (o.waitResult) r['wait_result'] = true;
+  if (o.timeoutToFail) r['timeout_to_fail'] = o.timeoutToFail;
+  if (o.requestTimeout) r['request_timeout'] = o.requestTimeout;
+  if (o.retryInterval) r['retry_interval'] = o.retryInterval;
+  if (Object.keys(o.branchHeaders).length) r['branch_headers'] = o.branchHeaders;
+  if (o.retryLimit) r['retry_limit'] = o.retryLimit;
+  r['concurrent'] = o.concurrent;
+  return JSON.stringify(r);
 }
 
 export function transView(ctx: TransContext, status: string): DtmTransView {

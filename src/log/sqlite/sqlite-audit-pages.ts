@@ -19,6 +19,14 @@ export interface AuditEntry {
   readonly summary: TransSummary;
 }
 
+/**
+ * Transactions read per page (one statement for their rows, one for their events). Small enough
+ * that a page's parsed events die in the young generation while it is audited: pages of 1,000
+ * outlived scavenges and were promoted, which cost the audit about a fifth more CPU
+ * (docs/benchmarks.md, "Replay").
+ */
+export const AUDIT_PAGE_TRANSACTIONS = 100;
+
 /** Bytes of the database file mapped into memory per reader (address space, not RSS). */
 const MMAP_BYTES = 1 << 30;
 

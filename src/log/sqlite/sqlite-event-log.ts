@@ -26,10 +26,7 @@ import { HybridAppender } from './hybrid-appender.js';
 import { ensureSchema } from './sqlite-schema.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
 import type { EventRow, SqliteStatements } from './sqlite-statements.js';
-import { assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
-
-/** Transactions per page of `scanAll` (audit): its events are read in one statement. */
-const SCAN_ALL_PAGE = 1000;
+import { AUDIT_PAGE_TRANSACTIONS, assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
 
 
 export interface SqliteEventLogOptions {
@@ -147,7 +144,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   /**
-   * Pages of SCAN_ALL_PAGE transactions; each page is two statements run back to back, no yield
+   * Pages of AUDIT_PAGE_TRANSACTIONS transactions; each page is two statements run back to back, no yield
    * between them (its summaries, then all their events in one range read ordered by id and seq),
    * so a page's events and summaries are of the same moment even on a log written meanwhile.
    */
@@ -155,12 +152,12 @@ export class SqliteEventLog implements EventLog {
     let after = 0;
     for (;;) {
       const [rows, events] = this.query('scanAll', () => {
-        const page = this.stmts.allAfter.all(after, since, SCAN_ALL_PAGE);
+        const page = this.stmts.allAfter.all(after, since, AUDIT_PAGE_TRANSACTIONS);
         const last = page.at(-1);
         return [page, last === undefined ? [] : (this.stmts.eventsOfIdRange.all(after, last.id, since) as EventRangeRow[])] as const;
       });
       yield* assembleAuditPage(rows, events);
-      if (rows.length < SCAN_ALL_PAGE) return;
+      if (rows.length < AUDIT_PAGE_TRANSACTIONS) return;
       after = rows.at(-1)!.id;
     }
   }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { assign, createMachine, enqueueActions, initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { FlatMachine, FlatUnsupported, type FlatEffect, type FlatSnapshot } from '../../../src/engine/flat-machine.js';
 import { eventOfRecord } from '../../../src/engine/live-transaction.js';
-import type { CallBranchParams, CallResult, TransEvent, TransSpec } from '../../../machines/index.js';
+import { EMPTY_CONTEXT, newRow, type CallBranchParams, type CallResult, type TransContext, type TransEvent, type TransSpec } from '../../../machines/index.js';
 import { goldenFiles, goldenRegistry, readGoldenLog } from '../../support/golden-logs.js';
 import { LIMITS, T0, makeSpec, msgSteps, sagaSteps } from '../machines/builders.js';
 import { custom, RESUME } from '../machines/workflow-builders.js';
@@ -78,6 +78,15 @@ function foldBoth(machine: AnyStateMachine, events: readonly TransEvent[], engin
   return n;
 }
 
+const CONTEXT_KEYS = Object.keys(EMPTY_CONTEXT);
+const ROW_KEYS = Object.keys(newRow('01', 'action', '', '', 0));
+
+/** The built-in machines' steps never add or remove a key (EMPTY_CONTEXT): one hidden class for all contexts. */
+function expectCanonicalShape(ctx: TransContext): void {
+  expect(Object.keys(ctx)).toEqual(CONTEXT_KEYS);
+  for (const r of ctx.branches) expect(Object.keys(r)).toEqual(ROW_KEYS);
+}
+
 describe('flat fold', () => {
   it('compiles every machine dtx ships', () => {
     for (const name of TYPES) expect(FlatMachine.compile(registry.get(name)!.machine), name).toBeInstanceOf(FlatMachine);
@@ -109,6 +118,7 @@ describe('flat fold', () => {
           const [fn, fo] = flatStep(flat, fs, e);
           expect(fo, `event ${i + 1} ${e.type}`).toEqual(xo);
           if (xn === undefined || fn === undefined) return;
+          if (sc.type !== 'quorum') expectCanonicalShape(fn.context as TransContext);
           for (const x of effects) if (x.type === 'callBranch') calls.push(x.params as CallBranchParams);
           if (sc.replay || !effects.some((x) => x.type === 'reject')) {
             xs = xn;
