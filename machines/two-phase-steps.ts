@@ -108,7 +108,6 @@ export function twoPhasePass(rules: TwoPhaseRules, ctx: TransContext, op: string
   return step;
 }
 
-
 /** A pass started by a client call (repeated submit, abort of an aborting transaction): no lease. */
 export function twoPhaseRepass(rules: TwoPhaseRules, ctx: TransContext, op: string, at: number): Step {
   return twoPhasePass(rules, withoutPassError(unblockAll(ctx)), op, at);
