@@ -128,7 +128,20 @@ export function withoutPassError(ctx: TransContext): TransContext {
 }
 
 export function newRow(branchId: string, op: string, url: string, binData: string, at: number): BranchRow {
-  return { branchId, op, url, binData, status: 'prepared', createTime: at, updateTime: at, finishTime: undefined, attempt: 0, inflight: false, blocked: false, mayHaveExecuted: undefined };
+  return {
+    branchId,
+    op,
+    url,
+    binData,
+    status: 'prepared',
+    createTime: at,
+    updateTime: at,
+    finishTime: undefined,
+    attempt: 0,
+    inflight: false,
+    blocked: false,
+    mayHaveExecuted: undefined,
+  };
 }
 
 /** Adds dtm's ` FAILURE` suffix unless already present (spec §6.5). */

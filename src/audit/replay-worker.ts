@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { ResolvedConfig } from '../config/index.js';
 import { buildRegistry } from '../extensions/trans-type-loader.js';
-import { AUDIT_PAGE_TRANSACTIONS, SqliteAuditPages } from '../log/sqlite/sqlite-audit-pages.js';
+import { SqliteAuditPages } from '../log/sqlite/sqlite-audit-pages.js';
 import { emptyCounts, TransactionAuditor } from './replay-all.js';
 
 export interface ReplayWorkerInit {
@@ -35,9 +35,7 @@ port.on('message', (m: ReplayWorkerRequest) => {
   }
   try {
     const counts = emptyCounts();
-    for (let after = m.after; after < m.upTo; after += AUDIT_PAGE_TRANSACTIONS) {
-      for (const e of pages.page(after, Math.min(after + AUDIT_PAGE_TRANSACTIONS, m.upTo), init.since)) auditor.audit(counts, e.gid, e.records, e.summary);
-    }
+    for (const e of pages.entries(m.after, m.upTo, init.since)) auditor.audit(counts, e.gid, e.records, e.summary);
     port.postMessage({ counts });
   } catch (err) {
     port.postMessage({ error: err instanceof Error ? err.message : String(err) });

@@ -71,8 +71,18 @@ export class SqliteAuditPages {
     return r?.lo === null || r?.hi === null || r === undefined ? undefined : { lo: r.lo, hi: r.hi };
   }
 
+  /**
+   * The transactions with after < id <= upTo created at/after `since`, with their events, read a
+   * page of AUDIT_PAGE_TRANSACTIONS ids at a time: the caller audits a page before the next is read.
+   */
+  *entries(after: number, upTo: number, since: number): Iterable<AuditEntry> {
+    for (let from = after; from < upTo; from += AUDIT_PAGE_TRANSACTIONS) {
+      yield* this.#page(from, Math.min(from + AUDIT_PAGE_TRANSACTIONS, upTo), since);
+    }
+  }
+
   /** The transactions with after < id <= upTo created at/after `since`, with their events; one read transaction. */
-  page(after: number, upTo: number, since: number): AuditEntry[] {
+  #page(after: number, upTo: number, since: number): AuditEntry[] {
     const read = this.#db.transaction(() => [this.#rows.all(after, upTo, since), this.#events.all(after, upTo, since) as EventRangeRow[]] as const);
     const [rows, events] = read();
     return assembleAuditPage(rows, events);

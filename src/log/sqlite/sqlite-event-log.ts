@@ -28,7 +28,6 @@ import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary
 import type { EventRow, SqliteStatements } from './sqlite-statements.js';
 import { AUDIT_PAGE_TRANSACTIONS, assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
 
-
 export interface SqliteEventLogOptions {
   /** Data directory; created when missing. One dtx process owns it at a time. */
   readonly dir: string;
@@ -144,9 +143,10 @@ export class SqliteEventLog implements EventLog {
   }
 
   /**
-   * Pages of AUDIT_PAGE_TRANSACTIONS transactions; each page is two statements run back to back, no yield
-   * between them (its summaries, then all their events in one range read ordered by id and seq),
-   * so a page's events and summaries are of the same moment even on a log written meanwhile.
+   * Pages of AUDIT_PAGE_TRANSACTIONS transactions; each page is two statements run back to back,
+   * no yield between them (its summaries, then all their events in one range read ordered by id
+   * and seq), so a page's events and summaries are of the same moment even on a log written
+   * meanwhile.
    */
   async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
     let after = 0;
