@@ -24,5 +24,5 @@ COPY package.json ./
 ENV STORE_DATA_DIR=/data HTTP_HOST=0.0.0.0
 VOLUME /data
 EXPOSE 36789 36790
-ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/src/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--v8-pool-size=1", "dist/src/cli.js"]
 CMD ["serve"]

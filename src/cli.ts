@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --v8-pool-size=1
 import { Command, Option } from 'commander';
 import { DTX_VERSION } from './dtx-version.js';
 import { countArg, portArg, threadsArg } from './cli/cli-config.js';

@@ -6,14 +6,19 @@ import { setFlagsFromString } from 'node:v8';
  * benchmark that spawns a server (a unit test keeps those places equal to this list). They must be
  * on the node command line: V8 sizes the young generation when the isolate starts.
  *
- * `--max-semi-space-size=4` (MiB): V8 grows each of the two semi-spaces to 16 MiB under load, 32 MiB
- * of resident young generation for a heap whose live size is ~27 MiB (half of it code and module
- * source). A coordinator's young objects live for a commit or a branch call, a few ms, so 4 MiB
- * semi-spaces still let almost all of them die young: RSS under load 154 -> 126 MiB for 0.02-0.045
- * ms more GC per saga, 4-5% of dtx's CPU (docs/benchmarks.md, "Memory"). A later
- * `--max-semi-space-size` on the command line wins, to trade the other way.
+ * - `--max-semi-space-size=4` (MiB): V8 grows each of the two semi-spaces to 16 MiB under load, 32
+ *   MiB of resident young generation for a heap whose live size is ~27 MiB (half of it code and
+ *   module source). A coordinator's young objects live for a commit or a branch call, a few ms, so
+ *   4 MiB semi-spaces still let almost all of them die young: RSS under load 154 -> 126 MiB for
+ *   0.02-0.045 ms more GC per saga, 4-5% of dtx's CPU (docs/benchmarks.md, "Memory").
+ * - `--v8-pool-size=1`: node gives V8 four helper threads by default, whatever the machine, for
+ *   concurrent marking, parallel scavenges and background compiles. For a heap of tens of MiB one
+ *   is enough: RSS under load 6-11 MiB lower, sagas/s and CPU per saga unchanged within the noise
+ *   on the 2-core bench machine (docs/benchmarks.md, "V8's helper threads").
+ *
+ * A later flag of the same name on the command line wins, to trade the other way.
  */
-export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--v8-pool-size=1'];
 
 /**
  * V8 flags `startDtx` sets at run time, once per process, each unless the node command line sets

@@ -18,6 +18,12 @@ function newSpaceMiB(flags: readonly string[]): number {
   return Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
 }
 
+/** Threads of a node process started with `flags`, once V8's platform is up. */
+function threadCount(flags: readonly string[]): number {
+  const script = `process.stdout.write(String(require('node:fs').readdirSync('/proc/self/task').length));`;
+  return Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
+}
+
 describe('the node flags dtx serve runs with (SERVE_NODE_FLAGS)', () => {
   const flags = SERVE_NODE_FLAGS.join(' ');
 
@@ -32,6 +38,10 @@ describe('the node flags dtx serve runs with (SERVE_NODE_FLAGS)', () => {
   it('bound the young generation to 2 x 4 MiB under allocation, which V8 otherwise grows past it', () => {
     expect(newSpaceMiB(SERVE_NODE_FLAGS)).toBeLessThanOrEqual(8);
     expect(newSpaceMiB([])).toBeGreaterThan(8);
+  });
+
+  it('leave V8 one helper thread where node starts four (Linux: threads of the process)', () => {
+    expect(threadCount(SERVE_NODE_FLAGS)).toBe(threadCount([]) - 3);
   });
 });
 
