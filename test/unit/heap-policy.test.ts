@@ -7,21 +7,24 @@ import { SERVE_NODE_FLAGS, setOnCommandLine } from '../../src/heap-policy.js';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
 
+/** The number a node process started with `flags` writes after running `script` (`node -e`). */
+function nodeNumber(flags: readonly string[], script: string): number {
+  return Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
+}
+
 /** Size of the young generation's new space after allocating 200 MiB of objects that live a while. */
 function newSpaceMiB(flags: readonly string[]): number {
-  const script = `
+  return nodeNumber(flags, `
     const v8 = require('node:v8');
     let keep = [];
     for (let i = 0; i < 2_000_000; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20_000) keep = []; }
     const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
-    process.stdout.write(String(s.space_size / 1048576));`;
-  return Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
+    process.stdout.write(String(s.space_size / 1048576));`);
 }
 
 /** Threads of a node process started with `flags`, once V8's platform is up. */
 function threadCount(flags: readonly string[]): number {
-  const script = `process.stdout.write(String(require('node:fs').readdirSync('/proc/self/task').length));`;
-  return Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
+  return nodeNumber(flags, `process.stdout.write(String(require('node:fs').readdirSync('/proc/self/task').length));`);
 }
 
 describe('the node flags dtx serve runs with (SERVE_NODE_FLAGS)', () => {
