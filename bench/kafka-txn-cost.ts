@@ -27,6 +27,7 @@ interface Flags {
   partitions: number;
   batch: number;
   seconds: number;
+  firstRetry: number;
 }
 
 interface TxnProducer {
@@ -43,14 +44,12 @@ interface PlatformaticModule {
 }
 
 const VALUE = Buffer.alloc(300, 'x');
-/** The first backoff dtx's writers use (partition-writers.ts): CONCURRENT_TRANSACTIONS clears in ms. */
-const RETRY_MS = 10;
 
 const records = (f: Flags, partitions: readonly number[]) =>
   partitions.flatMap((partition) => Array.from({ length: f.batch }, (_, i) => ({ partition, key: `k${i}` })));
 
 async function kafkajsProducer(f: Flags, kafka: Kafka, topic: string, transactionalId: string): Promise<TxnProducer> {
-  const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: RETRY_MS } });
+  const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: f.firstRetry } });
   await producer.connect();
   return {
     async commit(partitions) {
@@ -68,7 +67,7 @@ async function platformaticProducer(f: Flags, topic: string, transactionalId: st
     process.stderr.write(`kafka-txn-cost: ${name} is not installed (npm i --no-save ${name}@1.35.0)\n`);
     process.exit(2);
   })) as PlatformaticModule;
-  const producer = new Producer({ clientId: transactionalId, bootstrapBrokers: f.brokers.split(','), transactionalId, idempotent: true, acks: -1, retries: 1000, retryDelay: RETRY_MS });
+  const producer = new Producer({ clientId: transactionalId, bootstrapBrokers: f.brokers.split(','), transactionalId, idempotent: true, acks: -1, retries: 1000, retryDelay: f.firstRetry });
   return {
     async commit(partitions) {
       const txn = await producer.beginTransaction();
@@ -88,10 +87,11 @@ function flags(): Flags {
     .option('--partitions <n>', 'partitions of the topic', (v) => Number(v), 16)
     .option('--batch <n>', 'records per partition per transaction', (v) => Number(v), 20)
     .option('--seconds <n>', 'measured seconds, after one warm-up transaction per producer', (v) => Number(v), 10)
+    .option('--first-retry <ms>', "the client's first retry backoff (CONCURRENT_TRANSACTIONS while the previous commit completes)", (v) => Number(v), 10)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse(process.argv);
   const f = program.opts<Flags>();
-  for (const [name, v] of [['broker-pid', f.brokerPid], ['partitions', f.partitions], ['batch', f.batch], ['seconds', f.seconds]] as const) {
+  for (const [name, v] of [['broker-pid', f.brokerPid], ['partitions', f.partitions], ['batch', f.batch], ['seconds', f.seconds], ['first-retry', f.firstRetry]] as const) {
     if (!Number.isInteger(v) || v < 1) {
       process.stderr.write(`kafka-txn-cost: --${name} must be a positive integer\n`);
       process.exit(2);

@@ -92,10 +92,12 @@ export class KafkaEventLog implements EventLog {
    * everything committed to `p` before that: afterwards `scanOpen` and `read` are complete for `p`.
    */
   async claim(p: number): Promise<void> {
+    this.replica.forgetOwn(p);
     await this.writers.claim(p);
     const [events, snapshots] = await this.#ends();
     this.#lastEvent.set(p, (events.get(p) ?? 0) - 1);
     await Promise.all([this.replica.waitFor(p, events.get(p) ?? 0, 'events'), this.replica.waitFor(p, snapshots.get(p) ?? 0, 'snapshots')]);
+    this.replica.ownFrom(p, events.get(p) ?? 0);
   }
 
   /** Waits until the replica holds everything committed to the events topic so far (audit). */
@@ -124,6 +126,7 @@ export class KafkaEventLog implements EventLog {
   }
 
   async release(p: number): Promise<void> {
+    this.replica.forgetOwn(p);
     await this.writers.release(p);
   }
 
@@ -176,10 +179,17 @@ export class KafkaEventLog implements EventLog {
     const lastIndex = new Map(records.map((r, i) => [r.gid, i]));
     const messages = records.map((r, i) => encodeEventMessage(r, lastIndex.get(r.gid) === i ? lastOf.get(r.gid) : undefined));
     for (const s of alone) messages.push(encodeSummaryMessage(s));
-    const meta = await this.writers.write(p, messages, consumed);
+    let meta;
+    try {
+      meta = await this.writers.write(p, messages, consumed);
+    } catch (err) {
+      this.replica.forgetOwn(p); // not written, or in doubt: the consumer copies whatever committed
+      throw err;
+    }
     const base = Number(meta[0]?.baseOffset ?? '-1');
     this.#own.add(p, base + messages.length - 1, records);
     this.#lastEvent.set(p, base + messages.length - 1);
+    this.replica.copyOwn(p, base, base + messages.length, records, [...lastOf.values()]);
   }
 
   async read(gid: string): Promise<LogRecord[]> {
