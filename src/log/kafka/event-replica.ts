@@ -142,7 +142,7 @@ export class EventReplica {
   copyOwn(p: number, base: number, next: number, records: readonly LogRecord[], summaries: readonly TransSummary[]): void {
     const end = this.#ownEnd.get(p);
     if (end === undefined) return;
-    this.#ownEnd.set(p, next);
+    this.#ownEnd.set(p, Math.max(end, next)); // a late answer of an earlier ownership never lowers it
     const position = this.position(p);
     if (position < end || position > base) return;
     try {

@@ -89,6 +89,21 @@ describe('EventReplica.copyOwn: a worker copies its own commits', () => {
     expect(await seqsOf(replica, 'e')).toEqual([]);
   });
 
+  it('is not misled by a late commit of an earlier ownership of the partition', async () => {
+    const { replica } = openReplica();
+    replica.ownFrom(0, 0);
+    replica.copyOwn(0, 0, 5, ...commit('g', [1, 2]));
+    // claimed again at end 5; its first commit (6-7) cannot be stored and is left to the consumer
+    replica.forgetOwn(0);
+    replica.ownFrom(0, 5);
+    replica.copyOwn(0, 6, 7, ...commit('g', [1]));
+    // a commit of the earlier ownership answers late; then the next commit must still wait
+    replica.copyOwn(0, 2, 4, ...commit('old', [1]));
+    replica.copyOwn(0, 8, 9, ...commit('h', [1]));
+    expect(replica.position(0)).toBe(5);
+    expect(await seqsOf(replica, 'h')).toEqual([]);
+  });
+
   it('survives a commit the replica cannot store: nothing moves, later ones wait for the consumer', async () => {
     const { replica } = openReplica();
     replica.ownFrom(0, 0);
