@@ -16,14 +16,14 @@ import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
 import { partitionOf } from '../gid-partitioner.js';
 import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
-import { topicKey, TOPICS_CAT } from '../kv-records.js';
+import { isReservedGid, topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
 import { encodeEventMessage, encodeSummaryMessage } from './event-message.js';
 import { createKafka } from './kafka-client.js';
 import { cacheCoordinators } from './coordinator-cache.js';
-import { withKafkaRetry } from './kafka-retry.js';
-import { topicsOf, type KafkaSettings } from './kafka-settings.js';
+import type { KafkaSettings } from './kafka-settings.js';
 import { ensureTopics } from './kafka-topics.js';
+import { PartitionEnds } from './partition-ends.js';
 import { PartitionWriters } from './partition-writers.js';
 import { OwnWrites } from './own-writes.js';
 import { encodeMarker, encodeSnapshot, encodeTombstone, type SnapshotRecord } from './snapshot-codec.js';
@@ -45,6 +45,7 @@ export class KafkaEventLog implements EventLog {
   readonly #own = new OwnWrites();
   /** per partition, the events-topic offset of the last event this worker knows of (snapshot markers) */
   readonly #lastEvent = new Map<number, number>();
+  readonly #ends: PartitionEnds;
   #closed = false;
 
   private constructor(
@@ -57,6 +58,7 @@ export class KafkaEventLog implements EventLog {
     private readonly logger: Logger,
   ) {
     replica.onProgress = (p, position) => this.#own.prune(p, position);
+    this.#ends = new PartitionEnds(admin, settings.prefix, logger, () => this.#closed);
   }
 
   /** Creates the topics when missing, opens the replica and starts copying. */
@@ -94,7 +96,7 @@ export class KafkaEventLog implements EventLog {
   async claim(p: number): Promise<void> {
     this.replica.forgetOwn(p);
     await this.writers.claim(p);
-    const [events, snapshots] = await this.#ends();
+    const [events, snapshots] = await this.#ends.both();
     this.#lastEvent.set(p, (events.get(p) ?? 0) - 1);
     await Promise.all([this.replica.waitFor(p, events.get(p) ?? 0, 'events'), this.replica.waitFor(p, snapshots.get(p) ?? 0, 'snapshots')]);
     this.replica.ownFrom(p, events.get(p) ?? 0);
@@ -102,17 +104,8 @@ export class KafkaEventLog implements EventLog {
 
   /** Waits until the replica holds everything committed to the events topic so far (audit). */
   async catchUp(): Promise<void> {
-    const [events] = await this.#ends();
+    const events = await this.#ends.events();
     await Promise.all([...events].map(([p, end]) => this.replica.waitFor(p, end, 'events', 600_000)));
-  }
-
-  /** End offsets (high watermarks) of the events and snapshots topics, per partition. */
-  async #ends(): Promise<[Map<number, number>, Map<number, number>]> {
-    const topics = topicsOf(this.settings.prefix);
-    // retried: right after the topics were created their partitions may have no leader yet
-    const offsets = (topic: string) => withKafkaRetry(`fetchTopicOffsets ${topic}`, () => this.admin.fetchTopicOffsets(topic), { logger: this.logger, stopped: () => this.#closed });
-    const high = async (topic: string): Promise<Map<number, number>> => new Map((await offsets(topic)).map((o) => [o.partition, Number(o.high)]));
-    return Promise.all([high(topics.events), high(topics.snapshots)]);
   }
 
   /**
@@ -190,6 +183,8 @@ export class KafkaEventLog implements EventLog {
     this.#own.add(p, base + messages.length - 1, records);
     this.#lastEvent.set(p, base + messages.length - 1);
     this.replica.copyOwn(p, base, base + messages.length, records, [...lastOf.values()]);
+    // a topic change is acknowledged once other workers' strong reads of the topic see it (queryKV)
+    if (records.some((r) => isReservedGid(r.gid))) await this.#ends.stablePast(p, base + messages.length - 1);
   }
 
   async read(gid: string): Promise<LogRecord[]> {
@@ -243,7 +238,7 @@ export class KafkaEventLog implements EventLog {
     await this.#caughtUp();
     if (cat === TOPICS_CAT && key !== '') {
       const p = partitionOf(topicKey(key), this.settings.partitions);
-      const [events] = await this.#ends();
+      const events = await this.#ends.events();
       await this.replica.waitFor(p, events.get(p) ?? 0, 'events', KEY_READ_TIMEOUT_MS);
     }
     return this.replica.log.queryKV(cat, key);
