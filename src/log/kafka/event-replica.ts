@@ -137,22 +137,23 @@ export class EventReplica {
    * committed before `base` and nothing from `base` on (its position reached the end of this
    * worker's previous commit, only aborted records and transaction markers lie between, and it is
    * not past `base`). Otherwise the consumer copies them as it copies any record. Either way the
-   * partition's next own commit is checked against `next`.
+   * partition's next own commit is checked against `next`. True when copied now.
    */
-  copyOwn(p: number, base: number, next: number, records: readonly LogRecord[], summaries: readonly TransSummary[]): void {
+  copyOwn(p: number, base: number, next: number, records: readonly LogRecord[], summaries: readonly TransSummary[]): boolean {
     const end = this.#ownEnd.get(p);
-    if (end === undefined) return;
+    if (end === undefined) return false;
     this.#ownEnd.set(p, Math.max(end, next)); // a late answer of an earlier ownership never lowers it
     const position = this.position(p);
-    if (position < end || position > base) return;
+    if (position < end || position > base) return false;
     try {
       this.log.appendWithMeta(records, summaries, { [this.#key(p)]: String(next) });
     } catch (err) {
       // the commit stands: the consumer copies it, and the next commits wait until it has
       this.logger.warn({ err, partition: p }, 'copying this worker\'s commit failed; the consumer copies it');
-      return;
+      return false;
     }
     this.#advance('events', p, next);
+    return true;
   }
 
   async stop(): Promise<void> {

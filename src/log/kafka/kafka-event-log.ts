@@ -180,11 +180,12 @@ export class KafkaEventLog implements EventLog {
       throw err;
     }
     const base = Number(meta[0]?.baseOffset ?? '-1');
-    this.#own.add(p, base + messages.length - 1, records);
-    this.#lastEvent.set(p, base + messages.length - 1);
-    this.replica.copyOwn(p, base, base + messages.length, records, [...lastOf.values()]);
+    const last = base + messages.length - 1;
+    this.#lastEvent.set(p, last);
+    // copied now, or kept for `read` until the consumer copies it
+    if (!this.replica.copyOwn(p, base, last + 1, records, summaries)) this.#own.add(p, last, records);
     // a topic change is acknowledged once other workers' strong reads of the topic see it (queryKV)
-    if (records.some((r) => isReservedGid(r.gid))) await this.#ends.stablePast(p, base + messages.length - 1);
+    if (records.some((r) => isReservedGid(r.gid))) await this.#ends.stablePast(p, last);
   }
 
   async read(gid: string): Promise<LogRecord[]> {

@@ -45,7 +45,7 @@ describe('EventReplica.copyOwn: a worker copies its own commits', () => {
   it('copies commits in order once the partition was claimed, with the position after each', async () => {
     const { replica } = openReplica();
     replica.ownFrom(0, 0);
-    replica.copyOwn(0, 0, 2, ...commit('a', [1, 2]));
+    expect(replica.copyOwn(0, 0, 2, ...commit('a', [1, 2]))).toBe(true);
     expect(replica.position(0)).toBe(2);
     // offset 2 is the first commit's marker: the next commit starts after it
     replica.copyOwn(0, 3, 4, ...commit('a', [3]));
@@ -73,7 +73,7 @@ describe('EventReplica.copyOwn: a worker copies its own commits', () => {
     // claimed again after another worker wrote up to offset 10: the consumer has not copied that yet
     replica.forgetOwn(0);
     replica.ownFrom(0, 10);
-    replica.copyOwn(0, 10, 12, ...commit('c', [2, 3]));
+    expect(replica.copyOwn(0, 10, 12, ...commit('c', [2, 3]))).toBe(false);
     replica.copyOwn(0, 13, 14, ...commit('c', [4]));
     expect(replica.position(0)).toBe(1);
     expect(await seqsOf(replica, 'c')).toEqual([1]);
