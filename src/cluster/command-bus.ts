@@ -23,6 +23,23 @@ export interface LocalOwner {
   deliver(p: number, cmd: Command, wait: boolean): Promise<Reply>;
 }
 
+/** Where a command went: decided here, sent to its partition's owner, or through the topic. */
+export type CommandRoute = 'local' | 'direct' | 'topic';
+
+/** The owners other workers' replies named, and a stream to each (owner-links.ts). */
+export interface DirectRoutes {
+  ownerOf(p: number): string | undefined;
+  deliver(p: number, owner: string, cmd: Command, wait: boolean, timeoutMs: number): Promise<Reply>;
+}
+
+/** How `send` routes: each part is optional (none: every command through the topic). */
+export interface Routing {
+  readonly local?: LocalOwner;
+  readonly direct?: DirectRoutes;
+  /** told of each command's first route (metrics) */
+  readonly routed?: (route: CommandRoute) => void;
+}
+
 export interface CommandBusOptions {
   /** how long a command waits for its owner's reply */
   readonly replyTimeoutMs: number;
@@ -41,12 +58,16 @@ export interface CommandBusOptions {
  * transaction holding its events committed on the partition's fenced producer. When that write is
  * refused (fenced, or the partition moved meanwhile) the command is produced to the topic after
  * all, for the partition's new owner, which applies it once (command ids are remembered).
+ *
+ * A command whose partition another worker was last seen to own (its replies name it) goes to that
+ * worker directly (docs/kafka.md "Direct commands"), which decides it like a local one. Refused,
+ * unanswered within FOLLOW_UP_MS, or lost with the stream, it is produced to the topic too.
  */
 export class KafkaCommandBus implements CommandBus {
   readonly #topic: string;
   #buffer: Array<{ message: Message; requestId: string }> = [];
   #scheduled = false;
-  #local: LocalOwner | undefined;
+  #routing: Routing = {};
 
   private constructor(
     private readonly producer: Producer,
@@ -72,36 +93,58 @@ export class KafkaCommandBus implements CommandBus {
     return new KafkaCommandBus(producer, settings, self, hub, options, log);
   }
 
-  /** From now on, commands of the partitions `local` serves are decided here without the topic. */
-  serveLocally(local: LocalOwner | undefined): void {
-    this.#local = local;
+  /** From now on, commands are routed by `routing` (see the class comment). */
+  route(routing: Routing): void {
+    this.#routing = routing;
   }
 
   send(cmd: Command, wait: boolean): Promise<Reply> {
     const partition = partitionOf(cmd.gid, this.settings.partitions);
-    const local = this.#local;
-    if (local === undefined || !local.serves(partition)) return this.#viaTopic(cmd, wait, partition);
-    const decided = local.deliver(partition, cmd, wait);
-    if (!wait) return decided.then((r) => (isNotOwner(r) ? this.#viaTopic(cmd, wait, partition) : r));
-    // wait_result: the outcome may come after the partition moved; then the new owner answers
-    // (the command produced to it, and the follow-ups of #viaTopic's request).
-    return this.#viaTopic(cmd, wait, partition, decided);
+    const { local, direct, routed } = this.#routing;
+    if (local?.serves(partition) === true) {
+      routed?.('local');
+      const decided = local.deliver(partition, cmd, wait);
+      if (!wait) return decided.then((r) => (isNotOwner(r) ? this.#viaTopic(cmd, wait, partition) : r));
+      // wait_result: the outcome may come after the partition moved; then the new owner answers
+      // (the command produced to it, and the follow-ups of #viaTopic's request).
+      return this.#viaTopic(cmd, wait, partition, decided);
+    }
+    const owner = direct?.ownerOf(partition);
+    if (owner === undefined) {
+      routed?.('topic');
+      return this.#viaTopic(cmd, wait, partition);
+    }
+    routed?.('direct');
+    const timeoutMs = wait ? this.options.waitTimeoutMs : this.options.replyTimeoutMs;
+    return this.#viaTopic(cmd, wait, partition, direct!.deliver(partition, owner, cmd, wait, timeoutMs), true);
   }
 
   /**
-   * The command through the topic and the owner's reply, or (`decided` given) the local decision
-   * unless the partition moved away before it was made: then the command goes to the topic.
+   * The command through the topic and the owner's reply, or (`decided` given) the decision made
+   * here or by the owner it was sent to (`remote`), unless that was refused: then the command goes
+   * to the topic. A remote owner may die or freeze before deciding, and nothing else holds the
+   * command: unanswered after FOLLOW_UP_MS it is produced to the topic as well.
    */
-  #viaTopic(cmd: Command, wait: boolean, partition: number, decided?: Promise<Reply>): Promise<Reply> {
+  #viaTopic(cmd: Command, wait: boolean, partition: number, decided?: Promise<Reply>, remote = false): Promise<Reply> {
     const requestId = this.hub.newRequestId();
     const reply = this.hub.expect(requestId, wait ? this.options.waitTimeoutMs : this.options.replyTimeoutMs, partition);
-    if (decided === undefined) this.#produce(cmd, requestId, wait, partition);
-    else void decided.then((r) => (isNotOwner(r) ? this.#produce(cmd, requestId, wait, partition) : this.hub.deliver(requestId, r)));
-    if (wait) {
-      // The owner that accepted the submit may die before the outcome: ask whoever owns the
-      // partition now, under the same request id (the first answer wins, later ones are dropped).
+    let produced = false;
+    const produce = () => {
+      if (produced) return;
+      produced = true;
+      this.#produce(cmd, requestId, wait, partition);
+    };
+    if (decided === undefined) produce();
+    else void decided.then((r) => (isNotOwner(r) ? produce() : this.hub.deliver(requestId, r)));
+    if (wait || remote) {
+      // wait_result: the owner that accepted the submit may die before the outcome: ask whoever
+      // owns the partition now, under the same request id (the first answer wins, later ones are
+      // dropped).
       const awaited: Command = { id: '', gid: cmd.gid, kind: 'awaitResult', ...(cmd.kind === 'abort' ? { call: 'abort' as const } : {}) };
-      const followUp = setInterval(() => this.#produce({ ...awaited, id: newCommandId('await') }, requestId, true, partition), FOLLOW_UP_MS);
+      const followUp = setInterval(() => {
+        if (remote && !produced) produce();
+        else if (wait) this.#produce({ ...awaited, id: newCommandId('await') }, requestId, true, partition);
+      }, FOLLOW_UP_MS);
       followUp.unref();
       void reply.finally(() => clearInterval(followUp));
     }

@@ -28,12 +28,23 @@ export function decodeCommandMessage(m: KafkaMessage): { cmd: Command; address: 
   } catch {
     return undefined;
   }
-  const c = cmd as Partial<Command> | null;
-  if (c === null || typeof c !== 'object' || typeof c.id !== 'string' || typeof c.gid !== 'string' || !isWellFormed(c)) return undefined;
+  const c = commandOf(cmd);
+  if (c === undefined) return undefined;
   const replyTo = headerText(m, 'reply-to');
   const requestId = headerText(m, 'request-id');
   const address = replyTo !== undefined && requestId !== undefined ? { replyTo, requestId, wait: headerText(m, 'wait') === '1' } : undefined;
-  return { cmd: c as Command, address };
+  return { cmd: c, address };
+}
+
+/**
+ * `value` as a command when it has the shape the engine relies on, else undefined. Commands come
+ * from dtx ingresses (which validated them), through the topic or a peer's stream; this guards
+ * against records of another version or another producer.
+ */
+export function commandOf(value: unknown): Command | undefined {
+  const c = value as Partial<Command> | null;
+  if (c === null || typeof c !== 'object' || typeof c.id !== 'string' || typeof c.gid !== 'string' || !isWellFormed(c)) return undefined;
+  return c as Command;
 }
 
 /** Kind-specific fields the engine reads without further checks (ingress validated them). */
@@ -80,4 +91,11 @@ function headerText(m: KafkaMessage, name: string): string | undefined {
 export interface AddressedReply {
   readonly requestId: string;
   readonly reply: Reply;
+}
+
+/** One command of a `dtx.internal.CommandBatch` (proto/internal.proto). */
+export interface DirectCommand {
+  readonly requestId: string;
+  readonly wait: boolean;
+  readonly command: Command;
 }

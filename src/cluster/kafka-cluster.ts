@@ -1,21 +1,25 @@
 import type { Logger } from 'pino';
 import type { TransTypeRegistry } from '../../machines/index.js';
 import type { ResolvedConfig } from '../config/index.js';
-import { SHUTTING_DOWN } from '../engine/command.js';
+import { SHUTTING_DOWN, type Command } from '../engine/command.js';
 import type { Engine } from '../engine/engine.js';
 import { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import { kafkaSettingsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { KafkaCommandBus } from './command-bus.js';
 import { PartitionOwnership, type OwnershipObserver } from './partition-ownership.js';
 import { ReplyHub } from './reply-hub.js';
-import { ReplySender, startReplyServer } from './reply-service.js';
+import { repliesService, ReplySender } from './reply-service.js';
+import { CommandExchange } from './command-exchange.js';
+import { startInternalServer } from './internal-server.js';
+import { OwnerLinks } from './owner-links.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 import { ConsumedOffsets, KafkaBatchAppender } from './consumed-offsets.js';
 
 /**
- * The Kafka side of one worker (DESIGN §4), composed by main.ts: the event log, the internal reply
- * service, the command bus its ingress produces to, and (once the engine exists) partition
- * ownership. Start order: log → replies → bus → engine → ownership; stop in reverse.
+ * The Kafka side of one worker (DESIGN §4), composed by main.ts: the event log, the internal
+ * service (replies, direct commands), the command bus its ingress routes through, and (once the
+ * engine exists) partition ownership. Start order: log → internal service → bus → engine →
+ * ownership; stop in reverse.
  */
 export class KafkaCluster {
   #ownership: PartitionOwnership | undefined;
@@ -33,6 +37,8 @@ export class KafkaCluster {
     readonly address: string,
     private readonly hub: ReplyHub,
     private readonly sender: ReplySender,
+    private readonly exchange: CommandExchange,
+    private readonly links: OwnerLinks,
     private readonly stopServer: () => Promise<void>,
     private readonly logger: Logger,
     snapshotEvery: number,
@@ -43,10 +49,11 @@ export class KafkaCluster {
 
   static async open(config: ResolvedConfig, logger: Logger): Promise<KafkaCluster> {
     const hub = new ReplyHub();
-    const server = await startReplyServer(hub, config.HttpHost, config.InternalGrpcPort, logger.child({ component: 'replies' }));
+    const exchange = new CommandExchange(logger.child({ component: 'direct-commands' }));
+    const server = await startInternalServer([repliesService(hub), exchange.service], config.HttpHost, config.InternalGrpcPort, logger.child({ component: 'internal' }));
     const address = config.InternalAdvertise !== '' ? config.InternalAdvertise : `127.0.0.1:${server.port}`;
     if (config.InternalAdvertise === '' && config.Store.KafkaBrokers.some((b) => !/^(127\.|localhost:|\[::1\])/.test(b))) {
-      logger.warn({ address }, 'InternalAdvertise is not set: other workers send replies to 127.0.0.1; set INTERNAL_ADVERTISE=<host>:<port> when workers run on several hosts');
+      logger.warn({ address }, 'InternalAdvertise is not set: other workers send replies and commands to 127.0.0.1; set INTERNAL_ADVERTISE=<host>:<port> when workers run on several hosts');
     }
     const settings = kafkaSettingsOf(config, `dtx-${address}`);
     let log: KafkaEventLog | undefined;
@@ -57,7 +64,9 @@ export class KafkaCluster {
       const waitTimeoutMs = replyTimeoutMs + (config.RequestTimeout + 2) * 1000;
       const bus = await KafkaCommandBus.open(log.kafka, log.settings, address, hub, { replyTimeoutMs, waitTimeoutMs }, logger);
       const sender = new ReplySender(address, hub, logger.child({ component: 'replies' }));
-      return new KafkaCluster(log, bus, log.settings, address, hub, sender, server.stop, logger, config.Store.SnapshotEvery);
+      const links = new OwnerLinks(address, logger.child({ component: 'direct-commands' }));
+      hub.observeOwners((p, owner) => links.learn(p, owner));
+      return new KafkaCluster(log, bus, log.settings, address, hub, sender, exchange, links, server.stop, logger, config.Store.SnapshotEvery);
     } catch (err) {
       await log?.close().catch(() => undefined);
       await server.stop();
@@ -74,15 +83,20 @@ export class KafkaCluster {
   async join(engine: Engine, registry: TransTypeRegistry, observer?: OwnershipObserver): Promise<void> {
     const ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.snapshots, this.#offsets, this.logger.child({ component: 'ownership' }), observer);
     this.#ownership = ownership;
-    this.bus.serveLocally({ serves: (p) => ownership.serves(p), deliver: (p, cmd, wait) => engine.deliver(p, cmd, wait) });
+    const local = { serves: (p: number) => ownership.serves(p), deliver: (p: number, cmd: Command, wait: boolean) => engine.deliver(p, cmd, wait) };
+    this.exchange.serve(local, this.settings.partitions);
+    this.bus.route({ local, direct: this.links, ...(observer?.routed ? { routed: observer.routed } : {}) });
     await ownership.start();
   }
 
   async stop(): Promise<void> {
-    this.bus.serveLocally(undefined);
+    this.bus.route({});
+    this.exchange.serve(undefined, 0);
     await this.#ownership?.stop().catch((err: unknown) => this.logger.warn({ err }, 'leaving the worker group failed'));
     await this.bus.close().catch(() => undefined);
+    this.links.close();
     this.sender.close();
+    this.exchange.closeAll();
     await this.stopServer();
     this.hub.failAll(SHUTTING_DOWN);
     await this.log.close();

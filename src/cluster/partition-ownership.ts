@@ -8,14 +8,17 @@ import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-
 import { NotOwner } from '../errors.js';
 import { decodeCommandMessage } from './command-codec.js';
 import type { ReplySender } from './reply-service.js';
+import type { CommandRoute } from './command-bus.js';
 import { RecoveryRounds } from './partition-recovery.js';
 import type { ConsumedOffsets } from './consumed-offsets.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
 import { partitionHeldBy } from './group-check.js';
 
-/** Observability hooks of ownership (metrics). */
+/** Observability hooks of ownership and command routing (metrics). */
 export interface OwnershipObserver {
   owned?(partitions: readonly number[]): void;
+  /** the route of each command this worker's ingress sent (command-bus.ts) */
+  routed?(route: CommandRoute): void;
   recovered?(partition: number, transactions: number, events: number, ms: number): void;
   batch?(partition: number, commands: number, lag: number): void;
 }

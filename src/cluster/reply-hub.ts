@@ -4,7 +4,11 @@ import { NoOwner } from '../errors.js';
 interface Waiter {
   readonly resolve: (r: Reply) => void;
   readonly timer: NodeJS.Timeout;
+  readonly partition: number;
 }
+
+/** Told which worker decided a command of `partition` (the sender of its reply). */
+export type OwnerSeen = (partition: number, owner: string) => void;
 
 /**
  * The ingress side of a command sent through Kafka: one waiter per request id, answered by the
@@ -13,6 +17,12 @@ interface Waiter {
 export class ReplyHub {
   readonly #waiters = new Map<string, Waiter>();
   #next = 0;
+  #ownerSeen: OwnerSeen | undefined;
+
+  /** From now on, every reply that names its sender tells `seen` who owns the request's partition. */
+  observeOwners(seen: OwnerSeen | undefined): void {
+    this.#ownerSeen = seen;
+  }
 
   newRequestId(): string {
     this.#next += 1;
@@ -26,16 +36,20 @@ export class ReplyHub {
         resolve(errorReply(`no worker answered for partition ${partition} within ${Math.round(timeoutMs / 1000)} s (no owner yet, or a rebalance is running); retry`, NoOwner.code));
       }, timeoutMs);
       timer.unref();
-      this.#waiters.set(requestId, { resolve, timer });
+      this.#waiters.set(requestId, { resolve, timer, partition });
     });
   }
 
-  /** Answers a waiter; a reply for an unknown (timed out, duplicate) request is ignored. */
-  deliver(requestId: string, reply: Reply): void {
+  /**
+   * Answers a waiter; a reply for an unknown (timed out, duplicate) request is ignored. `owner`:
+   * the worker that decided it, when it came from another one.
+   */
+  deliver(requestId: string, reply: Reply, owner?: string): void {
     const w = this.#waiters.get(requestId);
     if (w === undefined) return;
     this.#waiters.delete(requestId);
     clearTimeout(w.timer);
+    if (owner !== undefined) this.#ownerSeen?.(w.partition, owner);
     w.resolve(reply);
   }
 

@@ -1,52 +1,53 @@
 /**
- * `dtx.internal.Replies/Deliver` (proto/internal.proto, loaded with proto-loader): the owner of a
- * partition sends the replies of the commands it decided to the worker whose ingress is waiting.
- * Wire: ReplyBatch = field 1 (bytes) holding UTF-8 JSON of AddressedReply[]; Ack is empty.
+ * `dtx.internal.Replies/Deliver` (proto/internal.proto): the owner of a partition sends the replies
+ * of the commands it decided from the commands topic to the worker whose ingress is waiting, with
+ * its own address, from which that ingress learns where to send the partition's next commands
+ * (docs/kafka.md "Direct commands"). Ack is empty.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { Reply } from '../engine/command.js';
 import type { AddressedReply } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
-import { loadProtoFiles, methodOf, serviceOf } from '../protocol/proto-files.js';
+import { boundedText, DELIVER, jsonArrayOf, REPLIES, type InternalService, type ReplyBatch } from './internal-server.js';
 
-/** `{ json }` of `dtx.internal.ReplyBatch` (proto/internal.proto): UTF-8 JSON of AddressedReply[]. */
-interface ReplyBatch {
-  readonly json: Buffer;
+/** Replies one batch may hold, and the longest request id (ids are short base-36 counters). */
+const MAX_REPLIES = 100_000;
+export const MAX_REQUEST_ID = 64;
+
+/** The replies of a batch; throws naming the first entry that is not one (a peer of another version). */
+export function repliesOf(json: Buffer): AddressedReply[] {
+  return jsonArrayOf(json, MAX_REPLIES).map((entry, i) => {
+    const e = entry as { requestId?: unknown; reply?: unknown } | null;
+    const requestId = boundedText(e?.requestId, MAX_REQUEST_ID);
+    if (requestId === undefined || !isReply(e?.reply)) throw new TypeError(`entry ${i} is not {requestId, reply}`);
+    return { requestId, reply: e.reply };
+  });
 }
 
-const REPLIES = serviceOf(loadProtoFiles(['internal.proto']), 'dtx.internal.Replies');
-const DELIVER = methodOf<ReplyBatch, Record<string, never>>(REPLIES, 'Deliver');
-
-/** Throws on a batch that is not a JSON array (a peer speaking another version). */
-function repliesOf(batch: ReplyBatch): AddressedReply[] {
-  const replies: unknown = JSON.parse(batch.json.toString('utf8'));
-  if (!Array.isArray(replies)) throw new TypeError('ReplyBatch.json is not a JSON array');
-  return replies as AddressedReply[];
+/** The shape every reader of a Reply relies on: an object with a boolean `ok`. */
+export function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';
 }
 
-/** Serves replies for this worker's waiting requests. Resolves with the bound port. */
-export async function startReplyServer(hub: ReplyHub, host: string, port: number, logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
-  const server = new grpc.Server();
-  server.addService(REPLIES as grpc.ServiceDefinition, {
-    Deliver: (call: grpc.ServerUnaryCall<ReplyBatch, unknown>, done: grpc.sendUnaryData<Record<string, never>>) => {
-      let replies: AddressedReply[];
-      try {
-        replies = repliesOf(call.request);
-      } catch (err) {
-        done({ code: grpc.status.INVALID_ARGUMENT, details: `bad ReplyBatch: ${(err as Error).message}` });
-        return;
-      }
-      for (const r of replies) hub.deliver(r.requestId, r.reply);
-      done(null, {});
-    },
-  });
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
-  });
-  logger.info({ port: bound }, 'internal reply service listening');
+/** Serves replies for this worker's waiting requests. */
+export function repliesService(hub: ReplyHub): InternalService {
   return {
-    port: bound,
-    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    definition: REPLIES as grpc.ServiceDefinition,
+    implementation: {
+      Deliver: (call: grpc.ServerUnaryCall<ReplyBatch, unknown>, done: grpc.sendUnaryData<Record<string, never>>) => {
+        let replies: AddressedReply[];
+        try {
+          replies = repliesOf(call.request.json);
+        } catch (err) {
+          done({ code: grpc.status.INVALID_ARGUMENT, details: `bad ReplyBatch: ${(err as Error).message}` });
+          return;
+        }
+        const owner = boundedText(call.request.owner, 255);
+        for (const r of replies) hub.deliver(r.requestId, r.reply, owner);
+        done(null, {});
+      },
+    },
   };
 }
 
@@ -93,7 +94,7 @@ export class ReplySender {
         this.#clients.set(address, client);
       }
       const deadline = new Date(Date.now() + 5000);
-      const batch: ReplyBatch = { json: Buffer.from(JSON.stringify(replies), 'utf8') };
+      const batch: ReplyBatch = { json: Buffer.from(JSON.stringify(replies), 'utf8'), owner: this.self };
       client.makeUnaryRequest(DELIVER.path, DELIVER.requestSerialize, DELIVER.responseDeserialize, batch, { deadline }, (err) => {
         // The ingress times the request out with a retryable 503; the decision itself is durable.
         if (err) this.logger.warn({ err: err.message, address, replies: replies.length }, 'reply delivery failed');

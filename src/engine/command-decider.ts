@@ -54,7 +54,9 @@ export function decideCommand(ctx: DeciderContext, item: Item, drafts: Map<strin
   }
   // prepareWorkflow of a known gid (any type, any status) answers the stored state, records nothing (spec §5.8)
   if (cmd.kind === 'prepareWorkflow' && live !== undefined && live.status !== '') return { item, reply: viewReply(live), effects: [] };
-  if (live?.cmds.has(cmd.id)) return { item, reply: OK, effects: [] }; // duplicate delivery
+  // duplicate delivery (a command sent again after its first owner was lost): applied once; a
+  // wait_result caller still waits for the outcome
+  if (live?.cmds.has(cmd.id)) return { item, reply: OK, live, effects: [] };
   if (live?.parked !== undefined && isInternal(cmd)) return { item, reply: OK, effects: [] }; // parked: not acting
   const at = Math.max(ctx.now(), live?.context.updateTime ?? 0);
   const t = translate(cmd, live, at, ctx.registry, ctx.limits);

@@ -24,6 +24,7 @@ export function ownershipMetrics(metrics: Metrics): OwnershipObserver {
       metrics.partitionOwner.reset();
       for (const p of partitions) metrics.partitionOwner.set({ partition: String(p) }, 1);
     },
+    routed: (route) => metrics.commandsRouted.inc({ route }),
     recovered: (partition, _transactions, _events, ms) => metrics.partitionRecoverySeconds.set({ partition: String(partition) }, ms / 1000),
     batch: (partition, commands, lag) => {
       metrics.commandBatch.observe(commands);

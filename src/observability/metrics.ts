@@ -33,6 +33,7 @@ export class Metrics {
   readonly partitionOwner: client.Gauge<'partition'>;
   readonly consumerLag: client.Gauge<'partition'>;
   readonly commandBatch: client.Histogram;
+  readonly commandsRouted: client.Counter<'route'>;
   readonly partitionRecoverySeconds: client.Gauge<'partition'>;
 
   constructor(opts: MetricsOptions) {
@@ -45,6 +46,7 @@ export class Metrics {
     this.partitionOwner = new client.Gauge({ name: 'dtx_partition_owned', help: '1 for each partition this worker owns', labelNames: ['partition'], registers: kafka });
     this.consumerLag = new client.Gauge({ name: 'dtx_kafka_consumer_lag', help: 'Commands behind the high watermark at the last batch, per owned partition', labelNames: ['partition'], registers: kafka });
     this.commandBatch = new client.Histogram({ name: 'dtx_kafka_command_batch', help: 'Commands per batch fetched from the commands topic', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: kafka });
+    this.commandsRouted = new client.Counter({ name: 'dtx_kafka_commands_total', help: 'Commands this worker\'s ingress sent, by route: local (decided here), direct (to the owner\'s stream), topic', labelNames: ['route'], registers: kafka });
     this.partitionRecoverySeconds = new client.Gauge({ name: 'dtx_partition_recovery_seconds', help: 'Duration of the last takeover (fence + replay) per partition', labelNames: ['partition'], registers: kafka });
     this.liveTransactions = new client.Gauge({
       name: 'dtx_live_transactions',

@@ -19,7 +19,10 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 export function levelOf(entry: Pick<LogEntry, 'level'> & { log: { message?: unknown; error?: unknown } }): 'error' | 'warn' | 'info' | 'debug' {
   if (entry.level === logLevel.INFO) return 'debug';
-  if (isRetriableBrokerMessage(String(entry.log.error ?? '')) || isRetriableBrokerMessage(String(entry.log.message ?? ''))) return 'debug';
+  const message = String(entry.log.message ?? '');
+  // the producer's retries log `Failed to send messages: <broker answer>`
+  const answer = message.slice(message.indexOf(': ') + 2);
+  if (isRetriableBrokerMessage(String(entry.log.error ?? '')) || isRetriableBrokerMessage(message) || isRetriableBrokerMessage(answer)) return 'debug';
   return LEVELS[entry.level] ?? 'debug';
 }
 

@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplyHub } from '../../../src/cluster/reply-hub.js';
-import { ReplySender, startReplyServer } from '../../../src/cluster/reply-service.js';
+import { repliesService, ReplySender } from '../../../src/cluster/reply-service.js';
+import { startInternalServer } from '../../../src/cluster/internal-server.js';
 import type { Reply } from '../../../src/engine/command.js';
 
 const logger = pino({ level: 'silent' });
@@ -25,7 +26,7 @@ describe('internal reply service (real gRPC on 127.0.0.1)', () => {
   let address: string;
 
   beforeAll(async () => {
-    server = await startReplyServer(hub, '127.0.0.1', 0, logger);
+    server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, logger);
     address = `127.0.0.1:${server.port}`;
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { Kafka, ProducerRecord } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { KafkaCommandBus, type LocalOwner } from '../../../src/cluster/command-bus.js';
+import { KafkaCommandBus, type CommandRoute, type DirectRoutes, type LocalOwner } from '../../../src/cluster/command-bus.js';
 import { decodeCommandMessage } from '../../../src/cluster/command-codec.js';
 import { ReplyHub } from '../../../src/cluster/reply-hub.js';
 import { errorReply, type Command, type Reply } from '../../../src/engine/command.js';
@@ -16,7 +16,7 @@ import { partitionOf } from '../../../src/log/gid-partitioner.js';
 const SETTINGS = { brokers: ['127.0.0.1:1'], prefix: 'unit', partitions: 4, sessionTimeoutMs: 6000, clientId: 'unit' };
 const SELF = '127.0.0.1:9';
 
-async function busWith(local: LocalOwner): Promise<{ bus: KafkaCommandBus; hub: ReplyHub; produced: ProducerRecord[] }> {
+async function busWith(local: LocalOwner, direct?: DirectRoutes): Promise<{ bus: KafkaCommandBus; hub: ReplyHub; produced: ProducerRecord[]; routes: CommandRoute[] }> {
   const produced: ProducerRecord[] = [];
   const producer = {
     connect: () => Promise.resolve(),
@@ -29,15 +29,22 @@ async function busWith(local: LocalOwner): Promise<{ bus: KafkaCommandBus; hub: 
   const kafka = { producer: () => producer } as unknown as Kafka;
   const hub = new ReplyHub();
   const bus = await KafkaCommandBus.open(kafka, SETTINGS, SELF, hub, { replyTimeoutMs: 5000, waitTimeoutMs: 5000 }, pino({ level: 'silent' }));
-  bus.serveLocally(local);
-  return { bus, hub, produced };
+  const routes: CommandRoute[] = [];
+  bus.route({ local, ...(direct ? { direct } : {}), routed: (r) => routes.push(r) });
+  return { bus, hub, produced, routes };
 }
 
 const cmd: Command = { id: 'c-1', gid: 'gid-local', kind: 'query' };
 const P = partitionOf(cmd.gid, SETTINGS.partitions);
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 200 && !cond(); i += 1) await new Promise((r) => setTimeout(r, 5));
+const until = async (cond: () => boolean, ms = 1000) => {
+  for (let i = 0; i < ms / 5 && !cond(); i += 1) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
+};
+/** The command and reply address of a produced record. */
+const decodedOf = (r: ProducerRecord) => {
+  const message = r.messages[0]!;
+  expect(message.partition).toBe(P);
+  return decodeCommandMessage({ ...message, key: Buffer.from(String(message.key)), value: Buffer.from(String(message.value)), headers: message.headers } as never)!;
 };
 
 describe('KafkaCommandBus with a local owner', () => {
@@ -55,9 +62,7 @@ describe('KafkaCommandBus with a local owner', () => {
     const { bus, hub, produced } = await busWith({ serves: () => true, deliver: () => Promise.resolve(refused) });
     const answer = bus.send(cmd, wait);
     await until(() => produced.length === 1);
-    const message = produced[0]!.messages[0]!;
-    expect(message.partition).toBe(P);
-    const decoded = decodeCommandMessage({ ...message, key: Buffer.from(String(message.key)), value: Buffer.from(String(message.value)), headers: message.headers } as never)!;
+    const decoded = decodedOf(produced[0]!);
     expect(decoded.cmd).toEqual(cmd);
     expect(decoded.address).toMatchObject({ replyTo: SELF, wait });
     const fromOwner: Reply = { ok: true, view: 'from the new owner' };
@@ -69,6 +74,62 @@ describe('KafkaCommandBus with a local owner', () => {
     const { bus, hub, produced } = await busWith({ serves: () => false, deliver: () => Promise.reject(new Error('not called')) });
     const answer = bus.send(cmd, false);
     await until(() => produced.length === 1);
+    hub.failAll({ ok: true });
+    await expect(answer).resolves.toEqual({ ok: true });
+  });
+});
+
+/**
+ * Direct commands (docs/kafka.md): a partition whose owner another worker's reply named goes to
+ * that owner's stream; refused or unanswered, the command is produced to the topic under the same
+ * request, and the first answer wins.
+ */
+describe('KafkaCommandBus with a known remote owner', () => {
+  const notHere: LocalOwner = { serves: () => false, deliver: () => Promise.reject(new Error('not called')) };
+  const routesTo = (owner: string | undefined, deliver: DirectRoutes['deliver']): DirectRoutes => ({ ownerOf: () => owner, deliver });
+
+  it.each([false, true])('sends the command to the owner and answers with its reply, producing nothing (wait %s)', async (wait) => {
+    const sent: Array<[number, string, string, boolean]> = [];
+    const direct = routesTo('peer:1', (p, owner, c, w) => (sent.push([p, owner, c.id, w]), Promise.resolve({ ok: true, view: 'remote' })));
+    const { bus, produced, routes } = await busWith(notHere, direct);
+    await expect(bus.send(cmd, wait)).resolves.toEqual({ ok: true, view: 'remote' });
+    expect(sent).toEqual([[P, 'peer:1', 'c-1', wait]]);
+    expect(routes).toEqual(['direct']);
+    await new Promise((r) => setImmediate(r));
+    expect(produced).toEqual([]);
+  });
+
+  it('produces the command when the owner refuses it, and answers with the reply through the topic', async () => {
+    const { bus, hub, produced } = await busWith(notHere, routesTo('peer:1', () => Promise.resolve(errorReply('moved', NotOwner.code))));
+    const answer = bus.send(cmd, false);
+    await until(() => produced.length === 1);
+    const decoded = decodedOf(produced[0]!);
+    expect(decoded.cmd).toEqual(cmd);
+    hub.deliver(decoded.address!.requestId, { ok: true, view: 'from the topic' });
+    await expect(answer).resolves.toEqual({ ok: true, view: 'from the topic' });
+  });
+
+  it('produces a command the owner has not answered after 3 s, once, and takes the first answer', async () => {
+    let late: (r: Reply) => void = () => undefined;
+    const { bus, hub, produced } = await busWith(notHere, routesTo('peer:1', () => new Promise((r) => (late = r))));
+    const answer = bus.send(cmd, false);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(produced).toEqual([]);
+    await until(() => produced.length === 1, 6000); // the follow-up, after 3 s
+    const decoded = decodedOf(produced[0]!);
+    expect(decoded.cmd).toEqual(cmd);
+    hub.deliver(decoded.address!.requestId, { ok: true, view: 'new owner' });
+    late({ ok: true, view: 'old owner, too late' });
+    await expect(answer).resolves.toEqual({ ok: true, view: 'new owner' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(produced).toHaveLength(1);
+  }, 10_000);
+
+  it('uses the topic while no owner is known', async () => {
+    const { bus, hub, produced, routes } = await busWith(notHere, routesTo(undefined, () => Promise.reject(new Error('not called'))));
+    const answer = bus.send(cmd, false);
+    await until(() => produced.length === 1);
+    expect(routes).toEqual(['topic']);
     hub.failAll({ ok: true });
     await expect(answer).resolves.toEqual({ ok: true });
   });

@@ -18,6 +18,24 @@ describe('engine: delivery and recovery', () => {
     expect(h.invoker.callsTo('d1')).toHaveLength(1);
   });
 
+  it('a wait_result command delivered again waits for the outcome like the first', async () => {
+    const h = await startEngine();
+    const release = h.invoker.hold('01/action');
+    const cmd = submit(sagaSpec('d2', [['http://b/a', '']]));
+    const first = h.send(cmd, true);
+    const again = h.send(cmd, true);
+    let answered = 0;
+    void again.then(() => (answered += 1));
+    await h.clock.advance(1);
+    expect(answered).toBe(0); // the branch is still out: neither answer may come yet
+    release({ result: 'FAILURE', message: 'no' });
+    await h.clock.advance(1);
+    const failed = { ok: false, result: 'FAILURE' };
+    await expect(first).resolves.toMatchObject(failed);
+    await expect(again).resolves.toMatchObject(failed);
+    expect(h.invoker.callsTo('d2', '01/action')).toHaveLength(1);
+  });
+
   it('recovery re-drives exactly the calls that were in flight', async () => {
     const store = new MemoryLogStore();
     const first = await startEngine({ store });

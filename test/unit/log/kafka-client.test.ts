@@ -19,6 +19,12 @@ describe('levelOf (kafkajs log lines in dtx log)', () => {
     expect(levelOf(brokerAnswer(code))).toBe('debug');
   });
 
+  it('a producer send it retries after CONCURRENT_TRANSACTIONS is debug; a fenced one stays an error', () => {
+    const sendFailed = (code: number) => ({ level: logLevel.ERROR, log: { message: `Failed to send messages: ${createErrorFromCode(code).message}` } });
+    expect(levelOf(sendFailed(51))).toBe('debug');
+    expect(levelOf(sendFailed(47))).toBe('error');
+  });
+
   it('a broker answer that is not retried stays an error (INVALID_PRODUCER_EPOCH: fenced)', () => {
     expect(levelOf(brokerAnswer(47))).toBe('error');
   });

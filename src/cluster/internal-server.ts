@@ -1,0 +1,62 @@
+/**
+ * dtx's internal gRPC service between Kafka workers (proto/internal.proto, loaded with
+ * proto-loader): `Replies` (owner → ingress) and `Commands` (ingress → owner). Its messages carry
+ * UTF-8 JSON arrays; this module holds the definitions, their decoding and the one server.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { loadProtoFiles, methodOf, serviceOf } from '../protocol/proto-files.js';
+
+/** `dtx.internal.ReplyBatch`: UTF-8 JSON of AddressedReply[], and the owner that decided them. */
+export interface ReplyBatch {
+  readonly json: Buffer;
+  /** the sender's internal address on `Replies/Deliver`; '' on `Commands/Exchange` */
+  readonly owner: string;
+}
+
+/** `dtx.internal.CommandBatch`: UTF-8 JSON of DirectCommand[]. */
+export interface CommandBatch {
+  readonly json: Buffer;
+}
+
+const PROTO = loadProtoFiles(['internal.proto']);
+export const REPLIES = serviceOf(PROTO, 'dtx.internal.Replies');
+export const COMMANDS = serviceOf(PROTO, 'dtx.internal.Commands');
+export const DELIVER = methodOf<ReplyBatch, Record<string, never>>(REPLIES, 'Deliver');
+export const EXCHANGE = methodOf<CommandBatch, ReplyBatch>(COMMANDS, 'Exchange');
+
+/** One service of the internal server and its handlers. */
+export interface InternalService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
+/**
+ * The JSON array a batch carries. Throws (the peer speaks another version) when it is not an array
+ * or holds more than `max` entries: a sender flushes once per event-loop turn, far below the bound.
+ */
+export function jsonArrayOf(json: Buffer, max: number): unknown[] {
+  const value: unknown = JSON.parse(json.toString('utf8'));
+  if (!Array.isArray(value)) throw new TypeError('json is not a JSON array');
+  if (value.length > max) throw new RangeError(`json holds ${value.length} entries, more than ${max}`);
+  return value;
+}
+
+/** A non-empty string of at most `max` characters, or undefined. */
+export function boundedText(value: unknown, max: number): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
+}
+
+/** Serves `services` on `host:port` (0 = any free port). Resolves with the bound port. */
+export async function startInternalServer(services: readonly InternalService[], host: string, port: number, logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
+  const server = new grpc.Server();
+  for (const s of services) server.addService(s.definition, s.implementation);
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  logger.info({ port: bound }, 'internal service listening');
+  return {
+    port: bound,
+    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Direct commands, the ingress side (docs/kafka.md "Direct commands"): which worker owns which
+ * partition, as learned from the replies of commands sent through the topic, and one
+ * `Commands/Exchange` stream per such worker. A command sent on a stream is answered on it; when
+ * the owner refuses it, the stream breaks or no answer comes in time, the answer is DTX_NOT_OWNER
+ * and the route is forgotten, so the caller sends the command through the topic (command ids make
+ * a second delivery harmless).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { errorReply, type Command, type Reply } from '../engine/command.js';
+import { NotOwner } from '../errors.js';
+import type { DirectCommand } from './command-codec.js';
+import { EXCHANGE, type CommandBatch, type ReplyBatch } from './internal-server.js';
+import { repliesOf } from './reply-service.js';
+
+export class OwnerLinks {
+  readonly #owners = new Map<number, string>();
+  readonly #links = new Map<string, Link>();
+
+  constructor(
+    private readonly self: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `owner` decided a command of `p`: send `p`'s next commands to it. */
+  learn(p: number, owner: string): void {
+    if (owner !== this.self) this.#owners.set(p, owner);
+  }
+
+  ownerOf(p: number): string | undefined {
+    return this.#owners.get(p);
+  }
+
+  /** `cmd` of partition `p` to `owner`: its reply, or DTX_NOT_OWNER (route forgotten) as above. */
+  async deliver(p: number, owner: string, cmd: Command, wait: boolean, timeoutMs: number): Promise<Reply> {
+    let link = this.#links.get(owner);
+    if (link === undefined) {
+      const opened = new Link(owner, () => this.#links.delete(owner), this.logger);
+      this.#links.set(owner, opened);
+      link = opened;
+    }
+    const reply = await link.send(cmd, wait, timeoutMs);
+    if (!reply.ok && reply.code === NotOwner.code && this.#owners.get(p) === owner) this.#owners.delete(p);
+    return reply;
+  }
+
+  close(): void {
+    for (const link of [...this.#links.values()]) link.close('the worker is stopping');
+    this.#owners.clear();
+  }
+}
+
+/** One stream to one owner; commands sent within one event-loop turn travel as one batch. */
+class Link {
+  readonly #client: grpc.Client;
+  readonly #stream: grpc.ClientDuplexStream<CommandBatch, ReplyBatch>;
+  readonly #pending = new Map<string, { resolve: (r: Reply) => void; timer: NodeJS.Timeout }>();
+  #buffer: DirectCommand[] = [];
+  #next = 0;
+  #closed = false;
+
+  constructor(
+    private readonly address: string,
+    private readonly onClosed: () => void,
+    private readonly logger: Logger,
+  ) {
+    this.#client = new grpc.Client(address, grpc.credentials.createInsecure());
+    this.#stream = this.#client.makeBidiStreamRequest(EXCHANGE.path, EXCHANGE.requestSerialize, EXCHANGE.responseDeserialize);
+    this.#stream.on('data', (batch: ReplyBatch) => this.#answer(batch));
+    this.#stream.on('error', (err: Error) => this.close(err.message));
+    this.#stream.on('end', () => this.close('the owner ended the stream'));
+  }
+
+  send(command: Command, wait: boolean, timeoutMs: number): Promise<Reply> {
+    if (this.#closed) return Promise.resolve(unreachable(this.address, 'the stream is closed'));
+    this.#next += 1;
+    const requestId = this.#next.toString(36);
+    return new Promise<Reply>((resolve) => {
+      const timer = setTimeout(() => this.#settle(requestId, unreachable(this.address, `no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+      timer.unref();
+      this.#pending.set(requestId, { resolve, timer });
+      this.#buffer.push({ requestId, wait, command });
+      if (this.#buffer.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  close(why: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClosed();
+    if (this.#pending.size > 0) this.logger.warn({ owner: this.address, pending: this.#pending.size, why }, 'direct command stream closed; its commands go through the topic');
+    for (const id of [...this.#pending.keys()]) this.#settle(id, unreachable(this.address, why));
+    this.#stream.cancel();
+    this.#client.close();
+  }
+
+  #flush(): void {
+    const commands = this.#buffer;
+    this.#buffer = [];
+    if (!this.#closed && commands.length > 0) this.#stream.write({ json: Buffer.from(JSON.stringify(commands), 'utf8') });
+  }
+
+  #answer(batch: ReplyBatch): void {
+    let replies;
+    try {
+      replies = repliesOf(batch.json);
+    } catch (err) {
+      this.close(`bad ReplyBatch: ${(err as Error).message}`);
+      return;
+    }
+    for (const r of replies) this.#settle(r.requestId, r.reply);
+  }
+
+  #settle(requestId: string, reply: Reply): void {
+    const p = this.#pending.get(requestId);
+    if (p === undefined) return;
+    this.#pending.delete(requestId);
+    clearTimeout(p.timer);
+    p.resolve(reply);
+  }
+}
+
+function unreachable(owner: string, why: string): Reply {
+  return errorReply(`direct command to ${owner} not answered (${why})`, NotOwner.code);
+}

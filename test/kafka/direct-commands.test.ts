@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DtxProcess } from '../support/dtx-process.js';
+import { BranchServer, SUCCESS } from '../support/branch-server.js';
+import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
+import { freshPrefix, readTopic, startWorker, stopWorkers, waitOwnership, waitSpread } from '../support/kafka-workers.js';
+import { partitionOf } from '../../src/log/gid-partitioner.js';
+import { eventsByGid, expectContiguous } from './kafka-test-kit.js';
+
+/**
+ * Direct commands (docs/kafka.md) on a real broker: once a reply named the owner of a partition,
+ * worker A's ingress sends that partition's commands straight to the owner B. When the owner dies
+ * (B, SIGKILL) or freezes (C, SIGSTOP) with commands in flight, A sends them through the topic and
+ * the client still gets the answer of the partition's next owner; every transaction's events stay
+ * contiguous.
+ */
+const PARTITIONS = 4;
+const prefix = freshPrefix('direct');
+let bs: BranchServer;
+let a: DtxProcess;
+let b: DtxProcess;
+let c: DtxProcess;
+
+beforeAll(async () => {
+  bs = await BranchServer.start();
+  bs.on('/d/slow', { ...SUCCESS, delayMs: 1500 });
+  a = await startWorker({ prefix, partitions: PARTITIONS });
+  await waitOwnership([a], PARTITIONS);
+  b = await startWorker({ prefix, partitions: PARTITIONS });
+  c = await startWorker({ prefix, partitions: PARTITIONS });
+  await waitSpread([a, b, c], PARTITIONS);
+});
+
+afterAll(async () => {
+  await stopWorkers(a, b, c);
+  await bs?.close();
+});
+
+/** A worker's `dtx_kafka_commands_total` by route. */
+async function routesOf(w: DtxProcess): Promise<{ local: number; direct: number; topic: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${w.port}/api/metrics`)).text();
+  const count = (route: string) => Number(new RegExp(`^dtx_kafka_commands_total\\{route="${route}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { local: count('local'), direct: count('direct'), topic: count('topic') };
+}
+
+/** A fresh gid whose partition `owned` holds. */
+function gidIn(owned: readonly number[], name: string): string {
+  for (;;) {
+    const gid = gidOf(name);
+    if (owned.includes(partitionOf(gid, PARTITIONS))) return gid;
+  }
+}
+
+const fast = () => [{ action: bs.url('/d/ok'), compensate: bs.url('/d/undo') }];
+const slow = () => [{ action: bs.url('/d/slow'), compensate: bs.url('/d/undo') }];
+
+/** Submits one saga through A to each of `owned`: its reply (through the topic, or direct) names the owner. */
+async function learnRoutes(owned: readonly number[]): Promise<void> {
+  const replies = await Promise.all(owned.map((p) => post(a.api, 'submit', saga(gidIn([p], 'learn'), fast()))));
+  expect(replies.map((r) => r.status)).toEqual(owned.map(() => 200));
+}
+
+describe('direct commands between workers', () => {
+  it('sends the commands of a partition B owns straight to B once a reply named it', async () => {
+    const [, ofB] = await waitSpread([a, b, c], PARTITIONS);
+    await learnRoutes(ofB!);
+    const before = await routesOf(a);
+    const gids = Array.from({ length: 20 }, () => gidIn(ofB!, 'direct'));
+    for (const gid of gids) expect((await post(a.api, 'submit', saga(gid, fast()))).status).toBe(200);
+    const after = await routesOf(a);
+    expect(after.direct - before.direct).toBe(gids.length);
+    expect(after.topic).toBe(before.topic);
+    for (const gid of gids) await waitStatus(a.api, gid, 'succeed', 20_000);
+  });
+
+  it('answers a client waiting on a direct submit through the next owner when the owner dies', async () => {
+    const [, ofB] = await waitSpread([a, b, c], PARTITIONS);
+    await learnRoutes(ofB!);
+    const before = await routesOf(a);
+    const gid = gidIn(ofB!, 'dies');
+    const answer = post(a.api, 'submit', saga(gid, slow(), { wait_result: true }));
+    await waitFor(() => Promise.resolve(bs.callsTo('/d/slow', gid).length), (n) => n === 1, 20_000, 'the slow branch call from B');
+    expect((await routesOf(a)).direct).toBe(before.direct + 1);
+    await b.kill('SIGKILL');
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(res.body.dtm_result).toBe('SUCCESS');
+    expect(bs.callsTo('/d/slow', gid).length).toBeGreaterThanOrEqual(2); // re-driven by the next owner
+    expectContiguous(eventsByGid(await readTopic(`${prefix}.events`)), [gid], 2);
+  });
+
+  it('answers a waiting client and a new command through the next owner when the owner freezes', async () => {
+    const [, ofC] = await waitSpread([a, c], PARTITIONS);
+    await learnRoutes(ofC!);
+    const before = await routesOf(a);
+    const waiting = gidIn(ofC!, 'waits');
+    const answer = post(a.api, 'submit', saga(waiting, slow(), { wait_result: true }));
+    await waitFor(() => Promise.resolve(bs.callsTo('/d/slow', waiting).length), (n) => n === 1, 20_000, 'the slow branch call from C');
+    c.proc.kill('SIGSTOP');
+    // sent to the frozen owner: unanswered, it goes through the topic to the partition's next owner
+    const frozen = gidIn(ofC!, 'frozen');
+    const accepted = post(a.api, 'submit', saga(frozen, fast()));
+    await waitOwnership([a], PARTITIONS, 60_000);
+    expect((await routesOf(a)).direct).toBe(before.direct + 2);
+    expect((await accepted).status).toBe(200);
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(res.body.dtm_result).toBe('SUCCESS');
+    await waitStatus(a.api, frozen, 'succeed', 30_000);
+    await c.kill('SIGKILL');
+    expectContiguous(eventsByGid(await readTopic(`${prefix}.events`)), [waiting, frozen], 2);
+  });
+});
