@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadProtoFiles, methodOf, serviceOf } from '../protocol/proto-files.js';
+import { authInterceptor } from '../ingress/grpc/grpc-interceptors.js';
 
 /** `dtx.internal.ReplyBatch`: UTF-8 JSON of AddressedReply[], and the owner that decided them. */
 export interface ReplyBatch {
@@ -47,9 +48,13 @@ export function boundedText(value: unknown, max: number): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
 }
 
-/** Serves `services` on `host:port` (0 = any free port). Resolves with the bound port. */
-export async function startInternalServer(services: readonly InternalService[], host: string, port: number, logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
-  const server = new grpc.Server();
+/**
+ * Serves `services` on `host:port` (0 = any free port). Resolves with the bound port. With
+ * `Auth.Tokens` set, every call needs one of them (`authorization: Bearer`), as on the public gRPC
+ * port: the service accepts commands, and it listens on `HttpHost` like the API.
+ */
+export async function startInternalServer(services: readonly InternalService[], host: string, port: number, tokens: readonly string[], logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
+  const server = new grpc.Server(tokens.length > 0 ? { interceptors: [authInterceptor(tokens)] } : {});
   for (const s of services) server.addService(s.definition, s.implementation);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
@@ -59,4 +64,11 @@ export async function startInternalServer(services: readonly InternalService[], 
     port: bound,
     stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
+}
+
+/** The metadata of a call to another worker's internal service: the first of `Auth.Tokens`, if any. */
+export function internalMetadata(token: string | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
 }

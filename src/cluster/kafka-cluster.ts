@@ -50,10 +50,13 @@ export class KafkaCluster {
   static async open(config: ResolvedConfig, logger: Logger): Promise<KafkaCluster> {
     const hub = new ReplyHub();
     const exchange = new CommandExchange(logger.child({ component: 'direct-commands' }));
-    const server = await startInternalServer([repliesService(hub), exchange.service], config.HttpHost, config.InternalGrpcPort, logger.child({ component: 'internal' }));
-    const address = config.InternalAdvertise !== '' ? config.InternalAdvertise : `127.0.0.1:${server.port}`;
-    if (config.InternalAdvertise === '' && config.Store.KafkaBrokers.some((b) => !/^(127\.|localhost:|\[::1\])/.test(b))) {
-      logger.warn({ address }, 'InternalAdvertise is not set: other workers send replies and commands to 127.0.0.1; set INTERNAL_ADVERTISE=<host>:<port> when workers run on several hosts');
+    // Without InternalAdvertise the workers reach each other on 127.0.0.1: the service (which takes
+    // commands) listens there only, not on HttpHost.
+    const local = config.InternalAdvertise === '';
+    const server = await startInternalServer([repliesService(hub), exchange.service], local ? '127.0.0.1' : config.HttpHost, config.InternalGrpcPort, config.Auth.Tokens, logger.child({ component: 'internal' }));
+    const address = local ? `127.0.0.1:${server.port}` : config.InternalAdvertise;
+    if (local && config.Store.KafkaBrokers.some((b) => !/^(127\.|localhost:|\[::1\])/.test(b))) {
+      logger.warn({ address }, 'InternalAdvertise is not set: the internal service listens on 127.0.0.1 only; set INTERNAL_ADVERTISE=<host>:<port> when workers run on several hosts');
     }
     const settings = kafkaSettingsOf(config, `dtx-${address}`);
     let log: KafkaEventLog | undefined;
@@ -63,8 +66,9 @@ export class KafkaCluster {
       const replyTimeoutMs = config.Store.KafkaReplyTimeout * 1000;
       const waitTimeoutMs = replyTimeoutMs + (config.RequestTimeout + 2) * 1000;
       const bus = await KafkaCommandBus.open(log.kafka, log.settings, address, hub, { replyTimeoutMs, waitTimeoutMs }, logger);
-      const sender = new ReplySender(address, hub, logger.child({ component: 'replies' }));
-      const links = new OwnerLinks(address, logger.child({ component: 'direct-commands' }));
+      const token = config.Auth.Tokens[0];
+      const sender = new ReplySender(address, hub, logger.child({ component: 'replies' }), token);
+      const links = new OwnerLinks(address, logger.child({ component: 'direct-commands' }), token);
       hub.observeOwners((p, owner) => links.learn(p, owner));
       return new KafkaCluster(log, bus, log.settings, address, hub, sender, exchange, links, server.stop, logger, config.Store.SnapshotEvery);
     } catch (err) {

@@ -11,17 +11,22 @@ import type { Logger } from 'pino';
 import { errorReply, type Command, type Reply } from '../engine/command.js';
 import { NotOwner } from '../errors.js';
 import type { DirectCommand } from './command-codec.js';
-import { EXCHANGE, type CommandBatch, type ReplyBatch } from './internal-server.js';
+import { EXCHANGE, internalMetadata, type CommandBatch, type ReplyBatch } from './internal-server.js';
 import { repliesOf } from './reply-service.js';
 
 export class OwnerLinks {
   readonly #owners = new Map<number, string>();
   readonly #links = new Map<string, Link>();
+  readonly #metadata: grpc.Metadata;
 
+  /** `token`: sent to the owners (the first of `Auth.Tokens`; undefined: none). */
   constructor(
     private readonly self: string,
     private readonly logger: Logger,
-  ) {}
+    token?: string,
+  ) {
+    this.#metadata = internalMetadata(token);
+  }
 
   /** `owner` decided a command of `p`: send `p`'s next commands to it. */
   learn(p: number, owner: string): void {
@@ -36,7 +41,7 @@ export class OwnerLinks {
   async deliver(p: number, owner: string, cmd: Command, wait: boolean, timeoutMs: number): Promise<Reply> {
     let link = this.#links.get(owner);
     if (link === undefined) {
-      const opened = new Link(owner, () => this.#links.delete(owner), this.logger);
+      const opened = new Link(owner, this.#metadata, () => this.#links.delete(owner), this.logger);
       this.#links.set(owner, opened);
       link = opened;
     }
@@ -62,11 +67,12 @@ class Link {
 
   constructor(
     private readonly address: string,
+    metadata: grpc.Metadata,
     private readonly onClosed: () => void,
     private readonly logger: Logger,
   ) {
     this.#client = new grpc.Client(address, grpc.credentials.createInsecure());
-    this.#stream = this.#client.makeBidiStreamRequest(EXCHANGE.path, EXCHANGE.requestSerialize, EXCHANGE.responseDeserialize);
+    this.#stream = this.#client.makeBidiStreamRequest(EXCHANGE.path, EXCHANGE.requestSerialize, EXCHANGE.responseDeserialize, metadata);
     this.#stream.on('data', (batch: ReplyBatch) => this.#answer(batch));
     this.#stream.on('error', (err: Error) => this.close(err.message));
     this.#stream.on('end', () => this.close('the owner ended the stream'));

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Reply } from '../engine/command.js';
 import type { AddressedReply } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
-import { boundedText, DELIVER, jsonArrayOf, REPLIES, type InternalService, type ReplyBatch } from './internal-server.js';
+import { boundedText, DELIVER, internalMetadata, jsonArrayOf, REPLIES, type InternalService, type ReplyBatch } from './internal-server.js';
 
 /** Replies one batch may hold, and the longest request id (ids are short base-36 counters). */
 const MAX_REPLIES = 100_000;
@@ -60,11 +60,17 @@ export class ReplySender {
   readonly #pending = new Map<string, AddressedReply[]>();
   #scheduled = false;
 
+  readonly #metadata: grpc.Metadata;
+
+  /** `token`: sent to the other workers (the first of `Auth.Tokens`; undefined: none). */
   constructor(
     private readonly self: string,
     private readonly hub: ReplyHub,
     private readonly logger: Logger,
-  ) {}
+    token?: string,
+  ) {
+    this.#metadata = internalMetadata(token);
+  }
 
   send(address: string, reply: AddressedReply): void {
     if (address === this.self) {
@@ -95,7 +101,7 @@ export class ReplySender {
       }
       const deadline = new Date(Date.now() + 5000);
       const batch: ReplyBatch = { json: Buffer.from(JSON.stringify(replies), 'utf8'), owner: this.self };
-      client.makeUnaryRequest(DELIVER.path, DELIVER.requestSerialize, DELIVER.responseDeserialize, batch, { deadline }, (err) => {
+      client.makeUnaryRequest(DELIVER.path, DELIVER.requestSerialize, DELIVER.responseDeserialize, batch, this.#metadata, { deadline }, (err) => {
         // The ingress times the request out with a retryable 503; the decision itself is durable.
         if (err) this.logger.warn({ err: err.message, address, replies: replies.length }, 'reply delivery failed');
       });

@@ -51,7 +51,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = Object.freeze({
   'Invoker.GrpcTls.CertFile': 'PEM client certificate for gRPC branch calls (mutual TLS), with KeyFile.',
   'Invoker.GrpcTls.KeyFile': 'PEM private key of Invoker.GrpcTls.CertFile.',
   InternalGrpcPort: 'Kafka: port of the internal gRPC service that carries replies and direct commands between workers (0 = any free port).',
-  InternalAdvertise: 'Kafka: `host:port` other workers use to reach this worker\'s internal service; empty = 127.0.0.1 and the bound port.',
+  InternalAdvertise: 'Kafka: `host:port` other workers use to reach this worker\'s internal service, which then listens on HttpHost; empty = 127.0.0.1 and the bound port, and the service listens on 127.0.0.1 only.',
   'MicroService.Driver': 'Microservice driver (docs/drivers.md): `default`, `dtm-driver-gozero`, `dtm-driver-kratos`, `dtm-driver-polaris`, or one from DriverModules. An unknown name stops dtx (exit 2).',
   'MicroService.Target': 'Registry target the driver registers dtx in, e.g. `etcd://127.0.0.1:2379/dtmservice`; empty = no registration.',
   'MicroService.EndPoint': 'Address registered for dtx\'s gRPC port; empty = HttpHost (127.0.0.1 for all interfaces) and GrpcPort.',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, SUCCESS } from '../support/branch-server.js';
-import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
+import { gidOf, saga, waitFor, type ApiReply } from '../support/dtm-client.js';
 import { freshPrefix, readTopic, startWorker, stopWorkers, waitOwnership, waitSpread } from '../support/kafka-workers.js';
 import { partitionOf } from '../../src/log/gid-partitioner.js';
 import { eventsByGid, expectContiguous } from './kafka-test-kit.js';
@@ -11,7 +11,7 @@ import { eventsByGid, expectContiguous } from './kafka-test-kit.js';
  * worker A's ingress sends that partition's commands straight to the owner B. When the owner dies
  * (B, SIGKILL) or freezes (C, SIGSTOP) with commands in flight, A sends them through the topic and
  * the client still gets the answer of the partition's next owner; every transaction's events stay
- * contiguous.
+ * contiguous. The workers run with Auth.Tokens: they pass the token to each other.
  */
 const PARTITIONS = 4;
 const prefix = freshPrefix('direct');
@@ -19,14 +19,16 @@ let bs: BranchServer;
 let a: DtxProcess;
 let b: DtxProcess;
 let c: DtxProcess;
+const TOKEN = 'direct-commands-token-0123';
+const env = { AUTH_TOKENS: TOKEN, AUTH_PUBLIC_METRICS: 'true' };
 
 beforeAll(async () => {
   bs = await BranchServer.start();
   bs.on('/d/slow', { ...SUCCESS, delayMs: 1500 });
-  a = await startWorker({ prefix, partitions: PARTITIONS });
+  a = await startWorker({ prefix, partitions: PARTITIONS, env });
   await waitOwnership([a], PARTITIONS);
-  b = await startWorker({ prefix, partitions: PARTITIONS });
-  c = await startWorker({ prefix, partitions: PARTITIONS });
+  b = await startWorker({ prefix, partitions: PARTITIONS, env });
+  c = await startWorker({ prefix, partitions: PARTITIONS, env });
   await waitSpread([a, b, c], PARTITIONS);
 });
 
@@ -34,6 +36,22 @@ afterAll(async () => {
   await stopWorkers(a, b, c);
   await bs?.close();
 });
+
+/** A submit through `w`, with the token. */
+async function submit(w: DtxProcess, body: unknown): Promise<ApiReply> {
+  const res = await fetch(`${w.api}/submit`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } });
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text) as Record<string, unknown>, text };
+}
+
+/** Waits until `query` through `w` shows `status` for `gid`. */
+async function waitStatus(w: DtxProcess, gid: string, status: string, timeoutMs: number): Promise<void> {
+  const statusOf = async () => {
+    const res = await fetch(`${w.api}/query?gid=${encodeURIComponent(gid)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return ((await res.json()) as { transaction?: { status?: string } | null }).transaction?.status;
+  };
+  await waitFor(statusOf, (st) => st === status, timeoutMs, `${gid} to be ${status}`);
+}
 
 /** A worker's `dtx_kafka_commands_total` by route. */
 async function routesOf(w: DtxProcess): Promise<{ local: number; direct: number; topic: number }> {
@@ -55,7 +73,7 @@ const slow = () => [{ action: bs.url('/d/slow'), compensate: bs.url('/d/undo') }
 
 /** Submits one saga through A to each of `owned`: its reply (through the topic, or direct) names the owner. */
 async function learnRoutes(owned: readonly number[]): Promise<void> {
-  const replies = await Promise.all(owned.map((p) => post(a.api, 'submit', saga(gidIn([p], 'learn'), fast()))));
+  const replies = await Promise.all(owned.map((p) => submit(a, saga(gidIn([p], 'learn'), fast()))));
   expect(replies.map((r) => r.status)).toEqual(owned.map(() => 200));
 }
 
@@ -65,11 +83,11 @@ describe('direct commands between workers', () => {
     await learnRoutes(ofB!);
     const before = await routesOf(a);
     const gids = Array.from({ length: 20 }, () => gidIn(ofB!, 'direct'));
-    for (const gid of gids) expect((await post(a.api, 'submit', saga(gid, fast()))).status).toBe(200);
+    for (const gid of gids) expect((await submit(a, saga(gid, fast()))).status).toBe(200);
     const after = await routesOf(a);
     expect(after.direct - before.direct).toBe(gids.length);
     expect(after.topic).toBe(before.topic);
-    for (const gid of gids) await waitStatus(a.api, gid, 'succeed', 20_000);
+    for (const gid of gids) await waitStatus(a, gid, 'succeed', 20_000);
   });
 
   it('answers a client waiting on a direct submit through the next owner when the owner dies', async () => {
@@ -77,7 +95,7 @@ describe('direct commands between workers', () => {
     await learnRoutes(ofB!);
     const before = await routesOf(a);
     const gid = gidIn(ofB!, 'dies');
-    const answer = post(a.api, 'submit', saga(gid, slow(), { wait_result: true }));
+    const answer = submit(a, saga(gid, slow(), { wait_result: true }));
     await waitFor(() => Promise.resolve(bs.callsTo('/d/slow', gid).length), (n) => n === 1, 20_000, 'the slow branch call from B');
     expect((await routesOf(a)).direct).toBe(before.direct + 1);
     await b.kill('SIGKILL');
@@ -93,19 +111,19 @@ describe('direct commands between workers', () => {
     await learnRoutes(ofC!);
     const before = await routesOf(a);
     const waiting = gidIn(ofC!, 'waits');
-    const answer = post(a.api, 'submit', saga(waiting, slow(), { wait_result: true }));
+    const answer = submit(a, saga(waiting, slow(), { wait_result: true }));
     await waitFor(() => Promise.resolve(bs.callsTo('/d/slow', waiting).length), (n) => n === 1, 20_000, 'the slow branch call from C');
     c.proc.kill('SIGSTOP');
     // sent to the frozen owner: unanswered, it goes through the topic to the partition's next owner
     const frozen = gidIn(ofC!, 'frozen');
-    const accepted = post(a.api, 'submit', saga(frozen, fast()));
+    const accepted = submit(a, saga(frozen, fast()));
     await waitOwnership([a], PARTITIONS, 60_000);
     expect((await routesOf(a)).direct).toBe(before.direct + 2);
     expect((await accepted).status).toBe(200);
     const res = await answer;
     expect(res.status).toBe(200);
     expect(res.body.dtm_result).toBe('SUCCESS');
-    await waitStatus(a.api, frozen, 'succeed', 30_000);
+    await waitStatus(a, frozen, 'succeed', 30_000);
     await c.kill('SIGKILL');
     expectContiguous(eventsByGid(await readTopic(`${prefix}.events`)), [waiting, frozen], 2);
   });

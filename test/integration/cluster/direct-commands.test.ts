@@ -38,10 +38,10 @@ class ScriptedOwner implements LocalOwner {
   }
 }
 
-async function ownerServer(owner: ScriptedOwner) {
+async function ownerServer(owner: ScriptedOwner, tokens: readonly string[] = []) {
   const exchange = new CommandExchange(logger);
   exchange.serve(owner, PARTITIONS);
-  const server = await startInternalServer([exchange.service], '127.0.0.1', 0, logger);
+  const server = await startInternalServer([exchange.service], '127.0.0.1', 0, tokens, logger);
   return { exchange, server, address: `127.0.0.1:${server.port}` };
 }
 
@@ -88,7 +88,7 @@ describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
 
   it('answers DTX_NOT_OWNER when the owner is unreachable, or does not answer in time', async () => {
     const links = new OwnerLinks('me:1', logger);
-    const closed = await startInternalServer([], '127.0.0.1', 0, logger);
+    const closed = await startInternalServer([], '127.0.0.1', 0, [], logger);
     const gone = `127.0.0.1:${closed.port}`;
     await closed.stop();
     links.learn(P, gone);
@@ -125,11 +125,29 @@ describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
     links.close();
   });
 
+  it('with Auth.Tokens, takes commands only from a worker that sends one of them', async () => {
+    const TOKEN = 'internal-token-0123456789';
+    const guarded = new ScriptedOwner(new Set([P]));
+    const other = await ownerServer(guarded, [TOKEN]);
+    const stranger = new OwnerLinks('me:1', logger);
+    const refused = await stranger.deliver(P, other.address, query('g-1', 'forged'), false, 5000);
+    expect(isNotOwner(refused)).toBe(true);
+    expect(!refused.ok && refused.message).toMatch(/authentication required/);
+    const wrong = new OwnerLinks('me:1', logger, 'not-the-token-0123456789');
+    expect(isNotOwner(await wrong.deliver(P, other.address, query('g-1', 'wrong'), false, 5000))).toBe(true);
+    expect(guarded.decided).toEqual([]);
+    const worker = new OwnerLinks('me:1', logger, TOKEN);
+    expect(await worker.deliver(P, other.address, query('g-1', 'signed'), false, 5000)).toEqual({ ok: true, view: 'decided signed' });
+    for (const l of [stranger, wrong, worker]) l.close();
+    other.exchange.closeAll();
+    await other.server.stop();
+  });
+
   it('a reply through Replies/Deliver names its sender, and the ingress learns the partition owner', async () => {
     const hub = new ReplyHub();
     const seen: Array<[number, string]> = [];
     hub.observeOwners((p, o) => seen.push([p, o]));
-    const server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, logger);
+    const server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, [], logger);
     const id = hub.newRequestId();
     const wait = hub.expect(id, 10_000, 3);
     const sender = new ReplySender('owner:7', new ReplyHub(), logger);

@@ -26,7 +26,7 @@ describe('internal reply service (real gRPC on 127.0.0.1)', () => {
   let address: string;
 
   beforeAll(async () => {
-    server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, logger);
+    server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, [], logger);
     address = `127.0.0.1:${server.port}`;
   });
   afterAll(async () => {
