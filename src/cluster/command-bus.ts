@@ -110,13 +110,13 @@ export class KafkaCommandBus implements CommandBus {
       return this.#viaTopic(cmd, wait, partition, decided);
     }
     const owner = direct?.ownerOf(partition);
-    if (owner === undefined) {
+    if (direct === undefined || owner === undefined) {
       routed?.('topic');
       return this.#viaTopic(cmd, wait, partition);
     }
     routed?.('direct');
     const timeoutMs = wait ? this.options.waitTimeoutMs : this.options.replyTimeoutMs;
-    return this.#viaTopic(cmd, wait, partition, direct!.deliver(partition, owner, cmd, wait, timeoutMs), true);
+    return this.#viaTopic(cmd, wait, partition, direct.deliver(partition, owner, cmd, wait, timeoutMs), true);
   }
 
   /**

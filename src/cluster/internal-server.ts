@@ -62,9 +62,20 @@ export async function startInternalServer(services: readonly InternalService[], 
   logger.info({ port: bound }, 'internal service listening');
   return {
     port: bound,
-    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    // A peer may open a stream after the owner closed its streams: it is cut after a grace time.
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), STOP_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
   };
 }
+
+/** How long `stop` waits for open calls before it cuts them. */
+const STOP_GRACE_MS = 2000;
 
 /** The metadata of a call to another worker's internal service: the first of `Auth.Tokens`, if any. */
 export function internalMetadata(token: string | undefined): grpc.Metadata {

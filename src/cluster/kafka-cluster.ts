@@ -52,10 +52,10 @@ export class KafkaCluster {
     const exchange = new CommandExchange(logger.child({ component: 'direct-commands' }));
     // Without InternalAdvertise the workers reach each other on 127.0.0.1: the service (which takes
     // commands) listens there only, not on HttpHost.
-    const local = config.InternalAdvertise === '';
-    const server = await startInternalServer([repliesService(hub), exchange.service], local ? '127.0.0.1' : config.HttpHost, config.InternalGrpcPort, config.Auth.Tokens, logger.child({ component: 'internal' }));
-    const address = local ? `127.0.0.1:${server.port}` : config.InternalAdvertise;
-    if (local && config.Store.KafkaBrokers.some((b) => !/^(127\.|localhost:|\[::1\])/.test(b))) {
+    const loopback = config.InternalAdvertise === '';
+    const server = await startInternalServer([repliesService(hub), exchange.service], loopback ? '127.0.0.1' : config.HttpHost, config.InternalGrpcPort, config.Auth.Tokens, logger.child({ component: 'internal' }));
+    const address = loopback ? `127.0.0.1:${server.port}` : config.InternalAdvertise;
+    if (loopback && config.Store.KafkaBrokers.some((b) => !/^(127\.|localhost:|\[::1\])/.test(b))) {
       logger.warn({ address }, 'InternalAdvertise is not set: the internal service listens on 127.0.0.1 only; set INTERNAL_ADVERTISE=<host>:<port> when workers run on several hosts');
     }
     const settings = kafkaSettingsOf(config, `dtx-${address}`);

@@ -117,6 +117,18 @@ describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
     links.close();
   });
 
+  it('stops even while a peer keeps a stream open, which then fails its pending commands', async () => {
+    const held = new ScriptedOwner(new Set([P]));
+    held.hold = true;
+    const other = await ownerServer(held);
+    const links = new OwnerLinks('me:1', logger);
+    const pending = links.deliver(P, other.address, query('g-1', 'open'), true, 30_000);
+    for (let i = 0; i < 400 && held.decided.length === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
+    await other.server.stop(); // the exchange's streams were not closed first
+    expect(isNotOwner(await pending)).toBe(true);
+    links.close();
+  });
+
   it('closes the stream with INVALID_ARGUMENT on a batch that is not one, and keeps serving', async () => {
     const bad = ['{"a":1}', 'nope', '[{"requestId":"1","wait":"yes","command":{"id":"x","gid":"g","kind":"query"}}]', `[{"requestId":"${'x'.repeat(65)}","wait":false,"command":{"id":"x","gid":"g","kind":"query"}}]`, '[{"requestId":"1","wait":false,"command":{"id":"x","gid":"g","kind":"drop"}}]'];
     for (const json of bad) expect(await exchangeRaw(remote.address, Buffer.from(json))).toBe(grpc.status.INVALID_ARGUMENT);
