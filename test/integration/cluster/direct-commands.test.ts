@@ -45,6 +45,18 @@ async function ownerServer(owner: ScriptedOwner, tokens: readonly string[] = [])
   return { exchange, server, address: `127.0.0.1:${server.port}` };
 }
 
+/** An owner whose decisions never come, and a wait command sent to it that it has received. */
+async function pendingOnHeldOwner(id: string) {
+  const held = new ScriptedOwner(new Set([P]));
+  held.hold = true;
+  const other = await ownerServer(held);
+  const links = new OwnerLinks('me:1', logger);
+  const pending = links.deliver(P, other.address, query('g-1', id), true, 30_000);
+  for (let i = 0; i < 400 && held.decided.length === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
+  expect(held.decided).toEqual([[P, id, true]]);
+  return { other, links, pending };
+}
+
 describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
   const owner = new ScriptedOwner(new Set([P]));
   let remote: Awaited<ReturnType<typeof ownerServer>>;
@@ -104,13 +116,7 @@ describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
   });
 
   it('a command pending when the owner shuts its streams is answered DTX_NOT_OWNER', async () => {
-    const held = new ScriptedOwner(new Set([P]));
-    held.hold = true;
-    const other = await ownerServer(held);
-    const links = new OwnerLinks('me:1', logger);
-    const pending = links.deliver(P, other.address, query('g-1', 'pending'), true, 30_000);
-    for (let i = 0; i < 400 && held.decided.length === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
-    expect(held.decided).toEqual([[P, 'pending', true]]);
+    const { other, links, pending } = await pendingOnHeldOwner('pending');
     other.exchange.closeAll();
     expect(isNotOwner(await pending)).toBe(true);
     await other.server.stop();
@@ -118,12 +124,7 @@ describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
   });
 
   it('stops even while a peer keeps a stream open, which then fails its pending commands', async () => {
-    const held = new ScriptedOwner(new Set([P]));
-    held.hold = true;
-    const other = await ownerServer(held);
-    const links = new OwnerLinks('me:1', logger);
-    const pending = links.deliver(P, other.address, query('g-1', 'open'), true, 30_000);
-    for (let i = 0; i < 400 && held.decided.length === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
+    const { other, links, pending } = await pendingOnHeldOwner('open');
     await other.server.stop(); // the exchange's streams were not closed first
     expect(isNotOwner(await pending)).toBe(true);
     links.close();
