@@ -36,3 +36,17 @@ export function murmur2(key: string): number {
 export function partitionOf(gid: string, partitions: number): number {
   return (murmur2(gid) & 0x7fffffff) % partitions;
 }
+
+/** A batch split by the partition of each gid, in the batch's order within each partition. */
+export function sharesOf<R extends { readonly gid: string }, S extends { readonly gid: string }>(records: readonly R[], summaries: readonly S[], partitions: number): Map<number, { records: R[]; summaries: S[] }> {
+  const shares = new Map<number, { records: R[]; summaries: S[] }>();
+  const share = (gid: string) => {
+    const p = partitionOf(gid, partitions);
+    let s = shares.get(p);
+    if (s === undefined) shares.set(p, (s = { records: [], summaries: [] }));
+    return s;
+  };
+  for (const r of records) share(r.gid).records.push(r);
+  for (const s of summaries) share(s.gid).summaries.push(s);
+  return shares;
+}

@@ -24,6 +24,18 @@ export function encodeSummaryMessage(summary: TransSummary): Message {
   return { key: summary.gid, value: null, headers: { [SUMMARY_HEADER]: JSON.stringify(summary) } };
 }
 
+/**
+ * One partition's batch as records: each event in order, the projection row of a gid on its last
+ * event, and a summary-only record for each row whose gid has no event in the batch.
+ */
+export function encodeBatchMessages(records: readonly LogRecord[], summaries: readonly TransSummary[]): Message[] {
+  const lastOf = new Map(summaries.map((s) => [s.gid, s]));
+  const lastIndex = new Map(records.map((r, i) => [r.gid, i]));
+  const messages = records.map((r, i) => encodeEventMessage(r, lastIndex.get(r.gid) === i ? lastOf.get(r.gid) : undefined));
+  for (const s of summaries) if (!lastIndex.has(s.gid)) messages.push(encodeSummaryMessage(s));
+  return messages;
+}
+
 /** Decodes a record of the events topic: an event and/or a projection row. */
 export function decodeEventMessage(m: KafkaMessage): { record?: LogRecord; summary?: TransSummary } {
   const record = m.value === null ? undefined : decodeRecord(m.value.toString('utf8'));

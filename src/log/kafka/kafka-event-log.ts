@@ -14,11 +14,11 @@ import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
-import { partitionOf } from '../gid-partitioner.js';
+import { partitionOf, sharesOf } from '../gid-partitioner.js';
 import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
 import { isReservedGid, topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
-import { encodeEventMessage, encodeSummaryMessage } from './event-message.js';
+import { encodeBatchMessages } from './event-message.js';
 import { createKafka } from './kafka-client.js';
 import { cacheCoordinators } from './coordinator-cache.js';
 import type { KafkaSettings } from './kafka-settings.js';
@@ -132,16 +132,7 @@ export class KafkaEventLog implements EventLog {
    * share is checked before any is written, so a batch the log refuses writes nothing.
    */
   async append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
-    const count = this.settings.partitions;
-    const shares = new Map<number, { records: LogRecord[]; summaries: TransSummary[] }>();
-    const share = (gid: string) => {
-      const p = partitionOf(gid, count);
-      let s = shares.get(p);
-      if (s === undefined) shares.set(p, (s = { records: [], summaries: [] }));
-      return s;
-    };
-    for (const r of records) share(r.gid).records.push(r);
-    for (const s of summaries) share(s.gid).summaries.push(s);
+    const shares = sharesOf(records, summaries, this.settings.partitions);
     this.#ensureOpen();
     for (const [p, s] of shares) this.#checkSeq(p, s.records);
     await Promise.all([...shares].map(([p, s]) => this.#write(p, s.records, s.summaries, undefined)));
@@ -162,16 +153,11 @@ export class KafkaEventLog implements EventLog {
   }
 
   async #write(p: number, records: readonly LogRecord[], summaries: readonly TransSummary[], consumed: string | undefined): Promise<void> {
-    const recorded = new Set(records.map((r) => r.gid));
-    const alone = summaries.filter((s) => !recorded.has(s.gid));
+    const messages = encodeBatchMessages(records, summaries);
     // A batch without events (queries, rejections, duplicates) writes nothing: its consumed offset
     // is covered by the next batch's commit (offsets only grow); until then a rebalance re-delivers
     // those commands, which change nothing when decided again.
-    if (records.length === 0 && alone.length === 0) return;
-    const lastOf = new Map(summaries.map((s) => [s.gid, s]));
-    const lastIndex = new Map(records.map((r, i) => [r.gid, i]));
-    const messages = records.map((r, i) => encodeEventMessage(r, lastIndex.get(r.gid) === i ? lastOf.get(r.gid) : undefined));
-    for (const s of alone) messages.push(encodeSummaryMessage(s));
+    if (messages.length === 0) return;
     let meta;
     try {
       meta = await this.writers.write(p, messages, consumed);
