@@ -20,7 +20,8 @@ const FOLLOW_UP_MS = 3000;
  */
 export interface LocalOwner {
   serves(p: number): boolean;
-  deliver(p: number, cmd: Command, wait: boolean): Promise<Reply>;
+  /** `accepted`: for a `wait` command, called once it is durable and waits for the outcome */
+  deliver(p: number, cmd: Command, wait: boolean, accepted?: () => void): Promise<Reply>;
 }
 
 /** Where a command went: decided here, sent to its partition's owner, or through the topic. */
@@ -29,7 +30,8 @@ export type CommandRoute = 'local' | 'direct' | 'topic';
 /** The owners other workers' replies named, and a stream to each (owner-links.ts). */
 export interface DirectRoutes {
   ownerOf(p: number): string | undefined;
-  deliver(p: number, owner: string, cmd: Command, wait: boolean, timeoutMs: number): Promise<Reply>;
+  /** `accepted`: as LocalOwner's, told by the owner */
+  deliver(p: number, owner: string, cmd: Command, wait: boolean, timeoutMs: number, accepted?: () => void): Promise<Reply>;
 }
 
 /** How `send` routes: each part is optional (none: every command through the topic). */
@@ -116,16 +118,18 @@ export class KafkaCommandBus implements CommandBus {
     }
     routed?.('direct');
     const timeoutMs = wait ? this.options.waitTimeoutMs : this.options.replyTimeoutMs;
-    return this.#viaTopic(cmd, wait, partition, direct.deliver(partition, owner, cmd, wait, timeoutMs), true);
+    const remote = { accepted: false };
+    return this.#viaTopic(cmd, wait, partition, direct.deliver(partition, owner, cmd, wait, timeoutMs, () => (remote.accepted = true)), remote);
   }
 
   /**
    * The command through the topic and the owner's reply, or (`decided` given) the decision made
    * here or by the owner it was sent to (`remote`), unless that was refused: then the command goes
    * to the topic. A remote owner may die or freeze before deciding, and nothing else holds the
-   * command: unanswered after FOLLOW_UP_MS it is produced to the topic as well.
+   * command: unanswered after FOLLOW_UP_MS, and not accepted (a `wait` command the owner made
+   * durable, whose outcome is pending), it is produced to the topic as well.
    */
-  #viaTopic(cmd: Command, wait: boolean, partition: number, decided?: Promise<Reply>, remote = false): Promise<Reply> {
+  #viaTopic(cmd: Command, wait: boolean, partition: number, decided?: Promise<Reply>, remote?: { readonly accepted: boolean }): Promise<Reply> {
     const requestId = this.hub.newRequestId();
     const reply = this.hub.expect(requestId, wait ? this.options.waitTimeoutMs : this.options.replyTimeoutMs, partition);
     let produced = false;
@@ -136,13 +140,13 @@ export class KafkaCommandBus implements CommandBus {
     };
     if (decided === undefined) produce();
     else void decided.then((r) => (isNotOwner(r) ? produce() : this.hub.deliver(requestId, r)));
-    if (wait || remote) {
+    if (wait || remote !== undefined) {
       // wait_result: the owner that accepted the submit may die before the outcome: ask whoever
       // owns the partition now, under the same request id (the first answer wins, later ones are
       // dropped).
       const awaited: Command = { id: '', gid: cmd.gid, kind: 'awaitResult', ...(cmd.kind === 'abort' ? { call: 'abort' as const } : {}) };
       const followUp = setInterval(() => {
-        if (remote && !produced) produce();
+        if (remote !== undefined && !remote.accepted && !produced) produce();
         else if (wait) this.#produce({ ...awaited, id: newCommandId('await') }, requestId, true, partition);
       }, FOLLOW_UP_MS);
       followUp.unref();

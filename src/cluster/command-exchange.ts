@@ -13,9 +13,12 @@ import { partitionOf } from '../log/gid-partitioner.js';
 import type { LocalOwner } from './command-bus.js';
 import { commandOf, type AddressedReply, type DirectCommand } from './command-codec.js';
 import { boundedText, COMMANDS, jsonArrayOf, type CommandBatch, type InternalService, type ReplyBatch } from './internal-server.js';
-import { MAX_REQUEST_ID } from './reply-service.js';
+import { isReply, MAX_REQUEST_ID } from './reply-service.js';
 
 type ExchangeCall = grpc.ServerDuplexStream<CommandBatch, ReplyBatch>;
+
+/** What the owner streams back per command: its reply, and before it, for a `wait` command, that it is durable and waits. */
+export type ExchangeAnswer = AddressedReply | { readonly requestId: string; readonly accepted: true };
 
 /** Commands one batch may hold: an ingress flushes once per event-loop turn, far below this. */
 const MAX_COMMANDS = 10_000;
@@ -28,6 +31,17 @@ export function directCommandsOf(json: Buffer): DirectCommand[] {
     const command = commandOf(e?.command);
     if (requestId === undefined || typeof e?.wait !== 'boolean' || command === undefined) throw new TypeError(`entry ${i} is not {requestId, wait, command}`);
     return { requestId, wait: e.wait, command };
+  });
+}
+
+/** The answers of a batch the owner sent; throws naming the first entry that is not one. */
+export function exchangeAnswersOf(json: Buffer): ExchangeAnswer[] {
+  return jsonArrayOf(json, MAX_COMMANDS * 2).map((entry, i) => {
+    const e = entry as { requestId?: unknown; reply?: unknown; accepted?: unknown } | null;
+    const requestId = boundedText(e?.requestId, MAX_REQUEST_ID);
+    if (requestId !== undefined && e?.accepted === true) return { requestId, accepted: true };
+    if (requestId === undefined || !isReply(e?.reply)) throw new TypeError(`entry ${i} is not {requestId, reply} or {requestId, accepted}`);
+    return { requestId, reply: e.reply };
   });
 }
 
@@ -76,27 +90,30 @@ export class CommandExchange {
         call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: `bad CommandBatch: ${(err as Error).message}` });
         return;
       }
-      for (const c of commands) void this.#decide(c).then((reply) => out.push({ requestId: c.requestId, reply }));
+      for (const c of commands) {
+        const accepted = () => out.push({ requestId: c.requestId, accepted: true });
+        void this.#decide(c, accepted).then((reply) => out.push({ requestId: c.requestId, reply }));
+      }
     });
   }
 
-  #decide({ command, wait }: DirectCommand): Promise<Reply> {
+  #decide({ command, wait }: DirectCommand, accepted: () => void): Promise<Reply> {
     const owner = this.#owner;
     const p = owner === undefined ? -1 : partitionOf(command.gid, owner.partitions);
     if (owner === undefined || !owner.local.serves(p)) return Promise.resolve(errorReply(`this worker does not serve the partition of ${command.gid}; send it through the commands topic`, NotOwner.code));
     // A rejection leaves the outcome unknown: the sender produces the command (applied once).
-    return owner.local.deliver(p, command, wait).catch((err: unknown) => errorReply(`deciding failed here: ${String(err)}`, NotOwner.code));
+    return owner.local.deliver(p, command, wait, accepted).catch((err: unknown) => errorReply(`deciding failed here: ${String(err)}`, NotOwner.code));
   }
 }
 
-/** The replies of one stream, written as one batch per event-loop turn. */
+/** The answers of one stream, written as one batch per event-loop turn. */
 class ReplyStream {
   closed = false;
-  #pending: AddressedReply[] = [];
+  #pending: ExchangeAnswer[] = [];
 
   constructor(private readonly call: ExchangeCall) {}
 
-  push(reply: AddressedReply): void {
+  push(reply: ExchangeAnswer): void {
     if (this.closed) return;
     this.#pending.push(reply);
     if (this.#pending.length === 1) setImmediate(() => this.#flush());

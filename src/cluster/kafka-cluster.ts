@@ -87,7 +87,7 @@ export class KafkaCluster {
   async join(engine: Engine, registry: TransTypeRegistry, observer?: OwnershipObserver): Promise<void> {
     const ownership = new PartitionOwnership(this.log.kafka, this.settings, this.log, engine, registry, this.sender, this.snapshots, this.#offsets, this.logger.child({ component: 'ownership' }), observer);
     this.#ownership = ownership;
-    const local = { serves: (p: number) => ownership.serves(p), deliver: (p: number, cmd: Command, wait: boolean) => engine.deliver(p, cmd, wait) };
+    const local = { serves: (p: number) => ownership.serves(p), deliver: (p: number, cmd: Command, wait: boolean, accepted?: () => void) => engine.deliver(p, cmd, wait, accepted) };
     this.exchange.serve(local, this.settings.partitions);
     this.bus.route({ local, direct: this.links, ...(observer?.routed ? { routed: observer.routed } : {}) });
     await ownership.start();

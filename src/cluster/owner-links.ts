@@ -12,7 +12,7 @@ import { errorReply, type Command, type Reply } from '../engine/command.js';
 import { NotOwner } from '../errors.js';
 import type { DirectCommand } from './command-codec.js';
 import { EXCHANGE, internalMetadata, type CommandBatch, type ReplyBatch } from './internal-server.js';
-import { repliesOf } from './reply-service.js';
+import { exchangeAnswersOf, type ExchangeAnswer } from './command-exchange.js';
 
 export class OwnerLinks {
   readonly #owners = new Map<number, string>();
@@ -37,15 +37,18 @@ export class OwnerLinks {
     return this.#owners.get(p);
   }
 
-  /** `cmd` of partition `p` to `owner`: its reply, or DTX_NOT_OWNER (route forgotten) as above. */
-  async deliver(p: number, owner: string, cmd: Command, wait: boolean, timeoutMs: number): Promise<Reply> {
+  /**
+   * `cmd` of partition `p` to `owner`: its reply, or DTX_NOT_OWNER (route forgotten) as above.
+   * `accepted`: for a `wait` command, called when the owner says it is durable and waits.
+   */
+  async deliver(p: number, owner: string, cmd: Command, wait: boolean, timeoutMs: number, accepted?: () => void): Promise<Reply> {
     let link = this.#links.get(owner);
     if (link === undefined) {
       const opened = new Link(owner, this.#metadata, () => this.#links.delete(owner), this.logger);
       this.#links.set(owner, opened);
       link = opened;
     }
-    const reply = await link.send(cmd, wait, timeoutMs);
+    const reply = await link.send(cmd, wait, timeoutMs, accepted);
     if (!reply.ok && reply.code === NotOwner.code && this.#owners.get(p) === owner) this.#owners.delete(p);
     return reply;
   }
@@ -60,7 +63,7 @@ export class OwnerLinks {
 class Link {
   readonly #client: grpc.Client;
   readonly #stream: grpc.ClientDuplexStream<CommandBatch, ReplyBatch>;
-  readonly #pending = new Map<string, { resolve: (r: Reply) => void; timer: NodeJS.Timeout }>();
+  readonly #pending = new Map<string, { resolve: (r: Reply) => void; timer: NodeJS.Timeout; accepted: (() => void) | undefined }>();
   #buffer: DirectCommand[] = [];
   #next = 0;
   #closed = false;
@@ -78,14 +81,14 @@ class Link {
     this.#stream.on('end', () => this.close('the owner ended the stream'));
   }
 
-  send(command: Command, wait: boolean, timeoutMs: number): Promise<Reply> {
+  send(command: Command, wait: boolean, timeoutMs: number, accepted?: () => void): Promise<Reply> {
     if (this.#closed) return Promise.resolve(unreachable(this.address, 'the stream is closed'));
     this.#next += 1;
     const requestId = this.#next.toString(36);
     return new Promise<Reply>((resolve) => {
       const timer = setTimeout(() => this.#settle(requestId, unreachable(this.address, `no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
       timer.unref();
-      this.#pending.set(requestId, { resolve, timer });
+      this.#pending.set(requestId, { resolve, timer, accepted });
       this.#buffer.push({ requestId, wait, command });
       if (this.#buffer.length === 1) setImmediate(() => this.#flush());
     });
@@ -108,14 +111,17 @@ class Link {
   }
 
   #answer(batch: ReplyBatch): void {
-    let replies;
+    let answers: ExchangeAnswer[];
     try {
-      replies = repliesOf(batch.json);
+      answers = exchangeAnswersOf(batch.json);
     } catch (err) {
       this.close(`bad ReplyBatch: ${(err as Error).message}`);
       return;
     }
-    for (const r of replies) this.#settle(r.requestId, r.reply);
+    for (const a of answers) {
+      if ('reply' in a) this.#settle(a.requestId, a.reply);
+      else this.#pending.get(a.requestId)?.accepted?.();
+    }
   }
 
   #settle(requestId: string, reply: Reply): void {

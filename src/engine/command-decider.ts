@@ -22,6 +22,8 @@ export interface Item {
   readonly cmd: Command;
   readonly wait: boolean;
   readonly resolve: (r: Reply) => void;
+  /** a `wait` command: called once it is durable and its caller waits for the outcome */
+  readonly accepted?: () => void;
 }
 
 export interface Decision {

@@ -193,11 +193,14 @@ export class Engine {
     return this.#local(cmd, wait);
   }
 
-  /** A command for partition `p` that arrived from another worker's ingress (Kafka owner side). */
-  deliver(p: number, cmd: Command, wait: boolean): Promise<Reply> {
+  /**
+   * A command for partition `p` that arrived from another worker's ingress (Kafka owner side).
+   * `accepted`: for a `wait` command, called once it is durable and waits for the outcome.
+   */
+  deliver(p: number, cmd: Command, wait: boolean, accepted?: () => void): Promise<Reply> {
     const proc = this.#processors.get(p);
     if (proc === undefined) return Promise.resolve(errorReply(`partition ${p} is not owned by this worker; retry`, NotOwner.code));
-    return proc.enqueue(cmd, wait);
+    return proc.enqueue(cmd, wait, accepted);
   }
 
   /** Commands queued in partition `p`'s processor (back-pressure for the command consumer). */

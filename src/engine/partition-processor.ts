@@ -52,10 +52,10 @@ export class PartitionProcessor {
     return this.#queue.length;
   }
 
-  enqueue(cmd: Command, wait: boolean): Promise<Reply> {
+  enqueue(cmd: Command, wait: boolean, accepted?: () => void): Promise<Reply> {
     if (this.#closed !== undefined) return Promise.resolve(this.#closed);
     return new Promise<Reply>((resolve) => {
-      this.#queue.push({ cmd, wait, resolve });
+      this.#queue.push({ cmd, wait, resolve, ...(accepted ? { accepted } : {}) });
       if (!this.#running) {
         this.#running = true;
         setImmediate(() => void this.#drain());
@@ -243,8 +243,10 @@ export class PartitionProcessor {
       const live = d.live === undefined ? undefined : (this.live.get(d.live.gid) ?? d.live);
       // an abort waits only when the stored options say wait_result (spec §5.6), and then succeeds once rolled back
       const abort = d.item.cmd.kind === 'abort' || (d.item.cmd.kind === 'awaitResult' && d.item.cmd.call === 'abort');
-      if (d.item.wait && d.reply.ok && live !== undefined && (!abort || live.context.options.waitResult)) this.waits.add(live, d.item.resolve, abort ? 'abort' : 'submit');
-      else d.item.resolve(d.reply);
+      if (d.item.wait && d.reply.ok && live !== undefined && (!abort || live.context.options.waitResult)) {
+        this.waits.add(live, d.item.resolve, abort ? 'abort' : 'submit');
+        d.item.accepted?.();
+      } else d.item.resolve(d.reply);
     }
     const touched = new Set<LiveTransaction>([...drafts.values()].map((d) => d.live));
     for (const d of decisions) if (d.item.wait && d.live !== undefined && this.waits.has(d.live.gid)) touched.add(this.live.get(d.live.gid) ?? d.live);

@@ -24,7 +24,7 @@ const env = { AUTH_TOKENS: TOKEN, AUTH_PUBLIC_METRICS: 'true' };
 
 beforeAll(async () => {
   bs = await BranchServer.start();
-  bs.on('/d/slow', { ...SUCCESS, delayMs: 1500 });
+  bs.on('/d/slow', { ...SUCCESS, delayMs: 1500 }).on('/d/long', { ...SUCCESS, delayMs: 2000 });
   a = await startWorker({ prefix, partitions: PARTITIONS, env });
   await waitOwnership([a], PARTITIONS);
   b = await startWorker({ prefix, partitions: PARTITIONS, env });
@@ -88,6 +88,22 @@ describe('direct commands between workers', () => {
     expect(after.direct - before.direct).toBe(gids.length);
     expect(after.topic).toBe(before.topic);
     for (const gid of gids) await waitStatus(a, gid, 'succeed', 20_000);
+  });
+
+  it('a direct wait_result submit that runs past 3 s stays off the topic: only its outcome is asked for there', async () => {
+    const [, ofB] = await waitSpread([a, b, c], PARTITIONS);
+    await learnRoutes(ofB!);
+    const before = await routesOf(a);
+    const gid = gidIn(ofB!, 'long');
+    // two steps of 2 s each (a branch call itself may take at most RequestTimeout, 3 s)
+    const steps = [1, 2].map(() => ({ action: bs.url('/d/long'), compensate: bs.url('/d/undo') }));
+    const res = await submit(a, saga(gid, steps, { wait_result: true }));
+    expect(res.status).toBe(200);
+    expect(res.body.dtm_result).toBe('SUCCESS');
+    expect((await routesOf(a)).direct).toBe(before.direct + 1);
+    const kinds = (await readTopic(`${prefix}.commands`)).filter((r) => r.key === gid).map((r) => (JSON.parse(r.value ?? '{}') as { kind?: string }).kind);
+    expect(kinds.length).toBeGreaterThan(0); // the follow-ups, every 3 s
+    expect(kinds.every((k) => k === 'awaitResult')).toBe(true);
   });
 
   it('answers a client waiting on a direct submit through the next owner when the owner dies', async () => {

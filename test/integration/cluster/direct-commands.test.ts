@@ -30,8 +30,9 @@ class ScriptedOwner implements LocalOwner {
   serves(p: number): boolean {
     return this.served.has(p);
   }
-  deliver(p: number, cmd: Command, wait: boolean): Promise<Reply> {
+  deliver(p: number, cmd: Command, wait: boolean, accepted?: () => void): Promise<Reply> {
     this.decided.push([p, cmd.id, wait]);
+    if (wait) accepted?.(); // durable at once here
     const reply: Reply = { ok: true, view: `decided ${cmd.id}` };
     if (!this.hold) return Promise.resolve(reply);
     return new Promise((resolve) => this.held.push(() => resolve(reply)));
@@ -73,8 +74,13 @@ describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
     const links = new OwnerLinks('me:1', logger);
     links.learn(P, remote.address);
     expect(links.ownerOf(P)).toBe(remote.address);
-    const replies = await Promise.all([links.deliver(P, remote.address, query('g-1', 'a'), false, 5000), links.deliver(P, remote.address, query('g-1', 'b'), true, 5000)]);
+    const told: string[] = [];
+    const replies = await Promise.all([
+      links.deliver(P, remote.address, query('g-1', 'a'), false, 5000, () => told.push('a')),
+      links.deliver(P, remote.address, query('g-1', 'b'), true, 5000, () => told.push('b')).then((r) => (told.push('b answered'), r)),
+    ]);
     expect(replies).toEqual([{ ok: true, view: 'decided a' }, { ok: true, view: 'decided b' }]);
+    expect(told).toEqual(['b', 'b answered']); // the wait command was accepted before its answer
     expect(owner.decided.slice(-2)).toEqual([[P, 'a', false], [P, 'b', true]]);
     links.close();
   });

@@ -125,6 +125,19 @@ describe('KafkaCommandBus with a known remote owner', () => {
     expect(produced).toHaveLength(1);
   }, 10_000);
 
+  it('a wait_result command the owner accepted is not produced again; its outcome is asked for', async () => {
+    let outcome: (r: Reply) => void = () => undefined;
+    const direct = routesTo('peer:1', (_p, _o, _c, _w, _t, accepted) => new Promise((r) => ((outcome = r), accepted?.())));
+    const { bus, produced } = await busWith(notHere, direct);
+    const answer = bus.send(cmd, true);
+    await until(() => produced.length === 1, 6000); // the first follow-up, after 3 s
+    const decoded = decodedOf(produced[0]!);
+    expect(decoded.cmd).toMatchObject({ gid: cmd.gid, kind: 'awaitResult' });
+    expect(decoded.address).toMatchObject({ replyTo: SELF, wait: true });
+    outcome({ ok: true, view: 'outcome' });
+    await expect(answer).resolves.toEqual({ ok: true, view: 'outcome' });
+  }, 10_000);
+
   it('uses the topic while no owner is known', async () => {
     const { bus, hub, produced, routes } = await busWith(notHere, routesTo(undefined, () => Promise.reject(new Error('not called'))));
     const answer = bus.send(cmd, false);

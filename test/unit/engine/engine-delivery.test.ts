@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLogStore } from '../../../src/log/memory/memory-event-log.js';
+import { partitionOf } from '../../../src/log/gid-partitioner.js';
 import { createBuiltinRegistry, sagaType } from '../../../machines/index.js';
 import { cmdId, ERROR, sagaSpec, ScriptedInvoker, startEngine, submit } from './engine-harness.js';
 
@@ -34,6 +35,27 @@ describe('engine: delivery and recovery', () => {
     await expect(first).resolves.toMatchObject(failed);
     await expect(again).resolves.toMatchObject(failed);
     expect(h.invoker.callsTo('d2', '01/action')).toHaveLength(1);
+  });
+
+  it('tells the deliverer of a wait_result command once it is durable, before the outcome', async () => {
+    const h = await startEngine();
+    const release = h.invoker.hold('01/action');
+    const cmd = submit(sagaSpec('d3', [['http://b/a', '']]));
+    const p = partitionOf('d3', 4); // the harness's partitions
+    let accepted = 0;
+    let answered = false;
+    const outcome = h.engine.deliver(p, cmd, true, () => (accepted += 1)).then((r) => ((answered = true), r));
+    await h.clock.advance(1);
+    expect(accepted).toBe(1);
+    expect(answered).toBe(false);
+    expect(await h.events('d3')).toEqual(['TransCreated']); // durable when accepted
+    release({ result: 'SUCCESS', message: '' });
+    await h.clock.advance(1);
+    await expect(outcome).resolves.toEqual({ ok: true });
+    expect(accepted).toBe(1);
+    let told = 0;
+    await h.engine.deliver(p, { id: 'q-d3', gid: 'd3', kind: 'query' }, false, () => (told += 1));
+    expect(told).toBe(0); // nothing to wait for: only the reply
   });
 
   it('recovery re-drives exactly the calls that were in flight', async () => {
