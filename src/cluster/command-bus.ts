@@ -10,6 +10,7 @@ import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
 import { topicsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { encodeCommandMessage } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
+import { TurnBatch } from './turn-batch.js';
 
 /** How often a wait_result request asks the partition's current owner again for the outcome. */
 const FOLLOW_UP_MS = 3000;
@@ -67,8 +68,7 @@ export interface CommandBusOptions {
  */
 export class KafkaCommandBus implements CommandBus {
   readonly #topic: string;
-  #buffer: Array<{ message: Message; requestId: string }> = [];
-  #scheduled = false;
+  readonly #batch = new TurnBatch<{ message: Message; requestId: string }>((batch) => void this.#send(batch));
   #routing: Routing = {};
 
   private constructor(
@@ -156,21 +156,14 @@ export class KafkaCommandBus implements CommandBus {
   }
 
   #produce(cmd: Command, requestId: string, wait: boolean, partition: number): void {
-    this.#buffer.push({ message: { ...encodeCommandMessage(cmd, { replyTo: this.self, requestId, wait }), partition }, requestId });
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => void this.#flush());
-    }
+    this.#batch.push({ message: { ...encodeCommandMessage(cmd, { replyTo: this.self, requestId, wait }), partition }, requestId });
   }
 
   async close(): Promise<void> {
     await this.producer.disconnect();
   }
 
-  async #flush(): Promise<void> {
-    this.#scheduled = false;
-    const batch = this.#buffer;
-    this.#buffer = [];
+  async #send(batch: Array<{ message: Message; requestId: string }>): Promise<void> {
     try {
       // kafkajs retries a send on retriable answers; what it gives up on is sent again here, a few
       // times (the ingress answers 503 after its reply timeout anyway). A command produced twice is

@@ -13,7 +13,8 @@ import { partitionOf } from '../log/gid-partitioner.js';
 import type { LocalOwner } from './command-bus.js';
 import { commandOf, type AddressedReply, type DirectCommand } from './command-codec.js';
 import { boundedText, COMMANDS, jsonArrayOf, type CommandBatch, type InternalService, type ReplyBatch } from './internal-server.js';
-import { isReply, MAX_REQUEST_ID } from './reply-service.js';
+import { addressedReplyOf, MAX_REQUEST_ID } from './reply-service.js';
+import { TurnBatch } from './turn-batch.js';
 
 type ExchangeCall = grpc.ServerDuplexStream<CommandBatch, ReplyBatch>;
 
@@ -37,11 +38,9 @@ export function directCommandsOf(json: Buffer): DirectCommand[] {
 /** The answers of a batch the owner sent; throws naming the first entry that is not one. */
 export function exchangeAnswersOf(json: Buffer): ExchangeAnswer[] {
   return jsonArrayOf(json, MAX_COMMANDS * 2).map((entry, i) => {
-    const e = entry as { requestId?: unknown; reply?: unknown; accepted?: unknown } | null;
+    const e = entry as { requestId?: unknown; accepted?: unknown } | null;
     const requestId = boundedText(e?.requestId, MAX_REQUEST_ID);
-    if (requestId !== undefined && e?.accepted === true) return { requestId, accepted: true };
-    if (requestId === undefined || !isReply(e?.reply)) throw new TypeError(`entry ${i} is not {requestId, reply} or {requestId, accepted}`);
-    return { requestId, reply: e.reply };
+    return requestId !== undefined && e?.accepted === true ? { requestId, accepted: true } : addressedReplyOf(entry, i);
   });
 }
 
@@ -69,9 +68,12 @@ export class CommandExchange {
 
   #exchange(call: ExchangeCall): void {
     this.#calls.add(call);
-    const out = new ReplyStream(call);
+    let open = true;
+    const out = new TurnBatch<ExchangeAnswer>((answers) => {
+      if (open) call.write({ json: Buffer.from(JSON.stringify(answers), 'utf8'), owner: '' });
+    });
     const closed = () => {
-      out.closed = true;
+      open = false;
       this.#calls.delete(call);
     };
     call.on('cancelled', closed);
@@ -103,25 +105,5 @@ export class CommandExchange {
     if (owner === undefined || !owner.local.serves(p)) return Promise.resolve(errorReply(`this worker does not serve the partition of ${command.gid}; send it through the commands topic`, NotOwner.code));
     // A rejection leaves the outcome unknown: the sender produces the command (applied once).
     return owner.local.deliver(p, command, wait, accepted).catch((err: unknown) => errorReply(`deciding failed here: ${String(err)}`, NotOwner.code));
-  }
-}
-
-/** The answers of one stream, written as one batch per event-loop turn. */
-class ReplyStream {
-  closed = false;
-  #pending: ExchangeAnswer[] = [];
-
-  constructor(private readonly call: ExchangeCall) {}
-
-  push(reply: ExchangeAnswer): void {
-    if (this.closed) return;
-    this.#pending.push(reply);
-    if (this.#pending.length === 1) setImmediate(() => this.#flush());
-  }
-
-  #flush(): void {
-    const replies = this.#pending;
-    this.#pending = [];
-    if (!this.closed && replies.length > 0) this.call.write({ json: Buffer.from(JSON.stringify(replies), 'utf8'), owner: '' });
   }
 }

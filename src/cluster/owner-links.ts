@@ -13,6 +13,7 @@ import { NotOwner } from '../errors.js';
 import type { DirectCommand } from './command-codec.js';
 import { EXCHANGE, internalMetadata, type CommandBatch, type ReplyBatch } from './internal-server.js';
 import { exchangeAnswersOf, type ExchangeAnswer } from './command-exchange.js';
+import { TurnBatch } from './turn-batch.js';
 
 export class OwnerLinks {
   readonly #owners = new Map<number, string>();
@@ -64,7 +65,9 @@ class Link {
   readonly #client: grpc.Client;
   readonly #stream: grpc.ClientDuplexStream<CommandBatch, ReplyBatch>;
   readonly #pending = new Map<string, { resolve: (r: Reply) => void; timer: NodeJS.Timeout; accepted: (() => void) | undefined }>();
-  #buffer: DirectCommand[] = [];
+  readonly #batch = new TurnBatch<DirectCommand>((commands) => {
+    if (!this.#closed) this.#stream.write({ json: Buffer.from(JSON.stringify(commands), 'utf8') });
+  });
   #next = 0;
   #closed = false;
 
@@ -89,8 +92,7 @@ class Link {
       const timer = setTimeout(() => this.#settle(requestId, unreachable(this.address, `no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
       timer.unref();
       this.#pending.set(requestId, { resolve, timer, accepted });
-      this.#buffer.push({ requestId, wait, command });
-      if (this.#buffer.length === 1) setImmediate(() => this.#flush());
+      this.#batch.push({ requestId, wait, command });
     });
   }
 
@@ -102,12 +104,6 @@ class Link {
     for (const id of [...this.#pending.keys()]) this.#settle(id, unreachable(this.address, why));
     this.#stream.cancel();
     this.#client.close();
-  }
-
-  #flush(): void {
-    const commands = this.#buffer;
-    this.#buffer = [];
-    if (!this.#closed && commands.length > 0) this.#stream.write({ json: Buffer.from(JSON.stringify(commands), 'utf8') });
   }
 
   #answer(batch: ReplyBatch): void {

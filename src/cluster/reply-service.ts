@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Reply } from '../engine/command.js';
 import type { AddressedReply } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
+import { TurnBatch } from './turn-batch.js';
 import { boundedText, DELIVER, internalMetadata, jsonArrayOf, REPLIES, type InternalService, type ReplyBatch } from './internal-server.js';
 
 /** Replies one batch may hold, and the longest request id (ids are short base-36 counters). */
@@ -17,12 +18,15 @@ export const MAX_REQUEST_ID = 64;
 
 /** The replies of a batch; throws naming the first entry that is not one (a peer of another version). */
 export function repliesOf(json: Buffer): AddressedReply[] {
-  return jsonArrayOf(json, MAX_REPLIES).map((entry, i) => {
-    const e = entry as { requestId?: unknown; reply?: unknown } | null;
-    const requestId = boundedText(e?.requestId, MAX_REQUEST_ID);
-    if (requestId === undefined || !isReply(e?.reply)) throw new TypeError(`entry ${i} is not {requestId, reply}`);
-    return { requestId, reply: e.reply };
-  });
+  return jsonArrayOf(json, MAX_REPLIES).map(addressedReplyOf);
+}
+
+/** Entry `i` of a batch as a reply; throws naming it when it is not `{requestId, reply}`. */
+export function addressedReplyOf(entry: unknown, i: number): AddressedReply {
+  const e = entry as { requestId?: unknown; reply?: unknown } | null;
+  const requestId = boundedText(e?.requestId, MAX_REQUEST_ID);
+  if (requestId === undefined || !isReply(e?.reply)) throw new TypeError(`entry ${i} is not {requestId, reply}`);
+  return { requestId, reply: e.reply };
 }
 
 /** The shape every reader of a Reply relies on: an object with a boolean `ok`. */
@@ -57,8 +61,7 @@ export function repliesService(hub: ReplyHub): InternalService {
  */
 export class ReplySender {
   readonly #clients = new Map<string, grpc.Client>();
-  readonly #pending = new Map<string, AddressedReply[]>();
-  #scheduled = false;
+  readonly #batches = new Map<string, TurnBatch<AddressedReply>>();
 
   readonly #metadata: grpc.Metadata;
 
@@ -77,13 +80,9 @@ export class ReplySender {
       this.hub.deliver(reply.requestId, reply.reply);
       return;
     }
-    const list = this.#pending.get(address);
-    if (list === undefined) this.#pending.set(address, [reply]);
-    else list.push(reply);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#flush());
-    }
+    let batch = this.#batches.get(address);
+    if (batch === undefined) this.#batches.set(address, (batch = new TurnBatch((replies) => this.#deliver(address, replies))));
+    batch.push(reply);
   }
 
   close(): void {
@@ -91,21 +90,17 @@ export class ReplySender {
     this.#clients.clear();
   }
 
-  #flush(): void {
-    this.#scheduled = false;
-    for (const [address, replies] of this.#pending) {
-      let client = this.#clients.get(address);
-      if (client === undefined) {
-        client = new grpc.Client(address, grpc.credentials.createInsecure());
-        this.#clients.set(address, client);
-      }
-      const deadline = new Date(Date.now() + 5000);
-      const batch: ReplyBatch = { json: Buffer.from(JSON.stringify(replies), 'utf8'), owner: this.self };
-      client.makeUnaryRequest(DELIVER.path, DELIVER.requestSerialize, DELIVER.responseDeserialize, batch, this.#metadata, { deadline }, (err) => {
-        // The ingress times the request out with a retryable 503; the decision itself is durable.
-        if (err) this.logger.warn({ err: err.message, address, replies: replies.length }, 'reply delivery failed');
-      });
+  #deliver(address: string, replies: AddressedReply[]): void {
+    let client = this.#clients.get(address);
+    if (client === undefined) {
+      client = new grpc.Client(address, grpc.credentials.createInsecure());
+      this.#clients.set(address, client);
     }
-    this.#pending.clear();
+    const deadline = new Date(Date.now() + 5000);
+    const batch: ReplyBatch = { json: Buffer.from(JSON.stringify(replies), 'utf8'), owner: this.self };
+    client.makeUnaryRequest(DELIVER.path, DELIVER.requestSerialize, DELIVER.responseDeserialize, batch, this.#metadata, { deadline }, (err) => {
+      // The ingress times the request out with a retryable 503; the decision itself is durable.
+      if (err) this.logger.warn({ err: err.message, address, replies: replies.length }, 'reply delivery failed');
+    });
   }
 }

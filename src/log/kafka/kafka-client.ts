@@ -21,7 +21,8 @@ export function levelOf(entry: Pick<LogEntry, 'level'> & { log: { message?: unkn
   if (entry.level === logLevel.INFO) return 'debug';
   const message = String(entry.log.message ?? '');
   // the producer's retries log `Failed to send messages: <broker answer>`
-  const answer = message.slice(message.indexOf(': ') + 2);
+  const colon = message.indexOf(': ');
+  const answer = colon < 0 ? message : message.slice(colon + 2);
   if (isRetriableBrokerMessage(String(entry.log.error ?? '')) || isRetriableBrokerMessage(message) || isRetriableBrokerMessage(answer)) return 'debug';
   return LEVELS[entry.level] ?? 'debug';
 }
