@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, SUCCESS } from '../support/branch-server.js';
@@ -77,7 +78,45 @@ async function learnRoutes(owned: readonly number[]): Promise<void> {
   expect(replies.map((r) => r.status)).toEqual(owned.map(() => 200));
 }
 
+/** `host:port` of a worker's internal service, from its start line. */
+function internalOf(w: DtxProcess): string {
+  const line = w.logs.find((l) => l.includes('"dtx listening"'))!;
+  return (JSON.parse(line) as { internal: string }).internal;
+}
+
+/** One raw CommandBatch (field 1) on `Commands/Exchange`, with `token` if given: the stream's status code. */
+function exchangeRaw(address: string, json: string, token?: string): Promise<grpc.status> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+  const stream = client.makeBidiStreamRequest('/dtx.internal.Commands/Exchange', (b: Buffer) => b, (b: Buffer) => b, metadata);
+  const bytes = Buffer.from(json);
+  return new Promise((resolve) => {
+    stream.on('data', () => undefined);
+    stream.on('error', () => undefined);
+    stream.on('status', (s: grpc.StatusObject) => {
+      client.close();
+      resolve(s.code);
+    });
+    stream.write(Buffer.concat([Buffer.from([0x0a, bytes.length]), bytes])); // length < 128: one varint byte
+    stream.end();
+  });
+}
+
 describe('direct commands between workers', () => {
+  it('the internal service of a real worker listens on 127.0.0.1, refuses a caller without the token and a bad batch, and the worker runs on', async () => {
+    const address = internalOf(a);
+    expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const forged = '[{"requestId":"1","wait":false,"command":{"id":"x","gid":"g","kind":"forceStop"}}]';
+    expect(await exchangeRaw(address, forged)).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await exchangeRaw(address, forged, 'not-the-token-0123456789')).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await exchangeRaw(address, '{"not":"an array"}', TOKEN)).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(await exchangeRaw(address, '[{"requestId":"1","wait":"no","command":null}]', TOKEN)).toBe(grpc.status.INVALID_ARGUMENT);
+    const gid = gidOf('after-hostile');
+    expect((await submit(a, saga(gid, fast()))).status).toBe(200);
+    await waitStatus(a, gid, 'succeed', 20_000);
+  });
+
   it('sends the commands of a partition B owns straight to B once a reply named it', async () => {
     const [, ofB] = await waitSpread([a, b, c], PARTITIONS);
     await learnRoutes(ofB!);
