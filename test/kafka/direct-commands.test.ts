@@ -134,9 +134,10 @@ describe('direct commands between workers', () => {
     await learnRoutes(ofB!);
     const before = await routesOf(a);
     const gid = gidIn(ofB!, 'long');
-    // two steps of 2 s each (a branch call itself may take at most RequestTimeout, 3 s)
+    // two steps of 2 s each; request_timeout 15 s gives each call, and the wait (its pass limit is
+    // request_timeout + 2 s), room on a busy machine
     const steps = [1, 2].map(() => ({ action: bs.url('/d/long'), compensate: bs.url('/d/undo') }));
-    const res = await submit(a, saga(gid, steps, { wait_result: true }));
+    const res = await submit(a, saga(gid, steps, { wait_result: true, request_timeout: 15 }));
     expect(res.status).toBe(200);
     expect(res.body.dtm_result).toBe('SUCCESS');
     expect((await routesOf(a)).direct).toBe(before.direct + 1);
