@@ -1,6 +1,6 @@
 /**
- * Load generator of bench/main.ts, over one keep-alive undici Agent, each request going to the
- * next of `origins` (round-robin; one origin for the embedded log, every worker's for Kafka).
+ * Load generator of bench/main.ts, over one keep-alive client (bench-http.ts), each request going
+ * to the next of `origins` (round-robin; one origin for the embedded log, every worker's for Kafka).
  * Closed loop (default): `concurrency` workers each submit one saga, wait for the answer, and
  * submit the next. Open loop (`rate`): submits are scheduled at a fixed rate whatever the answers,
  * at most `concurrency` in flight (a submit due beyond that is not sent and counts as an error),
@@ -14,7 +14,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { Agent } from 'undici';
+import { BenchHttp } from './bench-http.js';
 
 export interface LoadOptions {
   /** dtx origins, used round-robin per request; read on every request, so it may shrink mid-run. */
@@ -87,9 +87,9 @@ const POLL_EVERY_MS = 5;
 const POLL_MAX = 400;
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const agent = new Agent({ connections: o.concurrency + 16, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
+  const http = new BenchHttp(o.concurrency + 16, o.requestTimeoutMs);
   const abort = new AbortController();
-  // Every in-flight request listens on the one abort signal (undici may hold a few more briefly).
+  // Every in-flight gRPC submit listens on the one abort signal.
   setMaxListeners(0, abort.signal);
   const t0 = performance.now();
   const windowStart = t0 + o.warmupMs;
@@ -106,19 +106,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let errors = 0;
   let aborted = 0;
 
-  const call = async (origin: string, method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; text: string }> => {
-    const res = await agent.request({
-      origin,
-      path,
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body,
-      signal: abort.signal,
-      headersTimeout: o.requestTimeoutMs,
-      bodyTimeout: o.requestTimeoutMs,
-    });
-    return { status: res.statusCode, text: await res.body.text() };
-  };
+  const call = (origin: string, method: 'GET' | 'POST', path: string, body?: string) => http.call(origin, method, path, body);
 
   const poll = async (s: Sample): Promise<void> => {
     for (let i = 0; i < POLL_MAX && !abort.signal.aborted; i++) {
@@ -213,11 +201,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   const workers = o.rate === undefined ? Array.from({ length: o.concurrency }, (_, i) => worker(i)) : [scheduler(o.rate)];
   // Hard stop: whatever is still in flight this long after the window is aborted.
-  const deadline = setTimeout(() => abort.abort(new Error('drain deadline')), Math.max(0, windowEnd - performance.now()) + o.drainMs);
+  const deadline = setTimeout(() => {
+    abort.abort(new Error('drain deadline'));
+    http.abortAll(new Error('drain deadline')); // counted as aborted: the signal is aborted
+  }, Math.max(0, windowEnd - performance.now()) + o.drainMs);
   await Promise.all(workers);
   await Promise.all([...pollers]);
   clearTimeout(deadline);
-  await agent.close().catch(() => undefined);
+  await http.close();
   submitMs.sort((a, b) => a - b);
   const measuredSeconds = Math.min(o.measureMs, Math.max(0, performance.now() - windowStart)) / 1000;
   return { measuredSeconds, completed: submitMs.length, submitMs, sent, errors, errorKinds, perSecond, samples, aborted };
