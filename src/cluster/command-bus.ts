@@ -2,7 +2,7 @@ import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Command, Reply } from '../engine/command.js';
 import { errorReply } from '../engine/command.js';
-import type { CommandBus } from '../engine/engine.js';
+import type { CommandBus } from '../engine/command.js';
 import { newCommandId } from '../engine/command-id.js';
 import { partitionOf } from '../log/gid-partitioner.js';
 import { LogUnavailable, NotOwner } from '../errors.js';

@@ -20,3 +20,14 @@ export interface BatchInfo {
 export interface BatchAppender {
   append(records: readonly LogRecord[], summaries: readonly TransSummary[], batch: BatchInfo): Promise<void>;
 }
+
+/** `appender`, each append's record count and duration reported to `observe` (the commit metric). */
+export function observedAppender(appender: BatchAppender, observe: ((records: number, ms: number) => void) | undefined): BatchAppender {
+  return {
+    append: async (records, summaries, batch) => {
+      const t0 = performance.now();
+      await appender.append(records, summaries, batch);
+      observe?.(records.length, performance.now() - t0);
+    },
+  };
+}

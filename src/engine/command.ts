@@ -76,3 +76,11 @@ export function errorReply(message: string, code: ErrorCode): Reply {
  * takes it; what was accepted is durable and goes on after the restart).
  */
 export const SHUTTING_DOWN: Reply = Object.freeze(errorReply('dtx is shutting down; retry', 'DTX_SHUTTING_DOWN'));
+
+/**
+ * Where ingress commands go when this process does not decide them itself (Kafka): produced to
+ * the command stream and answered by the partition's owner, wherever it runs.
+ */
+export interface CommandBus {
+  send(cmd: Command, wait: boolean): Promise<Reply>;
+}

@@ -1,14 +1,15 @@
 import type { Logger } from 'pino';
-import { isFinal, outstandingOf, type Effect, type TransTypeRegistry } from '../../machines/index.js';
+import { outstandingOf, type TransTypeRegistry } from '../../machines/index.js';
 import type { EventLog, ListFilter, ListPage } from '../log/event-log.js';
 import type { Invoker } from '../invoker/invoker.js';
-import type { Command, Reply } from './command.js';
+import type { Command, CommandBus, Reply } from './command.js';
 import type { EngineSettings } from './engine-settings.js';
 import { GroupCommitter } from './group-commit.js';
-import { foldRecords, type LiveTransaction } from './live-transaction.js';
+import type { LiveTransaction } from './live-transaction.js';
+import { rebuildOpen } from './open-recovery.js';
 import { partitionOf } from '../log/gid-partitioner.js';
 import { PartitionProcessor } from './partition-processor.js';
-import type { BatchAppender } from './batch-appender.js';
+import { observedAppender, type BatchAppender } from './batch-appender.js';
 import { errorReply, SHUTTING_DOWN } from './command.js';
 import { NoOwner, NotOwner } from '../errors.js';
 import { TimerWheel } from './timer-wheel.js';
@@ -20,15 +21,7 @@ import type { EngineObserver } from './engine-observer.js';
 import { PayloadBudget } from './payload-budget.js';
 import { expandTopics, isReply } from './topic-expansion.js';
 import { settleWithin } from './settle-within.js';
-import { logFinished } from './finished-line.js';
-
-/**
- * Where ingress commands go when this process does not decide them itself (Kafka): produced to
- * the command stream and answered by the partition's owner, wherever it runs.
- */
-export interface CommandBus {
-  send(cmd: Command, wait: boolean): Promise<Reply>;
-}
+import { engineHooks } from './engine-hooks.js';
 
 export interface EngineDeps {
   readonly log: EventLog;
@@ -79,9 +72,7 @@ export class Engine {
     this.#logger = deps.logger.child({ component: 'engine' });
     const committed = deps.observer?.committed?.bind(deps.observer);
     const injected = deps.appender;
-    const appender: BatchAppender = injected !== undefined
-      ? { append: (r, s, batch) => timed(committed, r.length, injected.append(r, s, batch)) }
-      : new GroupCommitter(deps.log, committed);
+    const appender = injected !== undefined ? observedAppender(injected, committed) : new GroupCommitter(deps.log, committed);
     const waits = (this.#waits = new WaitRegistry(
       deps.clock,
       (live) => (Math.max(live.context.options.requestTimeout, deps.settings.limits.requestTimeout) + 2) * 1000,
@@ -90,27 +81,18 @@ export class Engine {
     this.#budget = new PayloadBudget(deps.settings.maxOpenPayloadBytes);
     this.#timers = new TimerWheel(deps.clock, (gid) => void this.#local({ id: newCommandId('cron'), gid, kind: 'cronFired' }));
     this.#effects = new EffectRunner(deps.invoker, deps.settings, deps.logger, (cmd) => void this.#local(cmd), deps.observer, deps.actAfter);
-    const hooks = {
-      perform: (live: LiveTransaction, effects: readonly Effect[]) => this.#effects.perform(live, effects),
-      schedule: (gid: string, at: number | undefined) => this.#timers.set(gid, at),
-      now: () => deps.clock.now(),
-      later: (fn: () => void, ms: number) => void deps.clock.setTimeout(fn, ms),
-      finished: (live: LiveTransaction) => {
-        logFinished(this.#logger, live);
-        deps.observer?.transactionFinished?.(live.context.transType, live.status, live.context.createTime, live.context.updateTime);
-      },
-      cancel: (gid: string) => this.#effects.cancel(gid),
-      parked: (live: LiveTransaction, reason: string) => {
-        this.#logger.error({ gid: live.gid, status: live.status, reason }, 'transaction parked: acting on it failed inside dtx; resetNextCronTime retries it, forceStop ends it');
-        deps.observer?.transactionParked?.(live.context.transType);
-        this.#effects.alert({ gid: live.gid, status: live.status, branch: '', error: `parked: ${reason}`, retry_count: 0 }, live.context.limits.requestTimeout);
-      },
-      committed: (p: number, touched: readonly LiveTransaction[], records: number) => deps.onCommitted?.(p, touched, records),
-      lost: (p: number, fenced: boolean) => {
+    const hooks = engineHooks({
+      effects: this.#effects,
+      timers: this.#timers,
+      clock: deps.clock,
+      logger: this.#logger,
+      observer: deps.observer,
+      committed: (p, touched, records) => deps.onCommitted?.(p, touched, records),
+      lost: (p, fenced) => {
         this.revoke(p, fenced ? 'fenced by a newer owner' : 'a commit is in doubt');
         deps.onPartitionLost?.(p, fenced);
       },
-    };
+    });
     this.#newProcessor = (p) => new PartitionProcessor(p, deps.log, appender, deps.registry, deps.settings, waits, hooks, this.#budget, this.#logger.child({ partition: p }));
     if (deps.ownership !== 'assigned') {
       for (let p = 0; p < deps.settings.partitions; p += 1) this.#processors.set(p, this.#newProcessor(p));
@@ -124,31 +106,12 @@ export class Engine {
   async start(): Promise<{ transactions: number; events: number; ms: number }> {
     if (this.deps.ownership === 'assigned') return { transactions: 0, events: 0, ms: 0 };
     const t0 = performance.now();
-    let transactions = 0;
-    let events = 0;
-    let failed = 0;
-    const redrive: Array<[LiveTransaction, Effect[]]> = [];
-    for await (const { gid, records } of this.deps.log.scanOpen()) {
-      // One transaction that cannot be rebuilt (a bug, a type no longer registered) is left out
-      // and reported; it never stops the recovery of the others.
-      try {
-        const live = foldRecords(this.deps.registry, gid, records);
-        if (live === undefined || isFinal(live.status)) continue;
-        this.#processors.get(this.partitionOf(gid))!.adopt(live);
-        transactions += 1;
-        events += records.length;
-        const effects = live.parked === undefined ? outstandingOf(live.def, live.context) : [];
-        if (effects.length > 0) redrive.push([live, effects]);
-      } catch (err) {
-        failed += 1;
-        this.#logger.error({ err, gid, events: records.length }, 'transaction cannot be rebuilt from its events; left out of recovery (dtx replay shows why)');
-        this.deps.observer?.transactionParked?.('unknown');
-      }
-    }
-    for (const [live, effects] of redrive) this.#effects.perform(live, effects);
+    const { live, events, failed } = await rebuildOpen(this.deps.log, this.deps.registry, this.#logger, this.deps.observer);
+    for (const t of live) this.#processors.get(this.partitionOf(t.gid))!.adopt(t);
+    const redriven = this.#redrive(live);
     const ms = performance.now() - t0;
-    this.#logger.info({ transactions, events, redriven: redrive.length, failed, ms: Math.round(ms) }, 'recovery finished');
-    return { transactions, events, ms };
+    this.#logger.info({ transactions: live.length, events, redriven, failed, ms: Math.round(ms) }, 'recovery finished');
+    return { transactions: live.length, events, ms };
   }
 
   partitionOf(gid: string): number {
@@ -169,10 +132,7 @@ export class Engine {
     const proc = this.#newProcessor(p);
     this.#processors.set(p, proc);
     for (const live of recovered) proc.adopt(live);
-    for (const live of recovered) {
-      const effects = live.parked === undefined ? outstandingOf(live.def, live.context) : [];
-      if (effects.length > 0) this.#effects.perform(live, effects);
-    }
+    this.#redrive(recovered);
   }
 
   /** Drops partition `p`: its commands are answered NotOwner; its timers fire into nothing. */
@@ -260,6 +220,18 @@ export class Engine {
     this.#waits.failAll(SHUTTING_DOWN);
   }
 
+  /** Re-drives the calls that were in flight when `recovered` were last written; how many had some. */
+  #redrive(recovered: readonly LiveTransaction[]): number {
+    let n = 0;
+    for (const live of recovered) {
+      const effects = live.parked === undefined ? outstandingOf(live.def, live.context) : [];
+      if (effects.length === 0) continue;
+      n += 1;
+      this.#effects.perform(live, effects);
+    }
+    return n;
+  }
+
   /** Commands born here (timers, branch results): only the owner decides them; else dropped. */
   #local(cmd: Command, wait = false): Promise<Reply> {
     const proc = this.#processors.get(this.partitionOf(cmd.gid));
@@ -269,10 +241,4 @@ export class Engine {
     }
     return proc.enqueue(cmd, wait);
   }
-}
-
-async function timed(observe: ((records: number, ms: number) => void) | undefined, records: number, append: Promise<void>): Promise<void> {
-  const t0 = performance.now();
-  await append;
-  observe?.(records, performance.now() - t0);
 }

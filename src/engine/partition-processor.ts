@@ -4,12 +4,13 @@ import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
 import type { BatchAppender, BatchInfo } from './batch-appender.js';
 import { NotOwner } from '../errors.js';
 import type { Command, Reply } from './command.js';
-import { errorReply, OK } from './command.js';
-import { decideCommand, type Decision, type DeciderContext, type Item } from './command-decider.js';
+import { errorReply } from './command.js';
+import type { Decision, Item } from './command-decider.js';
+import { decideIsolated, settleIsolated, type IsolationContext } from './isolated-decisions.js';
 import { foldRecords, type LiveTransaction } from './live-transaction.js';
 import type { EngineSettings } from './engine-settings.js';
 import type { WaitRegistry } from './wait-registry.js';
-import { parkFromBase, settleDraft, type BatchDraft } from './batch-draft.js';
+import type { BatchDraft } from './batch-draft.js';
 import type { PayloadBudget } from './payload-budget.js';
 import { dueOf, isInternal, type ProcessorHooks } from './processor-hooks.js';
 import { isReservedGid } from '../log/kv-records.js';
@@ -32,7 +33,7 @@ export class PartitionProcessor {
   #running = false;
   #closed: Reply | undefined;
   #idle: Array<() => void> = [];
-  readonly #decider: DeciderContext;
+  readonly #isolation: IsolationContext;
 
   constructor(
     readonly partition: number,
@@ -45,7 +46,8 @@ export class PartitionProcessor {
     private readonly budget: PayloadBudget,
     private readonly logger: Logger,
   ) {
-    this.#decider = { live: this.live, topics: this.#topics, registry, limits: settings.limits, budget, now: () => hooks.now() };
+    const now = () => hooks.now();
+    this.#isolation = { decider: { live: this.live, topics: this.#topics, registry, limits: settings.limits, budget, now }, logger, now };
   }
 
   get queued(): number {
@@ -141,11 +143,11 @@ export class PartitionProcessor {
       return;
     }
     const drafts = new Map<string, BatchDraft>();
-    const decisions = batch.map((item) => this.#decideSafely(item, drafts, broken));
+    const decisions = batch.map((item) => decideIsolated(this.#isolation, item, drafts, broken));
     const records: LogRecord[] = [];
     const summaries: TransSummary[] = [];
     for (const [gid, draft] of drafts) {
-      const summary = this.#settle(gid, draft, decisions, drafts);
+      const summary = settleIsolated(this.#isolation, gid, draft, decisions, drafts);
       if (summary === undefined) continue;
       records.push(...draft.records);
       summaries.push(summary);
@@ -169,54 +171,8 @@ export class PartitionProcessor {
     this.#afterCommit(decisions, drafts, records.length);
   }
 
-  /**
-   * The projection row of one transaction's draft. When its changes cannot be rendered they are
-   * dropped: client commands get DTX_INTERNAL and, if acting on it (a branch result, a cron pass)
-   * caused them, the transaction is parked instead. Undefined: nothing of it is written.
-   */
-  #settle(gid: string, draft: BatchDraft, decisions: Decision[], drafts: Map<string, BatchDraft>): TransSummary | undefined {
-    const mine = decisions.filter((d) => d.item.cmd.gid === gid);
-    // the parked record gets its own id: the failed command must stay retryable after an unpark
-    const cmd = `park:${mine.at(-1)?.item.cmd.id ?? gid}`;
-    const at = Math.max(this.hooks.now(), draft.live.context.updateTime || 0);
-    const settled = settleDraft(draft, at, cmd);
-    if (settled.ok) return settled.summary;
-    this.logger.error({ err: settled.error, gid }, 'transaction state cannot be rendered; its changes of this batch are dropped');
-    const acting = mine.some((d) => isInternal(d.item.cmd));
-    for (const d of mine) {
-      d.reply = isInternal(d.item.cmd) ? OK : errorReply(`internal error in transaction ${gid}: ${String(settled.error)}`, 'DTX_INTERNAL');
-      d.effects = [];
-      delete d.live;
-    }
-    if (draft.base === undefined || !acting) {
-      drafts.delete(gid);
-      return undefined;
-    }
-    return parkFromBase(draft as BatchDraft & { base: LiveTransaction }, `rendering the transaction failed: ${String(settled.error)}`, at, cmd);
-  }
-
   #info(batch: readonly Item[]): BatchInfo {
     return { partition: this.partition, commands: batch.map((i) => i.cmd.id) };
-  }
-
-  /** A command that breaks a machine or the translation fails alone; acting on a transaction parks it. */
-  #decideSafely(item: Item, drafts: Map<string, BatchDraft>, broken: ReadonlyMap<string, string>): Decision {
-    const { cmd } = item;
-    const unloadable = broken.get(cmd.gid);
-    if (unloadable !== undefined) return { item, reply: isInternal(cmd) ? OK : errorReply(unloadable, 'DTX_INTERNAL'), effects: [] };
-    try {
-      return decideCommand(this.#decider, item, drafts);
-    } catch (err) {
-      this.logger.error({ err, gid: cmd.gid, kind: cmd.kind }, 'command could not be decided');
-      const current = drafts.get(cmd.gid)?.live ?? this.live.get(cmd.gid);
-      if (isInternal(cmd) && current !== undefined && current.status !== '') {
-        const draft = drafts.get(cmd.gid) ?? { base: current, live: current.fork(), records: [] };
-        draft.park ??= `${cmd.kind} could not be decided: ${String(err)}`;
-        drafts.set(cmd.gid, draft);
-        return { item, reply: OK, effects: [] };
-      }
-      return { item, reply: errorReply(`internal error deciding ${cmd.kind} for ${cmd.gid}: ${String(err)}`, 'DTX_INTERNAL'), effects: [] };
-    }
   }
 
   #onAppendFailure(item: Item, err: unknown): void {
