@@ -50,3 +50,9 @@ export function sharesOf<R extends { readonly gid: string }, S extends { readonl
   for (const s of summaries) share(s.gid).summaries.push(s);
   return shares;
 }
+
+/** The first gid of `items` that does not belong to partition `p`, or undefined when all do. */
+export function strayGid(p: number, items: Iterable<{ readonly gid: string }>, partitions: number): string | undefined {
+  for (const x of items) if (partitionOf(x.gid, partitions) !== p) return x.gid;
+  return undefined;
+}

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
-import { partitionOf, sharesOf } from '../gid-partitioner.js';
+import { partitionOf, sharesOf, strayGid } from '../gid-partitioner.js';
 import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
 import { isReservedGid, topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
@@ -134,7 +134,7 @@ export class KafkaEventLog implements EventLog {
   async append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
     const shares = sharesOf(records, summaries, this.settings.partitions);
     this.#ensureOpen();
-    for (const [p, s] of shares) this.#checkSeq(p, s.records);
+    for (const [p, s] of shares) this.#own.assertFresh(p, s.records, (gid) => this.replica.log.maxSeq(gid));
     await Promise.all([...shares].map(([p, s]) => this.#write(p, s.records, s.summaries, undefined)));
   }
 
@@ -144,11 +144,9 @@ export class KafkaEventLog implements EventLog {
    */
   async appendPartition(p: number, records: readonly LogRecord[], summaries: readonly TransSummary[], consumed?: string): Promise<void> {
     this.#ensureOpen();
-    for (const x of [...records, ...summaries]) {
-      const owner = partitionOf(x.gid, this.settings.partitions);
-      if (owner !== p) throw new Internal(`append for partition ${p} holds gid ${x.gid} of partition ${owner}`);
-    }
-    this.#checkSeq(p, records);
+    const stray = strayGid(p, [...records, ...summaries], this.settings.partitions);
+    if (stray !== undefined) throw new Internal(`append for partition ${p} holds gid ${stray} of partition ${partitionOf(stray, this.settings.partitions)}`);
+    this.#own.assertFresh(p, records, (gid) => this.replica.log.maxSeq(gid));
     await this.#write(p, records, summaries, consumed);
   }
 
@@ -238,22 +236,6 @@ export class KafkaEventLog implements EventLog {
     await this.replica.stop();
     await this.admin.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'admin disconnect failed'));
     this.logger.info('kafka event log closed');
-  }
-
-  /** Rejects a batch that repeats a stored (gid, seq): a seq or fencing bug, never retried. */
-  #checkSeq(p: number, list: readonly LogRecord[]): void {
-    const stored = new Map<string, number>();
-    const seen = new Set<string>();
-    for (const r of list) {
-      let max = stored.get(r.gid);
-      if (max === undefined) {
-        max = Math.max(this.#own.maxSeq(r.gid), this.replica.log.maxSeq(r.gid));
-        stored.set(r.gid, max);
-      }
-      const key = `${r.gid}\u0000${r.seq}`;
-      if (r.seq <= max || seen.has(key)) throw new Internal(`event log: duplicate event gid=${r.gid} seq=${r.seq} in partition ${p} (fencing or seq bug)`);
-      seen.add(key);
-    }
   }
 
   /** Read-your-writes for the listings: the replica holds every write of this worker. */

@@ -1,3 +1,4 @@
+import { Internal } from '../../errors.js';
 import type { LogRecord } from '../event-log.js';
 
 interface Written {
@@ -40,6 +41,26 @@ export class OwnWrites {
   /** Highest seq written for `gid` and not yet copied; 0 when none. */
   maxSeq(gid: string): number {
     return this.#byGid.get(gid)?.at(-1)?.seq ?? 0;
+  }
+
+  /**
+   * Rejects a batch of partition `p` that repeats a (gid, seq) written before (here and not yet
+   * copied, or `stored`: the replica's highest seq of a gid) or within itself: a seq or fencing
+   * bug, never retried.
+   */
+  assertFresh(p: number, list: readonly LogRecord[], stored: (gid: string) => number): void {
+    const known = new Map<string, number>();
+    const seen = new Set<string>();
+    for (const r of list) {
+      let max = known.get(r.gid);
+      if (max === undefined) {
+        max = Math.max(this.maxSeq(r.gid), stored(r.gid));
+        known.set(r.gid, max);
+      }
+      const key = `${r.gid}\u0000${r.seq}`;
+      if (r.seq <= max || seen.has(key)) throw new Internal(`event log: duplicate event gid=${r.gid} seq=${r.seq} in partition ${p} (fencing or seq bug)`);
+      seen.add(key);
+    }
   }
 
   /** `stored` (from the replica) completed with the writes it does not hold yet, in seq order. */
