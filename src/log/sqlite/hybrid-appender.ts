@@ -2,23 +2,44 @@ import type { LogRecord, TransSummary } from '../event-log.js';
 
 /** What the hybrid needs of the background writer (`WorkerAppender`). */
 export interface BackgroundWriter {
-  /** nothing of the writer's is pending: its connection holds no lock */
+  /** no commit of the writer is pending: its connection holds no write lock */
   readonly idle: boolean;
+  /** a checkpoint is pending: a commit handed to the writer now waits until it is done */
+  readonly checkpointing: boolean;
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void>;
   /** a passive WAL checkpoint on the writer's thread */
-  checkpoint(): Promise<void>;
+  checkpoint(): Promise<CheckpointResult>;
   close(): Promise<void>;
+}
+
+/** What a passive checkpoint found: the WAL's frames, and whether it copied them all. */
+export interface CheckpointResult {
+  readonly frames: number;
+  /** every frame copied: the next commit starts the WAL over from its beginning */
+  readonly complete: boolean;
 }
 
 /** One durable commit on the calling thread's connection (its fsync included); throws on failure. */
 export type InlineCommit = (records: readonly LogRecord[], summaries: readonly TransSummary[]) => void;
 
 /**
- * Inline commits between two checkpoints asked of the writer. The main connection runs none itself
- * (its `wal_autocheckpoint` is 0: copying the WAL into the database would stall the event loop for
- * milliseconds); a small commit adds a few WAL pages and SQLite's own threshold is 1,000 pages.
+ * WAL frames (pages) a checkpoint should find: SQLite's own automatic threshold. Neither
+ * connection checkpoints by itself (both have `wal_autocheckpoint` 0): the hybrid asks the writer
+ * every `interval` commits of either connection, sized from what the last complete checkpoint
+ * found, between CHECKPOINT_EVERY_MIN and CHECKPOINT_EVERY_MAX commits.
  */
+export const CHECKPOINT_FRAMES = 1000;
+/** The first interval, in commits: a small commit adds a few WAL pages. */
 export const CHECKPOINT_EVERY = 200;
+export const CHECKPOINT_EVERY_MIN = 20;
+export const CHECKPOINT_EVERY_MAX = 2000;
+/**
+ * The WAL starts over only after a checkpoint that copied every frame with no commit made while it
+ * ran. When the last one found more frames than this and commits were made meanwhile, the next is
+ * asked at once and is exclusive: commits wait on the writer until it is done, so it completes.
+ * At 2,000 sagas/s about one checkpoint in three has a commit made meanwhile.
+ */
+export const CHECKPOINT_CATCH_UP_FRAMES = 4 * CHECKPOINT_FRAMES;
 
 /**
  * Average inline commit time (ms, fsync included) above which commits go back to the writer: on a
@@ -59,18 +80,37 @@ export function eventLoopBusy(): () => boolean {
 
 /**
  * The embedded log's appender: a commit runs on the calling (main) thread when the background
- * writer is idle and the event loop is not busy, and on the writer otherwise. At low load a commit
- * then costs one SQLite transaction and its fsync (~0.1-0.2 ms on the bench machine) instead of two
- * thread hops and a structured clone each way: one concurrent client gets 13-30% more sagas/s for
- * 10-15% less CPU per saga. Under load the writer is busy and takes the commits, so fsyncs keep
- * overlapping with the main thread's work (docs/benchmarks.md, "Commits on the main thread when
- * the writer is idle").
- * Both connections write the same WAL database, one at a time: an inline commit runs only while
- * nothing of the writer's is pending, and it completes (synchronously) before anything else is sent.
+ * writer has no commit pending and the event loop is not busy, and on the writer otherwise. At low
+ * load a commit then costs one SQLite transaction and its fsync (~0.1-0.2 ms on the bench machine)
+ * instead of two thread hops and a structured clone each way: one concurrent client gets 13-30%
+ * more sagas/s for 10-15% less CPU per saga. Under load the writer is busy and takes the commits,
+ * so fsyncs keep overlapping with the main thread's work (docs/benchmarks.md, "Commits on the main
+ * thread when the writer is idle").
+ *
+ * Checkpoints run on the writer's thread, asked for here (`CHECKPOINT_FRAMES`). While one runs
+ * (it copies the WAL into the database and fsyncs it: milliseconds), commits stay on the main
+ * thread even when the event loop is busy: handed to the writer they would wait for the whole
+ * checkpoint (docs/benchmarks.md, "Checkpoints off the commit path"). Such a checkpoint leaves the
+ * frames committed meanwhile, and the WAL only starts over after one that copied everything, so a
+ * WAL that keeps growing gets an exclusive one (`CHECKPOINT_CATCH_UP_FRAMES`), and at most one
+ * interval of commits is made inline while a checkpoint is pending: the rest wait for it on the writer.
+ *
+ * Both connections write the same WAL database, one at a time: an inline commit runs only while no
+ * commit of the writer's is pending (a passive checkpoint takes no write lock), and it completes
+ * (synchronously) before anything else is sent.
  */
 export class HybridAppender {
   #sinceCheckpoint = 0;
+  #interval = CHECKPOINT_EVERY;
   #averageMs = 0;
+  /** the pending checkpoint must complete: commits go to the writer until it is done */
+  #exclusive = false;
+  /** the WAL grew past CHECKPOINT_CATCH_UP_FRAMES: an exclusive checkpoint is due */
+  #catchUp = false;
+  /** the last checkpoint copied every frame and nothing was committed inline meanwhile: the WAL started over */
+  #lastComplete = true;
+  /** inline commits made since the pending checkpoint was asked for */
+  #inlineDuring = 0;
 
   constructor(
     private readonly writer: BackgroundWriter,
@@ -79,29 +119,62 @@ export class HybridAppender {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** Commits between two checkpoints now (adapted to the WAL frames the last one found). */
+  get checkpointInterval(): number {
+    return this.#interval;
+  }
+
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
-    if (!this.writer.idle || this.#averageMs > INLINE_MAX_MS || this.busy()) {
+    const writer = this.writer;
+    let done: Promise<void>;
+    if (!writer.idle || this.#averageMs > INLINE_MAX_MS || (writer.checkpointing ? this.#exclusive || this.#sinceCheckpoint >= this.#interval : this.busy())) {
       this.#averageMs *= DECAY;
-      return this.writer.append(records, summaries);
+      done = writer.append(records, summaries);
+    } else {
+      const t0 = this.now();
+      try {
+        this.inline(records, summaries);
+        done = Promise.resolve();
+      } catch (err) {
+        done = Promise.reject(err as Error);
+      } finally {
+        this.#averageMs += WEIGHT * (this.now() - t0 - this.#averageMs);
+      }
+      if (writer.checkpointing) this.#inlineDuring += 1;
     }
-    const t0 = this.now();
-    try {
-      this.inline(records, summaries);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    } finally {
-      this.#averageMs += WEIGHT * (this.now() - t0 - this.#averageMs);
-    }
-    this.#sinceCheckpoint += 1;
-    if (this.#sinceCheckpoint >= CHECKPOINT_EVERY) {
-      this.#sinceCheckpoint = 0;
-      // a failed checkpoint leaves the WAL longer, nothing more; a writer that died fails the next append
-      this.writer.checkpoint().catch(() => undefined);
-    }
-    return Promise.resolve();
+    this.#counted();
+    return done;
   }
 
   close(): Promise<void> {
     return this.writer.close();
+  }
+
+  #counted(): void {
+    this.#sinceCheckpoint += 1;
+    if (this.writer.checkpointing || (this.#sinceCheckpoint < this.#interval && !this.#catchUp)) return;
+    const commits = this.#sinceCheckpoint;
+    const exclusive = this.#catchUp;
+    this.#sinceCheckpoint = 0;
+    this.#exclusive = exclusive;
+    this.#catchUp = false;
+    this.#inlineDuring = 0;
+    // a failed checkpoint leaves the WAL longer, nothing more; a writer that died fails the next append
+    this.writer.checkpoint().then(
+      ({ frames, complete }) => {
+        this.#exclusive = false;
+        // after a complete one the WAL started over: `frames` were added by these `commits`
+        if (this.#lastComplete) {
+          const next = Math.round((commits * CHECKPOINT_FRAMES) / Math.max(frames, 1));
+          this.#interval = Math.min(CHECKPOINT_EVERY_MAX, Math.max(CHECKPOINT_EVERY_MIN, next));
+        }
+        // a commit made while it ran is not in `frames`: the WAL goes on after it
+        this.#lastComplete = complete && this.#inlineDuring === 0;
+        this.#catchUp = !this.#lastComplete && frames > CHECKPOINT_CATCH_UP_FRAMES;
+      },
+      () => {
+        this.#exclusive = false;
+      },
+    );
   }
 }

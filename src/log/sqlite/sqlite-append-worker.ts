@@ -1,9 +1,9 @@
 /**
  * Worker-thread entry of the sqlite log's background writer: owns the write connection and runs
  * each group commit (including its fsync) off the main event loop, which keeps serving requests.
- * Protocol: {id, records, summaries} (a commit) or {id, checkpoint: true} (a passive WAL checkpoint,
- * for the commits the main thread made itself, src/log/sqlite/hybrid-appender.ts) in; {id} or
- * {id, error: {code, message}} out.
+ * Protocol: {id, records, summaries} (a commit) or {id, checkpoint: true} (a passive WAL checkpoint
+ * of every connection's commits, src/log/sqlite/hybrid-appender.ts) in; {id}, {id, checkpoint}
+ * (`CheckpointResult`) or {id, error: {code, message}} out.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CoordinatorError } from '../../errors.js';
@@ -28,6 +28,9 @@ const port = parentPort;
 if (port === null) throw new Error('sqlite-append-worker must run in a worker thread');
 const init = workerData as Init;
 const db = openDatabase({ file: init.file, syncCommit: init.syncCommit, lockTimeoutMs: 5000, exclusive: false, cacheMiB: WRITER_CACHE_MIB });
+// checkpoints only when the main thread asks (hybrid-appender.ts): one inside a commit would make
+// every commit queued behind it wait for the copy and the database's fsync
+db.pragma('wal_autocheckpoint = 0');
 const appendTx = buildAppendTx(db, prepareStatements(db));
 
 port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSummary[] } | { id: number; checkpoint: true } | { close: true }) => {
@@ -37,8 +40,12 @@ port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSum
     return;
   }
   try {
-    if ('checkpoint' in msg) db.pragma('wal_checkpoint(PASSIVE)');
-    else appendTx(msg.records, msg.summaries);
+    if ('checkpoint' in msg) {
+      const [done] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
+      port.postMessage({ id: msg.id, checkpoint: { frames: done?.log ?? 0, complete: (done?.checkpointed ?? 0) >= (done?.log ?? 0) } });
+      return;
+    }
+    appendTx(msg.records, msg.summaries);
     port.postMessage({ id: msg.id });
   } catch (err) {
     const mapped = toLogError(err, 'checkpoint' in msg ? 'checkpoint' : 'append');

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { Internal, LogUnavailable } from '../../errors.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
 import { WRITER_YOUNG_GENERATION_MIB } from '../../heap-policy.js';
+import type { CheckpointResult } from './hybrid-appender.js';
 
 /**
  * Main-thread side of the background writer (sqlite-append-worker.ts): appends resolve when the
@@ -12,47 +13,61 @@ import { WRITER_YOUNG_GENERATION_MIB } from '../../heap-policy.js';
  */
 export class WorkerAppender {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  readonly #pending = new Map<number, { resolve: (r: CheckpointResult | undefined) => void; reject: (e: Error) => void; commit: boolean }>();
   #seq = 0;
+  /** commits sent and not answered */
+  #commits = 0;
   #broken: Error | undefined;
 
   constructor(file: string, syncCommit: boolean) {
     this.#worker = new Worker(workerEntry(), { workerData: { file, syncCommit }, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MIB } });
-    this.#worker.on('message', (m: { id: number; error?: { code: string; message: string } }) => {
+    this.#worker.on('message', (m: { id: number; checkpoint?: CheckpointResult; error?: { code: string; message: string } }) => {
       const p = this.#pending.get(m.id);
       if (p === undefined) return;
       this.#pending.delete(m.id);
-      if (m.error === undefined) p.resolve();
+      if (p.commit) this.#commits -= 1;
+      if (m.error === undefined) p.resolve(m.checkpoint);
       else p.reject(m.error.code === 'DTX_INTERNAL' ? new Internal(m.error.message) : new LogUnavailable(m.error.message));
     });
     const fail = (why: string) => {
       this.#broken ??= new LogUnavailable(`event log writer stopped: ${why}`);
       for (const p of this.#pending.values()) p.reject(this.#broken);
       this.#pending.clear();
+      this.#commits = 0;
     };
     this.#worker.on('error', (err) => fail(err.message));
     this.#worker.on('exit', (code) => fail(`exit code ${code}`));
   }
 
-  /** No commit or checkpoint of the writer is pending: its connection holds no lock. */
+  /**
+   * No commit of the writer is pending, so its connection holds no write lock and will not take
+   * one before the next message: a passive checkpoint (all the writer checkpoints) takes none.
+   */
   get idle(): boolean {
-    return this.#pending.size === 0 && this.#broken === undefined;
+    return this.#commits === 0 && this.#broken === undefined;
+  }
+
+  /** A checkpoint is pending: the writer's thread is copying the WAL, and a commit sent now waits for it. */
+  get checkpointing(): boolean {
+    return this.#pending.size > this.#commits;
   }
 
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
-    return this.#send({ records, summaries });
+    return this.#send({ records, summaries }).then(() => undefined);
   }
 
-  /** A passive WAL checkpoint on the writer's thread, for commits made on another connection. */
-  checkpoint(): Promise<void> {
-    return this.#send({ checkpoint: true });
+  /** A passive WAL checkpoint on the writer's thread. */
+  checkpoint(): Promise<CheckpointResult> {
+    return this.#send({ checkpoint: true }).then((r) => r ?? { frames: 0, complete: true });
   }
 
-  #send(msg: { records: readonly LogRecord[]; summaries: readonly TransSummary[] } | { checkpoint: true }): Promise<void> {
+  #send(msg: { records: readonly LogRecord[]; summaries: readonly TransSummary[] } | { checkpoint: true }): Promise<CheckpointResult | undefined> {
     if (this.#broken) return Promise.reject(this.#broken);
     const id = ++this.#seq;
+    const commit = !('checkpoint' in msg);
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, commit });
+      if (commit) this.#commits += 1;
       this.#worker.postMessage({ id, ...msg });
     });
   }

@@ -1,20 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
-import { CHECKPOINT_EVERY, eventLoopBusy, HybridAppender, INLINE_MAX_MS, type BackgroundWriter } from '../../../src/log/sqlite/hybrid-appender.js';
+import { CHECKPOINT_CATCH_UP_FRAMES, CHECKPOINT_EVERY, CHECKPOINT_EVERY_MAX, CHECKPOINT_EVERY_MIN, CHECKPOINT_FRAMES, eventLoopBusy, HybridAppender, INLINE_MAX_MS, type BackgroundWriter, type CheckpointResult } from '../../../src/log/sqlite/hybrid-appender.js';
 
-/** A scripted background writer: its idleness is set by the test, its calls are counted. */
+/**
+ * A scripted background writer: its idleness is set by the test, its calls are counted; a
+ * checkpoint stays pending until the test settles it (`finishCheckpoint`) with the WAL's frames.
+ */
 class ScriptedWriter implements BackgroundWriter {
   idle = true;
   appends = 0;
   checkpoints = 0;
   checkpointFails = false;
+  #settle: ((r: CheckpointResult) => void) | undefined;
+  get checkpointing(): boolean {
+    return this.#settle !== undefined;
+  }
   append(): Promise<void> {
     this.appends += 1;
     return Promise.resolve();
   }
-  checkpoint(): Promise<void> {
+  checkpoint(): Promise<CheckpointResult> {
     this.checkpoints += 1;
-    return this.checkpointFails ? Promise.reject(new Error('checkpoint failed')) : Promise.resolve();
+    if (this.checkpointFails) return Promise.reject(new Error('checkpoint failed'));
+    return new Promise((resolve) => (this.#settle = resolve));
+  }
+  async finishCheckpoint(frames: number, complete = true): Promise<void> {
+    const settle = this.#settle;
+    this.#settle = undefined;
+    settle?.({ frames, complete });
+    await Promise.resolve(); // the appender's continuation
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -86,18 +100,93 @@ describe('HybridAppender', () => {
     expect(inline.calls).toBe(2);
   });
 
-  it(`asks the writer for a checkpoint every ${CHECKPOINT_EVERY} inline commits; a failed one is not an append's failure`, async () => {
+  it(`asks the writer for a checkpoint every ${CHECKPOINT_EVERY} commits of either thread; a failed one is not an append's failure`, async () => {
     const { writer, appender } = setup();
     writer.checkpointFails = true;
     for (let i = 0; i < CHECKPOINT_EVERY - 1; i += 1) await appender.append(records, summaries);
     expect(writer.checkpoints).toBe(0);
     await appender.append(records, summaries);
     expect(writer.checkpoints).toBe(1);
-    writer.idle = false; // commits on the writer do not count
-    for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(records, summaries);
-    writer.idle = true;
+    writer.idle = false; // commits on the writer count too: its connection does not checkpoint by itself
     for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(records, summaries);
     expect(writer.checkpoints).toBe(2);
+  });
+
+  it('commits inline while a checkpoint runs on the writer, even with the event loop busy; not while a commit is pending', async () => {
+    const { writer, inline, loop, appender } = setup();
+    for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(records, summaries);
+    expect(writer.checkpointing).toBe(true);
+    loop.busy = true;
+    await appender.append(records, summaries);
+    expect([inline.calls, writer.appends]).toEqual([CHECKPOINT_EVERY + 1, 0]); // not queued behind the checkpoint
+    writer.idle = false; // a commit of the writer's is pending: its connection may hold the write lock
+    await appender.append(records, summaries);
+    expect([inline.calls, writer.appends]).toEqual([CHECKPOINT_EVERY + 1, 1]);
+    writer.idle = true;
+    await writer.finishCheckpoint(CHECKPOINT_FRAMES);
+    await appender.append(records, summaries);
+    expect([inline.calls, writer.appends]).toEqual([CHECKPOINT_EVERY + 1, 2]); // busy loop, no checkpoint: the writer
+  });
+
+  it('sizes the interval so a checkpoint finds about CHECKPOINT_FRAMES frames, within its bounds, one checkpoint at a time', async () => {
+    const { writer, appender } = setup();
+    const round = async (frames: number) => {
+      const before = writer.checkpoints;
+      while (writer.checkpoints === before) await appender.append(records, summaries);
+      await writer.finishCheckpoint(frames); // nothing committed while it ran: the WAL starts over
+    };
+    await round(CHECKPOINT_FRAMES * 2); // large commits: twice the frames wanted
+    expect(appender.checkpointInterval).toBe(CHECKPOINT_EVERY / 2);
+    await round(CHECKPOINT_FRAMES / 4);
+    expect(appender.checkpointInterval).toBe(CHECKPOINT_EVERY * 2);
+    await round(1);
+    expect(appender.checkpointInterval).toBe(CHECKPOINT_EVERY_MAX);
+    await round(CHECKPOINT_CATCH_UP_FRAMES);
+    await round(10 ** 6);
+    expect(appender.checkpointInterval).toBe(CHECKPOINT_EVERY_MIN);
+    // while one is pending, no second is asked for: the commits count on
+    const before = writer.checkpoints;
+    for (let i = 0; i < CHECKPOINT_EVERY_MIN * 3; i += 1) await appender.append(records, summaries);
+    expect(writer.checkpoints).toBe(before + 1);
+    await writer.finishCheckpoint(CHECKPOINT_FRAMES);
+    await appender.append(records, summaries);
+    expect(writer.checkpoints).toBe(before + 2); // overdue: asked at the next commit
+  });
+
+  it('makes at most one interval of commits inline while a checkpoint is pending; the rest wait for it on the writer', async () => {
+    const { writer, inline, appender } = setup();
+    for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(records, summaries);
+    expect(writer.checkpointing).toBe(true);
+    for (let i = 0; i < CHECKPOINT_EVERY + 5; i += 1) await appender.append(records, summaries);
+    expect([inline.calls, writer.appends]).toEqual([2 * CHECKPOINT_EVERY, 5]);
+    await writer.finishCheckpoint(CHECKPOINT_FRAMES);
+    expect(appender.checkpointInterval).toBe(CHECKPOINT_EVERY);
+    // commits were made while that one ran, so the WAL did not start over: what the next one finds
+    // includes older frames and does not size the interval
+    await appender.append(records, summaries); // overdue: asked at once
+    expect(writer.checkpoints).toBe(2);
+    await writer.finishCheckpoint(CHECKPOINT_FRAMES * 1.5);
+    expect(appender.checkpointInterval).toBe(CHECKPOINT_EVERY);
+  });
+
+  it(`after a checkpoint that found over ${CHECKPOINT_CATCH_UP_FRAMES} frames with commits made meanwhile, asks for an exclusive one at once: commits wait for it on the writer`, async () => {
+    const { writer, inline, appender } = setup();
+    for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(records, summaries);
+    await writer.finishCheckpoint(CHECKPOINT_FRAMES); // nothing committed meanwhile: the WAL starts over
+    for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(records, summaries);
+    await appender.append(records, summaries); // made while the second one runs
+    await writer.finishCheckpoint(CHECKPOINT_CATCH_UP_FRAMES + 1);
+    expect(writer.checkpoints).toBe(2);
+    expect(inline.calls).toBe(2 * CHECKPOINT_EVERY + 1);
+    await appender.append(records, summaries); // inline, then the catch-up is asked for
+    expect(writer.checkpoints).toBe(3);
+    await appender.append(records, summaries);
+    await appender.append(records, summaries);
+    expect([inline.calls, writer.appends]).toEqual([2 * CHECKPOINT_EVERY + 2, 2]); // the loop is idle, yet the writer
+    await writer.finishCheckpoint(10);
+    await appender.append(records, summaries);
+    expect([inline.calls, writer.appends]).toEqual([2 * CHECKPOINT_EVERY + 3, 2]);
+    expect(writer.checkpoints).toBe(3); // the exclusive one completed: no second catch-up
   });
 
   it(`hands commits to the writer while inline ones average over ${INLINE_MAX_MS} ms, and tries inline again later`, async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
+import { WorkerAppender } from '../../../src/log/sqlite/worker-appender.js';
 
 /**
  * The production writer (`writer: 'worker'`, fsync on) on real SQLite: commits made on the main
@@ -70,6 +71,38 @@ describe('sqlite log: commits on the main thread and on the writer thread', () =
       expect(wal).toBeLessThan(12 * 1024 * 1024);
     } finally {
       await log.close();
+    }
+  });
+
+  it('checkpoints the WAL that the writer\'s own commits grow (its connection never checkpoints by itself)', async () => {
+    const { log, dir } = openLog();
+    try {
+      // bursts of 50 commits (~7 WAL pages each) in one turn: once the loop is busy they queue on the writer
+      for (let b = 0; b < 40; b += 1) await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(...batch(`w-${b}-${i}`, 1))));
+      // unchecked, the 2,000 commits would grow the WAL to ~54 MiB
+      const wal = fs.statSync(path.join(dir, 'dtx.db-wal')).size;
+      expect(wal).toBeLessThan(24 * 1024 * 1024);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('a checkpoint pending on the writer leaves it idle for commits, and reports the WAL\'s frames', async () => {
+    const { log, dir } = openLog(); // creates the schema
+    await log.close();
+    const writer = new WorkerAppender(path.join(dir, 'dtx.db'), true);
+    try {
+      await writer.append(...batch('f-1', 1));
+      expect([writer.idle, writer.checkpointing]).toEqual([true, false]);
+      const pending = writer.checkpoint();
+      expect([writer.idle, writer.checkpointing]).toEqual([true, true]);
+      const commit = writer.append(...batch('f-2', 1));
+      expect([writer.idle, writer.checkpointing]).toEqual([false, true]);
+      expect((await pending).frames).toBeGreaterThan(0);
+      await commit;
+      expect([writer.idle, writer.checkpointing]).toEqual([true, false]);
+    } finally {
+      await writer.close();
     }
   });
 });
