@@ -163,22 +163,14 @@ export class SqliteEventLog implements EventLog {
   }
 
   async countAll(since: number): Promise<number> {
-    this.ensureOpen();
-    try {
-      return this.stmts.countSince.get(since)?.n ?? 0;
-    } catch (err) {
-      throw toLogError(err, 'countAll');
-    }
+    return this.query('countAll', () => this.stmts.countSince.get(since)?.n ?? 0);
   }
 
   async getSummary(gid: string): Promise<TransSummary | undefined> {
-    this.ensureOpen();
-    try {
+    return this.query('getSummary', () => {
       const row = this.stmts.getSummary.get(gid);
       return row === undefined ? undefined : rowToSummary(row);
-    } catch (err) {
-      throw toLogError(err, 'getSummary');
-    }
+    });
   }
 
   async list(filter: ListFilter): Promise<ListPage> {
@@ -199,11 +191,7 @@ export class SqliteEventLog implements EventLog {
   async listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {
     this.ensureOpen();
     if (limit < 1) return [];
-    try {
-      return this.stmts.scheduledAfter.all(after, limit).map(rowToSummary);
-    } catch (err) {
-      throw toLogError(err, 'listScheduledAfter');
-    }
+    return this.query('listScheduledAfter', () => this.stmts.scheduledAfter.all(after, limit).map(rowToSummary));
   }
 
   async scanKV(cat: string, position: string, limit: number): Promise<KvPage> {
