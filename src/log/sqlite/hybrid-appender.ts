@@ -109,8 +109,8 @@ export class HybridAppender {
   #catchUp = false;
   /** the last checkpoint copied every frame and nothing was committed inline meanwhile: the WAL started over */
   #lastComplete = true;
-  /** inline commits made since the pending checkpoint was asked for */
-  #inlineDuring = 0;
+  /** a commit was made inline since the pending checkpoint was asked for */
+  #inlineDuring = false;
 
   constructor(
     private readonly writer: BackgroundWriter,
@@ -140,7 +140,7 @@ export class HybridAppender {
       } finally {
         this.#averageMs += WEIGHT * (this.now() - t0 - this.#averageMs);
       }
-      if (writer.checkpointing) this.#inlineDuring += 1;
+      if (writer.checkpointing) this.#inlineDuring = true;
     }
     this.#counted();
     return done;
@@ -158,7 +158,7 @@ export class HybridAppender {
     this.#sinceCheckpoint = 0;
     this.#exclusive = exclusive;
     this.#catchUp = false;
-    this.#inlineDuring = 0;
+    this.#inlineDuring = false;
     // a failed checkpoint leaves the WAL longer, nothing more; a writer that died fails the next append
     this.writer.checkpoint().then(
       ({ frames, complete }) => {
@@ -169,7 +169,7 @@ export class HybridAppender {
           this.#interval = Math.min(CHECKPOINT_EVERY_MAX, Math.max(CHECKPOINT_EVERY_MIN, next));
         }
         // a commit made while it ran is not in `frames`: the WAL goes on after it
-        this.#lastComplete = complete && this.#inlineDuring === 0;
+        this.#lastComplete = complete && !this.#inlineDuring;
         this.#catchUp = !this.#lastComplete && frames > CHECKPOINT_CATCH_UP_FRAMES;
       },
       () => {

@@ -53,23 +53,21 @@ export class WorkerAppender {
   }
 
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
-    return this.#send({ records, summaries }).then(() => undefined);
+    return new Promise((resolve, reject) => this.#send({ records, summaries }, () => resolve(), reject));
   }
 
   /** A passive WAL checkpoint on the writer's thread. */
   checkpoint(): Promise<CheckpointResult> {
-    return this.#send({ checkpoint: true }).then((r) => r ?? { frames: 0, complete: true });
+    return new Promise((resolve, reject) => this.#send({ checkpoint: true }, (r) => resolve(r ?? { frames: 0, complete: true }), reject));
   }
 
-  #send(msg: { records: readonly LogRecord[]; summaries: readonly TransSummary[] } | { checkpoint: true }): Promise<CheckpointResult | undefined> {
-    if (this.#broken) return Promise.reject(this.#broken);
+  #send(msg: { records: readonly LogRecord[]; summaries: readonly TransSummary[] } | { checkpoint: true }, resolve: (r: CheckpointResult | undefined) => void, reject: (e: Error) => void): void {
+    if (this.#broken) return reject(this.#broken);
     const id = ++this.#seq;
     const commit = !('checkpoint' in msg);
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, commit });
-      if (commit) this.#commits += 1;
-      this.#worker.postMessage({ id, ...msg });
-    });
+    this.#pending.set(id, { resolve, reject, commit });
+    if (commit) this.#commits += 1;
+    this.#worker.postMessage({ id, ...msg });
   }
 
   async close(): Promise<void> {
