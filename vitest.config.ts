@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
+    // removes the temp dirs a test file made with tempDir() after its last hook
+    setupFiles: ['test/support/temp-dir-cleanup.ts'],
     projects: [
       {
         extends: true,

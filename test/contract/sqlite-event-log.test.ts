@@ -1,13 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { SqliteEventLog, type SqliteEventLogOptions } from '../../src/log/sqlite/sqlite-event-log.js';
 import type { EventLog } from '../../src/log/event-log.js';
 import { describeEventLog } from './event-log.contract.js';
+import { tempDir } from '../support/temp-dir.js';
 
 function sqliteFactory(opts: Pick<SqliteEventLogOptions, 'syncCommit' | 'writer'>) {
   return async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-sqlite-log-'));
+    const dir = tempDir('dtx-sqlite-log-');
     const open = (): SqliteEventLog => SqliteEventLog.open({ dir, ...opts });
     let current: EventLog = open();
     return {

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../../src/log/sqlite/sqlite-event-log.js';
 import type { LogRecord, TransSummary } from '../../src/log/event-log.js';
 import { rec, summary } from './event-log-builders.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /**
  * `scanAll` of the SQLite log reads pages of transactions with all their events in one range
@@ -14,7 +13,7 @@ import { rec, summary } from './event-log-builders.js';
 
 const COUNT = 2345;
 const T = 1_800_000_000_000;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-scan-all-'));
+const dir = tempDir('dtx-scan-all-');
 let log: SqliteEventLog;
 const gidOf = (i: number) => `scan-${i}`;
 const eventsOf = (i: number) => (i * 7) % 9; // 0..8 events: some transactions have none yet

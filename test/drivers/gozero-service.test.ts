@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoZeroDriver } from '../../src/drivers/gozero-driver.js';
 import { freePort } from '../support/free-port.js';
 import { TEST_ETCD, uniqueName, waitFor, whoClient } from './driver-test-kit.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /**
  * dtm-driver-gozero against a real go-zero zrpc service (test/interop/gozero/cmd/busi, go-zero
@@ -16,7 +16,7 @@ import { TEST_ETCD, uniqueName, waitFor, whoClient } from './driver-test-kit.js'
  */
 const MODULE_DIR = path.resolve(import.meta.dirname, '../interop/gozero');
 const INSTALL_HINT = 'Go >= 1.22 is required (test/interop/gozero builds a go-zero service): apt-get install golang-go, or https://go.dev/dl/ (tar -C /usr/local -xzf go*.tar.gz; PATH=$PATH:/usr/local/go/bin).';
-const workDir = mkdtempSync(path.join(tmpdir(), 'dtx-gozero-svc-'));
+const workDir = tempDir('dtx-gozero-svc-');
 const BUSI = path.join(workDir, 'busi');
 const key = uniqueName('trans.rpc');
 const driver = new GoZeroDriver();

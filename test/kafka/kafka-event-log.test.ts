@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { KafkaEventLog } from '../../src/log/kafka/kafka-event-log.js';
@@ -9,12 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/log/gid-partitioner.js';
 import { describeEventLog } from '../contract/event-log.contract.js';
 import { TEST_KAFKA_BROKER_LIST } from '../support/kafka-broker.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const PARTITIONS = 3;
 
 /** A fresh log per test: its own topic prefix (fresh topics) and its own replica directory. */
 async function kafkaFactory() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-kafka-log-'));
+  const dir = tempDir('dtx-kafka-log-');
   const settings: KafkaSettings = {
     brokers: TEST_KAFKA_BROKER_LIST,
     prefix: `contract-${randomUUID().slice(0, 8)}`,

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pino from 'pino';
@@ -11,6 +9,7 @@ import { KafkaEventLog } from '../../src/log/kafka/kafka-event-log.js';
 import { topicsOf, type KafkaSettings } from '../../src/log/kafka/kafka-settings.js';
 import { ensureTopics } from '../../src/log/kafka/kafka-topics.js';
 import { TEST_KAFKA_BROKER_LIST } from '../support/kafka-broker.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /**
  * `Store.Partitions` 0 (the default) on the real broker: topics a worker creates get
@@ -74,7 +73,7 @@ describe('kafka topics: partition count', () => {
   it("an event log opened with the automatic count carries the topics' count in its settings", async () => {
     const prefix = freshPrefix();
     await ensureTopics(admin, settingsOf(prefix, 2), logger);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-kafka-parts-'));
+    const dir = tempDir('dtx-kafka-parts-');
     const log = await KafkaEventLog.open({ settings: settingsOf(prefix, 0), dataDir: dir, logger });
     try {
       expect(log.settings.partitions).toBe(2);

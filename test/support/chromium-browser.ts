@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { tempDir } from './temp-dir.js';
 
 /**
  * Debian's Chromium driven by playwright-core for the admin UI tests (test/ui/). Playwright's own
@@ -41,7 +41,7 @@ export interface ChromiumSession {
 
 /** A fresh headless Chromium with its own throw-away profile directory (en-GB, Asia/Tokyo). */
 export async function launchChromium(): Promise<ChromiumSession> {
-  const profile = mkdtempSync(path.join(tmpdir(), 'dtx-chromium-'));
+  const profile = tempDir('dtx-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TEST_KAFKA_BROKERS } from './kafka-broker.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from './temp-dir.js';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -25,9 +24,7 @@ export interface DtxProcess {
 
 const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli.js');
 
-export function tempDir(prefix = 'dtx-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
-}
+export { tempDir };
 
 /**
  * DTX_TEST_STORE=kafka (set by the `kafka-compat` vitest project) runs the same integration suites

@@ -4,9 +4,9 @@
  * certificate, both signed by the CA, plus a second CA nobody trusts.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { tempDir } from '../../support/temp-dir.js';
 
 export interface TestCerts {
   readonly ca: Buffer;
@@ -43,7 +43,7 @@ function makeLeaf(dir: string, name: string, extensions: string): void {
 }
 
 export function makeTestCerts(): TestCerts {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dtx-certs-'));
+  const dir = tempDir('dtx-certs-');
   try {
     makeCa(dir, 'ca');
     makeCa(dir, 'other-ca');

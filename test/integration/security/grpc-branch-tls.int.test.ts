@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { startDtx, type DtxProcess } from '../../support/dtx-process.js';
 import { gidOf, post, saga, waitFor, waitStatus } from '../../support/dtm-client.js';
 import { startGrpcBranchServer, type GrpcBranchServer } from '../invoker/grpc-branch-server.js';
 import { makeTestCerts } from '../invoker/test-certs.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** Invoker.GrpcTls: gRPC branch calls of the real process over mutual TLS. */
 let branch: GrpcBranchServer;
@@ -15,7 +15,7 @@ let withoutCert: DtxProcess;
 beforeAll(async () => {
   const certs = makeTestCerts();
   branch = await startGrpcBranchServer(grpc.ServerCredentials.createSsl(certs.ca, [{ cert_chain: certs.serverCert, private_key: certs.serverKey }], true));
-  const dir = mkdtempSync(path.join(tmpdir(), 'dtx-grpc-tls-'));
+  const dir = tempDir('dtx-grpc-tls-');
   const file = (name: string, pem: Buffer) => {
     const p = path.join(dir, name);
     writeFileSync(p, pem, { mode: 0o600 });

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../../support/dtx-process.js';
 import { makeTestCerts, type TestCerts } from '../invoker/test-certs.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** TLS of the HTTP ingress (Tls.CertFile/KeyFile), and mutual TLS with Tls.ClientCaFile. */
 let certs: TestCerts;
@@ -12,7 +12,7 @@ let tls: DtxProcess;
 let mtls: DtxProcess;
 beforeAll(async () => {
   certs = makeTestCerts();
-  const dir = mkdtempSync(path.join(tmpdir(), 'dtx-tls-'));
+  const dir = tempDir('dtx-tls-');
   const file = (name: string, pem: Buffer) => {
     const p = path.join(dir, name);
     writeFileSync(p, pem, { mode: 0o600 });

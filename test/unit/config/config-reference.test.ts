@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_DEFAULTS, CONFIG_DOCS, configEntries, envNameOf, renderConfigReference, renderSampleConfig, resolveConfig } from '../../../src/config/index.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const FIX = 'run `npm run docs:config` and commit the result';
@@ -30,7 +30,7 @@ describe('docs/config.md and conf.sample.yml', () => {
   });
 
   it('the sample loads to the defaults as shipped (all commented) and with every value line uncommented', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'dtx-conf-'));
+    const dir = tempDir('dtx-conf-');
     const active = path.join(dir, 'active.yml');
     writeFileSync(active, renderSampleConfig({ active: true }));
     for (const file of [path.join(ROOT, 'conf.sample.yml'), active]) {

@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ResolvedConfig } from '../../../src/config/index.js';
 import { BOLTDB_ALIAS_NOTICE, ConfigError, envNameOf, resolveConfig, resolveConfigFromProcess } from '../../../src/config/index.js';
+import { tempDir as makeTempDir } from '../../support/temp-dir.js';
 
-const tempDir = mkdtempSync(join(tmpdir(), 'dtx-config-'));
+const tempDir = makeTempDir('dtx-config-');
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 
 let fileCount = 0;

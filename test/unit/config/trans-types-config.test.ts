@@ -1,12 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, envNameOf, resolveConfig } from '../../../src/config/index.js';
+import { tempDir as makeTempDir } from '../../support/temp-dir.js';
 
 /** `TransTypes`: modules of custom transaction types loaded at start (docs/custom-types.md). */
 
-const tempDir = mkdtempSync(join(tmpdir(), 'dtx-config-tt-'));
+const tempDir = makeTempDir('dtx-config-tt-');
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 
 function yamlFile(name: string, text: string): string {

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assign, enqueueActions, fromPromise, raise, setup, spawnChild } from 'xstate';
@@ -7,6 +6,7 @@ import { EMPTY_CONTEXT, msgMachine, sagaMachine, transSetup, update, type TransC
 import { checkSourcePurity, checkTransType, checkVocabulary } from '../../../src/extensions/trans-type-checks.js';
 import { probeDeterminism } from '../../../src/extensions/determinism-probe.js';
 import { transType as quorumType } from '../../../examples/quorum/index.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** Load-time refusal of custom types (docs/custom-types.md): each rule, its message. */
 
@@ -125,7 +125,7 @@ function probeSpecOf() {
 }
 
 describe('source purity scan', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dtx-purity-'));
+  const dir = tempDir('dtx-purity-');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     const f = path.join(dir, name);

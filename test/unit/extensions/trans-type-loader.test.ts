@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -9,11 +8,12 @@ import { clearRegisteredTransTypes, defaultRegistry, registerTransType, register
 import { TransTypeRefused } from '../../../src/extensions/trans-type-checks.js';
 import { buildRegistry, resolveModuleFile } from '../../../src/extensions/trans-type-loader.js';
 import { transType as quorumType } from '../../../examples/quorum/index.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** Loading custom types: config `TransTypes` modules and `registerTransType`, refused with a clear error. */
 
 const logger = pino({ level: 'silent' });
-const dir = mkdtempSync(path.join(tmpdir(), 'dtx-loader-'));
+const dir = tempDir('dtx-loader-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => clearRegisteredTransTypes());
 

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { EventReplica } from '../../../src/log/kafka/event-replica.js';
 import { SqliteReplicaLog } from '../../../src/log/sqlite/sqlite-replica-log.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * `EventReplica.copyOwn` on a real SQLite replica, its consumer not started (no broker): a
@@ -24,7 +23,7 @@ afterEach(async () => {
 const settings = { brokers: ['127.0.0.1:1'], prefix: 'own', partitions: 2, sessionTimeoutMs: 6000, clientId: 'w1' };
 
 function openReplica(): { replica: EventReplica; dir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-replica-own-'));
+  const dir = tempDir('dtx-replica-own-');
   dirs.push(dir);
   const log = SqliteReplicaLog.open({ dir, fileName: 'replica.db', syncCommit: false, writer: 'inline' });
   // the consumer is never started: only copyOwn moves the position

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
 import { WorkerAppender } from '../../../src/log/sqlite/worker-appender.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * The production writer (`writer: 'worker'`, fsync on) on real SQLite: commits made on the main
@@ -25,7 +25,7 @@ afterEach(() => {
 const WAL_BOUND_BYTES = 32 * 1024 * 1024;
 
 function openLog(dir?: string): { log: SqliteEventLog; dir: string } {
-  const d = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-hybrid-'));
+  const d = dir ?? tempDir('dtx-hybrid-');
   if (dir === undefined) dirs.push(d);
   return { log: SqliteEventLog.open({ dir: d, syncCommit: true, writer: 'worker' }), dir: d };
 }

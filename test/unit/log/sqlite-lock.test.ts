@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hold-sqlite-lock.mjs', import.meta.url));
 
@@ -46,7 +46,7 @@ describe('SqliteEventLog data dir lock', () => {
   let file: string;
   const holders: Holder[] = [];
   beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-lock-'));
+    dir = tempDir('dtx-lock-');
     file = path.join(dir, 'dtx.db');
   });
   afterEach(async () => {
