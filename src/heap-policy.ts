@@ -69,3 +69,11 @@ export function applyHeapPolicy(execArgv: readonly string[] = process.execArgv):
  * semi-spaces) is plenty; V8's default lets it grow to 48.
  */
 export const WRITER_YOUNG_GENERATION_MIB = 6;
+
+/**
+ * Node flags of the parallel `dtx replay --all`'s worker processes (parallel-replay.ts). The audit
+ * allocates a page's rows, parsed events and folded contexts at a high rate and keeps almost none
+ * of it: 32 MiB semi-spaces scavenge a fraction as often as serve's 4 and the audit took 15-25%
+ * less CPU (docs/benchmarks.md, "Replay"). A worker lives for one audit; its RSS is not a server's.
+ */
+export const AUDIT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32', '--v8-pool-size=1'];

@@ -1,27 +1,34 @@
 /**
- * `dtx replay --all` on worker threads (replay-worker.ts). The transactions are split into ranges
- * of PAGE_IDS ids, handed to the threads one at a time as each finishes its last; every thread
- * reads its ranges through its own read-only connection and audits them as `replayAll` does. The
- * verdicts are merged in id order, so the summary equals the one-thread audit's (same counts,
- * same divergences and failures in the same order); only `ms` differs.
+ * `dtx replay --all` in worker processes (replay-worker.ts). The transactions are split into
+ * ranges of PAGE_IDS ids, handed to the workers one at a time as each finishes its last; every
+ * worker reads its ranges through its own read-only connection and audits them as `replayAll`
+ * does. The verdicts are merged in id order, so the summary equals the one-thread audit's (same
+ * counts, same divergences and failures in the same order); only `ms` differs.
+ *
+ * Processes, not worker threads: a worker thread shares the process's V8 flags, and the `dtx`
+ * binary starts node with serve's small young generation (heap-policy.ts), which the threads'
+ * `resourceLimits` cannot raise. The audit allocates a page's parsed events and folded contexts
+ * at a high rate; with AUDIT_NODE_FLAGS' larger young generation it spends a fraction of the CPU
+ * on scavenges (docs/benchmarks.md, "Replay").
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/index.js';
+import { AUDIT_NODE_FLAGS } from '../heap-policy.js';
 import { SqliteAuditPages } from '../log/sqlite/sqlite-audit-pages.js';
 import { emptyCounts, mergeCounts, progressEvery, summaryOfCounts, type AuditCounts, type ReplayAllOptions, type ReplayAllSummary } from './replay-all.js';
-import type { ReplayWorkerInit, ReplayWorkerRequest } from './replay-worker.js';
+import type { ReplayWorkerInit, ReplayWorkerReply, ReplayWorkerRequest } from './replay-worker.js';
 
 /** Transaction ids per range: enough work to hide a message round trip, small enough to balance. */
 const PAGE_IDS = 1000;
 
-/** Below this many transactions one thread is faster than starting several (each loads the machines). */
+/** Below this many transactions one thread is faster than starting workers (each loads the machines). */
 export const PARALLEL_MIN_TRANSACTIONS = 5000;
 
 type Range = { readonly after: number; readonly upTo: number };
 
-/** Audits the transactions of `file` created since `since` on `threads` worker threads. */
+/** Audits the transactions of `file` created since `since` in `threads` worker processes. */
 export async function replayAllParallel(
   file: string,
   config: ResolvedConfig,
@@ -30,9 +37,8 @@ export async function replayAllParallel(
   opts: ReplayAllOptions & { readonly threads: number },
 ): Promise<ReplayAllSummary> {
   const t0 = performance.now();
-  const ranges = rangesOf(file, since);
-  if (ranges.length === 0) return summaryOfCounts(emptyCounts(), performance.now() - t0);
-  const results: AuditCounts[] = new Array<AuditCounts>(ranges.length);
+  let ranges: readonly Range[] = [];
+  const results: AuditCounts[] = [];
   const every = progressEvery(total);
   let next = 0;
   let done = 0;
@@ -43,15 +49,15 @@ export async function replayAllParallel(
     reported = done;
   };
   const init: ReplayWorkerInit = { file, config, since, exact: opts.exact === true };
-  const workers: Worker[] = [];
+  const workers: ChildProcess[] = [];
   const run = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(workerEntry(), { workerData: init });
+      const worker = fork(fileURLToPath(workerEntry()), [], { execArgv: [...AUDIT_NODE_FLAGS], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
       workers.push(worker);
       let current = -1;
       let closing = false;
-      const send = (m: ReplayWorkerRequest) => worker.postMessage(m);
-      worker.on('message', (m: { ready: true } | { counts: AuditCounts } | { error: string }) => {
+      const send = (m: ReplayWorkerRequest) => worker.send(m);
+      worker.on('message', (m: ReplayWorkerReply) => {
         if ('error' in m) return reject(new Error(`replay worker: ${m.error}`));
         if ('counts' in m) {
           results[current] = m.counts;
@@ -66,12 +72,22 @@ export async function replayAllParallel(
         }
       });
       worker.on('error', reject);
-      worker.on('exit', (code) => (closing ? resolve() : reject(new Error(`replay worker stopped (exit code ${code})`))));
+      worker.on('exit', (code, signal) => (closing ? resolve() : reject(new Error(`replay worker stopped (${signal ?? `exit code ${code}`})`))));
+      send({ init });
     });
   try {
-    await Promise.all(Array.from({ length: Math.min(opts.threads, ranges.length) }, run));
+    // the workers start (a process each, loading the machines) while this thread lists the ranges:
+    // no message of theirs is handled before rangesOf returns
+    const running = Promise.all(Array.from({ length: Math.min(opts.threads, Math.max(1, Math.ceil(total / PAGE_IDS))) }, run));
+    try {
+      ranges = rangesOf(file, since);
+    } catch (err) {
+      running.catch(() => {}); // the workers are killed below; their rejections are this error's
+      throw err;
+    }
+    await running;
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
   }
   const c = emptyCounts();
   for (const r of results) if (r !== undefined) mergeCounts(c, r);

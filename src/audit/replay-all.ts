@@ -24,7 +24,7 @@ export interface ReplayAllOptions {
   readonly total?: number;
 }
 
-/** The verdicts of audited transactions; plain data, so worker threads hand theirs over as is. */
+/** The verdicts of audited transactions; plain data, so worker processes hand theirs over as is. */
 export interface AuditCounts {
   transactions: number;
   events: number;

@@ -18,7 +18,7 @@ export interface ReplayOptions {
   /** --all: fold every transaction through XState, not the fast fold */
   readonly exact?: boolean;
   /**
-   * --all on the embedded log: worker threads that read and fold (1 = this thread only). Unset:
+   * --all on the embedded log: worker processes that read and fold (1 = this thread only). Unset:
    * the machine's cores, once the audit holds PARALLEL_MIN_TRANSACTIONS transactions.
    */
   readonly threads?: number;
@@ -81,7 +81,7 @@ function parseSince(since: string | undefined): number {
 }
 
 /**
- * `parallel`: the sqlite file and the config the registry was built from, so worker threads can
+ * `parallel`: the sqlite file and the config the registry was built from, so worker processes can
  * build the same one (runReplay's callers pass `buildRegistry(config)` or the built-ins).
  */
 async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: ReplayOptions, io: Out, source: string, parallel?: { file: string; config: ResolvedConfig }): Promise<number> {

@@ -1,14 +1,14 @@
 /**
- * Worker-thread entry of the parallel `dtx replay --all` (parallel-replay.ts): reads pages of the
+ * Child-process entry of the parallel `dtx replay --all` (parallel-replay.ts): reads pages of the
  * log through its own read-only connection and audits each transaction as `replayAll` does.
- * Protocol: `{after, upTo}` in, `{counts}` or `{error}` out; `{close: true}` ends the thread.
+ * Protocol over the IPC channel: `{init}` first, then `{after, upTo}` in, `{counts}` or `{error}`
+ * out; `{close: true}` (or the parent going away) ends the process.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { ResolvedConfig } from '../config/index.js';
 import { buildRegistry } from '../extensions/trans-type-loader.js';
 import { SqliteAuditPages } from '../log/sqlite/sqlite-audit-pages.js';
-import { emptyCounts, TransactionAuditor } from './replay-all.js';
+import { emptyCounts, TransactionAuditor, type AuditCounts } from './replay-all.js';
 
 export interface ReplayWorkerInit {
   readonly file: string;
@@ -18,27 +18,48 @@ export interface ReplayWorkerInit {
   readonly exact: boolean;
 }
 
-export type ReplayWorkerRequest = { readonly after: number; readonly upTo: number } | { readonly close: true };
+export type ReplayWorkerRequest = { readonly init: ReplayWorkerInit } | { readonly after: number; readonly upTo: number } | { readonly close: true };
+export type ReplayWorkerReply = { readonly ready: true } | { readonly counts: AuditCounts } | { readonly error: string };
 
-const port = parentPort;
-if (port === null) throw new Error('replay-worker must run in a worker thread');
-const init = workerData as ReplayWorkerInit;
-const registry = await buildRegistry(init.config, pino({ level: 'silent' }));
-const auditor = new TransactionAuditor(registry, init.exact);
-const pages = new SqliteAuditPages(init.file);
+const send = process.send?.bind(process);
+if (send === undefined) throw new Error('replay-worker must run as a child process with an IPC channel');
+const reply = (m: ReplayWorkerReply) => send(m);
 
-port.on('message', (m: ReplayWorkerRequest) => {
+let audit: ((after: number, upTo: number) => AuditCounts) | undefined;
+let closePages = (): void => {};
+
+async function start(init: ReplayWorkerInit): Promise<void> {
+  const registry = await buildRegistry(init.config, pino({ level: 'silent' }));
+  const auditor = new TransactionAuditor(registry, init.exact);
+  const pages = new SqliteAuditPages(init.file);
+  closePages = () => pages.close();
+  audit = (after, upTo) => {
+    const counts = emptyCounts();
+    for (const e of pages.entries(after, upTo, init.since)) auditor.audit(counts, e.gid, e.records, e.summary);
+    return counts;
+  };
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+process.on('message', (m: ReplayWorkerRequest) => {
   if ('close' in m) {
-    pages.close();
-    port.close();
+    process.disconnect();
+    return;
+  }
+  if ('init' in m) {
+    start(m.init).then(() => reply({ ready: true }), (err: unknown) => reply({ error: errorText(err) }));
     return;
   }
   try {
-    const counts = emptyCounts();
-    for (const e of pages.entries(m.after, m.upTo, init.since)) auditor.audit(counts, e.gid, e.records, e.summary);
-    port.postMessage({ counts });
+    if (audit === undefined) throw new Error('a range before init');
+    reply({ counts: audit(m.after, m.upTo) });
   } catch (err) {
-    port.postMessage({ error: err instanceof Error ? err.message : String(err) });
+    reply({ error: errorText(err) });
   }
 });
-port.postMessage({ ready: true });
+// the parent died or closed the channel: nothing is left to audit for
+process.on('disconnect', () => {
+  closePages();
+  process.exit(0);
+});

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { SERVE_NODE_FLAGS, setOnCommandLine } from '../../src/heap-policy.js';
+import { AUDIT_NODE_FLAGS, SERVE_NODE_FLAGS, setOnCommandLine } from '../../src/heap-policy.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -45,6 +46,28 @@ describe('the node flags dtx serve runs with (SERVE_NODE_FLAGS)', () => {
 
   it('leave V8 one helper thread where node starts four (Linux: threads of the process)', () => {
     expect(threadCount(SERVE_NODE_FLAGS)).toBe(threadCount([]) - 3);
+  });
+});
+
+describe('the node flags of the parallel audit\'s workers (AUDIT_NODE_FLAGS)', () => {
+  it('give a worker the larger young generation serve\'s flags would cap, even forked from a process started with them', () => {
+    expect(newSpaceMiB(AUDIT_NODE_FLAGS)).toBeGreaterThan(32);
+    // parallel-replay.ts forks its workers with execArgv = AUDIT_NODE_FLAGS from the dtx binary
+    const dir = mkdtempSync(path.join(tmpdir(), 'dtx-heap-'));
+    try {
+      const child = path.join(dir, 'child.cjs');
+      writeFileSync(child, `
+        const v8 = require('node:v8');
+        let keep = [];
+        for (let i = 0; i < 2_000_000; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20_000) keep = []; }
+        process.send(v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space').space_size / 1048576);`);
+      const forked = nodeNumber(SERVE_NODE_FLAGS, `
+        const child = require('node:child_process').fork(${JSON.stringify(child)}, [], { execArgv: ${JSON.stringify(AUDIT_NODE_FLAGS)} });
+        child.on('message', (m) => { process.stdout.write(String(m)); child.disconnect(); });`);
+      expect(forked).toBeGreaterThan(32);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Pages of transactions with their events, as `SqliteEventLog.scanAll` yields them, read by id
- * range from a connection of its own: the parallel `dtx replay --all` gives each worker thread one
+ * range from a connection of its own: the parallel `dtx replay --all` gives each worker process one
  * (src/audit/parallel-replay.ts). The file must not be held in SQLite's EXCLUSIVE locking mode by
  * another connection; the audit's own log is opened with `sharedReaders` for that.
  */
@@ -48,6 +48,7 @@ export function assembleAuditPage(rows: readonly SummaryRow[], events: readonly 
 export class SqliteAuditPages {
   readonly #db: Database.Database;
   readonly #range: Database.Statement<[number], { lo: number | null; hi: number | null }>;
+  readonly #rangeAll: Database.Statement<[], { lo: number | null; hi: number | null }>;
   readonly #rows: Database.Statement<[number, number, number], SummaryRow>;
   readonly #events: Database.Statement<[number, number, number], unknown[]>;
 
@@ -58,6 +59,7 @@ export class SqliteAuditPages {
       // a page is read once: the OS page cache mapped in beats copying it into a large SQLite cache
       this.#db.pragma(`mmap_size = ${MMAP_BYTES}`);
       this.#range = this.#db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM transactions WHERE create_time >= ?');
+      this.#rangeAll = this.#db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM transactions');
       this.#rows = this.#db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND id <= ? AND create_time >= ? ORDER BY id`);
       this.#events = this.#db.prepare<[number, number, number], unknown[]>(EVENTS_OF_ID_RANGE_SQL).raw(true);
     } catch (err) {
@@ -65,9 +67,12 @@ export class SqliteAuditPages {
     }
   }
 
-  /** Lowest and highest transaction id created at/after `since`; undefined when there is none. */
+  /**
+   * Lowest and highest transaction id created at/after `since`; undefined when there is none.
+   * Without a `since` the two ends of the id index, not a scan of the table.
+   */
   idRange(since: number): { lo: number; hi: number } | undefined {
-    const r = this.#range.get(since);
+    const r = since <= 0 ? this.#rangeAll.get() : this.#range.get(since);
     return r?.lo === null || r?.hi === null || r === undefined ? undefined : { lo: r.lo, hi: r.hi };
   }
 

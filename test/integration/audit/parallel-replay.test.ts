@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayAll, type ReplayAllSummary } from '../../../src/audit/replay-all.js';
@@ -14,9 +13,10 @@ import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
 import { createBuiltinRegistry } from '../../../machines/index.js';
 import { goldenFiles, readGoldenLog } from '../../support/golden-logs.js';
 import pino from 'pino';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
- * The parallel `replay --all` (worker threads, each with its own read-only connection) gives the
+ * The parallel `replay --all` (worker processes, each with its own read-only connection) gives the
  * one-thread audit's summary: same counts, same divergences and failures in the same order, over
  * a log of several id ranges with forged projections and a broken transaction in different ranges.
  */
@@ -33,7 +33,7 @@ function copyOf(records: readonly LogRecord[], gid: string): LogRecord[] {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'dtx-parallel-replay-'));
+  dir = tempDir('dtx-parallel-replay-');
   config = resolveConfig({ overrides: { Store: { DataDir: dir } } }).config;
   const registry = createBuiltinRegistry();
   const golden = goldenFiles().map(readGoldenLog).filter((r) => registry.get((r[0]!.data as { spec: { transType: string } }).spec.transType) !== undefined);
@@ -68,9 +68,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** This process's live child processes (Linux /proc), once none is left or after 20 s. */
+async function childrenSettled(): Promise<string[]> {
+  const children = () => readdirSync('/proc/self/task').flatMap((t) => readFileSync(`/proc/self/task/${t}/children`, 'utf8').split(' ').filter((p) => p !== '' && existsSync(`/proc/${p}`) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z ')));
+  for (const end = Date.now() + 20_000; Date.now() < end && children().length > 0; ) await new Promise((r) => setTimeout(r, 50));
+  return children();
+}
+
 const verdicts = (s: ReplayAllSummary) => ({ transactions: s.transactions, events: s.events, verified: s.verified, exactFolds: s.exactFolds, divergent: s.divergent, failed: s.failed });
 
-describe('replay --all on worker threads', () => {
+describe('replay --all in worker processes', () => {
   it('gives the one-thread verdicts, in the same order', { timeout: 120_000 }, async () => {
     const log = SqliteEventLog.open({ dir, syncCommit: false, sharedReaders: true });
     try {
@@ -91,6 +98,13 @@ describe('replay --all on worker threads', () => {
     } finally {
       await log.close();
     }
+  });
+
+  it('an audit with nothing since `since` ends with empty counts; one whose log cannot be read rejects; no worker outlives either', { timeout: 120_000 }, async () => {
+    const none = await replayAllParallel(path.join(dir, 'dtx.db'), config, Date.now() + 3_600_000, 0, { threads: 2 });
+    expect(verdicts(none)).toEqual({ transactions: 0, events: 0, verified: 0, exactFolds: 0, divergent: [], failed: [] });
+    await expect(replayAllParallel(path.join(dir, 'missing.db'), config, 0, 5000, { threads: 2 })).rejects.toThrow(/missing\.db/);
+    expect(await childrenSettled()).toEqual([]);
   });
 
   it('the replay command runs it with --threads and reports the same summary', { timeout: 120_000 }, async () => {
