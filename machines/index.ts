@@ -18,7 +18,7 @@ export { RESUME_BRANCH_ID, PROGRESS_STATUSES, parseWorkflowExt } from './workflo
 export { createTwoPhaseMachine, registerRefused } from './two-phase-machine.js';
 export type { TwoPhaseRules } from './two-phase-steps.js';
 export { twoPhaseDueAt, effectiveTimeout, preparedDeadline } from './two-phase-steps.js';
-export { transSetup, stepAction, update, rejectWith, atOf } from './machine-kit.js';
+export { transSetup, stepAction, update, rejectWith, atOf, STEP_FUNCTION } from './machine-kit.js';
 export type { Step } from './branch-calls.js';
 export {
   callParams, startCall, rowForResult, isStaleResult, settleRow, unblockAll, outstandingCalls, hasInflight,

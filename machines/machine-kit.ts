@@ -22,13 +22,21 @@ export const transSetup = setup({
 
 type StepFn = (ctx: TransContext, event: TransEvent) => Step;
 
+/**
+ * The step function behind a `stepAction`, for the flat fold (src/engine/flat-machine.ts): it
+ * calls the function itself and does what the wrapper's callback does, without XState's enqueue
+ * machinery (an argument object, a queue and an assign action per event).
+ */
+export const STEP_FUNCTION: unique symbol = Symbol('dtx.stepFunction');
+
 /** Wraps a pure step function: assign its context (if changed), then enqueue its effects. */
 export function stepAction(fn: StepFn) {
-  return transSetup.enqueueActions(({ context, event, enqueue }) => {
+  const action = transSetup.enqueueActions(({ context, event, enqueue }) => {
     const s = fn(context, event);
     if (s.ctx !== context) enqueue.assign(() => s.ctx);
     for (const effect of s.effects) enqueue(effect as never);
   });
+  return Object.assign(action, { [STEP_FUNCTION]: fn }) as typeof action; // the marker stays out of the machines' types
 }
 
 /** A context update with no effects. */

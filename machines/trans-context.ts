@@ -113,13 +113,37 @@ export const EMPTY_CONTEXT: TransContext = {
   ext: {},
 };
 
-/** Replaces row `index` immutably (machines must never mutate a snapshot's context). */
+/**
+ * Replaces row `index` immutably (machines must never mutate a snapshot's context). The new row
+ * has BranchRow's keys, in newRow's order: make rows with `newRow`.
+ */
 export function withRow(ctx: TransContext, index: number, patch: Partial<BranchRow>): TransContext {
   const branches = ctx.branches.slice();
   const row = branches[index];
   if (row === undefined) return ctx;
-  branches[index] = { ...row, ...patch };
+  branches[index] = patchRow(row, patch);
   return { ...ctx, branches };
+}
+
+/**
+ * `{ ...row, ...patch }` for a patch of BranchRow keys, written out: one literal of newRow's keys
+ * in newRow's order, which V8 builds 3-4x faster than the two spreads (docs/benchmarks.md, "Replay").
+ */
+export function patchRow(row: BranchRow, p: Partial<BranchRow>): BranchRow {
+  return {
+    branchId: 'branchId' in p ? p.branchId! : row.branchId,
+    op: 'op' in p ? p.op! : row.op,
+    url: 'url' in p ? p.url! : row.url,
+    binData: 'binData' in p ? p.binData! : row.binData,
+    status: 'status' in p ? p.status! : row.status,
+    createTime: 'createTime' in p ? p.createTime! : row.createTime,
+    updateTime: 'updateTime' in p ? p.updateTime! : row.updateTime,
+    finishTime: 'finishTime' in p ? p.finishTime : row.finishTime,
+    attempt: 'attempt' in p ? p.attempt! : row.attempt,
+    inflight: 'inflight' in p ? p.inflight! : row.inflight,
+    blocked: 'blocked' in p ? p.blocked! : row.blocked,
+    mayHaveExecuted: 'mayHaveExecuted' in p ? p.mayHaveExecuted : row.mayHaveExecuted,
+  };
 }
 
 /** The context without its pass error; the key stays (every context has every key, see EMPTY_CONTEXT). */

@@ -1,4 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
+import { STEP_FUNCTION, type Step, type TransContext, type TransEvent } from '../../machines/index.js';
 import { ASSIGN, ENQUEUE, FlatUnsupported, compileFlat, guardOf, implOf, unsupported, type Action, type Ev, type FlatSnapshot, type FlatState, type Fn, type Transition, type XAction } from './flat-machine-definition.js';
 
 export { FlatUnsupported, type FlatSnapshot } from './flat-machine-definition.js';
@@ -28,6 +29,8 @@ export interface FlatEffect {
   readonly type: string;
   readonly params: unknown;
 }
+
+type StepFunction = (ctx: TransContext, event: TransEvent) => Step;
 
 /** Marker of an `enqueue.assign(...)` call inside an enqueueActions callback. */
 const ENQUEUED_ASSIGN = Symbol('enqueue.assign');
@@ -125,9 +128,25 @@ export class FlatMachine {
         continue;
       }
       if (impl.type === ASSIGN) this.assign(impl.assignment, box, event, params);
+      else if (STEP_FUNCTION in impl) this.step(impl[STEP_FUNCTION] as StepFunction, box, event, effects);
       else if (impl.type === ENQUEUE) this.run(this.collect(impl, box.context, event, params), box, event, effects);
       else unsupported(`action ${impl.type}`);
     }
+  }
+
+  /**
+   * A `stepAction` (machines/machine-kit.ts) without running its enqueueActions callback: what the
+   * callback enqueues, the step's context as an assign when it is another object, then its
+   * effects, resolved here in that order as XState resolves the queue.
+   */
+  private step(fn: StepFunction, box: { context: unknown; assigned: boolean }, event: Ev, effects: FlatEffect[] | undefined): void {
+    const s = fn(box.context as TransContext, event as TransEvent);
+    if (s.ctx !== box.context) {
+      if (box.context === undefined || box.context === null) unsupported('assign without context');
+      box.context = merged(box.context as object, s.ctx);
+      box.assigned = true;
+    }
+    if (s.effects.length > 0) this.run(s.effects, box, event, effects);
   }
 
   /** Runs an enqueueActions callback; what it enqueues is resolved next, in order (as XState does). */
@@ -218,17 +237,19 @@ class CollectArgs extends AssignArgs {
 }
 
 /**
- * XState's merge, `Object.assign({}, old, update)`. When `update` holds old's keys first and in
- * old's order (a step that returns a whole new context, as the built-in machines do), that merge
- * is a copy of `update`, which V8 makes 4x faster than the merge (docs/benchmarks.md, "Replay").
- * Contexts are JSON data (snapshots persist them as JSON): no symbol keys, no accessors.
+ * XState's merge, `Object.assign({}, old, update)`. When `update` is a plain object holding old's
+ * keys first and in old's order (a step that returns a whole new context, as the built-in machines
+ * do), that merge equals `update` itself, which is taken as is: contexts are immutable JSON data
+ * (snapshots persist them as JSON; no symbol keys, no accessors), so sharing the object the step
+ * returned changes nothing, and copying it was 6-8% of the audit (docs/benchmarks.md, "Replay").
  */
 export function merged(old: object, update: object): object {
+  if (update === old || Object.getPrototypeOf(update) !== Object.prototype) return Object.assign({}, old, update);
   const keys = Object.keys(update);
   let i = 0;
   for (const k in old) if (keys[i++] !== k) return Object.assign({}, old, update);
-  // an own `__proto__` key: Object.assign would set the prototype, the spread defines the key
-  return Object.hasOwn(update, '__proto__') ? Object.assign({}, old, update) : { ...update };
+  // an own `__proto__` key: Object.assign would set the prototype, the object has it as a key
+  return Object.hasOwn(update, '__proto__') ? Object.assign({}, old, update) : update;
 }
 
 function isEnqueuedAssign(a: Action): a is EnqueuedAssign {

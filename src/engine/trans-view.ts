@@ -65,18 +65,12 @@ function utf8(b64: string): string {
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 
-/** The `options` text of a transaction: its options object is kept from the request, so rendered once. */
-const optionTexts = new WeakMap<TransContext['options'], string>();
+/**
+ * The `options` text. Rendered per view: a WeakMap cache keyed by the options object saved little
+ * in serve and cost the audit ~3% (a new key per transaction, and ephemeron work in every
+ * scavenge: docs/benchmarks.md, "Replay").
+ */
 function optionsText(o: TransContext['options']): string {
-  let text = optionTexts.get(o);
-  if (text === undefined) {
-    text = renderOptions(o);
-    optionTexts.set(o, text);
-  }
-  return text;
-}
-
-function renderOptions(o: TransContext['options']): string {
   const r: Record<string, unknown> = {};
   if (o.waitResult) r['wait_result'] = true;
   if (o.timeoutToFail) r['timeout_to_fail'] = o.timeoutToFail;
