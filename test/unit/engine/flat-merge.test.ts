@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { merged } from '../../../src/engine/flat-machine.js';
+import { merged } from '../../../src/engine/flat-merge.js';
 
 /**
  * `merged` is XState's assign merge, `Object.assign({}, old, update)`, with a fast path for a plain
