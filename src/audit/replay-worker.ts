@@ -4,7 +4,6 @@
  * Protocol over the IPC channel: `{init}` first, then `{after, upTo}` in, `{counts}` or `{error}`
  * out; `{close: true}` (or the parent going away) ends the process.
  */
-import pino from 'pino';
 import type { ResolvedConfig } from '../config/index.js';
 import { buildRegistry } from '../extensions/trans-type-loader.js';
 import { SqliteAuditPages } from '../log/sqlite/sqlite-audit-pages.js';
@@ -29,7 +28,8 @@ let audit: ((after: number, upTo: number) => AuditCounts) | undefined;
 let closePages = (): void => {};
 
 async function start(init: ReplayWorkerInit): Promise<void> {
-  const registry = await buildRegistry(init.config, pino({ level: 'silent' }));
+  // nothing to log here (the parent loaded the same types and logged them); no pino to load
+  const registry = await buildRegistry(init.config, { info: () => {} });
   const auditor = new TransactionAuditor(registry, init.exact);
   const pages = new SqliteAuditPages(init.file);
   closePages = () => pages.close();

@@ -15,7 +15,7 @@ import { checkSourcePurity, checkTransType, RESERVED_TYPE_NAMES, TransTypeRefuse
  * refused), then its definition is checked like a registered one. Any refusal throws
  * `TransTypeRefused` naming the module: the process must not start with a type it cannot trust.
  */
-export async function buildRegistry(config: ResolvedConfig, logger: Logger, cwd: string = process.cwd()): Promise<TransTypeRegistry> {
+export async function buildRegistry(config: ResolvedConfig, logger: Pick<Logger, 'info'>, cwd: string = process.cwd()): Promise<TransTypeRegistry> {
   const registry = defaultRegistry();
   for (const specifier of config.TransTypes) {
     const { def, file } = await loadTransTypeModule(specifier, [...RESERVED_TYPE_NAMES, ...registry.names()], cwd);
