@@ -56,8 +56,16 @@ export function repliesService(hub: ReplyHub): InternalService {
 }
 
 /**
+ * Workers a sender keeps a gRPC client for. Workers restarted on new ports (`INTERNAL_GRPC_PORT=0`)
+ * are new addresses: beyond this many the least recently used client is closed.
+ */
+export const MAX_REPLY_PEERS = 64;
+
+/**
  * The owner side: replies for one address sent within one event-loop turn travel as one batch;
- * replies for this worker itself are handed to its hub in-process.
+ * replies for this worker itself are handed to its hub in-process. A client whose delivery finds
+ * nothing listening (UNAVAILABLE: the worker is gone) is closed and forgotten, and at most
+ * MAX_REPLY_PEERS are kept, so a long-lived worker does not collect one per peer it ever served.
  */
 export class ReplySender {
   readonly #clients = new Map<string, grpc.Client>();
@@ -85,22 +93,46 @@ export class ReplySender {
     batch.push(reply);
   }
 
+  /** Addresses it holds a client for (metrics, tests). */
+  get peers(): number {
+    return this.#clients.size;
+  }
+
   close(): void {
     for (const c of this.#clients.values()) c.close();
     this.#clients.clear();
+    this.#batches.clear();
   }
 
   #deliver(address: string, replies: AddressedReply[]): void {
-    let client = this.#clients.get(address);
-    if (client === undefined) {
-      client = new grpc.Client(address, grpc.credentials.createInsecure());
-      this.#clients.set(address, client);
-    }
+    const client = this.#clientFor(address);
     const deadline = new Date(Date.now() + 5000);
     const batch: ReplyBatch = { json: Buffer.from(JSON.stringify(replies), 'utf8'), owner: this.self };
     client.makeUnaryRequest(DELIVER.path, DELIVER.requestSerialize, DELIVER.responseDeserialize, batch, this.#metadata, { deadline }, (err) => {
+      if (err === null) return;
       // The ingress times the request out with a retryable 503; the decision itself is durable.
-      if (err) this.logger.warn({ err: err.message, address, replies: replies.length }, 'reply delivery failed');
+      this.logger.warn({ err: err.message, address, replies: replies.length }, 'reply delivery failed');
+      if (err.code === grpc.status.UNAVAILABLE) this.#forget(address, client);
     });
+  }
+
+  /** The address's client, most recently used last; the least recently used beyond the cap is closed. */
+  #clientFor(address: string): grpc.Client {
+    let client = this.#clients.get(address);
+    if (client !== undefined) this.#clients.delete(address);
+    else client = new grpc.Client(address, grpc.credentials.createInsecure());
+    this.#clients.set(address, client);
+    if (this.#clients.size > MAX_REPLY_PEERS) {
+      const [oldest] = this.#clients.keys();
+      this.#forget(oldest!, this.#clients.get(oldest!)!);
+    }
+    return client;
+  }
+
+  #forget(address: string, client: grpc.Client): void {
+    if (this.#clients.get(address) !== client) return; // replaced meanwhile
+    this.#clients.delete(address);
+    this.#batches.delete(address);
+    client.close();
   }
 }

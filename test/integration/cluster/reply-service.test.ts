@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
+import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplyHub } from '../../../src/cluster/reply-hub.js';
-import { repliesService, ReplySender } from '../../../src/cluster/reply-service.js';
+import { MAX_REPLY_PEERS, repliesService, ReplySender } from '../../../src/cluster/reply-service.js';
 import { startInternalServer } from '../../../src/cluster/internal-server.js';
 import type { Reply } from '../../../src/engine/command.js';
 
@@ -18,6 +19,25 @@ function deliverRaw(address: string, bytes: Buffer): Promise<grpc.status> {
       resolve(err === null ? grpc.status.OK : err.code);
     });
   });
+}
+
+/** Ports on 127.0.0.1 where nothing listens (each bound, then closed). */
+async function freePorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    ports.push((srv.address() as { port: number }).port);
+    await new Promise((r) => srv.close(r));
+  }
+  return ports;
+}
+
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); ) {
+    if (Date.now() > end) throw new Error(`not within ${ms / 1000} s: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe('internal reply service (real gRPC on 127.0.0.1)', () => {
@@ -40,6 +60,23 @@ describe('internal reply service (real gRPC on 127.0.0.1)', () => {
     const replies: Reply[] = [{ ok: true, view: '{"gid":"é"}' }, { ok: false, result: 'FAILURE', message: 'no' }];
     ids.forEach((id, i) => sender.send(address, { requestId: id, reply: replies[i]! }));
     expect(await Promise.all(waits)).toEqual(replies);
+    expect(sender.peers).toBe(1); // a worker that answers keeps its client
+    sender.close();
+  });
+
+  it('ReplySender keeps at most MAX_REPLY_PEERS clients and forgets an address where nothing listens', async () => {
+    const sender = new ReplySender('other:1', new ReplyHub(), logger);
+    const dead = await freePorts(MAX_REPLY_PEERS + 6);
+    dead.forEach((port, i) => sender.send(`127.0.0.1:${port}`, { requestId: `r${i}`, reply: { ok: true } }));
+    await new Promise((r) => setImmediate(r)); // after the turn's batches were handed over
+    expect(sender.peers).toBe(MAX_REPLY_PEERS);
+    await until(() => sender.peers === 0, 'every refused delivery forgets its client');
+    // and a live address is still served afterwards
+    const id = hub.newRequestId();
+    const wait = hub.expect(id, 10_000, 0);
+    sender.send(address, { requestId: id, reply: { ok: true } });
+    expect(await wait).toEqual({ ok: true });
+    expect(sender.peers).toBe(1);
     sender.close();
   });
 
