@@ -12,7 +12,7 @@ export interface AuditLog {
   readonly log: EventLog;
   /** `/abs/data/dtx.db`, or `kafka topic dtx.events at 127.0.0.1:9092` */
   readonly source: string;
-  /** sqlite: the database file, which other connections of this process may read (parallel audit) */
+  /** the SQLite file other connections may read (parallel audit): the data dir's, or the Kafka replica's */
   readonly file?: string;
   dispose(): Promise<void>;
 }
@@ -26,7 +26,8 @@ export class AuditSourceError extends Error {
  * Opens the log of the configuration for reading. sqlite: the data dir's `dtx.db`, which must exist
  * (a mistyped dir is reported, never created) and must not be owned by a running dtx (then
  * `--server` is the way). kafka: the events topic itself, copied into a throwaway replica up to
- * its current end, so the audit trusts no worker's local state and creates no topic.
+ * its current end, so the audit trusts no worker's local state and creates no topic; the parallel
+ * audit's workers read that replica's file.
  */
 export async function openAuditLog(config: ResolvedConfig): Promise<AuditLog> {
   if (config.Store.Driver === 'sqlite') return openSqlite(config.Store.DataDir);
@@ -35,7 +36,7 @@ export async function openAuditLog(config: ResolvedConfig): Promise<AuditLog> {
   const logger = pino({ level: 'warn' }, pino.destination(2));
   // loaded only here: the embedded case never pays for kafkajs
   const [{ KafkaEventLog }, { kafkaSettingsOf }] = await Promise.all([import('../log/kafka/kafka-event-log.js'), import('../log/kafka/kafka-settings.js')]);
-  const log = await KafkaEventLog.open({ settings: kafkaSettingsOf(config, 'dtx-audit'), dataDir: dir, logger, createTopics: false }).catch((err: unknown) => {
+  const log = await KafkaEventLog.open({ settings: kafkaSettingsOf(config, 'dtx-audit'), dataDir: dir, logger, audit: true }).catch((err: unknown) => {
     cleanup();
     throw err;
   });
@@ -43,6 +44,7 @@ export async function openAuditLog(config: ResolvedConfig): Promise<AuditLog> {
   return {
     log,
     source: `kafka topic ${config.Store.KafkaPrefix}.events at ${config.Store.KafkaBrokers.join(',')}`,
+    file: log.replica.log.file,
     dispose: async () => {
       await log.close();
       cleanup();

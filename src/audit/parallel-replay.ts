@@ -91,7 +91,7 @@ export async function replayAllParallel(
   }
   const c = emptyCounts();
   for (const r of results) if (r !== undefined) mergeCounts(c, r);
-  return summaryOfCounts(c, performance.now() - t0);
+  return summaryOfCounts(c, performance.now() - t0, workers.length);
 }
 
 function rangesOf(file: string, since: number): Range[] {

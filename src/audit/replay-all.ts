@@ -14,6 +14,8 @@ export interface ReplayAllSummary {
   readonly exactFolds: number;
   readonly ms: number;
   readonly eventsPerSecond: number;
+  /** worker processes that folded (parallel-replay.ts); 0: all on the calling thread */
+  readonly workers: number;
 }
 
 export interface ReplayAllOptions {
@@ -84,8 +86,8 @@ export function progressEvery(total: number): number {
   return Math.max(500, Math.ceil(total / 20));
 }
 
-export function summaryOfCounts(c: AuditCounts, ms: number): ReplayAllSummary {
-  return { ...c, ms, eventsPerSecond: ms > 0 ? Math.round((c.events * 1000) / ms) : c.events };
+export function summaryOfCounts(c: AuditCounts, ms: number, workers = 0): ReplayAllSummary {
+  return { ...c, ms, eventsPerSecond: ms > 0 ? Math.round((c.events * 1000) / ms) : c.events, workers };
 }
 
 /** Audits every transaction created since `since`, re-folding and verifying each one (TransactionAuditor). */

@@ -98,7 +98,7 @@ async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: Replay
   if (io.isTTY) io.err('\n');
   if (opts.json) io.out(`${JSON.stringify(s, null, 2)}\n`);
   else {
-    io.out(`audited ${s.transactions} transactions of ${source}, ${s.events} events in ${Math.round(s.ms)} ms (${s.eventsPerSecond} events/s)\n`);
+    io.out(`audited ${s.transactions} transactions of ${source}, ${s.events} events in ${Math.round(s.ms)} ms (${s.eventsPerSecond} events/s, ${s.workers === 0 ? 'one thread' : s.workers === 1 ? '1 worker process' : `${s.workers} worker processes`})\n`);
     io.out(`verified ${s.verified}, divergent ${s.divergent.length}, failed ${s.failed.length}\n`);
     io.out(`folded through XState: ${s.exactFolds}${opts.exact ? ' (--exact)' : ' (the others by the fast fold)'}\n`);
     for (const d of s.divergent.slice(0, 20)) io.out(`DIVERGENCE ${printable(d.gid)}\n${printable(formatDiff(d.diff))}\n`);

@@ -50,8 +50,10 @@ describe('the node flags dtx serve runs with (SERVE_NODE_FLAGS)', () => {
 });
 
 describe('the node flags of the parallel audit\'s workers (AUDIT_NODE_FLAGS)', () => {
+  // V8 grows the semi-spaces as survival asks, so how far they grow under this allocation varies
+  // by run (16-32 MiB each seen, 32-64 of new space); what matters is leaving serve's cap of 8
   it('give a worker the larger young generation serve\'s flags would cap, even forked from a process started with them', () => {
-    expect(newSpaceMiB(AUDIT_NODE_FLAGS)).toBeGreaterThan(32);
+    expect(newSpaceMiB(AUDIT_NODE_FLAGS)).toBeGreaterThan(8);
     // parallel-replay.ts forks its workers with execArgv = AUDIT_NODE_FLAGS from the dtx binary
     const dir = mkdtempSync(path.join(tmpdir(), 'dtx-heap-'));
     try {
@@ -64,7 +66,7 @@ describe('the node flags of the parallel audit\'s workers (AUDIT_NODE_FLAGS)', (
       const forked = nodeNumber(SERVE_NODE_FLAGS, `
         const child = require('node:child_process').fork(${JSON.stringify(child)}, [], { execArgv: ${JSON.stringify(AUDIT_NODE_FLAGS)} });
         child.on('message', (m) => { process.stdout.write(String(m)); child.disconnect(); });`);
-      expect(forked).toBeGreaterThan(32);
+      expect(forked).toBeGreaterThan(8);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

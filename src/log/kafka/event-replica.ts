@@ -65,8 +65,9 @@ export class EventReplica {
     for (let p = 0; p < settings.partitions; p += 1) this.#positions.set(`events/${p}`, Number(log.getMeta(this.#key(p)) ?? '0'));
   }
 
-  static open(kafka: Kafka, settings: KafkaSettings, dir: string, logger: Logger): EventReplica {
-    const log = SqliteReplicaLog.open({ dir, fileName: 'replica.db', syncCommit: false, logger, writer: 'inline' });
+  /** `sharedReaders`: other connections may read the file while it is open (the audit's workers). */
+  static open(kafka: Kafka, settings: KafkaSettings, dir: string, logger: Logger, sharedReaders = false): EventReplica {
+    const log = SqliteReplicaLog.open({ dir, fileName: 'replica.db', syncCommit: false, logger, writer: 'inline', sharedReaders });
     return new EventReplica(log, kafka, settings, logger.child({ component: 'log.kafka.replica' }));
   }
 

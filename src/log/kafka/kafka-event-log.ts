@@ -33,8 +33,8 @@ export interface KafkaEventLogOptions {
   /** this worker's data dir: holds the replica (rebuildable from Kafka) */
   readonly dataDir: string;
   readonly logger: Logger;
-  /** false: refuse to start when the topics are missing instead of creating them (audit). Default true. */
-  readonly createTopics?: boolean;
+  /** the audit's throwaway log: never creates the topics, and lets other connections read the replica file (parallel audit) */
+  readonly audit?: boolean;
 }
 
 /** How long a strong KV read waits for the replica before answering LogUnavailable (retryable). */
@@ -74,8 +74,8 @@ export class KafkaEventLog implements EventLog {
     let replica: EventReplica | undefined;
     let settings = opts.settings;
     try {
-      settings = { ...settings, partitions: await ensureTopics(admin, settings, logger, opts.createTopics ?? true) };
-      replica = EventReplica.open(kafka, settings, path.join(opts.dataDir, 'kafka', settings.prefix), opts.logger);
+      settings = { ...settings, partitions: await ensureTopics(admin, settings, logger, opts.audit !== true) };
+      replica = EventReplica.open(kafka, settings, path.join(opts.dataDir, 'kafka', settings.prefix), opts.logger, opts.audit === true);
       await replica.start();
     } catch (err) {
       await replica?.stop();

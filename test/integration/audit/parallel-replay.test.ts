@@ -88,6 +88,7 @@ describe('replay --all in worker processes', () => {
       const progress: number[] = [];
       const parallel = await replayAllParallel(log.file, config, 0, total, { threads: 3, onProgress: (done) => progress.push(done) });
       expect(verdicts(parallel)).toEqual(verdicts(one));
+      expect([one.workers, parallel.workers]).toEqual([0, 3]);
       expect(parallel.divergent.map((d) => d.gid)).toEqual(forged);
       expect(parallel.failed.map((f) => f.gid)).toEqual([brokenGid]);
       expect(parallel.verified).toBe(total - forged.length - 1);
@@ -115,5 +116,6 @@ describe('replay --all in worker processes', () => {
     const s = JSON.parse(outs.join('')) as ReplayAllSummary;
     expect(s.divergent.map((d) => d.gid)).toEqual(forged);
     expect(s.failed.map((f) => f.gid)).toEqual([brokenGid]);
+    expect(s.workers).toBe(2);
   });
 });
