@@ -142,11 +142,7 @@ export class FlatMachine {
    */
   private step(fn: StepFunction, box: { context: unknown; assigned: boolean }, event: Ev, effects: FlatEffect[] | undefined): void {
     const s = fn(box.context as TransContext, event as TransEvent);
-    if (s.ctx !== box.context) {
-      if (box.context === undefined || box.context === null) unsupported('assign without context');
-      box.context = merged(box.context as object, s.ctx);
-      box.assigned = true;
-    }
+    if (s.ctx !== box.context) assignUpdate(box, s.ctx);
     if (s.effects.length > 0) this.run(s.effects, box, event, effects);
   }
 
@@ -193,9 +189,15 @@ export class FlatMachine {
       for (const [k, v] of Object.entries(assignment as object)) u[k] = typeof v === 'function' ? (v as (a: object, p: unknown) => unknown)(args, params) : v;
       update = u;
     }
-    box.context = merged(box.context as object, update);
-    box.assigned = true;
+    assignUpdate(box, update);
   }
+}
+
+/** XState's resolveAssign, once the update is known: merged into the context, which must exist. */
+function assignUpdate(box: { context: unknown; assigned: boolean }, update: object): void {
+  if (box.context === undefined || box.context === null) unsupported('assign without context');
+  box.context = merged(box.context, update);
+  box.assigned = true;
 }
 
 /**

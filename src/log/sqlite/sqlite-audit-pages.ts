@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { decodeRecordValue } from '../codec.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
-import { rowToSummary, SUMMARY_COLUMNS, type SummaryRow } from './sqlite-statements.js';
+import { eventsOfIdRangeSql, rowToSummary, SUMMARY_COLUMNS, type SummaryRow } from './sqlite-statements.js';
 import { toLogError } from './sqlite-database.js';
 
 /** A raw row of an events-by-transaction-range read: transaction id, then the event's columns. */
@@ -39,8 +39,7 @@ const MMAP_BYTES = 1 << 30;
  */
 export type AuditEventRow = [id: number, seq: number, v: number, type: string, at: number, data: string];
 
-const AUDIT_EVENTS_SQL = `SELECT t.id, e.seq, e.v, e.type, e.at, e.data FROM transactions t JOIN events e ON e.gid = t.gid
-         WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`;
+const AUDIT_EVENTS_SQL = eventsOfIdRangeSql('e.seq, e.v, e.type, e.at, e.data');
 
 /** Pairs summary rows (ordered by id) with their events (ordered by id, then seq; `[0]` = id). */
 function pairRows<E extends readonly [number, ...unknown[]]>(rows: readonly SummaryRow[], events: readonly E[], record: (gid: string, e: E) => LogRecord): AuditEntry[] {

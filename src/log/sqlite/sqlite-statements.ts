@@ -39,10 +39,15 @@ export const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update
 
 /**
  * The events of the transactions with after < id <= last created at/after `since` (parameters in
- * that order), ordered by id then seq; read raw: `[id, gid, seq, v, type, at, cmd, data]`.
+ * that order), ordered by id then seq; read raw: the transaction's id, then `columns` of `e`.
  */
-export const EVENTS_OF_ID_RANGE_SQL = `SELECT t.id, e.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM transactions t JOIN events e ON e.gid = t.gid
+export function eventsOfIdRangeSql(columns: string): string {
+  return `SELECT t.id, ${columns} FROM transactions t JOIN events e ON e.gid = t.gid
          WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`;
+}
+
+/** `eventsOfIdRangeSql` of whole records: `[id, gid, seq, v, type, at, cmd, data]`. */
+export const EVENTS_OF_ID_RANGE_SQL = eventsOfIdRangeSql('e.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data');
 
 export interface SqliteStatements extends KvStatements {
   readonly insertEvent: Database.Statement<EventParams>;
