@@ -1,10 +1,14 @@
 /**
  * Micro benchmark of the SQLite event log's append path (group commit, fsync per batch).
  *
- *   npx tsc -p tsconfig.json && node dist/bench/sqlite-append.js [records=100000] [batch=50] [dir]
+ *   npx tsc -p tsconfig.json && node dist/bench/sqlite-append.js [records=100000] [batch=50] [dir] [gids=sequential]
  *
  * Each batch carries `batch` records spread over batch/5 transactions (5 events each, like a small
  * saga's life) plus one summary per transaction, which is what the partition processor appends.
+ * `gids`: `sequential` (each new gid sorts after the last) or `clients` (the load generator's
+ * pattern: 50 clients each counting its own gids, `bench-c<client>-<n>`, the batch's transactions
+ * from random clients, so a batch's gids land at up to 50 places of the key space). Pass `''` as
+ * `dir` for a temp dir.
  * Prints records/s, batches/s and append latency percentiles. The data dir is a fresh temp dir
  * unless given, and is deleted afterwards.
  */
@@ -16,12 +20,25 @@ import { SqliteEventLog } from '../src/log/sqlite/sqlite-event-log.js';
 
 const EVENTS_PER_TRANS = 5;
 
-function buildBatch(batchNo: number, size: number, at: number): { records: LogRecord[]; summaries: TransSummary[] } {
+const CLIENTS = 50;
+
+/** The gid of transaction `t` of batch `batchNo`, per the `gids` argument. */
+function gidMaker(mode: string): (batchNo: number, t: number) => string {
+  if (mode === 'sequential') return (batchNo, t) => `bench-${batchNo}-${t}`;
+  if (mode !== 'clients') throw new Error(`gids must be sequential or clients, not ${mode}`);
+  const counters = new Array<number>(CLIENTS).fill(0);
+  return () => {
+    const c = Math.floor(Math.random() * CLIENTS);
+    return `bench-c${c}-${counters[c]!++}`;
+  };
+}
+
+function buildBatch(batchNo: number, size: number, at: number, gidOf: (batchNo: number, t: number) => string): { records: LogRecord[]; summaries: TransSummary[] } {
   const records: LogRecord[] = [];
   const summaries: TransSummary[] = [];
   const transCount = Math.max(1, Math.floor(size / EVENTS_PER_TRANS));
   for (let t = 0; t < transCount && records.length < size; t++) {
-    const gid = `bench-${batchNo}-${t}`;
+    const gid = gidOf(batchNo, t);
     for (let seq = 1; seq <= EVENTS_PER_TRANS && records.length < size; seq++) {
       records.push({
         v: 1,
@@ -54,11 +71,12 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const total = Number(process.argv[2] ?? 100_000);
   const batchSize = Number(process.argv[3] ?? 50);
-  const given = process.argv[4];
+  const given = process.argv[4] || undefined;
+  const gidOf = gidMaker(process.argv[5] ?? 'sequential');
   const dir = given ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-bench-log-'));
   const log = SqliteEventLog.open({ dir, syncCommit: true });
   const batches = Math.ceil(total / batchSize);
-  const prepared = Array.from({ length: batches }, (_, i) => buildBatch(i, Math.min(batchSize, total - i * batchSize), Date.now()));
+  const prepared = Array.from({ length: batches }, (_, i) => buildBatch(i, Math.min(batchSize, total - i * batchSize), Date.now(), gidOf));
   const latencies: number[] = [];
   let transactions = 0;
   const started = process.hrtime.bigint();
@@ -73,7 +91,7 @@ async function main(): Promise<void> {
   if (given === undefined) fs.rmSync(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
   const lines = [
-    `sqlite event log, syncCommit=true, ${total} records in ${batches} batches of ${batchSize} (${transactions} transactions)`,
+    `sqlite event log, syncCommit=true, ${total} records in ${batches} batches of ${batchSize} (${transactions} transactions, ${process.argv[5] ?? 'sequential'} gids)`,
     `elapsed        ${seconds.toFixed(2)} s`,
     `records/s      ${Math.round(total / seconds)}`,
     `batches/s      ${Math.round(batches / seconds)}`,
