@@ -7,6 +7,7 @@ import { AUTO_PARTITIONS } from '../../src/config/index.js';
 import { LogUnavailable } from '../../src/errors.js';
 import { KafkaEventLog } from '../../src/log/kafka/kafka-event-log.js';
 import { topicsOf, type KafkaSettings } from '../../src/log/kafka/kafka-settings.js';
+import { withKafkaRetry } from '../../src/log/kafka/kafka-retry.js';
 import { ensureTopics } from '../../src/log/kafka/kafka-topics.js';
 import { TEST_KAFKA_BROKER_LIST } from '../support/kafka-broker.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -22,10 +23,17 @@ const freshPrefix = (): string => `parts-${randomUUID().slice(0, 8)}`;
 
 let admin: Admin;
 
+// a topic created a moment ago may have no metadata on the broker yet (UNKNOWN_TOPIC_OR_PARTITION
+// on a busy machine): the tests' own admin calls are retried as dtx retries its own
 async function partitionsOfTopics(prefix: string): Promise<number[]> {
   const t = topicsOf(prefix);
-  const meta = await admin.fetchTopicMetadata({ topics: [t.commands, t.events, t.snapshots] });
+  const meta = await withKafkaRetry('fetchTopicMetadata', () => admin.fetchTopicMetadata({ topics: [t.commands, t.events, t.snapshots] }), { logger });
   return meta.topics.map((x) => x.partitions.length);
+}
+
+/** The topics as an operator (or an older dtx) left them; a retry after a lost answer finds them created. */
+async function createTopics(topics: ReadonlyArray<{ topic: string; numPartitions: number }>): Promise<void> {
+  await withKafkaRetry('createTopics', () => admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ ...t, replicationFactor: 1 })) }), { logger });
 }
 
 describe('kafka topics: partition count', () => {
@@ -57,7 +65,7 @@ describe('kafka topics: partition count', () => {
   it('automatic: creates a topic missing beside existing ones with their count', async () => {
     const prefix = freshPrefix();
     const t = topicsOf(prefix);
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: t.commands, numPartitions: 2, replicationFactor: 1 }] });
+    await createTopics([{ topic: t.commands, numPartitions: 2 }]);
     expect(await ensureTopics(admin, settingsOf(prefix, 0), logger)).toBe(2);
     expect(await partitionsOfTopics(prefix)).toEqual([2, 2, 2]);
   });
@@ -65,7 +73,7 @@ describe('kafka topics: partition count', () => {
   it('refuses topics whose partition counts differ from each other, whatever the setting', async () => {
     const prefix = freshPrefix();
     const t = topicsOf(prefix);
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: t.commands, numPartitions: 2, replicationFactor: 1 }, { topic: t.events, numPartitions: 3, replicationFactor: 1 }] });
+    await createTopics([{ topic: t.commands, numPartitions: 2 }, { topic: t.events, numPartitions: 3 }]);
     await expect(ensureTopics(admin, settingsOf(prefix, 0), logger)).rejects.toThrow(/different partition counts \(.*commands: 2, .*events: 3\)/); // by name, whatever order the broker lists them in
     await expect(ensureTopics(admin, settingsOf(prefix, 2), logger)).rejects.toThrow(/different partition counts/);
   });
