@@ -8,7 +8,7 @@
  *   index: `read(gid)` is one range of the index. A commit then adds its rows at the end of the
  *   table and one small index entry per event wherever its gid sorts, instead of whole rows spread
  *   over the table (clients choose gids, so a batch's gids fall all over the key space): ~30%
- *   fewer pages written per group commit (66 -> 47 for 15 sagas), which is what the writer's
+ *   fewer pages written per group commit (68 -> 49 for 15 sagas), which is what the writer's
  *   fsyncs and checkpoints pay for (docs/benchmarks.md, "Events in append order"). Logs created
  *   before keep their events clustered by (gid, seq) (`WITHOUT ROWID`): every statement reads and
  *   writes both layouts.
