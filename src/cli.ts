@@ -75,7 +75,7 @@ program
   .option('--all', 'audit every transaction (with --since)')
   .option('--since <time>', 'only transactions created at/after this ISO time or epoch ms')
   .option('--exact', 'with --all: fold every transaction through XState instead of the fast fold (slower, same verdicts)')
-  .option('--threads <n>', 'with --all on the embedded log: worker processes that read and fold (1..64; default: the cores, from 5,000 transactions on; 1 = none, all on this thread)', threadsArg)
+  .option('--threads <n>', 'with --all (embedded or Kafka log): worker processes that read and fold (1..64; default: the cores, from 5,000 transactions on; 1 = none, all on this thread)', threadsArg)
   .addOption(serverOption())
   .addOption(tokenOption())
   .addOption(configOption())

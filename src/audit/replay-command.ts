@@ -18,7 +18,7 @@ export interface ReplayOptions {
   /** --all: fold every transaction through XState, not the fast fold */
   readonly exact?: boolean;
   /**
-   * --all on the embedded log: worker processes that read and fold (1 = this thread only). Unset:
+   * --all (embedded or Kafka log): worker processes that read and fold (1 = this thread only). Unset:
    * the machine's cores, once the audit holds PARALLEL_MIN_TRANSACTIONS transactions.
    */
   readonly threads?: number;
