@@ -6,31 +6,7 @@ import { SqliteEventLog, type SqliteEventLogOptions } from '../../src/log/sqlite
 import type { EventLog } from '../../src/log/event-log.js';
 import { describeEventLog } from './event-log.contract.js';
 import { tempDir } from '../support/temp-dir.js';
-
-/**
- * The events table as builds before 2026-11-30 created it: rows clustered by (gid, seq). Such logs
- * keep that layout (the schema is created only when missing) and must work unchanged.
- */
-const CLUSTERED_EVENTS_DDL = `CREATE TABLE events (
-  gid TEXT NOT NULL, seq INTEGER NOT NULL, v INTEGER NOT NULL, type TEXT NOT NULL,
-  at INTEGER NOT NULL, cmd TEXT NOT NULL, data TEXT NOT NULL,
-  PRIMARY KEY (gid, seq)
-) STRICT, WITHOUT ROWID`;
-
-function createClusteredEvents(dir: string): void {
-  const db = new Database(path.join(dir, 'dtx.db'));
-  db.exec(CLUSTERED_EVENTS_DDL);
-  db.close();
-}
-
-function eventsDdl(dir: string): string {
-  const db = new Database(path.join(dir, 'dtx.db'), { readonly: true });
-  try {
-    return (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'`).get() as { sql: string }).sql;
-  } finally {
-    db.close();
-  }
-}
+import { createV1Log, schemaOf, type V1Event, type V1Layout } from '../support/sqlite-v1-log.js';
 
 function sqliteFactory(opts: Pick<SqliteEventLogOptions, 'syncCommit' | 'writer'>, before?: (dir: string) => void) {
   return async () => {
@@ -58,25 +34,91 @@ function sqliteFactory(opts: Pick<SqliteEventLogOptions, 'syncCommit' | 'writer'
 describeEventLog('sqlite', sqliteFactory({ syncCommit: false }));
 // The production configuration (main.ts): commits on the background writer thread, fsync on.
 describeEventLog('sqlite (worker writer)', sqliteFactory({ syncCommit: true, writer: 'worker' }));
-// A log created before the events table stored its rows in append order (sqlite-schema.ts): the
-// whole contract again on the clustered layout, through the production writer.
-describeEventLog('sqlite (events clustered by gid, an older log)', sqliteFactory({ syncCommit: true, writer: 'worker' }, createClusteredEvents));
+// Logs of schema version 1 (events and transactions keyed by gid), converted when opened: the
+// whole contract again on each of its two layouts, through the production writer.
+for (const layout of ['clustered', 'append-order'] as const) {
+  describeEventLog(`sqlite (converted from a version 1 log, events ${layout})`, sqliteFactory({ syncCommit: true, writer: 'worker' }, (dir) => createV1Log(dir, layout)));
+}
 
-describe('sqlite events layout', () => {
-  it('stores the events of a new log in append order, with (gid, seq) as its key index', async () => {
+const event = (gid: string, seq: number, type: string, data: Record<string, unknown> = {}): V1Event => ({ gid, seq, type, at: 5000 + seq, cmd: `c-${gid}-${seq}`, data });
+
+/** A version 1 log with two transactions (ids 3 and 7: rows once deleted leave gaps), a topic's events and `layout`. */
+function v1WithData(dir: string, layout: V1Layout): void {
+  const view = (gid: string, status: string) => JSON.stringify({ transaction: { gid, status }, branches: [] });
+  createV1Log(
+    dir,
+    layout,
+    [
+      { id: 3, gid: 'old-open', status: 'submitted', finished: false, nextCronTime: 9000, view: view('old-open', 'submitted') },
+      { id: 7, gid: 'old-done', status: 'succeed', finished: true, view: view('old-done', 'succeed') },
+    ],
+    [
+      event('old-done', 1, 'TransCreated', { n: 1 }),
+      event('old-open', 1, 'TransCreated', { n: 2 }),
+      event('old-done', 2, 'BranchSucceeded', { branchId: '01' }),
+      event('dtx:topics', 1, 'TopicChanged', { topic: 't1' }),
+    ],
+  );
+}
+
+describe('sqlite schema version 2', () => {
+  it('keys a new log\'s events and transactions by the gid\'s number', async () => {
     const dir = tempDir('dtx-sqlite-layout-');
     const log = SqliteEventLog.open({ dir, syncCommit: false });
     await log.close();
-    const ddl = eventsDdl(dir);
-    expect(ddl).toContain('PRIMARY KEY (gid, seq)');
-    expect(ddl).not.toMatch(/WITHOUT ROWID/i);
+    const events = schemaOf(dir, 'events');
+    expect(events.version).toBe('2');
+    expect(events.sql).toContain('PRIMARY KEY (tid, seq)');
+    expect(events.sql).not.toMatch(/WITHOUT ROWID/i);
+    expect(schemaOf(dir, 'transactions').sql).not.toMatch(/UNIQUE/i);
+    expect(schemaOf(dir, 'gids').sql).toMatch(/gid\s+TEXT\s+NOT NULL UNIQUE/);
   });
 
-  it('keeps the clustered layout of an older log it opens', async () => {
+  it('refuses a log of a version it does not know, and leaves it as it was', async () => {
     const dir = tempDir('dtx-sqlite-layout-');
-    createClusteredEvents(dir);
-    const log = SqliteEventLog.open({ dir, syncCommit: false });
-    await log.close();
-    expect(eventsDdl(dir)).toMatch(/WITHOUT ROWID/i);
+    createV1Log(dir, 'append-order');
+    const db = new Database(path.join(dir, 'dtx.db'));
+    db.prepare(`UPDATE meta SET value = '3' WHERE key = 'schema_version'`).run();
+    db.close();
+    expect(() => SqliteEventLog.open({ dir, syncCommit: false })).toThrow(/schema version 3; this dtx build reads version 2/);
+    expect(schemaOf(dir, 'events')).toMatchObject({ version: '3', sql: expect.stringContaining('PRIMARY KEY (gid, seq)') });
+    expect(schemaOf(dir, 'gids').sql).toBeUndefined();
   });
+
+  for (const layout of ['clustered', 'append-order'] as const) {
+    it(`converts a version 1 log (events ${layout}) with nothing lost; ids stay`, async () => {
+      const dir = tempDir('dtx-sqlite-layout-');
+      v1WithData(dir, layout);
+      const log = SqliteEventLog.open({ dir, syncCommit: true, writer: 'worker' });
+      try {
+        expect(schemaOf(dir, 'events').sql).toContain('PRIMARY KEY (tid, seq)');
+        expect(schemaOf(dir, 'events').version).toBe('2');
+        expect((await log.read('old-done')).map((r) => [r.seq, r.type, r.cmd, r.at, r.data])).toEqual([
+          [1, 'TransCreated', 'c-old-done-1', 5001, { n: 1 }],
+          [2, 'BranchSucceeded', 'c-old-done-2', 5002, { branchId: '01' }],
+        ]);
+        expect((await log.read('dtx:topics')).map((r) => r.data)).toEqual([{ topic: 't1' }]);
+        expect(await log.getSummary('old-open')).toMatchObject({ status: 'submitted', finished: false, nextCronTime: 9000, createTime: 1003 });
+        const page = await log.list({ limit: 10 });
+        expect(page.items.map((s) => s.gid)).toEqual(['old-done', 'old-open']);
+        // the listing cursor is the old id: the next page after 'old-done' (id 7) starts below it
+        expect((await log.list({ limit: 10, position: '7' })).items.map((s) => s.gid)).toEqual(['old-open']);
+        const open: string[] = [];
+        for await (const t of log.scanOpen()) open.push(t.gid);
+        expect(open).toEqual(['old-open']);
+        const audited: Array<[string, number]> = [];
+        for await (const t of log.scanAll(0)) audited.push([t.gid, t.records.length]);
+        expect(audited).toEqual([['old-open', 1], ['old-done', 2]]);
+        // a new transaction gets the next number, and an old one goes on where it was
+        const created = { gid: 'new-1', transType: 'saga', status: 'submitted', createTime: 1, updateTime: 1, nextCronTime: undefined, finished: false, view: '{}' };
+        await log.append([{ v: 1, gid: 'new-1', seq: 1, type: 'TransCreated', at: 1, data: {}, cmd: 'n1' }], [created]);
+        await log.append([{ v: 1, gid: 'old-open', seq: 2, type: 'TransFinished', at: 2, data: {}, cmd: 'o2' }], [{ ...created, gid: 'old-open', status: 'succeed', finished: true }]);
+        expect((await log.list({ limit: 10 })).items.map((s) => s.gid)).toEqual(['new-1', 'old-done', 'old-open']);
+        expect((await log.read('old-open')).map((r) => r.seq)).toEqual([1, 2]);
+        expect((await log.getSummary('old-open'))?.createTime).toBe(1003);
+      } finally {
+        await log.close();
+      }
+    });
+  }
 });

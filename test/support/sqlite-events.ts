@@ -12,7 +12,7 @@ export interface EventRow {
 export function readSqliteEvents(dataDir: string): EventRow[] {
   const db = new Database(path.join(dataDir, 'dtx.db'), { readonly: true });
   try {
-    return db.prepare('SELECT gid, seq, type, data FROM events ORDER BY gid, seq').all() as EventRow[];
+    return db.prepare('SELECT g.gid AS gid, e.seq, e.type, e.data FROM events e JOIN gids g ON g.id = e.tid ORDER BY g.gid, e.seq').all() as EventRow[];
   } finally {
     db.close();
   }

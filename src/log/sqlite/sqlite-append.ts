@@ -8,15 +8,27 @@ import { applyKvChanges } from './sqlite-kv.js';
 
 export type AppendTx = Database.Transaction<(records: readonly LogRecord[], summaries: readonly TransSummary[]) => void>;
 
-/** One SQLite transaction per batch: summaries upserted, events inserted, the KV projection updated; all or nothing. */
-export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'upsertSummary' | 'putKv' | 'deleteKv'>): AppendTx {
+/**
+ * One SQLite transaction per batch: gids numbered (a new one gets the next id), summaries upserted,
+ * events inserted, the KV projection updated; all or nothing.
+ */
+export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'gidId' | 'insertGid' | 'upsertSummary' | 'putKv' | 'deleteKv'>): AppendTx {
   return db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[]) => {
+    const ids = new Map<string, number>();
+    const idOf = (gid: string): number => {
+      let id = ids.get(gid);
+      if (id === undefined) {
+        id = stmts.gidId.get(gid) ?? Number(stmts.insertGid.run(gid).lastInsertRowid);
+        ids.set(gid, id);
+      }
+      return id;
+    };
     for (const s of summaries) {
-      stmts.upsertSummary.run(s.gid, s.transType, s.status, s.createTime, s.updateTime, s.nextCronTime ?? null, s.finished ? 1 : 0, s.view);
+      stmts.upsertSummary.run(idOf(s.gid), s.gid, s.transType, s.status, s.createTime, s.updateTime, s.nextCronTime ?? null, s.finished ? 1 : 0, s.view);
     }
     for (const r of records) {
       try {
-        stmts.insertEvent.run(r.gid, r.seq, r.v, r.type, r.at, r.cmd, JSON.stringify(r.data));
+        stmts.insertEvent.run(idOf(r.gid), r.seq, r.v, r.type, r.at, r.cmd, JSON.stringify(r.data));
       } catch (err) {
         if (isSqliteError(err) && err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
           throw new Internal(`event log: duplicate event gid=${r.gid} seq=${r.seq} (fencing or seq bug)`, { cause: err });
@@ -33,7 +45,7 @@ export type AppendWithMetaTx = Database.Transaction<
 >;
 
 /** `buildAppendTx` plus key/values upserted into `meta` in the same SQLite transaction (replicas). */
-export function buildAppendWithMetaTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'upsertSummary' | 'putKv' | 'deleteKv' | 'putMeta'>): AppendWithMetaTx {
+export function buildAppendWithMetaTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'gidId' | 'insertGid' | 'upsertSummary' | 'putKv' | 'deleteKv' | 'putMeta'>): AppendWithMetaTx {
   const append = buildAppendTx(db, stmts);
   return db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>) => {
     append(records, summaries);

@@ -23,7 +23,7 @@ import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.j
 import { buildAppendTx } from './sqlite-append.js';
 import { WorkerAppender } from './worker-appender.js';
 import { HybridAppender } from './hybrid-appender.js';
-import { ensureSchema } from './sqlite-schema.js';
+import { ensureSchema, SCHEMA_VERSION } from './sqlite-schema.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
 import type { EventRow, SqliteStatements } from './sqlite-statements.js';
 import { AUDIT_PAGE_TRANSACTIONS, assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
@@ -101,7 +101,8 @@ export class SqliteEventLog implements EventLog {
       throw err;
     }
     try {
-      ensureSchema(db, file);
+      const migratedFrom = ensureSchema(db, file);
+      if (migratedFrom !== undefined) logger?.info({ file, from: migratedFrom, to: SCHEMA_VERSION }, 'event log converted to the current schema version');
       const stmts = prepareStatements(db);
       const inline = buildAppendTx(db, stmts);
       let appender: Appender = { append: (r, s) => inline(r, s), close: () => { lock.close(); } };

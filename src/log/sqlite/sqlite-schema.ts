@@ -2,22 +2,22 @@
  * Schema of the embedded SQLite event log (DESIGN §4). Events are the truth; `transactions` is the
  * projection written in the same SQLite transaction as the events that produced it.
  *
- * - `events`: one row per LogRecord. The record's fields are columns and `data` is its JSON text,
- *   so the table stays readable with the sqlite3 shell. `v` keeps the record version for the codec.
- *   The rows are stored in append order (a rowid table) and `(gid, seq)`, the primary key, is its
- *   index: `read(gid)` is one range of the index. A commit then adds its rows at the end of the
- *   table and one small index entry per event wherever its gid sorts, instead of whole rows spread
- *   over the table (clients choose gids, so a batch's gids fall all over the key space): ~30%
- *   fewer pages written per group commit (68 -> 49 for 15 sagas), which is what the writer's
- *   fsyncs and checkpoints pay for (docs/benchmarks.md, "Events in append order"). Logs created
- *   before keep their events clustered by (gid, seq) (`WITHOUT ROWID`): every statement reads and
- *   writes both layouts.
- * - `transactions`: `id` is an explicit INTEGER PRIMARY KEY (alias of the rowid) so VACUUM cannot
- *   renumber it: it is the listing cursor (`all` pages newest first by id, like dtm's SQL store).
- *   Upserts keep the id of the first insert.
- * - `meta`: key/value, holds `schema_version`.
- * - `kv`: the KV projection (sqlite-kv.ts); added to version 1 as a new table, which older builds
- *   neither read nor write, so no migration is needed.
+ * - `gids`: every gid the log holds, numbered in the order it first appeared (`id`). It is the only
+ *   index a new transaction's gid enters: clients choose gids, so each new one lands on a random
+ *   leaf of that index, and everything else is keyed by the number.
+ * - `events`: one row per LogRecord, keyed by `(tid, seq)` where `tid` is its gid's id. The
+ *   record's fields are columns and `data` is its JSON text, readable with the sqlite3 shell; `v`
+ *   keeps the record version for the codec. Rows are stored in append order (a rowid table) and
+ *   a new transaction's key entries go at the end of the key index, so a group commit writes its
+ *   events on a few pages at the end of both: 15 sagas wrote ~68 pages when events were clustered
+ *   by gid, ~49 with rows in append order keyed by gid, ~35 keyed by number (docs/benchmarks.md,
+ *   "Events keyed by number").
+ * - `transactions`: `id` is the gid's id (an explicit INTEGER PRIMARY KEY, so VACUUM cannot
+ *   renumber it): the listing cursor (`all` pages newest first by id, like dtm's SQL store). Ids of
+ *   gids that never get a row (dtx's reserved keys, docs/topics.md) leave gaps.
+ * - `meta`: key/value, holds `schema_version`. Version 1 (until 2026-11-30) keyed events and
+ *   transactions by gid; such a log is converted when this build opens it (`migrateFromVersion1`).
+ * - `kv`: the KV projection (sqlite-kv.ts).
  *
  * STRICT tables make SQLite reject a value of the wrong type instead of storing it silently.
  */
@@ -25,28 +25,33 @@ import type Database from 'better-sqlite3';
 import { LogUnavailable } from '../../errors.js';
 import { KV_DDL } from './sqlite-kv.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-const DDL = `
+const META_DDL = `
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+`;
 
+const DDL = `
+CREATE TABLE IF NOT EXISTS gids (
+  id  INTEGER PRIMARY KEY,
+  gid TEXT    NOT NULL UNIQUE
+) STRICT;
 CREATE TABLE IF NOT EXISTS events (
-  gid  TEXT    NOT NULL,
+  tid  INTEGER NOT NULL,
   seq  INTEGER NOT NULL,
   v    INTEGER NOT NULL,
   type TEXT    NOT NULL,
   at   INTEGER NOT NULL,
   cmd  TEXT    NOT NULL,
   data TEXT    NOT NULL,
-  PRIMARY KEY (gid, seq)
+  PRIMARY KEY (tid, seq)
 ) STRICT;
-
 CREATE TABLE IF NOT EXISTS transactions (
   id             INTEGER PRIMARY KEY,
-  gid            TEXT    NOT NULL UNIQUE,
+  gid            TEXT    NOT NULL,
   trans_type     TEXT    NOT NULL,
   status         TEXT    NOT NULL,
   create_time    INTEGER NOT NULL,
@@ -69,24 +74,52 @@ CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
 `;
 
 /**
- * Creates the schema when missing and checks the stored version. Runs in one write transaction, so
- * it also takes the database's exclusive lock for the life of the connection (see sqlite-database.ts).
+ * Creates the schema when missing, converts a version 1 log (sqlite-migration.ts) and checks the
+ * stored version. Runs in one write transaction, so it also takes the database's exclusive lock for
+ * the life of the connection (see sqlite-database.ts). Returns the version it converted from, if any.
  */
-export function ensureSchema(db: Database.Database, file: string): void {
-  db.transaction(() => {
-    db.exec(DDL);
-    db.exec(KV_DDL);
+export function ensureSchema(db: Database.Database, file: string): number | undefined {
+  return db.transaction(() => {
+    db.exec(META_DDL);
     const row = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get();
-    if (row === undefined) {
-      db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
-      return;
-    }
-    const stored = Number(row.value);
-    if (stored !== SCHEMA_VERSION) {
+    const stored = row === undefined ? undefined : Number(row.value);
+    if (stored !== undefined && stored !== 1 && stored !== SCHEMA_VERSION) {
       // Not retryable in practice, but the log is unusable by this build: refuse to touch it.
-      throw new LogUnavailable(
-        `event log ${file} has schema version ${row.value}; this dtx build reads version ${SCHEMA_VERSION}`,
-      );
+      throw new LogUnavailable(`event log ${file} has schema version ${row!.value}; this dtx build reads version ${SCHEMA_VERSION}`);
     }
+    if (stored === 1) migrateFromVersion1(db);
+    else db.exec(DDL);
+    db.exec(KV_DDL);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+    return stored === 1 ? 1 : undefined;
   }).immediate();
+}
+
+/**
+ * Converts a version 1 log (until 2026-11-30: `events (gid, seq, …)`, clustered by gid or in append
+ * order with a `(gid, seq)` key index, and `transactions.gid UNIQUE`) in place, inside the caller's
+ * write transaction (all or nothing): the old tables are set aside, version 2's are created (DDL)
+ * and filled. Every transaction keeps its id (the listing cursor), gids that only have events
+ * (dtx's reserved keys) get the next numbers, every event keeps its fields. Each table is read once:
+ * 500,001 events took ~4 s on the bench machine.
+ */
+function migrateFromVersion1(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE events RENAME TO events_v1;
+    ALTER TABLE transactions RENAME TO transactions_v1;
+    DROP INDEX IF EXISTS transactions_open_cron;
+    DROP INDEX IF EXISTS transactions_open_id;
+    DROP INDEX IF EXISTS transactions_status;
+  `);
+  db.exec(DDL);
+  db.exec(`
+    INSERT INTO gids (id, gid) SELECT id, gid FROM transactions_v1 ORDER BY id;
+    INSERT OR IGNORE INTO gids (gid) SELECT DISTINCT gid FROM events_v1;
+    INSERT INTO events (tid, seq, v, type, at, cmd, data)
+      SELECT g.id, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM events_v1 e JOIN gids g ON g.gid = e.gid ORDER BY g.id, e.seq;
+    INSERT INTO transactions (id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view)
+      SELECT id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view FROM transactions_v1 ORDER BY id;
+    DROP TABLE events_v1;
+    DROP TABLE transactions_v1;
+  `);
 }

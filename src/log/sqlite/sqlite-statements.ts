@@ -30,10 +30,10 @@ export interface SummaryRow {
   readonly view: string;
 }
 
-/** Positional parameters of `insertEvent`: gid, seq, v, type, at, cmd, data. */
-type EventParams = [string, number, number, string, number, string, string];
-/** Positional parameters of `upsertSummary`: gid, trans_type, status, create, update, next_cron, finished, view. */
-type SummaryParams = [string, string, string, number, number, number | null, number, string];
+/** Positional parameters of `insertEvent`: tid (the gid's id), seq, v, type, at, cmd, data. */
+type EventParams = [number, number, number, string, number, string, string];
+/** Positional parameters of `upsertSummary`: id (the gid's), gid, trans_type, status, create, update, next_cron, finished, view. */
+type SummaryParams = [number, string, string, string, number, number, number | null, number, string];
 
 export const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view';
 
@@ -42,15 +42,18 @@ export const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update
  * that order), ordered by id then seq; read raw: the transaction's id, then `columns` of `e`.
  */
 export function eventsOfIdRangeSql(columns: string): string {
-  return `SELECT t.id, ${columns} FROM transactions t JOIN events e ON e.gid = t.gid
+  return `SELECT t.id, ${columns} FROM transactions t JOIN events e ON e.tid = t.id
          WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`;
 }
 
 /** `eventsOfIdRangeSql` of whole records: `[id, gid, seq, v, type, at, cmd, data]`. */
-export const EVENTS_OF_ID_RANGE_SQL = eventsOfIdRangeSql('e.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data');
+export const EVENTS_OF_ID_RANGE_SQL = eventsOfIdRangeSql('t.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data');
 
 export interface SqliteStatements extends KvStatements {
   readonly insertEvent: Database.Statement<EventParams>;
+  /** The id of a gid (`gids`), plucked; undefined when the log has none for it. */
+  readonly gidId: Database.Statement<[string], number>;
+  readonly insertGid: Database.Statement<[string]>;
   readonly upsertSummary: Database.Statement<SummaryParams>;
   readonly readEvents: Database.Statement<[string], EventRow>;
   readonly getSummary: Database.Statement<[string], SummaryRow>;
@@ -75,20 +78,22 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
   return {
     ...prepareKvStatements(db),
     insertEvent: db.prepare<EventParams>(
-      'INSERT INTO events (gid, seq, v, type, at, cmd, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (tid, seq, v, type, at, cmd, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    // trans_type and create_time never change after the first insert: leaving them out of the SET
-    // list spares their index updates; the row keeps its id (the listing cursor).
+    gidId: db.prepare<[string], number>('SELECT id FROM gids WHERE gid = ?').pluck(),
+    insertGid: db.prepare<[string]>('INSERT INTO gids (gid) VALUES (?)'),
+    // gid, trans_type and create_time never change after the first insert: leaving them out of
+    // the SET list spares their writes
     upsertSummary: db.prepare<SummaryParams>(
-      `INSERT INTO transactions (gid, trans_type, status, create_time, update_time, next_cron_time, finished, view)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (gid) DO UPDATE SET status = excluded.status, update_time = excluded.update_time,
+      `INSERT INTO transactions (id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, update_time = excluded.update_time,
          next_cron_time = excluded.next_cron_time, finished = excluded.finished, view = excluded.view`,
     ),
     readEvents: db.prepare<[string], EventRow>(
-      'SELECT gid, seq, v, type, at, cmd, data FROM events WHERE gid = ? ORDER BY seq',
+      'SELECT g.gid AS gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM gids g JOIN events e ON e.tid = g.id WHERE g.gid = ? ORDER BY e.seq',
     ),
-    getSummary: db.prepare<[string], SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE gid = ?`),
+    getSummary: db.prepare<[string], SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE id = (SELECT id FROM gids WHERE gid = ?)`),
     openAfter: db.prepare<[number, number], { id: number; gid: string }>(
       'SELECT id, gid FROM transactions WHERE finished = 0 AND id > ? ORDER BY id LIMIT ?',
     ),
@@ -96,11 +101,11 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
       `SELECT id, ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND create_time >= ? ORDER BY id LIMIT ?`,
     ),
     countSince: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM transactions WHERE create_time >= ?'),
-    // walks transactions by id and each one's (gid, seq) range of the events key: no sort
+    // walks transactions by id and each one's (tid, seq) range of the events key: no sort
     eventsOfIdRange: db
       .prepare<[number, number, number], unknown[]>(EVENTS_OF_ID_RANGE_SQL)
       .raw(true),
-    maxSeq: db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE gid = ?'),
+    maxSeq: db.prepare<[string], { seq: number | null }>('SELECT MAX(e.seq) AS seq FROM gids g JOIN events e ON e.tid = g.id WHERE g.gid = ?'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     putMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     scheduledAfter: db.prepare<[number, number], SummaryRow>(
