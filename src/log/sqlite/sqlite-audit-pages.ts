@@ -32,10 +32,10 @@ const MMAP_BYTES = 1 << 30;
 
 /**
  * A raw row of the audit workers' events read: transaction id, then seq, v, type, at, data. The
- * gid is the transaction row's (the join key); `cmd`, the key of the command that made the event,
- * is not read: a fold's status and view do not depend on it (it feeds only the engine's duplicate
- * check), and leaving both strings out made the workers' reads ~15% cheaper (docs/benchmarks.md,
- * "Replay"). Their records carry `cmd: ''`.
+ * gid is the transaction row's (rows and events pair by its id); `cmd`, the key of the command
+ * that made the event, is not read: a fold's status and view do not depend on it (it feeds only
+ * the engine's duplicate check), and leaving both strings out made the workers' reads ~15%
+ * cheaper (docs/benchmarks.md, "Replay"). Their records carry `cmd: ''`.
  */
 export type AuditEventRow = [id: number, seq: number, v: number, type: string, at: number, data: string];
 

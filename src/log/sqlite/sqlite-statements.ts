@@ -39,7 +39,8 @@ export const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update
 
 /**
  * The events of the transactions with after < id <= last created at/after `since` (parameters in
- * that order), ordered by id then seq; read raw: the transaction's id, then `columns` of `e`.
+ * that order), ordered by id then seq; read raw: the transaction's id, then `columns` (of `e`,
+ * the events, and `t`, the transaction rows).
  */
 export function eventsOfIdRangeSql(columns: string): string {
   return `SELECT t.id, ${columns} FROM transactions t JOIN events e ON e.tid = t.id
