@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   const total = Number(process.argv[2] ?? 100_000);
   const batchSize = Number(process.argv[3] ?? 50);
   const given = process.argv[4] || undefined;
-  const gidOf = gidMaker(process.argv[5] ?? 'sequential');
+  const gids = process.argv[5] ?? 'sequential';
+  const gidOf = gidMaker(gids);
   const dir = given ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dtx-bench-log-'));
   const log = SqliteEventLog.open({ dir, syncCommit: true });
   const batches = Math.ceil(total / batchSize);
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   if (given === undefined) fs.rmSync(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
   const lines = [
-    `sqlite event log, syncCommit=true, ${total} records in ${batches} batches of ${batchSize} (${transactions} transactions, ${process.argv[5] ?? 'sequential'} gids)`,
+    `sqlite event log, syncCommit=true, ${total} records in ${batches} batches of ${batchSize} (${transactions} transactions, ${gids} gids)`,
     `elapsed        ${seconds.toFixed(2)} s`,
     `records/s      ${Math.round(total / seconds)}`,
     `batches/s      ${Math.round(batches / seconds)}`,

@@ -74,7 +74,7 @@ CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
 `;
 
 /**
- * Creates the schema when missing, converts a version 1 log (sqlite-migration.ts) and checks the
+ * Creates the schema when missing, converts a version 1 log (`migrateFromVersion1`) and checks the
  * stored version. Runs in one write transaction, so it also takes the database's exclusive lock for
  * the life of the connection (see sqlite-database.ts). Returns the version it converted from, if any.
  */
@@ -90,7 +90,9 @@ export function ensureSchema(db: Database.Database, file: string): number | unde
     if (stored === 1) migrateFromVersion1(db);
     else db.exec(DDL);
     db.exec(KV_DDL);
-    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+    if (stored !== SCHEMA_VERSION) {
+      db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+    }
     return stored === 1 ? 1 : undefined;
   }).immediate();
 }
@@ -104,13 +106,10 @@ export function ensureSchema(db: Database.Database, file: string): number | unde
  * 500,001 events took ~4 s on the bench machine.
  */
 function migrateFromVersion1(db: Database.Database): void {
-  db.exec(`
-    ALTER TABLE events RENAME TO events_v1;
-    ALTER TABLE transactions RENAME TO transactions_v1;
-    DROP INDEX IF EXISTS transactions_open_cron;
-    DROP INDEX IF EXISTS transactions_open_id;
-    DROP INDEX IF EXISTS transactions_status;
-  `);
+  db.exec('ALTER TABLE events RENAME TO events_v1; ALTER TABLE transactions RENAME TO transactions_v1;');
+  // their indexes keep their names: dropped here so that DDL creates them on the new tables
+  const indexes = db.prepare<[], string>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transactions_v1' AND sql IS NOT NULL`).pluck().all();
+  for (const name of indexes) db.exec(`DROP INDEX "${name}"`);
   db.exec(DDL);
   db.exec(`
     INSERT INTO gids (id, gid) SELECT id, gid FROM transactions_v1 ORDER BY id;
