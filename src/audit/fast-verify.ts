@@ -2,7 +2,7 @@ import { isFinal, type TransContext, type TransSpec, type TransTypeRegistry } fr
 import { FlatMachine, type FlatSnapshot } from '../engine/flat-machine.js';
 import { eventOfRecord, PARKED_EVENT, type Parked } from '../engine/live-transaction.js';
 import { renderView } from '../engine/trans-view.js';
-import type { LogRecord, TransSummary } from '../log/event-log.js';
+import type { AuditedProjection, LogRecord } from '../log/event-log.js';
 
 /** A transaction folded by the flat fold: what `auditTransaction` compares with the projection. */
 export interface FastFold {
@@ -26,7 +26,7 @@ export class FastVerifier {
   constructor(private readonly registry: TransTypeRegistry) {}
 
   /** true: the fold gives the stored status and view; undefined: audit it the exact way. */
-  verify(records: readonly LogRecord[], summary: TransSummary | undefined): true | undefined {
+  verify(records: readonly LogRecord[], summary: AuditedProjection | undefined): true | undefined {
     if (summary === undefined) return undefined;
     let f: FastFold | undefined;
     try {

@@ -1,5 +1,5 @@
 import type { TransTypeRegistry } from '../../machines/index.js';
-import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
+import type { AuditedProjection, EventLog, LogRecord } from '../log/event-log.js';
 import type { DiffEntry } from './json-diff.js';
 import { FastVerifier } from './fast-verify.js';
 import { auditTransaction } from './transaction-history.js';
@@ -62,7 +62,7 @@ export class TransactionAuditor {
     this.#fast = exact ? undefined : new FastVerifier(registry);
   }
 
-  audit(c: AuditCounts, gid: string, records: readonly LogRecord[], summary: TransSummary | undefined): void {
+  audit(c: AuditCounts, gid: string, records: readonly LogRecord[], summary: AuditedProjection | undefined): void {
     c.transactions += 1;
     c.events += records.length;
     if (this.#fast?.verify(records, summary) === true) {

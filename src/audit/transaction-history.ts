@@ -1,5 +1,5 @@
 import type { TransTypeRegistry } from '../../machines/index.js';
-import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
+import type { AuditedProjection, EventLog, LogRecord } from '../log/event-log.js';
 import { renderView } from '../engine/trans-view.js';
 import { jsonDiff, type DiffEntry } from './json-diff.js';
 import { replayRecords, type TimelineEntry } from './timeline.js';
@@ -19,7 +19,7 @@ export interface TransactionHistory {
 }
 
 /** Re-folds the events and compares the result with the state dtx reports for the transaction. */
-export function auditTransaction(registry: TransTypeRegistry, gid: string, records: readonly LogRecord[], summary: TransSummary | undefined): TransactionHistory | undefined {
+export function auditTransaction(registry: TransTypeRegistry, gid: string, records: readonly LogRecord[], summary: AuditedProjection | undefined): TransactionHistory | undefined {
   const replayed = replayRecords(registry, gid, records);
   if (replayed === undefined) return undefined;
   const { live, timeline } = replayed;

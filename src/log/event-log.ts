@@ -32,6 +32,9 @@ export interface TransSummary {
   readonly view: string;
 }
 
+/** The projection columns `dtx replay` compares a transaction's fold with (src/audit/). */
+export type AuditedProjection = Pick<TransSummary, 'status' | 'view'>;
+
 export interface ListFilter {
   readonly status?: string;
   readonly transType?: string;

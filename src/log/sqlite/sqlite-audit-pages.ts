@@ -6,8 +6,8 @@
  */
 import Database from 'better-sqlite3';
 import { decodeRecordValue } from '../codec.js';
-import type { LogRecord, TransSummary } from '../event-log.js';
-import { eventsOfIdRangeSql, rowToSummary, SUMMARY_COLUMNS, type SummaryRow } from './sqlite-statements.js';
+import type { AuditedProjection, LogRecord, TransSummary } from '../event-log.js';
+import { eventsOfIdRangeSql, rowToSummary, type SummaryRow } from './sqlite-statements.js';
 import { toLogError } from './sqlite-database.js';
 
 /** A raw row of an events-by-transaction-range read: transaction id, then the event's columns. */
@@ -39,36 +39,66 @@ const MMAP_BYTES = 1 << 30;
  */
 export type AuditEventRow = [id: number, seq: number, v: number, type: string, at: number, data: string];
 
-const AUDIT_EVENTS_SQL = eventsOfIdRangeSql('e.seq, e.v, e.type, e.at, e.data');
+/** A transaction of the audit workers' read: its events and the projection columns the audit compares. */
+export interface WorkerAuditEntry {
+  readonly gid: string;
+  readonly records: LogRecord[];
+  readonly summary: AuditedProjection;
+}
 
-/** Pairs summary rows (ordered by id) with their events (ordered by id, then seq; `[0]` = id). */
-function pairRows<E extends readonly [number, ...unknown[]]>(rows: readonly SummaryRow[], events: readonly E[], record: (gid: string, e: E) => LogRecord): AuditEntry[] {
+/** A raw row of the audit workers' transactions read: id, gid, status, view. */
+type WorkerRow = [id: number, gid: string, status: string, view: string];
+
+const AUDIT_EVENTS_SQL = eventsOfIdRangeSql('e.seq, e.v, e.type, e.at, e.data');
+/**
+ * The events of an id range without `--since`: straight from the events' primary key, no join
+ * (~20% cheaper). It also yields events of ids with no transaction row (the topics' reserved
+ * gids), which the pairing skips.
+ */
+const AUDIT_EVENTS_ALL_SQL = 'SELECT tid, seq, v, type, at, data FROM events WHERE tid > ? AND tid <= ? ORDER BY tid, seq';
+const AUDIT_ROWS_SQL = 'SELECT id, gid, status, view FROM transactions WHERE id > ? AND id <= ? AND create_time >= ? ORDER BY id';
+
+/** A page of `SqliteEventLog.scanAll`: summary rows (ordered by id) with their whole records (ordered by id, then seq). */
+export function assembleAuditPage(rows: readonly SummaryRow[], events: readonly EventRangeRow[]): AuditEntry[] {
   const out: AuditEntry[] = [];
   let k = 0;
   for (const row of rows) {
     const records: LogRecord[] = [];
-    for (; k < events.length && events[k]![0] === row.id; k++) records.push(record(row.gid, events[k]!));
+    for (; k < events.length && events[k]![0] === row.id; k++) {
+      const [, gid, seq, v, type, at, cmd, data] = events[k]!;
+      records.push(decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data) as unknown, cmd }));
+    }
     out.push({ gid: row.gid, records, summary: rowToSummary(row) });
   }
   return out;
 }
 
-/** A page of `SqliteEventLog.scanAll`: whole records. */
-export function assembleAuditPage(rows: readonly SummaryRow[], events: readonly EventRangeRow[]): AuditEntry[] {
-  return pairRows(rows, events, (_, [, gid, seq, v, type, at, cmd, data]) => decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data), cmd }));
-}
-
-/** A page of the audit workers' read (AuditEventRow): records without their `cmd`. */
-function assembleWorkerPage(rows: readonly SummaryRow[], events: readonly AuditEventRow[]): AuditEntry[] {
-  return pairRows(rows, events, (gid, [, seq, v, type, at, data]) => decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data), cmd: '' }));
+/**
+ * A page of the audit workers' read: records without their `cmd` (AuditEventRow). Both inputs are
+ * ordered by id; events of an id with no row (read without the join) are skipped.
+ */
+export function assembleWorkerPage(rows: readonly WorkerRow[], events: readonly AuditEventRow[]): WorkerAuditEntry[] {
+  const out: WorkerAuditEntry[] = [];
+  let k = 0;
+  for (const [id, gid, status, view] of rows) {
+    while (k < events.length && events[k]![0] < id) k++;
+    const records: LogRecord[] = [];
+    for (; k < events.length && events[k]![0] === id; k++) {
+      const [, seq, v, type, at, data] = events[k]!;
+      records.push(decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data) as unknown, cmd: '' }));
+    }
+    out.push({ gid, records, summary: { status, view } });
+  }
+  return out;
 }
 
 export class SqliteAuditPages {
   readonly #db: Database.Database;
   readonly #range: Database.Statement<[number], { lo: number | null; hi: number | null }>;
   readonly #rangeAll: Database.Statement<[], { lo: number | null; hi: number | null }>;
-  readonly #rows: Database.Statement<[number, number, number], SummaryRow>;
+  readonly #rows: Database.Statement<[number, number, number], unknown[]>;
   readonly #events: Database.Statement<[number, number, number], unknown[]>;
+  readonly #eventsAll: Database.Statement<[number, number], unknown[]>;
 
   /** Read-only; throws `LogUnavailable` when the file cannot be opened. */
   constructor(file: string) {
@@ -78,8 +108,9 @@ export class SqliteAuditPages {
       this.#db.pragma(`mmap_size = ${MMAP_BYTES}`);
       this.#range = this.#db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM transactions WHERE create_time >= ?');
       this.#rangeAll = this.#db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM transactions');
-      this.#rows = this.#db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND id <= ? AND create_time >= ? ORDER BY id`);
+      this.#rows = this.#db.prepare<[number, number, number], unknown[]>(AUDIT_ROWS_SQL).raw(true);
       this.#events = this.#db.prepare<[number, number, number], unknown[]>(AUDIT_EVENTS_SQL).raw(true);
+      this.#eventsAll = this.#db.prepare<[number, number], unknown[]>(AUDIT_EVENTS_ALL_SQL).raw(true);
     } catch (err) {
       throw toLogError(err, `open ${file} for the audit`);
     }
@@ -99,15 +130,18 @@ export class SqliteAuditPages {
    * without `cmd`: AuditEventRow), read a page of AUDIT_PAGE_TRANSACTIONS ids at a time: the
    * caller audits a page before the next is read.
    */
-  *entries(after: number, upTo: number, since: number): Iterable<AuditEntry> {
+  *entries(after: number, upTo: number, since: number): Iterable<WorkerAuditEntry> {
     for (let from = after; from < upTo; from += AUDIT_PAGE_TRANSACTIONS) {
       yield* this.#page(from, Math.min(from + AUDIT_PAGE_TRANSACTIONS, upTo), since);
     }
   }
 
   /** The transactions with after < id <= upTo created at/after `since`, with their events; one read transaction. */
-  #page(after: number, upTo: number, since: number): AuditEntry[] {
-    const read = this.#db.transaction(() => [this.#rows.all(after, upTo, since), this.#events.all(after, upTo, since) as AuditEventRow[]] as const);
+  #page(after: number, upTo: number, since: number): WorkerAuditEntry[] {
+    const read = this.#db.transaction(() => {
+      const events = since <= 0 ? this.#eventsAll.all(after, upTo) : this.#events.all(after, upTo, since);
+      return [this.#rows.all(after, upTo, since) as WorkerRow[], events as AuditEventRow[]] as const;
+    });
     const [rows, events] = read();
     return assembleWorkerPage(rows, events);
   }

@@ -164,7 +164,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   async countAll(since: number): Promise<number> {
-    return this.query('countAll', () => this.stmts.countSince.get(since)?.n ?? 0);
+    return this.query('countAll', () => (since <= 0 ? this.stmts.countAll.get() : this.stmts.countSince.get(since))?.n ?? 0);
   }
 
   async getSummary(gid: string): Promise<TransSummary | undefined> {

@@ -61,6 +61,8 @@ export interface SqliteStatements extends KvStatements {
   readonly openAfter: Database.Statement<[number, number], { id: number; gid: string }>;
   readonly allAfter: Database.Statement<[number, number, number], SummaryRow & { id: number }>;
   readonly countSince: Database.Statement<[number], { n: number }>;
+  /** Every transaction: counted on the smallest index (`transactions_status`), not a scan of the rows. */
+  readonly countAll: Database.Statement<[], { n: number }>;
   /**
    * Raw rows `[id, gid, seq, v, type, at, cmd, data]`: the events of the transactions with
    * after < id <= last created at/after `since`, ordered by id then seq (one page of `scanAll`).
@@ -102,6 +104,7 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
       `SELECT id, ${SUMMARY_COLUMNS} FROM transactions WHERE id > ? AND create_time >= ? ORDER BY id LIMIT ?`,
     ),
     countSince: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM transactions WHERE create_time >= ?'),
+    countAll: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM transactions'),
     // walks transactions by id and each one's (tid, seq) range of the events key: no sort
     eventsOfIdRange: db
       .prepare<[number, number, number], unknown[]>(EVENTS_OF_ID_RANGE_SQL)
