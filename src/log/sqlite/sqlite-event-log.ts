@@ -23,9 +23,10 @@ import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.j
 import { buildAppendTx } from './sqlite-append.js';
 import { WorkerAppender } from './worker-appender.js';
 import { HybridAppender } from './hybrid-appender.js';
+import { GidFilter } from './gid-filter.js';
 import { ensureSchema, SCHEMA_VERSION } from './sqlite-schema.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
-import type { EventRow, SqliteStatements } from './sqlite-statements.js';
+import type { SqliteStatements } from './sqlite-statements.js';
 import { AUDIT_PAGE_TRANSACTIONS, assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
 
 export interface SqliteEventLogOptions {
@@ -64,7 +65,7 @@ export interface Appender {
 const READER_CACHE_MIB = 2;
 
 /** What `open` hands the constructor. */
-export type SqliteLogParts = [file: string, db: Database.Database, stmts: SqliteStatements, appender: Appender, scanChunkSize: number, logger: Logger | undefined];
+export type SqliteLogParts = [file: string, db: Database.Database, stmts: SqliteStatements, appender: Appender, scanChunkSize: number, logger: Logger | undefined, gids?: GidFilter];
 
 export class SqliteEventLog implements EventLog {
   readonly name = 'sqlite';
@@ -79,6 +80,8 @@ export class SqliteEventLog implements EventLog {
     private readonly appender: Appender,
     private readonly scanChunkSize: number,
     private readonly logger: Logger | undefined,
+    /** With a background writer: the gids the log holds, so a new gid's read costs no SQLite read. */
+    private readonly gids?: GidFilter,
   ) {}
 
   /**
@@ -106,13 +109,18 @@ export class SqliteEventLog implements EventLog {
       const stmts = prepareStatements(db);
       const inline = buildAppendTx(db, stmts);
       let appender: Appender = { append: (r, s) => inline(r, s), close: () => { lock.close(); } };
+      let gids: GidFilter | undefined;
       if (background) {
         db.pragma('wal_autocheckpoint = 0'); // the writer thread checkpoints (hybrid-appender.ts)
         const hybrid = new HybridAppender(new WorkerAppender(file, opts.syncCommit), inline);
         appender = { append: (r, s) => hybrid.append(r, s), close: async () => { await hybrid.close(); lock.close(); } };
+        gids = new GidFilter();
       }
       logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
-      return new this(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger);
+      const log = new this(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger, gids);
+      // a failed fill leaves the filter answering "may have": every gid is read, as without it
+      gids?.fill(db).catch((err: unknown) => log.closed || logger?.warn({ err }, 'gid filter not filled: new gids are read from the log'));
+      return log;
     } catch (err) {
       db.close();
       lock.close();
@@ -123,6 +131,7 @@ export class SqliteEventLog implements EventLog {
   async append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
     this.ensureOpen();
     if (records.length === 0 && summaries.length === 0) return;
+    if (this.gids !== undefined) for (const r of records) this.gids.add(r.gid);
     try {
       await this.appender.append(records, summaries);
     } catch (err) {
@@ -132,9 +141,14 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
+  /** Whether `read` answers a gid the log has never held without SQLite (a background writer's log, its gid filter filled). */
+  get readsKnowNewGids(): boolean {
+    return this.gids?.complete === true;
+  }
+
   async read(gid: string): Promise<LogRecord[]> {
     this.ensureOpen();
-    return this.readSync(gid);
+    return this.gids?.mayHave(gid) === false ? [] : this.readSync(gid);
   }
 
   async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
@@ -179,14 +193,9 @@ export class SqliteEventLog implements EventLog {
     if (!Number.isSafeInteger(filter.limit)) throw new BadRequest(`invalid limit: ${filter.limit}`);
     if (filter.limit < 1) return { items: [], nextPosition: '' };
     const position = parsePosition(filter.position);
-    try {
-      const rows = this.stmts.list(filter, position !== undefined).all(listParams(filter, position));
-      const last = rows.at(-1);
-      const nextPosition = rows.length < filter.limit || last === undefined ? '' : String(last.id);
-      return { items: rows.map(rowToSummary), nextPosition };
-    } catch (err) {
-      throw toLogError(err, 'list');
-    }
+    const rows = this.query('list', () => this.stmts.list(filter, position !== undefined).all(listParams(filter, position)));
+    const last = rows.at(-1);
+    return { items: rows.map(rowToSummary), nextPosition: rows.length < filter.limit || last === undefined ? '' : String(last.id) };
   }
 
   async listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {
@@ -218,15 +227,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   private readSync(gid: string): LogRecord[] {
-    let rows: EventRow[];
-    try {
-      rows = this.stmts.readEvents.all(gid);
-    } catch (err) {
-      throw toLogError(err, 'read');
-    }
-    return rows.map((r) =>
-      decodeRecordValue({ v: r.v, gid: r.gid, seq: r.seq, type: r.type, at: r.at, data: JSON.parse(r.data), cmd: r.cmd }),
-    );
+    const rows = this.query('read', () => this.stmts.readEvents.all(gid));
+    return rows.map((r) => decodeRecordValue({ v: r.v, gid: r.gid, seq: r.seq, type: r.type, at: r.at, data: JSON.parse(r.data), cmd: r.cmd }));
   }
 
   /** Runs one read statement on the open log, mapping SQLite failures to LogUnavailable. */
