@@ -77,7 +77,7 @@ export function assembleAuditPage(rows: readonly SummaryRow[], events: readonly 
  * A page of the audit workers' read: records without their `cmd` (AuditEventRow). Both inputs are
  * ordered by id; events of an id with no row (read without the join) are skipped.
  */
-export function assembleWorkerPage(rows: readonly WorkerRow[], events: readonly AuditEventRow[]): WorkerAuditEntry[] {
+function assembleWorkerPage(rows: readonly WorkerRow[], events: readonly AuditEventRow[]): WorkerAuditEntry[] {
   const out: WorkerAuditEntry[] = [];
   let k = 0;
   for (const [id, gid, status, view] of rows) {
