@@ -200,8 +200,8 @@ export class PartitionProcessor {
       // an abort waits only when the stored options say wait_result (spec §5.6), and then succeeds once rolled back
       const abort = d.item.cmd.kind === 'abort' || (d.item.cmd.kind === 'awaitResult' && d.item.cmd.call === 'abort');
       if (d.item.wait && d.reply.ok && live !== undefined && (!abort || live.context.options.waitResult)) {
-        this.waits.add(live, d.item.resolve, abort ? 'abort' : 'submit');
         d.item.accepted?.();
+        this.waits.add(live, d.item.resolve, abort ? 'abort' : 'submit'); // a settled pass is answered here
       } else d.item.resolve(d.reply);
     }
     const touched = new Set<LiveTransaction>([...drafts.values()].map((d) => d.live));

@@ -21,7 +21,17 @@ export class WaitRegistry {
     private readonly current: (gid: string) => LiveTransaction | undefined = () => undefined,
   ) {}
 
+  /**
+   * Waits for `live`'s pass to settle; a pass settled already is answered at once (as `check`
+   * would in the same turn) without a timer or an entry: a submit that finishes in its first
+   * commit (an empty saga, a msg) then leaves nothing behind to collect (docs/benchmarks.md,
+   * "Responses in flight without a Set").
+   */
   add(live: LiveTransaction, resolve: (r: Reply) => void, call: WaitingCall = 'submit'): void {
+    if (isSettled(live.context, live.status)) {
+      resolve(replyOf(live, call));
+      return;
+    }
     const list = this.#waits.get(live.gid) ?? [];
     const entry = {
       resolve,
