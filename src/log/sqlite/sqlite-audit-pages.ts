@@ -10,8 +10,8 @@ import type { AuditedProjection, LogRecord, TransSummary } from '../event-log.js
 import { eventsOfIdRangeSql, rowToSummary, type SummaryRow } from './sqlite-statements.js';
 import { toLogError } from './sqlite-database.js';
 
-/** A raw row of an events-by-transaction-range read: transaction id, then the event's columns. */
-export type EventRangeRow = [id: number, gid: string, seq: number, v: number, type: string, at: number, cmd: string, data: string];
+/** A raw row of `scanAll`'s events read (`eventsOfIdRange*`): the transaction's id, then the event's columns. */
+export type EventRangeRow = [id: number, seq: number, v: number, type: string, at: number, cmd: string, data: string];
 
 export interface AuditEntry {
   readonly gid: string;
@@ -49,47 +49,40 @@ export interface WorkerAuditEntry {
 /** A raw row of the audit workers' transactions read: id, gid, status, view. */
 type WorkerRow = [id: number, gid: string, status: string, view: string];
 
-const AUDIT_EVENTS_SQL = eventsOfIdRangeSql('e.seq, e.v, e.type, e.at, e.data');
-/**
- * The events of an id range without `--since`: straight from the events' primary key, no join
- * (~20% cheaper). It also yields events of ids with no transaction row (the topics' reserved
- * gids), which the pairing skips.
- */
-const AUDIT_EVENTS_ALL_SQL = 'SELECT tid, seq, v, type, at, data FROM events WHERE tid > ? AND tid <= ? ORDER BY tid, seq';
+const AUDIT_COLUMNS = 'e.seq, e.v, e.type, e.at, e.data';
 const AUDIT_ROWS_SQL = 'SELECT id, gid, status, view FROM transactions WHERE id > ? AND id <= ? AND create_time >= ? ORDER BY id';
 
-/** A page of `SqliteEventLog.scanAll`: summary rows (ordered by id) with their whole records (ordered by id, then seq). */
-export function assembleAuditPage(rows: readonly SummaryRow[], events: readonly EventRangeRow[]): AuditEntry[] {
-  const out: AuditEntry[] = [];
-  let k = 0;
-  for (const row of rows) {
+/**
+ * The records of a page's transactions, one transaction after the other in id order, from its
+ * events read in id then seq order (`[0]` = id). Events of an id with no transaction row (read
+ * without the join: dtx's reserved keys) are skipped. `withCmd`: the rows hold `cmd` before
+ * `data` (EventRangeRow), else not (AuditEventRow: records with `cmd: ''`).
+ */
+class EventCursor {
+  #k = 0;
+
+  constructor(
+    private readonly events: ReadonlyArray<readonly unknown[]>,
+    private readonly withCmd: boolean,
+  ) {}
+
+  recordsOf(id: number, gid: string): LogRecord[] {
+    const events = this.events;
+    const dataAt = this.withCmd ? 6 : 5;
+    while (this.#k < events.length && (events[this.#k]![0] as number) < id) this.#k++;
     const records: LogRecord[] = [];
-    for (; k < events.length && events[k]![0] === row.id; k++) {
-      const [, gid, seq, v, type, at, cmd, data] = events[k]!;
-      records.push(decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data) as unknown, cmd }));
+    for (; this.#k < events.length && events[this.#k]![0] === id; this.#k++) {
+      const e = events[this.#k]!;
+      records.push(decodeRecordValue({ v: e[2], gid, seq: e[1], type: e[3], at: e[4], data: JSON.parse(e[dataAt] as string) as unknown, cmd: this.withCmd ? e[5] : '' }));
     }
-    out.push({ gid: row.gid, records, summary: rowToSummary(row) });
+    return records;
   }
-  return out;
 }
 
-/**
- * A page of the audit workers' read: records without their `cmd` (AuditEventRow). Both inputs are
- * ordered by id; events of an id with no row (read without the join) are skipped.
- */
-function assembleWorkerPage(rows: readonly WorkerRow[], events: readonly AuditEventRow[]): WorkerAuditEntry[] {
-  const out: WorkerAuditEntry[] = [];
-  let k = 0;
-  for (const [id, gid, status, view] of rows) {
-    while (k < events.length && events[k]![0] < id) k++;
-    const records: LogRecord[] = [];
-    for (; k < events.length && events[k]![0] === id; k++) {
-      const [, seq, v, type, at, data] = events[k]!;
-      records.push(decodeRecordValue({ v, gid, seq, type, at, data: JSON.parse(data) as unknown, cmd: '' }));
-    }
-    out.push({ gid, records, summary: { status, view } });
-  }
-  return out;
+/** A page of `SqliteEventLog.scanAll`: summary rows (ordered by id) with their whole records. */
+export function assembleAuditPage(rows: readonly SummaryRow[], events: readonly EventRangeRow[]): AuditEntry[] {
+  const cursor = new EventCursor(events, true);
+  return rows.map((row) => ({ gid: row.gid, records: cursor.recordsOf(row.id, row.gid), summary: rowToSummary(row) }));
 }
 
 export class SqliteAuditPages {
@@ -109,8 +102,8 @@ export class SqliteAuditPages {
       this.#range = this.#db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM transactions WHERE create_time >= ?');
       this.#rangeAll = this.#db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM transactions');
       this.#rows = this.#db.prepare<[number, number, number], unknown[]>(AUDIT_ROWS_SQL).raw(true);
-      this.#events = this.#db.prepare<[number, number, number], unknown[]>(AUDIT_EVENTS_SQL).raw(true);
-      this.#eventsAll = this.#db.prepare<[number, number], unknown[]>(AUDIT_EVENTS_ALL_SQL).raw(true);
+      this.#events = this.#db.prepare<[number, number, number], unknown[]>(eventsOfIdRangeSql(AUDIT_COLUMNS, true)).raw(true);
+      this.#eventsAll = this.#db.prepare<[number, number], unknown[]>(eventsOfIdRangeSql(AUDIT_COLUMNS, false)).raw(true);
     } catch (err) {
       throw toLogError(err, `open ${file} for the audit`);
     }
@@ -143,7 +136,8 @@ export class SqliteAuditPages {
       return [this.#rows.all(after, upTo, since) as WorkerRow[], events as AuditEventRow[]] as const;
     });
     const [rows, events] = read();
-    return assembleWorkerPage(rows, events);
+    const cursor = new EventCursor(events, false);
+    return rows.map(([id, gid, status, view]) => ({ gid, records: cursor.recordsOf(id, gid), summary: { status, view } }));
   }
 
   close(): void {

@@ -169,7 +169,8 @@ export class SqliteEventLog implements EventLog {
       const [rows, events] = this.query('scanAll', () => {
         const page = this.stmts.allAfter.all(after, since, AUDIT_PAGE_TRANSACTIONS);
         const last = page.at(-1);
-        return [page, last === undefined ? [] : (this.stmts.eventsOfIdRange.all(after, last.id, since) as EventRangeRow[])] as const;
+        const events = last === undefined ? [] : since <= 0 ? this.stmts.eventsOfIdRangeAll.all(after, last.id) : this.stmts.eventsOfIdRange.all(after, last.id, since);
+        return [page, events as EventRangeRow[]] as const;
       });
       yield* assembleAuditPage(rows, events);
       if (rows.length < AUDIT_PAGE_TRANSACTIONS) return;

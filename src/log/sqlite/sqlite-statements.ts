@@ -38,17 +38,20 @@ type SummaryParams = [number, string, string, string, number, number, number | n
 export const SUMMARY_COLUMNS = 'id, gid, trans_type, status, create_time, update_time, next_cron_time, finished, view';
 
 /**
- * The events of the transactions with after < id <= last created at/after `since` (parameters in
- * that order), ordered by id then seq; read raw: the transaction's id, then `columns` (of `e`,
- * the events, and `t`, the transaction rows).
+ * The events of the transactions with after < id <= last (parameters in that order, then `since`
+ * when `bySince`), ordered by id then seq; read raw: the transaction's id, then `columns` of `e`.
+ * By `since`, through the transaction rows (their create_time); without, straight from the events'
+ * key, no join (~20% cheaper), which also yields the events of ids that have no transaction row
+ * (dtx's reserved keys): the audit's pairing skips them (sqlite-audit-pages.ts, `EventCursor`).
  */
-export function eventsOfIdRangeSql(columns: string): string {
-  return `SELECT t.id, ${columns} FROM transactions t JOIN events e ON e.tid = t.id
-         WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`;
+export function eventsOfIdRangeSql(columns: string, bySince: boolean): string {
+  return bySince
+    ? `SELECT t.id, ${columns} FROM transactions t JOIN events e ON e.tid = t.id WHERE t.id > ? AND t.id <= ? AND t.create_time >= ? ORDER BY t.id, e.seq`
+    : `SELECT e.tid, ${columns} FROM events e WHERE e.tid > ? AND e.tid <= ? ORDER BY e.tid, e.seq`;
 }
 
-/** `eventsOfIdRangeSql` of whole records: `[id, gid, seq, v, type, at, cmd, data]`. */
-export const EVENTS_OF_ID_RANGE_SQL = eventsOfIdRangeSql('t.gid, e.seq, e.v, e.type, e.at, e.cmd, e.data');
+/** The columns of whole records in `eventsOfIdRangeSql`: rows `[id, seq, v, type, at, cmd, data]`. */
+const RECORD_COLUMNS = 'e.seq, e.v, e.type, e.at, e.cmd, e.data';
 
 export interface SqliteStatements extends KvStatements {
   readonly insertEvent: Database.Statement<EventParams>;
@@ -64,10 +67,12 @@ export interface SqliteStatements extends KvStatements {
   /** Every transaction: counted on the smallest index (`transactions_status`), not a scan of the rows. */
   readonly countAll: Database.Statement<[], { n: number }>;
   /**
-   * Raw rows `[id, gid, seq, v, type, at, cmd, data]`: the events of the transactions with
+   * Raw rows `[id, seq, v, type, at, cmd, data]`: the events of the transactions with
    * after < id <= last created at/after `since`, ordered by id then seq (one page of `scanAll`).
    */
   readonly eventsOfIdRange: Database.Statement<[number, number, number], unknown[]>;
+  /** `eventsOfIdRange` without `since`: every event with after < id <= last, no join. */
+  readonly eventsOfIdRangeAll: Database.Statement<[number, number], unknown[]>;
   readonly scheduledAfter: Database.Statement<[number, number], SummaryRow>;
   readonly maxSeq: Database.Statement<[string], { seq: number | null }>;
   readonly getMeta: Database.Statement<[string], { value: string }>;
@@ -106,9 +111,8 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     countSince: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM transactions WHERE create_time >= ?'),
     countAll: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM transactions'),
     // walks transactions by id and each one's (tid, seq) range of the events key: no sort
-    eventsOfIdRange: db
-      .prepare<[number, number, number], unknown[]>(EVENTS_OF_ID_RANGE_SQL)
-      .raw(true),
+    eventsOfIdRange: db.prepare<[number, number, number], unknown[]>(eventsOfIdRangeSql(RECORD_COLUMNS, true)).raw(true),
+    eventsOfIdRangeAll: db.prepare<[number, number], unknown[]>(eventsOfIdRangeSql(RECORD_COLUMNS, false)).raw(true),
     maxSeq: db.prepare<[string], { seq: number | null }>('SELECT MAX(e.seq) AS seq FROM gids g JOIN events e ON e.tid = g.id WHERE g.gid = ?'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     putMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
