@@ -109,12 +109,11 @@ export class SqliteEventLog implements EventLog {
       const stmts = prepareStatements(db);
       const inline = buildAppendTx(db, stmts);
       let appender: Appender = { append: (r, s) => inline(r, s), close: () => { lock.close(); } };
-      let gids: GidFilter | undefined;
+      const gids = background ? new GidFilter() : undefined;
       if (background) {
         db.pragma('wal_autocheckpoint = 0'); // the writer thread checkpoints (hybrid-appender.ts)
         const hybrid = new HybridAppender(new WorkerAppender(file, opts.syncCommit), inline);
         appender = { append: (r, s) => hybrid.append(r, s), close: async () => { await hybrid.close(); lock.close(); } };
-        gids = new GidFilter();
       }
       logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
       const log = new this(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger, gids);
