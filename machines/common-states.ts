@@ -1,7 +1,7 @@
 import type { TransEvent } from './vocabulary.js';
 import type { TransContext } from './trans-context.js';
 import { rejectWith, update } from './machine-kit.js';
-import { finishFailed, finishSucceed, rejections } from './trans-lifecycle.js';
+import { finishFailed, finishSucceed, rejections, sameBody } from './trans-lifecycle.js';
 
 /**
  * State-node pieces every built-in type (and the quorum example) shares: creation from idle, the
@@ -12,6 +12,15 @@ export const BRANCH_RESULT_EVENTS = ['BranchSucceeded', 'BranchFailed', 'BranchO
 export const forceStop = { target: 'failed' as const };
 export const cronReset = { actions: update((ctx, e) => ({ ...ctx, nextCronTime: e.at, updateTime: e.at })) };
 export const duplicateGid = rejectWith((c) => rejections.duplicateGid(c.gid));
+
+/**
+ * A prepare or submit under a stored gid whose body (trans_type, steps, payloads: `sameBody`)
+ * differs is refused with DTX_DUPLICATE_GID; the same body falls through to the next transition.
+ */
+export const otherBodyRejected = {
+  guard: ({ context, event }: { context: TransContext; event: Extract<TransEvent, { type: 'TransCreated' | 'TransSubmitted' }> }) => !sameBody(context.spec, event.spec),
+  actions: duplicateGid,
+};
 
 /** idle: TransCreated goes to `submitted` or `prepared` with the type's context builder. */
 export function idleState(created: (ctx: TransContext, e: TransEvent) => TransContext) {

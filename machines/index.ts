@@ -26,6 +26,6 @@ export {
 export type { TouchKind } from './schedule.js';
 export { resetInterval, touch, lease, alertAfterBackoff, timeoutDeadline } from './schedule.js';
 export { createContext, finishSucceed, finishFailed, sameBody, rejections, rejectEffect } from './trans-lifecycle.js';
-export { BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
+export { BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState, otherBodyRejected } from './common-states.js';
 export { MSG_DELAY_MAX_SECONDS, WORKFLOW_NAME_MAX_CHARS, msgCustomDataProblem, sagaCustomDataProblem, workflowCustomDataProblem } from './custom-data-rules.js';
 export { MSG_TOPIC_PREFIX, msgTopicNames } from './msg-steps.js';

@@ -1,8 +1,8 @@
 import type { BranchResultEvent, TransEvent } from './vocabulary.js';
 import { EMPTY_CONTEXT, type TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
-import { cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
-import { createContext, rejections, sameBody } from './trans-lifecycle.js';
+import { cronReset, finishedState, forceStop, otherBodyRejected, idleState } from './common-states.js';
+import { createContext, rejections } from './trans-lifecycle.js';
 import { isStaleResult } from './branch-calls.js';
 import {
   isQueryDue, msgCronPass, msgPass, msgRepass, msgRows, onMsgResult, onQueryRetry, parseMsgExt, schedulePrepared, settleQuery, startQueryBack,
@@ -28,7 +28,6 @@ const submitted = (ctx: TransContext, e: TransEvent) => {
 };
 const isQueryAnswer = (ctx: TransContext, e: TransEvent) =>
   'branchId' in e && e.branchId === '00' && !isStaleResult(ctx, e as BranchResultEvent);
-const dup = duplicateGid;
 const ACTION_RESULTS = ['BranchSucceeded', 'BranchFailed', 'BranchOngoing', 'BranchErrored'] as const;
 
 export const msgMachine = transSetup.createMachine({
@@ -39,9 +38,9 @@ export const msgMachine = transSetup.createMachine({
     idle: idleState(created),
     prepared: {
       on: {
-        TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
+        TransCreated: otherBodyRejected,
         TransSubmitted: [
-          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
+          otherBodyRejected,
           { target: 'submitted', actions: update(submitted) },
         ],
         TransAborted: { target: 'failed' },
@@ -65,7 +64,7 @@ export const msgMachine = transSetup.createMachine({
       on: {
         TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },
         TransSubmitted: [
-          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
+          otherBodyRejected,
           { actions: stepAction((c, e) => msgRepass(c, e.at)) },
         ],
         TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'submitted')) },

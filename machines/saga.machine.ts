@@ -1,8 +1,8 @@
 import type { BranchResultEvent, TransEvent } from './vocabulary.js';
 import { EMPTY_CONTEXT, type TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
-import { cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
-import { createContext, rejections, sameBody } from './trans-lifecycle.js';
+import { cronReset, finishedState, forceStop, otherBodyRejected, idleState } from './common-states.js';
+import { createContext, rejections } from './trans-lifecycle.js';
 import { allActionsSucceeded, allRolledBack, anyActionFailed, parseSagaExt } from './saga-plan.js';
 import { beginRollback, cronPass, onForwardResult, onRollbackResult, sagaRows, startCompensations, startForward } from './saga-steps.js';
 import { timeoutDeadline } from './schedule.js';
@@ -38,9 +38,9 @@ export const sagaMachine = transSetup.createMachine({
     idle: idleState(created),
     prepared: {
       on: {
-        TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
+        TransCreated: otherBodyRejected,
         TransSubmitted: [
-          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
+          otherBodyRejected,
           { target: 'submitted', actions: update((c, e) => ({ ...c, updateTime: e.at })) },
         ],
         TransAborted: [
@@ -62,7 +62,7 @@ export const sagaMachine = transSetup.createMachine({
       on: {
         TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },
         TransSubmitted: [
-          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
+          otherBodyRejected,
           // A repeated submit re-runs a pass on the stored rows (fix of spec §16.1).
           { actions: stepAction((c, e) => cronPassWithoutLease(c, e.at)) },
         ],

@@ -1,8 +1,8 @@
 import type { BranchResultEvent, TransEvent } from './vocabulary.js';
 import { EMPTY_CONTEXT, type TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
-import { BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState } from './common-states.js';
-import { createContext, rejections, sameBody } from './trans-lifecycle.js';
+import { BRANCH_RESULT_EVENTS, cronReset, finishedState, forceStop, otherBodyRejected, idleState } from './common-states.js';
+import { createContext, rejections } from './trans-lifecycle.js';
 import { hasInflight } from './branch-calls.js';
 import {
   allDone, beginBackward, beginForward, effectiveTimeout, isConflictingRegistration, isPreparedTimedOut, isRepeatedRegistration, onTwoPhaseResult,
@@ -38,9 +38,9 @@ export function createTwoPhaseMachine(rules: TwoPhaseRules) {
       idle: idleState(created),
       prepared: {
         on: {
-          TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
+          TransCreated: otherBodyRejected,
           TransSubmitted: [
-            { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
+            otherBodyRejected,
             { target: 'submitted', actions: update((c, e) => ({ ...c, updateTime: e.at })) },
           ],
           TransAborted: [
@@ -75,7 +75,7 @@ export function createTwoPhaseMachine(rules: TwoPhaseRules) {
         on: {
           TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },
           TransSubmitted: [
-            { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
+            otherBodyRejected,
             // A repeated submit re-runs a pass on the stored rows (fix of spec §16.1).
             { actions: stepAction((c, e) => twoPhaseRepass(rules, c, rules.forward, e.at)) },
           ],

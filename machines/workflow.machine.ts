@@ -1,8 +1,8 @@
 import type { TransEvent } from './vocabulary.js';
 import { EMPTY_CONTEXT, type TransContext } from './trans-context.js';
 import { transSetup, stepAction, update, rejectWith } from './machine-kit.js';
-import { BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop } from './common-states.js';
-import { createContext, rejections, sameBody } from './trans-lifecycle.js';
+import { BRANCH_RESULT_EVENTS, cronReset, finishedState, forceStop, otherBodyRejected } from './common-states.js';
+import { createContext, rejections } from './trans-lifecycle.js';
 import { registerRefused } from './two-phase-machine.js';
 import { workflowCustomDataProblem } from './custom-data-rules.js';
 import {
@@ -51,9 +51,9 @@ export const workflowMachine = transSetup.createMachine({
     prepared: {
       on: {
         // a repeated prepare (prepareWorkflow of a known gid is answered by the engine without an event)
-        TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
+        TransCreated: otherBodyRejected,
         TransSubmitted: [
-          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: duplicateGid },
+          otherBodyRejected,
           { guard: ({ event }) => submittedEnd(event) === 'succeed', target: 'succeed', actions: update(recordEnd) },
           { guard: ({ event }) => submittedEnd(event) === 'failed', target: 'failed', actions: update(recordEnd) },
           { actions: rejectWith(() => ({ result: 'ERROR', message: 'req_extra.status: a workflow submit says succeed or failed', code: 'DTX_BAD_REQUEST' })) },

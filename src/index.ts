@@ -46,7 +46,7 @@ export {
   touch, lease, resetInterval, alertAfterBackoff, timeoutDeadline,
   createContext, finishSucceed, finishFailed, sameBody, rejections, rejectEffect, withFailureSuffix,
   isFinal, isSettled, defaultDueAt, dueAtOf, outstandingOf, waitOutcome,
-  BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState,
+  BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState, otherBodyRejected,
   createTwoPhaseMachine, registerRefused, twoPhaseDueAt, TCC_RULES, XA_RULES,
   workflowMachine, parseWorkflowExt, workflowCustomDataProblem,
 } from '../machines/index.js';

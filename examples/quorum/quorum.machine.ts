@@ -9,8 +9,8 @@
  * a type written outside it imports the same names from the package (`from 'dtx'`).
  */
 import {
-  EMPTY_CONTEXT, createContext, rejectWith, rejections, sameBody, stepAction, transSetup, update,
-  BRANCH_RESULT_EVENTS, cronReset, duplicateGid, finishedState, forceStop, idleState,
+  EMPTY_CONTEXT, createContext, rejectWith, rejections, stepAction, transSetup, update,
+  BRANCH_RESULT_EVENTS, cronReset, finishedState, forceStop, idleState, otherBodyRejected,
   type BranchResultEvent, type Step, type TransContext, type TransEvent, type TransStatus,
 } from '../../machines/index.js';
 import {
@@ -22,7 +22,6 @@ const created = (_: TransContext, e: TransEvent) => {
   const c = e as Created;
   return createContext(c, quorumRows(c.spec, c.at), { ...parseQuorumExt(c.spec.customData, c.spec.steps.length) });
 };
-const dup = duplicateGid;
 const onBranch = (phase: 'submitted' | 'aborting') =>
   Object.fromEntries(BRANCH_RESULT_EVENTS.map((t) => [t, { actions: stepAction((c, e): Step => onResult(c, e as BranchResultEvent, phase)) }]));
 
@@ -34,9 +33,9 @@ export const quorumMachine = transSetup.createMachine({
     idle: idleState(created),
     prepared: {
       on: {
-        TransCreated: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
+        TransCreated: otherBodyRejected,
         TransSubmitted: [
-          { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
+          otherBodyRejected,
           { target: 'submitted', actions: update((c, e) => ({ ...c, updateTime: e.at })) },
         ],
         // Nothing has run yet: an abort of a prepared quorum simply fails it.
@@ -55,7 +54,7 @@ export const quorumMachine = transSetup.createMachine({
       on: {
         TransCreated: { actions: rejectWith(() => rejections.prepare('submitted')) },
         // A repeated submit of the same body is accepted and changes nothing.
-        TransSubmitted: { guard: ({ context, event }) => !sameBody(context.spec, event.spec), actions: dup },
+        TransSubmitted: otherBodyRejected,
         TransAborted: { actions: rejectWith((c) => rejections.abort(c.transType, 'submitted')) },
         TransForceStopped: forceStop,
         CronReset: cronReset,
