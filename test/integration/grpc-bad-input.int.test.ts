@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dtmProto } from '../../src/protocol/dtm-proto.js';
+import { MAX_STATUS_DETAILS } from '../../src/ingress/grpc/dtm-service.js';
 import { startDtx, type DtxProcess } from '../support/dtx-process.js';
 import { gidOf, query } from '../support/dtm-client.js';
 import { dtmClient, dtmRequest, rawCall, unary } from '../support/dtm-grpc-client.js';
@@ -97,6 +98,29 @@ describe('gRPC ingress: values the shared schema refuses → InvalidArgument nam
     const r = await unary(client, 'Submit', req);
     expect(r.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(r.details).toMatch(message);
+  });
+
+  // A JSON escape in Steps is valid UTF-8 on the wire and a lone surrogate once
+  // parsed; the message naming the field repeats it, and grpc-js's encodeURI of the status details
+  // threw on it outside any handler: the process exited (found by test/fuzz/grpc-api.fuzz.test.ts).
+  it.each([
+    ['a step key', { ...dtmRequest('s1', 'saga', one, ['{}']), Steps: '[{"\\ud800":"x"}]' }, /^steps\.0\.\ufffd: bad url/],
+    ['a step URL', { ...dtmRequest('s2', 'saga', one, ['{}']), Steps: '[{"action":"http://a/\\udc00"}]' }, /^steps\.0\.action: must not contain/],
+  ])('a lone surrogate escaped in %s: InvalidArgument with U+FFFD in its place', async (_name, req, message) => {
+    const r = await unary(client, 'Submit', req);
+    expect(r.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(r.details).toMatch(message);
+    expect(r.details).not.toMatch(/[\ud800-\udfff]/);
+    expect(dtx.proc.exitCode).toBeNull();
+  });
+
+  // 16,000 'é' of a step key, repeated in the message, were ~96 KB once percent-encoded in the
+  // grpc-message trailer: above Node's 64 KiB header list limit, so the answer never arrived.
+  it('a message repeating a long step key is cut to MAX_STATUS_DETAILS characters and arrives', async () => {
+    const r = await unary(client, 'Submit', { ...dtmRequest('s3', 'saga', one, ['{}']), Steps: JSON.stringify([{ ['é'.repeat(16_000)]: 'x' }]) }, new grpc.Metadata(), 10_000);
+    expect(r.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(r.details).toMatch(/^steps\.0\.éé.*… \(\d+ more characters\)$/);
+    expect(r.details.length).toBeLessThan(MAX_STATUS_DETAILS + 40);
   });
 
   it('Steps "null" (the Go SDK without steps) is no steps', async () => {

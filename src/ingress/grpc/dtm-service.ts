@@ -82,9 +82,32 @@ export function dtmServiceHandlers(deps: TransCallDeps & TopicCallDeps, logger: 
  */
 export const ERROR_CODE_TRAILER = 'dtx-error-code';
 
-function serviceError(code: grpc.status, details: string, dtxCode: string | undefined): grpc.ServiceError {
+/**
+ * Characters of an error message sent as a status's details. Details travel percent-encoded in an
+ * HTTP/2 trailer, and a message naming a field can repeat what the client sent (a 16,000-character
+ * step key); above the client's header list limit (64 KiB in Node) the answer never arrives and
+ * the call ends DEADLINE_EXCEEDED. At most ~6 KiB once encoded.
+ */
+export const MAX_STATUS_DETAILS = 1024;
+
+/**
+ * Lone UTF-16 surrogates. A request's strings can hold them (a JSON escape such as `\ud800` in
+ * Steps), and a message naming the field repeats them; grpc-js percent-encodes the details with
+ * `encodeURI`, which throws on one outside any handler: the process would exit.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/gu;
+
+/** The details of a status: bounded, and well-formed Unicode (a lone surrogate becomes U+FFFD). */
+export function statusDetails(message: string): string {
+  const over = message.length - MAX_STATUS_DETAILS;
+  const bounded = over > 0 ? `${message.slice(0, MAX_STATUS_DETAILS)}… (${over} more characters)` : message;
+  return bounded.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+function serviceError(code: grpc.status, message: string, dtxCode: string | undefined): grpc.ServiceError {
   const metadata = new grpc.Metadata();
   if (dtxCode !== undefined) metadata.set(ERROR_CODE_TRAILER, dtxCode);
+  const details = statusDetails(message);
   return Object.assign(new Error(details), { code, details, metadata });
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { errorReply, OK, type Reply } from '../../../src/engine/command.js';
 import { BadRequest, ERROR_CODES, NotOwner } from '../../../src/errors.js';
 import { ERROR_TABLE } from '../../../src/protocol/error-table.js';
-import { replyError, thrownError } from '../../../src/ingress/grpc/dtm-service.js';
+import { MAX_STATUS_DETAILS, replyError, statusDetails, thrownError } from '../../../src/ingress/grpc/dtm-service.js';
 import { rpcError } from '../../../src/ingress/jsonrpc/json-rpc-envelope.js';
 import { grpcStatusOf } from '../../../src/protocol/error-grpc-status.js';
 
@@ -53,5 +53,32 @@ describe('JSON-RPC error of a reply', () => {
     expect(rpcError('FAILURE', 'm FAILURE', undefined)).toEqual({ code: -32901, message: 'm FAILURE' });
     expect(rpcError('ONGOING', 'not yet', undefined)).toEqual({ code: -32902, message: 'not yet' });
     expect(rpcError('ERROR', 'bad', 'DTX_BAD_REQUEST')).toEqual({ code: -32603, message: 'bad', data: { code: 'DTX_BAD_REQUEST' } });
+  });
+});
+
+describe('details of a gRPC status', () => {
+  it('a message within the bound is sent as it is, surrogate pairs included', () => {
+    expect(statusDetails('steps.0.action: bad url: \'😀\'')).toBe('steps.0.action: bad url: \'😀\'');
+    expect(statusDetails('x'.repeat(MAX_STATUS_DETAILS))).toHaveLength(MAX_STATUS_DETAILS);
+  });
+
+  it('a lone surrogate becomes U+FFFD (grpc-js encodeURI throws on one)', () => {
+    expect(statusDetails('steps.0.\ud800x\udfff: bad url')).toBe('steps.0.\ufffdx\ufffd: bad url');
+    expect(() => encodeURI(statusDetails('a\udbff\udbffb'))).not.toThrow();
+  });
+
+  it('a longer one is cut at the bound and says how much was left out; a pair cut in two is not left half', () => {
+    const d = statusDetails(`${'é'.repeat(MAX_STATUS_DETAILS + 10)}`);
+    expect(d).toBe(`${'é'.repeat(MAX_STATUS_DETAILS)}… (10 more characters)`);
+    const cut = statusDetails(`${'x'.repeat(MAX_STATUS_DETAILS - 1)}😀tail`);
+    expect(cut.startsWith(`${'x'.repeat(MAX_STATUS_DETAILS - 1)}\ufffd… (`)).toBe(true);
+    expect(() => encodeURI(cut)).not.toThrow();
+  });
+
+  it('replyError and thrownError send bounded, well-formed details', () => {
+    const long = replyError(errorReply(`steps.0.${'\ud800'.repeat(5000)}: bad url`, 'DTX_BAD_REQUEST'));
+    expect(long?.details.length).toBeLessThan(MAX_STATUS_DETAILS + 40);
+    expect(() => encodeURI(long?.details ?? '')).not.toThrow();
+    expect(thrownError(new BadRequest('\ud800'), silent, 'Submit').details).toBe('\ufffd');
   });
 });
