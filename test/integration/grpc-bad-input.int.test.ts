@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dtmProto } from '../../src/protocol/dtm-proto.js';
 import { MAX_STATUS_DETAILS } from '../../src/ingress/grpc/dtm-service.js';
@@ -12,11 +13,12 @@ import { dtmClient, dtmRequest, rawCall, unary } from '../support/dtm-grpc-clien
  * problem; the process keeps serving.
  */
 const MAX_BYTES = 65_536;
+const MAX_STREAMS = 20;
 let dtx: DtxProcess;
 let client: grpc.Client;
 let target: string;
 beforeAll(async () => {
-  dtx = await startDtx({ env: { HTTP_MAX_BODY_BYTES: String(MAX_BYTES) } });
+  dtx = await startDtx({ env: { HTTP_MAX_BODY_BYTES: String(MAX_BYTES), GRPC_MAX_CONCURRENT_STREAMS: String(MAX_STREAMS) } });
   target = `127.0.0.1:${dtx.grpcPort}`;
   client = dtmClient(target);
 });
@@ -134,6 +136,24 @@ describe('gRPC ingress: values the shared schema refuses → InvalidArgument nam
     const r = await unary(client, 'Submit', dtmRequest(gidOf('big'), 'saga', [{ action: '', compensate: '' }], ['x'.repeat(MAX_BYTES + 1)]));
     expect(r.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(r.details).toMatch(/larger than max/i);
+  });
+
+  // A call whose message never completes holds ~6 KiB; without the bound one connection held 240 MiB
+  // with 40,000 of them (docs/limits.md).
+  it(`a connection gets at most GrpcMaxConcurrentStreams (${MAX_STREAMS}) calls at once; others are served meanwhile`, async () => {
+    const session = http2.connect(`http://${target}`);
+    try {
+      await new Promise<void>((resolve, reject) => session.once('remoteSettings', () => resolve()).once('error', reject));
+      expect(session.remoteSettings.maxConcurrentStreams).toBe(MAX_STREAMS);
+      Array.from({ length: MAX_STREAMS }, () => {
+        const stream = session.request({ ':method': 'POST', ':path': '/dtmgimp.Dtm/Submit', 'content-type': 'application/grpc', te: 'trailers' });
+        stream.on('error', () => undefined);
+        stream.write(Buffer.from([0])); // the first byte of the 5-byte message prefix, and nothing more
+      });
+      expect((await unary<{ Gid: string }>(client, 'NewGid', {})).value?.Gid).toHaveLength(22);
+    } finally {
+      session.destroy();
+    }
   });
 
   it('the process is still serving after all of it', async () => {

@@ -16,6 +16,8 @@ export interface GrpcIngressOptions extends TransCallDeps, TopicCallDeps {
   readonly metrics: Metrics;
   /** `HttpMaxBodyBytes`: larger messages end ResourceExhausted before they are read into memory. */
   readonly maxMessageBytes: number;
+  /** `GrpcMaxConcurrentStreams`: calls open at once on one connection; a client queues the rest. */
+  readonly maxConcurrentStreams: number;
   /** `Auth.Tokens`; empty = no authentication (dtm's behaviour). */
   readonly tokens: readonly string[];
   /** `Tls.*`, as for HTTPS; a client CA requires client certificates. */
@@ -40,6 +42,7 @@ export async function startGrpcIngress(opts: GrpcIngressOptions, host: string, p
   const interceptors = [metricsInterceptor(opts.metrics), ...(opts.tokens.length > 0 ? [authInterceptor(opts.tokens)] : [])];
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
+    'grpc.max_concurrent_streams': opts.maxConcurrentStreams,
     interceptors,
   });
   server.addService(rawRequestService(), dtmServiceHandlers(opts, opts.logger));
