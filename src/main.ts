@@ -131,7 +131,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   ownPorts.push(httpPort);
   const http = httpCloser(server);
   const grpc = await startGrpcIngress(
-    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, maxConcurrentStreams: config.GrpcMaxConcurrentStreams, tokens: config.Auth.Tokens, ...(tls ? { tls } : {}) },
+    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, maxConcurrentStreams: config.GrpcMaxConcurrentStreams, messageTimeoutMs: config.GrpcMessageTimeout * 1000, tokens: config.Auth.Tokens, ...(tls ? { tls } : {}) },
     config.HttpHost,
     config.GrpcPort,
   ).catch(async (err: unknown) => {

@@ -2,7 +2,7 @@
  * The dtx configuration contract: every dtm key of spec §12 with dtm's PascalCase names, dtm's
  * defaults and dtm's units (durations are integer **seconds**, `Store.ConnMaxLifeTime` minutes),
  * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`, `Store.Kafka*`,
- * `InternalGrpcPort`, `InternalAdvertise`, `GrpcMaxConcurrentStreams`,
+ * `InternalGrpcPort`, `InternalAdvertise`, `GrpcMaxConcurrentStreams`, `GrpcMessageTimeout`,
  * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`, `MaxOpenPayloadBytes`, `Auth`, `Tls`, `Invoker`,
  * `Log.Format`, `TransTypes`, `MicroService.DriverModules`).
  *
@@ -99,6 +99,7 @@ export const ConfigSchema = z.object({
   HttpHost: nonEmpty,
   HttpMaxBodyBytes: z.int().min(1024, { error: 'must be an integer 1024..268435456' }).max(268_435_456, { error: 'must be an integer 1024..268435456' }),
   GrpcMaxConcurrentStreams: z.int().min(1, { error: 'must be an integer 1..1000000' }).max(1_000_000, { error: 'must be an integer 1..1000000' }),
+  GrpcMessageTimeout: seconds(1, 3600),
   MaxOpenPayloadBytes: z.int().min(1_048_576, { error: 'must be an integer >= 1048576' }),
   Auth: z.object({
     Tokens: z.array(token, { error: 'must be a list of tokens' }),
@@ -188,6 +189,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   HttpHost: '0.0.0.0',
   HttpMaxBodyBytes: 1048576,
   GrpcMaxConcurrentStreams: 1000,
+  GrpcMessageTimeout: 300,
   MaxOpenPayloadBytes: 268_435_456,
   Auth: { Tokens: [], PublicMetrics: false },
   Tls: { CertFile: '', KeyFile: '', ClientCaFile: '' },

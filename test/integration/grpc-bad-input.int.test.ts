@@ -18,7 +18,7 @@ let dtx: DtxProcess;
 let client: grpc.Client;
 let target: string;
 beforeAll(async () => {
-  dtx = await startDtx({ env: { HTTP_MAX_BODY_BYTES: String(MAX_BYTES), GRPC_MAX_CONCURRENT_STREAMS: String(MAX_STREAMS) } });
+  dtx = await startDtx({ env: { HTTP_MAX_BODY_BYTES: String(MAX_BYTES), GRPC_MAX_CONCURRENT_STREAMS: String(MAX_STREAMS), GRPC_MESSAGE_TIMEOUT: '1' } });
   target = `127.0.0.1:${dtx.grpcPort}`;
   client = dtmClient(target);
 });
@@ -151,6 +151,23 @@ describe('gRPC ingress: values the shared schema refuses → InvalidArgument nam
         stream.write(Buffer.from([0])); // the first byte of the 5-byte message prefix, and nothing more
       });
       expect((await unary<{ Gid: string }>(client, 'NewGid', {})).value?.Gid).toHaveLength(22);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('a call whose message has not arrived within GrpcMessageTimeout (1 s here) ends DEADLINE_EXCEEDED', async () => {
+    const session = http2.connect(`http://${target}`);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/dtmgimp.Dtm/Submit', 'content-type': 'application/grpc', te: 'trailers' });
+      stream.on('error', () => undefined);
+      const status = new Promise<string | undefined>((resolve) => {
+        // a status without a message comes as trailers-only: grpc-status in the response headers
+        stream.on('response', (h) => h['grpc-status'] !== undefined && resolve(String(h['grpc-status'])));
+        stream.on('trailers', (h) => resolve(String(h['grpc-status'])));
+      });
+      stream.write(Buffer.from([0, 0, 0])); // 3 bytes of the 5-byte message prefix, and nothing more
+      expect(await status).toBe(String(grpc.status.DEADLINE_EXCEEDED));
     } finally {
       session.destroy();
     }

@@ -3,7 +3,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import { Unauthorized } from '../../errors.js';
 import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
 import { bearerTokenOf, tokenMatcher } from '../http/bearer-auth.js';
-import { ERROR_CODE_TRAILER } from './dtm-service.js';
+import { DTM_SERVICE, ERROR_CODE_TRAILER } from './dtm-service.js';
 import { grpcApiLabel } from '../../observability/api-label.js';
 
 /**
@@ -55,3 +55,41 @@ export function metricsInterceptor(metrics: Metrics): grpc.ServerInterceptor {
     });
   };
 }
+
+/**
+ * A `dtmgimp.Dtm` call (all unary) must deliver its whole request message within `ms` of its
+ * start, as Node's request timeout bounds an HTTP request (300 s by default): a call whose message
+ * never completes would wait forever. It ends DEADLINE_EXCEEDED; its HTTP/2 stream counts against
+ * `GrpcMaxConcurrentStreams` until the client closes its side (what bounds memory is that limit,
+ * docs/limits.md). Health checking and reflection streams are not timed.
+ */
+export function messageTimeoutInterceptor(ms: number): grpc.ServerInterceptor {
+  return (method, call) => {
+    if (!method.path.startsWith(`/${DTM_SERVICE}/`)) return new grpc.ServerInterceptingCall(call);
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      clearTimeout(timer);
+      timer = undefined;
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        timer = setTimeout(() => {
+          timer = undefined;
+          call.sendStatus({ code: grpc.status.DEADLINE_EXCEEDED, details: `the request message did not arrive within ${ms / 1000} s`, metadata: new grpc.Metadata() });
+        }, ms);
+        next({
+          onReceiveMessage: (message, messageNext) => {
+            stop();
+            messageNext(message);
+          },
+          onCancel: stop,
+        });
+      },
+      sendStatus: (status, next) => {
+        stop();
+        next(status);
+      },
+    });
+  };
+}
+

@@ -8,8 +8,8 @@ import { loadProtoFiles, PROTO_LOADER_OPTIONS } from '../../protocol/proto-files
 import type { HttpTls } from '../http/http-server.js';
 import type { TransCallDeps } from '../trans-commands.js';
 import type { TopicCallDeps } from '../topic-calls.js';
-import { dtmServiceHandlers, rawRequestService } from './dtm-service.js';
-import { authInterceptor, metricsInterceptor } from './grpc-interceptors.js';
+import { DTM_SERVICE, dtmServiceHandlers, rawRequestService } from './dtm-service.js';
+import { authInterceptor, messageTimeoutInterceptor, metricsInterceptor } from './grpc-interceptors.js';
 
 export interface GrpcIngressOptions extends TransCallDeps, TopicCallDeps {
   readonly logger: Logger;
@@ -18,6 +18,8 @@ export interface GrpcIngressOptions extends TransCallDeps, TopicCallDeps {
   readonly maxMessageBytes: number;
   /** `GrpcMaxConcurrentStreams`: calls open at once on one connection; a client queues the rest. */
   readonly maxConcurrentStreams: number;
+  /** `GrpcMessageTimeout` in ms: a dtm call's request message must arrive within it (DEADLINE_EXCEEDED). */
+  readonly messageTimeoutMs: number;
   /** `Auth.Tokens`; empty = no authentication (dtm's behaviour). */
   readonly tokens: readonly string[];
   /** `Tls.*`, as for HTTPS; a client CA requires client certificates. */
@@ -31,7 +33,6 @@ export interface GrpcIngress {
   stop(graceMs?: number): Promise<void>;
 }
 
-const DTM_SERVICE = 'dtmgimp.Dtm';
 
 /**
  * The gRPC ingress (DESIGN §1.1, spec §10): `dtmgimp.Dtm` on `GrpcPort`, plus gRPC health checking
@@ -39,7 +40,7 @@ const DTM_SERVICE = 'dtmgimp.Dtm';
  * listing both, as dtm registers reflection.
  */
 export async function startGrpcIngress(opts: GrpcIngressOptions, host: string, port: number): Promise<GrpcIngress> {
-  const interceptors = [metricsInterceptor(opts.metrics), ...(opts.tokens.length > 0 ? [authInterceptor(opts.tokens)] : [])];
+  const interceptors = [metricsInterceptor(opts.metrics), messageTimeoutInterceptor(opts.messageTimeoutMs), ...(opts.tokens.length > 0 ? [authInterceptor(opts.tokens)] : [])];
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_concurrent_streams': opts.maxConcurrentStreams,
