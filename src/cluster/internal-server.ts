@@ -51,10 +51,11 @@ export function boundedText(value: unknown, max: number): string | undefined {
 /**
  * Serves `services` on `host:port` (0 = any free port). Resolves with the bound port. With
  * `Auth.Tokens` set, every call needs one of them (`authorization: Bearer`), as on the public gRPC
- * port: the service accepts commands, and it listens on `HttpHost` like the API.
+ * port: the service accepts commands, and it listens on `HttpHost` like the API. A connection has
+ * at most `maxConcurrentStreams` calls open (`GrpcMaxConcurrentStreams`, as on the API's port).
  */
-export async function startInternalServer(services: readonly InternalService[], host: string, port: number, tokens: readonly string[], logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
-  const server = new grpc.Server(tokens.length > 0 ? { interceptors: [authInterceptor(tokens)] } : {});
+export async function startInternalServer(services: readonly InternalService[], host: string, port: number, tokens: readonly string[], maxConcurrentStreams: number, logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
+  const server = new grpc.Server({ 'grpc.max_concurrent_streams': maxConcurrentStreams, ...(tokens.length > 0 ? { interceptors: [authInterceptor(tokens)] } : {}) });
   for (const s of services) server.addService(s.definition, s.implementation);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));

@@ -53,7 +53,7 @@ export class KafkaCluster {
     // Without InternalAdvertise the workers reach each other on 127.0.0.1: the service (which takes
     // commands) listens there only, not on HttpHost.
     const loopback = config.InternalAdvertise === '';
-    const server = await startInternalServer([repliesService(hub), exchange.service], loopback ? '127.0.0.1' : config.HttpHost, config.InternalGrpcPort, config.Auth.Tokens, logger.child({ component: 'internal' }));
+    const server = await startInternalServer([repliesService(hub), exchange.service], loopback ? '127.0.0.1' : config.HttpHost, config.InternalGrpcPort, config.Auth.Tokens, config.GrpcMaxConcurrentStreams, logger.child({ component: 'internal' }));
     const address = loopback ? `127.0.0.1:${server.port}` : config.InternalAdvertise;
     if (loopback && config.Store.KafkaBrokers.some((b) => !/^(127\.|localhost:|\[::1\])/.test(b))) {
       logger.warn({ address }, 'InternalAdvertise is not set: the internal service listens on 127.0.0.1 only; set INTERNAL_ADVERTISE=<host>:<port> when workers run on several hosts');

@@ -10,6 +10,7 @@ import { repliesService, ReplySender } from '../../../src/cluster/reply-service.
 import type { Command, Reply } from '../../../src/engine/command.js';
 import { NotOwner } from '../../../src/errors.js';
 import { partitionOf } from '../../../src/log/gid-partitioner.js';
+import { CONFIG_DEFAULTS } from '../../../src/config/config-schema.js';
 
 /**
  * Direct commands (docs/kafka.md) on real gRPC over 127.0.0.1: an owner's `Commands/Exchange`
@@ -42,7 +43,7 @@ class ScriptedOwner implements LocalOwner {
 async function ownerServer(owner: ScriptedOwner, tokens: readonly string[] = []) {
   const exchange = new CommandExchange(logger);
   exchange.serve(owner, PARTITIONS);
-  const server = await startInternalServer([exchange.service], '127.0.0.1', 0, tokens, logger);
+  const server = await startInternalServer([exchange.service], '127.0.0.1', 0, tokens, CONFIG_DEFAULTS.GrpcMaxConcurrentStreams, logger);
   return { exchange, server, address: `127.0.0.1:${server.port}` };
 }
 
@@ -106,7 +107,7 @@ describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
 
   it('answers DTX_NOT_OWNER when the owner is unreachable, or does not answer in time', async () => {
     const links = new OwnerLinks('me:1', logger);
-    const closed = await startInternalServer([], '127.0.0.1', 0, [], logger);
+    const closed = await startInternalServer([], '127.0.0.1', 0, [], CONFIG_DEFAULTS.GrpcMaxConcurrentStreams, logger);
     const gone = `127.0.0.1:${closed.port}`;
     await closed.stop();
     links.learn(P, gone);
@@ -166,7 +167,7 @@ describe('direct commands between workers (real gRPC on 127.0.0.1)', () => {
     const hub = new ReplyHub();
     const seen: Array<[number, string]> = [];
     hub.observeOwners((p, o) => seen.push([p, o]));
-    const server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, [], logger);
+    const server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, [], CONFIG_DEFAULTS.GrpcMaxConcurrentStreams, logger);
     const id = hub.newRequestId();
     const wait = hub.expect(id, 10_000, 3);
     const sender = new ReplySender('owner:7', new ReplyHub(), logger);

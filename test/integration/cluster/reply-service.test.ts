@@ -6,6 +6,7 @@ import { ReplyHub } from '../../../src/cluster/reply-hub.js';
 import { MAX_REPLY_PEERS, repliesService, ReplySender } from '../../../src/cluster/reply-service.js';
 import { startInternalServer } from '../../../src/cluster/internal-server.js';
 import type { Reply } from '../../../src/engine/command.js';
+import { CONFIG_DEFAULTS } from '../../../src/config/config-schema.js';
 
 const logger = pino({ level: 'silent' });
 const DELIVER = '/dtx.internal.Replies/Deliver';
@@ -46,7 +47,7 @@ describe('internal reply service (real gRPC on 127.0.0.1)', () => {
   let address: string;
 
   beforeAll(async () => {
-    server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, [], logger);
+    server = await startInternalServer([repliesService(hub)], '127.0.0.1', 0, [], CONFIG_DEFAULTS.GrpcMaxConcurrentStreams, logger);
     address = `127.0.0.1:${server.port}`;
   });
   afterAll(async () => {
