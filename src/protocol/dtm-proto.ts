@@ -103,6 +103,9 @@ export interface DtmServiceHandlers extends grpc.UntypedServiceImplementation {
   DeleteTopic: grpc.handleUnaryCall<DtmTopicRequest, Empty>;
 }
 
+/** The full name of dtm's gRPC service: method paths `/dtmgimp.Dtm/<Rpc>`. */
+export const DTM_SERVICE = 'dtmgimp.Dtm';
+
 export interface DtmProto {
   /** `dtmgimp.Dtm`: method paths `/dtmgimp.Dtm/<Rpc>`. */
   readonly dtmService: grpc.ServiceDefinition;
@@ -135,7 +138,7 @@ function codecOf<T>(definition: PackageDefinition, fullName: string): MessageCod
 
 function load(): DtmProto {
   const definition = loadProtoFiles(['dtmgimp.proto', 'workflow.proto']);
-  const dtmService = serviceOf(definition, 'dtmgimp.Dtm') as grpc.ServiceDefinition;
+  const dtmService = serviceOf(definition, DTM_SERVICE) as grpc.ServiceDefinition;
   const workflowService = serviceOf(definition, 'workflow.Workflow') as grpc.ServiceDefinition;
   const d = (name: string): string => `dtmgimp.${name}`;
   return Object.freeze({

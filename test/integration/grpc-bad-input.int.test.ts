@@ -31,6 +31,13 @@ const { DtmRequest } = dtmProto().messages;
 /** A valid saga request without branch calls; bytes appended to it override or add fields. */
 const valid = (gid: string) => DtmRequest.encode(dtmRequest(gid, 'saga', [{ action: '', compensate: '' }], ['{}']));
 const bytes = (...b: number[]) => Buffer.from(b);
+/** A Submit call on `session` that sends 1 byte of the 5-byte message prefix and nothing more. */
+function unfinishedSubmit(session: http2.ClientHttp2Session): http2.ClientHttp2Stream {
+  const stream = session.request({ ':method': 'POST', ':path': '/dtmgimp.Dtm/Submit', 'content-type': 'application/grpc', te: 'trailers' });
+  stream.on('error', () => undefined);
+  stream.write(bytes(0));
+  return stream;
+}
 const BAD_UTF8 = [0xff, 0xfe];
 
 describe('gRPC ingress: malformed protobuf → InvalidArgument naming the field', () => {
@@ -145,11 +152,7 @@ describe('gRPC ingress: values the shared schema refuses → InvalidArgument nam
     try {
       await new Promise<void>((resolve, reject) => session.once('remoteSettings', () => resolve()).once('error', reject));
       expect(session.remoteSettings.maxConcurrentStreams).toBe(MAX_STREAMS);
-      Array.from({ length: MAX_STREAMS }, () => {
-        const stream = session.request({ ':method': 'POST', ':path': '/dtmgimp.Dtm/Submit', 'content-type': 'application/grpc', te: 'trailers' });
-        stream.on('error', () => undefined);
-        stream.write(Buffer.from([0])); // the first byte of the 5-byte message prefix, and nothing more
-      });
+      for (let i = 0; i < MAX_STREAMS; i++) unfinishedSubmit(session);
       expect((await unary<{ Gid: string }>(client, 'NewGid', {})).value?.Gid).toHaveLength(22);
     } finally {
       session.destroy();
@@ -159,14 +162,12 @@ describe('gRPC ingress: values the shared schema refuses → InvalidArgument nam
   it('a call whose message has not arrived within GrpcMessageTimeout (1 s here) ends DEADLINE_EXCEEDED', async () => {
     const session = http2.connect(`http://${target}`);
     try {
-      const stream = session.request({ ':method': 'POST', ':path': '/dtmgimp.Dtm/Submit', 'content-type': 'application/grpc', te: 'trailers' });
-      stream.on('error', () => undefined);
+      const stream = unfinishedSubmit(session);
       const status = new Promise<string | undefined>((resolve) => {
         // a status without a message comes as trailers-only: grpc-status in the response headers
         stream.on('response', (h) => h['grpc-status'] !== undefined && resolve(String(h['grpc-status'])));
         stream.on('trailers', (h) => resolve(String(h['grpc-status'])));
       });
-      stream.write(Buffer.from([0, 0, 0])); // 3 bytes of the 5-byte message prefix, and nothing more
       expect(await status).toBe(String(grpc.status.DEADLINE_EXCEEDED));
     } finally {
       session.destroy();

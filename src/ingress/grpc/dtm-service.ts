@@ -82,9 +82,6 @@ export function dtmServiceHandlers(deps: TransCallDeps & TopicCallDeps, logger: 
  */
 export const ERROR_CODE_TRAILER = 'dtx-error-code';
 
-/** The full name of dtm's gRPC service (proto package `dtmgimp`). */
-export const DTM_SERVICE = 'dtmgimp.Dtm';
-
 /**
  * Characters of an error message sent as a status's details. Details travel percent-encoded in an
  * HTTP/2 trailer, and a message naming a field can repeat what the client sent (a 16,000-character

@@ -3,7 +3,8 @@ import type { Metrics } from '../../observability/metrics.js';
 import { Unauthorized } from '../../errors.js';
 import { grpcStatusOf } from '../../protocol/error-grpc-status.js';
 import { bearerTokenOf, tokenMatcher } from '../http/bearer-auth.js';
-import { DTM_SERVICE, ERROR_CODE_TRAILER } from './dtm-service.js';
+import { ERROR_CODE_TRAILER } from './dtm-service.js';
+import { DTM_SERVICE } from '../../protocol/dtm-proto.js';
 import { grpcApiLabel } from '../../observability/api-label.js';
 
 /**

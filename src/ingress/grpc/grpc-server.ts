@@ -4,11 +4,12 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
+import { DTM_SERVICE } from '../../protocol/dtm-proto.js';
 import { loadProtoFiles, PROTO_LOADER_OPTIONS } from '../../protocol/proto-files.js';
 import type { HttpTls } from '../http/http-server.js';
 import type { TransCallDeps } from '../trans-commands.js';
 import type { TopicCallDeps } from '../topic-calls.js';
-import { DTM_SERVICE, dtmServiceHandlers, rawRequestService } from './dtm-service.js';
+import { dtmServiceHandlers, rawRequestService } from './dtm-service.js';
 import { authInterceptor, messageTimeoutInterceptor, metricsInterceptor } from './grpc-interceptors.js';
 
 export interface GrpcIngressOptions extends TransCallDeps, TopicCallDeps {
