@@ -19,8 +19,16 @@ export interface CheckpointResult {
   readonly complete: boolean;
 }
 
-/** One durable commit on the calling thread's connection (its fsync included); throws on failure. */
+/** One commit on the calling thread's connection; throws on failure. */
 export type InlineCommit = (records: readonly LogRecord[], summaries: readonly TransSummary[]) => void;
+
+/** What makes an inline commit durable when the connection does not fsync itself (wal-sync.ts). */
+export interface InlineSync {
+  /** throws when commits cannot be made durable anymore */
+  check(): void;
+  /** resolves once the commit just made is durable */
+  durable(): Promise<void>;
+}
 
 /**
  * WAL frames (pages) a checkpoint should find: SQLite's own automatic threshold. Neither
@@ -42,57 +50,31 @@ export const CHECKPOINT_EVERY_MAX = 2000;
 export const CHECKPOINT_CATCH_UP_FRAMES = 4 * CHECKPOINT_FRAMES;
 
 /**
- * Average inline commit time (ms, fsync included) above which commits go back to the writer: on a
- * disk whose fsync is slow the main thread must not wait on it. A commit handed to the writer
- * lowers the average by `1 - DECAY`, so inline commits are tried again after a while.
+ * Average inline commit time (ms, its fsync not included: wal-sync.ts) above which commits go
+ * back to the writer: on a disk whose writes stall the main thread must not wait on them. A
+ * commit handed to the writer lowers the average by `1 - DECAY`, so inline commits are tried
+ * again after a while.
  */
 export const INLINE_MAX_MS = 1;
 const DECAY = 0.99;
 const WEIGHT = 0.2;
 
 /**
- * Share of the time the event loop may be busy, over the last window, for commits to run inline.
- * A busy main thread is the bottleneck: every fsync it waits on is time it does not serve (HTTP
- * branches at c=10: ~10% fewer sagas/s with every idle-writer commit inline), so it hands them off.
- */
-export const INLINE_MAX_UTILIZATION = 0.8;
-const UTILIZATION_WINDOW_MS = 100;
-
-/**
- * Whether the event loop was busy more than INLINE_MAX_UTILIZATION of the last window
- * (re-measured at most once a window).
- */
-export function eventLoopBusy(): () => boolean {
-  let last = performance.eventLoopUtilization();
-  let at = performance.now();
-  let busy = false;
-  return () => {
-    const now = performance.now();
-    if (now - at >= UTILIZATION_WINDOW_MS) {
-      const current = performance.eventLoopUtilization();
-      busy = performance.eventLoopUtilization(current, last).utilization > INLINE_MAX_UTILIZATION;
-      last = current;
-      at = now;
-    }
-    return busy;
-  };
-}
-
-/**
- * The embedded log's appender: a commit runs on the calling (main) thread when the background
- * writer has no commit pending and the event loop is not busy, and on the writer otherwise. At low
- * load a commit then costs one SQLite transaction and its fsync (~0.1-0.2 ms on the bench machine)
- * instead of two thread hops and a structured clone each way: one concurrent client gets 13-30%
- * more sagas/s for 10-15% less CPU per saga. Under load the writer is busy and takes the commits,
- * so fsyncs keep overlapping with the main thread's work (docs/benchmarks.md, "Commits on the main
- * thread when the writer is idle").
+ * The embedded log's appender: a commit runs on the calling (main) thread's connection when the
+ * background writer has no commit pending, and on the writer otherwise. An inline commit writes
+ * the WAL without waiting for the disk; its fsync runs on the thread pool (`InlineSync`,
+ * wal-sync.ts) and one fsync covers the commits made before it started. So the main thread
+ * neither waits for the disk nor pays two thread hops and a structured clone each way: against
+ * commits made inline with their fsync, or handed to the writer while the event loop was busy,
+ * 8-20% more sagas/s at every load measured (docs/benchmarks.md, "Inline commits, fsynced off
+ * the main thread").
  *
  * Checkpoints run on the writer's thread, asked for here (`CHECKPOINT_FRAMES`). While one runs
- * (it copies the WAL into the database and fsyncs it: milliseconds), commits stay on the main
- * thread even when the event loop is busy: handed to the writer they would wait for the whole
- * checkpoint (docs/benchmarks.md, "Checkpoints off the commit path"). Such a checkpoint leaves the
- * frames committed meanwhile, and the WAL only starts over after one that copied everything, so a
- * WAL that keeps growing gets an exclusive one (`CHECKPOINT_CATCH_UP_FRAMES`), and at most one
+ * (it fsyncs the WAL, copies it into the database and fsyncs that: milliseconds), commits stay on
+ * the main thread: handed to the writer they would wait for the whole checkpoint
+ * (docs/benchmarks.md, "Checkpoints off the commit path"). Such a checkpoint leaves the frames
+ * committed meanwhile, and the WAL only starts over after one that copied everything, so a WAL
+ * that keeps growing gets an exclusive one (`CHECKPOINT_CATCH_UP_FRAMES`), and at most one
  * interval of commits is made inline while a checkpoint is pending: the rest wait for it on the writer.
  *
  * Both connections write the same WAL database, one at a time: an inline commit runs only while no
@@ -115,7 +97,8 @@ export class HybridAppender {
   constructor(
     private readonly writer: BackgroundWriter,
     private readonly inline: InlineCommit,
-    private readonly busy: () => boolean = eventLoopBusy(),
+    /** undefined: the inline connection's own commit is durable (or durability is not asked) */
+    private readonly sync: InlineSync | undefined,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -127,14 +110,19 @@ export class HybridAppender {
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
     const writer = this.writer;
     let done: Promise<void>;
-    if (!writer.idle || this.#averageMs > INLINE_MAX_MS || (writer.checkpointing ? this.#exclusive || this.#sinceCheckpoint >= this.#interval : this.busy())) {
+    try {
+      this.sync?.check();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (!writer.idle || this.#averageMs > INLINE_MAX_MS || (writer.checkpointing && (this.#exclusive || this.#sinceCheckpoint >= this.#interval))) {
       this.#averageMs *= DECAY;
       done = writer.append(records, summaries);
     } else {
       const t0 = this.now();
       try {
         this.inline(records, summaries);
-        done = Promise.resolve();
+        done = this.sync === undefined ? Promise.resolve() : this.sync.durable();
       } catch (err) {
         done = Promise.reject(err as Error);
       } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
-import { CHECKPOINT_CATCH_UP_FRAMES, CHECKPOINT_EVERY, CHECKPOINT_EVERY_MAX, CHECKPOINT_EVERY_MIN, CHECKPOINT_FRAMES, eventLoopBusy, HybridAppender, INLINE_MAX_MS, type BackgroundWriter, type CheckpointResult } from '../../../src/log/sqlite/hybrid-appender.js';
+import { CHECKPOINT_CATCH_UP_FRAMES, CHECKPOINT_EVERY, CHECKPOINT_EVERY_MAX, CHECKPOINT_EVERY_MIN, CHECKPOINT_FRAMES, HybridAppender, INLINE_MAX_MS, type BackgroundWriter, type CheckpointResult, type InlineSync } from '../../../src/log/sqlite/hybrid-appender.js';
 
 /**
  * A scripted background writer: its idleness is set by the test, its calls are counted; a
@@ -38,12 +38,31 @@ class ScriptedWriter implements BackgroundWriter {
 const records: LogRecord[] = [{ v: 1, gid: 'g', seq: 1, type: 'TransCreated', at: 1, data: {}, cmd: 'c' }];
 const summaries: TransSummary[] = [];
 
+/** A scripted fsync of inline commits: `durable()` settles when the test says (`settle`). */
+class ScriptedSync implements InlineSync {
+  broken: Error | undefined;
+  asked = 0;
+  #pending: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  manual = false;
+  check(): void {
+    if (this.broken) throw this.broken;
+  }
+  durable(): Promise<void> {
+    this.asked += 1;
+    if (!this.manual) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#pending.push({ resolve, reject }));
+  }
+  settle(err?: Error): void {
+    for (const p of this.#pending.splice(0)) if (err) p.reject(err); else p.resolve();
+  }
+}
+
 /** An appender whose inline commits take `inlineMs` of a simulated clock each. */
 function setup(inlineMs = 0.1) {
   const writer = new ScriptedWriter();
+  const sync = new ScriptedSync();
   let t = 0;
   const inline = { calls: 0, fail: undefined as Error | undefined, ms: inlineMs };
-  const loop = { busy: false };
   const appender = new HybridAppender(
     writer,
     () => {
@@ -51,10 +70,10 @@ function setup(inlineMs = 0.1) {
       t += inline.ms;
       if (inline.fail) throw inline.fail;
     },
-    () => loop.busy,
+    sync,
     () => t,
   );
-  return { writer, inline, loop, appender };
+  return { writer, inline, sync, appender };
 }
 
 describe('HybridAppender', () => {
@@ -70,25 +89,29 @@ describe('HybridAppender', () => {
     expect([inline.calls, writer.appends]).toEqual([2, 1]);
   });
 
-  it('hands commits to the writer while the event loop is busy', async () => {
-    const { writer, inline, loop, appender } = setup();
-    loop.busy = true;
-    await appender.append(records, summaries);
-    expect([inline.calls, writer.appends]).toEqual([0, 1]);
-    loop.busy = false;
-    await appender.append(records, summaries);
-    expect([inline.calls, writer.appends]).toEqual([1, 1]);
+  it('resolves an inline commit once its fsync is done, and rejects it when that fails', async () => {
+    const { writer, inline, sync, appender } = setup();
+    sync.manual = true;
+    let done = false;
+    const first = appender.append(records, summaries).then(() => (done = true));
+    await Promise.resolve();
+    expect([inline.calls, sync.asked, done]).toEqual([1, 1, false]);
+    sync.settle();
+    await first;
+    expect(done).toBe(true);
+    const second = appender.append(records, summaries);
+    sync.settle(new Error('EIO'));
+    await expect(second).rejects.toThrow('EIO');
+    expect(writer.appends).toBe(0);
   });
 
-  it('eventLoopBusy: false while the loop idles, true after a window spent blocking it', async () => {
-    const busy = eventLoopBusy();
-    await new Promise((r) => setTimeout(r, 120));
-    busy(); // a window of idling
-    await new Promise((r) => setTimeout(r, 120));
-    expect(busy()).toBe(false);
-    const until = performance.now() + 150;
-    while (performance.now() < until); // a window of blocking
-    expect(busy()).toBe(true);
+  it('refuses every commit, inline or on the writer, once commits cannot be made durable', async () => {
+    const { writer, inline, sync, appender } = setup();
+    sync.broken = new Error('fdatasync failed');
+    await expect(appender.append(records, summaries)).rejects.toThrow('fdatasync failed');
+    writer.idle = false;
+    await expect(appender.append(records, summaries)).rejects.toThrow('fdatasync failed');
+    expect([inline.calls, writer.appends]).toEqual([0, 0]);
   });
 
   it('rejects with the inline commit\'s error, and commits again after it', async () => {
@@ -112,11 +135,10 @@ describe('HybridAppender', () => {
     expect(writer.checkpoints).toBe(2);
   });
 
-  it('commits inline while a checkpoint runs on the writer, even with the event loop busy; not while a commit is pending', async () => {
-    const { writer, inline, loop, appender } = setup();
+  it('commits inline while a checkpoint runs on the writer; not while a commit is pending', async () => {
+    const { writer, inline, appender } = setup();
     for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(records, summaries);
     expect(writer.checkpointing).toBe(true);
-    loop.busy = true;
     await appender.append(records, summaries);
     expect([inline.calls, writer.appends]).toEqual([CHECKPOINT_EVERY + 1, 0]); // not queued behind the checkpoint
     writer.idle = false; // a commit of the writer's is pending: its connection may hold the write lock
@@ -125,7 +147,7 @@ describe('HybridAppender', () => {
     writer.idle = true;
     await writer.finishCheckpoint(CHECKPOINT_FRAMES);
     await appender.append(records, summaries);
-    expect([inline.calls, writer.appends]).toEqual([CHECKPOINT_EVERY + 1, 2]); // busy loop, no checkpoint: the writer
+    expect([inline.calls, writer.appends]).toEqual([CHECKPOINT_EVERY + 2, 1]); // the writer idle again: inline
   });
 
   it('sizes the interval so a checkpoint finds about CHECKPOINT_FRAMES frames, within its bounds, one checkpoint at a time', async () => {
@@ -182,7 +204,7 @@ describe('HybridAppender', () => {
     expect(writer.checkpoints).toBe(3);
     await appender.append(records, summaries);
     await appender.append(records, summaries);
-    expect([inline.calls, writer.appends]).toEqual([2 * CHECKPOINT_EVERY + 2, 2]); // the loop is idle, yet the writer
+    expect([inline.calls, writer.appends]).toEqual([2 * CHECKPOINT_EVERY + 2, 2]); // the writer idle, yet on the writer
     await writer.finishCheckpoint(10);
     await appender.append(records, summaries);
     expect([inline.calls, writer.appends]).toEqual([2 * CHECKPOINT_EVERY + 3, 2]);

@@ -4,12 +4,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
 import { WorkerAppender } from '../../../src/log/sqlite/worker-appender.js';
+import { HybridAppender, type InlineCommit } from '../../../src/log/sqlite/hybrid-appender.js';
+import { WalSync } from '../../../src/log/sqlite/wal-sync.js';
+import { openDatabase } from '../../../src/log/sqlite/sqlite-database.js';
+import { buildAppendTx } from '../../../src/log/sqlite/sqlite-append.js';
+import { prepareStatements } from '../../../src/log/sqlite/sqlite-statements.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * The production writer (`writer: 'worker'`, fsync on) on real SQLite: commits made on the main
- * thread while the writer thread is idle, and on the writer thread while it is busy, land in one
- * log, and the WAL the main thread writes is checkpointed by the writer thread.
+ * thread's connection (fsynced on the thread pool) and on the writer thread's land in one log, and
+ * the WAL either connection writes is checkpointed by the writer thread.
  */
 const dirs: string[] = [];
 afterEach(() => {
@@ -31,10 +36,31 @@ function openLog(dir?: string): { log: SqliteEventLog; dir: string } {
 }
 
 /**
- * A pause that leaves the event loop idle: commits made between such pauses find it not busy (its
- * utilization over the last 100 ms under 0.8), so they run on this thread, as at low load.
+ * The log's appender built by hand on a log `openLog` created, with a clock that makes inline
+ * commits look slow while `slow.on`: the hybrid then hands them to the writer thread
+ * (INLINE_MAX_MS), so a test can choose which connection commits.
  */
-const idle = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
+function handBuiltHybrid(dir: string, slow: { on: boolean }) {
+  const file = path.join(dir, 'dtx.db');
+  const db = openDatabase({ file, syncCommit: false, lockTimeoutMs: 5000, exclusive: false });
+  db.pragma('wal_autocheckpoint = 0');
+  const commit = buildAppendTx(db, prepareStatements(db));
+  const sync = new WalSync(`${file}-wal`);
+  const counts = { inline: 0 };
+  let t = 0;
+  const inline: InlineCommit = (records, summaries) => {
+    commit(records, summaries);
+    counts.inline += 1;
+    if (slow.on) t += 5;
+  };
+  const hybrid = new HybridAppender(new WorkerAppender(file, true), inline, sync, () => t);
+  const close = async () => {
+    await hybrid.close();
+    sync.close();
+    db.close();
+  };
+  return { hybrid, counts, close };
+}
 
 function batch(gid: string, seq: number): [LogRecord[], TransSummary[]] {
   const record: LogRecord = { v: 1, gid, seq, type: seq === 1 ? 'TransCreated' : 'TransSubmitted', at: seq, data: { payload: 'x'.repeat(200) }, cmd: `${gid}-${seq}` };
@@ -44,22 +70,27 @@ function batch(gid: string, seq: number): [LogRecord[], TransSummary[]] {
 
 describe('sqlite log: commits on the main thread and on the writer thread', () => {
   it('keeps every acknowledged record, whichever thread committed it', async () => {
-    const { log, dir } = openLog();
-    // one at a time with the loop idle in between: these commit on this thread
-    for (let i = 0; i < 20; i += 1) {
-      await log.append(...batch(`seq-${i}`, 1));
-      await idle();
-    }
-    // many at once: the first may commit here, the rest queue on the busy writer
-    await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(...batch(`burst-${i}`, 1))));
-    for (let i = 0; i < 20; i += 1) {
-      await log.append(...batch(`seq-${i}`, 2));
-      await idle();
-    }
+    const { log, dir } = openLog(); // creates the schema
     await log.close();
+    const slow = { on: false };
+    const { hybrid, counts, close } = handBuiltHybrid(dir, slow);
+    const total = 160;
+    try {
+      for (let i = 0; i < total; i += 1) {
+        slow.on = i >= 20 && i < 60; // inline, then on the writer, then inline again once the average decays
+        await hybrid.append(...batch(`seq-${i}`, 1));
+      }
+      await Promise.all(Array.from({ length: 40 }, (_, i) => hybrid.append(...batch(`burst-${i}`, 1))));
+      for (let i = 0; i < 20; i += 1) await hybrid.append(...batch(`seq-${i}`, 2));
+    } finally {
+      await close();
+    }
+    expect(counts.inline).toBeGreaterThan(50);
+    expect(counts.inline).toBeLessThan(total + 60 - 20); // some went to the writer
     const { log: reopened } = openLog(dir);
     try {
       for (let i = 0; i < 20; i += 1) expect((await reopened.read(`seq-${i}`)).map((r) => r.seq)).toEqual([1, 2]);
+      for (let i = 20; i < total; i += 1) expect(await reopened.read(`seq-${i}`)).toHaveLength(1);
       for (let i = 0; i < 40; i += 1) expect(await reopened.read(`burst-${i}`)).toHaveLength(1);
       expect((await reopened.getSummary('seq-7'))?.updateTime).toBe(2);
     } finally {
@@ -71,10 +102,7 @@ describe('sqlite log: commits on the main thread and on the writer thread', () =
     const { log, dir } = openLog();
     try {
       // ~7 WAL pages each, committed on this thread: without the writer's checkpoints the WAL reaches ~54 MiB
-      for (let i = 0; i < 2000; i += 1) {
-        await log.append(...batch(`wal-${i}`, 1));
-        await idle();
-      }
+      for (let i = 0; i < 2000; i += 1) await log.append(...batch(`wal-${i}`, 1));
       const wal = fs.statSync(path.join(dir, 'dtx.db-wal')).size;
       expect(wal).toBeLessThan(WAL_BOUND_BYTES);
     } finally {
@@ -84,14 +112,16 @@ describe('sqlite log: commits on the main thread and on the writer thread', () =
 
   it('checkpoints the WAL that the writer\'s own commits grow (its connection never checkpoints by itself)', async () => {
     const { log, dir } = openLog();
+    await log.close();
+    const { hybrid, counts, close } = handBuiltHybrid(dir, { on: true });
     try {
-      // bursts of 50 commits (~7 WAL pages each) in one turn: once the loop is busy they queue on the writer
-      for (let b = 0; b < 40; b += 1) await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(...batch(`w-${b}-${i}`, 1))));
+      for (let i = 0; i < 2000; i += 1) await hybrid.append(...batch(`w-${i}`, 1));
+      expect(counts.inline).toBeLessThan(100); // the rest on the writer
       // unchecked, the 2,000 commits would grow the WAL to ~54 MiB
       const wal = fs.statSync(path.join(dir, 'dtx.db-wal')).size;
       expect(wal).toBeLessThan(WAL_BOUND_BYTES);
     } finally {
-      await log.close();
+      await close();
     }
   });
 

@@ -1,0 +1,36 @@
+import type Database from 'better-sqlite3';
+import type { LogRecord, TransSummary } from '../event-log.js';
+import type { AppendTx } from './sqlite-append.js';
+import { HybridAppender } from './hybrid-appender.js';
+import { WalSync } from './wal-sync.js';
+import { WorkerAppender } from './worker-appender.js';
+
+/** How `SqliteEventLog` commits: synchronously on its own connection, or through `backgroundAppender`. */
+export interface Appender {
+  append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> | void;
+  /** Undefined when every commit made is durable; otherwise resolves once those made so far are. */
+  settled?(): Promise<void> | undefined;
+  close(): Promise<void> | void;
+}
+
+/**
+ * The appender of a log with a background writer (hybrid-appender.ts): commits made on `db`, this
+ * thread's connection, leave their fsync to the thread pool (wal-sync.ts), so that connection
+ * commits with `synchronous = NORMAL`; the writer thread's own connection fsyncs as `syncCommit`
+ * says. Neither connection checkpoints by itself. `release` runs after both are closed.
+ */
+export function backgroundAppender(file: string, db: Database.Database, inline: AppendTx, syncCommit: boolean, release: () => void): Appender {
+  db.pragma('wal_autocheckpoint = 0');
+  const sync = syncCommit ? new WalSync(`${file}-wal`) : undefined;
+  if (sync !== undefined) db.pragma('synchronous = NORMAL');
+  const hybrid = new HybridAppender(new WorkerAppender(file, syncCommit), inline, sync);
+  return {
+    append: (records, summaries) => hybrid.append(records, summaries),
+    settled: () => sync?.settled(),
+    close: async () => {
+      await hybrid.close();
+      sync?.close();
+      release();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LogUnavailable } from '../../../src/errors.js';
+import { WalSync, type Fdatasync } from '../../../src/log/sqlite/wal-sync.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+/** An fdatasync that returns when the test says (`finish`), counting its calls. */
+function scripted() {
+  const calls: Array<(err: NodeJS.ErrnoException | null) => void> = [];
+  const fdatasync: Fdatasync = (_fd, done) => void calls.push(done);
+  const finish = async (err: NodeJS.ErrnoException | null = null) => {
+    calls.shift()!(err);
+    await new Promise((r) => setImmediate(r)); // the waiters' continuations
+  };
+  return { calls, fdatasync, finish };
+}
+
+function track(p: Promise<void>): { state: string } {
+  const t = { state: 'pending' };
+  p.then(
+    () => (t.state = 'resolved'),
+    (e: unknown) => (t.state = `rejected: ${e instanceof LogUnavailable ? 'LogUnavailable' : String(e)}`),
+  );
+  return t;
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('WalSync', () => {
+  it('resolves a commit only once an fdatasync started after it returns; commits made meanwhile share the next one', async () => {
+    const io = scripted();
+    const sync = new WalSync('/x/dtx.db-wal', io.fdatasync, () => 7);
+    const first = track(sync.durable());
+    expect(io.calls).toHaveLength(1);
+    const second = track(sync.durable()); // made while the first fdatasync runs
+    const third = track(sync.durable());
+    expect(io.calls).toHaveLength(1); // one at a time
+    await settle();
+    expect([first.state, second.state, third.state]).toEqual(['pending', 'pending', 'pending']);
+    await io.finish();
+    expect([first.state, second.state, third.state]).toEqual(['resolved', 'pending', 'pending']);
+    expect(io.calls).toHaveLength(1); // the next one, covering both
+    await io.finish();
+    expect([second.state, third.state]).toEqual(['resolved', 'resolved']);
+    expect(io.calls).toHaveLength(0);
+  });
+
+  it('settled(): nothing to wait for when every commit is durable; otherwise only the commits made so far', async () => {
+    const io = scripted();
+    const sync = new WalSync('/x/dtx.db-wal', io.fdatasync, () => 7);
+    expect(sync.settled()).toBeUndefined();
+    void sync.durable();
+    const read = track(sync.settled()!);
+    void sync.durable(); // committed after the read: the read does not wait for it
+    await io.finish();
+    expect(read.state).toBe('resolved');
+    expect(sync.settled()).toBeDefined(); // the later commit is not durable yet
+    await io.finish();
+    expect(sync.settled()).toBeUndefined();
+  });
+
+  it('a failed fdatasync fails its commits and every later one; reads stop waiting', async () => {
+    const io = scripted();
+    const sync = new WalSync('/x/dtx.db-wal', io.fdatasync, () => 7);
+    const commit = track(sync.durable());
+    const read = track(sync.settled()!);
+    await io.finish(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    expect(commit.state).toBe('rejected: LogUnavailable');
+    expect(read.state).toBe('resolved');
+    expect(() => sync.check()).toThrow(/fdatasync of \/x\/dtx.db-wal failed: EIO/);
+    const later = track(sync.durable());
+    await settle();
+    expect(later.state).toBe('rejected: LogUnavailable');
+    expect(io.calls).toHaveLength(0);
+    expect(sync.settled()).toBeUndefined();
+  });
+
+  it('a WAL that cannot be opened fails the commit the same way', async () => {
+    const io = scripted();
+    const sync = new WalSync('/x/dtx.db-wal', io.fdatasync, () => {
+      throw new Error('ENOENT: no such file');
+    });
+    const commit = track(sync.durable());
+    await settle();
+    expect(commit.state).toBe('rejected: LogUnavailable');
+    expect(() => sync.check()).toThrow(/ENOENT/);
+  });
+
+  it('syncs a real file through the thread pool', async () => {
+    const file = path.join(tempDir('dtx-walsync-'), 'dtx.db-wal');
+    fs.writeFileSync(file, 'frames');
+    const sync = new WalSync(file);
+    try {
+      await Promise.all([sync.durable(), sync.durable()]);
+      expect(sync.settled()).toBeUndefined();
+      expect(() => sync.check()).not.toThrow();
+    } finally {
+      sync.close();
+    }
+  });
+});
