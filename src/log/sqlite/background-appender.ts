@@ -29,7 +29,7 @@ export function backgroundAppender(file: string, db: Database.Database, inline: 
     settled: () => sync?.settled(),
     close: async () => {
       await hybrid.close();
-      sync?.close();
+      await sync?.close();
       release();
     },
   };

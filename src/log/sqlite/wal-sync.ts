@@ -1,17 +1,26 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { LogUnavailable } from '../../errors.js';
 
 /** `fs.fdatasync` with a callback, injectable for tests. */
 export type Fdatasync = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
 
 /**
+ * fdatasyncs of the WAL running at once. The one started later covers every commit the earlier
+ * one covers, so a commit made while one runs need not wait for it to start its own: with two,
+ * empty sagas at c=10 ran 6,800-8,000/s against 6,000-6,500 with one; four were no faster
+ * (docs/benchmarks.md, "Inline commits, fsynced off the main thread").
+ */
+export const MAX_SYNCS = 2;
+
+/**
  * The fsync of commits made on the main thread's connection, off the main thread. That
  * connection commits with `synchronous = NORMAL` (its commit writes the WAL, no fsync); each
  * commit then asks `durable()`, which resolves once an `fdatasync` of the WAL file that started
- * after the commit has returned, on libuv's thread pool. One fdatasync runs at a time and covers
- * every commit made before it started: commits made meanwhile share the next one. Linux flushes a
- * file's dirty pages whichever descriptor wrote them, so the descriptor opened here on the WAL
- * covers the connection's writes.
+ * after the commit has returned, on libuv's thread pool. An fdatasync covers every commit made
+ * before it started: commits made while MAX_SYNCS run share the next one. Linux flushes a file's
+ * dirty pages whichever descriptor wrote them, so the descriptor opened here on the WAL covers the
+ * connection's writes.
  *
  * Until then a commit is visible to the connection's readers: the log's reads wait for
  * `settled()` before they answer (sqlite-event-log.ts), so no reader learns of a commit that is
@@ -20,17 +29,20 @@ export type Fdatasync = (fd: number, done: (err: NodeJS.ErrnoException | null) =
  */
 export class WalSync {
   #fd: number | undefined;
-  /** commits asked to be made durable, and how many of them are */
+  /** commits asked to be made durable, covered by an fdatasync started, and durable */
   #asked = 0;
+  #started = 0;
   #durable = 0;
-  #running = false;
+  #running = 0;
+  /** close() waiting for the fdatasyncs running to return */
+  #stopped: (() => void) | undefined;
   #waiters: Array<{ readonly seq: number; readonly resolve: () => void; readonly reject: (e: Error) => void }> = [];
   #broken: Error | undefined;
 
   constructor(
     private readonly walFile: string,
     private readonly fdatasync: Fdatasync = fs.fdatasync,
-    private readonly open: (file: string) => number = (f) => fs.openSync(f, 'r'),
+    private readonly open: (file: string) => number = openDurably,
   ) {}
 
   /** Fails when the WAL cannot be synced anymore; call before committing. */
@@ -57,32 +69,38 @@ export class WalSync {
     return new Promise<void>((resolve) => this.#waiters.push({ seq, resolve, reject: () => resolve() }));
   }
 
-  close(): void {
+  /** Closes the WAL's descriptor once every fdatasync started has returned. */
+  async close(): Promise<void> {
+    await this.settled();
+    if (this.#running > 0) await new Promise<void>((r) => (this.#stopped = r));
     if (this.#fd !== undefined) fs.closeSync(this.#fd);
     this.#fd = undefined;
   }
 
   #start(): void {
-    if (this.#running || this.#durable === this.#asked) return;
+    if (this.#running >= MAX_SYNCS || this.#started === this.#asked) return;
     let fd: number;
     try {
       fd = this.#fd ??= this.open(this.walFile);
     } catch (err) {
       return this.#fail(err);
     }
-    this.#running = true;
-    const upTo = this.#asked;
+    this.#running += 1;
+    const upTo = (this.#started = this.#asked);
     this.fdatasync(fd, (err) => {
-      this.#running = false;
+      this.#running -= 1;
+      if (this.#running === 0) this.#stopped?.();
       if (err) return this.#fail(err);
-      this.#durable = upTo;
-      const waiters = this.#waiters;
-      let kept = 0;
-      for (const w of waiters) {
-        if (w.seq <= upTo) w.resolve();
-        else waiters[kept++] = w;
+      if (upTo > this.#durable) {
+        this.#durable = upTo;
+        const waiters = this.#waiters;
+        let kept = 0;
+        for (const w of waiters) {
+          if (w.seq <= upTo) w.resolve();
+          else waiters[kept++] = w;
+        }
+        waiters.length = kept;
       }
-      waiters.length = kept;
       this.#start();
     });
   }
@@ -90,6 +108,21 @@ export class WalSync {
   #fail(err: unknown): void {
     this.#broken = new LogUnavailable(`event log: fdatasync of ${this.walFile} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     for (const w of this.#waiters.splice(0)) w.reject(this.#broken);
-    this.#durable = this.#asked;
+    this.#durable = this.#started = this.#asked;
   }
+}
+
+/**
+ * Opens the WAL for fdatasync and fsyncs its directory once: the file may have been created by
+ * this connection, whose commits SQLite no longer syncs, so its directory entry is made durable here.
+ */
+function openDurably(file: string): number {
+  const fd = fs.openSync(file, 'r');
+  const dir = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+  return fd;
 }

@@ -56,7 +56,7 @@ function handBuiltHybrid(dir: string, slow: { on: boolean }) {
   const hybrid = new HybridAppender(new WorkerAppender(file, true), inline, sync, () => t);
   const close = async () => {
     await hybrid.close();
-    sync.close();
+    await sync.close();
     db.close();
   };
   return { hybrid, counts, close };
