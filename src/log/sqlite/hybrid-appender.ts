@@ -66,8 +66,8 @@ const WEIGHT = 0.2;
  * wal-sync.ts) and one fsync covers the commits made before it started. So the main thread
  * neither waits for the disk nor pays two thread hops and a structured clone each way: against
  * commits made inline with their fsync, or handed to the writer while the event loop was busy,
- * 8-20% more sagas/s at every load measured (docs/benchmarks.md, "Inline commits, fsynced off
- * the main thread").
+ * empty sagas ran ~25-30% more sagas/s at c=10 and c=50, HTTP branches ~25% more at c=10 and the
+ * same at c=50 (docs/benchmarks.md, "Inline commits, fsynced off the main thread").
  *
  * Checkpoints run on the writer's thread, asked for here (`CHECKPOINT_FRAMES`). While one runs
  * (it fsyncs the WAL, copies it into the database and fsyncs that: milliseconds), commits stay on

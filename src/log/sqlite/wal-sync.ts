@@ -8,7 +8,7 @@ export type Fdatasync = (fd: number, done: (err: NodeJS.ErrnoException | null) =
 /**
  * fdatasyncs of the WAL running at once. The one started later covers every commit the earlier
  * one covers, so a commit made while one runs need not wait for it to start its own: with two,
- * empty sagas at c=10 ran 6,800-8,000/s against 6,000-6,500 with one; four were no faster
+ * empty sagas at c=10 ran 6,800-8,000/s against 6,000-6,800 with one; four were no faster
  * (docs/benchmarks.md, "Inline commits, fsynced off the main thread").
  */
 export const MAX_SYNCS = 2;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
 import { WorkerAppender } from '../../../src/log/sqlite/worker-appender.js';
@@ -95,6 +95,34 @@ describe('sqlite log: commits on the main thread and on the writer thread', () =
       expect((await reopened.getSummary('seq-7'))?.updateTime).toBe(2);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('acknowledges a commit made on this thread after an fdatasync of the WAL, and reads wait for it', async () => {
+    const synced: string[] = [];
+    const events: string[] = [];
+    const real = fs.fdatasync;
+    const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
+      synced.push(fs.readlinkSync(`/proc/self/fd/${fd}`));
+      real(fd, (err) => {
+        events.push('fdatasync returned');
+        done(err);
+      });
+    }) as typeof fs.fdatasync);
+    try {
+      const { log, dir } = openLog();
+      try {
+        const commit = log.append(...batch('sync-1', 1)).then(() => events.push('acknowledged'));
+        const read = log.getSummary('sync-1').then((s) => events.push(`read ${s?.gid}`));
+        await Promise.all([commit, read]);
+        expect(synced).toEqual([path.join(fs.realpathSync(dir), 'dtx.db-wal')]);
+        expect(events[0]).toBe('fdatasync returned');
+        expect(events.slice(1).sort()).toEqual(['acknowledged', 'read sync-1']);
+      } finally {
+        await log.close();
+      }
+    } finally {
+      spy.mockRestore();
     }
   });
 
