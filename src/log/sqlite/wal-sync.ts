@@ -22,6 +22,10 @@ export const MAX_SYNCS = 2;
  * dirty pages whichever descriptor wrote them, so the descriptor opened here on the WAL covers the
  * connection's writes.
  *
+ * The thread pool is shared with the branch calls' DNS lookups (`dns.lookup`), but libuv runs
+ * such slow work (getaddrinfo) on at most half of its threads (2 of the default 4), so lookups
+ * that hang on a dead name server cannot take the threads these fdatasyncs need.
+ *
  * Until then a commit is visible to the connection's readers: the log's reads wait for
  * `settled()` before they answer (sqlite-event-log.ts), so no reader learns of a commit that is
  * not durable. A failed fdatasync leaves the WAL's pages in an unknown state (Linux may drop
