@@ -17,13 +17,14 @@ export interface Appender {
  * The appender of a log with a background writer (hybrid-appender.ts): commits made on `db`, this
  * thread's connection, leave their fsync to the thread pool (wal-sync.ts), so that connection
  * commits with `synchronous = NORMAL`; the writer thread's own connection fsyncs as `syncCommit`
- * says. Neither connection checkpoints by itself. `release` runs after both are closed.
+ * says. Neither connection checkpoints by itself. `release` runs after both are closed; `now`
+ * times inline commits (tests pass a clock of their own).
  */
-export function backgroundAppender(file: string, db: Database.Database, inline: AppendTx, syncCommit: boolean, release: () => void): Appender {
+export function backgroundAppender(file: string, db: Database.Database, inline: AppendTx, syncCommit: boolean, release: () => void, now?: () => number): Appender {
   db.pragma('wal_autocheckpoint = 0');
   const sync = syncCommit ? new WalSync(`${file}-wal`) : undefined;
   if (sync !== undefined) db.pragma('synchronous = NORMAL');
-  const hybrid = new HybridAppender(new WorkerAppender(file, syncCommit), inline, sync);
+  const hybrid = new HybridAppender(new WorkerAppender(file, syncCommit), inline, sync, now);
   return {
     append: (records, summaries) => hybrid.append(records, summaries),
     settled: () => sync?.settled(),

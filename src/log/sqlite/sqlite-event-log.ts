@@ -143,11 +143,7 @@ export class SqliteEventLog implements EventLog {
 
   async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
     for (const row of keysetPages((after) => this.query('scanOpen', () => this.stmts.openAfter.all(after, this.scanChunkSize)), this.scanChunkSize)) {
-      if (accept === undefined || accept(row.gid)) {
-        const records = this.readSync(row.gid);
-        await this.appender.settled?.();
-        yield { gid: row.gid, records };
-      }
+      if (accept === undefined || accept(row.gid)) yield { gid: row.gid, records: await this.durable(this.readSync(row.gid)) };
     }
   }
 
@@ -160,13 +156,12 @@ export class SqliteEventLog implements EventLog {
   async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
     let after = 0;
     for (;;) {
-      const [rows, events] = this.query('scanAll', () => {
+      const [rows, events] = await this.durable(this.query('scanAll', () => {
         const page = this.stmts.allAfter.all(after, since, AUDIT_PAGE_TRANSACTIONS);
         const last = page.at(-1);
         const events = last === undefined ? [] : since <= 0 ? this.stmts.eventsOfIdRangeAll.all(after, last.id) : this.stmts.eventsOfIdRange.all(after, last.id, since);
         return [page, events as EventRangeRow[]] as const;
-      });
-      await this.appender.settled?.();
+      }));
       yield* assembleAuditPage(rows, events);
       if (rows.length < AUDIT_PAGE_TRANSACTIONS) return;
       after = rows.at(-1)!.id;

@@ -4,10 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
 import { WorkerAppender } from '../../../src/log/sqlite/worker-appender.js';
-import { HybridAppender, type InlineCommit } from '../../../src/log/sqlite/hybrid-appender.js';
-import { WalSync } from '../../../src/log/sqlite/wal-sync.js';
+import { backgroundAppender } from '../../../src/log/sqlite/background-appender.js';
 import { openDatabase } from '../../../src/log/sqlite/sqlite-database.js';
-import { buildAppendTx } from '../../../src/log/sqlite/sqlite-append.js';
+import { buildAppendTx, type AppendTx } from '../../../src/log/sqlite/sqlite-append.js';
 import { prepareStatements } from '../../../src/log/sqlite/sqlite-statements.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -36,30 +35,23 @@ function openLog(dir?: string): { log: SqliteEventLog; dir: string } {
 }
 
 /**
- * The log's appender built by hand on a log `openLog` created, with a clock that makes inline
- * commits look slow while `slow.on`: the hybrid then hands them to the writer thread
- * (INLINE_MAX_MS), so a test can choose which connection commits.
+ * The log's appender (`backgroundAppender`, as `SqliteEventLog.open` builds it) on a log `openLog`
+ * created, with a clock that makes inline commits look slow while `slow.on`: the hybrid then hands
+ * them to the writer thread (INLINE_MAX_MS), so a test can choose which connection commits.
  */
 function handBuiltHybrid(dir: string, slow: { on: boolean }) {
   const file = path.join(dir, 'dtx.db');
-  const db = openDatabase({ file, syncCommit: false, lockTimeoutMs: 5000, exclusive: false });
-  db.pragma('wal_autocheckpoint = 0');
+  const db = openDatabase({ file, syncCommit: true, lockTimeoutMs: 5000, exclusive: false });
   const commit = buildAppendTx(db, prepareStatements(db));
-  const sync = new WalSync(`${file}-wal`);
   const counts = { inline: 0 };
   let t = 0;
-  const inline: InlineCommit = (records, summaries) => {
+  const inline: AppendTx = (records, summaries) => {
     commit(records, summaries);
     counts.inline += 1;
     if (slow.on) t += 5;
   };
-  const hybrid = new HybridAppender(new WorkerAppender(file, true), inline, sync, () => t);
-  const close = async () => {
-    await hybrid.close();
-    await sync.close();
-    db.close();
-  };
-  return { hybrid, counts, close };
+  const hybrid = backgroundAppender(file, db, inline, true, () => db.close(), () => t);
+  return { hybrid, counts, close: () => hybrid.close() };
 }
 
 function batch(gid: string, seq: number): [LogRecord[], TransSummary[]] {
