@@ -19,13 +19,27 @@ export type AppendTx = (records: readonly LogRecord[], summaries: readonly Trans
 export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'gidId' | 'insertGid' | 'upsertSummary' | 'putKv' | 'deleteKv'>): AppendTx {
   const tx = db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[]) => {
     const ids = new Map<string, number>();
+    // a gid whose seq-1 event is in this batch is new: numbered by its insert alone (one probe of
+    // the gid index instead of two); should it be numbered already (a summary appended without
+    // events), the insert's unique violation falls back to the lookup
+    const fresh = new Set<string>();
+    for (const r of records) if (r.seq === 1) fresh.add(r.gid);
     const idOf = (gid: string): number => {
       let id = ids.get(gid);
       if (id === undefined) {
-        id = stmts.gidId.get(gid) ?? Number(stmts.insertGid.run(gid).lastInsertRowid);
+        id = (fresh.has(gid) ? undefined : stmts.gidId.get(gid)) ?? insertGid(gid);
         ids.set(gid, id);
       }
       return id;
+    };
+    const insertGid = (gid: string): number => {
+      try {
+        return Number(stmts.insertGid.run(gid).lastInsertRowid);
+      } catch (err) {
+        const id = isSqliteError(err) && err.code === 'SQLITE_CONSTRAINT_UNIQUE' ? stmts.gidId.get(gid) : undefined;
+        if (id === undefined) throw err;
+        return id;
+      }
     };
     for (const s of summaries) {
       stmts.upsertSummary.run(idOf(s.gid), s.gid, s.transType, s.status, s.createTime, s.updateTime, s.nextCronTime ?? null, s.finished ? 1 : 0, s.view);
