@@ -29,7 +29,8 @@ export const MAX_SYNCS = 2;
  * Until then a commit is visible to the connection's readers: the log's reads wait for
  * `settled()` before they answer (sqlite-event-log.ts), so no reader learns of a commit that is
  * not durable. A failed fdatasync leaves the WAL's pages in an unknown state (Linux may drop
- * them): every waiting and later commit fails with LogUnavailable, as when the writer thread dies.
+ * them): every waiting and later commit fails with LogUnavailable, as when the writer thread dies,
+ * and so does every waiting and later read, which could otherwise answer a commit that failed.
  */
 export class WalSync {
   #fd: number | undefined;
@@ -64,18 +65,19 @@ export class WalSync {
   }
 
   /**
-   * Undefined when every commit made so far is durable (or failed); otherwise resolves once they
-   * are, whatever is committed meanwhile.
+   * Undefined when every commit made so far is durable; otherwise resolves once they are, whatever
+   * is committed meanwhile. Rejects with LogUnavailable once an fdatasync has failed.
    */
   settled(): Promise<void> | undefined {
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
     const seq = this.#asked;
     if (this.#durable >= seq) return undefined;
-    return new Promise<void>((resolve) => this.#waiters.push({ seq, resolve, reject: () => resolve() }));
+    return new Promise<void>((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
   }
 
   /** Closes the WAL's descriptor once every fdatasync started has returned. */
   async close(): Promise<void> {
-    await this.settled();
+    await this.settled()?.catch(() => undefined); // broken: nothing more will become durable
     if (this.#running > 0) await new Promise<void>((r) => (this.#stopped = r));
     if (this.#fd !== undefined) fs.closeSync(this.#fd);
     this.#fd = undefined;

@@ -8,6 +8,7 @@ import { backgroundAppender } from '../../../src/log/sqlite/background-appender.
 import { openDatabase } from '../../../src/log/sqlite/sqlite-database.js';
 import { buildAppendTx, type AppendTx } from '../../../src/log/sqlite/sqlite-append.js';
 import { prepareStatements } from '../../../src/log/sqlite/sqlite-statements.js';
+import { LogUnavailable } from '../../../src/errors.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /**
@@ -110,6 +111,27 @@ describe('sqlite log: commits on the main thread and on the writer thread', () =
         expect(synced).toEqual([path.join(fs.realpathSync(dir), 'dtx.db-wal')]);
         expect(events[0]).toBe('fdatasync returned');
         expect(events.slice(1).sort()).toEqual(['acknowledged', 'read sync-1']);
+      } finally {
+        await log.close();
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('after a failed fdatasync of the WAL, the commit, the reads and every later commit fail with LogUnavailable', async () => {
+    const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((_fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
+      setImmediate(() => done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+    }) as typeof fs.fdatasync);
+    try {
+      const { log } = openLog();
+      try {
+        const commit = log.append(...batch('eio-1', 1));
+        const read = log.getSummary('eio-1'); // sees the commit, whose fsync fails
+        await expect(commit).rejects.toBeInstanceOf(LogUnavailable);
+        await expect(read).rejects.toBeInstanceOf(LogUnavailable);
+        await expect(log.getSummary('eio-1')).rejects.toThrow(/fdatasync of .*dtx\.db-wal failed: EIO/);
+        await expect(log.append(...batch('eio-2', 1))).rejects.toBeInstanceOf(LogUnavailable);
       } finally {
         await log.close();
       }
