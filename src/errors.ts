@@ -69,6 +69,15 @@ export class PayloadTooLarge extends CoordinatorError {
   }
 }
 
+/** HTTP request line and headers above Node's header size limit (answered before any route). */
+export class HeadersTooLarge extends CoordinatorError {
+  static readonly code = 'DTX_HEADERS_TOO_LARGE';
+  override name = 'HeadersTooLarge';
+  constructor(message: string, options?: CoordinatorErrorOptions) {
+    super(HeadersTooLarge.code, message, options);
+  }
+}
+
 /** The event log cannot append or read right now (disk, broker, fencing lost). */
 export class LogUnavailable extends CoordinatorError {
   static readonly code = 'DTX_LOG_UNAVAILABLE';
@@ -112,7 +121,7 @@ export class Internal extends CoordinatorError {
 }
 
 /** The classes thrown and caught by type. The codes raised only as engine replies have none. */
-export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, NotFound, PayloadTooLarge, LogUnavailable, NotOwner, NoOwner, Internal] as const);
+export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, NotFound, PayloadTooLarge, HeadersTooLarge, LogUnavailable, NotOwner, NoOwner, Internal] as const);
 
 /** Every code of the table is raised somewhere: by a class above or as an engine reply's code. */
 export const REPLY_ONLY_CODES: readonly ErrorCode[] = Object.freeze(ERROR_CODES.filter((c) => !ERROR_CLASSES.some((k) => k.code === c)));

@@ -25,6 +25,7 @@ export const ERROR_TABLE = Object.freeze({
   DTX_UNAUTHORIZED: row('ERROR', 401, status.UNAUTHENTICATED, false),
   DTX_NOT_FOUND: row('ERROR', 404, status.NOT_FOUND, false),
   DTX_PAYLOAD_TOO_LARGE: row('ERROR', 413, status.RESOURCE_EXHAUSTED, false),
+  DTX_HEADERS_TOO_LARGE: row('ERROR', 431, status.RESOURCE_EXHAUSTED, false),
   // dtm answers an unknown gid with 500 `storage: NotFound`; over gRPC its panic recovery gives Internal
   DTX_TRANS_NOT_FOUND: row('ERROR', 500, status.INTERNAL, false),
   // FAILURE rows map as the outcome table does: dtm's SDKs read 409 / Aborted as a result

@@ -35,16 +35,10 @@ export function explainedServerError(req: FuzzRequest, a: FuzzAnswer): string | 
 export const KNOWN_FINDINGS: ReadonlyArray<{ readonly id: string; readonly matches: (req: FuzzRequest, a: FuzzAnswer) => boolean }> = [
 ];
 
-/** 4xx answers produced by Node's HTTP parser before dtx sees the request: no JSON body there. */
-function parserAnswer(req: FuzzRequest, a: FuzzAnswer): boolean {
-  return a.status === 431 && a.text === '' && req.path.length > 16 * 1024;
-}
-
 /** A label for answers the report lists apart: explained 5xx, parser answers, known findings. */
 export function answerNote(req: FuzzRequest, a: FuzzAnswer): string | undefined {
   const explained = a.status >= 500 ? explainedServerError(req, a) : undefined;
   if (explained !== undefined) return `explained ${a.status}: ${explained}`;
-  if (parserAnswer(req, a)) return '431 from Node\'s HTTP parser (request head over 16 KiB)';
   return KNOWN_FINDINGS.find((k) => k.matches(req, a))?.id;
 }
 
@@ -63,7 +57,7 @@ export function answerProblem(req: FuzzRequest, a: FuzzAnswer): string | undefin
     if (!getJson && a.text.includes('FAILURE')) return 'a success answer contains FAILURE (clients read it as a failure, spec §3.1)';
     return undefined;
   }
-  if (a.status >= 400 && a.status < 500) return parserAnswer(req, a) || KNOWN_FINDINGS.some((k) => k.matches(req, a)) ? undefined : clientErrorProblem(a);
+  if (a.status >= 400 && a.status < 500) return KNOWN_FINDINGS.some((k) => k.matches(req, a)) ? undefined : clientErrorProblem(a);
   if (a.status >= 500 && explainedServerError(req, a) !== undefined) return undefined;
   return `answer ${a.status} is neither 2xx, 4xx nor an explained 5xx`;
 }

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../support/dtx-process.js';
 import { gidOf, post, query, saga } from '../support/dtm-client.js';
@@ -60,8 +61,34 @@ describe('bad input', () => {
     expect((await post(dtx.api, 'resetNextCronTime', { gid: 7 })).status).toBe(400);
   });
 
+  it.each([
+    ['a request line and headers over 16 KiB', `GET /api/dtmsvr/all?gid=${'a'.repeat(17_000)} HTTP/1.1\r\nHost: dtx\r\n\r\n`, 431, 'DTX_HEADERS_TOO_LARGE', /^request line and headers exceed 16384 bytes$/],
+    ['an unknown HTTP method', 'BREW /api/ping HTTP/1.1\r\nHost: dtx\r\n\r\n', 400, 'DTX_BAD_REQUEST', /^malformed HTTP request: Invalid method/],
+    ['Content-Length beside chunked', 'POST /api/dtmsvr/submit HTTP/1.1\r\nHost: dtx\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}', 400, 'DTX_BAD_REQUEST', /^malformed HTTP request: /],
+  ])('%s: refused by the HTTP parser, answered with a JSON error naming the problem', async (_name, raw, status, code, message) => {
+    const answer = await rawExchange(dtx.port, raw);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head).toMatch(/\r\nContent-Type: application\/json/i);
+    expect(JSON.parse(body!)).toEqual({ message: expect.stringMatching(message), code });
+  });
+
   it('the process survived every bad request', async () => {
     expect(dtx.proc.exitCode).toBeNull();
     expect(dtx.logs.some((l) => l.includes('"level":50') || l.includes('"level":60'))).toBe(false);
   });
 });
+
+/** Writes `raw` on a new connection and collects everything until dtx closes it. */
+function rawExchange(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    // the request's last bytes can reach a socket dtx already closed: a reset after the answer
+    socket.on('error', (err) => (answer === '' ? reject(err) : resolve(answer)));
+    socket.write(raw);
+  });
+}

@@ -1,8 +1,9 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { BadRequest, CoordinatorError, Internal, PayloadTooLarge } from '../../errors.js';
+import { BadRequest, CoordinatorError, HeadersTooLarge, Internal, PayloadTooLarge } from '../../errors.js';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
 import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
 import { errorAnswer, writeJson, type JsonAnswer } from './reply-mapper.js';
@@ -115,6 +116,7 @@ export function listen(app: HttpApp, host: string, port: number, tls?: HttpTls):
     ? createHttpServer(app)
     : createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert }, app);
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -122,4 +124,44 @@ export function listen(app: HttpApp, host: string, port: number, tls?: HttpTls):
       resolve(server);
     });
   });
+}
+
+/**
+ * The HTTP server's `clientError` listener: what Node's parser refuses before any route sees the
+ * request. Without a listener Node answers these with a status and no body; dtx answers them as
+ * every other bad input, a JSON error naming the problem: a request line and headers over Node's
+ * header size limit (`--max-http-header-size`, 16 KiB by default: a query string that long is no
+ * dtm request) with 431 `DTX_HEADERS_TOO_LARGE`, oversize chunk extensions with 413, any other
+ * parse error with 400 and llhttp's reason. A request that timed out gets Node's own 408, and a
+ * socket error (the client went away) Node's 400, both without a body. As Node does, nothing is
+ * written once a response has begun on the socket, and the socket is closed.
+ */
+function answerClientError(err: Error & { code?: string; reason?: string }, socket: Duplex): void {
+  if (socket.writable && !responseBegun(socket)) socket.write(responseOf(err));
+  socket.destroy(err);
+}
+
+function responseOf(err: Error & { code?: string; reason?: string }): string {
+  const code = err.code ?? '';
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return bare(408);
+  if (code === 'HPE_HEADER_OVERFLOW') return json(new HeadersTooLarge(`request line and headers exceed ${maxHeaderSize} bytes`));
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return json(new PayloadTooLarge('request body: chunk extensions too large'));
+  if (code.startsWith('HPE_')) return json(new BadRequest(`malformed HTTP request: ${err.reason ?? code}`));
+  return bare(400);
+}
+
+/** Node's test for an in-flight response whose head went out (`_http_server.js`, socketOnError). */
+function responseBegun(socket: Duplex): boolean {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  return inFlight?.headersSent === true;
+}
+
+function bare(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`;
+}
+
+function json(err: CoordinatorError): string {
+  const answer = errorAnswer(err);
+  const body = JSON.stringify(answer.body);
+  return `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
