@@ -84,7 +84,7 @@ export class WalSync {
   }
 
   #start(): void {
-    if (this.#running >= MAX_SYNCS || this.#started === this.#asked) return;
+    if (this.#broken !== undefined || this.#running >= MAX_SYNCS || this.#started === this.#asked) return;
     let fd: number;
     try {
       fd = this.#fd ??= this.open(this.walFile);
@@ -114,7 +114,6 @@ export class WalSync {
   #fail(err: unknown): void {
     this.#broken = new LogUnavailable(`event log: fdatasync of ${this.walFile} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     for (const w of this.#waiters.splice(0)) w.reject(this.#broken);
-    this.#durable = this.#started = this.#asked;
   }
 }
 
