@@ -42,6 +42,8 @@ export interface RunningDtx {
    * answers what is still open and closes the log.
    */
   stop(graceMs?: number): Promise<void>;
+  /** Resolves once the event log can never be used again in this process (EventLog.failure). */
+  readonly failure: Promise<Error>;
 }
 
 /** Default grace of a stop for transactions in flight (the CLI gives up after 10 s in all). */
@@ -166,7 +168,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
   }
   logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: engineSettings.partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
-  return { engine, httpPort, grpcPort, stop };
+  return { engine, httpPort, grpcPort, stop, failure: log.failure ?? new Promise<Error>(() => undefined) };
 }
 
 /** A driver's URL split as a schema rule: its error text, or undefined when the URL fits. */

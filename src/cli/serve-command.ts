@@ -10,10 +10,17 @@ import { startupFailureLine } from './startup-failure.js';
 const HARD_STOP_MS = STOP_GRACE_MS + 5000;
 
 /**
+ * Exit code when the event log failed while running (EventLog.failure: a failed fsync, a dead
+ * writer thread): sysexits' EX_IOERR. The stop answers every waiting client (503) first; a
+ * supervisor's restart recovers from what is durable.
+ */
+export const EXIT_LOG_FAILED = 74;
+
+/**
  * `dtx serve`: resolve the config, start, and stop gracefully on SIGTERM/SIGINT. Exit codes: 2 bad
  * configuration, 1 start failed (one line with the fix when the cause is the operator's: port in
  * use, data dir locked, host not resolvable), 0 after a graceful stop, 128+signal after a second
- * signal (exit at once).
+ * signal (exit at once), EXIT_LOG_FAILED after the event log failed while running.
  */
 export async function serve(flags: ServeFlags & { debug?: boolean }): Promise<void> {
   const { config, notices } = loadConfig(flags);
@@ -45,6 +52,26 @@ function stopOnSignals(logger: Logger): { started(dtx: RunningDtx): void } {
   let stopping = false;
   let running: RunningDtx | undefined;
   let early: NodeJS.Signals | undefined;
+  /** the event log failed: whatever stops dtx, it exits EXIT_LOG_FAILED */
+  let logFailed = false;
+  const stopAndExit = (dtx: RunningDtx, graceMs: number, cause: Record<string, unknown>) => {
+    stopping = true;
+    const failedCode = () => (logFailed ? EXIT_LOG_FAILED : 1);
+    setTimeout(() => {
+      logger.error(cause, `graceful stop did not finish within ${HARD_STOP_MS / 1000} s; exiting`);
+      process.exit(failedCode());
+    }, HARD_STOP_MS).unref();
+    dtx.stop(graceMs).then(
+      () => {
+        logger.info(cause, 'dtx stopped');
+        process.exit(logFailed ? EXIT_LOG_FAILED : 0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(failedCode());
+      },
+    );
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (running === undefined && early === undefined) {
       early = signal;
@@ -55,28 +82,20 @@ function stopOnSignals(logger: Logger): { started(dtx: RunningDtx): void } {
       logger.warn({ signal }, 'second signal: exiting now without waiting for the stop');
       process.exit(128 + (constants.signals[signal] ?? 0));
     }
-    stopping = true;
     logger.info({ signal, graceMs: STOP_GRACE_MS }, 'stopping: new calls are refused, transactions in flight get the grace period (a second signal exits at once)');
-    setTimeout(() => {
-      logger.error({ signal }, `graceful stop did not finish within ${HARD_STOP_MS / 1000} s; exiting`);
-      process.exit(1);
-    }, HARD_STOP_MS).unref();
-    running.stop().then(
-      () => {
-        logger.info({ signal }, 'dtx stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'stop failed');
-        process.exit(1);
-      },
-    );
+    stopAndExit(running, STOP_GRACE_MS, { signal });
+  };
+  const onLogFailure = (dtx: RunningDtx, err: Error) => {
+    logger.fatal({ err }, `the event log cannot be used anymore: stopping (exit code ${EXIT_LOG_FAILED}); a restart recovers from what is durable`);
+    logFailed = true;
+    if (!stopping) stopAndExit(dtx, 0, { cause: 'event log failed' });
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   return {
     started(dtx) {
       running = dtx;
+      void dtx.failure.then((err) => onLogFailure(dtx, err));
       if (early !== undefined) onSignal(early);
     },
   };

@@ -112,4 +112,12 @@ export interface EventLog {
   /** KV rows of `cat` with key `key`; '' matches any cat / any key (dtm's `FindKV`). Key order. */
   queryKV(cat: string, key: string): Promise<KvRow[]>;
   close(): Promise<void>;
+  /**
+   * Resolves with the cause once this log can never append or read again in this process: a
+   * failed fsync (what reached the disk is unknown, a retry cannot tell), a dead writer thread.
+   * Every call fails with `LogUnavailable` from then on; the composition root stops the process,
+   * whose restart recovers from what is durable. Undefined (or never settling) for a log whose
+   * failures are all transient.
+   */
+  readonly failure?: Promise<Error>;
 }

@@ -11,6 +11,8 @@ export interface Appender {
   /** Undefined when every commit made is durable; otherwise resolves once those made so far are. */
   settled?(): Promise<void> | undefined;
   close(): Promise<void> | void;
+  /** Resolves once the appender can never commit again (EventLog.failure). */
+  readonly failure?: Promise<Error>;
 }
 
 /**
@@ -24,8 +26,10 @@ export function backgroundAppender(file: string, db: Database.Database, inline: 
   db.pragma('wal_autocheckpoint = 0');
   const sync = syncCommit ? new WalSync(`${file}-wal`) : undefined;
   if (sync !== undefined) db.pragma('synchronous = NORMAL');
-  const hybrid = new HybridAppender(new WorkerAppender(file, syncCommit), inline, sync, now);
+  const writer = new WorkerAppender(file, syncCommit);
+  const hybrid = new HybridAppender(writer, inline, sync, now);
   return {
+    failure: sync === undefined ? writer.failure : Promise.race([writer.failure, sync.failure]),
     append: (records, summaries) => hybrid.append(records, summaries),
     settled: () => sync?.settled(),
     close: async () => {

@@ -130,6 +130,11 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
+  /** EventLog.failure: a failed fsync of an inline commit's WAL, or the background writer's death. */
+  get failure(): Promise<Error> | undefined {
+    return this.appender.failure;
+  }
+
   /** Whether `read` answers a gid the log has never held without SQLite (a background writer's log, its gid filter filled). */
   get readsKnowNewGids(): boolean {
     return this.gids?.complete === true;

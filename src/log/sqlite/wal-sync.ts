@@ -31,6 +31,8 @@ export const MAX_SYNCS = 2;
  * not durable. A failed fdatasync leaves the WAL's pages in an unknown state (Linux may drop
  * them): every waiting and later commit fails with LogUnavailable, as when the writer thread dies,
  * and so does every waiting and later read, which could otherwise answer a commit that failed.
+ * Retrying the fdatasync cannot tell what reached the disk, so `failure` resolves and the process
+ * stops (serve-command.ts): a restart recovers from what is durable.
  */
 export class WalSync {
   #fd: number | undefined;
@@ -42,7 +44,10 @@ export class WalSync {
   /** close() waiting for the fdatasyncs running to return */
   #stopped: (() => void) | undefined;
   #waiters: Array<{ readonly seq: number; readonly resolve: () => void; readonly reject: (e: Error) => void }> = [];
-  #broken: Error | undefined;
+  #broken: LogUnavailable | undefined;
+  #reportFailure: (err: LogUnavailable) => void = () => undefined;
+  /** Resolves with the error once an fdatasync has failed: nothing will become durable anymore. */
+  readonly failure = new Promise<LogUnavailable>((resolve) => (this.#reportFailure = resolve));
 
   constructor(
     private readonly walFile: string,
@@ -114,6 +119,7 @@ export class WalSync {
   #fail(err: unknown): void {
     this.#broken = new LogUnavailable(`event log: fdatasync of ${this.walFile} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     for (const w of this.#waiters.splice(0)) w.reject(this.#broken);
+    this.#reportFailure(this.#broken);
   }
 }
 

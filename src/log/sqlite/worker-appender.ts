@@ -9,7 +9,8 @@ import type { CheckpointResult } from './hybrid-appender.js';
 /**
  * Main-thread side of the background writer (sqlite-append-worker.ts): appends resolve when the
  * worker's commit is durable. If the worker dies, every pending and later append fails with
- * LogUnavailable (the engine answers 503 and keeps its state as before the batch).
+ * LogUnavailable (the engine answers 503 and keeps its state as before the batch) and `failure`
+ * resolves: the process stops, and a restart opens the log again (serve-command.ts).
  */
 export class WorkerAppender {
   readonly #worker: Worker;
@@ -17,10 +18,15 @@ export class WorkerAppender {
   #seq = 0;
   /** commits sent and not answered */
   #commits = 0;
-  #broken: Error | undefined;
+  #broken: LogUnavailable | undefined;
+  #closing = false;
+  #reportFailure: (err: LogUnavailable) => void = () => undefined;
+  /** Resolves with the error once the writer thread died (not when `close` stopped it). */
+  readonly failure = new Promise<LogUnavailable>((resolve) => (this.#reportFailure = resolve));
 
-  constructor(file: string, syncCommit: boolean) {
-    this.#worker = new Worker(workerEntry(), { workerData: { file, syncCommit }, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MIB } });
+  /** `entry`: the writer's script (sqlite-append-worker.ts; tests pass one of their own). */
+  constructor(file: string, syncCommit: boolean, entry: URL = workerEntry()) {
+    this.#worker = new Worker(entry, { workerData: { file, syncCommit }, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MIB } });
     this.#worker.on('message', (m: { id: number; checkpoint?: CheckpointResult; error?: { code: string; message: string } }) => {
       const p = this.#pending.get(m.id);
       if (p === undefined) return;
@@ -34,6 +40,7 @@ export class WorkerAppender {
       for (const p of this.#pending.values()) p.reject(this.#broken);
       this.#pending.clear();
       this.#commits = 0;
+      if (!this.#closing) this.#reportFailure(this.#broken);
     };
     this.#worker.on('error', (err) => fail(err.message));
     this.#worker.on('exit', (code) => fail(`exit code ${code}`));
@@ -72,6 +79,7 @@ export class WorkerAppender {
 
   async close(): Promise<void> {
     if (this.#broken) return;
+    this.#closing = true;
     const exited = new Promise<void>((r) => this.#worker.once('exit', () => r()));
     this.#worker.postMessage({ close: true });
     await exited;

@@ -132,6 +132,8 @@ describe('sqlite log: commits on the main thread and on the writer thread', () =
         await expect(read).rejects.toBeInstanceOf(LogUnavailable);
         await expect(log.getSummary('eio-1')).rejects.toThrow(/fdatasync of .*dtx\.db-wal failed: EIO/);
         await expect(log.append(...batch('eio-2', 1))).rejects.toBeInstanceOf(LogUnavailable);
+        // the log can never be used again: the process is told, and stops (serve-command.ts)
+        await expect(log.failure).resolves.toMatchObject({ name: 'LogUnavailable', message: expect.stringMatching(/fdatasync of .*dtx\.db-wal failed: EIO/) });
       } finally {
         await log.close();
       }
@@ -165,6 +167,23 @@ describe('sqlite log: commits on the main thread and on the writer thread', () =
     } finally {
       await close();
     }
+  });
+
+  it('a writer thread that dies fails its commit and every later one, and reports the failure once; a closed one does not', async () => {
+    const { log, dir } = openLog(); // creates the schema
+    await log.close();
+    const file = path.join(dir, 'dtx.db');
+    const dying = new WorkerAppender(file, true, new URL('../../support/dying-writer.mjs', import.meta.url));
+    await expect(dying.append(...batch('d-1', 1))).rejects.toThrow(/event log writer stopped: the writer thread crashed/);
+    await expect(dying.failure).resolves.toBeInstanceOf(LogUnavailable);
+    await expect(dying.append(...batch('d-2', 1))).rejects.toBeInstanceOf(LogUnavailable);
+    await dying.close();
+
+    const closed = new WorkerAppender(file, true);
+    await closed.append(...batch('d-3', 1));
+    await closed.close();
+    const noFailure = Symbol('no failure');
+    expect(await Promise.race([closed.failure, new Promise((r) => setImmediate(() => r(noFailure)))])).toBe(noFailure);
   });
 
   it('a checkpoint pending on the writer leaves it idle for commits, and reports the WAL\'s frames', async () => {

@@ -16,7 +16,7 @@ function scripted() {
   return { calls, fdatasync, finish };
 }
 
-function track(p: Promise<void>): { state: string } {
+function track(p: Promise<unknown>): { state: string } {
   const t = { state: 'pending' };
   p.then(
     () => (t.state = 'resolved'),
@@ -98,7 +98,20 @@ describe('WalSync', () => {
     expect(later.state).toBe('rejected: LogUnavailable');
     expect(laterRead.state).toBe('rejected: LogUnavailable');
     expect(io.calls).toHaveLength(0);
+    await expect(sync.failure).resolves.toMatchObject({ name: 'LogUnavailable', message: expect.stringMatching(/fdatasync of \/x\/dtx.db-wal failed: EIO/) });
     await sync.close();
+  });
+
+  it('reports no failure while every fdatasync succeeds, nor after close', async () => {
+    const io = scripted();
+    const sync = new WalSync('/x/dtx.db-wal', io.fdatasync, devNull);
+    const failure = track(sync.failure);
+    const commit = sync.durable();
+    await io.finish();
+    await commit;
+    await sync.close();
+    await settle();
+    expect(failure.state).toBe('pending');
   });
 
   it('a WAL that cannot be opened fails the commit the same way', async () => {

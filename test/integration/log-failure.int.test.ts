@@ -1,0 +1,65 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
+import { BranchServer } from '../support/branch-server.js';
+import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
+
+/**
+ * A failed fsync of the embedded log's WAL on the real process (EventLog.failure): what reached the
+ * disk is unknown and a retry cannot tell, so the commit is refused (503, retryable), dtx stops with
+ * EXIT_LOG_FAILED instead of serving on, and a restart recovers what was acknowledged before.
+ * The failure is injected by a preloaded module (support/fail-fdatasync.mjs), triggered by a file.
+ */
+/** serve-command.ts EXIT_LOG_FAILED (sysexits' EX_IOERR); importing it would load the CLI's modules here */
+const EXIT_LOG_FAILED = 74;
+const PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../support/fail-fdatasync.mjs');
+
+let bs: BranchServer;
+const procs: DtxProcess[] = [];
+beforeAll(async () => {
+  bs = await BranchServer.start();
+});
+afterAll(async () => {
+  for (const p of procs) await p.kill('SIGKILL');
+  await bs?.close();
+});
+
+describe('a failed fsync of the embedded log', () => {
+  it('refuses the commit, stops the process with EXIT_LOG_FAILED, and a restart keeps what was acknowledged', async () => {
+    const dataDir = tempDir('dtx-logfail-');
+    const marker = path.join(tempDir('dtx-logfail-marker-'), 'fail-now');
+    // the log of the real process, not a Kafka worker's, whichever store the suite runs on
+    const dtx = await startDtx({ dataDir, env: { STORE_DRIVER: 'sqlite', NODE_OPTIONS: `--import ${PRELOAD}`, FAIL_FDATASYNC_WHEN: marker } });
+    procs.push(dtx);
+    const steps = [{ action: bs.url('/lf/a'), compensate: bs.url('/lf/c') }];
+    const before = gidOf('lf-ok');
+    const ok = await post(dtx.api, 'submit', saga(before, steps, { wait_result: true }));
+    expect([ok.status, ok.body.dtm_result]).toEqual([200, 'SUCCESS']);
+
+    // a wait_result client whose branch is still running when the log fails gets an answer, not a cut
+    bs.on('/lf/slow', { delayMs: 3000 });
+    const waiting = gidOf('lf-waiting');
+    const waitingAnswer = post(dtx.api, 'submit', saga(waiting, [{ action: bs.url('/lf/slow'), compensate: bs.url('/lf/c') }], { wait_result: true }));
+    await waitFor(async () => bs.callsTo('/lf/slow', waiting).length, (n) => n > 0, 20_000, 'the slow branch call');
+
+    writeFileSync(marker, '');
+    const refused = await post(dtx.api, 'submit', saga(gidOf('lf-refused'), steps));
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('DTX_LOG_UNAVAILABLE');
+    const stillRunning = new Promise((resolve) => setTimeout(() => resolve('still running 30 s after the failed fsync'), 30_000).unref());
+    expect(await Promise.race([dtx.exited, stillRunning])).toEqual({ code: EXIT_LOG_FAILED, signal: null });
+    const answered = await waitingAnswer;
+    expect([answered.status, answered.body.code]).toEqual([503, 'DTX_SHUTTING_DOWN']);
+    expect(dtx.logs.some((l) => l.includes('"level":60') && l.includes('fdatasync') && l.includes('the event log cannot be used anymore'))).toBe(true);
+
+    const again = await startDtx({ dataDir, env: { STORE_DRIVER: 'sqlite' } });
+    procs.push(again);
+    expect((await waitStatus(again.api, before, 'succeed', 10_000)).transaction?.status).toBe('succeed');
+    const after = await post(again.api, 'submit', saga(gidOf('lf-after'), steps, { wait_result: true }));
+    expect([after.status, after.body.dtm_result]).toEqual([200, 'SUCCESS']);
+    await again.kill();
+    expect((await again.exited).code).toBe(0);
+  });
+});
