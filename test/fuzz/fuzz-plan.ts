@@ -13,6 +13,8 @@ export interface FuzzPlan {
   readonly sequences: number;
   readonly raw: number;
   readonly queries: number;
+  /** topic/KV routes, registerBranch, prepareWorkflow */
+  readonly topics: number;
   /** print a progress line every this many cases (0 = never) */
   readonly progressEvery: number;
   /** force-stop the open transactions every this many cases (0 = only at the end) */
@@ -31,9 +33,10 @@ export function fuzzPlan(env: Readonly<Record<string, string | undefined>>): Fuz
   const runner = Math.max(5, Math.round(total * 0.08));
   const sequences = Math.max(5, Math.round(total * 0.08));
   const raw = Math.max(5, Math.round(total * 0.1));
-  const queries = Math.max(5, Math.round(total * 0.2));
-  const bodies = Math.max(5, total - runner - sequences - raw - queries);
-  return { seed, total, runner, bodies, sequences, raw, queries, progressEvery: total >= 10_000 ? 2000 : 0, sweepEvery: total >= 20_000 ? 5000 : 0 };
+  const queries = Math.max(5, Math.round(total * 0.15));
+  const topics = Math.max(5, Math.round(total * 0.1));
+  const bodies = Math.max(5, total - runner - sequences - raw - queries - topics);
+  return { seed, total, runner, bodies, sequences, raw, queries, topics, progressEvery: total >= 10_000 ? 2000 : 0, sweepEvery: total >= 20_000 ? 5000 : 0 };
 }
 
 /** A progress line on stderr (vitest shows it; the lint bans console). */

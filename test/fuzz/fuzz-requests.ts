@@ -6,7 +6,7 @@ import { nastyString, toJsonText } from './fuzz-values.js';
 /** One HTTP request of the fuzz, as sent to dtx (path includes the query string). */
 export interface FuzzRequest {
   readonly route: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly body?: string | Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
@@ -58,7 +58,7 @@ export const rawRequest: fc.Arbitrary<FuzzRequest> = fc.tuple(fc.constantFrom(..
   .map(([route, body, headers]) => printable({ route, method: 'POST', path: `/api/dtmsvr/${route}`, body, headers }));
 
 /** Percent-encodes the UTF-8 bytes of `s` (lone surrogates become U+FFFD, as any encoder does). */
-const pct = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+export const pct = (s: string): string => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 
 const INT_TEXT = ['', '0', '1', '-1', '2', '100', '9999', '10000', '10001', 'abc', '1.5', '1e3', ' 1', '1 ', '0x10', '+1', '-0', '9'.repeat(16), '9'.repeat(20), '9'.repeat(21), '9007199254740993', '8640000000000000', '8640000000000001', '315360000', '315360001'];
 const POSITION_TEXT = ['abc', '1', '0', '-1', '01', '9'.repeat(16), '9'.repeat(17), '9007199254740993', 'a'.repeat(64), 'a'.repeat(65), 'a b', '../1', "1' OR '1'='1", '1;DROP'];

@@ -94,9 +94,9 @@ export class FuzzTarget {
     await Promise.all([this.dtx.kill(), this.branches.close()]);
   }
 
-  /** Records a gid accepted by prepare/submit; a problem if its URLs point at dtx itself. */
+  /** Records a gid accepted by prepare/submit/prepareWorkflow; a problem if its URLs point at dtx itself. */
   #remember(req: FuzzRequest, answer: FuzzAnswer): string | undefined {
-    if (answer.status !== 200 || (req.route !== 'prepare' && req.route !== 'submit')) return undefined;
+    if (answer.status !== 200 || (req.route !== 'prepare' && req.route !== 'submit' && req.route !== 'prepareWorkflow')) return undefined;
     const body = req.json ?? bodyOfText(req.body);
     const gid = body === undefined ? undefined : storedGid(body);
     if (body === undefined || gid === undefined) return 'an accepted transaction body has no string gid';

@@ -9,6 +9,7 @@ import { actionPaths, runnerCase, type RunnerCase } from './runner-transactions.
 import { forceStopOpen, inBatches, settleAll, type SettleReport } from './settle-transactions.js';
 import { toJsonText } from './fuzz-values.js';
 import { callSequence } from './fuzz-sequences.js';
+import { preparedForBranches, topicAndBranchRequest } from './fuzz-topic-requests.js';
 
 /**
  * Property-based fuzz of the HTTP API of the real `dtx serve` process (DEVELOPMENT.md, test/fuzz):
@@ -25,7 +26,7 @@ const started = Date.now();
 
 beforeAll(async () => {
   target = await FuzzTarget.start();
-  progress(`seed ${plan.seed}, ${plan.total} cases (runner ${plan.runner}, bodies ${plan.bodies}, sequences ${plan.sequences}, raw ${plan.raw}, queries ${plan.queries}); reproduce with FUZZ_SEED=${plan.seed} FUZZ_RUNS=${plan.total}`);
+  progress(`seed ${plan.seed}, ${plan.total} cases (runner ${plan.runner}, bodies ${plan.bodies}, sequences ${plan.sequences}, raw ${plan.raw}, queries ${plan.queries}, topics ${plan.topics}); reproduce with FUZZ_SEED=${plan.seed} FUZZ_RUNS=${plan.total}`);
 });
 afterAll(async () => {
   if (target === undefined) return;
@@ -132,6 +133,16 @@ describe(`HTTP API fuzz (seed ${plan.seed})`, () => {
       await oneCase('queries', req);
     }), options(plan.queries, 4));
     target.branches.forgetCalls();
+  });
+
+  it('topic and KV routes, registerBranch and prepareWorkflow get 2xx, a 4xx naming the field or dtm\'s 500; dtx stays up', { timeout: budget(plan.topics, 60) }, async () => {
+    for (const json of preparedForBranches()) {
+      const answer = await target.exercise({ route: 'prepare', method: 'POST', path: '/api/dtmsvr/prepare', body: toJsonText(json), json });
+      expect(answer.status).toBe(200);
+    }
+    await fc.assert(fc.asyncProperty(topicAndBranchRequest(target.targets), async (req) => {
+      await oneCase('topics', req);
+    }), options(plan.topics, 6));
   });
 
   it('every transaction finishes or is ended by forceStop, and its events replay to its state', { timeout: budget(plan.total, 30) + 60_000 }, async () => {

@@ -59,7 +59,7 @@ export function parseBranchInput(input: BranchInput, rules: BranchUrlRules): Par
   const entries: Array<[string, string]> = [];
   for (const key of Object.keys(f)) {
     if (OWN_KEYS.has(key)) continue;
-    if (!FIELD_NAME.test(key)) throw new BadRequest(`${key.slice(0, 64)}: field names must be 1-64 characters of [A-Za-z0-9_-]`);
+    if (!FIELD_NAME.test(key)) throw new BadRequest(`field name ${JSON.stringify(key.slice(0, 64))}: must be 1-64 characters of [A-Za-z0-9_-]`);
     const value = str(f, key);
     if (value.length > B.urlMaxChars) throw new BadRequest(`${key}: must be at most ${B.urlMaxChars} characters`);
     if (BRANCH_URL_FIELDS.includes(key)) {

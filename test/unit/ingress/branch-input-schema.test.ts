@@ -32,7 +32,10 @@ describe('registerBranch schema', () => {
     [{ data: 'x'.repeat(INPUT_BOUNDS.branchDataMaxBytes + 1) }, /^data: must be at most 1048576 bytes$/],
     [{ url: 'http://b/' + 'x'.repeat(INPUT_BOUNDS.urlMaxChars) }, /^url: must be at most 2048 characters$/],
     [{ cancel: 'javascript:alert(1)' }, /^cancel: scheme 'javascript:'/],
-    [{ 'bad name': 'x' }, /^bad name: field names/],
+    [{ 'bad name': 'x' }, /^field name "bad name": must be 1-64 characters/],
+    // found by the fuzz: an empty name left the message naming nothing (": field names must be ...")
+    [{ '': 'x' }, /^field name "": must be 1-64 characters/],
+    [{ ['k'.repeat(65)]: 'x' }, new RegExp(`^field name "${'k'.repeat(64)}": must be`)],
     [{ __proto__x: 'x', ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, 'v'])) }, /at most 16 fields/],
   ])('refuses %j', (fields, message) => {
     expect(() => parse(fields as Record<string, unknown>)).toThrow(message);
