@@ -54,21 +54,21 @@ function stopOnSignals(logger: Logger): { started(dtx: RunningDtx): void } {
   let early: NodeJS.Signals | undefined;
   /** the event log failed: whatever stops dtx, it exits EXIT_LOG_FAILED */
   let logFailed = false;
+  const exit = (stopped: boolean) => process.exit(logFailed ? EXIT_LOG_FAILED : stopped ? 0 : 1);
   const stopAndExit = (dtx: RunningDtx, graceMs: number, cause: Record<string, unknown>) => {
     stopping = true;
-    const failedCode = () => (logFailed ? EXIT_LOG_FAILED : 1);
     setTimeout(() => {
       logger.error(cause, `graceful stop did not finish within ${HARD_STOP_MS / 1000} s; exiting`);
-      process.exit(failedCode());
+      exit(false);
     }, HARD_STOP_MS).unref();
     dtx.stop(graceMs).then(
       () => {
         logger.info(cause, 'dtx stopped');
-        process.exit(logFailed ? EXIT_LOG_FAILED : 0);
+        exit(true);
       },
       (err: unknown) => {
         logger.error({ err }, 'stop failed');
-        process.exit(failedCode());
+        exit(false);
       },
     );
   };

@@ -9,10 +9,19 @@ export interface FuzzAnswer {
 }
 
 /**
- * A 400 must say which field (or the body) is wrong: one of these words must appear in it, or it
- * names a key of the request's body, plain at its start or JSON-quoted (registerBranch takes fields of any name).
+ * A 400 must say which field (or the body) is wrong: one of these words (or of its route's,
+ * ROUTE_FIELD_WORDS) must appear in it, or it names a key of the request's body, plain at its start
+ * or JSON-quoted (registerBranch takes fields of any name).
  */
-const FIELD_WORDS = /\b(request body|body|gid|trans_type|steps|payloads|custom_data|query_prepared|protocol|wait_result|timeout_to_fail|request_timeout|retry_interval|retry_limit|retry_count|branch_headers|concurrent|rollback_reason|position|limit|timeout|createTimeStart|createTimeEnd|status|transType|topic|topicName|url|remark|cat|key|branch_id|data|confirm|cancel|op)\b/;
+const FIELD_WORDS = /\b(request body|body|gid|trans_type|steps|payloads|custom_data|query_prepared|protocol|wait_result|timeout_to_fail|request_timeout|retry_interval|retry_limit|retry_count|branch_headers|concurrent|rollback_reason|position|limit|timeout|createTimeStart|createTimeEnd|status|transType)\b/;
+/** The fields of the topic, KV and registerBranch routes, which a 400 of theirs may name besides. */
+const TOPIC_WORDS = /\b(topic|topicName|url|remark)\b/;
+const BRANCH_WORDS = /\b(branch_id|data|confirm|cancel|url|op)\b/;
+const ROUTE_FIELD_WORDS: ReadonlyMap<string, RegExp> = new Map([
+  ['subscribe', TOPIC_WORDS], ['unsubscribe', TOPIC_WORDS], ['deleteTopic', TOPIC_WORDS],
+  ['scanKV', /\b(cat|position|limit)\b/], ['queryKV', /\b(cat|key)\b/],
+  ['registerBranch', BRANCH_WORDS], ['registerTccBranch', BRANCH_WORDS], ['registerXaBranch', BRANCH_WORDS],
+]);
 const TOPIC_ROUTES = new Set(['subscribe', 'unsubscribe', 'deleteTopic']);
 
 /** dtm's text for a branch error relayed by a `wait_result` submit (spec §7.1: a 500 in dtm too). */
@@ -76,7 +85,8 @@ function clientErrorProblem(req: FuzzRequest, a: FuzzAnswer): string | undefined
   const message = a.json?.message;
   if (typeof message !== 'string' || message === '') return `${a.status} answer without a JSON "message"`;
   const namesBodyKey = Object.keys(req.json ?? {}).some((k) => message.startsWith(`${k.slice(0, 64)}:`) || message.includes(JSON.stringify(k.slice(0, 64))));
-  if (a.status === 400 && !FIELD_WORDS.test(message) && !namesBodyKey) return `400 message names no field: ${JSON.stringify(message)}`;
+  const namesField = FIELD_WORDS.test(message) || ROUTE_FIELD_WORDS.get(req.route)?.test(message) === true || namesBodyKey;
+  if (a.status === 400 && !namesField) return `400 message names no field: ${JSON.stringify(message)}`;
   if (a.status === 409 && (a.json?.dtm_result !== 'FAILURE' || !message.includes('FAILURE'))) return '409 answer is not a dtm FAILURE envelope';
   if (a.status === 425 && a.json?.dtm_result !== 'ONGOING') return '425 answer is not a dtm ONGOING envelope';
   return undefined;

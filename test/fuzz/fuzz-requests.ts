@@ -73,10 +73,16 @@ const gidParam = fc.oneof(
   nastyString,
 ).map(pct);
 
-/** A query string of `names`, each appearing 0-2 times with values from its pool. */
-function queryOf(params: ReadonlyArray<readonly [string, fc.Arbitrary<string>]>): fc.Arbitrary<string> {
-  const one = ([name, value]: readonly [string, fc.Arbitrary<string>]) =>
+/**
+ * A query string of `names` (values already encoded), each appearing 0-2 times with values from its
+ * pool, plus some noise; `mostlyOnce`: each name exactly once in four cases of five, so that calls
+ * with every parameter right are common.
+ */
+export function queryOf(params: ReadonlyArray<readonly [string, fc.Arbitrary<string>]>, opts: { readonly mostlyOnce?: boolean } = {}): fc.Arbitrary<string> {
+  const any = ([name, value]: readonly [string, fc.Arbitrary<string>]) =>
     fc.array(fc.tuple(fc.constantFrom(name, name, name, `${name}[]`, name.toUpperCase()), value), { maxLength: 2 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`));
+  const once = ([name, value]: readonly [string, fc.Arbitrary<string>]) => value.map((v) => [`${name}=${v}`]);
+  const one = opts.mostlyOnce === true ? (p: readonly [string, fc.Arbitrary<string>]) => fc.oneof({ weight: 4, arbitrary: once(p) }, { weight: 1, arbitrary: any(p) }) : any;
   return fc.tuple(...params.map(one), fc.constantFrom('', 'junk', '=x', '&&', 'a=%')).map((parts) => {
     const noise = parts.pop() as string;
     const pairs = (parts as string[][]).flat();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { gidArb } from './fuzz-fields.js';
-import { pct, printable, type FuzzRequest } from './fuzz-requests.js';
+import { pct, printable, queryOf as encodedQueryOf, type FuzzRequest } from './fuzz-requests.js';
 import { transBody, type Body } from './fuzz-trans-bodies.js';
 import { anyUrl, branchUrl, type UrlTargets } from './fuzz-urls.js';
 import { junkValue, nastyString, toJsonText } from './fuzz-values.js';
@@ -20,15 +20,8 @@ const topicName = fc.oneof(
 );
 const text = (pool: fc.Arbitrary<string>) => fc.oneof({ weight: 4, arbitrary: pool }, { weight: 1, arbitrary: nastyString });
 const INTS = ['', '0', '1', '-1', '10', '100', '10000', '10001', 'abc', '1.5', ' 1', '9'.repeat(20)] as const;
-
-/** `name=value` pairs: mostly each name once, else 0-2 times (a repeated parameter is an array in express's parser). */
-function queryOf(params: ReadonlyArray<readonly [string, fc.Arbitrary<string>]>): fc.Arbitrary<string> {
-  const once = ([name, value]: readonly [string, fc.Arbitrary<string>]) => value.map((v) => [[name, v] as const]);
-  const any = ([name, value]: readonly [string, fc.Arbitrary<string>]) => fc.array(fc.tuple(fc.constantFrom(name, name, name, `${name}[]`), value), { maxLength: 2 });
-  return fc.tuple(...params.map((p) => fc.oneof({ weight: 4, arbitrary: once(p) }, { weight: 1, arbitrary: any(p) })))
-    .map((parts) => parts.flat().map(([k, v]) => `${k}=${pct(v)}`))
-    .map((pairs) => (pairs.length === 0 ? '' : `?${pairs.join('&')}`));
-}
+/** A query string of raw values (percent-encoded here), each parameter mostly given once. */
+const queryOf = (params: ReadonlyArray<readonly [string, fc.Arbitrary<string>]>) => encodedQueryOf(params.map(([n, v]) => [n, v.map(pct)] as const), { mostlyOnce: true });
 
 function topicCalls(t: UrlTargets): fc.Arbitrary<{ route: string; method: 'GET' | 'POST'; path: string }> {
   const url = fc.oneof({ weight: 3, arbitrary: branchUrl(t) }, { weight: 2, arbitrary: anyUrl(t) }, { weight: 1, arbitrary: nastyString });
