@@ -3,8 +3,11 @@
  * each group commit (including its fsync) off the main event loop, which keeps serving requests.
  * Protocol: {id, records, summaries} (a commit) or {id, checkpoint: true} (a passive WAL checkpoint
  * of every connection's commits, src/log/sqlite/hybrid-appender.ts) in; {id}, {id, checkpoint}
- * (`CheckpointResult`) or {id, error: {code, message}} out.
+ * (`CheckpointResult`) or {id, error: {code, message, fatal?}} out. `fatal`: the database file
+ * could not be made durable; nothing this writer does can be trusted anymore, it answers every
+ * later message with the same error.
  */
+import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CoordinatorError } from '../../errors.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
@@ -33,21 +36,57 @@ const db = openDatabase({ file: init.file, syncCommit: init.syncCommit, lockTime
 db.pragma('wal_autocheckpoint = 0');
 const appendTx = buildAppendTx(db, prepareStatements(db));
 
+/**
+ * The database file, fdatasynced after every checkpoint when commits are durable. SQLite syncs it
+ * only in a checkpoint that reaches the WAL's end, which, with commits landing during the passive
+ * ones, is the exclusive catch-up the hybrid asks for (hybrid-appender.ts): that one then flushed
+ * every page copied since the last sync while all commits waited for it, 4-12 ms. Synced here, a
+ * checkpoint's pages are durable as it ends (commits go on meanwhile) and the catch-up flushes only
+ * its own few (docs/benchmarks.md, "The database's fsync after every checkpoint").
+ */
+const dbFd = init.syncCommit ? fs.openSync(init.file, 'r') : undefined;
+/**
+ * Set once that fdatasync failed: the kernel may have dropped the pages it could not write and a
+ * later sync (SQLite's own, before the WAL starts over) would succeed without them, so the writer
+ * refuses everything from then on and the log fails (`WorkerAppender.failure`: dtx stops).
+ */
+let fatal: { code: string; message: string; fatal: true } | undefined;
+
+function syncDatabase(fd: number): void {
+  try {
+    fs.fdatasyncSync(fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    fatal = { code: 'DTX_LOG_UNAVAILABLE', message: `fdatasync of ${init.file} after a checkpoint failed: ${code}`, fatal: true };
+    throw new Error(fatal.message);
+  }
+}
+
 port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSummary[] } | { id: number; checkpoint: true } | { close: true }) => {
   if ('close' in msg) {
     db.close();
+    if (dbFd !== undefined) fs.closeSync(dbFd);
     port.close();
+    return;
+  }
+  if (fatal !== undefined) {
+    port.postMessage({ id: msg.id, error: fatal });
     return;
   }
   try {
     if ('checkpoint' in msg) {
       const [done] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
+      if (dbFd !== undefined) syncDatabase(dbFd);
       port.postMessage({ id: msg.id, checkpoint: { frames: done?.log ?? 0, complete: (done?.checkpointed ?? 0) >= (done?.log ?? 0) } });
       return;
     }
     appendTx(msg.records, msg.summaries);
     port.postMessage({ id: msg.id });
   } catch (err) {
+    if (fatal !== undefined) {
+      port.postMessage({ id: msg.id, error: fatal });
+      return;
+    }
     const mapped = toLogError(err, 'checkpoint' in msg ? 'checkpoint' : 'append');
     const code = mapped instanceof CoordinatorError ? mapped.code : 'DTX_LOG_UNAVAILABLE';
     port.postMessage({ id: msg.id, error: { code, message: mapped instanceof Error ? mapped.message : String(mapped) } });

@@ -8,9 +8,10 @@ import type { CheckpointResult } from './hybrid-appender.js';
 
 /**
  * Main-thread side of the background writer (sqlite-append-worker.ts): appends resolve when the
- * worker's commit is durable. If the worker dies, every pending and later append fails with
- * LogUnavailable (the engine answers 503 and keeps its state as before the batch) and `failure`
- * resolves: the process stops, and a restart opens the log again (serve-command.ts).
+ * worker's commit is durable. If the worker dies, or answers that the database file could not be
+ * made durable (`fatal`), every pending and later append fails with LogUnavailable (the engine
+ * answers 503 and keeps its state as before the batch) and `failure` resolves: the process stops,
+ * and a restart opens the log again (serve-command.ts).
  */
 export class WorkerAppender {
   readonly #worker: Worker;
@@ -19,15 +20,17 @@ export class WorkerAppender {
   /** commits sent and not answered */
   #commits = 0;
   #broken: LogUnavailable | undefined;
+  #exited = false;
   #closing = false;
   #reportFailure: (err: LogUnavailable) => void = () => undefined;
-  /** Resolves with the error once the writer thread died (not when `close` stopped it). */
+  /** Resolves with the error once the writer thread died or reported a fatal error (not when `close` stopped it). */
   readonly failure = new Promise<LogUnavailable>((resolve) => (this.#reportFailure = resolve));
 
   /** `entry`: the writer's script (sqlite-append-worker.ts; tests pass one of their own). */
   constructor(file: string, syncCommit: boolean, entry: URL = workerEntry()) {
     this.#worker = new Worker(entry, { workerData: { file, syncCommit }, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MIB } });
-    this.#worker.on('message', (m: { id: number; checkpoint?: CheckpointResult; error?: { code: string; message: string } }) => {
+    this.#worker.on('message', (m: { id: number; checkpoint?: CheckpointResult; error?: { code: string; message: string; fatal?: true } }) => {
+      if (m.error?.fatal === true) return fail(m.error.message);
       const p = this.#pending.get(m.id);
       if (p === undefined) return;
       this.#pending.delete(m.id);
@@ -43,7 +46,10 @@ export class WorkerAppender {
       if (!this.#closing) this.#reportFailure(this.#broken);
     };
     this.#worker.on('error', (err) => fail(err.message));
-    this.#worker.on('exit', (code) => fail(`exit code ${code}`));
+    this.#worker.on('exit', (code) => {
+      this.#exited = true;
+      fail(`exit code ${code}`);
+    });
   }
 
   /**
@@ -77,8 +83,9 @@ export class WorkerAppender {
     this.#worker.postMessage({ id, ...msg });
   }
 
+  /** Stops the writer thread (also one that refuses everything after a fatal error). */
   async close(): Promise<void> {
-    if (this.#broken) return;
+    if (this.#exited) return;
     this.#closing = true;
     const exited = new Promise<void>((r) => this.#worker.once('exit', () => r()));
     this.#worker.postMessage({ close: true });
