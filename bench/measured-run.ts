@@ -12,6 +12,7 @@ import type { Flags } from './flags.js';
 import { machineBusySeconds, meterProcesses, type WatchedProcess } from './process-stats.js';
 import type { Broker } from './kafka-cluster.js';
 import { createGrpcSubmitter } from './grpc-submitter.js';
+import { windowNote } from './server-latency.js';
 import type { Ingress, Row, Workload } from './report.js';
 import type { BenchTarget } from './targets.js';
 
@@ -55,6 +56,8 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   try {
+    // read while the load runs: the histogram at the window's start and end
+    const serverSide = windowNote(target.origins, f.warmup * 1000, (f.warmup + f.seconds) * 1000);
     const load = await runLoad({
       origins: target.origins,
       concurrency: point.concurrency,
@@ -107,7 +110,8 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
     const branchCalls = branch ? (await branch.calls()) - callsBefore : undefined;
     const rssNote = `RSS end / peak MiB: ${usage.map((u) => `${u.name} ${u.rssEnd?.toFixed(0) ?? 'gone'} / ${u.rssPeak.toFixed(0)}`).join(', ')}`;
     const loopNote = `load generator event-loop delay p99 / max ${(loopDelay.percentile(99) / 1e6).toFixed(1)} / ${(loopDelay.max / 1e6).toFixed(1)} ms`;
-    const notes = [...target.notes, rssNote, loopNote, ...(await target.finalNotes())];
+    const serverNote = await serverSide;
+    const notes = [...target.notes, rssNote, loopNote, ...(serverNote === undefined ? [] : [serverNote]), ...(await target.finalNotes())];
     const procs = target.procs;
     const tag = (i: number, line: string): string => (procs.length > 1 ? `[worker ${i}] ${line}` : line);
     const gone = target.alive() ? undefined : `${target.system}: a watched process is gone`;
