@@ -48,11 +48,29 @@ export interface DtxOptions {
   readonly dataDir?: string;
 }
 
+/** Starts when the ports picked here were taken before dtx bound them (see `startOnce`). */
+const PORT_ATTEMPTS = 3;
+
+/** dtx could not bind a port picked here: another socket took it after `freePort` let it go. */
+class PortTaken extends Error {}
+
+export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt === PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
 /**
  * With `env.LOG_LEVEL` above info (e.g. warn, as the benchmark runs dtm) dtx does not log
- * "dtx listening": the ports are then picked here (free loopback ports) and `/api/ping` awaited.
+ * "dtx listening": the ports are then picked here (free loopback ports, in the range the OS also
+ * gives outgoing connections, so one may take a port before dtx binds it: then `PortTaken`, the
+ * data dir made here removed) and `/api/ping` awaited.
  */
-export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
+async function startOnce(opts: DtxOptions): Promise<DtxUnderTest> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'dtx-server-'));
   const quiet = !LOUD_LEVELS.has(opts.env?.LOG_LEVEL ?? 'info');
   const picked = quiet ? { httpPort: await freePort(), grpcPort: await freePort() } : undefined;
@@ -71,7 +89,8 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
   });
   live.add(proc);
   const problems: string[] = [];
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  // 'close': exited and its stderr read to the end (the reason a start failed is its last lines)
+  const exited = new Promise<void>((resolve) => proc.once('close', () => resolve()));
   const handle: DtxUnderTest = {
     pid: proc.pid ?? 0,
     origin: '',
@@ -110,7 +129,11 @@ export async function startDtx(opts: DtxOptions): Promise<DtxUnderTest> {
     });
     void exited.then(() => {
       clearTimeout(timer);
-      reject(new Error(`dtx exited (${handle.exitInfo}) before listening:\n${startLog.join('\n')}`));
+      const message = `dtx exited (${handle.exitInfo}) before listening:\n${startLog.join('\n')}`;
+      if (picked === undefined || !startLog.some((l) => l.includes('already in use'))) return reject(new Error(message));
+      live.delete(proc);
+      if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      reject(new PortTaken(message));
     });
   });
   return Object.assign(handle, { origin: `http://127.0.0.1:${ports.httpPort}`, grpcAddress: `127.0.0.1:${ports.grpcPort}` });
