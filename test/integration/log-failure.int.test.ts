@@ -26,17 +26,25 @@ afterAll(async () => {
   await bs?.close();
 });
 
+/**
+ * A real dtx on the embedded log (not a Kafka worker's, whichever store the suite runs on) with the
+ * fault armed by the file `markerVar` names, and one saga acknowledged before the fault.
+ */
+async function armedDtx(name: string, markerVar: 'FAIL_FDATASYNC_WHEN' | 'FAIL_FDATASYNC_SYNC_WHEN') {
+  const dataDir = tempDir(`dtx-${name}-`);
+  const marker = path.join(tempDir(`dtx-${name}-marker-`), 'fail-now');
+  const dtx = await startDtx({ dataDir, env: { STORE_DRIVER: 'sqlite', NODE_OPTIONS: `--import ${PRELOAD}`, [markerVar]: marker } });
+  procs.push(dtx);
+  const steps = [{ action: bs.url(`/${name}/a`), compensate: bs.url(`/${name}/c`) }];
+  const before = gidOf(`${name}-ok`);
+  const ok = await post(dtx.api, 'submit', saga(before, steps, { wait_result: true }));
+  expect([ok.status, ok.body.dtm_result]).toEqual([200, 'SUCCESS']);
+  return { dataDir, marker, dtx, steps, before };
+}
+
 describe('a failed fsync of the embedded log', () => {
   it('refuses the commit, stops the process with EXIT_LOG_FAILED, and a restart keeps what was acknowledged', async () => {
-    const dataDir = tempDir('dtx-logfail-');
-    const marker = path.join(tempDir('dtx-logfail-marker-'), 'fail-now');
-    // the log of the real process, not a Kafka worker's, whichever store the suite runs on
-    const dtx = await startDtx({ dataDir, env: { STORE_DRIVER: 'sqlite', NODE_OPTIONS: `--import ${PRELOAD}`, FAIL_FDATASYNC_WHEN: marker } });
-    procs.push(dtx);
-    const steps = [{ action: bs.url('/lf/a'), compensate: bs.url('/lf/c') }];
-    const before = gidOf('lf-ok');
-    const ok = await post(dtx.api, 'submit', saga(before, steps, { wait_result: true }));
-    expect([ok.status, ok.body.dtm_result]).toEqual([200, 'SUCCESS']);
+    const { dataDir, marker, dtx, steps, before } = await armedDtx('lf', 'FAIL_FDATASYNC_WHEN');
 
     // a wait_result client whose branch is still running when the log fails gets an answer, not a cut
     bs.on('/lf/slow', { delayMs: 3000 });
@@ -59,6 +67,27 @@ describe('a failed fsync of the embedded log', () => {
     expect((await waitStatus(again.api, before, 'succeed', 10_000)).transaction?.status).toBe('succeed');
     const after = await post(again.api, 'submit', saga(gidOf('lf-after'), steps, { wait_result: true }));
     expect([after.status, after.body.dtm_result]).toEqual([200, 'SUCCESS']);
+    await again.kill();
+    expect((await again.exited).code).toBe(0);
+  });
+
+  it('a failed fsync of the database after a checkpoint stops the process too, and a restart keeps what was acknowledged', async () => {
+    const { dataDir, marker, dtx, steps, before } = await armedDtx('ds', 'FAIL_FDATASYNC_SYNC_WHEN');
+
+    writeFileSync(marker, '');
+    // one commit at a time until the writer's next checkpoint (every ~200 commits) fails its sync
+    let gone = false;
+    void dtx.exited.then(() => (gone = true));
+    for (let i = 0; i < 2000 && !gone; i += 1) {
+      await post(dtx.api, 'submit', saga(gidOf(`ds-${i}`), steps)).catch(() => undefined);
+    }
+    const stillRunning = new Promise((resolve) => setTimeout(() => resolve('still running 30 s after the failed sync'), 30_000).unref());
+    expect(await Promise.race([dtx.exited, stillRunning])).toEqual({ code: EXIT_LOG_FAILED, signal: null });
+    expect(dtx.logs.some((l) => l.includes('"level":60') && l.includes('after a checkpoint failed: EIO'))).toBe(true);
+
+    const again = await startDtx({ dataDir, env: { STORE_DRIVER: 'sqlite' } });
+    procs.push(again);
+    expect((await waitStatus(again.api, before, 'succeed', 10_000)).transaction?.status).toBe('succeed');
     await again.kill();
     expect((await again.exited).code).toBe(0);
   });

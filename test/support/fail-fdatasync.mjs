@@ -1,6 +1,8 @@
 // Fault injection for a real dtx process (test/integration/log-failure.int.test.ts), preloaded with
-// NODE_OPTIONS=--import: once the file named by FAIL_FDATASYNC_WHEN exists, every fs.fdatasync of
-// the process fails with EIO, as on a disk that lost a write. Before that, fdatasync is untouched.
+// NODE_OPTIONS=--import (into its worker threads too): once the file named by FAIL_FDATASYNC_WHEN
+// exists, every fs.fdatasync of the process fails with EIO, as on a disk that lost a write; once
+// the file named by FAIL_FDATASYNC_SYNC_WHEN exists, every fs.fdatasyncSync does (the writer
+// thread's sync of the database after a checkpoint). Before that, both are untouched.
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import process from 'node:process';
@@ -12,5 +14,11 @@ fs.fdatasync = (fd, done) => {
   if (marker === undefined || !fs.existsSync(marker)) return real(fd, done);
   const err = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
   setImmediate(() => done(err));
+};
+const syncMarker = process.env.FAIL_FDATASYNC_SYNC_WHEN;
+const realSync = fs.fdatasyncSync;
+fs.fdatasyncSync = (fd) => {
+  if (syncMarker === undefined || !fs.existsSync(syncMarker)) return realSync(fd);
+  throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
 };
 syncBuiltinESMExports();
