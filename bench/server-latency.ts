@@ -9,12 +9,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Cumulative bucket counts by upper bound (`+Inf` as Infinity), summed over every `type` label. */
-export type Buckets = ReadonlyMap<number, number>;
+type Buckets = ReadonlyMap<number, number>;
 
 const BUCKET_LINE = /^dtm_server_response_duration_bucket\{([^}]*)\}\s+(\S+)/;
 
 /** The submit histogram of `text` (Prometheus exposition), or undefined when it has none. */
-export function submitBuckets(text: string): Buckets | undefined {
+function submitBuckets(text: string): Buckets | undefined {
   const out = new Map<number, number>();
   for (const line of text.split('\n')) {
     const m = BUCKET_LINE.exec(line);
@@ -28,7 +28,7 @@ export function submitBuckets(text: string): Buckets | undefined {
 }
 
 /** The histogram now, or undefined when the server has none or cannot be read within 2 s. */
-export async function scrapeSubmitBuckets(origin: string): Promise<Buckets | undefined> {
+async function scrapeSubmitBuckets(origin: string): Promise<Buckets | undefined> {
   try {
     const res = await fetch(`${origin}/api/metrics`, { signal: AbortSignal.timeout(2_000) });
     return res.ok ? submitBuckets(await res.text()) : undefined;
