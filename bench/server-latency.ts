@@ -7,23 +7,16 @@
  * of submits over 5 ms and over 10 ms, which says whether the p99 is under either.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parsePrometheusText, sumBy } from '../src/observability/prometheus-text.js';
 
 /** Cumulative bucket counts by upper bound (`+Inf` as Infinity), summed over every `type` label. */
 type Buckets = ReadonlyMap<number, number>;
 
-const BUCKET_LINE = /^dtm_server_response_duration_bucket\{([^}]*)\}\s+(\S+)/;
-
 /** The submit histogram of `text` (Prometheus exposition), or undefined when it has none. */
 function submitBuckets(text: string): Buckets | undefined {
+  const byLe = sumBy(parsePrometheusText(text), 'dtm_server_response_duration_bucket', 'le', { api: 'submit' });
   const out = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    const m = BUCKET_LINE.exec(line);
-    if (m === null || !/(^|,)api="submit"(,|$)/.test(m[1]!)) continue;
-    const le = /(^|,)le="([^"]+)"/.exec(m[1]!)?.[2];
-    if (le === undefined) continue;
-    const bound = le === '+Inf' ? Infinity : Number(le);
-    out.set(bound, (out.get(bound) ?? 0) + Number(m[2]));
-  }
+  for (const [le, count] of byLe) out.set(le === '+Inf' ? Infinity : Number(le), count);
   return out.size > 0 ? out : undefined;
 }
 

@@ -4,7 +4,7 @@ import { getJson, getText } from './api-client';
 import type { ListPage, Transaction } from './dtm-types';
 import { ErrorNotice } from './error-notice';
 import { formatRate, ratesBetween, snapshotOf, type LiveRates, type LiveSnapshot } from './live-rates';
-import { parsePrometheusText } from './prometheus-text';
+import { parsePrometheusText } from '../../src/observability/prometheus-text';
 import { Link } from './router';
 import { formatDuration } from './time-text';
 import { TransactionTable } from './transaction-table';

@@ -1,4 +1,4 @@
-import { sumBy, sumOf, type MetricSample } from './prometheus-text.js';
+import { sumBy, sumOf, type MetricSample } from '../../src/observability/prometheus-text.js';
 
 /**
  * What the live view reads from one scrape of `/api/metrics` (src/observability/metrics.ts), and

@@ -1,7 +1,9 @@
 /**
- * A reader for the Prometheus text exposition format (version 0.0.4), enough for the live view:
- * `name{label="value",...} value [timestamp]` lines; comments, HELP and TYPE lines are skipped,
- * and so is any line that does not parse (the view shows what it can read).
+ * A reader for the Prometheus text exposition format (version 0.0.4) that `/api/metrics` serves
+ * (metrics.ts writes it through prom-client): `name{label="value",...} value [timestamp]` lines;
+ * comments, HELP and TYPE lines are skipped, and so is any line that does not parse (a reader shows
+ * what it can read). Used by the admin UI's live view (bundled from here) and by the benchmark's
+ * server-side latency note; it has no Node or DOM dependency so both builds take it as it is.
  */
 
 export interface MetricSample {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrometheusText, sumBy, sumOf } from '../../../ui/src/prometheus-text.js';
+import { Metrics } from '../../../src/observability/metrics.js';
+import { parsePrometheusText, sumBy, sumOf } from '../../../src/observability/prometheus-text.js';
 import { formatRate, ratesBetween, snapshotOf } from '../../../ui/src/live-rates.js';
 
 /** The live view's reading of `/api/metrics`: the text format and the rates between two scrapes. */
@@ -52,6 +53,20 @@ describe('parsePrometheusText', () => {
     expect(sumOf(s, 'dtm_transaction_process_total', { status: 'fail' })).toBe(2);
     expect(sumOf(s, 'absent_metric')).toBeUndefined();
     expect([...sumBy(s, 'dtm_transaction_process_total', 'model')]).toEqual([['saga', 12], ['msg', 4]]);
+  });
+
+  it('reads what /api/metrics serves: histogram buckets, labels and the +Inf bound of Metrics\' own text', async () => {
+    const m = new Metrics({ liveCount: () => 7 });
+    for (const seconds of [0.001, 0.004, 0.007, 0.02, 3]) m.responseDuration.observe({ type: 'http', api: 'submit' }, seconds);
+    m.responseDuration.observe({ type: 'grpc', api: 'submit' }, 0.002);
+    m.responseDuration.observe({ type: 'http', api: 'query' }, 0.001);
+    const samples = parsePrometheusText(await m.registry.metrics());
+    const submit = sumBy(samples, 'dtm_server_response_duration_bucket', 'le', { api: 'submit' });
+    expect(submit.get('0.005')).toBe(3);
+    expect(submit.get('0.01')).toBe(4);
+    expect(submit.get('+Inf')).toBe(6);
+    expect(sumOf(samples, 'dtm_server_response_duration_count', { type: 'http', api: 'submit' })).toBe(5);
+    expect(sumOf(samples, 'dtx_live_transactions')).toBe(7);
   });
 });
 
