@@ -121,6 +121,8 @@ export function report(h: ReportHeader, rows: readonly Row[]): string {
     if (r.restPct > 20) notes.push('NOISY: something else used the CPUs during this run, figures are not clean');
     if (r.load.aborted > 0) notes.push(`${r.load.aborted} requests aborted at the drain deadline`);
     if (r.load.perSecond.some((n) => n === 0)) notes.push('STALL: a second of the window had no successful submit');
+    const warming = warmingNote(r.load.perSecond);
+    if (warming !== undefined) notes.push(warming);
     if (r.dtxExit !== undefined) notes.push(`${r.system.toUpperCase()} EXITED during the run (${r.dtxExit})`);
     out.push(`- ${r.system} ${r.workload} ${loadLabel(r)}: ${notes.join('; ')}`);
     for (const [kind, n] of r.load.errorKinds) out.push(`  - error ×${n}: ${code(kind)}`);
@@ -130,4 +132,23 @@ export function report(h: ReportHeader, rows: readonly Row[]): string {
     if (r.dtxExit !== undefined) for (const line of r.dtxTail.slice(-8)) out.push(`  - dtx last stderr: ${code(line)}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** A window's last quarter faster than its first by this factor reads as a server still warming up. */
+const WARMING_FACTOR = 1.2;
+
+/**
+ * Says so when the rate rose across the window (closed loop: the server's capacity grew while it
+ * was measured). A fresh dtx runs its hot code unoptimized until V8 has compiled it, ~10 s under
+ * load with HTTP branches (docs/benchmarks.md, "Warm-up after a start"); the figure then sits
+ * between the cold and the steady rate.
+ */
+function warmingNote(perSecond: readonly number[]): string | undefined {
+  const quarter = Math.floor(perSecond.length / 4);
+  if (quarter < 1) return undefined;
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const first = mean(perSecond.slice(0, quarter));
+  const last = mean(perSecond.slice(-quarter));
+  if (first <= 0 || last < WARMING_FACTOR * first) return undefined;
+  return `RISING: the window's last ${quarter} s ran ${Math.round((100 * (last - first)) / first)}% faster than its first (${first.toFixed(0)} -> ${last.toFixed(0)} tx/s): still warming up; a longer --warmup measures the steady rate`;
 }
