@@ -139,7 +139,7 @@ const WARMING_FACTOR = 1.2;
 
 /**
  * Says so when the rate rose across the window (closed loop: the server's capacity grew while it
- * was measured). A fresh dtx runs its hot code unoptimized until V8 has compiled it, ~10 s under
+ * was measured). A fresh dtx runs its hot code unoptimized until V8 has compiled it, ~8 s under
  * load with HTTP branches (docs/benchmarks.md, "Warm-up after a start"); the figure then sits
  * between the cold and the steady rate.
  */
