@@ -11,8 +11,8 @@ COPY scripts ./scripts
 COPY examples ./examples
 COPY ui ./ui
 COPY proto ./proto
-# tsc, then the admin UI (vite) into dist/ui
-RUN npm run build && npm prune --omit=dev
+# tsc, then the admin UI (vite) into dist/ui; the client SDK (workspace client/) is not part of the image
+RUN npm run build:server && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
