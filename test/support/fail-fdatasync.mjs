@@ -8,17 +8,22 @@ import { syncBuiltinESMExports } from 'node:module';
 import process from 'node:process';
 import { setImmediate } from 'node:timers';
 
+/** The error node gives a failed fdatasync(2): what a disk that lost a write reports. */
+const eio = () => Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
+/** Whether the file `marker` names exists: the fault is armed. */
+const armed = (marker) => marker !== undefined && fs.existsSync(marker);
+
 const marker = process.env.FAIL_FDATASYNC_WHEN;
 const real = fs.fdatasync;
 fs.fdatasync = (fd, done) => {
-  if (marker === undefined || !fs.existsSync(marker)) return real(fd, done);
-  const err = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
+  if (!armed(marker)) return real(fd, done);
+  const err = eio();
   setImmediate(() => done(err));
 };
 const syncMarker = process.env.FAIL_FDATASYNC_SYNC_WHEN;
 const realSync = fs.fdatasyncSync;
 fs.fdatasyncSync = (fd) => {
-  if (syncMarker === undefined || !fs.existsSync(syncMarker)) return realSync(fd);
-  throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
+  if (!armed(syncMarker)) return realSync(fd);
+  throw eio();
 };
 syncBuiltinESMExports();
