@@ -1,29 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { msgMachine, type TransSpec } from '../../../machines/index.js';
 import {
-  Harness, actionUrl, callKeys, calls, makeAborted, makeCreated, makeCron, makeCronReset, makeForceStop, makeResult, makeSpec,
-  makeSubmitted, msgSteps, rejectOf, sec,
+  actionUrl, callKeys, calls, makeCron, makeCronReset, makeResult, makeSpec,
+  makeSubmitted, msgSteps, sec,
 } from './builders.js';
+import { P, QUERY, S, prepared, submitted } from './msg-table.js';
 
-/** MSG machine, spec §7.4 (query-back, actions in row order, delay, retry forever) and §5.6/§5.9. */
-
-const QUERY = 'http://busi.test/api/QueryPrepared';
-const P = 'prepared';
-const S = 'succeed';
-
-function prepared(spec: TransSpec = makeSpec({ transType: 'msg', steps: msgSteps(2), queryPrepared: QUERY })): Harness {
-  const h = new Harness(msgMachine);
-  const s = h.send(makeCreated(spec, 'prepared', sec(0)));
-  expect(s.effects).toEqual([]);
-  expect(h.status).toBe('prepared');
-  return h;
-}
-
-function submitted(spec: TransSpec): Harness {
-  const h = new Harness(msgMachine);
-  h.send(makeCreated(spec, 'submitted', sec(0)));
-  return h;
-}
+/** MSG machine, spec §7.4: query-back (§7.4.2 step 1, §8.6) and the actions in row order, retried forever. */
 
 describe('msg query-back (spec §7.4.2 step 1, §8.6)', () => {
   it('a prepared msg is first due when timeout_to_fail (config 35 s) expires', () => {
@@ -206,86 +188,5 @@ describe('msg actions (spec §7.4.2 steps 3-5)', () => {
     const h = submitted(spec);
     expect(callKeys(h.steps[0]!.effects)).toEqual(['02:action']);
     expect(h.rows).toEqual([S, P]);
-  });
-});
-
-describe('msg delay (custom_data.delay, spec §7.4.2 step 3)', () => {
-  const delayed = makeSpec({ transType: 'msg', steps: msgSteps(1), customData: { delay: 10 } });
-
-  it('no call before createTime + delay, the actions are called after it', () => {
-    const h = new Harness(msgMachine);
-    const created = h.send(makeCreated(delayed, 'submitted', sec(0)));
-    expect(created.effects).toEqual([]);
-    expect(h.ctx.nextCronTime).toBe(sec(10));
-    expect(h.send(makeCron(sec(0))).effects).toEqual([]);
-    expect(h.send(makeCron(sec(8))).effects).toEqual([]);
-    expect(h.status).toBe('submitted');
-    expect(h.ctx.nextCronTime).toBe(sec(10));
-    expect(callKeys(h.send(makeCron(sec(12))).effects)).toEqual(['01:action']);
-    h.reply('01:action', 'SUCCESS', sec(13));
-    expect(h.status).toBe('succeed');
-  });
-
-  it('the delay may come with the submit of a prepared msg (spec §16.14)', () => {
-    const plain = makeSpec({ transType: 'msg', steps: msgSteps(1), queryPrepared: QUERY });
-    const h = prepared(plain);
-    const s = h.send(makeSubmitted(sec(1), { ...plain, customData: '{"delay":10}' }));
-    expect(h.status).toBe('submitted');
-    expect(s.effects).toEqual([]);
-    expect(callKeys(h.send(makeCron(sec(10))).effects)).toEqual(['01:action']);
-  });
-});
-
-describe('msg abort, forceStop and the §5.9 matrix', () => {
-  const spec = makeSpec({ transType: 'msg', steps: msgSteps(2), queryPrepared: QUERY });
-
-  it('abort of a prepared msg → failed, no processing', () => {
-    const h = prepared(spec);
-    const s = h.send(makeAborted(sec(3), 'msg', ''));
-    expect(s.effects).toEqual([]);
-    expect(h.status).toBe('failed');
-    expect(h.ctx.rollbackTime).toBe(sec(3));
-  });
-
-  it('abort of a submitted msg → rejected with dtm text', () => {
-    const h = submitted(spec);
-    const before = h.snapshot;
-    const s = h.send(makeAborted(sec(3), 'msg', ''));
-    expect(rejectOf(s.effects)).toEqual({ result: 'FAILURE', message: "trans type: 'msg' current status 'submitted', cannot abort. FAILURE", code: 'DTX_INVALID_TRANSITION' });
-    expect(h.snapshot).toBe(before);
-  });
-
-  it('abort, prepare and submit of a finished msg are rejected', () => {
-    const h = submitted(makeSpec({ transType: 'msg', steps: msgSteps(1) }));
-    h.reply('01:action', 'SUCCESS', sec(1));
-    expect(h.status).toBe('succeed');
-    expect(rejectOf(h.send(makeAborted(sec(2), 'msg', '')).effects)?.message).toBe("trans type: 'msg' current status 'succeed', cannot abort. FAILURE");
-    expect(rejectOf(h.send(makeSubmitted(sec(2))).effects)?.message).toBe("current status 'succeed', cannot sumbmit. FAILURE");
-    expect(rejectOf(h.send(makeCreated(spec, 'prepared', sec(2))).effects)?.message).toBe("current status 'succeed', cannot prepare. FAILURE");
-    expect(rejectOf(h.send(makeForceStop(sec(2))).effects)?.message).toBe('global transaction force stop error. status: succeed. error: FAILURE');
-  });
-
-  it('prepare of a prepared msg is a no-op; with a different body it is DTX_DUPLICATE_GID', () => {
-    const h = prepared(spec);
-    const before = h.snapshot;
-    const same = h.send(makeCreated(spec, 'prepared', sec(1)));
-    expect(same.snapshot).toBe(before);
-    expect(same.effects).toEqual([]);
-    const diff = h.send(makeCreated(makeSpec({ transType: 'msg', steps: msgSteps(3) }), 'prepared', sec(1)));
-    expect(rejectOf(diff.effects)?.code).toBe('DTX_DUPLICATE_GID');
-  });
-
-  it('forceStop of a submitted msg → failed without calls', () => {
-    const h = submitted(spec);
-    const s = h.send(makeForceStop(sec(2)));
-    expect(s.effects).toEqual([]);
-    expect(h.status).toBe('failed');
-  });
-
-  it('a second submit while submitted re-runs the pass on the stored rows', () => {
-    const h = submitted(spec);
-    h.reply('01:action', 'ERROR', sec(1));
-    const s = h.send(makeSubmitted(sec(2), spec));
-    expect(callKeys(s.effects)).toEqual(['01:action']);
   });
 });
