@@ -1,4 +1,5 @@
-# dtx image: builds better-sqlite3 from source (no prebuilt download), runs `dtx serve`.
+# dtx image: the build stage carries python3, make and g++ so better-sqlite3 can compile from source
+# where its prebuilt binary cannot be downloaded; runs `dtx serve`.
 FROM node:20-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app

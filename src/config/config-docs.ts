@@ -40,7 +40,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = Object.freeze({
   HttpMaxBodyBytes: 'Largest request body (HTTP, JSON-RPC) and gRPC message accepted; larger ones get 413 / RESOURCE_EXHAUSTED.',
   GrpcMaxConcurrentStreams: 'Calls one gRPC connection (to the API, and between Kafka workers) may have open at once (HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`): a client queues the calls above it. Each open call holds ~5 KiB until its message is complete, so without a bound one connection could hold any amount of memory.',
   GrpcMessageTimeout: 'Seconds a gRPC call of `dtmgimp.Dtm` has to deliver its whole request message, as HTTP requests have 300 s (Node\'s request timeout); a call that has not ends DEADLINE_EXCEEDED (its stream still counts against GrpcMaxConcurrentStreams until the client closes its side).',
-  MaxOpenPayloadBytes: 'Cap on the request bytes held by unfinished transactions; beyond it new prepares and submits get 503 `DTX_OVERLOADED` (retryable).',
+  MaxOpenPayloadBytes: 'Cap on the request bytes held by unfinished transactions; beyond it new prepares, submits and branch registrations get 503 `DTX_OVERLOADED` (retryable).',
   'Auth.Tokens': 'Bearer tokens accepted by the HTTP, JSON-RPC and gRPC APIs (16-512 printable characters each; env: comma-separated). Empty = no authentication, as dtm.',
   'Auth.PublicMetrics': '`/api/metrics` answers without a token (for Prometheus on a trusted network).',
   'Tls.CertFile': 'PEM certificate of the HTTP and gRPC ports; with KeyFile it turns TLS on. Empty = plaintext.',

@@ -16,6 +16,7 @@ export const UNUSED_KEYS: ReadonlyArray<readonly [path: string, reason: string]>
   ['HttpMicroService.Driver', 'dtm reads it only in its SDKs, not in the server'],
   ['HttpMicroService.RegistryType', 'dtm reads it only in its SDKs, not in the server'],
   ['HttpMicroService.RegistryAddress', 'dtm reads it only in its SDKs, not in the server'],
+  ['HttpMicroService.RegistryOptions', 'dtm reads it only in its SDKs, not in the server'],
   ['HttpMicroService.Target', 'dtm reads it only in its SDKs, not in the server'],
   ['HttpMicroService.EndPoint', 'dtm reads it only in its SDKs, not in the server'],
   ['UpdateBranchSync', 'every event is written in the group commit of its command'],

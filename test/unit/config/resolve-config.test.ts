@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ResolvedConfig } from '../../../src/config/index.js';
 import { BOLTDB_ALIAS_NOTICE, ConfigError, envNameOf, resolveConfig, resolveConfigFromProcess } from '../../../src/config/index.js';
+import { CONFIG_DEFAULTS } from '../../../src/config/config-schema.js';
+import { UNUSED_KEYS } from '../../../src/config/unused-keys.js';
 import { tempDir as makeTempDir } from '../../support/temp-dir.js';
 
 const tempDir = makeTempDir('dtx-config-');
@@ -234,6 +236,13 @@ describe('keys dtm has and dtx does not use', () => {
       'TransCronInterval is accepted for dtm compatibility and has no effect in dtx: dtx schedules each transaction on a timer wheel instead of polling',
       'TimeZoneOffset is accepted for dtm compatibility and has no effect in dtx: dtx writes times in UTC (RFC 3339)',
     ]);
+  });
+
+  it('cover every HttpMicroService key (dtm reads that group only in its SDKs), objects included', () => {
+    const reported = new Set(UNUSED_KEYS.map(([path]) => path));
+    for (const key of Object.keys(CONFIG_DEFAULTS.HttpMicroService)) expect(reported.has(`HttpMicroService.${key}`), key).toBe(true);
+    const { notices } = resolveConfig({ file: yamlFile('HttpMicroService:\n  RegistryOptions: { ttl: 10 }\n') });
+    expect(notices).toEqual(['HttpMicroService.RegistryOptions is accepted for dtm compatibility and has no effect in dtx: dtm reads it only in its SDKs, not in the server']);
   });
 
   it('are silent at their defaults', () => {
