@@ -6,7 +6,9 @@ import { GrpcInvoker, type GrpcTlsOptions, type ParseServerMethod } from './grpc
 import { HttpInvoker } from './http-invoker.js';
 import type { Invoker } from './invoker.js';
 import type { OutboundPolicy } from './outbound-policy.js';
-import { branchTargetOf } from './outbound-check.js';
+import { targetProblem } from './outbound-check.js';
+import { grpcDialTarget } from './grpc-target.js';
+import { connectionProblem } from './guarded-credentials.js';
 
 /**
  * The engine's invoker from the configuration: HTTP/JSON-RPC and gRPC branch calls behind one
@@ -20,10 +22,12 @@ export function buildInvoker(config: ResolvedConfig, logger: Logger, policy: Out
       serviceConfig: config.GrpcServiceConfig,
       logger: logger.child({ component: 'invoker.grpc' }),
       ...grpcTlsOf(config),
-      guard: (server) => {
-        // targets of a driver's registry (etcd://, discovery:///) are resolved by the driver
-        const target = branchTargetOf(`${server}/x/y`, 'grpc');
-        return target === undefined ? Promise.resolve(undefined) : policy.callProblem(target.host, target.port);
+      // before the call: every address the target names, resolved now (a registry's are the driver's)
+      guard: (server) => targetProblem(grpcDialTarget(server), policy, 'call'),
+      // on each connection: the address reached (guarded-credentials.ts)
+      connectionGuard: (server) => {
+        const target = grpcDialTarget(server);
+        return (socket) => connectionProblem(target, policy, socket.remoteAddress, socket.remotePort);
       },
     }),
   });

@@ -7,7 +7,8 @@
 import * as grpc from '@grpc/grpc-js';
 
 export interface GrpcChannelsOptions {
-  readonly credentials: grpc.ChannelCredentials;
+  /** The credentials of the channel to one target (asked once per channel). */
+  readonly credentialsFor: (target: string) => grpc.ChannelCredentials;
   readonly channelOptions: grpc.ChannelOptions;
   /** A channel with no call in flight for this long is closed (ms, > 0). */
   readonly idleCloseMs: number;
@@ -75,7 +76,7 @@ export class GrpcChannels {
   #channelOf(target: string): Channel {
     const known = this.#channels.get(target);
     if (known !== undefined) return known;
-    const client = new grpc.Client(target, this.#options.credentials, this.#options.channelOptions);
+    const client = new grpc.Client(target, this.#options.credentialsFor(target), this.#options.channelOptions);
     const channel: Channel = { client, active: 0, idleTimer: undefined };
     this.#channels.set(target, channel);
     return channel;

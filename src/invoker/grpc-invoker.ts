@@ -9,9 +9,11 @@
  * webhook) is HTTP and not served here: use BranchInvoker, which routes it to the HTTP invoker.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { classifyGrpcAnswer } from '../protocol/outcome-table.js';
 import { ChannelsClosed, GrpcChannels } from './grpc-channels.js';
+import { GuardedCredentials } from './guarded-credentials.js';
 import type { BranchCall, BranchOutcome, Invoker } from './invoker.js';
 
 /** A gRPC branch URL split into a dial target and a full method name (`/pkg.Service/Method`). */
@@ -44,6 +46,12 @@ export interface GrpcInvokerOptions {
   readonly tls?: GrpcTlsOptions;
   /** Asked before each call; a returned reason refuses the call (result ERROR with that reason). */
   readonly guard?: (server: string) => Promise<string | undefined>;
+  /**
+   * The check of each connection of `server`'s channel, on its socket: a returned reason destroys
+   * the connection (guarded-credentials.ts). Channels then ignore proxy settings (`grpc_proxy`,
+   * `https_proxy`): the socket must reach the branch itself, as HTTP branch calls do.
+   */
+  readonly connectionGuard?: (server: string) => (socket: Socket) => string | undefined;
   /** Rewrites each dial target before use (IS_DOCKER, spec §6.1). */
   readonly rewriteTarget?: (server: string) => string;
 }
@@ -93,9 +101,12 @@ export class GrpcInvoker implements Invoker {
   constructor(options: GrpcInvokerOptions) {
     const serviceConfig = options.serviceConfig ?? DEFAULT_GRPC_SERVICE_CONFIG;
     JSON.parse(serviceConfig); // a typo fails here, at start, not on every call
+    const credentials = credentialsOf(options.tls);
+    const connectionGuard = options.connectionGuard;
     this.#channels = new GrpcChannels({
-      credentials: credentialsOf(options.tls),
+      credentialsFor: connectionGuard === undefined ? () => credentials : (server) => new GuardedCredentials(credentials, connectionGuard(server)),
       channelOptions: {
+        ...(connectionGuard === undefined ? {} : { 'grpc.enable_http_proxy': 0 }),
         'grpc.service_config': serviceConfig,
         // as grpc-go (dtm): no DNS TXT lookups for a service config
         'grpc.service_config_disable_resolution': 1,

@@ -3,6 +3,7 @@ import { BadRequest } from '../errors.js';
 import { branchTransportOf } from './branch-url.js';
 import type { OutboundPolicy } from './outbound-policy.js';
 import { BoundedMemo } from '../bounded-memo.js';
+import { grpcUrlTarget, type GrpcDialTarget } from './grpc-target.js';
 
 /**
  * The submit-time half of the outbound policy (docs/security.md): every branch URL of a new
@@ -10,32 +11,38 @@ import { BoundedMemo } from '../bounded-memo.js';
  * instead of a transaction retried forever. The call-time half lives in the invokers.
  */
 
-type Target = { readonly host: string; readonly port: number };
+/** What recent URLs dial (a submit checks every branch URL; most repeat). */
+const targets = new BoundedMemo<string, GrpcDialTarget | undefined>(1024);
 
-/** Parsed targets of recent URLs (a submit checks every branch URL; most repeat). */
-const targets = new BoundedMemo<string, Target | undefined>(1024);
-
-/** Host and port a branch URL connects to, when dtx dials it itself (not through a driver's registry). */
-export function branchTargetOf(url: string, protocol: string): Target | undefined {
+/**
+ * What a branch URL connects to: HTTP's host and port, or a gRPC target as grpc-js reads it.
+ * undefined: nothing to check (no call, or an HTTP URL that does not parse and so cannot be called).
+ */
+export function branchTargetOf(url: string, protocol: string): GrpcDialTarget | undefined {
   return targets.get(`${protocol}\u0000${url}`, () => parseTarget(url, protocol));
 }
 
-function parseTarget(url: string, protocol: string): Target | undefined {
+function parseTarget(url: string, protocol: string): GrpcDialTarget | undefined {
   const transport = branchTransportOf(protocol, url);
   if (transport === 'none') return undefined;
-  if (transport === 'http' || transport === 'json-rpc') {
-    try {
-      const u = new URL(url);
-      return { host: u.hostname, port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80) };
-    } catch {
-      return undefined;
-    }
+  if (transport === 'grpc') return grpcUrlTarget(url);
+  try {
+    const u = new URL(url);
+    return { kind: 'addresses', targets: [{ host: u.hostname, port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80) }] };
+  } catch {
+    return undefined;
   }
-  const server = url.startsWith('dns:///') ? url.slice('dns:///'.length) : url;
-  if (server.includes('://')) return undefined; // a driver's registry resolves it
-  const hostPort = server.slice(0, server.indexOf('/') < 0 ? server.length : server.indexOf('/'));
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hostPort);
-  return m === null ? undefined : { host: m[1]!, port: Number(m[2]) };
+}
+
+/** The first reason the policy refuses `target` (every address of it is checked), if any. */
+export async function targetProblem(target: GrpcDialTarget | undefined, policy: OutboundPolicy, check: 'submit' | 'call'): Promise<string | undefined> {
+  if (target === undefined || target.kind === 'registry') return undefined;
+  if (target.kind === 'refused') return target.reason;
+  for (const t of target.targets) {
+    const problem = check === 'submit' ? await policy.hostProblem(t.host, t.port) : await policy.callProblem(t.host, t.port);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 /**
@@ -49,21 +56,17 @@ export async function checkOutbound(spec: TransSpec, policy: OutboundPolicy): Pr
     for (const [k, v] of Object.entries(s)) if (v !== '' && !(k === 'action' && v.startsWith(MSG_TOPIC_PREFIX))) urls.push([`steps.${i}.${k}`, v]);
   });
   if (spec.queryPrepared !== '') urls.push(['query_prepared', spec.queryPrepared]);
-  const seen = new Map<string, string | undefined>();
+  const seen = new Map<GrpcDialTarget | undefined, string | undefined>();
   for (const [path, url] of urls) {
     const target = branchTargetOf(url, spec.protocol);
-    if (target === undefined) continue;
-    const key = `${target.host}:${target.port}`;
-    if (!seen.has(key)) seen.set(key, await policy.hostProblem(target.host, target.port));
-    const problem = seen.get(key);
+    if (!seen.has(target)) seen.set(target, await targetProblem(target, policy, 'submit'));
+    const problem = seen.get(target);
     if (problem !== undefined) throw new BadRequest(`${path}: ${problem}`);
   }
 }
 
 /** One URL (a topic's subscriber), called as its own shape says: BadRequest naming `field` when refused. */
 export async function checkUrlOutbound(field: string, url: string, policy: OutboundPolicy): Promise<void> {
-  const target = branchTargetOf(url, '');
-  if (target === undefined) return;
-  const problem = await policy.hostProblem(target.host, target.port);
+  const problem = await targetProblem(branchTargetOf(url, ''), policy, 'submit');
   if (problem !== undefined) throw new BadRequest(`${field}: ${problem}`);
 }

@@ -60,18 +60,19 @@ export class OutboundPolicy {
   /**
    * Whether a call to `host:port` connecting to `ip` is allowed: a reason when it is not. The answer
    * depends only on the arguments, the list and dtx's own ports, so it is remembered (bounded) until
-   * the own ports change: every submit and call checks the same few branch hosts.
+   * the own ports change: every submit and call checks the same few branch hosts. `unlisted`:
+   * only the fixed rules (metadata, own ports), for the addresses a driver's registry resolves to.
    */
-  addressProblem(host: string, ip: string, port: number): string | undefined {
+  addressProblem(host: string, ip: string, port: number, list: 'listed' | 'unlisted' = 'listed'): string | undefined {
     const own = this.#ownPorts().join(',');
     if (own !== this.#decidedFor) {
       this.#decided.clear();
       this.#decidedFor = own;
     }
-    return this.#decided.get(`${host} ${ip} ${port}`, () => this.#addressProblem(host, ip, port));
+    return this.#decided.get(`${host} ${ip} ${port} ${list}`, () => this.#addressProblem(host, ip, port, list));
   }
 
-  #addressProblem(host: string, ip: string, port: number): string | undefined {
+  #addressProblem(host: string, ip: string, port: number, list: 'listed' | 'unlisted'): string | undefined {
     if (!ipaddr.isValid(ip)) return `cannot check address '${ip}'`;
     const addr = normal(ipaddr.parse(ip));
     const metadata = METADATA.find((r) => addr.kind() === r[0].kind() && addr.match(r));
@@ -81,7 +82,7 @@ export class OutboundPolicy {
     if (this.#ownPorts().includes(port) && this.#isLocal(addr) && !this.#entries.some((e) => e.kind === 'host' && e.port === port && hostMatches(e, host, port))) {
       return `${host}:${port} is dtx's own API; dtx never calls itself`;
     }
-    if (!this.restricted || this.#entries.some((e) => hostMatches(e, host, port) || cidrContains(e, addr))) return undefined;
+    if (list === 'unlisted' || !this.restricted || this.#entries.some((e) => hostMatches(e, host, port) || cidrContains(e, addr))) return undefined;
     return `${host} (${addr.toString()}) is not in Invoker.Allow`;
   }
 

@@ -2,6 +2,7 @@ import { BadRequest } from '../../errors.js';
 import { dtmProto, type DtmBranchRequest, type DtmRequest, type DtmTopicRequest } from '../../protocol/dtm-proto.js';
 import type { BranchInput } from '../schema/branch-input-schema.js';
 import { wireProblem, type WireField, type WireShape } from './proto-wire-check.js';
+import { INPUT_BOUNDS } from '../schema/input-bounds.js';
 
 /**
  * The gRPC adapter of the transaction request (spec §10.2): a `DtmRequest` as the shared schema's
@@ -17,6 +18,9 @@ import { wireProblem, type WireField, type WireShape } from './proto-wire-check.
  */
 const shape = (fields: Readonly<Record<number, WireField>>): WireShape => Object.freeze({ fields: Object.freeze(fields) });
 
+/** registerBranch's `Data`: its fields, and gid, trans_type, branch_id and data beside them */
+const BRANCH_DATA_ENTRIES = INPUT_BOUNDS.maxBranchFields + 4;
+
 const stringMap = shape({ 1: { name: 'key', kind: 'string' }, 2: { name: 'value', kind: 'string' } });
 
 export const EMPTY_SHAPE: WireShape = shape({});
@@ -25,7 +29,7 @@ export const DTM_TRANS_OPTIONS_SHAPE: WireShape = shape({
   1: { name: 'WaitResult', kind: 'varint' },
   2: { name: 'TimeoutToFail', kind: 'varint' },
   3: { name: 'RetryInterval', kind: 'varint' },
-  5: { name: 'BranchHeaders', kind: stringMap },
+  5: { name: 'BranchHeaders', kind: stringMap, maxCount: INPUT_BOUNDS.maxBranchHeaders },
   6: { name: 'RequestTimeout', kind: 'varint' },
   7: { name: 'RetryLimit', kind: 'varint' },
 });
@@ -35,10 +39,10 @@ export const DTM_REQUEST_SHAPE: WireShape = shape({
   2: { name: 'TransType', kind: 'string' },
   3: { name: 'TransOptions', kind: DTM_TRANS_OPTIONS_SHAPE },
   4: { name: 'CustomedData', kind: 'string' },
-  5: { name: 'BinPayloads', kind: 'bytes' },
+  5: { name: 'BinPayloads', kind: 'bytes', maxCount: INPUT_BOUNDS.maxSteps },
   6: { name: 'QueryPrepared', kind: 'string' },
   7: { name: 'Steps', kind: 'string' },
-  8: { name: 'ReqExtra', kind: stringMap },
+  8: { name: 'ReqExtra', kind: stringMap, maxCount: INPUT_BOUNDS.reqExtraMaxEntries },
   9: { name: 'RollbackReason', kind: 'string' },
 });
 
@@ -47,7 +51,7 @@ export const DTM_BRANCH_REQUEST_SHAPE: WireShape = shape({
   2: { name: 'TransType', kind: 'string' },
   3: { name: 'BranchID', kind: 'string' },
   4: { name: 'Op', kind: 'string' },
-  5: { name: 'Data', kind: stringMap },
+  5: { name: 'Data', kind: stringMap, maxCount: BRANCH_DATA_ENTRIES },
   6: { name: 'BusiPayload', kind: 'bytes' },
 });
 

@@ -15,6 +15,11 @@ export type WireKind = 'string' | 'bytes' | 'varint' | WireShape;
 export interface WireField {
   readonly name: string;
   readonly kind: WireKind;
+  /**
+   * A repeated or map field: at most this many occurrences in one message, counted while walking,
+   * so a flood of tiny entries is refused before anything decodes or validates them one by one.
+   */
+  readonly maxCount?: number;
 }
 
 export interface WireShape {
@@ -50,6 +55,8 @@ function varint(buf: Uint8Array, pos: number, end: number, maxBytes: number, wha
   for (let i = 0; i < maxBytes; i += 1) {
     if (pos + i >= end) throw new WireProblem(`${what}: truncated varint`);
     const b = buf[pos + i]!;
+    // Go's protowire: the tenth byte may only carry the 64th bit
+    if (i === 9 && b > 1) throw new WireProblem(`${what}: varint overflows 64 bits`);
     value += (b & 0x7f) * scale;
     scale *= 128;
     if ((b & 0x80) === 0) return [value, pos + i + 1];
@@ -60,6 +67,7 @@ function varint(buf: Uint8Array, pos: number, end: number, maxBytes: number, wha
 function walk(buf: Uint8Array, start: number, end: number, shape: WireShape, path: string, depth: number): void {
   if (depth > MAX_DEPTH) throw new WireProblem(`${path || 'message'}: nested deeper than ${MAX_DEPTH} levels`);
   let pos = start;
+  let counts: Map<number, number> | undefined;
   while (pos < end) {
     const [tag, afterTag] = varint(buf, pos, end, 5, path === '' ? 'message' : path.slice(0, -1));
     const number = Math.floor(tag / 8);
@@ -67,6 +75,12 @@ function walk(buf: Uint8Array, start: number, end: number, shape: WireShape, pat
     const field = shape.fields[number];
     const name = `${path}${field?.name ?? `field ${number}`}`;
     if (number === 0 || number > 0x1fffffff) throw new WireProblem(`${name}: invalid field number`);
+    if (field?.maxCount !== undefined) {
+      counts ??= new Map();
+      const n = (counts.get(number) ?? 0) + 1;
+      if (n > field.maxCount) throw new WireProblem(`${name}: at most ${field.maxCount} entries`);
+      counts.set(number, n);
+    }
     pos = afterTag;
     switch (wireType) {
       case WIRE_VARINT:

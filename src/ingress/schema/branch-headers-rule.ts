@@ -32,6 +32,21 @@ export function headerNameProblem(name: string, rules: HeaderRules): string | un
   return undefined;
 }
 
+/** grpc-js's rules for metadata (it throws on anything else): keys in lower case, values printable ASCII unless the key ends in -bin. */
+const GRPC_KEY = /^[0-9a-z_.-]+$/;
+const GRPC_VALUE = /^[\x20-\x7e]*$/;
+
+/**
+ * A header a gRPC branch call must carry as metadata (a transaction whose protocol is not `http`
+ * may call gRPC branches): refused at submit rather than failing every call of the branch.
+ */
+export function grpcMetadataProblem(name: string, value: string): string | undefined {
+  const key = name.toLowerCase();
+  if (!GRPC_KEY.test(key)) return "gRPC metadata names are letters, digits, '_', '.' and '-' only";
+  if (!key.endsWith('-bin') && !GRPC_VALUE.test(value)) return 'gRPC metadata values are printable ASCII (or the name ends in -bin)';
+  return undefined;
+}
+
 export function headerValueProblem(value: string): string | undefined {
   if (value.length > INPUT_BOUNDS.headerValueMaxChars) return `header value must be at most ${INPUT_BOUNDS.headerValueMaxChars} characters`;
   if (!SAFE_VALUE.test(value)) return 'header value must not contain CR, LF or other control characters';

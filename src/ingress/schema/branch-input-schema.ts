@@ -57,6 +57,8 @@ export function parseBranchInput(input: BranchInput, rules: BranchUrlRules): Par
   const payload = input.payload !== undefined ? Buffer.from(input.payload.buffer, input.payload.byteOffset, input.payload.byteLength) : Buffer.from(str(f, 'data'), 'utf8');
   if (payload.byteLength > B.branchDataMaxBytes) throw new BadRequest(`${input.payload !== undefined ? 'BusiPayload' : 'data'}: must be at most ${B.branchDataMaxBytes} bytes`);
   const entries: Array<[string, string]> = [];
+  // too many: refused before a single field is checked (a hostile body may hold thousands)
+  if (Object.keys(f).filter((key) => !OWN_KEYS.has(key)).length > B.maxBranchFields) throw new BadRequest(`body: at most ${B.maxBranchFields} fields besides gid, trans_type, branch_id and data`);
   for (const key of Object.keys(f)) {
     if (OWN_KEYS.has(key)) continue;
     if (!FIELD_NAME.test(key)) throw new BadRequest(`field name ${JSON.stringify(key.slice(0, 64))}: must be 1-64 characters of [A-Za-z0-9_-]`);
@@ -69,7 +71,6 @@ export function parseBranchInput(input: BranchInput, rules: BranchUrlRules): Par
     entries.push([key, value]);
   }
   const fields: Record<string, string> = Object.fromEntries(entries);
-  if (entries.length > B.maxBranchFields) throw new BadRequest(`body: at most ${B.maxBranchFields} fields besides gid, trans_type, branch_id and data`);
   return { gid, transType, registration: { requestType: transType, branchId, fields, payload: payload.toString('base64') } };
 }
 

@@ -5,7 +5,7 @@ import { BadRequest } from '../../errors.js';
 import { INPUT_BOUNDS as B } from './input-bounds.js';
 import { gidSchema } from './gid-schema.js';
 import { branchUrlProblem, type BranchUrlRules } from './branch-url-rule.js';
-import { headerNameProblem, headerValueProblem, type HeaderRules } from './branch-headers-rule.js';
+import { grpcMetadataProblem, headerNameProblem, headerValueProblem, type HeaderRules } from './branch-headers-rule.js';
 import { parseBranchInput, type BranchInput, type ParsedBranch } from './branch-input-schema.js';
 
 /**
@@ -72,10 +72,13 @@ function checkRefs(t: TransFields, rules: TransSchemaRules, ctx: z.RefinementCtx
   });
   if (t.query_prepared) urlIssue(['query_prepared'], t.query_prepared);
   const headers = Object.entries(t.branch_headers ?? {});
+  // too many: one issue, not one per entry of a hostile list
   if (headers.length > B.maxBranchHeaders) ctx.addIssue({ code: 'custom', path: ['branch_headers'], message: `at most ${B.maxBranchHeaders} headers` });
-  for (const [name, value] of headers) {
-    const problem = headerNameProblem(name, rules) ?? headerValueProblem(value);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['branch_headers', name], message: problem });
+  else {
+    for (const [name, value] of headers) {
+      const problem = headerNameProblem(name, rules) ?? headerValueProblem(value) ?? (protocol === 'http' ? undefined : grpcMetadataProblem(name, value));
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['branch_headers', name], message: problem });
+    }
   }
   if (t.custom_data && t.trans_type !== 'workflow' && t.custom_data.length > B.customDataMaxChars) ctx.addIssue({ code: 'custom', path: ['custom_data'], message: `must be at most ${B.customDataMaxChars} characters` });
   else if (t.custom_data && !isJsonObjectText(t.custom_data)) ctx.addIssue({ code: 'custom', path: ['custom_data'], message: 'must be empty or the text of a JSON object' });

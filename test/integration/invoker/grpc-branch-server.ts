@@ -8,6 +8,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export interface RecordedCall {
   readonly path: string;
@@ -115,4 +116,19 @@ export async function startTcpCounter(port: number): Promise<TcpCounter> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** One server for the enclosing describe block, its recorded calls cleared after each test. */
+export function grpcBranchServerPerSuite(): () => GrpcBranchServer {
+  let server: GrpcBranchServer | undefined;
+  beforeAll(async () => {
+    server = await startGrpcBranchServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  afterEach(() => {
+    server?.calls.splice(0);
+  });
+  return () => server!;
 }

@@ -47,6 +47,15 @@ describe('GrpcInvoker over mutual TLS (a real grpc-js server requiring client ce
     expect(server.calls.map((c) => [...c.payload])).toEqual([[1, 2, 3]]);
   });
 
+  it('the connection check runs before TLS and leaves it to the credentials it wraps', async () => {
+    const invoker = new GrpcInvoker({ parseServerMethod: splitServerMethod, tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }, connectionGuard: () => () => undefined });
+    try {
+      expect(await invoker.call(call(url))).toEqual({ result: 'SUCCESS', message: '' });
+    } finally {
+      await invoker.close();
+    }
+  });
+
   it('refuses an invoker without a client certificate → ERROR (UNAVAILABLE), no call', async () => {
     const before = server.calls.length;
     const out = await callWith({ ca: certs.ca }, url);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, tempDir, type DtxProcess } from '../../support/dtx-process.js';
 import { BranchServer, ERROR500 } from '../../support/branch-server.js';
 import { get, gidOf, post, saga, waitFor, waitStatus } from '../../support/dtm-client.js';
+import { dtmClient, dtmRequest, unary } from '../../support/dtm-grpc-client.js';
 
 /** The outbound policy (Invoker.Allow, docs/security.md): at submit and again at call time. */
 let allowed: BranchServer;
@@ -54,6 +55,31 @@ describe('Invoker.Allow at submit', () => {
     const query = await post(open.api, 'prepare', { gid: gidOf('qp'), trans_type: 'msg', steps: step(''), payloads: ['{}'], query_prepared: `http://127.0.0.1:${open.port}/api/ping` });
     expect(query.status).toBe(400);
     expect(query.body.message).toMatch(/^query_prepared: /);
+  });
+});
+
+describe('gRPC branch targets at submit (the gRPC ingress)', () => {
+  it('refuses the targets grpc-js would dial past the checks: literal-address schemes, odd ports, no port', async () => {
+    const client = dtmClient(`127.0.0.1:${open.grpcPort}`);
+    try {
+      const cases: Array<[string, RegExp]> = [
+        [`ipv4:127.0.0.1:${open.grpcPort}/dtmgimp.Dtm/Abort`, /scheme ipv4: is not accepted/],
+        [`ipv6:[::1]:${open.grpcPort}/dtmgimp.Dtm/Abort`, /scheme ipv6: is not accepted/],
+        ['unix:dtx.sock/p.S/M', /scheme unix: is not accepted/],
+        ['unix:///tmp/dtx.sock/p.S/M', /custom scheme/],
+        [`127.0.0.1:0${open.grpcPort}/dtmgimp.Dtm/Abort`, /is dtx's own API/],
+        [`localhost:${open.grpcPort}/dtmgimp.Dtm/Abort`, /is dtx's own API/],
+        ['169.254.169.254/p.S/M', /metadata address/],
+        ['dns:///169.254.169.254:80/p.S/M', /metadata address/],
+      ];
+      for (const [action, reason] of cases) {
+        const r = await unary(client, 'Submit', dtmRequest(gidOf('gt'), 'saga', [{ action, compensate: '' }], ['p']));
+        expect([r.code, r.details], action).toEqual([3, expect.stringMatching(reason)]);
+        expect(r.details, action).toMatch(/^steps\.0\.action: /);
+      }
+    } finally {
+      client.close();
+    }
   });
 });
 

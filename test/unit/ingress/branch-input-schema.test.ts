@@ -37,6 +37,8 @@ describe('registerBranch schema', () => {
     [{ '': 'x' }, /^field name "": must be 1-64 characters/],
     [{ ['k'.repeat(65)]: 'x' }, new RegExp(`^field name "${'k'.repeat(64)}": must be`)],
     [{ __proto__x: 'x', ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, 'v'])) }, /at most 16 fields/],
+    // counted before any field is checked: a flood of bad names is one refusal, not thousands of checks
+    [Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`bad name ${i}`, 'x'])), /^body: at most 16 fields besides/],
   ])('refuses %j', (fields, message) => {
     expect(() => parse(fields as Record<string, unknown>)).toThrow(message);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProtoFiles } from '../../../src/protocol/proto-files.js';
 import { dtmProto } from '../../../src/protocol/dtm-proto.js';
 import { wireProblem, type WireShape } from '../../../src/ingress/grpc/proto-wire-check.js';
+import { INPUT_BOUNDS } from '../../../src/ingress/schema/input-bounds.js';
 import { DTM_BRANCH_REQUEST_SHAPE, DTM_REQUEST_SHAPE, DTM_TOPIC_REQUEST_SHAPE, DTM_TRANS_OPTIONS_SHAPE, EMPTY_SHAPE } from '../../../src/ingress/grpc/grpc-trans-input.js';
 
 interface FieldDescriptor {
@@ -70,6 +71,23 @@ describe('wireProblem', () => {
     let msg = Buffer.alloc(0);
     for (let i = 0; i < 10; i += 1) msg = Buffer.concat([Buffer.from([0x0a, msg.length]), msg]);
     expect(wireProblem(msg, deep)).toMatch(/nested deeper than 8 levels/);
+  });
+
+  it('counts repeated and map fields while walking: one over the bound is refused, naming the field', () => {
+    const payloads = (n: number) => DtmRequest.encode({ Gid: 'g', BinPayloads: Array.from({ length: n }, () => Buffer.alloc(0)) });
+    expect(wireProblem(payloads(INPUT_BOUNDS.maxSteps), DTM_REQUEST_SHAPE)).toBeUndefined();
+    expect(wireProblem(payloads(INPUT_BOUNDS.maxSteps + 1), DTM_REQUEST_SHAPE)).toBe(`BinPayloads: at most ${INPUT_BOUNDS.maxSteps} entries`);
+    const headers = (n: number) => DtmRequest.encode({ TransOptions: { BranchHeaders: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v'])) } });
+    expect(wireProblem(headers(INPUT_BOUNDS.maxBranchHeaders), DTM_REQUEST_SHAPE)).toBeUndefined();
+    expect(wireProblem(headers(80_000), DTM_REQUEST_SHAPE)).toBe(`TransOptions.BranchHeaders: at most ${INPUT_BOUNDS.maxBranchHeaders} entries`);
+    const extra = DtmRequest.encode({ ReqExtra: Object.fromEntries(Array.from({ length: INPUT_BOUNDS.reqExtraMaxEntries + 1 }, (_, i) => [`k${i}`, ''])) });
+    expect(wireProblem(extra, DTM_REQUEST_SHAPE)).toBe(`ReqExtra: at most ${INPUT_BOUNDS.reqExtraMaxEntries} entries`);
+  });
+
+  it('refuses a ten-byte varint that overflows 64 bits, as Go does', () => {
+    const options = (tenth: number) => Buffer.from([0x1a, 11, 0x10, 0xe4, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, tenth]);
+    expect(wireProblem(options(0x01), DTM_REQUEST_SHAPE)).toBeUndefined();
+    expect(wireProblem(options(0x02), DTM_REQUEST_SHAPE)).toBe('TransOptions.TimeoutToFail: varint overflows 64 bits');
   });
 
   it('names nested fields by their path', () => {

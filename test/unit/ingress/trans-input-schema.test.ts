@@ -61,11 +61,26 @@ describe('trans input schema', () => {
     ['query_prepared', { query_prepared: 'ftp://x/' }, "query_prepared: scheme 'ftp:' cannot be called"],
     ['host header', { branch_headers: { host: 'x' } }, "branch_headers.host: header 'host' is set by dtx itself"],
     ['too many headers', { branch_headers: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`x-${i}`, 'v'])) }, 'branch_headers: at most 32 headers'],
+    ['gRPC: a header name metadata cannot carry', { protocol: 'grpc', steps: [{ action: 'h:1/p.S/M', compensate: '' }], branch_headers: { 'x*y': 'v' } }, "branch_headers.x*y: gRPC metadata names are letters, digits, '_', '.' and '-' only"],
+    ['gRPC: a non-ASCII value', { protocol: 'grpc', steps: [{ action: 'h:1/p.S/M', compensate: '' }], branch_headers: { 'x-a': 'café' } }, 'branch_headers.x-a: gRPC metadata values are printable ASCII (or the name ends in -bin)'],
+    ['gRPC: a tab in a value', { protocol: 'grpc', steps: [{ action: 'h:1/p.S/M', compensate: '' }], branch_headers: { 'X-A': 'a\tb' } }, 'branch_headers.X-A: gRPC metadata values are printable ASCII'],
     ['custom_data not an object', { custom_data: '[1]' }, 'custom_data: must be empty or the text of a JSON object'],
     ['too many steps', { steps: Array.from({ length: 1001 }, () => ({ action: '' })), payloads: [] }, 'steps: at most 1000 steps'],
     ['a step value of the wrong type', { steps: [{ action: 5 }] }, 'steps.0.action: expected a string'],
   ])('%s', (_name, patch, message) => {
     expect(problem(patch)).toContain(message);
+  });
+
+  it('holds branch_headers to gRPC metadata rules only when the transaction may call gRPC branches', () => {
+    const headers = { 'X-Trace': 'café', 'x!a': 'v', 'x-data-bin': 'é' };
+    expect(parser.parseTrans({ ...base, branch_headers: headers }).options.branchHeaders).toEqual(headers);
+    const grpcSpec = parser.parseTrans({ ...base, protocol: 'grpc', steps: [{ action: 'h:1/p.S/M', compensate: '' }], branch_headers: { 'X-Trace': 't-1', 'x-data-bin': 'é' } });
+    expect(grpcSpec.options.branchHeaders).toEqual({ 'X-Trace': 't-1', 'x-data-bin': 'é' });
+  });
+
+  it('reports a list of too many headers once, without checking each entry', () => {
+    const hostile = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`bad name ${i}`, 'v']));
+    expect(problem({ branch_headers: hostile })).toBe('branch_headers: at most 32 headers');
   });
 
   it('accepts msg topic steps (topic://<name>) without treating them as URLs', () => {
