@@ -21,6 +21,19 @@ function refused(gid: string, typeTakingNone?: string): Reply {
   return errorReply(registerRefused(gid).message, 'DTX_INVALID_TRANSITION');
 }
 
+/** The registration fields holding branch URLs (the ingress's BRANCH_URL_FIELDS). */
+const URL_FIELDS = ['confirm', 'cancel', 'url'] as const;
+
+/**
+ * A branch registered over gRPC into a transaction of protocol `http` (prepared over HTTP) would be
+ * called over HTTP: a URL that is not http(s) could never be called, and is refused naming the field.
+ */
+function transportMismatch(protocol: string, fields: Readonly<Record<string, string>>): string | undefined {
+  if (protocol !== 'http') return undefined;
+  const key = URL_FIELDS.find((k) => (fields[k] ?? '') !== '' && !/^https?:\/\//.test(fields[k]!));
+  return key === undefined ? undefined : `${key}: the transaction calls its branches over HTTP (protocol http); register an http:// or https:// URL`;
+}
+
 export function translate(cmd: Command, live: LiveTransaction | undefined, at: number, registry: TransTypeRegistry, limits: Limits): Translation {
   const exists = live !== undefined && live.status !== '';
   switch (cmd.kind) {
@@ -46,6 +59,8 @@ export function translate(cmd: Command, live: LiveTransaction | undefined, at: n
       // dtm answers an unknown gid like a transaction that is not prepared (spec §5.5)
       if (!exists) return { reply: refused(cmd.gid) };
       if (!live.def.machine.root.events.includes('BranchRegistered')) return { reply: refused(cmd.gid, live.status === 'prepared' ? live.def.name : undefined) };
+      const mismatch = transportMismatch(live.context.protocol, cmd.registration.fields);
+      if (mismatch !== undefined) return { reply: errorReply(mismatch, 'DTX_BAD_REQUEST') };
       return { event: { type: 'BranchRegistered', at, ...cmd.registration }, live, created: false };
     }
     case 'forceStop':

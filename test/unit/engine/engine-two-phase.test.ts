@@ -93,6 +93,19 @@ describe('engine: tcc and xa', () => {
     expect(h.engine.openPayloadBytes()).toBeGreaterThan(60);
   });
 
+  it('a branch whose URL the transaction\'s protocol cannot call is refused, naming the field; a gRPC transaction takes both', async () => {
+    const h = await startEngine();
+    await h.send(prepare(spec('tp', 'tcc')));
+    const grpcUrls = (gid: string, transType = 'tcc', fields: Record<string, string> = { confirm: '127.0.0.1:5/busi.Busi/Confirm', cancel: 'http://b/cancel' }): Command =>
+      ({ id: cmdId('register'), gid, kind: 'registerBranch', registration: { requestType: transType, branchId: '01', fields, payload: '' } });
+    expect(await h.send(grpcUrls('tp'))).toEqual({ ok: false, result: 'ERROR', message: 'confirm: the transaction calls its branches over HTTP (protocol http); register an http:// or https:// URL', code: 'DTX_BAD_REQUEST' });
+    await h.send(prepare(spec('tx', 'xa')));
+    expect(await h.send(grpcUrls('tx', 'xa', { url: 'localhost:5/busi.Busi/Xa' }))).toMatchObject({ ok: false, code: 'DTX_BAD_REQUEST', message: expect.stringMatching(/^url: /) });
+    expect(await h.events('tp')).toEqual(['TransCreated']);
+    await h.send(prepare({ ...spec('tg', 'tcc'), protocol: 'grpc' }));
+    expect(await h.send(grpcUrls('tg'))).toEqual({ ok: true });
+  });
+
   it('a commit in flight when the process stops is re-driven as POST after recovery', async () => {
     const store = new MemoryLogStore();
     const first = await startEngine({ store });
