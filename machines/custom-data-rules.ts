@@ -66,13 +66,16 @@ export function sagaCustomDataProblem(customData: string, steps: number): string
   if (typeof orders !== 'object' || Array.isArray(orders)) return 'custom_data.orders must be an object of step index -> [step indexes]';
   const deps = new Map<number, number[]>();
   for (const [k, list] of Object.entries(orders)) {
-    const n = /^\d{1,6}$/.test(k) ? Number(k) : NaN;
+    // canonical only: the machine looks steps up by String(k), so '01' would be a second, unread key
+    const n = /^(0|[1-9]\d{0,5})$/.test(k) ? Number(k) : NaN;
     if (!Number.isInteger(n) || n >= steps) return `custom_data.orders key '${k}' is not a step index`;
     if (!Array.isArray(list) || list.length > steps || list.some((d) => !Number.isInteger(d) || d < 0 || d >= steps || d === n)) {
       return `custom_data.orders['${k}'] must list other step indexes (0..${steps - 1})`;
     }
     deps.set(n, list as number[]);
   }
+  // a sequential saga also runs step k only after step k-1 (saga-plan.ts canRunAction)
+  if (obj.concurrent !== true) for (let k = 1; k < steps; k += 1) deps.set(k, [...(deps.get(k) ?? []), k - 1]);
   const cycle = findCycle(deps);
   return cycle === undefined ? undefined : `custom_data.orders has a cycle (${cycle.join(' -> ')}): no step of it could ever start`;
 }

@@ -69,6 +69,15 @@ export class PayloadTooLarge extends CoordinatorError {
   }
 }
 
+/** A shared bound of the process is spent right now (bodies in flight, open payload bytes): retry later. */
+export class Overloaded extends CoordinatorError {
+  static readonly code = 'DTX_OVERLOADED';
+  override name = 'Overloaded';
+  constructor(message: string, options?: CoordinatorErrorOptions) {
+    super(Overloaded.code, message, options);
+  }
+}
+
 /** HTTP request line and headers above Node's header size limit (answered before any route). */
 export class HeadersTooLarge extends CoordinatorError {
   static readonly code = 'DTX_HEADERS_TOO_LARGE';
@@ -121,7 +130,7 @@ export class Internal extends CoordinatorError {
 }
 
 /** The classes thrown and caught by type. The codes raised only as engine replies have none. */
-export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, NotFound, PayloadTooLarge, HeadersTooLarge, LogUnavailable, NotOwner, NoOwner, Internal] as const);
+export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, NotFound, PayloadTooLarge, HeadersTooLarge, Overloaded, LogUnavailable, NotOwner, NoOwner, Internal] as const);
 
 /** Every code of the table is raised somewhere: by a class above or as an engine reply's code. */
 export const REPLY_ONLY_CODES: readonly ErrorCode[] = Object.freeze(ERROR_CODES.filter((c) => !ERROR_CLASSES.some((k) => k.code === c)));

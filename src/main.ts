@@ -111,6 +111,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     version: `v${DTX_VERSION}-dtx`,
     timeoutToFail: config.TimeoutToFail,
     maxBodyBytes: config.HttpMaxBodyBytes,
+    maxBodyBytesInFlight: config.HttpMaxBodyBytesInFlight,
     adminBasePath: config.AdminBasePath,
     metrics,
     history: (gid) => transactionHistory(log, registry, gid),

@@ -38,6 +38,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = Object.freeze({
   JsonRpcPort: 'dtm\'s JSON-RPC port.',
   HttpHost: 'Address the HTTP and gRPC ports bind to; `0.0.0.0` = all interfaces (dtx warns at start), `127.0.0.1` = this machine only. CLI: `--host`.',
   HttpMaxBodyBytes: 'Largest request body (HTTP, JSON-RPC) and gRPC message accepted; larger ones get 413 / RESOURCE_EXHAUSTED.',
+  HttpMaxBodyBytesInFlight: 'Bytes of HTTP and JSON-RPC request bodies being read at once, over all connections (at least HttpMaxBodyBytes); a request finding them spent gets 503 `DTX_OVERLOADED` (retryable) before its body is read. Slowly sent bodies cannot hold more memory than this.',
   GrpcMaxConcurrentStreams: 'Calls one gRPC connection (to the API, and between Kafka workers) may have open at once (HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`): a client queues the calls above it. Each open call holds ~5 KiB until its message is complete, so without a bound one connection could hold any amount of memory.',
   GrpcMessageTimeout: 'Seconds a gRPC call of `dtmgimp.Dtm` has to deliver its whole request message, as HTTP requests have 300 s (Node\'s request timeout); a call that has not ends DEADLINE_EXCEEDED (its stream still counts against GrpcMaxConcurrentStreams until the client closes its side).',
   MaxOpenPayloadBytes: 'Cap on the request bytes held by unfinished transactions; beyond it new prepares, submits and branch registrations get 503 `DTX_OVERLOADED` (retryable).',

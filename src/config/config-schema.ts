@@ -3,7 +3,7 @@
  * defaults and dtm's units (durations are integer **seconds**, `Store.ConnMaxLifeTime` minutes),
  * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`, `Store.Kafka*`,
  * `InternalGrpcPort`, `InternalAdvertise`, `GrpcMaxConcurrentStreams`, `GrpcMessageTimeout`,
- * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpHost`, `MaxOpenPayloadBytes`, `Auth`, `Tls`, `Invoker`,
+ * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpMaxBodyBytesInFlight`, `HttpHost`, `MaxOpenPayloadBytes`, `Auth`, `Tls`, `Invoker`,
  * `Log.Format`, `TransTypes`, `MicroService.DriverModules`).
  *
  * The schema validates a fully merged object (defaults → env → YAML → overrides); it carries no
@@ -98,6 +98,7 @@ export const ConfigSchema = z.object({
   JsonRpcPort: port,
   HttpHost: nonEmpty,
   HttpMaxBodyBytes: z.int().min(1024, { error: 'must be an integer 1024..268435456' }).max(268_435_456, { error: 'must be an integer 1024..268435456' }),
+  HttpMaxBodyBytesInFlight: z.int().min(1_048_576, { error: 'must be an integer 1048576..17179869184' }).max(17_179_869_184, { error: 'must be an integer 1048576..17179869184' }),
   GrpcMaxConcurrentStreams: z.int().min(1, { error: 'must be an integer 1..1000000' }).max(1_000_000, { error: 'must be an integer 1..1000000' }),
   GrpcMessageTimeout: seconds(1, 3600),
   MaxOpenPayloadBytes: z.int().min(1_048_576, { error: 'must be an integer >= 1048576' }),
@@ -188,6 +189,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   JsonRpcPort: 36791,
   HttpHost: '0.0.0.0',
   HttpMaxBodyBytes: 1048576,
+  HttpMaxBodyBytesInFlight: 67_108_864,
   GrpcMaxConcurrentStreams: 1000,
   GrpcMessageTimeout: 300,
   MaxOpenPayloadBytes: 268_435_456,

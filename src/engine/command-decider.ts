@@ -4,7 +4,8 @@
  * The result is a Decision — the reply, the transaction it touched and the effects to perform once
  * the batch is durable; the events it adds go to the draft. Nothing here does I/O.
  */
-import type { Effect, Limits, TransTypeRegistry } from '../../machines/index.js';
+import type { Effect, Limits, TransContext, TransTypeRegistry } from '../../machines/index.js';
+import { MAX_BRANCH_ROWS, tooManyRows } from './branch-rows.js';
 import { isReservedGid } from '../log/kv-records.js';
 import { asErrorCode } from '../protocol/error-table.js';
 import type { BatchDraft } from './batch-draft.js';
@@ -75,6 +76,10 @@ export function decideCommand(ctx: DeciderContext, item: Item, drafts: Map<strin
     return { item, reply: { ok: false, result: p.result, message: p.message, ...(code ? { code } : {}) }, effects: [] };
   }
   if (next === t.live.snapshot) return { item, reply: OK, live: t.live, effects: [] }; // accepted, nothing to record
+  const rows = (next.context as TransContext).branches.length;
+  if (rows > MAX_BRANCH_ROWS && rows > t.live.context.branches.length) {
+    return { item, reply: errorReply(tooManyRows(rows, cmd.kind === 'registerBranch' ? 'branch_id' : 'steps'), 'DTX_BAD_REQUEST'), effects: [] };
+  }
   const d = draft ?? { base: t.created ? undefined : t.live, live: t.created ? t.live : t.live.fork(), records: [] };
   drafts.set(cmd.gid, d);
   d.live.seq += 1;

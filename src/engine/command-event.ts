@@ -48,7 +48,10 @@ export function translate(cmd: Command, live: LiveTransaction | undefined, at: n
         const status = cmd.kind === 'submit' ? 'submitted' : 'prepared';
         return { event: { type: 'TransCreated', at, status, spec: cmd.spec, limits }, live: LiveTransaction.empty(cmd.gid, def), created: true };
       }
-      // a prepareWorkflow of a known gid is answered by the processor before translation
+      // a prepareWorkflow of a known gid is answered by the processor before translation;
+      // a submit's body is checked as a creation's is: a prepared msg takes its custom_data (delay)
+      const invalid = cmd.kind === 'submit' ? live.def.validate?.(cmd.spec) : undefined;
+      if (invalid !== undefined) return { reply: errorReply(invalid, 'DTX_BAD_REQUEST') };
       const event: TransEvent =
         cmd.kind === 'submit' ? { type: 'TransSubmitted', at, spec: cmd.spec } : { type: 'TransCreated', at, status: 'prepared', spec: cmd.spec, limits };
       return { event, live, created: false };

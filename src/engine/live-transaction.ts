@@ -1,5 +1,5 @@
 import type { AnyMachineSnapshot } from 'xstate';
-import { isFinal, type BranchRegistration, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
+import { MSG_TOPIC_PREFIX, isFinal, type BranchRegistration, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
 import type { LogRecord } from '../log/event-log.js';
 import { initialSnapshotOf, stepMachine, type FoldMode } from './machine-step.js';
 
@@ -141,9 +141,13 @@ export function specBytes(spec: TransSpec | undefined): number {
   if (spec === undefined) return 0;
   let n = spec.customData.length + spec.queryPrepared.length + spec.rollbackReason.length;
   for (const p of spec.payloads) n += p.length;
-  for (const step of spec.steps) for (const v of Object.values(step)) n += v.length;
+  for (const step of spec.steps) {
+    for (const v of Object.values(step)) n += v.length;
+    // a topic step's rows hold the subscribers' URLs: counted for every step naming the topic
+    const action = step.action ?? '';
+    if (action.startsWith(MSG_TOPIC_PREFIX)) for (const u of spec.topicUrls?.[action.slice(MSG_TOPIC_PREFIX.length)] ?? []) n += u.length;
+  }
   for (const [k, v] of Object.entries(spec.options.branchHeaders)) n += k.length + v.length;
-  for (const urls of Object.values(spec.topicUrls ?? {})) for (const u of urls) n += u.length;
   return n;
 }
 

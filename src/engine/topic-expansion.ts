@@ -2,12 +2,14 @@ import type { TransSpec, TransTypeRegistry } from '../../machines/index.js';
 import type { EventLog } from '../log/event-log.js';
 import { TOPICS_CAT, type Subscriber } from '../log/kv-records.js';
 import { errorReply, type Command, type Reply } from './command.js';
+import { MAX_BRANCH_ROWS, fannedOutRows, tooManyRows } from './branch-rows.js';
 
 /**
  * msg fan-out (spec §7.4.1, docs/topics.md): before a prepare or submit is decided, the subscribers
  * of every topic its steps name (`topic://<name>`, asked through the type's `topics` hook) are read
  * from the KV projection and recorded in the request (`spec.topicUrls`), so the creating event
- * holds the expansion and a replay never reads topics. Resolved on every prepare and submit, as
+ * holds the expansion and a replay never reads topics. The rows the expansion makes are bounded
+ * (`MAX_BRANCH_ROWS`), checked here before any is built. Resolved on every prepare and submit, as
  * dtm generates rows on each: a topic without subscribers answers dtm's `topic not found` and
  * nothing is stored.
  */
@@ -23,6 +25,8 @@ export async function expandTopics(cmd: Command, registry: TransTypeRegistry, lo
     topicUrls[name] = urls;
   }
   const expanded: TransSpec = { ...spec, topicUrls };
+  const rows = fannedOutRows(expanded);
+  if (rows > MAX_BRANCH_ROWS) return errorReply(tooManyRows(rows, 'steps'), 'DTX_BAD_REQUEST');
   return { ...cmd, spec: expanded };
 }
 

@@ -61,6 +61,15 @@ describe('bad input', () => {
     expect((await post(dtx.api, 'resetNextCronTime', { gid: 7 })).status).toBe(400);
   });
 
+  it('HEAD and OPTIONS of a GET route are answered as such, not as a POST without a body; a path that does not decode names the path', async () => {
+    const head = await fetch(`${dtx.api}/query?gid=none`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    const options = await fetch(`${dtx.api}/query?gid=none`, { method: 'OPTIONS' });
+    expect([options.status, options.headers.get('allow')]).toEqual([200, 'GET, HEAD']);
+    const path = await fetch(`${dtx.api}/topic/%ZZ`, { method: 'DELETE' });
+    expect([path.status, await path.json()]).toEqual([400, { message: "URL path: Failed to decode param '%ZZ'", code: 'DTX_BAD_REQUEST' }]);
+  });
+
   it.each([
     ['a request line and headers over 16 KiB', `GET /api/dtmsvr/all?gid=${'a'.repeat(17_000)} HTTP/1.1\r\nHost: dtx\r\n\r\n`, 431, 'DTX_HEADERS_TOO_LARGE', /^request line and headers exceed 16384 bytes$/],
     ['an unknown HTTP method', 'BREW /api/ping HTTP/1.1\r\nHost: dtx\r\n\r\n', 400, 'DTX_BAD_REQUEST', /^malformed HTTP request: Invalid method/],

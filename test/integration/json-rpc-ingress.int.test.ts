@@ -116,6 +116,11 @@ describe('JSON-RPC: error codes', () => {
       const r = await call(m);
       expect(r.body.error, m).toEqual({ code: -32601, message: `Method not found: ${m}` });
     }
+    const gz = await rpc('not gzip', { 'Content-Encoding': 'gzip' });
+    expect([gz.status, gz.body.error?.code, gz.body.error?.data]).toEqual([400, -32700, { code: 'DTX_BAD_REQUEST' }]);
+    expect(gz.body.error?.message).toMatch(/^Parse json error: request body: unreadable/);
+    const long = await call('m'.repeat(5000));
+    expect(long.body.error).toEqual({ code: -32601, message: `Method not found: ${'m'.repeat(64)}...` });
   });
 
   it.each([

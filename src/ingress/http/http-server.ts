@@ -3,11 +3,12 @@ import { createServer as createHttpServer, maxHeaderSize, STATUS_CODES, type Inc
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { BadRequest, CoordinatorError, HeadersTooLarge, Internal, PayloadTooLarge } from '../../errors.js';
+import { BadRequest, CoordinatorError, HeadersTooLarge, Internal, Overloaded, PayloadTooLarge } from '../../errors.js';
+import { BodyBudget } from './body-budget.js';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
 import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
 import { errorAnswer, writeJson, type JsonAnswer } from './reply-mapper.js';
-import { bearerAuth, tokenMatcher } from './bearer-auth.js';
+import { bearerAuth, bearerTokenOf, tokenMatcher } from './bearer-auth.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { adminRoutes } from '../../admin/admin-routes.js';
 import { jsonRpcRoute } from '../jsonrpc/json-rpc-route.js';
@@ -17,6 +18,8 @@ import { fastTransRoute } from './fast-trans-route.js';
 export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
+  /** `HttpMaxBodyBytesInFlight`: bytes of bodies being read at once (body-budget.ts). */
+  readonly maxBodyBytesInFlight: number;
   readonly metrics: Metrics;
   /** Bearer tokens of `Auth.Tokens`; empty = no authentication (dtm's behaviour). */
   readonly tokens: readonly string[];
@@ -60,8 +63,21 @@ export function createHttpApp(opts: HttpIngressOptions): HttpApp {
   });
   const answerError = errorAnswerer(log, opts.maxBodyBytes);
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => answerError(err, req.path, (a) => void res.status(a.status).json(a.body)));
-  const fast = fastTransRoute({ ...opts, authRequired: opts.tokens.length > 0, authorized: tokenMatcher(opts.tokens), answerError: (err, path, res) => answerError(err, path, (a) => writeJson(res, a)) });
+  const authorized = tokenMatcher(opts.tokens);
+  const fast = fastTransRoute({ ...opts, authRequired: opts.tokens.length > 0, authorized, answerError: (err, path, res) => answerError(err, path, (a) => writeJson(res, a)) });
+  const budget = new BodyBudget(opts.maxBodyBytesInFlight, opts.maxBodyBytes);
+  // a request the token check refuses is answered before its body is read: it spends nothing
+  const spends = (req: IncomingMessage): boolean => {
+    if (opts.tokens.length === 0) return true;
+    const token = bearerTokenOf(req.headers.authorization);
+    return token !== undefined && authorized(token);
+  };
   return (req, res) => {
+    if (spends(req) && !budget.admit(req, res)) {
+      res.setHeader('Connection', 'close');
+      const overloaded = new Overloaded(`request bodies being read hold HttpMaxBodyBytesInFlight (${budget.cap} bytes); retry later`);
+      return answerError(overloaded, req.url ?? '', (a) => writeJson(res, a));
+    }
     if (!fast(req, res)) void app(req, res);
   };
 }
@@ -81,6 +97,8 @@ function errorAnswerer(log: Logger, maxBodyBytes: number): (err: unknown, path: 
     if (e.type === 'entity.too.large') {
       return send(errorAnswer(new PayloadTooLarge(`request body exceeds HttpMaxBodyBytes (${maxBodyBytes} bytes)`)));
     }
+    // the router's: a path segment that does not percent-decode (`/topic/%ZZ`)
+    if (err instanceof URIError && e.status === 400) return send(errorAnswer(new BadRequest(`URL path: ${e.message ?? 'not decodable'}`)));
     // body-parser's own refusals (undecodable Content-Encoding, unsupported charset, aborted upload)
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return send(errorAnswer(new BadRequest(`request body: unreadable (${e.message ?? 'no reason given'})`)));
@@ -90,9 +108,12 @@ function errorAnswerer(log: Logger, maxBodyBytes: number): (err: unknown, path: 
   };
 }
 
-/** Parses the raw body as JSON for POST routes; GET routes carry no body. */
+/** Methods whose routes read no body: GET (HEAD is answered by the GET route), DELETE, OPTIONS. */
+const BODYLESS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+/** Parses the raw body as JSON for POST routes; the others carry no body. */
 function jsonBody(req: Request, _res: Response, next: NextFunction): void {
-  if (req.method === 'GET' || req.method === 'DELETE') return next();
+  if (BODYLESS.has(req.method)) return next();
   const raw = req.body as Buffer | undefined;
   if (raw === undefined || !Buffer.isBuffer(raw) || raw.length === 0) return next(new BadRequest('request body is empty: a JSON object is required'));
   try {

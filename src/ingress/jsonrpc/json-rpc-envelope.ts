@@ -1,3 +1,4 @@
+import { INPUT_BOUNDS } from '../schema/input-bounds.js';
 import { JSON_RPC_INTERNAL, JSON_RPC_INVALID_REQUEST, JSON_RPC_PARSE_ERROR, jsonRpcCodeOf, type DtmResult } from '../../protocol/outcome-table.js';
 
 /**
@@ -65,11 +66,12 @@ export function decodeJsonRpc(raw: Buffer): Decoded {
     const name = FIELDS.find((f) => f === k.toLowerCase());
     if (name !== undefined && (fields[name] === undefined || k === name)) fields[name] = v;
   }
-  const id = typeof fields.id === 'string' ? fields.id : '';
+  const id = typeof fields.id === 'string' && fields.id.length <= INPUT_BOUNDS.jsonRpcIdMaxChars ? fields.id : '';
   for (const name of ['method', 'jsonrpc', 'id'] as const) {
     const v = fields[name];
     if (v !== undefined && v !== null && typeof v !== 'string') return parseError(id, `${name}: expected a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
   }
+  if (typeof fields.id === 'string' && fields.id.length > INPUT_BOUNDS.jsonRpcIdMaxChars) return parseError('', `id: must be at most ${INPUT_BOUNDS.jsonRpcIdMaxChars} characters`);
   const request: JsonRpcRequest = {
     method: typeof fields.method === 'string' ? fields.method : '',
     jsonrpc: typeof fields.jsonrpc === 'string' ? fields.jsonrpc : '',
@@ -77,9 +79,18 @@ export function decodeJsonRpc(raw: Buffer): Decoded {
     id,
   };
   if (request.id === '' || request.jsonrpc !== '2.0') {
-    const echo = JSON.stringify(request);
+    const echo = echoOf(request);
     const shown = echo.length > ECHO_MAX_CHARS ? `${echo.slice(0, ECHO_MAX_CHARS)}...` : echo;
     return { answer: answer(id, { code: JSON_RPC_INVALID_REQUEST, message: `Bad json request: ${shown}` }) };
   }
   return { request };
+}
+
+/** The request as JSON text for the -32600 message; params nested too deeply to serialise are not shown. */
+function echoOf(request: JsonRpcRequest): string {
+  try {
+    return JSON.stringify(request);
+  } catch {
+    return JSON.stringify({ ...request, params: '(not shown: nested too deeply)' });
+  }
 }

@@ -4,9 +4,12 @@ import type { Reply } from '../../engine/command.js';
 import { newGid } from '../../engine/gid.js';
 import { CoordinatorError, Internal, PayloadTooLarge } from '../../errors.js';
 import { flatStringObject } from '../schema/branch-input-schema.js';
-import { JSON_RPC_INVALID_REQUEST, JSON_RPC_METHOD_NOT_FOUND } from '../../protocol/outcome-table.js';
+import { JSON_RPC_INVALID_REQUEST, JSON_RPC_METHOD_NOT_FOUND, JSON_RPC_PARSE_ERROR } from '../../protocol/outcome-table.js';
 import { jsonTransInput, runRegisterBranch, runTransCall, type TransCallDeps } from '../trans-commands.js';
 import { answer, decodeJsonRpc, rpcError, type JsonRpcAnswer, type JsonRpcError } from './json-rpc-envelope.js';
+
+/** The longest part of an unknown method name the -32601 message repeats. */
+const METHOD_SHOWN_CHARS = 64;
 
 export interface JsonRpcDeps extends TransCallDeps {
   readonly logger: Logger;
@@ -44,7 +47,7 @@ export function jsonRpcRoute(deps: JsonRpcDeps): Router {
     if ('answer' in decoded) return send(res, decoded.answer);
     const { id, method } = decoded.request;
     const run = Object.hasOwn(methods, method) ? methods[method] : undefined;
-    if (run === undefined) return send(res, answer(id, { code: JSON_RPC_METHOD_NOT_FOUND, message: `Method not found: ${method}` }));
+    if (run === undefined) return send(res, answer(id, { code: JSON_RPC_METHOD_NOT_FOUND, message: `Method not found: ${method.length > METHOD_SHOWN_CHARS ? `${method.slice(0, METHOD_SHOWN_CHARS)}...` : method}` }));
     try {
       const out = await run(decoded.request.params);
       if ('result' in out) return send(res, answer(id, null, out.result));
@@ -60,6 +63,10 @@ export function jsonRpcRoute(deps: JsonRpcDeps): Router {
     if (e.type === 'entity.too.large') {
       const tooLarge = new PayloadTooLarge(`request body exceeds HttpMaxBodyBytes (${deps.maxBodyBytes} bytes)`);
       return send(res, answer('', { code: JSON_RPC_INVALID_REQUEST, message: tooLarge.message, data: { code: tooLarge.code } }, null, tooLarge.httpStatus));
+    }
+    // the reader's other refusals (an undecodable Content-Encoding, an unsupported charset): a parse error
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return send(res, answer('', { code: JSON_RPC_PARSE_ERROR, message: `Parse json error: request body: unreadable (${e.message ?? 'no reason given'})`, data: { code: 'DTX_BAD_REQUEST' } }, null, 400));
     }
     next(err);
   });

@@ -7,6 +7,7 @@
 
 import { MSG_DELAY_MAX_SECONDS } from '../../../machines/index.js';
 import { MAX_TOPIC_SUBSCRIBERS } from '../../engine/topic-state.js';
+import { MAX_BRANCH_ROWS } from '../../engine/branch-rows.js';
 
 /** One day and one (non-leap) year, seconds. */
 const DAY = 86_400;
@@ -69,6 +70,10 @@ export const INPUT_BOUNDS = Object.freeze({
   remarkMaxChars: 1024,
   /** subscribers of one topic (a msg step naming it fans out to one row each). */
   maxTopicSubscribers: MAX_TOPIC_SUBSCRIBERS,
+  /** branch rows of one transaction: steps after topic fan-out, registered branches (src/engine/branch-rows.ts). */
+  maxBranchRows: MAX_BRANCH_ROWS,
+  /** JSON-RPC `id`, characters (answers echo it). */
+  jsonRpcIdMaxChars: 256,
   /** `scanKV?cat=` and `queryKV?cat=`, characters. */
   kvCatMaxChars: 64,
 });

@@ -66,4 +66,19 @@ describe('engine: time', () => {
     expect(h.invoker.callsTo('q1').map((c) => `${c.branchId}/${c.op}`)).toEqual(['00/msg', '01/action']);
     expect(await h.status('q1')).toBe('succeed');
   });
+
+  it('the submit of a prepared msg has its custom_data checked as a creation does: a delay out of range is a 400, the msg stays prepared', async () => {
+    const h = await startEngine();
+    const spec = { ...sagaSpec('d1', [['http://b/m', '']]), transType: 'msg', queryPrepared: 'http://b/query' };
+    expect((await h.send({ id: 'prep:d1', gid: 'd1', kind: 'prepare', spec })).ok).toBe(true);
+    for (const delay of ['1e300', '99999999999', '-1']) {
+      const reply = await h.send(submit({ ...spec, customData: `{"delay":${delay}}` }));
+      expect(reply, delay).toMatchObject({ ok: false, code: 'DTX_BAD_REQUEST', message: expect.stringMatching(/^custom_data\.delay must be an integer 0\.\./) });
+    }
+    expect(await h.status('d1')).toBe('prepared');
+    expect(await h.send(submit({ ...spec, customData: '{"delay":3}' }))).toEqual({ ok: true });
+    expect(h.invoker.callsTo('d1')).toHaveLength(0);
+    await h.clock.advance(3000);
+    expect(h.invoker.callsTo('d1').map((c) => `${c.branchId}/${c.op}`)).toEqual(['01/action']);
+  });
 });

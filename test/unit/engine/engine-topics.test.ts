@@ -5,6 +5,7 @@ import type { TopicChange } from '../../../src/engine/topic-state.js';
 import { topicKey } from '../../../src/log/kv-records.js';
 import { MemoryLogStore } from '../../../src/log/memory/memory-event-log.js';
 import { cmdId, startEngine, submit } from './engine-harness.js';
+import { MAX_BRANCH_ROWS } from '../../../src/engine/branch-rows.js';
 
 /** Topic commands through the engine (exactly once, durable before the reply) and msg fan-out. */
 const topic = (name: string, change: TopicChange, id = cmdId('topic')): Command => ({ id, gid: topicKey(name), kind: 'topic', change });
@@ -90,5 +91,17 @@ describe('engine: topics', () => {
     await h.send(subscribe('s', 'http://b/real'));
     await h.send(submit(msgSpec('m6', ['topic://s'], { topicUrls: { s: ['http://evil/'] } })));
     expect(h.invoker.callsTo('m6').map((c) => c.url)).toEqual(['http://b/real']);
+  });
+
+  it('the rows a fan-out makes are bounded (maxBranchRows) and charged to MaxOpenPayloadBytes for every step naming the topic', async () => {
+    const h = await startEngine();
+    for (let i = 0; i < 256; i += 1) await h.send(subscribe('fan', `http://b/s${i}`));
+    const refused = await h.send(submit(msgSpec('mf', Array.from({ length: 8 }, () => 'topic://fan'))));
+    expect(refused).toEqual({ ok: false, result: 'ERROR', code: 'DTX_BAD_REQUEST', message: `steps: at most ${MAX_BRANCH_ROWS} branch rows per transaction (this would make 2048)` });
+    expect(await h.log.read('mf')).toEqual([]);
+    const urlBytes = Array.from({ length: 256 }, (_, i) => `http://b/s${i}`.length).reduce((a, b) => a + b, 0);
+    h.invoker.hold('01-01/action');
+    expect(await h.send(submit(msgSpec('mo', ['topic://fan', 'topic://fan'])))).toEqual({ ok: true });
+    expect(h.engine.openPayloadBytes()).toBeGreaterThanOrEqual(2 * urlBytes);
   });
 });

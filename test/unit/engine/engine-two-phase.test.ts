@@ -4,6 +4,7 @@ import type { Command } from '../../../src/engine/command.js';
 import { MemoryLogStore } from '../../../src/log/memory/memory-event-log.js';
 import { settle } from '../../support/simulated-clock.js';
 import { SUCCESS, cmdId, startEngine } from './engine-harness.js';
+import { MAX_BRANCH_ROWS } from '../../../src/engine/branch-rows.js';
 
 /** tcc/xa in the engine: the prepared timeout on the timer wheel, exactly-once registration, recovery. */
 
@@ -104,6 +105,15 @@ describe('engine: tcc and xa', () => {
     expect(await h.events('tp')).toEqual(['TransCreated']);
     await h.send(prepare({ ...spec('tg', 'tcc'), protocol: 'grpc' }));
     expect(await h.send(grpcUrls('tg'))).toEqual({ ok: true });
+  });
+
+  it('a tcc takes branches up to maxBranchRows (two rows each): the next registration is refused, nothing stored', async () => {
+    const h = await startEngine();
+    await h.send(prepare(spec('tm', 'tcc')));
+    for (let i = 1; i <= MAX_BRANCH_ROWS / 2; i += 1) expect(await h.send(register('tm', String(i).padStart(4, '0')))).toEqual({ ok: true });
+    const over = await h.send(register('tm', 'over'));
+    expect(over).toMatchObject({ ok: false, code: 'DTX_BAD_REQUEST', message: `branch_id: at most ${MAX_BRANCH_ROWS} branch rows per transaction (this would make ${MAX_BRANCH_ROWS + 2})` });
+    expect((await h.events('tm')).length).toBe(1 + MAX_BRANCH_ROWS / 2);
   });
 
   it('a commit in flight when the process stops is re-driven as POST after recovery', async () => {

@@ -10,6 +10,12 @@ describe('custom_data rules', () => {
     ['{"orders":{"5":[0]}}', 2, "custom_data.orders key '5' is not a step index"],
     ['{"orders":{"1":[1]}}', 2, "custom_data.orders['1'] must list other step indexes (0..1)"],
     ['{"concurrent":"yes"}', 2, 'custom_data.concurrent must be a boolean'],
+    // '01' and '1' both name step 1 for Go; the machine reads only '1': a second key is refused
+    ['{"concurrent":true,"orders":{"0":[1],"01":[],"1":[0]}}', 2, "custom_data.orders key '01' is not a step index"],
+    // sequential: step 1 runs after step 0, so step 0 waiting for step 1 never starts
+    ['{"orders":{"0":[1]}}', 2, 'custom_data.orders has a cycle (0 -> 1 -> 0)'],
+    ['{"concurrent":true,"orders":{"0":[1]}}', 2, undefined],
+    ['{"orders":{"2":[0]}}', 3, undefined],
     ['{', 1, 'custom_data is not valid JSON'],
   ])('saga %s', (text, steps, message) => {
     const p = sagaCustomDataProblem(text, steps);
@@ -30,13 +36,15 @@ describe('custom_data rules', () => {
     else expect(p).toContain(message);
   });
 
-  it('accepts every acyclic order and refuses every order with a cycle', () => {
+  it('accepts every acyclic order and refuses every order with a cycle (a sequential saga adds k-1 -> k)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 8 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 20 }))), ([n, edges]) => {
+      fc.property(fc.integer({ min: 2, max: 8 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 20 }), fc.boolean())), ([n, edges, concurrent]) => {
         const orders: Record<string, number[]> = {};
         for (const [k, d] of edges) if (k !== d && !(orders[k] ?? []).includes(d)) (orders[k] ??= []).push(d);
-        const p = sagaCustomDataProblem(JSON.stringify({ orders }), n);
-        expect(p === undefined).toBe(isAcyclic(n, orders));
+        const p = sagaCustomDataProblem(JSON.stringify({ concurrent, orders }), n);
+        const all: Record<string, number[]> = structuredClone(orders);
+        if (!concurrent) for (let k = 1; k < n; k += 1) if (!(all[k] ?? []).includes(k - 1)) (all[k] ??= []).push(k - 1);
+        expect(p === undefined).toBe(isAcyclic(n, all));
       }),
       { numRuns: 300 },
     );
