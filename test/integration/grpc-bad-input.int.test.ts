@@ -54,7 +54,7 @@ describe('gRPC ingress: malformed protobuf → InvalidArgument naming the field'
     ['TransOptions cut short', bytes(0x1a, 2, 0x08), /TransOptions: length 2 runs past the end/],
     ['TransOptions.WaitResult as bytes', bytes(0x1a, 3, 0x0a, 1, 0), /TransOptions\.WaitResult: wrong wire type/],
     ['TransOptions.TimeoutToFail truncated', bytes(0x1a, 2, 0x10, 0xff), /TransOptions\.TimeoutToFail: truncated varint/],
-    ['TransOptions.RetryInterval over 10 bytes', bytes(0x1a, 12, 0x18, ...Array(11).fill(0xff)), /TransOptions\.RetryInterval: varint longer than 10 bytes/],
+    ['TransOptions.RetryInterval over 10 bytes (Go: an overflow)', bytes(0x1a, 12, 0x18, ...Array(11).fill(0xff)), /TransOptions\.RetryInterval: varint overflows 64 bits/],
     ['BranchHeaders key not UTF-8', bytes(0x1a, 6, 0x2a, 4, 0x0a, 2, ...BAD_UTF8), /TransOptions\.BranchHeaders\.key: not valid UTF-8/],
     ['BranchHeaders value not UTF-8', bytes(0x1a, 6, 0x2a, 4, 0x12, 2, 0xc3, 0x28), /TransOptions\.BranchHeaders\.value: not valid UTF-8/],
     ['Gid as a varint', bytes(0x08, 1), /Gid: wrong wire type/],
