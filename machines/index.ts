@@ -2,7 +2,7 @@ export type {
   TransStatus, BranchStatus, CallResult, Limits, TransOptions, TransSpec, TransEvent, TransEventType,
   BranchResultEvent, BranchRegistration, CallBranchParams, AlertParams, RejectParams, Effect, PayloadWrapper,
 } from './vocabulary.js';
-export { TRANS_EVENT_TYPES, BRANCH_EVENT_OF, EFFECT_TYPES, PAYLOAD_WRAPPERS } from './vocabulary.js';
+export { TRANS_EVENT_TYPES, BRANCH_EVENT_OF, BRANCH_URL_FIELDS, EFFECT_TYPES, PAYLOAD_WRAPPERS } from './vocabulary.js';
 export type { TransContext, BranchRow, SideCall } from './trans-context.js';
 export { EMPTY_OPTIONS, EMPTY_LIMITS, EMPTY_CONTEXT, withFailureSuffix, withRow, newRow } from './trans-context.js';
 export type { TransTypeDefinition, WaitOutcome } from './trans-type.js';

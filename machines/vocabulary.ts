@@ -61,6 +61,9 @@ export interface BranchResultFields {
   readonly message?: string;
 }
 
+/** The registration fields holding branch URLs (tcc `confirm`/`cancel`, xa `url`): dtx calls them later. */
+export const BRANCH_URL_FIELDS: readonly string[] = ['confirm', 'cancel', 'url'];
+
 /**
  * A client's `registerBranch` (spec §3.3.5, §5.5) as it arrived: the machine of the stored type
  * decides which rows it adds (tcc `[cancel, confirm]`, xa `[rollback, commit]`) or refuses it.

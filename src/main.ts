@@ -101,9 +101,9 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   metrics.recoverySeconds.set(recovery.ms / 1000);
   await cluster?.join(engine, registry, ownershipMetrics(metrics));
   const transCalls = {
-    engine, parser, isSupported: (t: string) => registry.get(t) !== undefined, checkOutbound: (spec: TransSpec) => checkOutbound(spec, policy),
+    engine, parser, isSupported: (t: string) => registry.get(t) !== undefined, checkOutbound: (spec: TransSpec) => checkOutbound(spec, policy, drivers.parseServerMethod),
     // topics (docs/topics.md): KV reads from the log's projection, subscriber URLs checked like branch URLs
-    kv: log, urlRules, checkUrl: (field: string, url: string) => checkUrlOutbound(field, url, policy),
+    kv: log, urlRules, checkUrl: (field: string, url: string) => checkUrlOutbound(field, url, policy, drivers.parseServerMethod),
   };
   const app = createHttpApp({
     ...transCalls,

@@ -1,4 +1,4 @@
-import { BRANCH_EVENT_OF, registerRefused, type Limits, type TransEvent, type TransTypeRegistry } from '../../machines/index.js';
+import { BRANCH_EVENT_OF, BRANCH_URL_FIELDS, registerRefused, type Limits, type TransEvent, type TransTypeRegistry } from '../../machines/index.js';
 import type { Command, Reply } from './command.js';
 import { errorReply, OK } from './command.js';
 import { LiveTransaction } from './live-transaction.js';
@@ -21,16 +21,13 @@ function refused(gid: string, typeTakingNone?: string): Reply {
   return errorReply(registerRefused(gid).message, 'DTX_INVALID_TRANSITION');
 }
 
-/** The registration fields holding branch URLs (the ingress's BRANCH_URL_FIELDS). */
-const URL_FIELDS = ['confirm', 'cancel', 'url'] as const;
-
 /**
  * A branch registered over gRPC into a transaction of protocol `http` (prepared over HTTP) would be
  * called over HTTP: a URL that is not http(s) could never be called, and is refused naming the field.
  */
 function transportMismatch(protocol: string, fields: Readonly<Record<string, string>>): string | undefined {
   if (protocol !== 'http') return undefined;
-  const key = URL_FIELDS.find((k) => (fields[k] ?? '') !== '' && !/^https?:\/\//.test(fields[k]!));
+  const key = BRANCH_URL_FIELDS.find((k) => (fields[k] ?? '') !== '' && !/^https?:\/\//.test(fields[k]!));
   return key === undefined ? undefined : `${key}: the transaction calls its branches over HTTP (protocol http); register an http:// or https:// URL`;
 }
 

@@ -4,8 +4,8 @@ import { newCommandId } from '../engine/command-id.js';
 import { BadRequest } from '../errors.js';
 import type { TransSpec } from '../../machines/index.js';
 import { TRANS_KEYS, workflowSubmitProblem, type TransParser } from './schema/trans-input-schema.js';
-import { EMPTY_OPTIONS } from '../../machines/index.js';
-import { BRANCH_URL_FIELDS, type BranchInput } from './schema/branch-input-schema.js';
+import { BRANCH_URL_FIELDS, EMPTY_OPTIONS } from '../../machines/index.js';
+import type { BranchInput } from './schema/branch-input-schema.js';
 
 /**
  * The transaction calls every ingress offers (HTTP `/api/dtmsvr/*`, gRPC `dtmgimp.Dtm`, JSON-RPC):

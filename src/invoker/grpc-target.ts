@@ -6,6 +6,7 @@
  * `ipv6:` and `unix:` connect to what they list. Anything the policy cannot reduce to host and
  * port is refused (fail closed), never passed through unchecked.
  */
+import { experimental } from '@grpc/grpc-js';
 
 export interface HostPort {
   readonly host: string;
@@ -31,28 +32,16 @@ const USE = 'use host:port, dns:///host:port or a registry target of the configu
 const refused = (reason: string): GrpcDialTarget => ({ kind: 'refused', reason });
 
 /**
- * grpc-js's reading of `host[:port]` for a DNS target: `[v6]:port`, `host:port`, a bare host, or a
- * bare IPv6 address (two or more colons, no port). undefined when grpc-js could not dial it either.
+ * `host[:port]` of a DNS target, split by grpc-js itself (`[v6]:port`, `host:port`, a bare host or
+ * a bare IPv6 address), with its default port; a bracketed host keeps its brackets. undefined when
+ * grpc-js could not dial it, or the port is out of range.
  */
 export function splitHostPort(path: string): HostPort | undefined {
-  let host: string;
-  let port: string | undefined;
-  if (path.startsWith('[')) {
-    const end = path.indexOf(']');
-    if (end < 0 || !path.slice(1, end).includes(':')) return undefined;
-    host = path.slice(0, end + 1);
-    const rest = path.slice(end + 1);
-    if (rest !== '' && !rest.startsWith(':')) return undefined;
-    port = rest === '' ? undefined : rest.slice(1);
-  } else {
-    const parts = path.split(':');
-    host = parts.length === 2 ? parts[0]! : path;
-    port = parts.length === 2 ? parts[1] : undefined;
-  }
-  if (host === '' || host === '[]') return undefined;
-  if (port === undefined) return { host, port: DEFAULT_PORT };
-  if (!/^\d{1,10}$/.test(port) || Number(port) > 65535) return undefined;
-  return { host, port: Number(port) };
+  const split = experimental.splitHostPort(path);
+  if (split === null || split.host === '') return undefined;
+  const host = path.startsWith('[') ? `[${split.host}]` : split.host;
+  const port = split.port ?? DEFAULT_PORT;
+  return port > 65535 ? undefined : { host, port };
 }
 
 /** The dial target `server` (the part of a branch URL grpc-js is given) as grpc-js resolves it. */
@@ -78,21 +67,4 @@ function addressList(paths: readonly string[], server: string): GrpcDialTarget {
     targets.push(t);
   }
   return targets.length === 0 ? refused(`gRPC target '${server}' names no address; ${USE}`) : { kind: 'addresses', targets };
-}
-
-/**
- * The dial target of a gRPC branch URL at submit, before a driver splits it (dtm's default split:
- * the server ends at the first '/'; `scheme://authority/path…` keeps its authority, and for
- * `dns://` and `direct://` the path's first segment too).
- */
-export function grpcUrlTarget(url: string): GrpcDialTarget {
-  const scheme = SCHEME.exec(url)?.[1];
-  if (scheme !== undefined && url.startsWith(`${scheme}://`)) {
-    const afterAuthority = url.indexOf('/', scheme.length + 3);
-    if (afterAuthority < 0) return grpcDialTarget(url);
-    const pathEnd = url.indexOf('/', afterAuthority + 1);
-    return grpcDialTarget(pathEnd < 0 ? url : url.slice(0, pathEnd));
-  }
-  const slash = url.indexOf('/');
-  return grpcDialTarget(slash < 0 ? url : url.slice(0, slash));
 }

@@ -32,12 +32,21 @@ export function bearerTokenOf(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/** Whether an `Authorization` header passes `Auth.Tokens` (every header does when none are configured). */
+export function authorizationCheck(tokens: readonly string[]): (authorization: string | undefined) => boolean {
+  if (tokens.length === 0) return () => true;
+  const matches = tokenMatcher(tokens);
+  return (authorization) => {
+    const token = bearerTokenOf(authorization);
+    return token !== undefined && matches(token);
+  };
+}
+
 export function bearerAuth(opts: BearerAuthOptions) {
-  const matches = tokenMatcher(opts.tokens);
+  const passes = authorizationCheck(opts.tokens);
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (opts.tokens.length === 0 || opts.isPublic(req.path)) return next();
+    if (opts.isPublic(req.path) || passes(req.headers.authorization)) return next();
     const token = bearerTokenOf(req.headers.authorization);
-    if (token !== undefined && matches(token)) return next();
     res.setHeader('WWW-Authenticate', 'Bearer realm="dtx"');
     next(new Unauthorized(token === undefined ? 'authentication required: send Authorization: Bearer <token>' : 'invalid bearer token'));
   };

@@ -2,16 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequest } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { runRegisterBranch, runTransCall, type TransCall, type TransCallDeps } from '../trans-commands.js';
-import { bearerTokenOf } from './bearer-auth.js';
 import { replyAnswer, writeJson } from './reply-mapper.js';
 import { httpBranchInput, httpTransInput } from './trans-request.js';
 
 export interface FastTransRouteDeps extends TransCallDeps {
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
-  /** `Auth.Tokens` set: a request passes only if `authorized` accepts its bearer token. */
-  readonly authRequired: boolean;
-  readonly authorized: (token: string) => boolean;
+  /** `Auth.Tokens`: whether a request's Authorization header passes (bearer-auth.ts `authorizationCheck`). */
+  readonly authorized: (authorization: string | undefined) => boolean;
   /** Answers an error exactly as the express app's error handler does (logging included). */
   readonly answerError: (err: unknown, path: string, res: ServerResponse) => void;
 }
@@ -53,10 +51,7 @@ export function fastTransRoute(deps: FastTransRouteDeps): (req: IncomingMessage,
     if (!(length > 0 && length <= deps.maxBodyBytes) || h['transfer-encoding'] !== undefined) return false;
     const encoding = h['content-encoding'];
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
-    if (deps.authRequired) {
-      const token = bearerTokenOf(h.authorization);
-      if (token === undefined || !deps.authorized(token)) return false;
-    }
+    if (!deps.authorized(h.authorization)) return false;
     const end = deps.metrics.responseDuration.startTimer({ type: 'http', api: route.api });
     res.once('finish', () => {
       end();

@@ -8,7 +8,7 @@ import { BodyBudget } from './body-budget.js';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
 import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
 import { errorAnswer, writeJson, type JsonAnswer } from './reply-mapper.js';
-import { bearerAuth, bearerTokenOf, tokenMatcher } from './bearer-auth.js';
+import { authorizationCheck, bearerAuth } from './bearer-auth.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { adminRoutes } from '../../admin/admin-routes.js';
 import { jsonRpcRoute } from '../jsonrpc/json-rpc-route.js';
@@ -63,17 +63,12 @@ export function createHttpApp(opts: HttpIngressOptions): HttpApp {
   });
   const answerError = errorAnswerer(log, opts.maxBodyBytes);
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => answerError(err, req.path, (a) => void res.status(a.status).json(a.body)));
-  const authorized = tokenMatcher(opts.tokens);
-  const fast = fastTransRoute({ ...opts, authRequired: opts.tokens.length > 0, authorized, answerError: (err, path, res) => answerError(err, path, (a) => writeJson(res, a)) });
+  const authorized = authorizationCheck(opts.tokens);
+  const fast = fastTransRoute({ ...opts, authorized, answerError: (err, path, res) => answerError(err, path, (a) => writeJson(res, a)) });
   const budget = new BodyBudget(opts.maxBodyBytesInFlight, opts.maxBodyBytes);
-  // a request the token check refuses is answered before its body is read: it spends nothing
-  const spends = (req: IncomingMessage): boolean => {
-    if (opts.tokens.length === 0) return true;
-    const token = bearerTokenOf(req.headers.authorization);
-    return token !== undefined && authorized(token);
-  };
   return (req, res) => {
-    if (spends(req) && !budget.admit(req, res)) {
+    // a request the token check refuses is answered before its body is read: it spends nothing
+    if (authorized(req.headers.authorization) && !budget.admit(req, res)) {
       res.setHeader('Connection', 'close');
       const overloaded = new Overloaded(`request bodies being read hold HttpMaxBodyBytesInFlight (${budget.cap} bytes); retry later`);
       return answerError(overloaded, req.url ?? '', (a) => writeJson(res, a));

@@ -1,4 +1,4 @@
-import type { BranchRegistration } from '../../../machines/index.js';
+import { BRANCH_URL_FIELDS, type BranchRegistration } from '../../../machines/index.js';
 import { BadRequest } from '../../errors.js';
 import { INPUT_BOUNDS as B } from './input-bounds.js';
 import { gidProblem } from './gid-schema.js';
@@ -28,8 +28,6 @@ export interface ParsedBranch {
 const BRANCH_ID = new RegExp(`^[0-9A-Za-z._~-]{1,${B.branchIdMaxChars}}$`);
 const FIELD_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TRANS_TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
-/** Fields holding branch URLs: called by dtx later, so checked now (an uncallable URL would be retried forever). */
-export const BRANCH_URL_FIELDS: readonly string[] = ['confirm', 'cancel', 'url'];
 const OWN_KEYS = new Set(['gid', 'trans_type', 'branch_id', 'data']);
 
 function str(fields: Readonly<Record<string, unknown>>, key: string): string {

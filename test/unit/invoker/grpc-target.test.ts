@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { grpcDialTarget, grpcUrlTarget, splitHostPort } from '../../../src/invoker/grpc-target.js';
+import { DefaultDriver } from '../../../src/drivers/default-driver.js';
+import { splitSchemeUrl } from '../../../src/drivers/server-method.js';
+import type { ServerMethod } from '../../../src/invoker/grpc-invoker.js';
+import { grpcDialTarget, splitHostPort } from '../../../src/invoker/grpc-target.js';
+import { branchTargetOf } from '../../../src/invoker/outbound-check.js';
 import { connectionProblem } from '../../../src/invoker/guarded-credentials.js';
 import { OutboundPolicy } from '../../../src/invoker/outbound-policy.js';
 
@@ -56,19 +60,20 @@ describe('grpcDialTarget', () => {
   });
 });
 
-describe('grpcUrlTarget (a branch URL at submit)', () => {
-  it.each<[string, unknown]>([
-    ['127.0.0.1:50051/pkg.Svc/Method', addresses(['127.0.0.1', 50051])],
-    ['dns:///branch.test:50051/pkg.Svc/Method', addresses(['branch.test', 50051])],
-    ['169.254.169.254/pkg.Svc/Method', addresses(['169.254.169.254', 443])],
-    ['etcd://127.0.0.1:2379/user.rpc/pkg.Svc/Method', { kind: 'registry' }],
-    ['direct:///10.0.0.1:80/pkg.Svc/Method', addresses(['10.0.0.1', 80])],
-  ])('%s', (url, want) => {
-    expect(grpcUrlTarget(url)).toEqual(want);
+describe('branchTargetOf (a gRPC branch URL at submit, split by the active driver as the invoker splits it)', () => {
+  const byDefault = (u: string) => new DefaultDriver().parseServerMethod(u);
+  it.each<[string, (u: string) => ServerMethod, unknown]>([
+    ['127.0.0.1:50051/pkg.Svc/Method', byDefault, addresses(['127.0.0.1', 50051])],
+    ['dns:///branch.test:50051/pkg.Svc/Method', byDefault, addresses(['branch.test', 50051])],
+    ['169.254.169.254/pkg.Svc/Method', byDefault, addresses(['169.254.169.254', 443])],
+    ['etcd://127.0.0.1:2379/user.rpc/pkg.Svc/Method', splitSchemeUrl, { kind: 'registry' }],
+    ['direct:///10.0.0.1:80/pkg.Svc/Method', splitSchemeUrl, addresses(['10.0.0.1', 80])],
+  ])('%s', (url, split, want) => {
+    expect(branchTargetOf(url, 'grpc', split)).toEqual(want);
   });
 
   it.each(['ipv4:127.0.0.1:36790/dtmgimp.Dtm/Abort', 'unix:///tmp/x.sock/p.S/M', 'unix:x.sock/p.S/M'])('refuses %s', (url) => {
-    expect(grpcUrlTarget(url).kind).toBe('refused');
+    expect(branchTargetOf(url, 'grpc', byDefault)?.kind).toBe('refused');
   });
 });
 
