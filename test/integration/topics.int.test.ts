@@ -162,6 +162,16 @@ describe('KV reads', () => {
     expect(page2.next_position).not.toBe(page1.next_position);
     expect(((await get(dtx.api, 'scanKV?cat=topics&limit=1000')).body as { next_position: string }).next_position).toBe('');
   });
+
+  it('a msg whose topic steps would fan out past 2,000 branch rows is a 400 naming steps; nothing is stored, dtx serves on', async () => {
+    const t = topicName('fan');
+    for (let i = 0; i < 256; i += 1) expect((await subscribe(t, `http://dtm/s${i}`)).status).toBe(200);
+    const gid = gidOf('fan');
+    const r = await post(dtx.api, 'prepare', msg(gid, Array.from({ length: 8 }, () => `topic://${t}`)));
+    expect([r.status, r.body.code, r.body.message]).toEqual([400, 'DTX_BAD_REQUEST', 'steps: at most 2000 branch rows per transaction (this would make 2048)']);
+    expect((await query(dtx.api, gid)).transaction).toBeNull();
+    expect((await get(dtx.api, 'query?gid=none')).status).toBe(200);
+  });
 });
 
 describe('topics over gRPC', () => {
