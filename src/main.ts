@@ -21,6 +21,7 @@ import { checkOutbound, checkUrlOutbound } from './invoker/outbound-check.js';
 import { createTransParser } from './ingress/schema/trans-input-schema.js';
 import type { HttpTls } from './ingress/http/http-server.js';
 import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
+import { ReadBudget } from './ingress/read-budget.js';
 import { startDrivers } from './drivers/driver-runtime.js';
 import { ListenError } from './ingress/listen-error.js';
 import { DTX_VERSION } from './dtx-version.js';
@@ -79,10 +80,12 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const invoker = buildInvoker(config, logger, policy, drivers.parseServerMethod);
   const urlRules = { grpcUrlProblem: problemOf(drivers.parseServerMethod), forwardCredentials: config.Invoker.ForwardCredentials };
   const parser = createTransParser(urlRules);
+  const readBudget = new ReadBudget(config.HttpMaxBodyBytesInFlight);
   // the gauge is collected on scrape, after `engine` exists
   const metrics: Metrics = new Metrics({
     liveCount: (): number => engine.liveCount(),
     openBytes: (): number => engine.openPayloadBytes(),
+    readBudget,
     kafka: cluster !== undefined,
     info: { version: `v${DTX_VERSION}-dtx`, grpcVersion: GRPC_JS_VERSION },
   });
@@ -111,7 +114,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     version: `v${DTX_VERSION}-dtx`,
     timeoutToFail: config.TimeoutToFail,
     maxBodyBytes: config.HttpMaxBodyBytes,
-    maxBodyBytesInFlight: config.HttpMaxBodyBytesInFlight,
+    readBudget,
     adminBasePath: config.AdminBasePath,
     metrics,
     history: (gid) => transactionHistory(log, registry, gid),
@@ -134,7 +137,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   ownPorts.push(httpPort);
   const http = httpCloser(server);
   const grpc = await startGrpcIngress(
-    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, maxConcurrentStreams: config.GrpcMaxConcurrentStreams, messageTimeoutMs: config.GrpcMessageTimeout * 1000, tokens: config.Auth.Tokens, ...(tls ? { tls } : {}) },
+    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, readBudget, maxConcurrentStreams: config.GrpcMaxConcurrentStreams, messageTimeoutMs: config.GrpcMessageTimeout * 1000, tokens: config.Auth.Tokens, ...(tls ? { tls } : {}) },
     config.HttpHost,
     config.GrpcPort,
   ).catch(async (err: unknown) => {

@@ -190,7 +190,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   HttpHost: '0.0.0.0',
   HttpMaxBodyBytes: 1048576,
   HttpMaxBodyBytesInFlight: 67_108_864,
-  GrpcMaxConcurrentStreams: 1000,
+  GrpcMaxConcurrentStreams: 250,
   GrpcMessageTimeout: 300,
   MaxOpenPayloadBytes: 268_435_456,
   Auth: { Tokens: [], PublicMetrics: false },

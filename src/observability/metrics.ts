@@ -5,6 +5,8 @@ export interface MetricsOptions {
   readonly liveCount: () => number;
   /** Request bytes of open transactions (`dtx_open_payload_bytes`, read on scrape). */
   readonly openBytes?: () => number;
+  /** `HttpMaxBodyBytesInFlight`: bytes reserved by bodies and messages being read, and gRPC calls waiting for it (read on scrape). */
+  readonly readBudget?: { readonly held: number; readonly waiting: number };
   /** Store.Driver kafka: the partition and consumer families are exported (else they would sit idle at 0). */
   readonly kafka?: boolean;
   /** Labels of `dtm_server_info`. */
@@ -27,6 +29,8 @@ export class Metrics {
   readonly recoverySeconds = new client.Gauge({ name: 'dtx_recovery_seconds', help: 'Duration of the last recovery (log fold) on start', registers: [this.registry] });
   readonly liveTransactions: client.Gauge;
   readonly openPayloadBytes: client.Gauge;
+  readonly readBudgetBytes: client.Gauge;
+  readonly readBudgetWaiting: client.Gauge;
   readonly parkedTransactions = new client.Counter({ name: 'dtx_transactions_parked_total', help: 'Transactions parked because acting on them failed inside dtx (model unknown: left out of recovery)', labelNames: ['model'], registers: [this.registry] });
   /** Kafka only (registered when `kafka`): partitions this worker owns, lag, batches, takeovers. */
   readonly partitionsOwned: client.Gauge;
@@ -37,7 +41,7 @@ export class Metrics {
   readonly partitionRecoverySeconds: client.Gauge<'partition'>;
 
   constructor(opts: MetricsOptions) {
-    const { liveCount, openBytes = () => 0 } = opts;
+    const { liveCount, openBytes = () => 0, readBudget } = opts;
     client.collectDefaultMetrics({ register: this.registry });
     const info = new client.Gauge({ name: 'dtm_server_info', help: '1 while the server runs; labels: the dtx version and the grpc-js version (dtm: gin_version, grpc_version)', labelNames: ['version', 'grpc_version'], registers: [this.registry] });
     info.set({ version: opts.info?.version ?? 'unknown', grpc_version: opts.info?.grpcVersion ?? 'unknown' }, 1);
@@ -62,6 +66,22 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(openBytes());
+      },
+    });
+    this.readBudgetBytes = new client.Gauge({
+      name: 'dtx_read_budget_bytes',
+      help: 'Bytes reserved by HTTP bodies and gRPC messages being read (capped by HttpMaxBodyBytesInFlight)',
+      registers: [this.registry],
+      collect() {
+        this.set(readBudget?.held ?? 0);
+      },
+    });
+    this.readBudgetWaiting = new client.Gauge({
+      name: 'dtx_read_budget_waiting_calls',
+      help: 'gRPC calls waiting for HttpMaxBodyBytesInFlight before their message is read',
+      registers: [this.registry],
+      collect() {
+        this.set(readBudget?.waiting ?? 0);
       },
     });
   }

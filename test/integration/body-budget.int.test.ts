@@ -37,7 +37,7 @@ describe('HttpMaxBodyBytesInFlight', () => {
       'the slow body to hold the budget',
     );
     expect([refused.status, refused.body.code]).toEqual([503, 'DTX_OVERLOADED']);
-    expect(refused.body.message).toBe(`request bodies being read hold HttpMaxBodyBytesInFlight (${LIMIT} bytes); retry later`);
+    expect(refused.body.message).toBe(`request bodies and gRPC messages being read hold HttpMaxBodyBytesInFlight (${LIMIT} bytes); retry later`);
     expect((await fetch(`http://127.0.0.1:${dtx.port}/api/ping`)).status).toBe(200);
     slow.destroy();
     const served = await waitFor(async () => post(dtx.api, 'submit', saga(gidOf('bb-after'), [{ action: '', compensate: '' }])), (r) => r.status === 200, 10_000, 'the budget to be released');

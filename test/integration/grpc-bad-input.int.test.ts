@@ -145,8 +145,8 @@ describe('gRPC ingress: values the shared schema refuses → InvalidArgument nam
     expect(r.details).toMatch(/larger than max/i);
   });
 
-  // A call whose message never completes holds ~5 KiB; without the bound one connection held 180 MiB
-  // more with 40,000 of them (docs/limits.md).
+  // A call whose message never completes holds its stream and what arrived of its message (docs/limits.md):
+  // without the bound, one connection held 180 MiB more with 40,000 such calls of a few bytes each.
   it(`a connection gets at most GrpcMaxConcurrentStreams (${MAX_STREAMS}) calls at once; others are served meanwhile`, async () => {
     const session = http2.connect(`http://${target}`);
     try {

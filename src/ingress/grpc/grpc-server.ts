@@ -11,12 +11,16 @@ import type { TransCallDeps } from '../trans-commands.js';
 import type { TopicCallDeps } from '../topic-calls.js';
 import { dtmServiceHandlers, rawRequestService } from './dtm-service.js';
 import { authInterceptor, messageTimeoutInterceptor, metricsInterceptor } from './grpc-interceptors.js';
+import { readBudgetInterceptor } from './read-budget-interceptor.js';
+import type { ReadBudget } from '../read-budget.js';
 
 export interface GrpcIngressOptions extends TransCallDeps, TopicCallDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** `HttpMaxBodyBytes`: larger messages end ResourceExhausted before they are read into memory. */
   readonly maxMessageBytes: number;
+  /** `HttpMaxBodyBytesInFlight`, shared with the HTTP ingress: a call reads its message once it admits `maxMessageBytes`. */
+  readonly readBudget: ReadBudget;
   /** `GrpcMaxConcurrentStreams`: calls open at once on one connection; a client queues the rest. */
   readonly maxConcurrentStreams: number;
   /** `GrpcMessageTimeout` in ms: a dtm call's request message must arrive within it (DEADLINE_EXCEEDED). */
@@ -41,7 +45,13 @@ export interface GrpcIngress {
  * listing both, as dtm registers reflection.
  */
 export async function startGrpcIngress(opts: GrpcIngressOptions, host: string, port: number): Promise<GrpcIngress> {
-  const interceptors = [metricsInterceptor(opts.metrics), messageTimeoutInterceptor(opts.messageTimeoutMs), ...(opts.tokens.length > 0 ? [authInterceptor(opts.tokens)] : [])];
+  // the first given is the innermost: a call ended by the budget's read timeout is still counted
+  const interceptors = [
+    metricsInterceptor(opts.metrics),
+    readBudgetInterceptor(opts.readBudget, opts.maxMessageBytes, opts.messageTimeoutMs),
+    messageTimeoutInterceptor(opts.messageTimeoutMs),
+    ...(opts.tokens.length > 0 ? [authInterceptor(opts.tokens)] : []),
+  ];
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_concurrent_streams': opts.maxConcurrentStreams,

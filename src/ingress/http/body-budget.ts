@@ -1,50 +1,38 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ReadBudget } from '../read-budget.js';
 
 /**
- * The bytes HTTP request bodies may hold while they are being read, over all connections
- * (`HttpMaxBodyBytesInFlight`). Each body is bounded by `HttpMaxBodyBytes`, but without a total
- * four hundred connections each sending 1 MiB slowly held 400 MiB until node's request timeout
- * (300 s): any number of them could exhaust the machine's memory. A request reserves its
+ * HTTP request bodies against the shared `ReadBudget` (`HttpMaxBodyBytesInFlight`). Without a
+ * total, four hundred connections each sending 1 MiB slowly held 400 MiB until node's request
+ * timeout (300 s): any number of them could exhaust the machine's memory. A request reserves its
  * Content-Length (`HttpMaxBodyBytes` when chunked) before a byte is read and releases it once its
- * body is read or the exchange ends; a request that finds the budget spent is answered 503
- * `DTX_OVERLOADED` (retryable) without reading its body. Requests a token check will refuse
- * before reading (Auth.Tokens) reserve nothing: they cannot spend the budget of those that pass it.
+ * body is read or the exchange ends; a request that finds the budget spent (or gRPC calls waiting
+ * for it) is answered 503 `DTX_OVERLOADED` (retryable) without reading its body. Requests a token
+ * check will refuse before reading (Auth.Tokens) reserve nothing: they cannot spend the budget of
+ * those that pass it.
  */
 export class BodyBudget {
-  readonly #cap: number;
+  readonly #budget: ReadBudget;
   readonly #maxBodyBytes: number;
-  #held = 0;
 
-  /** `cap` below `maxBodyBytes` is raised to it: one largest body always fits on its own. */
-  constructor(cap: number, maxBodyBytes: number) {
-    this.#cap = Math.max(cap, maxBodyBytes);
+  constructor(budget: ReadBudget, maxBodyBytes: number) {
+    this.#budget = budget;
     this.#maxBodyBytes = maxBodyBytes;
   }
 
   get cap(): number {
-    return this.#cap;
-  }
-
-  /** Bytes reserved by bodies being read now. */
-  get held(): number {
-    return this.#held;
+    return this.#budget.cap;
   }
 
   /**
-   * Reserves what `req`'s body may buffer (nothing when it has none); false when that would pass
-   * the cap. The reservation is released once: at the body's end, or when the exchange closes.
+   * Reserves what `req`'s body may buffer (nothing when it has none); false when refused. The
+   * reservation is released once: at the body's end, or when the exchange closes.
    */
   admit(req: IncomingMessage, res: ServerResponse): boolean {
     const bytes = this.#bytesOf(req);
     if (bytes === 0) return true;
-    if (this.#held + bytes > this.#cap) return false;
-    this.#held += bytes;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      this.#held -= bytes;
-    };
+    const release = this.#budget.tryReserve(bytes);
+    if (release === undefined) return false;
     req.once('end', release);
     res.once('close', release); // also when the connection drops before the body's end
     return true;

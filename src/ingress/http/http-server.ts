@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { BadRequest, CoordinatorError, HeadersTooLarge, Internal, Overloaded, PayloadTooLarge } from '../../errors.js';
 import { BodyBudget } from './body-budget.js';
+import type { ReadBudget } from '../read-budget.js';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
 import { dtxRoutes, type DtxRouteDeps } from './dtx-routes.js';
 import { errorAnswer, writeJson, type JsonAnswer } from './reply-mapper.js';
@@ -18,8 +19,8 @@ import { fastTransRoute } from './fast-trans-route.js';
 export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
-  /** `HttpMaxBodyBytesInFlight`: bytes of bodies being read at once (body-budget.ts). */
-  readonly maxBodyBytesInFlight: number;
+  /** `HttpMaxBodyBytesInFlight`: bytes of bodies and gRPC messages being read at once, shared with the gRPC ingress. */
+  readonly readBudget: ReadBudget;
   readonly metrics: Metrics;
   /** Bearer tokens of `Auth.Tokens`; empty = no authentication (dtm's behaviour). */
   readonly tokens: readonly string[];
@@ -65,12 +66,12 @@ export function createHttpApp(opts: HttpIngressOptions): HttpApp {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => answerError(err, req.path, (a) => void res.status(a.status).json(a.body)));
   const authorized = authorizationCheck(opts.tokens);
   const fast = fastTransRoute({ ...opts, authorized, answerError: (err, path, res) => answerError(err, path, (a) => writeJson(res, a)) });
-  const budget = new BodyBudget(opts.maxBodyBytesInFlight, opts.maxBodyBytes);
+  const budget = new BodyBudget(opts.readBudget, opts.maxBodyBytes);
   return (req, res) => {
     // a request the token check refuses is answered before its body is read: it spends nothing
     if (authorized(req.headers.authorization) && !budget.admit(req, res)) {
       res.setHeader('Connection', 'close');
-      const overloaded = new Overloaded(`request bodies being read hold HttpMaxBodyBytesInFlight (${budget.cap} bytes); retry later`);
+      const overloaded = new Overloaded(`request bodies and gRPC messages being read hold HttpMaxBodyBytesInFlight (${budget.cap} bytes); retry later`);
       return answerError(overloaded, req.url ?? '', (a) => writeJson(res, a));
     }
     if (!fast(req, res)) void app(req, res);
