@@ -47,9 +47,10 @@ export interface ListFilter {
   readonly limit: number;
 }
 
+/** At most `limit` summaries, fewer when their views reach `LIST_PAGE_VIEW_CHARS` (list-page.ts). */
 export interface ListPage {
   readonly items: TransSummary[];
-  /** '' when the scan is exhausted (fewer than `limit` rows returned). */
+  /** '' when the scan is exhausted (the rows ran out before either bound). */
   readonly nextPosition: string;
 }
 

@@ -7,6 +7,7 @@
  * Records are stored as encoded text (src/log/codec.ts) so tests see exactly what a durable adapter
  * would give back (no shared object references, JSON round trip of `data`).
  */
+import { takePage } from '../list-page.js';
 import { BadRequest, Internal, LogUnavailable } from '../../errors.js';
 import { decodeRecord, encodeRecord } from '../codec.js';
 import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
@@ -109,16 +110,15 @@ export class MemoryEventLog implements EventLog {
     if (!Number.isSafeInteger(filter.limit)) throw new BadRequest(`invalid limit: ${filter.limit}`);
     if (filter.limit < 1) return { items: [], nextPosition: '' };
     const position = parsePosition(filter.position);
-    const items: TransSummary[] = [];
-    let lastId = 0;
-    const start = Math.min(this.store.rows.length, (position ?? Number.MAX_SAFE_INTEGER) - 1);
-    for (let i = start - 1; i >= 0 && items.length < filter.limit; i--) {
-      const row = this.store.rows[i];
-      if (row === undefined || !matches(row.summary, filter)) continue;
-      items.push({ ...row.summary });
-      lastId = row.id;
+    const rows = this.store.rows;
+    const start = Math.min(rows.length, (position ?? Number.MAX_SAFE_INTEGER) - 1);
+    function* newestFirst() {
+      for (let i = start - 1; i >= 0; i--) {
+        const row = rows[i];
+        if (row !== undefined && matches(row.summary, filter)) yield row;
+      }
     }
-    return { items, nextPosition: items.length < filter.limit ? '' : String(lastId) };
+    return takePage(newestFirst(), filter.limit, (row) => ({ ...row.summary }), (row) => row.id);
   }
 
   async listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {

@@ -25,6 +25,7 @@ import { buildAppendTx } from './sqlite-append.js';
 import { backgroundAppender, type Appender } from './background-appender.js';
 import { GidFilter } from './gid-filter.js';
 import { ensureSchema, SCHEMA_VERSION } from './sqlite-schema.js';
+import { takePage } from '../list-page.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 import { AUDIT_PAGE_TRANSACTIONS, assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
@@ -189,9 +190,8 @@ export class SqliteEventLog implements EventLog {
     if (!Number.isSafeInteger(filter.limit)) throw new BadRequest(`invalid limit: ${filter.limit}`);
     if (filter.limit < 1) return { items: [], nextPosition: '' };
     const position = parsePosition(filter.position);
-    const rows = await this.durable(this.query('list', () => this.stmts.list(filter, position !== undefined).all(listParams(filter, position))));
-    const last = rows.at(-1);
-    return { items: rows.map(rowToSummary), nextPosition: rows.length < filter.limit || last === undefined ? '' : String(last.id) };
+    // iterated, not `all()`: a page stops at LIST_PAGE_VIEW_CHARS without reading the rows after it
+    return this.durable(this.query('list', () => takePage(this.stmts.list(filter, position !== undefined).iterate(listParams(filter, position)), filter.limit, rowToSummary, (r) => r.id)));
   }
 
   async listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {
