@@ -7,6 +7,7 @@ import { newCommandId } from '../engine/command-id.js';
 import { partitionOf } from '../log/gid-partitioner.js';
 import { LogUnavailable, NotOwner } from '../errors.js';
 import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
+import { chunksByBytes } from '../log/kafka/message-chunks.js';
 import { topicsOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { encodeCommandMessage } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
@@ -168,8 +169,10 @@ export class KafkaCommandBus implements CommandBus {
       // kafkajs retries a send on retriable answers; what it gives up on is sent again here, a few
       // times (the ingress answers 503 after its reply timeout anyway). A command produced twice is
       // applied once: the owner remembers command ids.
-      const messages = batch.map((b) => b.message);
-      await withKafkaRetry('command produce', () => this.producer.send({ topic: this.#topic, messages, acks: -1 }), { logger: this.logger, attempts: 5 });
+      // in chunks: the broker checks a partition's record batch against max.message.bytes as a whole
+      for (const messages of chunksByBytes(batch.map((b) => b.message))) {
+        await withKafkaRetry('command produce', () => this.producer.send({ topic: this.#topic, messages, acks: -1 }), { logger: this.logger, attempts: 5 });
+      }
     } catch (err) {
       const e = new LogUnavailable(`could not produce to ${this.#topic}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       this.logger.error({ err: e, commands: batch.length }, 'command produce failed');

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadProtoFiles, methodOf, serviceOf } from '../protocol/proto-files.js';
 import { authInterceptor } from '../ingress/grpc/grpc-interceptors.js';
+import { TOPIC_MAX_MESSAGE_BYTES } from '../log/kafka/message-chunks.js';
 
 /** `dtx.internal.ReplyBatch`: UTF-8 JSON of AddressedReply[], and the owner that decided them. */
 export interface ReplyBatch {
@@ -49,13 +50,21 @@ export function boundedText(value: unknown, max: number): string | undefined {
 }
 
 /**
+ * Message size of the internal service, both ways: one command (a request of up to
+ * `HttpMaxBodyBytes`, JSON-escaped) or one reply can pass grpc-js's default of 4 MiB; a forwarded
+ * 1 MiB payload of control characters made an 11 MB batch, and the stream was closed. As large as
+ * a record batch of the topics, which carry the same commands.
+ */
+export const INTERNAL_CHANNEL_OPTIONS = { 'grpc.max_receive_message_length': TOPIC_MAX_MESSAGE_BYTES } as const;
+
+/**
  * Serves `services` on `host:port` (0 = any free port). Resolves with the bound port. With
  * `Auth.Tokens` set, every call needs one of them (`authorization: Bearer`), as on the public gRPC
  * port: the service accepts commands, and it listens on `HttpHost` like the API. A connection has
  * at most `maxConcurrentStreams` calls open (`GrpcMaxConcurrentStreams`, as on the API's port).
  */
 export async function startInternalServer(services: readonly InternalService[], host: string, port: number, tokens: readonly string[], maxConcurrentStreams: number, logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
-  const server = new grpc.Server({ 'grpc.max_concurrent_streams': maxConcurrentStreams, ...(tokens.length > 0 ? { interceptors: [authInterceptor(tokens)] } : {}) });
+  const server = new grpc.Server({ ...INTERNAL_CHANNEL_OPTIONS, 'grpc.max_concurrent_streams': maxConcurrentStreams, ...(tokens.length > 0 ? { interceptors: [authInterceptor(tokens)] } : {}) });
   for (const s of services) server.addService(s.definition, s.implementation);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));

@@ -14,6 +14,8 @@ import type { DirectCommand } from './command-codec.js';
 import { EXCHANGE, internalMetadata, type CommandBatch, type ReplyBatch } from './internal-server.js';
 import { exchangeAnswersOf, type ExchangeAnswer } from './command-exchange.js';
 import { TurnBatch } from './turn-batch.js';
+import { chunksBySize, SEND_CHUNK_BYTES } from '../log/kafka/message-chunks.js';
+import { INTERNAL_CHANNEL_OPTIONS } from './internal-server.js';
 
 export class OwnerLinks {
   readonly #owners = new Map<number, string>();
@@ -66,7 +68,11 @@ class Link {
   readonly #stream: grpc.ClientDuplexStream<CommandBatch, ReplyBatch>;
   readonly #pending = new Map<string, { resolve: (r: Reply) => void; timer: NodeJS.Timeout; accepted: (() => void) | undefined }>();
   readonly #batch = new TurnBatch<DirectCommand>((commands) => {
-    if (!this.#closed) this.#stream.write({ json: Buffer.from(JSON.stringify(commands), 'utf8') });
+    if (this.#closed) return;
+    // a turn's commands in messages of about SEND_CHUNK_BYTES: one of large commands passed the owner's limit
+    for (const run of chunksBySize(commands.map((c) => JSON.stringify(c)), (json) => json.length, SEND_CHUNK_BYTES)) {
+      this.#stream.write({ json: Buffer.from(`[${run.join(',')}]`, 'utf8') });
+    }
   });
   #next = 0;
   #closed = false;
@@ -77,7 +83,7 @@ class Link {
     private readonly onClosed: () => void,
     private readonly logger: Logger,
   ) {
-    this.#client = new grpc.Client(address, grpc.credentials.createInsecure());
+    this.#client = new grpc.Client(address, grpc.credentials.createInsecure(), INTERNAL_CHANNEL_OPTIONS);
     this.#stream = this.#client.makeBidiStreamRequest(EXCHANGE.path, EXCHANGE.requestSerialize, EXCHANGE.responseDeserialize, metadata);
     this.#stream.on('data', (batch: ReplyBatch) => this.#answer(batch));
     this.#stream.on('error', (err: Error) => this.close(err.message));

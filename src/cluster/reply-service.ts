@@ -10,7 +10,7 @@ import type { Reply } from '../engine/command.js';
 import type { AddressedReply } from './command-codec.js';
 import type { ReplyHub } from './reply-hub.js';
 import { TurnBatch } from './turn-batch.js';
-import { boundedText, DELIVER, internalMetadata, jsonArrayOf, REPLIES, type InternalService, type ReplyBatch } from './internal-server.js';
+import { boundedText, DELIVER, INTERNAL_CHANNEL_OPTIONS, internalMetadata, jsonArrayOf, REPLIES, type InternalService, type ReplyBatch } from './internal-server.js';
 
 /** Replies one batch may hold, and the longest request id (ids are short base-36 counters). */
 const MAX_REPLIES = 100_000;
@@ -120,7 +120,7 @@ export class ReplySender {
   #clientFor(address: string): grpc.Client {
     let client = this.#clients.get(address);
     if (client !== undefined) this.#clients.delete(address);
-    else client = new grpc.Client(address, grpc.credentials.createInsecure());
+    else client = new grpc.Client(address, grpc.credentials.createInsecure(), INTERNAL_CHANNEL_OPTIONS);
     this.#clients.set(address, client);
     if (this.#clients.size > MAX_REPLY_PEERS) {
       const [oldest] = this.#clients.keys();

@@ -15,18 +15,14 @@
 import { z } from 'zod';
 import { deepFreeze } from './deep-freeze.js';
 import { parseAllowEntry } from '../invoker/allow-entry.js';
+import { KAFKA_MAX_BODY_BYTES, REFUSED_STORE_DRIVERS, STORE_DRIVERS } from './store-limits.js';
 
-/** Drivers dtx can run on. `boltdb` is accepted on input and resolved to `sqlite`. */
-export const STORE_DRIVERS = ['sqlite', 'kafka'] as const;
-/** dtm drivers that dtx refuses: its log lives in embedded sqlite or in kafka, never in these. */
-export const REFUSED_STORE_DRIVERS: readonly string[] = ['redis', 'mysql', 'postgres', 'sqlserver'];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** `auto`: pretty on a terminal, JSON otherwise (src/observability/logger.ts). */
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 /** dtm resets an empty `GrpcServiceConfig` to this value (spec §12, load step 4). */
 export const DEFAULT_GRPC_SERVICE_CONFIG = '{"loadBalancingConfig": [{"round_robin":{}}]}';
 
-export type StoreDriver = (typeof STORE_DRIVERS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
@@ -39,14 +35,6 @@ const portError = { error: 'must be a port number 0..65535 (0 = random port)' };
 const port = z.int().min(0, portError).max(65535, portError);
 const partitionsError = { error: 'must be an integer 0..1024 (0: automatic)' };
 
-/**
- * What `Store.Partitions: 0` (the default) stands for. The embedded log runs 16 processors (the
- * count persists nowhere). A Kafka worker adopts the partition count of existing topics and creates
- * missing ones with 4: every partition commits its own Kafka transactions, so fewer partitions are
- * faster for a few workers (docs/kafka.md, "Fewer partitions, larger transactions"), and 4 still
- * lets four workers share the load.
- */
-export const AUTO_PARTITIONS = Object.freeze({ sqlite: 16, kafka: 4 });
 const nonNegative = z.int().min(0, { error: 'must be an integer >= 0' });
 const positive = z.int().min(1, { error: 'must be an integer >= 1' });
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
@@ -158,6 +146,9 @@ export const ConfigSchema = z.object({
   const g = c.Invoker.GrpcTls;
   if ((g.CertFile === '') !== (g.KeyFile === '')) {
     ctx.addIssue({ code: 'custom', path: ['Invoker', 'GrpcTls', g.CertFile === '' ? 'CertFile' : 'KeyFile'], message: 'Invoker.GrpcTls.CertFile and KeyFile go together' });
+  }
+  if (c.Store.Driver === 'kafka' && c.HttpMaxBodyBytes > KAFKA_MAX_BODY_BYTES) {
+    ctx.addIssue({ code: 'custom', path: ['HttpMaxBodyBytes'], message: `must be at most ${KAFKA_MAX_BODY_BYTES} with Store.Driver kafka: a transaction's events must fit a Kafka record batch (docs/kafka.md)` });
   }
   if (c.Tls.ClientCaFile !== '' && c.Tls.CertFile === '') {
     ctx.addIssue({ code: 'custom', path: ['Tls', 'ClientCaFile'], message: 'needs Tls.CertFile and Tls.KeyFile' });

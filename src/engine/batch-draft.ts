@@ -1,6 +1,7 @@
 import type { LogRecord, TransSummary } from '../log/event-log.js';
 import { PARKED_EVENT, type LiveTransaction } from './live-transaction.js';
 import { fallbackSummaryOf, summaryOf } from './trans-view.js';
+import { PayloadTooLarge } from '../errors.js';
 
 /**
  * What one batch does to one transaction, kept apart from the partition's state until the batch is
@@ -30,11 +31,16 @@ export type SettledDraft =
   /** The batch's changes to this transaction cannot be rendered: they are dropped. */
   | { readonly ok: false; readonly error: unknown };
 
-/** Renders the projection row of a draft; a rendering error is returned, never thrown. */
-export function settleDraft(draft: BatchDraft, at: number, cmd: string): SettledDraft {
+/**
+ * Renders the projection row of a draft; a rendering error is returned, never thrown. A view
+ * longer than `maxViewChars` (the log's bound, EngineSettings) is such an error: PayloadTooLarge.
+ */
+export function settleDraft(draft: BatchDraft, at: number, cmd: string, maxViewChars = Infinity): SettledDraft {
   if (draft.park !== undefined) recordParked(draft, draft.park, at, cmd);
   try {
-    return { ok: true, summary: summaryOf(draft.live) };
+    const summary = summaryOf(draft.live);
+    if (summary.view.length <= maxViewChars) return { ok: true, summary };
+    return { ok: false, error: new PayloadTooLarge(`transaction ${draft.live.gid} would render a view of ${summary.view.length} characters, more than the log takes (${maxViewChars}); its change is refused`) };
   } catch (error) {
     return { ok: false, error };
   }

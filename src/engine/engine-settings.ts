@@ -1,5 +1,5 @@
 import type { Limits } from '../../machines/index.js';
-import { AUTO_PARTITIONS, type ResolvedConfig } from '../config/index.js';
+import { AUTO_PARTITIONS, embeddedMaxViewChars, KAFKA_MAX_VIEW_CHARS, type ResolvedConfig } from '../config/index.js';
 
 /** The engine's view of the configuration (seconds converted where the engine needs ms). */
 export interface EngineSettings {
@@ -11,6 +11,8 @@ export interface EngineSettings {
   readonly maxBatch: number;
   /** cap on the request bytes of open transactions (MaxOpenPayloadBytes) */
   readonly maxOpenPayloadBytes: number;
+  /** longest view a transaction may render (config/store-limits.ts); none when undefined */
+  readonly maxViewChars?: number;
 }
 
 /**
@@ -30,5 +32,6 @@ export function engineSettingsOf(config: ResolvedConfig, partitions = config.Sto
     alertWebHook: config.AlertWebHook,
     maxBatch: 512,
     maxOpenPayloadBytes: config.MaxOpenPayloadBytes,
+    maxViewChars: config.Store.Driver === 'kafka' ? KAFKA_MAX_VIEW_CHARS : embeddedMaxViewChars(config.HttpMaxBodyBytes),
   };
 }

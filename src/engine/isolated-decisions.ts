@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { TransSummary } from '../log/event-log.js';
-import { errorReply, OK } from './command.js';
+import { errorReply, OK, type Reply } from './command.js';
 import { decideCommand, type Decision, type DeciderContext, type Item } from './command-decider.js';
 import type { LiveTransaction } from './live-transaction.js';
 import { parkFromBase, settleDraft, type BatchDraft } from './batch-draft.js';
 import { isInternal } from './processor-hooks.js';
+import { PayloadTooLarge } from '../errors.js';
 
 /**
  * How an error inside one transaction stays inside it while a partition decides a batch (DESIGN
@@ -16,6 +17,8 @@ export interface IsolationContext {
   readonly decider: DeciderContext;
   readonly logger: Logger;
   readonly now: () => number;
+  /** EngineSettings.maxViewChars */
+  readonly maxViewChars?: number;
 }
 
 /** Decides `item`; a transaction that could not be loaded (`broken`) or whose decision throws fails alone. */
@@ -40,7 +43,7 @@ export function decideIsolated(ctx: IsolationContext, item: Item, drafts: Map<st
 
 /**
  * The projection row of one transaction's draft. When its changes cannot be rendered they are
- * dropped: client commands get DTX_INTERNAL and, if acting on it (a branch result, a cron pass)
+ * dropped: client commands get DTX_INTERNAL (DTX_PAYLOAD_TOO_LARGE for a view past the log's bound) and, if acting on it (a branch result, a cron pass)
  * caused them, the transaction is parked instead. Undefined: nothing of it is written.
  */
 export function settleIsolated(ctx: IsolationContext, gid: string, draft: BatchDraft, decisions: Decision[], drafts: Map<string, BatchDraft>): TransSummary | undefined {
@@ -48,12 +51,14 @@ export function settleIsolated(ctx: IsolationContext, gid: string, draft: BatchD
   // the parked record gets its own id: the failed command must stay retryable after an unpark
   const cmd = `park:${mine.at(-1)?.item.cmd.id ?? gid}`;
   const at = Math.max(ctx.now(), draft.live.context.updateTime || 0);
-  const settled = settleDraft(draft, at, cmd);
+  const settled = settleDraft(draft, at, cmd, ctx.maxViewChars);
   if (settled.ok) return settled.summary;
-  ctx.logger.error({ err: settled.error, gid }, 'transaction state cannot be rendered; its changes of this batch are dropped');
+  const tooLarge = settled.error instanceof PayloadTooLarge;
+  ctx.logger[tooLarge ? 'warn' : 'error']({ err: settled.error, gid }, 'transaction state cannot be rendered; its changes of this batch are dropped');
   const acting = mine.some((d) => isInternal(d.item.cmd));
+  const refusal = tooLarge ? tooLargeReply(settled.error, mine.filter((d) => !isInternal(d.item.cmd)).length) : errorReply(`internal error in transaction ${gid}: ${String(settled.error)}`, 'DTX_INTERNAL');
   for (const d of mine) {
-    d.reply = isInternal(d.item.cmd) ? OK : errorReply(`internal error in transaction ${gid}: ${String(settled.error)}`, 'DTX_INTERNAL');
+    d.reply = isInternal(d.item.cmd) ? OK : refusal;
     d.effects = [];
     delete d.live;
   }
@@ -62,4 +67,13 @@ export function settleIsolated(ctx: IsolationContext, gid: string, draft: BatchD
     return undefined;
   }
   return parkFromBase(draft as BatchDraft & { base: LiveTransaction }, `rendering the transaction failed: ${String(settled.error)}`, at, cmd);
+}
+
+/**
+ * A view past the log's bound: 413 when one client command made the batch's change; when several
+ * did, which of them is too large is not known, so each may retry alone (503, retryable).
+ */
+function tooLargeReply(err: PayloadTooLarge, clientCommands: number): Reply {
+  if (clientCommands <= 1) return errorReply(err.message, err.code);
+  return errorReply(`${err.message} (${clientCommands} commands changed it in one batch: retry each alone)`, 'DTX_OVERLOADED');
 }

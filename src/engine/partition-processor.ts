@@ -47,7 +47,7 @@ export class PartitionProcessor {
     private readonly logger: Logger,
   ) {
     const now = () => hooks.now();
-    this.#isolation = { decider: { live: this.live, topics: this.#topics, registry, limits: settings.limits, budget, now }, logger, now };
+    this.#isolation = { decider: { live: this.live, topics: this.#topics, registry, limits: settings.limits, budget, now }, logger, now, ...(settings.maxViewChars !== undefined ? { maxViewChars: settings.maxViewChars } : {}) };
   }
 
   get queued(): number {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ERROR500, FAILURE, ONGOING, SUCCESS } from '../support/branch-server.js';
 import { gidOf, post, query, rows, waitFor, waitStatus } from '../support/dtm-client.js';
+import { CONFIG_DEFAULTS, embeddedMaxViewChars, KAFKA_MAX_VIEW_CHARS } from '../../src/config/index.js';
 
 /**
  * TCC behaviours of spec §15.3 (tcc_*_test.go) against the real dtx process and real HTTP branches.
@@ -161,5 +162,25 @@ describe('tcc', () => {
     expect((await post(dtx.api, 'registerTccBranch', branch(gid, '01', 'al1'))).status).toBe(200);
     expect((await post(dtx.api, 'registerXaBranch', branch(gid, '02', 'al2'))).status).toBe(200);
     expect((await query(dtx.api, gid)).branches).toHaveLength(4);
+  });
+
+  it('registrations that would render a view past the log\'s bound (16 Mi characters embedded at 1 MiB bodies, 12 Mi on Kafka) get 413; the tcc goes on', async () => {
+    const bound = process.env.DTX_TEST_STORE === 'kafka' ? KAFKA_MAX_VIEW_CHARS : embeddedMaxViewChars(CONFIG_DEFAULTS.HttpMaxBodyBytes);
+    expect(bound).toBe(process.env.DTX_TEST_STORE === 'kafka' ? 12 * 2 ** 20 : 16 * 2 ** 20);
+    const gid = gidOf('tcc-view');
+    await prepared(gid, []);
+    const answers = [];
+    for (let i = 1; i <= 20; i += 1) {
+      const r = await post(dtx.api, 'registerBranch', branch(gid, String(i).padStart(2, '0'), 'tv', 'd'.repeat(1_000_000)));
+      answers.push(r);
+      if (r.status !== 200) break;
+    }
+    const refused = answers.at(-1)!;
+    expect([refused.status, refused.body.code]).toEqual([413, 'DTX_PAYLOAD_TOO_LARGE']);
+    expect(refused.body.message).toMatch(new RegExp(`^transaction ${gid} would render a view of \\d+ characters, more than the log takes \\(${bound}\\); its change is refused$`));
+    expect(answers.length).toBeGreaterThan(2);
+    expect((await query(dtx.api, gid)).branches).toHaveLength(2 * (answers.length - 1));
+    await post(dtx.api, 'submit', tcc(gid));
+    await waitStatus(dtx.api, gid, 'succeed');
   });
 });

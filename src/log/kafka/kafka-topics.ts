@@ -1,16 +1,24 @@
-import type { Admin } from 'kafkajs';
+import kafkajs, { type Admin, type IResourceConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { AUTO_PARTITIONS } from '../../config/index.js';
 import { LogUnavailable } from '../../errors.js';
 import { withKafkaRetry } from './kafka-retry.js';
+import { TOPIC_MAX_MESSAGE_BYTES } from './message-chunks.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 
 /** Retention of the command stream: commands are consumed within seconds, a week is generous. */
 const COMMANDS_RETENTION_MS = String(7 * 24 * 3600 * 1000);
 
+// node sees only some of kafkajs's CommonJS exports as named ones: these two come from the default
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
+
+/** The topic setting that bounds one record batch (message-chunks.ts). */
+const MAX_MESSAGE_BYTES_ENTRY = { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) };
+
 /**
  * Creates dtx's three topics when missing, each with `Store.Partitions` partitions (automatic, 0:
- * `AUTO_PARTITIONS.kafka`), and resolves to the partition count of the topics. It refuses topics
+ * `AUTO_PARTITIONS.kafka`) and `max.message.bytes` raised (message-chunks.ts; raised on existing
+ * topics too, `raiseMessageSize`), and resolves to the partition count of the topics. It refuses topics
  * whose counts differ from each other, or from a `Store.Partitions` that is set: a gid must map to
  * the same partition in every topic and in the engine's router (DESIGN §4, co-partitioning); with
  * the automatic setting a worker adopts the count the topics have (and creates a missing one beside
@@ -26,9 +34,9 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger
   const brokers = (await withKafkaRetry('describeCluster', () => admin.describeCluster(), retry)).brokers.length;
   const replicationFactor = Math.min(3, brokers);
   const wanted = [
-    { topic: topics.commands, configEntries: [{ name: 'retention.ms', value: COMMANDS_RETENTION_MS }] },
-    { topic: topics.events, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] },
-    { topic: topics.snapshots, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    { topic: topics.commands, configEntries: [{ name: 'retention.ms', value: COMMANDS_RETENTION_MS }, MAX_MESSAGE_BYTES_ENTRY] },
+    { topic: topics.events, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }, MAX_MESSAGE_BYTES_ENTRY] },
+    { topic: topics.snapshots, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, MAX_MESSAGE_BYTES_ENTRY] },
   ];
   const existing = new Set(await withKafkaRetry('listTopics', () => admin.listTopics(), retry));
   const missing = wanted.filter((t) => !existing.has(t.topic));
@@ -55,6 +63,7 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger
       if (!isAlreadyExists(err)) throw err;
     }
   }
+  if (create) await raiseMessageSize(admin, wanted.filter((t) => existing.has(t.topic)).map((t) => t.topic), logger);
   return countOf(wanted.map((t) => t.topic));
 }
 
@@ -75,4 +84,32 @@ function isAlreadyExists(err: unknown): boolean {
   const e = err as { type?: string; errors?: Array<{ type?: string }> } | undefined;
   if (e?.type === 'TOPIC_ALREADY_EXISTS') return true;
   return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every((x) => x.type === 'TOPIC_ALREADY_EXISTS');
+}
+
+/**
+ * Raises `max.message.bytes` of existing `topics` to `TOPIC_MAX_MESSAGE_BYTES` where it is lower
+ * (topics created by an earlier dtx, or by hand, have Kafka's 1 MB). Kafka's AlterConfigs (the
+ * one kafkajs offers) replaces a topic's whole set of overrides, so the request repeats the
+ * overrides the topic has; a topic with a sensitive override (its value is not readable) is left
+ * alone with a warning. A larger value set by the operator is kept.
+ */
+export async function raiseMessageSize(admin: Admin, topics: readonly string[], logger: Logger): Promise<void> {
+  if (topics.length === 0) return;
+  const retry = { logger };
+  const described = await withKafkaRetry('describeConfigs', () => admin.describeConfigs({ resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false }), retry);
+  const resources: Array<IResourceConfig & { from: number }> = [];
+  for (const r of described.resources) {
+    const overrides = r.configEntries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG);
+    const current = Number(r.configEntries.find((e) => e.configName === MAX_MESSAGE_BYTES_ENTRY.name)?.configValue);
+    if (Number.isFinite(current) && current >= TOPIC_MAX_MESSAGE_BYTES) continue;
+    if (overrides.some((e) => e.isSensitive)) {
+      logger.warn({ topic: r.resourceName, maxMessageBytes: current }, `kafka topic has a sensitive override: ${MAX_MESSAGE_BYTES_ENTRY.name} left as it is; large transactions may not be storable`);
+      continue;
+    }
+    const kept = overrides.filter((e) => e.configName !== MAX_MESSAGE_BYTES_ENTRY.name).map((e) => ({ name: e.configName, value: e.configValue }));
+    resources.push({ type: ConfigResourceTypes.TOPIC, name: r.resourceName, configEntries: [...kept, MAX_MESSAGE_BYTES_ENTRY], from: current });
+  }
+  if (resources.length === 0) return;
+  await withKafkaRetry('alterConfigs', () => admin.alterConfigs({ validateOnly: false, resources: resources.map(({ from: _from, ...r }) => r) }), retry);
+  logger.info({ topics: resources.map((r) => ({ topic: r.name, from: r.from })), to: TOPIC_MAX_MESSAGE_BYTES }, `kafka topics: ${MAX_MESSAGE_BYTES_ENTRY.name} raised`);
 }

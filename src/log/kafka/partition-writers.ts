@@ -1,6 +1,7 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RecordMetadata, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { LogUnavailable, NotOwner } from '../../errors.js';
+import { chunksByBytes } from './message-chunks.js';
 import { isFenced, isRetriableKafkaError, withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, transactionalIdOf, workerGroupOf, type KafkaSettings } from './kafka-settings.js';
 
@@ -10,9 +11,6 @@ import { topicsOf, transactionalIdOf, workerGroupOf, type KafkaSettings } from '
  */
 const MAX_ATTEMPTS = 10;
 const MAX_BACKOFF_MS = 2000;
-
-/** Snapshot records per produce request (a request must stay under the broker's message.max.bytes). */
-const SNAPSHOT_CHUNK = 200;
 
 interface Writer {
   readonly producer: Producer;
@@ -100,7 +98,9 @@ export class PartitionWriters {
     return this.#enqueue(p, async (txn) => {
       // `dtx-writer` names the worker in every record: the audit trail says who wrote what.
       const stamped = messages.map((m) => ({ ...m, partition: p, headers: { ...m.headers, 'dtx-writer': this.settings.clientId } }));
-      const meta = stamped.length === 0 ? [] : await txn.send({ topic: this.#topics.events, messages: stamped, acks: -1 });
+      const meta: RecordMetadata[] = [];
+      // in chunks: the broker checks a partition's record batch against max.message.bytes as a whole
+      for (const chunk of chunksByBytes(stamped)) meta.push(...(await txn.send({ topic: this.#topics.events, messages: chunk, acks: -1 })));
       if (consumed !== undefined) {
         await txn.sendOffsets({ consumerGroupId: workerGroupOf(this.settings.prefix), topics: [{ topic: this.#topics.commands, partitions: [{ partition: p, offset: consumed }] }] });
       }
@@ -111,8 +111,7 @@ export class PartitionWriters {
   /** Writes one partition snapshot (states, tombstones, marker last) in one transaction, gzipped, in chunks. */
   writeSnapshot(p: number, messages: Message[]): Promise<void> {
     return this.#enqueue(p, async (txn) => {
-      for (let i = 0; i < messages.length; i += SNAPSHOT_CHUNK) {
-        const chunk = messages.slice(i, i + SNAPSHOT_CHUNK).map((m) => ({ ...m, partition: p }));
+      for (const chunk of chunksByBytes(messages.map((m) => ({ ...m, partition: p })))) {
         await txn.send({ topic: this.#topics.snapshots, messages: chunk, acks: -1, compression: CompressionTypes.GZIP });
       }
     });

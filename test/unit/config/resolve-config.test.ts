@@ -150,6 +150,11 @@ describe('resolveConfig store driver', () => {
     expect(resolveConfig({ env: { STORE_DRIVER: 'kafka' } }).config.Store.Driver).toBe('kafka');
   });
 
+  it('bounds HttpMaxBodyBytes to 4 MiB with kafka only (a transaction\'s events must fit a record batch)', () => {
+    expect(resolveConfig({ env: { STORE_DRIVER: 'kafka', HTTP_MAX_BODY_BYTES: '4194304' } }).config.HttpMaxBodyBytes).toBe(4194304);
+    expect(resolveConfig({ env: { HTTP_MAX_BODY_BYTES: '268435456' } }).config.HttpMaxBodyBytes).toBe(268435456);
+  });
+
   it.each(['redis', 'mysql', 'postgres', 'sqlserver'])('refuses %s', (driver) => {
     const err = configError(() => resolveConfig({ file: yamlFile(`Store:\n  Driver: ${driver}\n`) }));
     expect(err.name).toBe('ConfigError');
@@ -177,6 +182,7 @@ describe('resolveConfig validation', () => {
     ['Store.Partitions', { STORE_PARTITIONS: '1025' }, '0..1024', '1025'],
     ['Store.Partitions', { STORE_PARTITIONS: '-1' }, '0..1024', '-1'],
     ['HttpMaxBodyBytes', { HTTP_MAX_BODY_BYTES: '1023' }, '1024..268435456', '1023'],
+    ['HttpMaxBodyBytes', { STORE_DRIVER: 'kafka', HTTP_MAX_BODY_BYTES: '4194305' }, 'at most 4194304 with Store.Driver kafka', '4194305'],
     ['RequestTimeout', { REQUEST_TIMEOUT: '86401' }, '1..86400', '86401'],
     ['TimeoutToFail', { TIMEOUT_TO_FAIL: '31536001' }, '0..31536000', '31536001'],
     ['MaxOpenPayloadBytes', { MAX_OPEN_PAYLOAD_BYTES: '1000' }, '>= 1048576', '1000'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AUTO_PARTITIONS } from '../../../src/config/index.js';
+import { AUTO_PARTITIONS, KAFKA_MAX_VIEW_CHARS } from '../../../src/config/index.js';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import { engineSettingsOf } from '../../../src/engine/engine-settings.js';
 
@@ -15,5 +15,14 @@ describe('engineSettingsOf: partitions', () => {
     expect(engineSettingsOf(config).partitions).toBe(6);
     expect(engineSettingsOf(config, 3).partitions).toBe(3);
     expect(engineSettingsOf(resolveConfig({ env: {} }).config, 3).partitions).toBe(3);
+  });
+});
+
+describe('engineSettingsOf: views', () => {
+  it('bounds a transaction\'s view: KAFKA_MAX_VIEW_CHARS with kafka (its events repeat it in a record header), 16 per body byte else', () => {
+    expect(engineSettingsOf(resolveConfig({ env: { STORE_DRIVER: 'kafka' } }).config).maxViewChars).toBe(KAFKA_MAX_VIEW_CHARS);
+    expect(engineSettingsOf(resolveConfig({ env: {} }).config).maxViewChars).toBe(16 * 2 ** 20);
+    expect(engineSettingsOf(resolveConfig({ env: { HTTP_MAX_BODY_BYTES: String(4 * 2 ** 20) } }).config).maxViewChars).toBe(64 * 2 ** 20);
+    expect(engineSettingsOf(resolveConfig({ env: { HTTP_MAX_BODY_BYTES: String(256 * 2 ** 20) } }).config).maxViewChars).toBe(480 * 2 ** 20);
   });
 });

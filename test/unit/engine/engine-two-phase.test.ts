@@ -116,6 +116,22 @@ describe('engine: tcc and xa', () => {
     expect((await h.events('tm')).length).toBe(1 + MAX_BRANCH_ROWS / 2);
   });
 
+  it('a registration that would render a view past maxViewChars (the Kafka log\'s bound) is 413 DTX_PAYLOAD_TOO_LARGE, nothing stored; in a batch with others, each may retry', async () => {
+    const h = await startEngine({ settings: { maxViewChars: 4000 } });
+    await h.send(prepare(spec('tv', 'tcc')));
+    const big = (): Command => {
+      const cmd = register('tv', '02');
+      return cmd.kind === 'registerBranch' ? { ...cmd, registration: { ...cmd.registration, payload: Buffer.from('x'.repeat(3000)).toString('base64') } } : cmd;
+    };
+    expect(await h.send(big())).toMatchObject({ ok: false, code: 'DTX_PAYLOAD_TOO_LARGE', message: expect.stringMatching(/^transaction tv would render a view of \d+ characters, more than the log takes \(4000\); its change is refused$/) });
+    expect(await h.events('tv')).toEqual(['TransCreated']);
+    // together with a small one in one batch: which of them is too large is not known
+    const [small, over] = await Promise.all([h.send(register('tv', '01')), h.send(big())]);
+    expect([small, over]).toMatchObject([{ ok: false, code: 'DTX_OVERLOADED' }, { ok: false, code: 'DTX_OVERLOADED', message: expect.stringContaining('2 commands changed it in one batch: retry each alone') }]);
+    expect(await h.send(register('tv', '01'))).toEqual({ ok: true });
+    expect(await h.events('tv')).toEqual(['TransCreated', 'BranchRegistered']);
+  });
+
   it('a commit in flight when the process stops is re-driven as POST after recovery', async () => {
     const store = new MemoryLogStore();
     const first = await startEngine({ store });
