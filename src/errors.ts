@@ -51,6 +51,15 @@ export class Unauthorized extends CoordinatorError {
   }
 }
 
+/** A browser request from another site (cross-site request forgery): refused before any route. */
+export class Forbidden extends CoordinatorError {
+  static readonly code = 'DTX_FORBIDDEN';
+  override name = 'Forbidden';
+  constructor(message: string, options?: CoordinatorErrorOptions) {
+    super(Forbidden.code, message, options);
+  }
+}
+
 /** dtx's own API (`/api/dtx/*`): nothing is stored under the name asked for. */
 export class NotFound extends CoordinatorError {
   static readonly code = 'DTX_NOT_FOUND';
@@ -130,7 +139,7 @@ export class Internal extends CoordinatorError {
 }
 
 /** The classes thrown and caught by type. The codes raised only as engine replies have none. */
-export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, NotFound, PayloadTooLarge, HeadersTooLarge, Overloaded, LogUnavailable, NotOwner, NoOwner, Internal] as const);
+export const ERROR_CLASSES = Object.freeze([BadRequest, Unauthorized, Forbidden, NotFound, PayloadTooLarge, HeadersTooLarge, Overloaded, LogUnavailable, NotOwner, NoOwner, Internal] as const);
 
 /** Every code of the table is raised somewhere: by a class above or as an engine reply's code. */
 export const REPLY_ONLY_CODES: readonly ErrorCode[] = Object.freeze(ERROR_CODES.filter((c) => !ERROR_CLASSES.some((k) => k.code === c)));

@@ -61,8 +61,10 @@ export function adminRoutes(opts: AdminRouteOptions): RequestHandler {
       .send(html.replace(/<base href="[^"]*"\s*\/?>/, () => `<base href="${escapeAttr(baseHref)}" />`));
   };
 
-  const assets = express.static(path.join(uiDir, 'assets'), { index: false, immutable: true, maxAge: '365d', redirect: false });
-  const topFiles = express.static(uiDir, { index: false, maxAge: '1d', redirect: false });
+  // nosniff: a file is only ever what its extension says (index.html sets it too)
+  const setHeaders = (res: Response) => res.setHeader('X-Content-Type-Options', 'nosniff');
+  const assets = express.static(path.join(uiDir, 'assets'), { index: false, immutable: true, maxAge: '365d', redirect: false, setHeaders });
+  const topFiles = express.static(uiDir, { index: false, maxAge: '1d', redirect: false, setHeaders });
   // serves a static file for the path below the base, restoring the URL when it falls through
   const serveStatic = (handler: express.Handler, req: Request, res: Response, next: NextFunction, url: string) => {
     const original = req.url;

@@ -23,6 +23,7 @@ const row = (result: DtmResult, httpStatus: number, grpcStatus: status, retryabl
 export const ERROR_TABLE = Object.freeze({
   DTX_BAD_REQUEST: row('ERROR', 400, status.INVALID_ARGUMENT, false),
   DTX_UNAUTHORIZED: row('ERROR', 401, status.UNAUTHENTICATED, false),
+  DTX_FORBIDDEN: row('ERROR', 403, status.PERMISSION_DENIED, false),
   DTX_NOT_FOUND: row('ERROR', 404, status.NOT_FOUND, false),
   DTX_PAYLOAD_TOO_LARGE: row('ERROR', 413, status.RESOURCE_EXHAUSTED, false),
   DTX_HEADERS_TOO_LARGE: row('ERROR', 431, status.RESOURCE_EXHAUSTED, false),

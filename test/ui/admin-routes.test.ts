@@ -60,14 +60,17 @@ describe('admin routes over a build', () => {
     }
   });
 
-  it('redirects the bare base path and serves hashed assets as immutable', async () => {
+  it('redirects the bare base path and serves hashed assets as immutable, all files nosniff', async () => {
     const bare = await fetch(`${url}/ops?status=failed`, { redirect: 'manual' });
     expect(bare.status).toBe(301);
     expect(bare.headers.get('location')).toBe('/ops/?status=failed');
     const asset = await fetch(`${url}/ops/assets/app-1a2b3c.js`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    expect((await fetch(`${url}/ops/favicon.svg`)).status).toBe(200);
+    const favicon = await fetch(`${url}/ops/favicon.svg`);
+    expect(favicon.status).toBe(200);
+    // a file is only ever what its extension says
+    expect([asset.headers.get('x-content-type-options'), favicon.headers.get('x-content-type-options')]).toEqual(['nosniff', 'nosniff']);
   });
 
   it('lets everything else fall through to the 404 after it', async () => {

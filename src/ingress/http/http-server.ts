@@ -3,7 +3,8 @@ import { createServer as createHttpServer, maxHeaderSize, STATUS_CODES, type Inc
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { BadRequest, CoordinatorError, HeadersTooLarge, Internal, Overloaded, PayloadTooLarge } from '../../errors.js';
+import { BadRequest, CoordinatorError, Forbidden, HeadersTooLarge, Internal, Overloaded, PayloadTooLarge } from '../../errors.js';
+import { crossSiteProblem } from './cross-site-guard.js';
 import { BodyBudget } from './body-budget.js';
 import type { ReadBudget } from '../read-budget.js';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
@@ -68,6 +69,11 @@ export function createHttpApp(opts: HttpIngressOptions): HttpApp {
   const fast = fastTransRoute({ ...opts, authorized, answerError: (err, path, res) => answerError(err, path, (a) => writeJson(res, a)) });
   const budget = new BodyBudget(opts.readBudget, opts.maxBodyBytes);
   return (req, res) => {
+    const crossSite = crossSiteProblem(req.url ?? '', req.headers);
+    if (crossSite !== undefined) {
+      res.setHeader('Connection', 'close'); // its body is not read
+      return answerError(new Forbidden(crossSite), req.url ?? '', (a) => writeJson(res, a));
+    }
     // a request the token check refuses is answered before its body is read: it spends nothing
     if (authorized(req.headers.authorization) && !budget.admit(req, res)) {
       res.setHeader('Connection', 'close');

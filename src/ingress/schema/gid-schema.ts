@@ -3,14 +3,15 @@ import { INPUT_BOUNDS } from './input-bounds.js';
 import { isReservedGid, RESERVED_GID_PREFIX } from '../../log/kv-records.js';
 
 /**
- * gid: 1..128 characters of well-formed Unicode without control characters. Control and bidi
- * characters would print as terminal escapes in `dtx replay` and logs; a lone UTF-16 surrogate
- * cannot be encoded in a branch call's query string. dtm's newGid alphabet, UUIDs and the usual
- * `prefix-123` shapes all fit.
+ * gid: 1..128 characters of well-formed Unicode without control or format characters. Control and
+ * bidi characters would print as terminal escapes in `dtx replay` and logs; invisible format
+ * characters (zero-width space, soft hyphen, ...) make two gids that print alike, so an operator
+ * could act on the wrong one; a lone UTF-16 surrogate cannot be encoded in a branch call's query
+ * string. dtm's newGid alphabet, UUIDs and the usual `prefix-123` shapes all fit.
  */
-const FORBIDDEN = /[\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/u;
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u;
 
-export const GID_RULE_TEXT = `must be 1-${INPUT_BOUNDS.gidMaxChars} characters of valid Unicode without control characters`;
+export const GID_RULE_TEXT = `must be 1-${INPUT_BOUNDS.gidMaxChars} characters of valid Unicode without control or format characters`;
 
 export function gidProblem(gid: string): string | undefined {
   if (gid.length === 0 || [...gid].length > INPUT_BOUNDS.gidMaxChars) return GID_RULE_TEXT;

@@ -38,9 +38,12 @@ describe('trans input schema', () => {
 
   it.each<[string, Record<string, unknown>, string]>([
     ['missing gid', { gid: undefined }, 'gid is required'],
-    ['lone surrogate in gid', { gid: 'lone\ud800x' }, 'gid: must be 1-128 characters of valid Unicode without control characters'],
+    ['lone surrogate in gid', { gid: 'lone\ud800x' }, 'gid: must be 1-128 characters of valid Unicode without control or format characters'],
     ['ESC in gid', { gid: 'a\u001b[31mred' }, 'gid: must be 1-128'],
     ['bidi override in gid', { gid: 'a\u202eb' }, 'gid: must be 1-128'],
+    ['zero-width space in gid (prints like ord1)', { gid: 'ord\u200b1' }, 'gid: must be 1-128'],
+    ['soft hyphen in gid', { gid: 'ord\u00ad1' }, 'gid: must be 1-128'],
+    ['right-to-left mark in gid', { gid: 'ord\u200f1' }, 'gid: must be 1-128'],
     ['gid too long', { gid: 'x'.repeat(129) }, 'gid: must be 1-128'],
     ['reserved gid prefix (topic keys)', { gid: 'dtx:topic:t' }, "gid: must not start with 'dtx:' (reserved for dtx's own records)"],
     ['topic step in a saga', { steps: [{ action: 'topic://t', compensate: '' }] }, "steps.0.action: scheme 'topic:' cannot be called"],
