@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { replayAll } from './replay-all.js';
 import { PARALLEL_MIN_TRANSACTIONS, replayAllParallel } from './parallel-replay.js';
 import { formatDiff } from './json-diff.js';
-import { printable } from './printable.js';
+import { printable, terminalSafeJson } from './printable.js';
 import { openAuditLog } from './audit-log.js';
 import { DtxServerClient } from './dtx-server-client.js';
 
@@ -69,7 +69,7 @@ function notFound(io: Out, gid: string, source: string): number {
 }
 
 function report(h: TransactionHistory, opts: ReplayOptions, io: Out, source: string): number {
-  io.out(opts.json ? `${JSON.stringify(h, null, 2)}\n` : renderHistory(h, source));
+  io.out(opts.json ? `${terminalSafeJson(h, 2)}\n` : renderHistory(h, source));
   return h.verified ? 0 : 1;
 }
 
@@ -96,7 +96,7 @@ async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: Replay
     ? await replayAllParallel(parallel.file, parallel.config, since, total, { ...options, threads })
     : await replayAll(log, registry, since, { ...options, total });
   if (io.isTTY) io.err('\n');
-  if (opts.json) io.out(`${JSON.stringify(s, null, 2)}\n`);
+  if (opts.json) io.out(`${terminalSafeJson(s, 2)}\n`);
   else {
     io.out(`audited ${s.transactions} transactions of ${source}, ${s.events} events in ${Math.round(s.ms)} ms (${s.eventsPerSecond} events/s, ${s.workers === 0 ? 'one thread' : s.workers === 1 ? '1 worker process' : `${s.workers} worker processes`})\n`);
     io.out(`verified ${s.verified}, divergent ${s.divergent.length}, failed ${s.failed.length}\n`);

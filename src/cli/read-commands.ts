@@ -1,11 +1,12 @@
 import type { ResolvedConfig } from '../config/index.js';
 import { AuditSourceError } from '../audit/audit-log.js';
 import { runReplay, type ReplayOptions } from '../audit/replay-command.js';
-import { printable } from '../audit/printable.js';
+import { printable, terminalSafeJson } from '../audit/printable.js';
 import { buildRegistry } from '../extensions/trans-type-loader.js';
 import { createRootLogger } from '../observability/logger.js';
 import { loadConfig, type ConfigFlags } from './cli-config.js';
 import { openTransactionSource, type SourceOptions } from './transaction-source.js';
+import { nextPageCommand, replayCommandFor } from './suggested-command.js';
 import { renderDetail, renderList } from './transaction-table.js';
 
 /**
@@ -25,6 +26,7 @@ export interface ListFlags extends ReadFlags {
   readonly position?: string;
 }
 
+/** Every JSON printed goes through terminalSafeJson, every suggested command through suggested-command.ts. */
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
 
@@ -33,8 +35,8 @@ export async function listCommand(flags: ListFlags): Promise<void> {
     const source = await openTransactionSource(flags, config);
     try {
       const page = await source.list({ limit: flags.limit, ...(flags.status ? { status: flags.status } : {}), ...(flags.type ? { transType: flags.type } : {}), ...(flags.position ? { position: flags.position } : {}) });
-      if (flags.json) out(`${JSON.stringify({ transactions: page.transactions, next_position: page.nextPosition }, null, 2)}\n`);
-      else out(renderList(page, source.name, (p) => `dtx list ${sourceArgs(flags)}--position '${p}'`));
+      if (flags.json) out(`${terminalSafeJson({ transactions: page.transactions, next_position: page.nextPosition }, 2)}\n`);
+      else out(renderList(page, source.name, (p) => nextPageCommand(flags, p)));
       return 0;
     } finally {
       await source.close();
@@ -51,7 +53,7 @@ export async function showCommand(gid: string, flags: ReadFlags): Promise<void> 
         err(`dtx show: no transaction '${printable(gid)}' in ${source.name}\n`);
         return 3;
       }
-      out(flags.json ? `${JSON.stringify(detail, null, 2)}\n` : renderDetail(detail, source.name, `dtx replay ${sourceArgs(flags)}'${gid}'`));
+      out(flags.json ? `${terminalSafeJson(detail, 2)}\n` : renderDetail(detail, source.name, replayCommandFor(flags, gid)));
       return 0;
     } finally {
       await source.close();
@@ -65,12 +67,6 @@ export async function replayCommand(gid: string | undefined, flags: ReadFlags & 
     const io = { out, err, isTTY: process.stderr.isTTY === true };
     return runReplay(gid, flags, config, io, await buildRegistry(config, logger));
   });
-}
-
-/** The flags that chose the source, repeated in the hints a command prints. */
-function sourceArgs(flags: ReadFlags): string {
-  const args = [flags.server ? `--server ${flags.server}` : '', flags.dataDir ? `--data-dir '${flags.dataDir}'` : '', flags.config ? `-c '${flags.config}'` : ''];
-  return args.filter(Boolean).map((a) => `${a} `).join('');
 }
 
 /** Runs a command with its config; its errors become one line and an exit code. */

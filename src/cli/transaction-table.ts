@@ -27,7 +27,7 @@ export function renderList(page: TransPage, source: string, nextCommand: (positi
     printable((t.rollback_reason ?? '').replace(/\s+/g, ' ')),
   ]);
   const out = [...table(['GID', 'TYPE', 'STATUS', 'CREATED', 'ENDED', 'REASON'], rows), '', `${page.transactions.length} transactions from ${source}, newest first`];
-  if (page.nextPosition !== '') out.push(`more: ${nextCommand(page.nextPosition)}`);
+  if (page.nextPosition !== '') out.push(`more: ${printable(nextCommand(page.nextPosition))}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -6,23 +6,23 @@ import { Link, useLocation, type Location } from './router';
 import { TokenPrompt } from './token-prompt';
 import { TransactionListPage } from './transaction-list-page';
 import { TransactionPage } from './transaction-page';
+import { gidOfPath } from './transaction-path';
 import { useApi } from './use-api';
 import { clearToken, currentToken } from './auth-token';
 
 /**
  * App routes, below the admin base path:
  *   /, /admin, /admin/transactions   transaction list (filters in the query string)
- *   /admin/transactions/<gid>        one transaction
+ *   /admin/transactions/<gid>        one transaction (gids '.' and '..': /admin/transactions/?gid=…,
+ *                                    see transaction-path.ts); a malformed <gid> is not found
  *   /admin/live                      live metrics
  */
-const TRANS_PREFIX = '/admin/transactions/';
-
 function route(loc: Location): { page: JSX.Element; title: string; section: 'list' | 'live' | '' } {
   if (loc.path === '/' || loc.path === '/admin' || loc.path === '/admin/' || loc.path === '/admin/transactions') {
     return { page: <TransactionListPage location={loc} />, title: 'Transactions', section: 'list' };
   }
-  if (loc.path.startsWith(TRANS_PREFIX) && loc.path.length > TRANS_PREFIX.length) {
-    const gid = decodeURIComponent(loc.path.slice(TRANS_PREFIX.length));
+  const gid = gidOfPath(loc.path, loc.params);
+  if (gid !== undefined) {
     return { page: <TransactionPage key={gid} gid={gid} />, title: gid, section: 'list' };
   }
   if (loc.path === '/admin/live') return { page: <LivePage />, title: 'Live', section: 'live' };

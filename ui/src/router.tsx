@@ -73,8 +73,3 @@ export function Link({ to, children, ...rest }: LinkProps): JSX.Element {
     </a>
   );
 }
-
-/** App path of a transaction's page. */
-export function transactionPath(gid: string): string {
-  return `/admin/transactions/${encodeURIComponent(gid)}`;
-}

@@ -5,6 +5,7 @@ import type { ListPage } from './dtm-types';
 import { ErrorNotice } from './error-notice';
 import { epochOf, FilterForm, filtersOf, searchOf, type ListFilters } from './list-filters';
 import { navigate, type Location } from './router';
+import { transactionPath } from './transaction-path';
 import { TransactionTable } from './transaction-table';
 import { useApi } from './use-api';
 
@@ -77,7 +78,7 @@ function GidJump(): JSX.Element {
   const submit = (e: Event) => {
     e.preventDefault();
     const g = gid.trim();
-    if (g !== '') navigate(`/admin/transactions/${encodeURIComponent(g)}`);
+    if (g !== '') navigate(transactionPath(g));
   };
   return (
     <form class="gid-jump" role="search" onSubmit={submit}>

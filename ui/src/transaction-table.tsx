@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import type { Transaction } from './dtm-types';
-import { Link, transactionPath } from './router';
+import { Link } from './router';
+import { transactionPath } from './transaction-path';
 import { StatusBadge } from './status-badge';
 import { TimeText } from './time-text';
 
