@@ -15,7 +15,7 @@ import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
 import { Metrics } from './observability/metrics.js';
 import { metricsObserver, ownershipMetrics } from './observability/metrics-observer.js';
 import type { KafkaCluster } from './cluster/kafka-cluster.js';
-import { transactionHistory } from './audit/transaction-history.js';
+import { HISTORY_MAX_EVENTS, transactionHistory } from './audit/transaction-history.js';
 import { OutboundPolicy } from './invoker/outbound-policy.js';
 import { checkOutbound, checkUrlOutbound } from './invoker/outbound-check.js';
 import { createTransParser } from './ingress/schema/trans-input-schema.js';
@@ -117,7 +117,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     readBudget,
     adminBasePath: config.AdminBasePath,
     metrics,
-    history: (gid) => transactionHistory(log, registry, gid),
+    history: (gid) => transactionHistory(log, registry, gid, HISTORY_MAX_EVENTS),
     tokens: config.Auth.Tokens,
     publicMetrics: config.Auth.PublicMetrics,
   });

@@ -16,6 +16,8 @@ interface PageData {
   readonly query: QueryResult;
   /** undefined when dtx holds no events for the gid */
   readonly history: TransactionHistory | undefined;
+  /** Why the timeline is not shown when the server would not fold it (413: too many events). */
+  readonly historyRefused?: string;
 }
 
 async function loadTransaction(gid: string): Promise<PageData> {
@@ -23,10 +25,11 @@ async function loadTransaction(gid: string): Promise<PageData> {
     getJson<QueryResult>('/api/dtmsvr/query', { gid }),
     getJson<TransactionHistory>('/api/dtx/history', { gid }).catch((err: unknown) => {
       if (err instanceof ApiError && err.status === 404) return undefined;
+      if (err instanceof ApiError && err.status === 413) return err; // the fields and branches still show
       throw err;
     }),
   ]);
-  return { query, history };
+  return history instanceof ApiError ? { query, history: undefined, historyRefused: history.message } : { query, history };
 }
 
 /** One transaction: fields, branches, event timeline with replay verification, operator actions. */
@@ -73,7 +76,11 @@ export function TransactionPage({ gid }: { readonly gid: string }): JSX.Element 
           <h2>Branches</h2>
           <BranchTable branches={page.data.query.branches ?? []} />
           <h2>Event timeline</h2>
-          {page.data.history !== undefined ? <EventTimeline history={page.data.history} /> : <p class="empty">No events are stored for this gid.</p>}
+          {page.data.history !== undefined ? (
+            <EventTimeline history={page.data.history} />
+          ) : (
+            <p class="empty">{page.data.historyRefused ?? 'No events are stored for this gid.'}</p>
+          )}
         </>
       )}
     </section>
