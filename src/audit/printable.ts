@@ -9,7 +9,9 @@
  * Known limit: a text that literally contains `\u{200b}` prints like one holding U+200B; only text
  * already carrying a visible backslash can look like an escape.
  */
-const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
+/** One character `printable` escapes (the gid rule refuses the same, gid-schema.ts). */
+export const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u;
+const UNSAFE = new RegExp(UNPRINTABLE.source, 'gu');
 
 export function printable(text: string): string {
   return text.replace(UNSAFE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);

@@ -29,8 +29,6 @@ export class Metrics {
   readonly recoverySeconds = new client.Gauge({ name: 'dtx_recovery_seconds', help: 'Duration of the last recovery (log fold) on start', registers: [this.registry] });
   readonly liveTransactions: client.Gauge;
   readonly openPayloadBytes: client.Gauge;
-  readonly readBudgetBytes: client.Gauge;
-  readonly readBudgetWaiting: client.Gauge;
   readonly parkedTransactions = new client.Counter({ name: 'dtx_transactions_parked_total', help: 'Transactions parked because acting on them failed inside dtx (model unknown: left out of recovery)', labelNames: ['model'], registers: [this.registry] });
   /** Kafka only (registered when `kafka`): partitions this worker owns, lag, batches, takeovers. */
   readonly partitionsOwned: client.Gauge;
@@ -52,36 +50,20 @@ export class Metrics {
     this.commandBatch = new client.Histogram({ name: 'dtx_kafka_command_batch', help: 'Commands per batch fetched from the commands topic', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: kafka });
     this.commandsRouted = new client.Counter({ name: 'dtx_kafka_commands_total', help: 'Commands this worker\'s ingress sent, by route: local (decided here), direct (to the owner\'s stream), topic', labelNames: ['route'], registers: kafka });
     this.partitionRecoverySeconds = new client.Gauge({ name: 'dtx_partition_recovery_seconds', help: 'Duration of the last takeover (fence + replay) per partition', labelNames: ['partition'], registers: kafka });
-    this.liveTransactions = new client.Gauge({
-      name: 'dtx_live_transactions',
-      help: 'Unfinished transactions held in memory by their partitions',
+    this.liveTransactions = this.#sampled('dtx_live_transactions', 'Unfinished transactions held in memory by their partitions', liveCount);
+    this.openPayloadBytes = this.#sampled('dtx_open_payload_bytes', 'Request bytes held by unfinished transactions (capped by MaxOpenPayloadBytes)', openBytes);
+    this.#sampled('dtx_read_budget_bytes', 'Bytes reserved by HTTP bodies and gRPC messages being read (capped by HttpMaxBodyBytesInFlight)', () => readBudget?.held ?? 0);
+    this.#sampled('dtx_read_budget_waiting_calls', 'gRPC calls waiting for HttpMaxBodyBytesInFlight before their message is read', () => readBudget?.waiting ?? 0);
+  }
+
+  /** A gauge whose value is read on each scrape. */
+  #sampled(name: string, help: string, read: () => number): client.Gauge {
+    return new client.Gauge({
+      name,
+      help,
       registers: [this.registry],
       collect() {
-        this.set(liveCount());
-      },
-    });
-    this.openPayloadBytes = new client.Gauge({
-      name: 'dtx_open_payload_bytes',
-      help: 'Request bytes held by unfinished transactions (capped by MaxOpenPayloadBytes)',
-      registers: [this.registry],
-      collect() {
-        this.set(openBytes());
-      },
-    });
-    this.readBudgetBytes = new client.Gauge({
-      name: 'dtx_read_budget_bytes',
-      help: 'Bytes reserved by HTTP bodies and gRPC messages being read (capped by HttpMaxBodyBytesInFlight)',
-      registers: [this.registry],
-      collect() {
-        this.set(readBudget?.held ?? 0);
-      },
-    });
-    this.readBudgetWaiting = new client.Gauge({
-      name: 'dtx_read_budget_waiting_calls',
-      help: 'gRPC calls waiting for HttpMaxBodyBytesInFlight before their message is read',
-      registers: [this.registry],
-      collect() {
-        this.set(readBudget?.waiting ?? 0);
+        this.set(read());
       },
     });
   }

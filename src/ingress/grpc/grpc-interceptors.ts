@@ -57,6 +57,11 @@ export function metricsInterceptor(metrics: Metrics): grpc.ServerInterceptor {
   };
 }
 
+/** The status of a call whose request message did not arrive within `ms` (GrpcMessageTimeout). */
+export function messageDeadlineStatus(ms: number): grpc.StatusObject {
+  return { code: grpc.status.DEADLINE_EXCEEDED, details: `the request message did not arrive within ${ms / 1000} s`, metadata: new grpc.Metadata() };
+}
+
 /**
  * A `dtmgimp.Dtm` call (all unary) must deliver its whole request message within `ms` of its
  * start, as Node's request timeout bounds an HTTP request (300 s by default): a call whose message
@@ -76,7 +81,7 @@ export function messageTimeoutInterceptor(ms: number): grpc.ServerInterceptor {
       start: (next) => {
         timer = setTimeout(() => {
           timer = undefined;
-          call.sendStatus({ code: grpc.status.DEADLINE_EXCEEDED, details: `the request message did not arrive within ${ms / 1000} s`, metadata: new grpc.Metadata() });
+          call.sendStatus(messageDeadlineStatus(ms));
         }, ms);
         next({
           onReceiveMessage: (message, messageNext) => {

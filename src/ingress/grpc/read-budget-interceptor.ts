@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ReadBudget, Release } from '../read-budget.js';
+import { messageDeadlineStatus } from './grpc-interceptors.js';
 
 /**
  * gRPC request messages against the shared `ReadBudget` (`HttpMaxBodyBytesInFlight`). grpc-js
@@ -18,7 +19,7 @@ import type { ReadBudget, Release } from '../read-budget.js';
  */
 export function readBudgetInterceptor(budget: ReadBudget, bytes: number, readTimeoutMs: number): grpc.ServerInterceptor {
   return (_method, call) => {
-    const expire = () => call.sendStatus({ code: grpc.status.DEADLINE_EXCEEDED, details: `the request message did not arrive within ${readTimeoutMs / 1000} s`, metadata: new grpc.Metadata() });
+    const expire = () => call.sendStatus(messageDeadlineStatus(readTimeoutMs));
     return new BudgetedCall(call, new ReadHold(budget, bytes, readTimeoutMs, expire));
   };
 }

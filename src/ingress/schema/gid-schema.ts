@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INPUT_BOUNDS } from './input-bounds.js';
+import { UNPRINTABLE } from '../../audit/printable.js';
 import { isReservedGid, RESERVED_GID_PREFIX } from '../../log/kv-records.js';
 
 /**
@@ -7,15 +8,14 @@ import { isReservedGid, RESERVED_GID_PREFIX } from '../../log/kv-records.js';
  * bidi characters would print as terminal escapes in `dtx replay` and logs; invisible format
  * characters (zero-width space, soft hyphen, ...) make two gids that print alike, so an operator
  * could act on the wrong one; a lone UTF-16 surrogate cannot be encoded in a branch call's query
- * string. dtm's newGid alphabet, UUIDs and the usual `prefix-123` shapes all fit.
+ * string: the characters `printable` escapes. dtm's newGid alphabet, UUIDs and the usual
+ * `prefix-123` shapes all fit.
  */
-const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u;
-
 export const GID_RULE_TEXT = `must be 1-${INPUT_BOUNDS.gidMaxChars} characters of valid Unicode without control or format characters`;
 
 export function gidProblem(gid: string): string | undefined {
   if (gid.length === 0 || [...gid].length > INPUT_BOUNDS.gidMaxChars) return GID_RULE_TEXT;
-  if (FORBIDDEN.test(gid)) return GID_RULE_TEXT;
+  if (UNPRINTABLE.test(gid)) return GID_RULE_TEXT;
   // dtx's own records (topics) live under this prefix in the log (docs/topics.md)
   if (isReservedGid(gid)) return `must not start with '${RESERVED_GID_PREFIX}' (reserved for dtx's own records)`;
   return undefined;
