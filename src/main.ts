@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -120,6 +121,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     history: (gid) => transactionHistory(log, registry, gid, HISTORY_MAX_EVENTS),
     tokens: config.Auth.Tokens,
     publicMetrics: config.Auth.PublicMetrics,
+    browserHosts: { allowedHosts: config.HttpAllowedHosts, ownNames: [hostname(), config.HttpHost] },
   });
   const closeCore = async () => {
     if (cluster !== undefined) await cluster.stop();

@@ -51,6 +51,8 @@ const DAY = 86_400;
 const token = z.string().regex(/^[\x21-\x7e]{16,512}$/, { error: 'entries must be 16-512 printable characters without blanks' });
 const allowEntry = z.string().refine(isAllowEntry, { error: 'entries must be host patterns (a.example, *.example, host:port), IP addresses or CIDR ranges' });
 const pemFile = z.string();
+const allowedHost = z.string().max(253, { error: 'entries must be at most 253 characters' })
+  .regex(/^(\*|(\*\.)?[A-Za-z0-9_][A-Za-z0-9_-]{0,62}(\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*\.?)$/, { error: 'entries must be host names (dtx.example), subdomain patterns (*.example) or *' });
 
 export const ConfigSchema = z.object({
   Store: z.object({
@@ -85,6 +87,7 @@ export const ConfigSchema = z.object({
   GrpcPort: port,
   JsonRpcPort: port,
   HttpHost: nonEmpty,
+  HttpAllowedHosts: z.array(allowedHost, { error: 'must be a list of host names' }),
   HttpMaxBodyBytes: z.int().min(1024, { error: 'must be an integer 1024..268435456' }).max(268_435_456, { error: 'must be an integer 1024..268435456' }),
   HttpMaxBodyBytesInFlight: z.int().min(1_048_576, { error: 'must be an integer 1048576..17179869184' }).max(17_179_869_184, { error: 'must be an integer 1048576..17179869184' }),
   GrpcMaxConcurrentStreams: z.int().min(1, { error: 'must be an integer 1..1000000' }).max(1_000_000, { error: 'must be an integer 1..1000000' }),
@@ -179,6 +182,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   GrpcPort: 36790,
   JsonRpcPort: 36791,
   HttpHost: '0.0.0.0',
+  HttpAllowedHosts: [],
   HttpMaxBodyBytes: 1048576,
   HttpMaxBodyBytesInFlight: 67_108_864,
   GrpcMaxConcurrentStreams: 250,

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { BadRequest, CoordinatorError, Forbidden, HeadersTooLarge, Internal, Overloaded, PayloadTooLarge } from '../../errors.js';
-import { crossSiteProblem } from './cross-site-guard.js';
+import { browserGuard, type BrowserGuardOptions } from './browser-guard.js';
 import { BodyBudget } from './body-budget.js';
 import type { ReadBudget } from '../read-budget.js';
 import { dtmsvrRoutes, type DtmsvrRouteDeps } from './dtmsvr-routes.js';
@@ -29,6 +29,8 @@ export interface HttpIngressOptions extends DtmsvrRouteDeps, DtxRouteDeps {
   readonly publicMetrics: boolean;
   /** dtm's AdminBasePath: where the admin UI is served ('' = '/'). */
   readonly adminBasePath?: string;
+  /** What browser requests may name in `Host` (DNS rebinding); absent: IP literals and localhost only. */
+  readonly browserHosts?: BrowserGuardOptions;
 }
 
 /** The request listener of the HTTP ingress. */
@@ -68,11 +70,12 @@ export function createHttpApp(opts: HttpIngressOptions): HttpApp {
   const authorized = authorizationCheck(opts.tokens);
   const fast = fastTransRoute({ ...opts, authorized, answerError: (err, path, res) => answerError(err, path, (a) => writeJson(res, a)) });
   const budget = new BodyBudget(opts.readBudget, opts.maxBodyBytes);
+  const browserProblem = browserGuard(opts.browserHosts ?? { allowedHosts: [], ownNames: [] });
   return (req, res) => {
-    const crossSite = crossSiteProblem(req.url ?? '', req.headers);
-    if (crossSite !== undefined) {
+    const refused = browserProblem(req.url ?? '', req.headers);
+    if (refused !== undefined) {
       res.setHeader('Connection', 'close'); // its body is not read
-      return answerError(new Forbidden(crossSite), req.url ?? '', (a) => writeJson(res, a));
+      return answerError(new Forbidden(refused), req.url ?? '', (a) => writeJson(res, a));
     }
     // a request the token check refuses is answered before its body is read: it spends nothing
     if (authorized(req.headers.authorization) && !budget.admit(req, res)) {

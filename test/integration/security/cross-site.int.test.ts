@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../../support/dtx-process.js';
 import { gidOf, query, saga } from '../../support/dtm-client.js';
@@ -10,11 +11,26 @@ import { gidOf, query, saga } from '../../support/dtm-client.js';
  */
 let dtx: DtxProcess;
 beforeAll(async () => {
-  dtx = await startDtx();
+  dtx = await startDtx({ env: { HTTP_ALLOWED_HOSTS: 'dtx.example,*.corp.example' } });
 });
 afterAll(async () => {
   await dtx?.kill();
 });
+
+const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
+
+/** A request to dtx's port naming `host` in its Host header, as a browser whose DNS answered dtx's address sends it. */
+function viaName(host: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: { code?: string; message?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: dtx.port, path, method: body === undefined ? 'GET' : 'POST', headers: { host, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as { code?: string; message?: string } }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 const submit = (gid: string, headers: Record<string, string>) =>
   fetch(`${dtx.api}/submit`, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body: JSON.stringify(saga(gid, [{ action: '', compensate: '' }])) });
@@ -43,5 +59,28 @@ describe('cross-site requests', () => {
     expect((await submit(gidOf('plain'), {})).status).toBe(200);
     expect((await submit(gidOf('same'), { origin: `http://127.0.0.1:${dtx.port}`, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
     expect((await fetch(`${dtx.api}/newGid`, { headers: { 'sec-fetch-site': 'none' } })).status).toBe(200);
+  });
+});
+
+describe('DNS rebinding', () => {
+  it('a rebound page\'s POST (Origin and Host agree on the hostile name) is 403 naming HttpAllowedHosts, nothing stored', async () => {
+    const gid = gidOf('rebind');
+    const host = `rebind.evil.example:${dtx.port}`;
+    const res = await viaName(host, '/api/dtmsvr/submit', { origin: `http://${host}`, 'user-agent': BROWSER, 'content-type': 'text/plain' }, JSON.stringify(saga(gid, [{ action: '', compensate: '' }])));
+    expect([res.status, res.json.code]).toEqual([403, 'DTX_FORBIDDEN']);
+    expect(res.json.message).toMatch(/DNS rebinding.*HttpAllowedHosts/);
+    expect((await query(dtx.api, gid)).transaction).toBeNull();
+  });
+
+  it('a rebound page\'s same-origin GET (no Origin) cannot read transactions', async () => {
+    const res = await viaName(`rebind.evil.example:${dtx.port}`, '/api/dtmsvr/all', { 'user-agent': BROWSER });
+    expect([res.status, res.json.code]).toEqual([403, 'DTX_FORBIDDEN']);
+  });
+
+  it('serves browsers naming an IP, localhost or an HttpAllowedHosts name, and SDKs naming anything', async () => {
+    for (const host of [`127.0.0.1:${dtx.port}`, `localhost:${dtx.port}`, `dtx.example:${dtx.port}`, `ui.corp.example:${dtx.port}`]) {
+      expect([host, (await viaName(host, '/api/dtmsvr/newGid', { 'user-agent': BROWSER, 'sec-fetch-site': 'same-origin' })).status]).toEqual([host, 200]);
+    }
+    expect((await viaName(`dtx.svc.cluster.local:${dtx.port}`, '/api/dtmsvr/newGid', { 'user-agent': 'Go-http-client/1.1' })).status).toBe(200);
   });
 });
