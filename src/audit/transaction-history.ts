@@ -57,10 +57,13 @@ export const HISTORY_MAX_EVENTS = 50_000;
  * Past `maxEvents` events: PayloadTooLarge, nothing folded.
  */
 export async function transactionHistory(log: EventLog, registry: TransTypeRegistry, gid: string, maxEvents = Infinity): Promise<TransactionHistory | undefined> {
-  const [records, summary] = await Promise.all([log.read(gid), log.getSummary(gid)]);
-  if (records.length > maxEvents) {
-    throw new PayloadTooLarge(`the history of ${gid} has ${records.length} events, more than the ${maxEvents} the server folds for one answer: run \`dtx replay <gid>\` on the log's data`);
+  // counted from the stored state and the events after it: a long history is refused unread
+  const [tail, summary] = await Promise.all([log.readTail(gid), log.getSummary(gid)]);
+  const count = (tail.state?.seq ?? 0) + tail.records.length;
+  if (count > maxEvents) {
+    throw new PayloadTooLarge(`the history of ${gid} has ${count} events, more than the ${maxEvents} the server folds for one answer: run \`dtx replay <gid>\` on the log's data`);
   }
+  const records = tail.state === undefined ? tail.records : await log.read(gid);
   const replayed = await replayRecordsYielding(registry, gid, records);
   return replayed === undefined ? undefined : verdictOf(gid, replayed, records, summary);
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isFinal } from '../../machines/index.js';
-import type { LiveTransaction } from '../engine/live-transaction.js';
+import { storedStateOf, type LiveTransaction } from '../engine/live-transaction.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import type { SnapshotRecord } from '../log/kafka/snapshot-codec.js';
 
@@ -107,7 +107,7 @@ export class SnapshotWriter {
         finished.push(live.gid);
         continue;
       }
-      states.push({ v: 1, gid: live.gid, seq: live.seq, value: live.snapshot.value, context: live.snapshot.context, cmds: [...live.cmds], ...(live.parked ? { parked: live.parked } : {}) });
+      states.push({ v: 1, gid: live.gid, ...storedStateOf(live) });
       part.stored.add(live.gid);
     }
     for (const g of finished) part.stored.delete(g);

@@ -1,5 +1,5 @@
 import type { LogRecord, TransSummary } from '../log/event-log.js';
-import { PARKED_EVENT, type LiveTransaction } from './live-transaction.js';
+import { PARKED_EVENT, storedStateOf, type LiveTransaction } from './live-transaction.js';
 import { fallbackSummaryOf, summaryOf } from './trans-view.js';
 import { PayloadTooLarge } from '../errors.js';
 
@@ -34,12 +34,17 @@ export type SettledDraft =
 /**
  * Renders the projection row of a draft; a rendering error is returned, never thrown. A view
  * longer than `maxViewChars` (the log's bound, EngineSettings) is such an error: PayloadTooLarge.
+ * When the draft's events pass a multiple of `stateEvery` (EngineSettings; 0 = never), the row
+ * carries the transaction's machine state for the log to keep (StoredState).
  */
-export function settleDraft(draft: BatchDraft, at: number, cmd: string, maxViewChars = Infinity): SettledDraft {
+export function settleDraft(draft: BatchDraft, at: number, cmd: string, maxViewChars = Infinity, stateEvery = 0): SettledDraft {
   if (draft.park !== undefined) recordParked(draft, draft.park, at, cmd);
   try {
     const summary = summaryOf(draft.live);
-    if (summary.view.length <= maxViewChars) return { ok: true, summary };
+    if (summary.view.length <= maxViewChars) {
+      const passed = stateEvery > 0 && Math.floor((draft.base?.seq ?? 0) / stateEvery) < Math.floor(draft.live.seq / stateEvery);
+      return { ok: true, summary: passed ? { ...summary, state: storedStateOf(draft.live) } : summary };
+    }
     return { ok: false, error: new PayloadTooLarge(`transaction ${draft.live.gid} would render a view of ${summary.view.length} characters, more than the log takes (${maxViewChars}); its change is refused`) };
   } catch (error) {
     return { ok: false, error };

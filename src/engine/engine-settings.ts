@@ -13,7 +13,16 @@ export interface EngineSettings {
   readonly maxOpenPayloadBytes: number;
   /** longest view a transaction may render (config/store-limits.ts); none when undefined */
   readonly maxViewChars?: number;
+  /**
+   * A transaction's machine state goes to the log with its row each time its events pass a
+   * multiple of this (StoredState: recovery starts there); 0 or undefined = never (Kafka keeps its
+   * own snapshots topic).
+   */
+  readonly stateEvery?: number;
 }
+
+/** Events between two stored states of one transaction (embedded log): about 1,000 retries. */
+export const STATE_EVERY_EVENTS = 2000;
 
 /**
  * `partitions`: the count the log settled on (a Kafka worker adopts its topics'); by default the
@@ -33,5 +42,6 @@ export function engineSettingsOf(config: ResolvedConfig, partitions = config.Sto
     maxBatch: 512,
     maxOpenPayloadBytes: config.MaxOpenPayloadBytes,
     maxViewChars: config.Store.Driver === 'kafka' ? KAFKA_MAX_VIEW_CHARS : embeddedMaxViewChars(config.HttpMaxBodyBytes),
+    stateEvery: config.Store.Driver === 'kafka' ? 0 : STATE_EVERY_EVENTS,
   };
 }

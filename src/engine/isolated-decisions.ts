@@ -19,6 +19,8 @@ export interface IsolationContext {
   readonly now: () => number;
   /** EngineSettings.maxViewChars */
   readonly maxViewChars?: number;
+  /** EngineSettings.stateEvery */
+  readonly stateEvery?: number;
 }
 
 /** Decides `item`; a transaction that could not be loaded (`broken`) or whose decision throws fails alone. */
@@ -51,7 +53,7 @@ export function settleIsolated(ctx: IsolationContext, gid: string, draft: BatchD
   // the parked record gets its own id: the failed command must stay retryable after an unpark
   const cmd = `park:${mine.at(-1)?.item.cmd.id ?? gid}`;
   const at = Math.max(ctx.now(), draft.live.context.updateTime || 0);
-  const settled = settleDraft(draft, at, cmd, ctx.maxViewChars);
+  const settled = settleDraft(draft, at, cmd, ctx.maxViewChars, ctx.stateEvery);
   if (settled.ok) return settled.summary;
   const tooLarge = settled.error instanceof PayloadTooLarge;
   ctx.logger[tooLarge ? 'warn' : 'error']({ err: settled.error, gid }, 'transaction state cannot be rendered; its changes of this batch are dropped');

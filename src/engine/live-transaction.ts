@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { MSG_TOPIC_PREFIX, isFinal, type BranchRegistration, type Effect, type TransContext, type TransEvent, type TransSpec, type TransTypeDefinition, type TransTypeRegistry } from '../../machines/index.js';
-import type { LogRecord } from '../log/event-log.js';
+import type { LogRecord, StoredState, StoredTail } from '../log/event-log.js';
 import { initialSnapshotOf, stepMachine, type FoldMode } from './machine-step.js';
 
 /**
@@ -179,5 +179,25 @@ export function foldRecords(registry: TransTypeRegistry, gid: string, records: r
   if (def === undefined) throw new UnknownTransType(`gid ${gid}: first event ${first.type} names no registered trans type (${spec?.transType ?? 'none'})`);
   const live = LiveTransaction.empty(gid, def);
   for (const r of records) live.apply(r);
+  return live;
+}
+
+/** What the log stores of a transaction now and then (StoredState): `LiveTransaction.restore` takes it back. */
+export function storedStateOf(live: LiveTransaction): StoredState {
+  const s: StoredState = { seq: live.seq, value: live.snapshot.value, context: live.snapshot.context, cmds: [...live.cmds] };
+  return live.parked === undefined ? s : { ...s, parked: live.parked };
+}
+
+/** Rebuilds a transaction from its stored state and the events after it, or from all its events (StoredTail). */
+export function foldStored(registry: TransTypeRegistry, gid: string, tail: StoredTail): LiveTransaction | undefined {
+  const state = tail.state;
+  if (state === undefined) return foldRecords(registry, gid, tail.records);
+  const transType = (state.context as { transType?: string }).transType ?? '';
+  const def = registry.get(transType);
+  if (def === undefined) throw new UnknownTransType(`gid ${gid}: its stored state names no registered trans type (${transType || 'none'})`);
+  const first = tail.records[0];
+  if (first !== undefined && first.seq !== state.seq + 1) throw new Error(`gid ${gid}: stored state at seq ${state.seq}, next event ${first.seq}`);
+  const live = LiveTransaction.restore(gid, def, state, state.seq, state.cmds);
+  for (const r of tail.records) live.apply(r);
   return live;
 }

@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import { isFinal, type TransTypeRegistry } from '../../machines/index.js';
 import type { EventLog } from '../log/event-log.js';
 import type { EngineObserver } from './engine-observer.js';
-import { foldRecords, type LiveTransaction } from './live-transaction.js';
+import { foldStored, type LiveTransaction } from './live-transaction.js';
 
 /** The unfinished transactions of a log, rebuilt (`Engine.start`). */
 export interface RebuiltOpen {
   readonly live: LiveTransaction[];
-  /** events folded into `live` */
+  /** events folded into `live` (after their stored states) */
   readonly events: number;
   /** transactions that could not be rebuilt (logged, observed as parked) */
   readonly failed: number;
@@ -21,9 +21,10 @@ export async function rebuildOpen(log: EventLog, registry: TransTypeRegistry, lo
   const live: LiveTransaction[] = [];
   let events = 0;
   let failed = 0;
-  for await (const { gid, records } of log.scanOpen()) {
+  for await (const { gid, ...tail } of log.scanOpen()) {
+    const records = tail.records;
     try {
-      const t = foldRecords(registry, gid, records);
+      const t = foldStored(registry, gid, tail);
       if (t === undefined || isFinal(t.status)) continue;
       live.push(t);
       events += records.length;

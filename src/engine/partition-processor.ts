@@ -7,7 +7,7 @@ import type { Command, Reply } from './command.js';
 import { errorReply } from './command.js';
 import type { Decision, Item } from './command-decider.js';
 import { decideIsolated, settleIsolated, type IsolationContext } from './isolated-decisions.js';
-import { foldRecords, type LiveTransaction } from './live-transaction.js';
+import { foldStored, type LiveTransaction } from './live-transaction.js';
 import type { EngineSettings } from './engine-settings.js';
 import type { WaitRegistry } from './wait-registry.js';
 import type { BatchDraft } from './batch-draft.js';
@@ -47,7 +47,7 @@ export class PartitionProcessor {
     private readonly logger: Logger,
   ) {
     const now = () => hooks.now();
-    this.#isolation = { decider: { live: this.live, topics: this.#topics, registry, limits: settings.limits, budget, now }, logger, now, ...(settings.maxViewChars !== undefined ? { maxViewChars: settings.maxViewChars } : {}) };
+    this.#isolation = { decider: { live: this.live, topics: this.#topics, registry, limits: settings.limits, budget, now }, logger, now, ...(settings.maxViewChars !== undefined ? { maxViewChars: settings.maxViewChars } : {}), stateEvery: settings.stateEvery ?? 0 };
   }
 
   get queued(): number {
@@ -118,10 +118,10 @@ export class PartitionProcessor {
     const missing = [...new Set(batch.map((i) => i.cmd.gid))].filter((g) => !this.live.has(g) && !this.#topics.has(g));
     await Promise.all(
       missing.map(async (gid) => {
-        const records = await this.log.read(gid);
-        if (isReservedGid(gid)) return this.#topics.load(gid, records);
+        const tail = await this.log.readTail(gid);
+        if (isReservedGid(gid)) return this.#topics.load(gid, tail.records);
         try {
-          const live = foldRecords(this.registry, gid, records);
+          const live = foldStored(this.registry, gid, tail);
           if (live !== undefined && !this.live.has(gid)) this.#put(live);
         } catch (err) {
           this.logger.error({ err, gid }, 'transaction cannot be rebuilt from its events');

@@ -16,6 +16,28 @@ export interface LogRecord {
   readonly cmd: string;
 }
 
+/**
+ * A transaction's machine state right after its event `seq`: the value and context of its XState
+ * snapshot, the ids of its recent commands and whether it is parked, i.e. the fold of events
+ * 1..seq. The engine hands one to the log now and then with the transaction's row
+ * (`TransSummary.state`, every `EngineSettings.stateEvery` events); a log that keeps it rebuilds a
+ * transaction with a long history from it and the events after it (`readTail`, `scanOpen`) instead
+ * of from its first event (2,000,000 retries of one transaction took 49 s and 1.2 GB to recover).
+ */
+export interface StoredState {
+  readonly seq: number;
+  readonly value: unknown;
+  readonly context: unknown;
+  readonly cmds: readonly string[];
+  readonly parked?: { readonly reason: string; readonly at: number };
+}
+
+/** What a transaction is rebuilt from: its latest stored state, when the log keeps one, and the events after it; else all its events. */
+export interface StoredTail {
+  readonly state?: StoredState;
+  readonly records: LogRecord[];
+}
+
 /** Projection row of one transaction: what query/all/resetCronTime read. */
 export interface TransSummary {
   readonly gid: string;
@@ -30,6 +52,8 @@ export interface TransSummary {
   readonly finished: boolean;
   /** dtm-shaped JSON text `{"transaction":{...},"branches":[...]}` (see src/engine/trans-view.ts). */
   readonly view: string;
+  /** Set now and then (StoredState): a log may keep the latest, or ignore it. Never read back with the row. */
+  readonly state?: StoredState;
 }
 
 /** The projection columns `dtx replay` compares a transaction's fold with (src/audit/). */
@@ -88,11 +112,13 @@ export interface EventLog {
   append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void>;
   /** All events of one transaction in seq order; [] when unknown. */
   read(gid: string): Promise<LogRecord[]>;
+  /** What the engine rebuilds one transaction from (StoredTail); `{records: []}` when unknown. */
+  readTail(gid: string): Promise<StoredTail>;
   /**
-   * Events of every unfinished transaction, grouped by gid (recovery on start). With `accept`, only
-   * the gids it accepts (one partition's recovery), tested before their events are read.
+   * Every unfinished transaction as the engine rebuilds it (StoredTail; recovery on start). With
+   * `accept`, only the gids it accepts (one partition's recovery), tested before their events are read.
    */
-  scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }>;
+  scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string } & StoredTail>;
   /**
    * Every transaction created at or after `since` (ms epoch; 0 = all), in creation order, with its
    * events and summary (audit `replay --all`). Streams in chunks.

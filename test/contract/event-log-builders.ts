@@ -9,6 +9,8 @@ export interface EventLogFixture {
   readonly reopen?: () => Promise<EventLog>;
   /** Closes whatever is open and deletes the storage. */
   readonly cleanup: () => Promise<void>;
+  /** The log keeps stored states (StoredState) and gives the newest back with `readTail`. */
+  readonly keepsStates?: boolean;
 }
 
 export type EventLogFactory = () => Promise<EventLogFixture>;
@@ -35,6 +37,7 @@ export function summary(gid: string, over: Partial<Omit<TransSummary, 'gid'>> = 
     nextCronTime: 'nextCronTime' in over ? over.nextCronTime : 1_700_000_010_000,
     finished: over.finished ?? false,
     view: over.view ?? JSON.stringify({ transaction: { gid, status: over.status ?? 'submitted' }, branches: [] }),
+    ...(over.state === undefined ? {} : { state: over.state }),
   };
 }
 

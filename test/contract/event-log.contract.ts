@@ -14,6 +14,7 @@ import type { EventLogFactory, EventLogFixture } from './event-log-builders.js';
 import { describeListing } from './event-log-listing.contract.js';
 import { describeProperties } from './event-log-property.contract.js';
 import { describeKv } from './event-log-kv.contract.js';
+import { describeStates } from './event-log-states.contract.js';
 
 export type { EventLogFactory, EventLogFixture } from './event-log-builders.js';
 
@@ -154,5 +155,6 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
     describeListing(() => log);
     describeProperties(() => log);
     describeKv(() => log, () => fx);
+    describeStates(() => log, () => fx);
   });
 }

@@ -7,6 +7,7 @@ describeEventLog('memory', async () => {
   let current: EventLog = first;
   return {
     log: first,
+    keepsStates: true,
     // A restart keeps the store (the memory log's "data dir") and drops the handle.
     reopen: async () => {
       await current.close();

@@ -16,6 +16,7 @@ function sqliteFactory(opts: Pick<SqliteEventLogOptions, 'syncCommit' | 'writer'
     let current: EventLog = open();
     return {
       log: current,
+      keepsStates: true,
       reopen: async () => {
         await current.close();
         current = open();

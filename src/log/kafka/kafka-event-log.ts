@@ -15,7 +15,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
 import { partitionOf, sharesOf, strayGid } from '../gid-partitioner.js';
-import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredTail, TransSummary } from '../event-log.js';
 import { isReservedGid, topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
 import { encodeBatchMessages } from './event-message.js';
@@ -178,7 +178,12 @@ export class KafkaEventLog implements EventLog {
     return this.#own.merge(gid, stored);
   }
 
-  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
+  /** All events: a worker rebuilds long transactions from `<prefix>.snapshots` (recovery), not from stored states. */
+  readTail(gid: string): Promise<StoredTail> {
+    return this.read(gid).then((records) => ({ records }));
+  }
+
+  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string } & StoredTail> {
     await this.#caughtUp();
     yield* this.replica.log.scanOpen(accept);
   }
@@ -188,30 +193,25 @@ export class KafkaEventLog implements EventLog {
     yield* this.replica.log.scanAll(since);
   }
 
-  async countAll(since: number): Promise<number> {
-    await this.#caughtUp();
-    return this.replica.log.countAll(since);
+  countAll(since: number): Promise<number> {
+    return this.#caughtUp().then(() => this.replica.log.countAll(since));
   }
 
-  async getSummary(gid: string): Promise<TransSummary | undefined> {
-    await this.#caughtUp();
-    return this.replica.log.getSummary(gid);
+  getSummary(gid: string): Promise<TransSummary | undefined> {
+    return this.#caughtUp().then(() => this.replica.log.getSummary(gid));
   }
 
-  async list(filter: ListFilter): Promise<ListPage> {
-    await this.#caughtUp();
-    return this.replica.log.list(filter);
+  list(filter: ListFilter): Promise<ListPage> {
+    return this.#caughtUp().then(() => this.replica.log.list(filter));
   }
 
-  async listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {
-    await this.#caughtUp();
-    return this.replica.log.listScheduledAfter(after, limit);
+  listScheduledAfter(after: number, limit: number): Promise<TransSummary[]> {
+    return this.#caughtUp().then(() => this.replica.log.listScheduledAfter(after, limit));
   }
 
   /** A listing: read-your-writes like `list` (it may lag other workers' writes by milliseconds). */
-  async scanKV(cat: string, position: string, limit: number): Promise<KvPage> {
-    await this.#caughtUp();
-    return this.replica.log.scanKV(cat, position, limit);
+  scanKV(cat: string, position: string, limit: number): Promise<KvPage> {
+    return this.#caughtUp().then(() => this.replica.log.scanKV(cat, position, limit));
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Message, KafkaMessage } from 'kafkajs';
+import type { StoredState } from '../event-log.js';
 
 /**
  * Records of `<prefix>.snapshots` (compacted, DESIGN §4 "Snapshots"). A partition snapshot is one
@@ -9,18 +10,10 @@ import type { Message, KafkaMessage } from 'kafkajs';
  * - last, the marker: key = '' (no gid is empty), value = `SnapshotMarker`.
  * The transaction makes them visible together; the marker says which events they cover.
  */
-export interface SnapshotRecord {
+/** A transaction's machine state at `seq` (StoredState: value, context, recent command ids, parked). */
+export interface SnapshotRecord extends StoredState {
   readonly v: 1;
   readonly gid: string;
-  /** the last event folded into this state */
-  readonly seq: number;
-  /** XState state value and context */
-  readonly value: unknown;
-  readonly context: unknown;
-  /** ids of the commands applied recently (exactly-once bookkeeping) */
-  readonly cmds: readonly string[];
-  /** set when the transaction is parked (TransParked), absent otherwise */
-  readonly parked?: { readonly reason: string; readonly at: number };
 }
 
 export interface SnapshotMarker {

@@ -10,7 +10,7 @@
 import { takePage } from '../list-page.js';
 import { BadRequest, Internal, LogUnavailable } from '../../errors.js';
 import { decodeRecord, encodeRecord } from '../codec.js';
-import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredState, StoredTail, TransSummary } from '../event-log.js';
 import { kvChangesOf } from '../kv-records.js';
 import { MemoryKvTable } from './memory-kv-table.js';
 
@@ -25,6 +25,8 @@ export class MemoryLogStore {
   readonly events = new Map<string, Map<number, string>>();
   readonly rows: SummaryRow[] = [];
   readonly byGid = new Map<string, SummaryRow>();
+  /** The latest StoredState of a gid, as JSON text. */
+  readonly states = new Map<string, { seq: number; text: string }>();
   readonly kv = new MemoryKvTable();
 }
 
@@ -49,7 +51,9 @@ export class MemoryEventLog implements EventLog {
       inBatch.add(key);
       encoded.push({ gid: r.gid, seq: r.seq, text });
     }
-    for (const s of summaries) {
+    for (const { state, ...s } of summaries) {
+      const kept = this.store.states.get(s.gid);
+      if (state !== undefined && (kept === undefined || kept.seq < state.seq)) this.store.states.set(s.gid, { seq: state.seq, text: JSON.stringify(state) });
       const row = this.store.byGid.get(s.gid);
       if (row === undefined) {
         const created: SummaryRow = { id: this.store.rows.length + 1, summary: { ...s } };
@@ -76,6 +80,11 @@ export class MemoryEventLog implements EventLog {
     return this.readSync(gid);
   }
 
+  async readTail(gid: string): Promise<StoredTail> {
+    this.ensureOpen();
+    return this.readTailSync(gid);
+  }
+
   async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
     this.ensureOpen();
     const rows = this.store.rows.filter((r) => r.summary.createTime >= since);
@@ -90,12 +99,12 @@ export class MemoryEventLog implements EventLog {
     return this.store.rows.filter((r) => r.summary.createTime >= since).length;
   }
 
-  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
+  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string } & StoredTail> {
     this.ensureOpen();
     const open = this.store.rows.filter((r) => !r.summary.finished && (accept === undefined || accept(r.summary.gid))).map((r) => r.summary.gid);
     for (const gid of open) {
       this.ensureOpen();
-      yield { gid, records: this.readSync(gid) };
+      yield { gid, ...this.readTailSync(gid) };
     }
   }
 
@@ -150,6 +159,12 @@ export class MemoryEventLog implements EventLog {
     const perGid = this.store.events.get(gid);
     if (perGid === undefined) return [];
     return [...perGid.entries()].sort((a, b) => a[0] - b[0]).map(([, text]) => decodeRecord(text));
+  }
+
+  private readTailSync(gid: string): StoredTail {
+    const kept = this.store.states.get(gid);
+    if (kept === undefined) return { records: this.readSync(gid) };
+    return { state: JSON.parse(kept.text) as StoredState, records: this.readSync(gid).filter((r) => r.seq > kept.seq) };
   }
 
   private ensureOpen(): void {

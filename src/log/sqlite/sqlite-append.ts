@@ -9,14 +9,14 @@ import { applyKvChanges } from './sqlite-kv.js';
 export type AppendTx = (records: readonly LogRecord[], summaries: readonly TransSummary[]) => void;
 
 /**
- * One SQLite transaction per batch: gids numbered (a new one gets the next id), summaries upserted,
- * events inserted, the KV projection updated; all or nothing. It begins IMMEDIATE, taking the write
+ * One SQLite transaction per batch: gids numbered (a new one gets the next id), summaries upserted
+ * (with the machine state a summary carries now and then), events inserted, the KV projection updated; all or nothing. It begins IMMEDIATE, taking the write
  * lock (waiting up to the busy timeout) before its first statement, which reads (a gid's number):
  * begun deferred, the benchmark's first dtx of a run answered 2 of ~50,000 submits 503 with
  * SQLITE_BUSY in 1 of 6 runs, and none in 6 runs since (the SQLite-level cause is not pinned down;
  * the version 1 statements, whose first was a write, never did).
  */
-export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'gidId' | 'insertGid' | 'upsertSummary' | 'putKv' | 'deleteKv'>): AppendTx {
+export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'gidId' | 'insertGid' | 'upsertSummary' | 'upsertState' | 'putKv' | 'deleteKv'>): AppendTx {
   const tx = db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[]) => {
     const ids = new Map<string, number>();
     // a gid whose seq-1 event is in this batch is new: numbered by its insert alone (one probe of
@@ -43,6 +43,7 @@ export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatement
     };
     for (const s of summaries) {
       stmts.upsertSummary.run(idOf(s.gid), s.gid, s.transType, s.status, s.createTime, s.updateTime, s.nextCronTime ?? null, s.finished ? 1 : 0, s.view);
+      if (s.state !== undefined) stmts.upsertState.run(idOf(s.gid), s.state.seq, JSON.stringify(s.state));
     }
     for (const r of records) {
       try {
@@ -62,7 +63,7 @@ export function buildAppendTx(db: Database.Database, stmts: Pick<SqliteStatement
 export type AppendWithMetaTx = (records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>) => void;
 
 /** `buildAppendTx` plus key/values upserted into `meta` in the same SQLite transaction (replicas). */
-export function buildAppendWithMetaTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'gidId' | 'insertGid' | 'upsertSummary' | 'putKv' | 'deleteKv' | 'putMeta'>): AppendWithMetaTx {
+export function buildAppendWithMetaTx(db: Database.Database, stmts: Pick<SqliteStatements, 'insertEvent' | 'gidId' | 'insertGid' | 'upsertSummary' | 'upsertState' | 'putKv' | 'deleteKv' | 'putMeta'>): AppendWithMetaTx {
   const append = buildAppendTx(db, stmts);
   const tx = db.transaction((records: readonly LogRecord[], summaries: readonly TransSummary[], meta: Readonly<Record<string, string>>) => {
     append(records, summaries); // nested: a savepoint

@@ -17,8 +17,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { BadRequest, LogUnavailable } from '../../errors.js';
-import { decodeRecordValue } from '../codec.js';
-import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, TransSummary } from '../event-log.js';
+import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredTail, TransSummary } from '../event-log.js';
 import { queryKvRows, scanKvRows } from './sqlite-kv.js';
 import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
 import { buildAppendTx } from './sqlite-append.js';
@@ -26,7 +25,7 @@ import { backgroundAppender, type Appender } from './background-appender.js';
 import { GidFilter } from './gid-filter.js';
 import { ensureSchema, SCHEMA_VERSION } from './sqlite-schema.js';
 import { takePage } from '../list-page.js';
-import { keysetPages, listParams, parsePosition, prepareStatements, rowToSummary } from './sqlite-statements.js';
+import { keysetPages, listParams, parsePosition, prepareStatements, readRecords, readTailOf, rowToSummary } from './sqlite-statements.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 import { AUDIT_PAGE_TRANSACTIONS, assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
 
@@ -144,12 +143,18 @@ export class SqliteEventLog implements EventLog {
   async read(gid: string): Promise<LogRecord[]> {
     this.ensureOpen();
     if (this.gids?.mayHave(gid) === false) return [];
-    return this.durable(this.readSync(gid));
+    return this.durable(this.query('read', () => readRecords(this.stmts, gid)));
   }
 
-  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string; records: LogRecord[] }> {
+  async readTail(gid: string): Promise<StoredTail> {
+    this.ensureOpen();
+    if (this.gids?.mayHave(gid) === false) return { records: [] };
+    return this.durable(this.query('readTail', () => readTailOf(this.stmts, gid)));
+  }
+
+  async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string } & StoredTail> {
     for (const row of keysetPages((after) => this.query('scanOpen', () => this.stmts.openAfter.all(after, this.scanChunkSize)), this.scanChunkSize)) {
-      if (accept === undefined || accept(row.gid)) yield { gid: row.gid, records: await this.durable(this.readSync(row.gid)) };
+      if (accept === undefined || accept(row.gid)) yield { gid: row.gid, ...(await this.durable(this.query('readTail', () => readTailOf(this.stmts, row.gid)))) };
     }
   }
 
@@ -220,11 +225,6 @@ export class SqliteEventLog implements EventLog {
       throw toLogError(err, 'close');
     }
     this.logger?.info({ file: this.file }, 'event log closed');
-  }
-
-  private readSync(gid: string): LogRecord[] {
-    const rows = this.query('read', () => this.stmts.readEvents.all(gid));
-    return rows.map((r) => decodeRecordValue({ v: r.v, gid: r.gid, seq: r.seq, type: r.type, at: r.at, data: JSON.parse(r.data), cmd: r.cmd }));
   }
 
   /** `result` of a read, once every commit it may have seen is durable (the header's contract). */

@@ -17,6 +17,7 @@
  *   gids that never get a row (dtx's reserved keys, docs/topics.md) leave gaps.
  * - `meta`: key/value, holds `schema_version`. Version 1 (until 2026-11-30) keyed events and
  *   transactions by gid; such a log is converted when this build opens it (`migrateFromVersion1`).
+ * - `states`: the latest machine state of transactions with long histories (recovery starts there).
  * - `kv`: the KV projection (sqlite-kv.ts).
  *
  * STRICT tables make SQLite reject a value of the wrong type instead of storing it silently.
@@ -59,6 +60,16 @@ CREATE TABLE IF NOT EXISTS transactions (
   next_cron_time INTEGER,
   finished       INTEGER NOT NULL,
   view           TEXT    NOT NULL
+) STRICT;
+
+-- The latest machine state (StoredState, JSON) of a transaction with a long history, keyed by its
+-- gid's id: written every EngineSettings.stateEvery events with the row, so it is always the fold
+-- of the events up to its seq; readTail and scanOpen start from it. Added to version 2 as it is:
+-- a build without it ignores the table, and the state stays a true fold of the events it covers.
+CREATE TABLE IF NOT EXISTS states (
+  id    INTEGER PRIMARY KEY,
+  seq   INTEGER NOT NULL,
+  state TEXT    NOT NULL
 ) STRICT;
 
 -- Hot path: every new transaction inserts one row here, so few indexes, and the two that serve

@@ -5,7 +5,8 @@
  */
 import { BadRequest } from '../../errors.js';
 import type Database from 'better-sqlite3';
-import type { ListFilter, TransSummary } from '../event-log.js';
+import type { ListFilter, LogRecord, StoredState, StoredTail, TransSummary } from '../event-log.js';
+import { decodeRecordValue } from '../codec.js';
 import { prepareKvStatements, type KvStatements } from './sqlite-kv.js';
 
 export interface EventRow {
@@ -60,6 +61,11 @@ export interface SqliteStatements extends KvStatements {
   readonly insertGid: Database.Statement<[string]>;
   readonly upsertSummary: Database.Statement<SummaryParams>;
   readonly readEvents: Database.Statement<[string], EventRow>;
+  /** The events of a gid after a seq, in seq order (the tail after its stored state). */
+  readonly readEventsAfter: Database.Statement<[string, number], EventRow>;
+  /** Positional parameters: the gid's id, seq, the StoredState's JSON; an older state never replaces a newer one. */
+  readonly upsertState: Database.Statement<[number, number, string]>;
+  readonly stateOf: Database.Statement<[string], { seq: number; state: string }>;
   readonly getSummary: Database.Statement<[string], SummaryRow>;
   readonly openAfter: Database.Statement<[number, number], { id: number; gid: string }>;
   readonly allAfter: Database.Statement<[number, number, number], SummaryRow & { id: number }>;
@@ -101,6 +107,13 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     readEvents: db.prepare<[string], EventRow>(
       'SELECT g.gid AS gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM gids g JOIN events e ON e.tid = g.id WHERE g.gid = ? ORDER BY e.seq',
     ),
+    readEventsAfter: db.prepare<[string, number], EventRow>(
+      'SELECT g.gid AS gid, e.seq, e.v, e.type, e.at, e.cmd, e.data FROM gids g JOIN events e ON e.tid = g.id WHERE g.gid = ? AND e.seq > ? ORDER BY e.seq',
+    ),
+    upsertState: db.prepare<[number, number, string]>(
+      'INSERT INTO states (id, seq, state) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, state = excluded.state WHERE excluded.seq > states.seq',
+    ),
+    stateOf: db.prepare<[string], { seq: number; state: string }>('SELECT s.seq, s.state FROM gids g JOIN states s ON s.id = g.id WHERE g.gid = ?'),
     getSummary: db.prepare<[string], SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE id = (SELECT id FROM gids WHERE gid = ?)`),
     openAfter: db.prepare<[number, number], { id: number; gid: string }>(
       'SELECT id, gid FROM transactions WHERE finished = 0 AND id > ? ORDER BY id LIMIT ?',
@@ -193,4 +206,20 @@ export function* keysetPages<R extends { id: number }>(page: (after: number) => 
     }
     if (rows.length < size) return;
   }
+}
+
+/** A gid's events in seq order. */
+export function readRecords(stmts: SqliteStatements, gid: string): LogRecord[] {
+  return stmts.readEvents.all(gid).map(recordOfRow);
+}
+
+/** A gid's stored state and the events after it, read with no commit between them; all its events without a state. */
+export function readTailOf(stmts: SqliteStatements, gid: string): StoredTail {
+  const stored = stmts.stateOf.get(gid);
+  if (stored === undefined) return { records: readRecords(stmts, gid) };
+  return { state: JSON.parse(stored.state) as StoredState, records: stmts.readEventsAfter.all(gid, stored.seq).map(recordOfRow) };
+}
+
+function recordOfRow(r: EventRow): LogRecord {
+  return decodeRecordValue({ v: r.v, gid: r.gid, seq: r.seq, type: r.type, at: r.at, data: JSON.parse(r.data), cmd: r.cmd });
 }

@@ -92,6 +92,8 @@ export interface Harness {
   readonly log: FlakyLog;
   readonly invoker: ScriptedInvoker;
   readonly clock: SimulatedClock;
+  /** What `Engine.start` rebuilt: open transactions and the events folded for them. */
+  readonly recovery: { transactions: number; events: number };
   /** Sends a client command and lets the engine settle; resolves with its reply. */
   send(cmd: Command, wait?: boolean): Promise<Reply>;
   /** Stored event types of `gid`, in seq order. */
@@ -114,10 +116,10 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Harness> {
   const clock = opts.clock ?? new SimulatedClock();
   const invoker = opts.invoker ?? new ScriptedInvoker();
   const engine = new Engine({ log, registry: opts.registry ?? createBuiltinRegistry(), invoker, clock, logger: pino({ level: 'silent' }), settings: { ...SETTINGS, ...opts.settings }, ...(opts.actAfter ? { actAfter: opts.actAfter } : {}) });
-  await engine.start();
+  const recovery = await engine.start();
   await settle();
   return {
-    engine, log, invoker, clock,
+    engine, log, invoker, clock, recovery,
     async send(cmd, wait = false) {
       const reply = engine.dispatch(cmd, wait);
       await settle();

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { foldRecords, LiveTransaction } from '../../../src/engine/live-transaction.js';
+import { foldRecords, foldStored, storedStateOf, UnknownTransType } from '../../../src/engine/live-transaction.js';
+import type { StoredState } from '../../../src/log/event-log.js';
 import { goldenFiles, goldenRegistry, readGoldenLog } from '../../support/golden-logs.js';
 
 /**
- * Kafka snapshots (src/cluster/snapshot-writer.ts) store a transaction's state value and context as
- * JSON; recovery restores them and folds only the later events. For every golden log and every
- * cut point, that must give exactly the state of folding all events.
+ * A transaction's stored state (StoredState: the embedded log's `states`, Kafka's snapshots topic)
+ * holds its state value and context as JSON; recovery restores it and folds only the later events.
+ * For every golden log and every cut point, that must give exactly the state of folding all events.
  */
 const files = goldenFiles();
 
-describe('LiveTransaction.restore (snapshot + tail)', () => {
+describe('foldStored (stored state + tail)', () => {
   it.each(files)('%s: every cut point restores to the full fold', (file) => {
     const records = readGoldenLog(file);
     const reg = goldenRegistry();
@@ -17,13 +18,31 @@ describe('LiveTransaction.restore (snapshot + tail)', () => {
     const full = foldRecords(reg, gid, records)!;
     for (let cut = 1; cut <= records.length; cut += 1) {
       const head = foldRecords(reg, gid, records.slice(0, cut))!;
-      const stored = JSON.parse(JSON.stringify({ value: head.snapshot.value, context: head.snapshot.context })) as { value: unknown; context: unknown };
-      const live = LiveTransaction.restore(gid, head.def, stored, head.seq, [...head.cmds]);
-      for (const r of records.slice(cut)) live.apply(r);
+      const state = JSON.parse(JSON.stringify(storedStateOf(head))) as StoredState;
+      expect(state.seq, `cut ${cut}`).toBe(cut);
+      const live = foldStored(reg, gid, { state, records: records.slice(cut) })!;
       expect(live.seq, `cut ${cut}`).toBe(full.seq);
       expect(live.status, `cut ${cut}`).toBe(full.status);
+      expect(live.snapshot.value, `cut ${cut}`).toEqual(full.snapshot.value);
       expect(live.snapshot.context, `cut ${cut}`).toEqual(full.snapshot.context);
+      expect(live.parked, `cut ${cut}`).toEqual(full.parked);
       expect([...live.cmds], `cut ${cut}`).toEqual([...full.cmds]);
     }
+  });
+
+  it('refuses a state whose type is not registered, and a tail that does not follow the state', () => {
+    const records = readGoldenLog(files[0]!);
+    const reg = goldenRegistry();
+    const gid = records[0]!.gid;
+    const state = storedStateOf(foldRecords(reg, gid, records.slice(0, 1))!);
+    expect(() => foldStored(reg, gid, { state: { ...state, context: { ...(state.context as object), transType: 'gone' } }, records: [] })).toThrow(UnknownTransType);
+    if (records.length > 2) expect(() => foldStored(reg, gid, { state, records: records.slice(2) })).toThrow(/stored state at seq 1, next event 3/);
+  });
+
+  it('without a state folds every event, as foldRecords', () => {
+    const records = readGoldenLog(files[0]!);
+    const reg = goldenRegistry();
+    const gid = records[0]!.gid;
+    expect(foldStored(reg, gid, { records })!.snapshot.context).toEqual(foldRecords(reg, gid, records)!.snapshot.context);
   });
 });
