@@ -4,6 +4,7 @@ import { renderView } from '../engine/trans-view.js';
 import { jsonDiff, type DiffEntry } from './json-diff.js';
 import { replayRecords, replayRecordsYielding, type Replayed, type TimelineEntry } from './timeline.js';
 import { PayloadTooLarge } from '../errors.js';
+import { storedStateDiff } from './stored-state-audit.js';
 
 /** The audit of one transaction: its events, what they mean, and whether they prove its state. */
 export interface TransactionHistory {
@@ -53,8 +54,8 @@ function verdictOf(gid: string, replayed: Replayed, records: readonly LogRecord[
 export const HISTORY_MAX_EVENTS = 50_000;
 
 /**
- * The audit of `gid` (undefined when it has no events), folded without holding the event loop up.
- * Past `maxEvents` events: PayloadTooLarge, nothing folded.
+ * The audit of `gid` (undefined when it has no events), folded without holding the event loop up;
+ * its stored state, if the log keeps one, is checked too. Past `maxEvents` events: PayloadTooLarge, nothing folded.
  */
 export async function transactionHistory(log: EventLog, registry: TransTypeRegistry, gid: string, maxEvents = Infinity): Promise<TransactionHistory | undefined> {
   // counted from the stored state and the events after it: a long history is refused unread
@@ -65,5 +66,8 @@ export async function transactionHistory(log: EventLog, registry: TransTypeRegis
   }
   const records = tail.state === undefined ? tail.records : await log.read(gid);
   const replayed = await replayRecordsYielding(registry, gid, records);
-  return replayed === undefined ? undefined : verdictOf(gid, replayed, records, summary);
+  if (replayed === undefined) return undefined;
+  const h = verdictOf(gid, replayed, records, summary);
+  const wrongState = tail.state === undefined ? [] : storedStateDiff(registry, gid, records, tail.state);
+  return wrongState.length === 0 ? h : { ...h, verified: false, diff: [...h.diff, ...wrongState] };
 }

@@ -124,6 +124,8 @@ export interface EventLog {
    * events and summary (audit `replay --all`). Streams in chunks.
    */
   scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }>;
+  /** Every stored state the log keeps (StoredState), for the audit; absent on a log that keeps none. */
+  scanStates?(): AsyncIterable<{ gid: string; state: StoredState }>;
   /** Number of transactions `scanAll(since)` yields (progress reporting). */
   countAll(since: number): Promise<number>;
   getSummary(gid: string): Promise<TransSummary | undefined>;

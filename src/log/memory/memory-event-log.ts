@@ -94,6 +94,11 @@ export class MemoryEventLog implements EventLog {
     }
   }
 
+  async *scanStates(): AsyncIterable<{ gid: string; state: StoredState }> {
+    this.ensureOpen();
+    for (const [gid, kept] of [...this.store.states]) yield { gid, state: JSON.parse(kept.text) as StoredState };
+  }
+
   async countAll(since: number): Promise<number> {
     this.ensureOpen();
     return this.store.rows.filter((r) => r.summary.createTime >= since).length;

@@ -17,7 +17,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { BadRequest, LogUnavailable } from '../../errors.js';
-import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredTail, TransSummary } from '../event-log.js';
+import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredState, StoredTail, TransSummary } from '../event-log.js';
 import { queryKvRows, scanKvRows } from './sqlite-kv.js';
 import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
 import { buildAppendTx } from './sqlite-append.js';
@@ -159,10 +159,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   /**
-   * Pages of AUDIT_PAGE_TRANSACTIONS transactions; each page is two statements run back to back,
-   * no yield between them (its summaries, then all their events in one range read ordered by id
-   * and seq), so a page's events and summaries are of the same moment even on a log written
-   * meanwhile.
+   * Pages of AUDIT_PAGE_TRANSACTIONS transactions, each read by two statements with no yield between
+   * them (summaries, then their events by id and seq): of one moment even on a log written meanwhile.
    */
   async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
     let after = 0;
@@ -179,15 +177,18 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
+  /** EventLog.scanStates, in gid-number order. */
+  async *scanStates(): AsyncIterable<{ gid: string; state: StoredState }> {
+    for (const row of keysetPages((after) => this.query('scanStates', () => this.stmts.statesAfter.all(after, this.scanChunkSize)), this.scanChunkSize)) yield { gid: row.gid, state: JSON.parse(row.state) as StoredState };
+  }
+
   async countAll(since: number): Promise<number> {
     return this.durable(this.query('countAll', () => (since <= 0 ? this.stmts.countAll.get() : this.stmts.countSince.get(since))?.n ?? 0));
   }
 
   async getSummary(gid: string): Promise<TransSummary | undefined> {
-    return this.durable(this.query('getSummary', () => {
-      const row = this.stmts.getSummary.get(gid);
-      return row === undefined ? undefined : rowToSummary(row);
-    }));
+    const row = await this.durable(this.query('getSummary', () => this.stmts.getSummary.get(gid)));
+    return row === undefined ? undefined : rowToSummary(row);
   }
 
   async list(filter: ListFilter): Promise<ListPage> {
@@ -229,8 +230,7 @@ export class SqliteEventLog implements EventLog {
 
   /** `result` of a read, once every commit it may have seen is durable (the header's contract). */
   private async durable<T>(result: T): Promise<T> {
-    const settled = this.appender.settled?.();
-    if (settled !== undefined) await settled;
+    await this.appender.settled?.();
     return result;
   }
 

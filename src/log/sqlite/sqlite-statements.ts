@@ -66,6 +66,8 @@ export interface SqliteStatements extends KvStatements {
   /** Positional parameters: the gid's id, seq, the StoredState's JSON; an older state never replaces a newer one. */
   readonly upsertState: Database.Statement<[number, number, string]>;
   readonly stateOf: Database.Statement<[string], { seq: number; state: string }>;
+  /** Stored states after a gid number, in its order, at most `limit` (the audit). */
+  readonly statesAfter: Database.Statement<[number, number], { id: number; gid: string; state: string }>;
   readonly getSummary: Database.Statement<[string], SummaryRow>;
   readonly openAfter: Database.Statement<[number, number], { id: number; gid: string }>;
   readonly allAfter: Database.Statement<[number, number, number], SummaryRow & { id: number }>;
@@ -114,6 +116,7 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
       'INSERT INTO states (id, seq, state) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, state = excluded.state WHERE excluded.seq > states.seq',
     ),
     stateOf: db.prepare<[string], { seq: number; state: string }>('SELECT s.seq, s.state FROM gids g JOIN states s ON s.id = g.id WHERE g.gid = ?'),
+    statesAfter: db.prepare<[number, number], { id: number; gid: string; state: string }>('SELECT s.id, g.gid, s.state FROM states s JOIN gids g ON g.id = s.id WHERE s.id > ? ORDER BY s.id LIMIT ?'),
     getSummary: db.prepare<[string], SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM transactions WHERE id = (SELECT id FROM gids WHERE gid = ?)`),
     openAfter: db.prepare<[number, number], { id: number; gid: string }>(
       'SELECT id, gid FROM transactions WHERE finished = 0 AND id > ? ORDER BY id LIMIT ?',
