@@ -4,11 +4,13 @@ import { startDtx, type DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ERROR500, FAILURE, SUCCESS } from '../support/branch-server.js';
 import { gidOf, post, query, saga, waitFor, waitStatus } from '../support/dtm-client.js';
 import { installChromium, launchChromium, type ChromiumSession } from '../support/chromium-browser.js';
+import { SqliteEventLog } from '../../src/log/sqlite/sqlite-event-log.js';
+import type { LogRecord } from '../../src/log/event-log.js';
 
 /**
  * The admin UI in headless Chromium against the real `dtx serve` process and real branch services:
  * list, filter and page; a rolled-back saga's timeline; the live view; force-stopping a stuck saga
- * through the confirmation dialog; the UI under an AdminBasePath.
+ * through the confirmation dialog; the UI under an AdminBasePath; a history too long for the server.
  */
 let dtx: DtxProcess;
 let bs: BranchServer;
@@ -171,5 +173,40 @@ describe('admin UI under AdminBasePath', () => {
     await liveLink.click();
     await page.locator('[data-metric="live-transactions"]').waitFor();
     expect(new URL(page.url()).pathname).toBe('/ops/admin/live');
+  });
+});
+
+describe('admin UI on a transaction whose history the server refuses', () => {
+  const gid = gidOf('ui-long');
+  let long: DtxProcess;
+  beforeAll(async () => {
+    // a saga retried past HISTORY_MAX_EVENTS (50,000): created by dtx, its retries appended to its log while dtx is stopped
+    const first = await startDtx();
+    await post(first.api, 'submit', saga(gid, [{ action: 'http://127.0.0.1:9/never', compensate: '' }], { retry_interval: 3600 }));
+    await waitFor(async () => (await query(first.api, gid)).branches?.length ?? 0, (n) => n > 0, 10_000, 'the saga to be stored');
+    await first.kill();
+    const log = SqliteEventLog.open({ dir: first.dataDir, syncCommit: false });
+    const stored = await log.read(gid);
+    let seq = stored.at(-1)!.seq;
+    const at = stored.at(-1)!.at;
+    for (let batch = 0; batch < 10; batch++) {
+      const records: LogRecord[] = [];
+      for (let i = 0; i < 5001; i++) records.push({ v: 1, gid, seq: ++seq, type: 'CronReset', at, data: {}, cmd: `fill:${seq}` });
+      await log.append(records, []);
+    }
+    await log.close();
+    long = await startDtx({ dataDir: first.dataDir });
+  }, 120_000);
+  afterAll(async () => {
+    await long?.kill();
+  });
+
+  it('shows the fields and branches, and says why the timeline is missing', async () => {
+    await page.goto(`http://127.0.0.1:${long.port}/admin/transactions/${gid}`);
+    await page.locator('table.branches').waitFor();
+    expect(await page.locator('table.branches tbody tr').count()).toBe(2);
+    const refused = page.locator('p.empty');
+    expect(await refused.textContent()).toMatch(/has 5001\d events, more than the 50000 the server folds for one answer: run `dtx replay <gid>`/);
+    expect(await page.locator('table.timeline').count()).toBe(0);
   });
 });
