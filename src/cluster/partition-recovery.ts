@@ -1,5 +1,5 @@
 import { isFinal, type TransTypeRegistry } from '../../machines/index.js';
-import { foldRecords, LiveTransaction } from '../engine/live-transaction.js';
+import { foldRecords, foldStored, type LiveTransaction } from '../engine/live-transaction.js';
 import { partitionOf } from '../log/gid-partitioner.js';
 import type { LogRecord } from '../log/event-log.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
@@ -18,20 +18,27 @@ export interface PartitionRecovery {
 }
 
 /**
- * Rebuilds the unfinished transactions of `partitions` (each claimed: `log.claim(p)`) in one pass
- * over the replica's open transactions: each starts from its snapshot in `<prefix>.snapshots` when
- * one exists and only the events after the snapshot's seq are folded; without one, all its events.
+ * Rebuilds the unfinished transactions of `partitions` (each claimed: `log.claim(p)`, so the
+ * replica holds everything committed to them) in one pass over the replica's open transactions:
+ * each starts from its snapshot in `<prefix>.snapshots` when one exists and the replica's events
+ * reach it, and only the events after the snapshot's seq are read and folded; otherwise all its events.
  */
 export async function recoverPartitions(log: KafkaEventLog, registry: TransTypeRegistry, partitions: ReadonlySet<number>): Promise<Map<number, PartitionRecovery>> {
   const count = log.settings.partitions;
   const out = new Map<number, { live: LiveTransaction[]; events: number; folded: number; open: Set<string>; failed: Array<{ gid: string; error: string }> }>();
   for (const p of partitions) out.set(p, { live: [], events: 0, folded: 0, open: new Set(), failed: [] });
-  for await (const { gid, records } of log.scanOpen((g) => partitions.has(partitionOf(g, count)))) {
-    const p = partitionOf(gid, count);
-    const acc = out.get(p)!;
+  const starts = new Map<string, SnapshotRecord>();
+  const from = (gid: string): number => {
+    const s = log.replica.snapshots.of(partitionOf(gid, count)).states.get(gid);
+    if (s === undefined || registry.get((s.context as { transType?: string }).transType ?? '') === undefined || log.replica.log.maxSeq(gid) < s.seq) return 0;
+    starts.set(gid, s);
+    return s.seq;
+  };
+  for (const { gid, records } of log.replica.log.openAfterSeq((g) => partitions.has(partitionOf(g, count)), from)) {
+    const acc = out.get(partitionOf(gid, count))!;
     acc.open.add(gid);
     try {
-      const { tx, events, folded } = recoverOne(registry, gid, records, log.replica.snapshots.of(p).states.get(gid));
+      const { tx, events, folded } = recoverOne(registry, gid, records, starts.get(gid));
       acc.events += events;
       acc.folded += folded;
       if (tx !== undefined && !isFinal(tx.status)) acc.live.push(tx);
@@ -48,15 +55,11 @@ export async function recoverPartitions(log: KafkaEventLog, registry: TransTypeR
   return result;
 }
 
+/** `records`: the events after `s.seq` when a snapshot is given, else all of them. */
 function recoverOne(registry: TransTypeRegistry, gid: string, records: readonly LogRecord[], s: SnapshotRecord | undefined): { tx: LiveTransaction | undefined; events: number; folded: number } {
-  const def = s === undefined ? undefined : registry.get((s.context as { transType?: string }).transType ?? '');
-  if (s === undefined || def === undefined || (records.at(-1)?.seq ?? 0) < s.seq) {
-    return { tx: foldRecords(registry, gid, records), events: records.length, folded: records.length };
-  }
-  const tx = LiveTransaction.restore(gid, def, s, s.seq, s.cmds);
-  const tail = records.filter((r) => r.seq > s.seq);
-  for (const r of tail) tx.apply(r);
-  return { tx, events: s.seq + tail.length, folded: tail.length };
+  if (s === undefined) return { tx: foldRecords(registry, gid, records), events: records.length, folded: records.length };
+  const tx = foldStored(registry, gid, { state: s, records: [...records] });
+  return { tx, events: s.seq + records.length, folded: records.length };
 }
 
 /**

@@ -2,6 +2,10 @@ import { toLogError } from './sqlite-database.js';
 import { buildAppendWithMetaTx, type AppendWithMetaTx } from './sqlite-append.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
+import { keysetPages, readRecordsAfter } from './sqlite-statements.js';
+
+/** Open transactions per page of `openAfterSeq`. */
+const OPEN_PAGE = 256;
 
 /**
  * The Kafka adapter's local copy of the events topic (src/log/kafka/event-replica.ts): the embedded
@@ -26,6 +30,22 @@ export class SqliteReplicaLog extends SqliteEventLog {
   maxSeq(gid: string): number {
     this.ensureOpen();
     return this.stmts.maxSeq.get(gid)?.seq ?? 0;
+  }
+
+  /**
+   * The unfinished transactions `accept` takes, each with its events after `from(gid)` (the seq its
+   * Kafka snapshot covers; 0 = all): a takeover reads only what its snapshots do not cover, not a
+   * long-retried transaction's whole history.
+   */
+  *openAfterSeq(accept: (gid: string) => boolean, from: (gid: string) => number): Generator<{ gid: string; records: LogRecord[] }> {
+    this.ensureOpen();
+    try {
+      for (const row of keysetPages((after) => this.stmts.openAfter.all(after, OPEN_PAGE), OPEN_PAGE)) {
+        if (accept(row.gid)) yield { gid: row.gid, records: readRecordsAfter(this.stmts, row.gid, from(row.gid)) };
+      }
+    } catch (err) {
+      throw toLogError(err, 'scanOpen');
+    }
   }
 
   /** A `meta` value written by `appendWithMeta`, or undefined. */

@@ -216,11 +216,16 @@ export function readRecords(stmts: SqliteStatements, gid: string): LogRecord[] {
   return stmts.readEvents.all(gid).map(recordOfRow);
 }
 
+/** A gid's events after `seq` in seq order (all of them for 0). */
+export function readRecordsAfter(stmts: SqliteStatements, gid: string, seq: number): LogRecord[] {
+  return (seq > 0 ? stmts.readEventsAfter.all(gid, seq) : stmts.readEvents.all(gid)).map(recordOfRow);
+}
+
 /** A gid's stored state and the events after it, read with no commit between them; all its events without a state. */
 export function readTailOf(stmts: SqliteStatements, gid: string): StoredTail {
   const stored = stmts.stateOf.get(gid);
   if (stored === undefined) return { records: readRecords(stmts, gid) };
-  return { state: JSON.parse(stored.state) as StoredState, records: stmts.readEventsAfter.all(gid, stored.seq).map(recordOfRow) };
+  return { state: JSON.parse(stored.state) as StoredState, records: readRecordsAfter(stmts, gid, stored.seq) };
 }
 
 function recordOfRow(r: EventRow): LogRecord {
