@@ -10,7 +10,8 @@ export type AppendTx = (records: readonly LogRecord[], summaries: readonly Trans
 
 /**
  * One SQLite transaction per batch: gids numbered (a new one gets the next id), summaries upserted
- * (with the machine state a summary carries now and then), events inserted, the KV projection updated; all or nothing. It begins IMMEDIATE, taking the write
+ * (with the machine state a summary carries now and then), events inserted, the KV projection
+ * updated; all or nothing. It begins IMMEDIATE, taking the write
  * lock (waiting up to the busy timeout) before its first statement, which reads (a gid's number):
  * begun deferred, the benchmark's first dtx of a run answered 2 of ~50,000 submits 503 with
  * SQLITE_BUSY in 1 of 6 runs, and none in 6 runs since (the SQLite-level cause is not pinned down;
