@@ -30,7 +30,9 @@ export async function recoverPartitions(log: KafkaEventLog, registry: TransTypeR
   const starts = new Map<string, SnapshotRecord>();
   const from = (gid: string): number => {
     const s = log.replica.snapshots.of(partitionOf(gid, count)).states.get(gid);
-    if (s === undefined || registry.get((s.context as { transType?: string }).transType ?? '') === undefined || log.replica.log.maxSeq(gid) < s.seq) return 0;
+    // a snapshot the fold cannot start from (its type gone, a context that is not one) leaves the gid to the full fold, which fails it alone
+    const transType = (s?.context as { transType?: unknown } | null | undefined)?.transType;
+    if (s === undefined || typeof transType !== 'string' || registry.get(transType) === undefined || log.replica.log.maxSeq(gid) < s.seq) return 0;
     starts.set(gid, s);
     return s.seq;
   };

@@ -221,7 +221,11 @@ export function readRecordsAfter(stmts: SqliteStatements, gid: string, seq: numb
   return (seq > 0 ? stmts.readEventsAfter.all(gid, seq) : stmts.readEvents.all(gid)).map(recordOfRow);
 }
 
-/** A gid's stored state and the events after it, read with no commit between them; all its events without a state. */
+/**
+ * A gid's stored state and the events after it; all its events without a state. The state is read
+ * first: a commit landing between the two reads only adds events after it (a state is never
+ * ahead of its events).
+ */
 export function readTailOf(stmts: SqliteStatements, gid: string): StoredTail {
   const stored = stmts.stateOf.get(gid);
   if (stored === undefined) return { records: readRecords(stmts, gid) };

@@ -21,8 +21,12 @@ const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefo
 
 /** A request to dtx's port naming `host` in its Host header, as a browser whose DNS answered dtx's address sends it. */
 function viaName(host: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: { code?: string; message?: string } }> {
+  return viaNameOn(dtx.port, host, path, headers, body);
+}
+
+function viaNameOn(port: number, host: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: { code?: string; message?: string } }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: dtx.port, path, method: body === undefined ? 'GET' : 'POST', headers: { host, ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', headers: { host, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as { code?: string; message?: string } }));
@@ -77,10 +81,26 @@ describe('DNS rebinding', () => {
     expect([res.status, res.json.code]).toEqual([403, 'DTX_FORBIDDEN']);
   });
 
-  it('serves browsers naming an IP, localhost or an HttpAllowedHosts name, and SDKs naming anything', async () => {
+  it('serves browsers naming an IP, localhost or an HttpAllowedHosts name', async () => {
     for (const host of [`127.0.0.1:${dtx.port}`, `localhost:${dtx.port}`, `dtx.example:${dtx.port}`, `ui.corp.example:${dtx.port}`]) {
       expect([host, (await viaName(host, '/api/dtmsvr/newGid', { 'user-agent': BROWSER, 'sec-fetch-site': 'same-origin' })).status]).toEqual([host, 200]);
     }
-    expect((await viaName(`dtx.svc.cluster.local:${dtx.port}`, '/api/dtmsvr/newGid', { 'user-agent': 'Go-http-client/1.1' })).status).toBe(200);
+  });
+
+  it('listening on loopback only, dtx checks every request: a page whose browser sends no browser sign is refused too', async () => {
+    const res = await viaName(`rebind.evil.example:${dtx.port}`, '/api/dtmsvr/all', { 'user-agent': 'x' });
+    expect([res.status, res.json.code]).toEqual([403, 'DTX_FORBIDDEN']);
+    expect((await viaName(`rebind.evil.example:${dtx.port}`, '/api/ping', {})).status).toBe(200);
+  });
+
+  it('listening on all interfaces, SDKs may name dtx by any name (as with dtm); browsers may not', async () => {
+    const wide = await startDtx({ env: { HTTP_HOST: '0.0.0.0' } });
+    try {
+      const call = (host: string, agent: string) => viaNameOn(wide.port, host, '/api/dtmsvr/newGid', { 'user-agent': agent });
+      expect((await call(`dtx.svc.cluster.local:${wide.port}`, 'Go-http-client/1.1')).status).toBe(200);
+      expect((await call(`rebind.evil.example:${wide.port}`, BROWSER)).status).toBe(403);
+    } finally {
+      await wide.kill();
+    }
   });
 });

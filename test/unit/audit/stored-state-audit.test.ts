@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../../machines/index.js';
 import { runReplay } from '../../../src/audit/replay-command.js';
 import { auditStoredStates, storedStateDiff } from '../../../src/audit/stored-state-audit.js';
+import { transactionHistory } from '../../../src/audit/transaction-history.js';
+import { MemoryEventLog } from '../../../src/log/memory/memory-event-log.js';
 import { resolveConfig, type ResolvedConfig } from '../../../src/config/index.js';
 import { foldRecords, storedStateOf } from '../../../src/engine/live-transaction.js';
 import { summaryOf } from '../../../src/engine/trans-view.js';
@@ -43,7 +45,7 @@ const capture = () => {
 };
 
 describe('stored states in the audit', () => {
-  it('a state is the fold of its events; a forged field, a seq past the events or an unknown type diverge', () => {
+  it('a state is the fold of its events; a forged field, a seq past the events or events the fold cannot take diverge', () => {
     const records = copy('x');
     expect(storedStateDiff(registry, 'x', records, stateOf(records, 2))).toEqual([]);
     const forged = storedStateDiff(registry, 'x', records, { ...stateOf(records, 2), cmds: ['other'] });
@@ -77,5 +79,19 @@ describe('stored states in the audit', () => {
     const bad = capture();
     expect(await runReplay('forged', { json: true }, config, bad.io)).toBe(1);
     expect((JSON.parse(bad.outs.join('')) as { diff: Array<{ path: string }> }).diff.map((d) => d.path)).toEqual(['$.stored_state(seq 2).context.retryCount']);
+  });
+});
+
+describe('the history route and stored states', () => {
+  it('counts a long history from the state and the tail, and refuses it without reading its events', async () => {
+    const records = copy('long');
+    const log = new (class extends MemoryEventLog {
+      override read(): Promise<LogRecord[]> {
+        throw new Error('read: the whole history was read');
+      }
+    })();
+    // a state claiming 60,000 events before the tail: past HISTORY_MAX_EVENTS
+    await log.append(records, [{ ...summaryOf(foldRecords(registry, 'long', records)!), state: { ...stateOf(records, 1), seq: 60_000 } }]);
+    await expect(transactionHistory(log, registry, 'long', 50_000)).rejects.toThrow(/has 6000\d events, more than the 50000/);
   });
 });
