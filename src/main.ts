@@ -10,7 +10,6 @@ import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
 import { systemClock } from './engine/clock.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
-import { isLoopbackHost } from './ingress/http/browser-guard.js';
 import { buildInvoker } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
@@ -122,7 +121,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     history: (gid) => transactionHistory(log, registry, gid, HISTORY_MAX_EVENTS),
     tokens: config.Auth.Tokens,
     publicMetrics: config.Auth.PublicMetrics,
-    browserHosts: { allowedHosts: config.HttpAllowedHosts, ownNames: [hostname(), config.HttpHost], allHosts: isLoopbackHost(config.HttpHost) },
+    browserHosts: { allowedHosts: config.HttpAllowedHosts, ownNames: [hostname(), config.HttpHost] },
   });
   const closeCore = async () => {
     if (cluster !== undefined) await cluster.stop();

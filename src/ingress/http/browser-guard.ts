@@ -9,11 +9,11 @@ import { isIP } from 'node:net';
  *
  * 1. **DNS rebinding**, every path but `/api/ping`: a hostile name that resolves to dtx's address
  *    makes the page and dtx one origin, so the browser sends `Host: evil.example` and the checks
- *    below agree. A request must name dtx by an IP literal, `localhost` (or `*.localhost`), this
- *    machine's host name, or a name of `HttpAllowedHosts` (`*` = any). Checked on every request
- *    when dtx listens on loopback only (`allHosts`: its clients are on this machine), else on
- *    browser requests, which a page cannot always mark: on plain HTTP a same-origin GET carries no
- *    `Origin` or `Sec-Fetch-*`, and Firefox lets a page replace its `User-Agent`.
+ *    below agree. A browser request must name dtx by an IP literal, `localhost` (or
+ *    `*.localhost`), this machine's host name, or a name of `HttpAllowedHosts` (`*` = any). Not
+ *    every page request can be told from an SDK's: on plain HTTP a same-origin GET carries no
+ *    `Origin` or `Sec-Fetch-*`, and Firefox lets a page replace its `User-Agent` (docs/security.md:
+ *    tokens). Checking every request would refuse SDKs and reverse proxies naming dtx otherwise.
  * 2. **Cross-site request forgery**, paths under `/api/`: dtx's API takes a JSON body whatever its
  *    Content-Type, so a page could POST `submit` or `forceStop` without a CORS preflight (the audit
  *    got 200 SUCCESS with `Origin: http://evil.example`). Refused: `Sec-Fetch-Site` other than
@@ -27,8 +27,6 @@ export interface BrowserGuardOptions {
   readonly allowedHosts: readonly string[];
   /** Other names of this server: the machine's host name, `HttpHost` when it is a name. */
   readonly ownNames: readonly string[];
-  /** Check the Host of every request, not only of browser requests (dtx listens on loopback only). */
-  readonly allHosts?: boolean;
 }
 
 export function browserGuard(opts: BrowserGuardOptions): BrowserGuard {
@@ -37,22 +35,16 @@ export function browserGuard(opts: BrowserGuardOptions): BrowserGuard {
   const suffixes = opts.allowedHosts.filter((p) => p.startsWith('*.')).map((p) => bareName(p.slice(1)));
   const allowed = (name: string) => names.has(name) || name.endsWith('.localhost') || suffixes.some((s) => name.endsWith(s)) || isIP(unbracketed(name)) !== 0;
   return (url, headers) => {
-    if (opts.allHosts !== true && !fromBrowser(headers)) return undefined;
+    if (!fromBrowser(headers)) return undefined;
     const host = headers.host;
     if (!anyHost && host !== undefined && url !== '/api/ping' && !url.startsWith('/api/ping?')) {
       const name = hostNameOf(host);
       if (name === undefined || !allowed(name)) {
-        return `request for host ${JSON.stringify(host.slice(0, 256))} refused: not a name of this server (a name that resolves to dtx may be DNS rebinding); add it to HttpAllowedHosts`;
+        return `browser request for host ${JSON.stringify(host.slice(0, 256))} refused: not a name of this server (a name that resolves to dtx may be DNS rebinding); add it to HttpAllowedHosts`;
       }
     }
     return url.startsWith('/api/') ? crossSiteProblem(headers) : undefined;
   };
-}
-
-/** Whether `HttpHost` binds loopback only (`127.x.x.x`, `::1`, `localhost`): then every client is on this machine. */
-export function isLoopbackHost(host: string): boolean {
-  const h = bareName(unbracketed(host));
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** A browser sends at least one of these; an SDK, curl or another server sends none. */
