@@ -15,7 +15,7 @@ export function storedStateDiff(registry: TransTypeRegistry, gid: string, record
   try {
     const live = foldRecords(registry, gid, head);
     const folded: unknown = live === undefined ? null : JSON.parse(JSON.stringify(storedStateOf(live)));
-    return jsonDiff(folded, JSON.parse(JSON.stringify(state)), at);
+    return jsonDiff(folded, state, at); // `state` comes from JSON already; the fold is normalised like it
   } catch (err) {
     return [{ path: at, expected: `the fold of events 1..${state.seq}`, actual: `no fold: ${String(err)}` }];
   }

@@ -58,9 +58,9 @@ export async function recoverPartitions(log: KafkaEventLog, registry: TransTypeR
 }
 
 /** `records`: the events after `s.seq` when a snapshot is given, else all of them. */
-function recoverOne(registry: TransTypeRegistry, gid: string, records: readonly LogRecord[], s: SnapshotRecord | undefined): { tx: LiveTransaction | undefined; events: number; folded: number } {
+function recoverOne(registry: TransTypeRegistry, gid: string, records: LogRecord[], s: SnapshotRecord | undefined): { tx: LiveTransaction | undefined; events: number; folded: number } {
   if (s === undefined) return { tx: foldRecords(registry, gid, records), events: records.length, folded: records.length };
-  const tx = foldStored(registry, gid, { state: s, records: [...records] });
+  const tx = foldStored(registry, gid, { state: s, records });
   return { tx, events: s.seq + records.length, folded: records.length };
 }
 

@@ -188,6 +188,8 @@ describe('resolveConfig validation', () => {
     ['MaxOpenPayloadBytes', { MAX_OPEN_PAYLOAD_BYTES: '1000' }, '>= 1048576', '1000'],
     ['Auth.Tokens.0', { AUTH_TOKENS: 'short' }, '16-512 printable', 'short'],
     ['Invoker.Allow.1', { INVOKER_ALLOW: '10.0.0.0/8,not a host!' }, 'host patterns', 'not a host!'],
+    ['HttpAllowedHosts.1', { HTTP_ALLOWED_HOSTS: 'dtx.example,a b' }, 'host names (dtx.example)', 'a b'],
+    ['HttpAllowedHosts.0', { HTTP_ALLOWED_HOSTS: `${'a'.repeat(254)}` }, 'at most 253', 'a'.repeat(64)],
     ['Invoker.MaxAnswerBytes', { INVOKER_MAX_ANSWER_BYTES: '10' }, '1024..268435456', '10'],
     ['Tls.KeyFile', { TLS_CERT_FILE: '/tmp/cert.pem' }, 'go together', ''],
     ['AlertWebHook', { ALERT_WEB_HOOK: 'not a url' }, 'URL', 'not a url'],
