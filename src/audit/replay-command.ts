@@ -97,7 +97,7 @@ async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: Replay
     ? await replayAllParallel(parallel.file, parallel.config, since, total, { ...options, threads })
     : await replayAll(log, registry, since, { ...options, total });
   if (io.isTTY) io.err('\n');
-  const states = await auditStoredStates(log, registry);
+  const states = await auditStoredStates(log, registry, since);
   if (opts.json) io.out(`${terminalSafeJson({ ...s, storedStates: states }, 2)}\n`);
   else {
     io.out(`audited ${s.transactions} transactions of ${source}, ${s.events} events in ${Math.round(s.ms)} ms (${s.eventsPerSecond} events/s, ${s.workers === 0 ? 'one thread' : s.workers === 1 ? '1 worker process' : `${s.workers} worker processes`})\n`);
@@ -105,7 +105,7 @@ async function auditAll(log: EventLog, registry: TransTypeRegistry, opts: Replay
     io.out(`folded through XState: ${s.exactFolds}${opts.exact ? ' (--exact)' : ' (the others by the fast fold)'}\n`);
     for (const d of s.divergent.slice(0, 20)) io.out(`DIVERGENCE ${printable(d.gid)}\n${printable(formatDiff(d.diff))}\n`);
     for (const f of s.failed.slice(0, 20)) io.out(`FAILED ${printable(f.gid)}: ${printable(f.error)}\n`);
-    if (log.scanStates !== undefined) io.out(`stored states (recovery starts there): ${states.checked} checked, divergent ${states.divergent.length}\n`);
+    if (log.scanStates !== undefined) io.out(`stored states (restarts and loads start there): ${states.checked} checked, divergent ${states.divergent.length}\n`);
     for (const d of states.divergent.slice(0, 20)) io.out(`STORED STATE DIVERGES ${printable(d.gid)}\n${printable(formatDiff(d.diff))}\n`);
   }
   return s.divergent.length === 0 && s.failed.length === 0 && states.divergent.length === 0 ? 0 : 1;

@@ -26,12 +26,16 @@ export interface StoredStateAudit {
   readonly divergent: Array<{ gid: string; diff: DiffEntry[] }>;
 }
 
-/** Checks every stored state of `log` against the fold of its transaction's events (a log that keeps none: nothing to check). */
-export async function auditStoredStates(log: EventLog, registry: TransTypeRegistry): Promise<StoredStateAudit> {
+/**
+ * Checks every stored state of `log` against the fold of its transaction's events (a log that keeps
+ * none: nothing to check); with `since`, only those of transactions created since then, as `--all`.
+ */
+export async function auditStoredStates(log: EventLog, registry: TransTypeRegistry, since = 0): Promise<StoredStateAudit> {
   let checked = 0;
   const divergent: Array<{ gid: string; diff: DiffEntry[] }> = [];
   if (log.scanStates === undefined) return { checked, divergent };
   for await (const { gid, state } of log.scanStates()) {
+    if (since > 0 && ((await log.getSummary(gid))?.createTime ?? 0) < since) continue;
     checked += 1;
     const diff = storedStateDiff(registry, gid, await log.read(gid), state);
     if (diff.length > 0) divergent.push({ gid, diff });

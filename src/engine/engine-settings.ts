@@ -15,13 +15,16 @@ export interface EngineSettings {
   readonly maxViewChars?: number;
   /**
    * A transaction's machine state goes to the log with its row each time its events pass a
-   * multiple of this (StoredState: recovery starts there); 0 or undefined = never (Kafka keeps its
-   * own snapshots topic).
+   * multiple of this (StoredState: recovery and loads start there); 0 or undefined = never.
    */
   readonly stateEvery?: number;
 }
 
-/** Events between two stored states of one transaction (embedded log): about 1,000 retries. */
+/**
+ * Events between two stored states of one transaction: about 1,000 retries. Both logs keep them:
+ * the embedded one in its `states` table, Kafka in the projection header of the event that passes
+ * the multiple, copied into every worker's replica (a finished transaction is loaded from there).
+ */
 export const STATE_EVERY_EVENTS = 2000;
 
 /**
@@ -42,6 +45,6 @@ export function engineSettingsOf(config: ResolvedConfig, partitions = config.Sto
     maxBatch: 512,
     maxOpenPayloadBytes: config.MaxOpenPayloadBytes,
     maxViewChars: config.Store.Driver === 'kafka' ? KAFKA_MAX_VIEW_CHARS : embeddedMaxViewChars(config.HttpMaxBodyBytes),
-    stateEvery: config.Store.Driver === 'kafka' ? 0 : STATE_EVERY_EVENTS,
+    stateEvery: STATE_EVERY_EVENTS,
   };
 }

@@ -30,6 +30,8 @@ async function kafkaFactory() {
   let current = await open();
   return {
     log: current,
+    // states ride in the summary header and land in the replica (engine-settings.ts STATE_EVERY_EVENTS)
+    keepsStates: true,
     reopen: async () => {
       await current.close();
       current = await open();

@@ -1,9 +1,20 @@
 import type { KafkaMessage, Message } from 'kafkajs';
 import { decodeRecord, encodeRecord } from '../codec.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
+import { messageBytes } from './message-chunks.js';
 
 /** Header carrying the transaction's projection row on the last record of each gid in a batch. */
 const SUMMARY_HEADER = 'dtx-summary';
+
+/**
+ * Largest record that carries a stored state (`TransSummary.state`) in its summary header. A
+ * record without one stays under the topics' 64 MiB batch by the view and body bounds
+ * (config/store-limits.ts); a state repeats the transaction's context beside the view and could
+ * pass it, and a batch the broker refuses fails for ever. Past this bound the state is left out:
+ * the replicas keep their older state and a load folds the events after it (the next multiple of
+ * `STATE_EVERY_EVENTS` tries again).
+ */
+export const STATE_MESSAGE_MAX_BYTES = 48 * 1024 * 1024;
 
 /**
  * An event as a Kafka record (DESIGN §3): key = gid, value = the versioned JSON record (readable
@@ -11,9 +22,8 @@ const SUMMARY_HEADER = 'dtx-summary';
  * event log and every worker's projection is derived from it alone.
  */
 export function encodeEventMessage(record: LogRecord, summary: TransSummary | undefined): Message {
-  const message: Message = { key: record.gid, value: encodeRecord(record) };
-  if (summary !== undefined) message.headers = { [SUMMARY_HEADER]: JSON.stringify(summary) };
-  return message;
+  const value = encodeRecord(record);
+  return summary === undefined ? { key: record.gid, value } : withSummary(record.gid, value, summary);
 }
 
 /**
@@ -21,7 +31,15 @@ export function encodeEventMessage(record: LogRecord, summary: TransSummary | un
  * value and the summary header. The events topic is never compacted, so null deletes nothing.
  */
 export function encodeSummaryMessage(summary: TransSummary): Message {
-  return { key: summary.gid, value: null, headers: { [SUMMARY_HEADER]: JSON.stringify(summary) } };
+  return withSummary(summary.gid, null, summary);
+}
+
+/** The record with `summary` in its header, its stored state left out past STATE_MESSAGE_MAX_BYTES. */
+function withSummary(key: string, value: string | null, summary: TransSummary): Message {
+  const message: Message = { key, value, headers: { [SUMMARY_HEADER]: JSON.stringify(summary) } };
+  if (summary.state === undefined || messageBytes(message) <= STATE_MESSAGE_MAX_BYTES) return message;
+  const { state: _left, ...row } = summary;
+  return { key, value, headers: { [SUMMARY_HEADER]: JSON.stringify(row) } };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { LogUnavailable } from '../../errors.js';
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './kafka-settings.js';
 import { isRetriableBrokerMessage } from './kafka-retry.js';
@@ -54,4 +55,15 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
       log[levelOf(entry)]({ ns: entry.namespace, ...extra }, message);
     },
   });
+}
+
+/** A connected admin client of `kafka`; LogUnavailable naming the brokers and the setting when none answers. */
+export async function connectedAdmin(kafka: Kafka, settings: KafkaSettings): Promise<Admin> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new LogUnavailable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return admin;
 }

@@ -15,11 +15,11 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
 import { partitionOf, sharesOf, strayGid } from '../gid-partitioner.js';
-import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredTail, TransSummary } from '../event-log.js';
+import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredState, StoredTail, TransSummary } from '../event-log.js';
 import { isReservedGid, topicKey, TOPICS_CAT } from '../kv-records.js';
 import { EventReplica } from './event-replica.js';
 import { encodeBatchMessages } from './event-message.js';
-import { createKafka } from './kafka-client.js';
+import { connectedAdmin, createKafka } from './kafka-client.js';
 import { cacheCoordinators } from './coordinator-cache.js';
 import type { KafkaSettings } from './kafka-settings.js';
 import { ensureTopics } from './kafka-topics.js';
@@ -65,12 +65,7 @@ export class KafkaEventLog implements EventLog {
   static async open(opts: KafkaEventLogOptions): Promise<KafkaEventLog> {
     const logger = opts.logger.child({ component: 'log.kafka' });
     const kafka = createKafka(opts.settings, opts.logger);
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-    } catch (err) {
-      throw new LogUnavailable(`cannot reach the Kafka brokers ${opts.settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
+    const admin = await connectedAdmin(kafka, opts.settings);
     let replica: EventReplica | undefined;
     let settings = opts.settings;
     try {
@@ -152,9 +147,8 @@ export class KafkaEventLog implements EventLog {
 
   async #write(p: number, records: readonly LogRecord[], summaries: readonly TransSummary[], consumed: string | undefined): Promise<void> {
     const messages = encodeBatchMessages(records, summaries);
-    // A batch without events (queries, rejections, duplicates) writes nothing: its consumed offset
-    // is covered by the next batch's commit (offsets only grow); until then a rebalance re-delivers
-    // those commands, which change nothing when decided again.
+    // A batch without events (queries, rejections, duplicates) writes nothing: the next commit covers its consumed
+    // offset (offsets only grow); a rebalance meanwhile re-delivers its commands, which change nothing decided again.
     if (messages.length === 0) return;
     let meta;
     try {
@@ -174,18 +168,24 @@ export class KafkaEventLog implements EventLog {
 
   async read(gid: string): Promise<LogRecord[]> {
     this.#ensureOpen();
-    const stored = await this.replica.log.read(gid);
-    return this.#own.merge(gid, stored);
+    return this.#own.merge(gid, await this.replica.log.read(gid));
   }
 
-  /** All events: a worker rebuilds long transactions from `<prefix>.snapshots` (recovery), not from stored states. */
-  readTail(gid: string): Promise<StoredTail> {
-    return this.read(gid).then((records) => ({ records }));
+  /** The replica's stored state (from the summary headers) and the events after it, with this worker's writes it has not copied yet. */
+  async readTail(gid: string): Promise<StoredTail> {
+    this.#ensureOpen();
+    return this.#own.mergeTail(gid, await this.replica.log.readTail(gid));
   }
 
   async *scanOpen(accept?: (gid: string) => boolean): AsyncIterable<{ gid: string } & StoredTail> {
     await this.#caughtUp();
     yield* this.replica.log.scanOpen(accept);
+  }
+
+  /** What the audit checks: finished transactions are loaded from these states (readTail). */
+  async *scanStates(): AsyncIterable<{ gid: string; state: StoredState }> {
+    await this.#caughtUp();
+    yield* this.replica.log.scanStates();
   }
 
   async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {

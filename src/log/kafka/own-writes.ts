@@ -1,5 +1,5 @@
 import { Internal } from '../../errors.js';
-import type { LogRecord } from '../event-log.js';
+import type { LogRecord, StoredTail } from '../event-log.js';
 
 interface Written {
   readonly offset: number;
@@ -69,6 +69,13 @@ export class OwnWrites {
     if (mine === undefined) return [...stored];
     const last = stored.at(-1)?.seq ?? 0;
     return [...stored, ...mine.filter((r) => r.seq > last)].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** `tail` (from the replica) completed the same way: its state stays, only events after it. */
+  mergeTail(gid: string, tail: StoredTail): StoredTail {
+    if (tail.state === undefined) return { records: this.merge(gid, tail.records) };
+    const after = tail.state.seq;
+    return { state: tail.state, records: this.merge(gid, tail.records).filter((r) => r.seq > after) };
   }
 
   /** Per partition, the last offset written and not yet copied. */

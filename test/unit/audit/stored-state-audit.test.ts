@@ -70,7 +70,16 @@ describe('stored states in the audit', () => {
     expect(await runReplay(undefined, { all: true, threads: 1 }, config, io)).toBe(1);
     const text = outs.join('');
     expect(text).toMatch(/verified 2, divergent 0, failed 0/);
-    expect(text).toMatch(/stored states \(recovery starts there\): 2 checked, divergent 1\nSTORED STATE DIVERGES forged\n/);
+    expect(text).toMatch(/stored states \(restarts and loads start there\): 2 checked, divergent 1\nSTORED STATE DIVERGES forged\n/);
+  });
+
+  it('dtx replay --all --since leaves out the states of transactions created before', async () => {
+    const { outs, io } = capture();
+    expect(await runReplay(undefined, { all: true, threads: 1, since: String(golden[0]!.at + 1) }, config, io)).toBe(0);
+    expect(outs.join('')).toMatch(/verified 0, divergent 0, failed 0[^]*stored states \(restarts and loads start there\): 0 checked, divergent 0\n/);
+    const at = capture();
+    expect(await runReplay(undefined, { all: true, threads: 1, since: String(golden[0]!.at) }, config, at.io)).toBe(1);
+    expect(at.outs.join('')).toMatch(/stored states \(restarts and loads start there\): 2 checked, divergent 1\n/);
   });
 
   it('dtx replay <gid> checks that gid\'s state', async () => {

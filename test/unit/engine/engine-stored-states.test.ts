@@ -78,7 +78,7 @@ describe('stored states', () => {
     expect(reply).toMatchObject({ ok: false, message: expect.stringMatching(/force stop error. status: failed/) });
   });
 
-  it('stores no state without stateEvery (Kafka keeps its own snapshots)', async () => {
+  it('stores no state without stateEvery', async () => {
     const store = new MemoryLogStore();
     const h = await startEngine({ store });
     h.invoker.on('01/action', ERROR);

@@ -25,6 +25,16 @@ describe('OwnWrites', () => {
     expect(own.merge('a', [rec('a', 1)]).map((r) => r.seq)).toEqual([1]);
   });
 
+  it('completes a replica tail with the events after its state only', () => {
+    const own = new OwnWrites();
+    own.add(0, 7, [rec('a', 5), rec('a', 6)]);
+    const state = { seq: 4, value: 'v', context: {}, cmds: [] };
+    expect(own.mergeTail('a', { state, records: [] })).toEqual({ state, records: [rec('a', 5), rec('a', 6)] });
+    expect(own.mergeTail('a', { state: { ...state, seq: 5 }, records: [] }).records.map((r) => r.seq)).toEqual([6]);
+    expect(own.mergeTail('a', { records: [rec('a', 1)] })).toEqual({ records: [rec('a', 1), rec('a', 5), rec('a', 6)] });
+    expect(own.mergeTail('b', { state, records: [rec('b', 5)] })).toEqual({ state, records: [rec('b', 5)] });
+  });
+
   it('refuses a batch that repeats a seq written here, stored in the replica, or twice in itself', () => {
     const own = new OwnWrites();
     own.add(1, 5, [rec('a', 1), rec('a', 2)]);
