@@ -5,6 +5,7 @@ import { countArg, portArg, threadsArg } from './cli/cli-config.js';
 import type { ListFlags, ReadFlags } from './cli/read-commands.js';
 import type { ServeFlags } from './cli/cli-config.js';
 import type { ReplayOptions } from './audit/replay-command.js';
+import type { PruneFlags } from './cli/prune-command.js';
 
 /**
  * `dtx` command line (DESIGN §7). Without a command it prints help; an unknown command is refused
@@ -25,6 +26,7 @@ Examples:
   dtx show <gid>                     one transaction and its branches
   dtx replay <gid>                   its event timeline, re-folded and verified
   dtx list --server http://127.0.0.1:36789   ask a running dtx (it owns its data dir)
+  dtx prune --finished-before 30d    delete what finished over 30 days ago (dtx stopped)
 
 Configuration: dtm's keys in a YAML file (-c) and environment variables; see docs/config.md.`);
 
@@ -81,6 +83,16 @@ program
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(async (gid: string | undefined, flags: ReadFlags & ReplayOptions) => (await import('./cli/read-commands.js')).replayCommand(gid, flags));
+
+program
+  .command('prune')
+  .description('delete the finished transactions of the embedded log that last changed before a time, events included (offline: stop dtx first)')
+  .requiredOption('--finished-before <time>', 'an age (30d, 12h, 90m, 45s) or an ISO time (2026-11-01T00:00:00Z)')
+  .option('--dry-run', 'count what would be deleted, delete nothing')
+  .option('--vacuum', 'then shrink the file (SQLite VACUUM: needs room for a copy of the log)')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(async (flags: PruneFlags) => (await import('./cli/prune-command.js')).pruneCommand(flags));
 
 if (process.argv.length <= 2) program.help();
 await program.parseAsync(process.argv);

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -6,26 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { gidOf, saga } from '../support/dtm-client.js';
+import { runDtx } from '../support/dtx-cli.js';
 
-const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli.js');
 const TOKEN = 'cli-test-token-0123456789';
+const dtx = runDtx;
 /** A FAILURE cause longer than any table column: `dtx replay` must print it whole. */
 const CAUSE = `the ledger refused the transfer because account 42 is frozen by compliance review ${'x'.repeat(80)} end-of-cause`;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the real binary with a clean environment (no AUTH_TOKENS, no STORE_DATA_DIR unless given). */
-function dtx(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
 
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -60,7 +45,7 @@ describe('dtx command line', () => {
   it('without a command prints help listing the commands', async () => {
     const r = await dtx([]);
     expect(r.code).toBe(0);
-    for (const c of ['serve', 'list', 'show', 'replay']) expect(r.stdout).toContain(c);
+    for (const c of ['serve', 'list', 'show', 'replay', 'prune']) expect(r.stdout).toContain(c);
   });
 
   it('suggests the closest command for a typo and exits 2', async () => {

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import type Database from 'better-sqlite3';
+import { toLogError } from './sqlite-database.js';
+import { SqliteEventLog } from './sqlite-event-log.js';
+
+/** What `pruneFinished` removed (or, on a dry run, would remove). */
+export interface PruneResult {
+  readonly transactions: number;
+  readonly events: number;
+  readonly states: number;
+}
+
+/** Transactions per SQLite transaction: each commit frees its pages for the next appends. */
+const PRUNE_CHUNK = 1000;
+
+interface Statements {
+  readonly candidates: Database.Statement<[number, number, number], { id: number }>;
+  readonly countEvents: Database.Statement<[number], { n: number }>;
+  readonly countStates: Database.Statement<[number], { n: number }>;
+  readonly deleteEvents: Database.Statement<[number]>;
+  readonly deleteState: Database.Statement<[number]>;
+  readonly deleteTransaction: Database.Statement<[number]>;
+  readonly deleteGid: Database.Statement<[number]>;
+  readonly maxGidId: Database.Statement<[], { id: number | null }>;
+}
+
+/**
+ * The embedded log opened by `dtx prune` (src/cli/prune-command.ts): offline, with the data dir's
+ * lock, so no dtx runs on it meanwhile — a running engine may hold a finished transaction it just
+ * loaded and append to it, and its gid must not vanish under it.
+ *
+ * A pruned transaction leaves nothing behind: its events, stored state, projection row and gid are
+ * deleted together, so every transaction that stays keeps its whole history (`dtx replay --all`
+ * verifies the rest as before) and its gid may be used again for a new transaction, as after dtm's
+ * `FinishedDataExpire` on Redis. The gid row with the highest number stays, so numbers are never
+ * handed out twice (the `all` cursor is one). SQLite reuses the freed pages for later appends; the
+ * file itself shrinks only with `vacuum`.
+ */
+export class SqlitePruneLog extends SqliteEventLog {
+  /**
+   * Deletes every finished transaction whose row last changed (its finish: a finished transaction
+   * takes no more events) before `before`, epoch ms, in chunks of PRUNE_CHUNK; `dryRun` counts only.
+   */
+  pruneFinished(before: number, dryRun = false, onChunk?: (done: PruneResult) => void): PruneResult {
+    this.ensureOpen();
+    const s = this.#statements();
+    const keepGid = s.maxGidId.get()?.id ?? 0;
+    let total: PruneResult = { transactions: 0, events: 0, states: 0 };
+    const chunk = this.db.transaction((ids: readonly number[]) => {
+      let events = 0;
+      let states = 0;
+      for (const id of ids) {
+        if (dryRun) {
+          events += s.countEvents.get(id)?.n ?? 0;
+          states += s.countStates.get(id)?.n ?? 0;
+          continue;
+        }
+        events += s.deleteEvents.run(id).changes;
+        states += s.deleteState.run(id).changes;
+        s.deleteTransaction.run(id);
+        if (id !== keepGid) s.deleteGid.run(id);
+      }
+      return { transactions: ids.length, events, states };
+    });
+    try {
+      for (let after = 0; ; ) {
+        const ids = s.candidates.all(after, before, PRUNE_CHUNK).map((r) => r.id);
+        if (ids.length === 0) return total;
+        const done = chunk.immediate(ids);
+        total = { transactions: total.transactions + done.transactions, events: total.events + done.events, states: total.states + done.states };
+        onChunk?.(total);
+        after = ids.at(-1)!;
+      }
+    } catch (err) {
+      throw toLogError(err, 'prune');
+    }
+  }
+
+  /** Rewrites the file without its free pages (needs room for a copy); returns its size before and after, bytes. */
+  vacuum(): { before: number; after: number } {
+    this.ensureOpen();
+    const before = this.#bytes();
+    try {
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      throw toLogError(err, 'vacuum');
+    }
+    return { before, after: this.#bytes() };
+  }
+
+  /** The database file and its WAL, bytes. */
+  #bytes(): number {
+    const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+    return size(this.file) + size(`${this.file}-wal`);
+  }
+
+  #statements(): Statements {
+    const db = this.db;
+    return {
+      candidates: db.prepare<[number, number, number], { id: number }>('SELECT id FROM transactions WHERE id > ? AND finished = 1 AND update_time < ? ORDER BY id LIMIT ?'),
+      countEvents: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM events WHERE tid = ?'),
+      countStates: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM states WHERE id = ?'),
+      deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE tid = ?'),
+      deleteState: db.prepare<[number]>('DELETE FROM states WHERE id = ?'),
+      deleteTransaction: db.prepare<[number]>('DELETE FROM transactions WHERE id = ?'),
+      deleteGid: db.prepare<[number]>('DELETE FROM gids WHERE id = ?'),
+      maxGidId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM gids'),
+    };
+  }
+}

@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
+import { BranchServer, ERROR500 } from '../support/branch-server.js';
+import { gidOf, post, query, saga, waitFor } from '../support/dtm-client.js';
+import { runDtx } from '../support/dtx-cli.js';
+
+/**
+ * `dtx prune` on the real binary and a log the real dtx wrote: refused while dtx runs; offline it
+ * deletes the finished transactions that last changed before the cutoff and keeps the rest whole;
+ * a restarted dtx no longer knows the pruned gids and takes one again as a new transaction.
+ */
+const dtx = (args: string[], env: Record<string, string> = {}) => runDtx(args, env, 60_000);
+
+const dataDir = tempDir('dtx-prune-cli-');
+const done = [gidOf('prune-ok'), gidOf('prune-ok')];
+const open = gidOf('prune-open');
+let server: DtxProcess | undefined;
+let bs: BranchServer;
+
+beforeAll(async () => {
+  bs = await BranchServer.start();
+  bs.on('/pr/stuck', ERROR500);
+  server = await startDtx({ dataDir });
+  const steps = (p: string) => [{ action: bs.url(`/pr/${p}`), compensate: bs.url('/pr/c') }];
+  for (const gid of done) expect((await post(server.api, 'submit', saga(gid, steps('a'), { wait_result: true }))).status).toBe(200);
+  expect((await post(server.api, 'submit', saga(open, steps('stuck')))).status).toBe(200);
+});
+afterAll(async () => {
+  await server?.kill();
+  await bs?.close();
+});
+
+describe('dtx prune', () => {
+  it('refuses while dtx runs on the data dir', async () => {
+    const r = await dtx(['prune', '--finished-before', '0s', '--data-dir', dataDir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`a running dtx owns ${dataDir}: stop it first`);
+  });
+
+  it('refuses bad input, a data dir without a log and other stores with exit 2', async () => {
+    const bad = await dtx(['prune', '--finished-before', 'yesterday', '--data-dir', dataDir]);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining("--finished-before 'yesterday' is neither an age")]);
+    const missing = await dtx(['prune', '--data-dir', dataDir]);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("required option '--finished-before <time>'")]);
+    const kafka = await dtx(['prune', '--finished-before', '0s'], { STORE_DRIVER: 'kafka', STORE_KAFKA_BROKERS: '127.0.0.1:1' });
+    expect([kafka.code, kafka.stderr]).toEqual([2, expect.stringContaining('prune works on the embedded log')]);
+    const empty = tempDir('dtx-prune-empty-');
+    const none = await dtx(['prune', '--finished-before', '0s', '--data-dir', empty]);
+    expect([none.code, none.stderr]).toEqual([2, expect.stringContaining(`${empty} holds no dtx log`)]);
+  });
+
+  it('offline: prunes what finished before the cutoff, keeps the rest whole; a restarted dtx takes a pruned gid anew', async () => {
+    await server!.kill();
+    server = undefined;
+    const dry = await dtx(['prune', '--finished-before', '0s', '--dry-run', '--data-dir', dataDir]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^would prune 2 finished transactions \(\d+ events, 0 stored states\) last changed before /);
+    const recent = await dtx(['prune', '--finished-before', '1h', '--data-dir', dataDir]);
+    expect(recent.stdout).toMatch(/^pruned 0 finished transactions/);
+    const r = await dtx(['prune', '--finished-before', '0s', '--vacuum'], { STORE_DATA_DIR: dataDir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^pruned 2 finished transactions \\(\\d+ events, 0 stored states\\) last changed before .* from ${path.join(dataDir, 'dtx.db')}\\n`));
+    expect(r.stdout).toMatch(/\nvacuumed: \d+ -> \d+ bytes\n$/);
+
+    const audit = await dtx(['replay', '--all', '--data-dir', dataDir]);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toContain('audited 1 transactions');
+    expect(audit.stdout).toContain('verified 1, divergent 0, failed 0');
+
+    server = await startDtx({ dataDir });
+    expect((await query(server.api, done[0]!)).transaction ?? null).toBeNull();
+    expect((await query(server.api, open)).transaction?.status).toBe('submitted');
+    // the pruned gid is free: a new saga under it runs from its first step
+    expect((await post(server.api, 'submit', saga(done[0]!, [{ action: bs.url('/pr/again'), compensate: bs.url('/pr/c') }], { wait_result: true }))).status).toBe(200);
+    await waitFor(() => query(server!.api, done[0]!), (q) => q.transaction?.status === 'succeed', 30_000, 'the new saga under the pruned gid');
+    expect(bs.callsTo('/pr/again', done[0])).toHaveLength(1);
+  });
+});
