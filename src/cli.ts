@@ -89,7 +89,7 @@ program
   .description('delete the finished transactions of the embedded log that last changed before a time, events included (offline: stop dtx first)')
   .requiredOption('--finished-before <time>', 'an age (30d, 12h, 90m, 45s) or an ISO time (2026-11-01T00:00:00Z)')
   .option('--dry-run', 'count what would be deleted, delete nothing')
-  .option('--vacuum', 'then shrink the file (SQLite VACUUM: needs room for a copy of the log)')
+  .option('--vacuum', 'then shrink the file (SQLite VACUUM: needs free disk for two copies of what remains)')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(async (flags: PruneFlags) => (await import('./cli/prune-command.js')).pruneCommand(flags));

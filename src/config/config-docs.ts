@@ -48,7 +48,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = Object.freeze({
   'Tls.CertFile': 'PEM certificate of the HTTP and gRPC ports; with KeyFile it turns TLS on. Empty = plaintext.',
   'Tls.KeyFile': 'PEM private key that goes with Tls.CertFile.',
   'Tls.ClientCaFile': 'PEM CA bundle: when set, clients must present a certificate it signed (mutual TLS).',
-  'Invoker.Allow': 'Hosts (`a.example`, `*.example`, `host:port`), IPs and CIDRs branch URLs may point at; empty = any (dtm\'s behaviour). dtx never calls its own ports or cloud metadata addresses.',
+  'Invoker.Allow': 'Hosts (`a.example`, `*.example`, `host:port`), IPs and CIDRs branch URLs may point at; empty = any (dtm\'s behaviour). dtx never calls its own ports or cloud metadata addresses unless an entry here names them (`host:port`, a CIDR inside their range).',
   'Invoker.ForwardCredentials': 'Forward `authorization` and `cookie` from a transaction\'s `branch_headers` to branches (dtm does).',
   'Invoker.MaxAnswerBytes': 'Bytes of a branch answer read and classified; the rest is dropped.',
   'Invoker.GrpcTls.CaFile': 'PEM CA to trust for gRPC branch calls; set = TLS to gRPC branches.',

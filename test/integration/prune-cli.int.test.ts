@@ -4,6 +4,7 @@ import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ERROR500 } from '../support/branch-server.js';
 import { gidOf, post, query, saga, waitFor } from '../support/dtm-client.js';
 import { runDtx } from '../support/dtx-cli.js';
+import { createV1Log, schemaOf } from '../support/sqlite-v1-log.js';
 
 /**
  * `dtx prune` on the real binary and a log the real dtx wrote: refused while dtx runs; offline it
@@ -45,6 +46,13 @@ describe('dtx prune', () => {
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("required option '--finished-before <time>'")]);
     const kafka = await dtx(['prune', '--finished-before', '0s'], { STORE_DRIVER: 'kafka', STORE_KAFKA_BROKERS: '127.0.0.1:1' });
     expect([kafka.code, kafka.stderr]).toEqual([2, expect.stringContaining('prune works on the embedded log')]);
+    const future = await dtx(['prune', '--finished-before', '2999-01-01', '--data-dir', dataDir]);
+    expect([future.code, future.stderr]).toEqual([2, expect.stringContaining('is in the future')]);
+    const v1 = tempDir('dtx-prune-v1-');
+    createV1Log(v1, 'append-order');
+    const old = await dtx(['prune', '--finished-before', '0s', '--dry-run', '--data-dir', v1]);
+    expect([old.code, old.stderr]).toEqual([2, expect.stringContaining('is a version 1 log: start this dtx once on it')]);
+    expect(schemaOf(v1, 'events').version).toBe('1'); // not converted
     const empty = tempDir('dtx-prune-empty-');
     const none = await dtx(['prune', '--finished-before', '0s', '--data-dir', empty]);
     expect([none.code, none.stderr]).toEqual([2, expect.stringContaining(`${empty} holds no dtx log`)]);

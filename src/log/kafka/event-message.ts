@@ -17,41 +17,41 @@ const SUMMARY_HEADER = 'dtx-summary';
 export const STATE_MESSAGE_MAX_BYTES = 48 * 1024 * 1024;
 
 /**
- * An event as a Kafka record (DESIGN §3): key = gid, value = the versioned JSON record (readable
- * with standard Kafka tools). The summary rides in a header so the events topic stays a plain
- * event log and every worker's projection is derived from it alone.
+ * A partition's batch as records of the events topic, and its summaries as they travel: the
+ * writing worker's own replica copies these (`copyOwn`), so it holds exactly what every other
+ * replica reads, a state left out included.
  */
-export function encodeEventMessage(record: LogRecord, summary: TransSummary | undefined): Message {
-  const value = encodeRecord(record);
-  return summary === undefined ? { key: record.gid, value } : withSummary(record.gid, value, summary);
+export interface EncodedBatch {
+  readonly messages: Message[];
+  readonly summaries: readonly TransSummary[];
 }
 
 /**
- * A projection update without an event (the port allows summaries alone): a record with a null
- * value and the summary header. The events topic is never compacted, so null deletes nothing.
+ * An event is a record (DESIGN §3): key = gid, value = the versioned JSON record (readable with
+ * standard Kafka tools). The projection row of a gid rides in a header of its last event in the
+ * batch, so the events topic stays a plain event log and every worker's projection is derived
+ * from it alone; a row whose gid has no event in the batch gets a record of its own with a null
+ * value (the events topic is never compacted, so null deletes nothing).
  */
-export function encodeSummaryMessage(summary: TransSummary): Message {
-  return withSummary(summary.gid, null, summary);
+export function encodeBatchMessages(records: readonly LogRecord[], summaries: readonly TransSummary[]): EncodedBatch {
+  const lastOf = new Map(summaries.map((s) => [s.gid, s]));
+  const lastIndex = new Map(records.map((r, i) => [r.gid, i]));
+  const sent = new Map<string, TransSummary>();
+  const messages = records.map((r, i): Message => {
+    const summary = lastIndex.get(r.gid) === i ? lastOf.get(r.gid) : undefined;
+    return summary === undefined ? { key: r.gid, value: encodeRecord(r) } : withSummary(r.gid, encodeRecord(r), summary, sent);
+  });
+  for (const s of lastOf.values()) if (!lastIndex.has(s.gid)) messages.push(withSummary(s.gid, null, s, sent));
+  return { messages, summaries: summaries.map((s) => sent.get(s.gid) ?? s) };
 }
 
-/** The record with `summary` in its header, its stored state left out past STATE_MESSAGE_MAX_BYTES. */
-function withSummary(key: string, value: string | null, summary: TransSummary): Message {
+/** The record with `summary` in its header, its stored state left out past STATE_MESSAGE_MAX_BYTES; `sent` gets the summary as it travels. */
+function withSummary(key: string, value: string | null, summary: TransSummary, sent: Map<string, TransSummary>): Message {
   const message: Message = { key, value, headers: { [SUMMARY_HEADER]: JSON.stringify(summary) } };
   if (summary.state === undefined || messageBytes(message) <= STATE_MESSAGE_MAX_BYTES) return message;
   const { state: _left, ...row } = summary;
+  sent.set(summary.gid, row);
   return { key, value, headers: { [SUMMARY_HEADER]: JSON.stringify(row) } };
-}
-
-/**
- * One partition's batch as records: each event in order, the projection row of a gid on its last
- * event, and a summary-only record for each row whose gid has no event in the batch.
- */
-export function encodeBatchMessages(records: readonly LogRecord[], summaries: readonly TransSummary[]): Message[] {
-  const lastOf = new Map(summaries.map((s) => [s.gid, s]));
-  const lastIndex = new Map(records.map((r, i) => [r.gid, i]));
-  const messages = records.map((r, i) => encodeEventMessage(r, lastIndex.get(r.gid) === i ? lastOf.get(r.gid) : undefined));
-  for (const s of summaries) if (!lastIndex.has(s.gid)) messages.push(encodeSummaryMessage(s));
-  return messages;
 }
 
 /** Decodes a record of the events topic: an event and/or a projection row. */

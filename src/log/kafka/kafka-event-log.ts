@@ -146,7 +146,7 @@ export class KafkaEventLog implements EventLog {
   }
 
   async #write(p: number, records: readonly LogRecord[], summaries: readonly TransSummary[], consumed: string | undefined): Promise<void> {
-    const messages = encodeBatchMessages(records, summaries);
+    const { messages, summaries: sent } = encodeBatchMessages(records, summaries);
     // A batch without events (queries, rejections, duplicates) writes nothing: the next commit covers its consumed
     // offset (offsets only grow); a rebalance meanwhile re-delivers its commands, which change nothing decided again.
     if (messages.length === 0) return;
@@ -161,7 +161,7 @@ export class KafkaEventLog implements EventLog {
     const last = base + messages.length - 1;
     this.#lastEvent.set(p, last);
     // copied now, or kept for `read` until the consumer copies it
-    if (!this.replica.copyOwn(p, base, last + 1, records, summaries)) this.#own.add(p, last, records);
+    if (!this.replica.copyOwn(p, base, last + 1, records, sent)) this.#own.add(p, last, records);
     // a topic change is acknowledged once other workers' strong reads of the topic see it (queryKV)
     if (records.some((r) => isReservedGid(r.gid))) await this.#ends.stablePast(p, last);
   }

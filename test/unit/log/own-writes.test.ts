@@ -33,6 +33,10 @@ describe('OwnWrites', () => {
     expect(own.mergeTail('a', { state: { ...state, seq: 5 }, records: [] }).records.map((r) => r.seq)).toEqual([6]);
     expect(own.mergeTail('a', { records: [rec('a', 1)] })).toEqual({ records: [rec('a', 1), rec('a', 5), rec('a', 6)] });
     expect(own.mergeTail('b', { state, records: [rec('b', 5)] })).toEqual({ state, records: [rec('b', 5)] });
+    // the replica copied some of the own writes already (they stay until its position passes them)
+    own.add(0, 9, [rec('a', 7), rec('a', 8)]);
+    expect(own.mergeTail('a', { state, records: [rec('a', 5), rec('a', 6), rec('a', 7)] })).toEqual({ state, records: [5, 6, 7, 8].map((n) => rec('a', n)) });
+    expect(own.mergeTail('a', { state: { ...state, seq: 6 }, records: [rec('a', 7)] }).records.map((r) => r.seq)).toEqual([7, 8]);
   });
 
   it('refuses a batch that repeats a seq written here, stored in the replica, or twice in itself', () => {

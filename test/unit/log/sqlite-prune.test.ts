@@ -1,9 +1,12 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pruneCutoff } from '../../../src/cli/prune-command.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
-import { SqlitePruneLog } from '../../../src/log/sqlite/sqlite-prune.js';
+import { PRUNED_PLACEHOLDER_GID, SqlitePruneLog, storedSchemaVersion } from '../../../src/log/sqlite/sqlite-prune.js';
+import { createV1Log } from '../../support/sqlite-v1-log.js';
 import { recs, summary } from '../../contract/event-log-builders.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -59,20 +62,33 @@ describe('SqlitePruneLog', () => {
     expect(log.pruneFinished(T + 1000)).toEqual({ transactions: 0, events: 0, states: 0 });
   });
 
-  it('keeps the highest gid number, so a pruned gid starts anew under a number never handed out', async () => {
+  it('hands no number out twice: a pruned gid, the highest one too, starts anew under a new number', async () => {
     await seed();
+    const gidRows = () => {
+      const db = new Database(path.join(dir, 'dtx.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT gid, id FROM gids ORDER BY id').all() as Array<{ gid: string; id: number }>).map((r) => `${r.id}:${r.gid}`);
+      } finally {
+        db.close();
+      }
+    };
+    expect(gidRows()).toEqual(['1:old', '2:old-failed', '3:open', '4:recent']);
     const prune = open(SqlitePruneLog);
     expect(prune.pruneFinished(T + 10_000).transactions).toBe(3); // old, old-failed, recent (the highest)
     await prune.close();
-    const db = new Database(path.join(dir, 'dtx.db'), { readonly: true });
-    const ids = db.prepare('SELECT gid, id FROM gids ORDER BY id').all() as Array<{ gid: string; id: number }>;
-    db.close();
-    expect(ids.map((r) => r.gid)).toEqual(['open', 'recent']);
+    expect(gidRows()).toEqual(['3:open', `4:${PRUNED_PLACEHOLDER_GID}`]);
     const log = open(SqliteEventLog);
-    await log.append(recs('old', 1, 1), [summary('old', { status: 'submitted' })]);
-    await log.append(recs('fresh', 1, 1), [summary('fresh', { status: 'submitted' })]);
-    expect(await log.read('old')).toEqual(recs('old', 1, 1));
-    expect((await log.list({ limit: 10 })).items.map((t) => t.gid)).toEqual(['fresh', 'old', 'open']);
+    await log.append(recs('recent', 1, 1), [summary('recent', { status: 'succeed', finished: true })]);
+    await log.append(recs('old', 1, 1), [summary('old', { status: 'failed', finished: true })]);
+    expect(await log.read('recent')).toEqual(recs('recent', 1, 1));
+    expect((await log.list({ limit: 10 })).items.map((t) => t.gid)).toEqual(['old', 'recent', 'open']); // newest first, by number
+    await log.close();
+    expect(gidRows()).toEqual(['3:open', `4:${PRUNED_PLACEHOLDER_GID}`, '5:recent', '6:old']);
+    // the highest pruned again: the placeholder moves up, the old one goes
+    const again = open(SqlitePruneLog);
+    expect(again.pruneFinished(T + 10_000).transactions).toBe(2);
+    await again.close();
+    expect(gidRows()).toEqual(['3:open', `6:${PRUNED_PLACEHOLDER_GID}`]);
   });
 
   it('works in chunks of 1,000 transactions', async () => {
@@ -100,6 +116,22 @@ describe('SqlitePruneLog', () => {
     expect(after).toBeLessThan(before / 10);
   });
 
+  it('a dry run writes nothing; the schema version of a log is read without opening it', async () => {
+    await seed();
+    const file = path.join(dir, 'dtx.db');
+    const hash = () => createHash('sha256').update(readFileSync(file)).digest('hex');
+    const before = hash();
+    const log = open(SqlitePruneLog);
+    expect(log.pruneFinished(T + 10_000, true).transactions).toBe(3);
+    await log.close();
+    expect(hash()).toBe(before);
+    expect(storedSchemaVersion(file)).toBe(2);
+    const v1 = tempDir('dtx-prune-v1-');
+    createV1Log(v1, 'append-order');
+    expect(storedSchemaVersion(path.join(v1, 'dtx.db'))).toBe(1);
+    expect(storedSchemaVersion(path.join(v1, 'none.db'))).toBeUndefined();
+  });
+
   it('refuses while another process owns the data dir', async () => {
     await seed();
     open(SqliteEventLog);
@@ -108,7 +140,7 @@ describe('SqlitePruneLog', () => {
 });
 
 describe('--finished-before', () => {
-  it('takes an age or an ISO time, and nothing else', () => {
+  it('takes an age or an ISO time with its zone, and nothing else', () => {
     const now = Date.parse('2026-12-01T12:00:00Z');
     expect(pruneCutoff('30d', now)).toBe(Date.parse('2026-11-01T12:00:00Z'));
     expect(pruneCutoff('12h', now)).toBe(Date.parse('2026-12-01T00:00:00Z'));
@@ -117,6 +149,8 @@ describe('--finished-before', () => {
     expect(pruneCutoff('2026-11-30T00:00:00Z', now)).toBe(Date.parse('2026-11-30T00:00:00Z'));
     expect(pruneCutoff('2026-11-30T06:30:00.5+02:00', now)).toBe(Date.parse('2026-11-30T04:30:00.500Z'));
     expect(pruneCutoff('2026-11-30', now)).toBe(Date.parse('2026-11-30T00:00:00Z'));
-    for (const bad of ['yesterday', '30', '1700000000000', '-1d', '30days', '', '1e3', 'Dec 1, 2026', '2026-13-45']) expect(pruneCutoff(bad, now), bad).toBeUndefined();
+    expect(pruneCutoff('2024-02-29', now)).toBe(Date.parse('2024-02-29T00:00:00Z'));
+    const bad = ['yesterday', '30', '1700000000000', '-1d', '30days', '', '1e3', 'Dec 1, 2026', '2026-13-45', '2026-02-30', '2025-02-29', '2026-11-30T06:30:00', '2026-11-30 06:30Z', '999999999d'];
+    for (const b of bad) expect(pruneCutoff(b, now), b).toBeUndefined();
   });
 });
