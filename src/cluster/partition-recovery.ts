@@ -1,9 +1,8 @@
 import { isFinal, type TransTypeRegistry } from '../../machines/index.js';
 import { foldRecords, foldStored, type LiveTransaction } from '../engine/live-transaction.js';
 import { partitionOf } from '../log/gid-partitioner.js';
-import type { LogRecord } from '../log/event-log.js';
+import type { LogRecord, StoredState } from '../log/event-log.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
-import type { SnapshotRecord } from '../log/kafka/snapshot-codec.js';
 
 export interface PartitionRecovery {
   readonly live: LiveTransaction[];
@@ -20,19 +19,27 @@ export interface PartitionRecovery {
 /**
  * Rebuilds the unfinished transactions of `partitions` (each claimed: `log.claim(p)`, so the
  * replica holds everything committed to them) in one pass over the replica's open transactions:
- * each starts from its snapshot in `<prefix>.snapshots` when one exists and the replica's events
- * reach it, and only the events after the snapshot's seq are read and folded; otherwise all its events.
+ * each starts from the newer of its snapshot in `<prefix>.snapshots` (when the replica's events
+ * reach it) and the stored state its events carried into the replica (every STATE_EVERY_EVENTS of
+ * its events; `Store.SnapshotEvery: 0` writes no snapshots), and only the events after that seq
+ * are read and folded; otherwise all its events.
  */
 export async function recoverPartitions(log: KafkaEventLog, registry: TransTypeRegistry, partitions: ReadonlySet<number>): Promise<Map<number, PartitionRecovery>> {
   const count = log.settings.partitions;
   const out = new Map<number, { live: LiveTransaction[]; events: number; folded: number; open: Set<string>; failed: Array<{ gid: string; error: string }> }>();
   for (const p of partitions) out.set(p, { live: [], events: 0, folded: 0, open: new Set(), failed: [] });
-  const starts = new Map<string, SnapshotRecord>();
-  const from = (gid: string): number => {
-    const s = log.replica.snapshots.of(partitionOf(gid, count)).states.get(gid);
-    // a snapshot the fold cannot start from (its type gone, a context that is not one) leaves the gid to the full fold, which fails it alone
+  const starts = new Map<string, StoredState>();
+  // a state the fold cannot start from (its type gone, a context that is not one) leaves the gid to the full fold, which fails it alone
+  const usable = (s: StoredState | undefined): s is StoredState => {
     const transType = (s?.context as { transType?: unknown } | null | undefined)?.transType;
-    if (s === undefined || typeof transType !== 'string' || registry.get(transType) === undefined || log.replica.log.maxSeq(gid) < s.seq) return 0;
+    return s !== undefined && typeof transType === 'string' && registry.get(transType) !== undefined;
+  };
+  const from = (gid: string): number => {
+    const snapshot = log.replica.snapshots.of(partitionOf(gid, count)).states.get(gid);
+    const stored = log.replica.log.storedState(gid);
+    let s: StoredState | undefined = usable(snapshot) && log.replica.log.maxSeq(gid) >= snapshot.seq ? snapshot : undefined;
+    if (usable(stored) && stored.seq > (s?.seq ?? 0)) s = stored; // copied with its events: the replica reaches it
+    if (s === undefined) return 0;
     starts.set(gid, s);
     return s.seq;
   };
@@ -57,8 +64,8 @@ export async function recoverPartitions(log: KafkaEventLog, registry: TransTypeR
   return result;
 }
 
-/** `records`: the events after `s.seq` when a snapshot is given, else all of them. */
-function recoverOne(registry: TransTypeRegistry, gid: string, records: LogRecord[], s: SnapshotRecord | undefined): { tx: LiveTransaction | undefined; events: number; folded: number } {
+/** `records`: the events after `s.seq` when a starting state is given, else all of them. */
+function recoverOne(registry: TransTypeRegistry, gid: string, records: LogRecord[], s: StoredState | undefined): { tx: LiveTransaction | undefined; events: number; folded: number } {
   if (s === undefined) return { tx: foldRecords(registry, gid, records), events: records.length, folded: records.length };
   const tx = foldStored(registry, gid, { state: s, records });
   return { tx, events: s.seq + records.length, folded: records.length };

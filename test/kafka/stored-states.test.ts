@@ -8,7 +8,7 @@ import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ERROR500, SUCCESS } from '../support/branch-server.js';
 import { get, gidOf, post, query, saga, waitFor, type QueryResult } from '../support/dtm-client.js';
 import { TEST_KAFKA_BROKERS } from '../support/kafka-broker.js';
-import { freshPrefix, readTopic, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, readTopic, startWorker, stopWorkers, takeoversOf, waitOwnership } from '../support/kafka-workers.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**
@@ -33,10 +33,10 @@ afterAll(async () => {
   await bs?.close();
 });
 
-/** The stored states of `gid` the events topic carries, in offset order. */
-async function statesInTopic(gid: string): Promise<StoredState[]> {
+/** The stored states of `gid` the events topic of `topics` carries, in offset order. */
+async function statesInTopic(gid: string, topics = prefix): Promise<StoredState[]> {
   const out: StoredState[] = [];
-  for (const r of await readTopic(`${prefix}.events`)) {
+  for (const r of await readTopic(`${topics}.events`)) {
     const header = r.headers['dtx-summary'];
     if (r.key !== gid || header === undefined) continue;
     const state = (JSON.parse(header) as TransSummary).state;
@@ -52,6 +52,30 @@ async function replayAll(): Promise<string> {
   return (await promisify(execFile)(process.execPath, [cli, 'replay', '--all'], { env })).stdout;
 }
 
+/**
+ * Grows saga `gid` (its branch failing) until the events topic carries a stored state of it, and
+ * returns the newest: each
+ * reset makes the failing branch due at once (CronReset, then CronFired and BranchErrored).
+ */
+async function growUntilState(api: string, gid: string, topics = prefix): Promise<StoredState> {
+  const states = await waitFor(
+    async () => {
+      for (let i = 0; i < 100; i += 1) {
+        const replies = await Promise.all(Array.from({ length: 5 }, () => post(api, 'resetNextCronTime', { gid })));
+        expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      }
+      return statesInTopic(gid, topics);
+    },
+    (s) => s.length > 0,
+    600_000,
+    'a stored state in the events topic',
+  );
+  const newest = states.at(-1)!;
+  expect(newest.seq).toBeGreaterThanOrEqual(2000); // the state after the batch that passed the multiple
+  expect(newest.value).toBe('submitted');
+  return newest;
+}
+
 const statusOf = async (api: string, gid: string): Promise<string | undefined> => (await query(api, gid)).transaction?.status;
 
 describe('stored states in Kafka mode', () => {
@@ -63,23 +87,8 @@ describe('stored states in Kafka mode', () => {
     const gid = gidOf('states');
     expect((await post(w.api, 'submit', saga(gid, [{ action: bs.url('/st/a1'), compensate: bs.url('/st/c1') }]))).status).toBe(200);
 
-    // each reset makes the failing branch due at once: CronReset, then CronFired and BranchErrored
     const api = w.api;
-    const states = await waitFor(
-      async () => {
-        for (let i = 0; i < 100; i += 1) {
-          const replies = await Promise.all(Array.from({ length: 5 }, () => post(api, 'resetNextCronTime', { gid })));
-          expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-        }
-        return statesInTopic(gid);
-      },
-      (s) => s.length > 0,
-      600_000,
-      'a stored state in the events topic',
-    );
-    const state = states[0]!;
-    expect(state.seq).toBeGreaterThanOrEqual(2000); // the state after the batch that passed the multiple
-    expect(state.value).toBe('submitted');
+    const state = await growUntilState(api, gid);
 
     failing = false;
     await waitFor(
@@ -115,5 +124,26 @@ describe('stored states in Kafka mode', () => {
     const audit = await replayAll();
     expect(audit).toContain('verified 1, divergent 0, failed 0');
     expect(audit).toContain('stored states (restarts and loads start there): 1 checked, divergent 0'); // the newest, one per gid
+  });
+
+  it('a takeover starts an open transaction from the state in the replica when no snapshot is newer', async () => {
+    // no snapshots at all (Store.SnapshotEvery 0): before, a takeover folded every event
+    const topics = freshPrefix('states-open');
+    const dir = tempDir('dtx-kafka-states-open-');
+    const env = { STORE_SNAPSHOT_EVERY: '0' };
+    w = await startWorker({ prefix: topics, partitions: 1, dataDir: dir, env });
+    await waitOwnership([w], 1);
+    bs.on('/so/a1', ERROR500);
+    const gid = gidOf('states-open');
+    expect((await post(w.api, 'submit', saga(gid, [{ action: bs.url('/so/a1'), compensate: bs.url('/so/c1') }]))).status).toBe(200);
+    const state = await growUntilState(w.api, gid, topics);
+    await w.kill('SIGKILL');
+    w = await startWorker({ prefix: topics, partitions: 1, dataDir: dir, env });
+    await waitOwnership([w], 1);
+    const [takeover] = await takeoversOf(w, 1);
+    expect(takeover!.transactions).toBe(1);
+    expect(takeover!.events).toBeGreaterThan(state.seq);
+    expect(takeover!.folded).toBe(takeover!.events - state.seq); // only the tail after the newest state
+    expect(await statusOf(w.api, gid)).toBe('submitted');
   });
 });

@@ -1,7 +1,7 @@
 import { toLogError } from './sqlite-database.js';
 import { buildAppendWithMetaTx, type AppendWithMetaTx } from './sqlite-append.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
-import type { LogRecord, TransSummary } from '../event-log.js';
+import type { LogRecord, StoredState, TransSummary } from '../event-log.js';
 import { keysetPages, readRecordsAfter } from './sqlite-statements.js';
 
 /** Open transactions per page of `openAfterSeq`. */
@@ -46,6 +46,13 @@ export class SqliteReplicaLog extends SqliteEventLog {
     } catch (err) {
       throw toLogError(err, 'scanOpen');
     }
+  }
+
+  /** The newest stored state of `gid` the replica copied from the summary headers, or undefined. */
+  storedState(gid: string): StoredState | undefined {
+    this.ensureOpen();
+    const row = this.stmts.stateOf.get(gid);
+    return row === undefined ? undefined : (JSON.parse(row.state) as StoredState);
   }
 
   /** A `meta` value written by `appendWithMeta`, or undefined. */
