@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredState, TransSummary } from '../../src/log/event-log.js';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ERROR500, SUCCESS } from '../support/branch-server.js';
@@ -28,8 +28,12 @@ beforeAll(async () => {
   bs = await BranchServer.start();
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await stopWorkers(w);
+  w = undefined;
+});
+
+afterAll(async () => {
   await bs?.close();
 });
 
