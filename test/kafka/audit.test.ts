@@ -1,29 +1,19 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, FAILURE } from '../support/branch-server.js';
 import { gidOf, post, query, saga } from '../support/dtm-client.js';
 import { TEST_KAFKA_BROKER_LIST, TEST_KAFKA_BROKERS } from '../support/kafka-broker.js';
+import { runDtx, type CliRun } from '../support/dtx-cli.js';
 import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 import { partitionOf } from '../../src/log/gid-partitioner.js';
 
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli.js');
 const PARTITIONS = 3;
 const prefix = freshPrefix('audit');
 
 /** `dtx replay` on Store.Driver kafka: it audits the events topic itself, not a worker's replica. */
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? '', STORE_DRIVER: 'kafka', STORE_KAFKA_BROKERS: TEST_KAFKA_BROKERS, STORE_KAFKA_PREFIX: prefix, STORE_PARTITIONS: String(PARTITIONS) };
-  try {
-    return { code: 0, ...(await run(process.execPath, [CLI, 'replay', ...args], { env })) };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function replay(args: string[]): Promise<CliRun> {
+  return runDtx(['replay', ...args], { STORE_DRIVER: 'kafka', STORE_KAFKA_BROKERS: TEST_KAFKA_BROKERS, STORE_KAFKA_PREFIX: prefix, STORE_PARTITIONS: String(PARTITIONS) }, 300_000);
 }
 
 let worker: DtxProcess;

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredState, TransSummary } from '../../src/log/event-log.js';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ERROR500, SUCCESS } from '../support/branch-server.js';
 import { get, gidOf, post, query, saga, waitFor, type QueryResult } from '../support/dtm-client.js';
+import { runDtx } from '../support/dtx-cli.js';
 import { TEST_KAFKA_BROKERS } from '../support/kafka-broker.js';
 import { freshPrefix, readTopic, startWorker, stopWorkers, takeoversOf, waitOwnership } from '../support/kafka-workers.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -51,9 +50,9 @@ async function statesInTopic(gid: string, topics = prefix): Promise<StoredState[
 
 /** `dtx replay --all` on the Kafka log: it copies the events topic into a throwaway replica and audits that. */
 async function replayAll(): Promise<string> {
-  const env = { PATH: process.env.PATH ?? '', STORE_DRIVER: 'kafka', STORE_KAFKA_BROKERS: TEST_KAFKA_BROKERS, STORE_KAFKA_PREFIX: prefix, STORE_PARTITIONS: '1' };
-  const cli = path.resolve(import.meta.dirname, '../../dist/src/cli.js');
-  return (await promisify(execFile)(process.execPath, [cli, 'replay', '--all'], { env })).stdout;
+  const r = await runDtx(['replay', '--all'], { STORE_DRIVER: 'kafka', STORE_KAFKA_BROKERS: TEST_KAFKA_BROKERS, STORE_KAFKA_PREFIX: prefix, STORE_PARTITIONS: '1' }, 300_000);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
 }
 
 /**

@@ -42,7 +42,7 @@ export function encodeBatchMessages(records: readonly LogRecord[], summaries: re
     return summary === undefined ? { key: r.gid, value: encodeRecord(r) } : withSummary(r.gid, encodeRecord(r), summary, sent);
   });
   for (const s of lastOf.values()) if (!lastIndex.has(s.gid)) messages.push(withSummary(s.gid, null, s, sent));
-  return { messages, summaries: summaries.map((s) => sent.get(s.gid) ?? s) };
+  return { messages, summaries: sent.size === 0 ? summaries : summaries.map((s) => sent.get(s.gid) ?? s) };
 }
 
 /** The record with `summary` in its header, its stored state left out past STATE_MESSAGE_MAX_BYTES; `sent` gets the summary as it travels. */

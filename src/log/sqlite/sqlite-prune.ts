@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { RESERVED_GID_PREFIX } from '../kv-records.js';
 import { toLogError } from './sqlite-database.js';
+import { storedVersionText } from './sqlite-schema.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 
 /** What `pruneFinished` removed (or, on a dry run, would remove). */
@@ -28,8 +29,8 @@ export function storedSchemaVersion(file: string): number | undefined {
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 0 });
     try {
-      const row = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get();
-      return row === undefined ? undefined : Number(row.value);
+      const text = storedVersionText(db);
+      return text === undefined ? undefined : Number(text);
     } finally {
       db.close();
     }

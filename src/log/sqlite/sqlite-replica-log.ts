@@ -2,7 +2,7 @@ import { toLogError } from './sqlite-database.js';
 import { buildAppendWithMetaTx, type AppendWithMetaTx } from './sqlite-append.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import type { LogRecord, StoredState, TransSummary } from '../event-log.js';
-import { keysetPages, readRecordsAfter } from './sqlite-statements.js';
+import { keysetPages, readRecordsAfter, storedStateOf } from './sqlite-statements.js';
 
 /** Open transactions per page of `openAfterSeq`. */
 const OPEN_PAGE = 256;
@@ -51,8 +51,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
   /** The newest stored state of `gid` the replica copied from the summary headers, or undefined. */
   storedState(gid: string): StoredState | undefined {
     this.ensureOpen();
-    const row = this.stmts.stateOf.get(gid);
-    return row === undefined ? undefined : (JSON.parse(row.state) as StoredState);
+    return storedStateOf(this.stmts, gid);
   }
 
   /** A `meta` value written by `appendWithMeta`, or undefined. */

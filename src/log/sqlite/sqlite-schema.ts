@@ -89,14 +89,19 @@ CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
  * stored version. Runs in one write transaction, so it also takes the database's exclusive lock for
  * the life of the connection (see sqlite-database.ts). Returns the version it converted from, if any.
  */
+/** The `schema_version` text a database's `meta` table holds; undefined without one (a new file). */
+export function storedVersionText(db: Database.Database): string | undefined {
+  return db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get()?.value;
+}
+
 export function ensureSchema(db: Database.Database, file: string): number | undefined {
   return db.transaction(() => {
     db.exec(META_DDL);
-    const row = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get();
-    const stored = row === undefined ? undefined : Number(row.value);
+    const text = storedVersionText(db);
+    const stored = text === undefined ? undefined : Number(text);
     if (stored !== undefined && stored !== 1 && stored !== SCHEMA_VERSION) {
       // Not retryable in practice, but the log is unusable by this build: refuse to touch it.
-      throw new LogUnavailable(`event log ${file} has schema version ${row!.value}; this dtx build reads version ${SCHEMA_VERSION}`);
+      throw new LogUnavailable(`event log ${file} has schema version ${text!}; this dtx build reads version ${SCHEMA_VERSION}`);
     }
     if (stored === 1) migrateFromVersion1(db);
     else db.exec(DDL);

@@ -221,15 +221,21 @@ export function readRecordsAfter(stmts: SqliteStatements, gid: string, seq: numb
   return (seq > 0 ? stmts.readEventsAfter.all(gid, seq) : stmts.readEvents.all(gid)).map(recordOfRow);
 }
 
+/** A gid's newest stored state, or undefined. */
+export function storedStateOf(stmts: SqliteStatements, gid: string): StoredState | undefined {
+  const row = stmts.stateOf.get(gid);
+  return row === undefined ? undefined : (JSON.parse(row.state) as StoredState);
+}
+
 /**
  * A gid's stored state and the events after it; all its events without a state. The state is read
  * first: a commit landing between the two reads only adds events after it (a state is never
  * ahead of its events).
  */
 export function readTailOf(stmts: SqliteStatements, gid: string): StoredTail {
-  const stored = stmts.stateOf.get(gid);
-  if (stored === undefined) return { records: readRecords(stmts, gid) };
-  return { state: JSON.parse(stored.state) as StoredState, records: readRecordsAfter(stmts, gid, stored.seq) };
+  const state = storedStateOf(stmts, gid);
+  if (state === undefined) return { records: readRecords(stmts, gid) };
+  return { state, records: readRecordsAfter(stmts, gid, state.seq) };
 }
 
 function recordOfRow(r: EventRow): LogRecord {
