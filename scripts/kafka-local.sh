@@ -21,6 +21,10 @@
 #   KAFKA_HEAP_OPTS        JVM heap (default -Xmx512m)
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
 #   KAFKA_EXTRA_PROPERTIES extra server.properties lines (newline separated), appended last
+#   KAFKA_SECURE_PORT      when set: a SASL_SSL listener on it and a mutual-TLS listener on it+1, with a
+#                          test CA in <run dir>/tls (scripts/lib/kafka-secure.sh; start prints their
+#                          KAFKA_SASL_SSL_BROKERS=, KAFKA_MTLS_BROKERS= and KAFKA_TLS_DIR= lines too)
+#   KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD  the SASL user of the SASL_SSL listener (dtx / dtx-local-secret)
 #   JAVA_HOME              used when set, else `java` from PATH
 #
 # Needs: bash, java (17+ for Kafka 4.x), mvn (only while the jar cache is cold), flock, timeout;
@@ -58,6 +62,9 @@ case "$KAFKA_PORT$KAFKA_CONTROLLER_PORT" in
   *[!0-9]*) die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must be numbers (got '$KAFKA_PORT', '$KAFKA_CONTROLLER_PORT')" ;;
 esac
 [[ "$KAFKA_PORT" != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT"
+# shellcheck source=lib/kafka-secure.sh
+source "$SCRIPT_DIR/lib/kafka-secure.sh"
+secure_check_env
 
 major="${KAFKA_VERSION%%.*}"
 case "$major" in *[!0-9]*|'') die "KAFKA_VERSION '$KAFKA_VERSION' does not look like a Kafka version (e.g. 3.9.2, 4.4.0)" ;; esac
@@ -200,11 +207,11 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT$(secure_listeners)
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT$(secure_listeners)
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT$(secure_protocols)
 log.dirs=$DATA_DIR
 num.partitions=1
 default.replication.factor=1
@@ -222,7 +229,10 @@ group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
 auto.create.topics.enable=false
 transaction.max.timeout.ms=900000
+$(secure_properties)
 EOF
+  # the PLAIN listener's password is in it
+  if secure_enabled; then chmod 600 "$PROPS"; fi
   if [[ -n "${KAFKA_EXTRA_PROPERTIES:-}" ]]; then
     printf '# KAFKA_EXTRA_PROPERTIES\n%s\n' "$KAFKA_EXTRA_PROPERTIES" >>"$PROPS"
   fi
@@ -288,16 +298,20 @@ format_storage() {
     if [[ "$formatted" != "$KAFKA_VERSION" ]]; then
       die "$DATA_DIR was formatted by Kafka $formatted, not $KAFKA_VERSION: run '$0 reset' (same env) or use another KAFKA_PORT/KAFKA_RUN_DIR"
     fi
+    if secure_enabled; then check_scram_formatted; fi
     return 0
   fi
   local id; id="$(new_cluster_id)"
   log "formatting $DATA_DIR (cluster id $id)"
   local lo; lo="$(log_opts)"
-  if ! "$java" -cp "$LIB_DIR/*" "$lo" kafka.tools.StorageTool format -t "$id" -c "$PROPS" >"$LOG_DIR/format.out" 2>&1; then
+  local scram=()
+  mapfile -t scram < <(scram_format_args)
+  if ! "$java" -cp "$LIB_DIR/*" "$lo" kafka.tools.StorageTool format -t "$id" -c "$PROPS" "${scram[@]}" >"$LOG_DIR/format.out" 2>&1; then
     cat "$LOG_DIR/format.out" >&2
     die "kafka.tools.StorageTool format failed"
   fi
   printf '%s\n' "$KAFKA_VERSION" >"$VERSION_FILE"
+  scram_wanted >"$SCRAM_FILE"
 }
 
 # ---------- commands ----------
@@ -332,14 +346,18 @@ cmd_start() {
     if [[ "$running_version" != "$KAFKA_VERSION" ]]; then
       die "a Kafka $running_version broker (pid $pid) is already running from $RUN_DIR, not $KAFKA_VERSION: stop it first or use another KAFKA_PORT"
     fi
+    if secure_enabled; then
+      grep -q "SASL_SSL://127.0.0.1:$SECURE_PORT," "$PROPS" 2>/dev/null || die "the Kafka broker running from $RUN_DIR (pid $pid) has no SASL_SSL listener on $SECURE_PORT: stop it first"
+      check_scram_formatted
+    fi
     if probe; then
       log "Kafka already running (pid $pid, $RUN_DIR)"
-      printf 'KAFKA_BROKERS=%s\n' "$BROKERS"
+      print_brokers
       return 0
     fi
     log "Kafka pid $pid is alive but not answering yet; waiting"
     wait_ready "$pid"
-    printf 'KAFKA_BROKERS=%s\n' "$BROKERS"
+    print_brokers
     return 0
   fi
   if [[ -f "$PID_FILE" ]]; then
@@ -347,7 +365,7 @@ cmd_start() {
     rm -f "$PID_FILE"
   fi
   local p
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" $(secure_ports); do
     if port_open "$p"; then
       die "port $p on 127.0.0.1 is already in use by another process (not this script's broker in $RUN_DIR); choose another KAFKA_PORT / KAFKA_CONTROLLER_PORT"
     fi
@@ -359,6 +377,7 @@ cmd_start() {
     die "Kafka $KAFKA_VERSION needs Java 17+, found Java $jv ($java); set JAVA_HOME"
   fi
   fetch_jars
+  if secure_enabled; then make_tls; fi
   write_config
   # Fresh log per start so the readiness check never sees an older "Kafka Server started".
   local f
@@ -378,7 +397,12 @@ cmd_start() {
   log "started Kafka $KAFKA_VERSION (pid $pid) on $BROKERS, controller 127.0.0.1:$KAFKA_CONTROLLER_PORT, run dir $RUN_DIR"
   wait_ready "$pid"
   log "ready after $((SECONDS - started))s"
+  print_brokers
+}
+
+print_brokers() {
   printf 'KAFKA_BROKERS=%s\n' "$BROKERS"
+  secure_print
 }
 
 cmd_stop() {
@@ -409,7 +433,7 @@ cmd_status() {
   local pid
   if pid="$(running_pid)" && probe; then
     log "running: Kafka $(cat "$VERSION_FILE" 2>/dev/null || echo '?') pid $pid, run dir $RUN_DIR"
-    printf 'KAFKA_BROKERS=%s\n' "$BROKERS"
+    print_brokers
     return 0
   fi
   if [[ -n "${pid:-}" ]]; then
@@ -424,7 +448,7 @@ cmd_reset() {
   cmd_stop
   exec 9>"$RUN_DIR/.lock"
   flock 9
-  rm -rf "$DATA_DIR" "$LOG_DIR" "$VERSION_FILE" "$PROPS" "$RUN_DIR/log4j.properties" "$RUN_DIR/log4j2.properties"
+  rm -rf "$DATA_DIR" "$LOG_DIR" "$VERSION_FILE" "$SCRAM_FILE" "$PROPS" "$RUN_DIR/log4j.properties" "$RUN_DIR/log4j2.properties"
   log "wiped data and logs in $RUN_DIR"
 }
 

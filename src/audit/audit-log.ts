@@ -31,12 +31,13 @@ export class AuditSourceError extends Error {
  */
 export async function openAuditLog(config: ResolvedConfig): Promise<AuditLog> {
   if (config.Store.Driver === 'sqlite') return openSqlite(config.Store.DataDir);
+  // loaded only here: the embedded case never pays for kafkajs
+  const [{ KafkaEventLog }, { kafkaSettingsOf }] = await Promise.all([import('../log/kafka/kafka-event-log.js'), import('../log/kafka/kafka-settings.js')]);
+  const settings = kafkaSettingsOf(config, 'dtx-audit'); // reads the TLS files: a config error before anything is made
   const dir = mkdtempSync(path.join(tmpdir(), 'dtx-audit-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   const logger = pino({ level: 'warn' }, pino.destination(2));
-  // loaded only here: the embedded case never pays for kafkajs
-  const [{ KafkaEventLog }, { kafkaSettingsOf }] = await Promise.all([import('../log/kafka/kafka-event-log.js'), import('../log/kafka/kafka-settings.js')]);
-  const log = await KafkaEventLog.open({ settings: kafkaSettingsOf(config, 'dtx-audit'), dataDir: dir, logger, audit: true }).catch((err: unknown) => {
+  const log = await KafkaEventLog.open({ settings, dataDir: dir, logger, audit: true }).catch((err: unknown) => {
     cleanup();
     throw err;
   });

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/index.js';
+import { ConfigError, type ResolvedConfig } from '../config/index.js';
 import { AuditSourceError } from '../audit/audit-log.js';
 import { runReplay, type ReplayOptions } from '../audit/replay-command.js';
 import { printable, terminalSafeJson } from '../audit/printable.js';
@@ -76,6 +76,7 @@ async function guarded(name: string, flags: ConfigFlags, run: (config: ResolvedC
     process.exitCode = await run(config);
   } catch (e) {
     err(`dtx ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = e instanceof AuditSourceError ? 2 : 1;
+    // a setting found unusable only when used (a Store.KafkaTls file) is a config error, as at start
+    process.exitCode = e instanceof AuditSourceError || e instanceof ConfigError ? 2 : 1;
   }
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
+import { LogUnavailable } from '../errors.js';
 import { ListenError } from '../ingress/listen-error.js';
 import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
 
@@ -10,6 +11,12 @@ import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
 export function startupFailureLine(err: unknown, config: ResolvedConfig): string | undefined {
   if (isDataDirLocked(err)) {
     return `the data dir ${path.resolve(config.Store.DataDir)} is in use by another dtx process; stop that one, or give this one its own directory with --data-dir <dir> (STORE_DATA_DIR)`;
+  }
+  // the message names the brokers, the setting and what to check (kafka-client.ts `connectedAdmin`)
+  if (err instanceof LogUnavailable && err.message.startsWith('cannot reach the Kafka brokers')) return err.message;
+  const refused = kafkaAuthorizationFailure(err);
+  if (refused !== undefined) {
+    return `the Kafka brokers refused this user an operation (${refused}); grant it the ACLs docs/kafka.md lists under "Secured brokers" for Store.KafkaPrefix '${config.Store.KafkaPrefix}'`;
   }
   if (!(err instanceof ListenError)) return undefined;
   const flag = err.listener === 'HTTP' ? '--port <n> (HTTP_PORT)' : '--grpc-port <n> (GRPC_PORT)';
@@ -26,4 +33,22 @@ export function startupFailureLine(err: unknown, config: ResolvedConfig): string
     case 'other':
       return `${err.message}; check ${flag} and --host (HTTP_HOST)`;
   }
+}
+
+/**
+ * The broker's answer when an error (or one it aggregates, or its cause) is an ACL refusal:
+ * kafkajs names them `TOPIC_AUTHORIZATION_FAILED`, `GROUP_...`, `TRANSACTIONAL_ID_...`, `CLUSTER_...`.
+ */
+export function kafkaAuthorizationFailure(err: unknown, depth = 0): string | undefined {
+  if (typeof err !== 'object' || err === null || depth > 4) return undefined;
+  const e = err as { type?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED')) {
+    return typeof e.message === 'string' ? `${e.type}: ${e.message}` : e.type;
+  }
+  const inner = [...(Array.isArray(e.errors) ? (e.errors as unknown[]) : []), e.cause];
+  for (const i of inner) {
+    const found = kafkaAuthorizationFailure(i, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

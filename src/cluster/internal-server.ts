@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { loadProtoFiles, methodOf, serviceOf } from '../protocol/proto-files.js';
 import { authInterceptor } from '../ingress/grpc/grpc-interceptors.js';
 import { TOPIC_MAX_MESSAGE_BYTES } from '../log/kafka/message-chunks.js';
+import { readTlsFiles, type ResolvedConfig, type TlsFiles } from '../config/index.js';
 
 /** `dtx.internal.ReplyBatch`: UTF-8 JSON of AddressedReply[], and the owner that decided them. */
 export interface ReplyBatch {
@@ -62,12 +63,21 @@ export const INTERNAL_CHANNEL_OPTIONS = { 'grpc.max_receive_message_length': TOP
  * `Auth.Tokens` set, every call needs one of them (`authorization: Bearer`), as on the public gRPC
  * port: the service accepts commands, and it listens on `HttpHost` like the API. A connection has
  * at most `maxConcurrentStreams` calls open (`GrpcMaxConcurrentStreams`, as on the API's port).
+ * `credentials`: plaintext unless `InternalTls` is set (`internalCredentialsOf`).
  */
-export async function startInternalServer(services: readonly InternalService[], host: string, port: number, tokens: readonly string[], maxConcurrentStreams: number, logger: Logger): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startInternalServer(
+  services: readonly InternalService[],
+  host: string,
+  port: number,
+  tokens: readonly string[],
+  maxConcurrentStreams: number,
+  logger: Logger,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<{ port: number; stop(): Promise<void> }> {
   const server = new grpc.Server({ ...INTERNAL_CHANNEL_OPTIONS, 'grpc.max_concurrent_streams': maxConcurrentStreams, ...(tokens.length > 0 ? { interceptors: [authInterceptor(tokens)] } : {}) });
   for (const s of services) server.addService(s.definition, s.implementation);
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${host}:${port}`, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });
   logger.info({ port: bound }, 'internal service listening');
   return {
@@ -92,4 +102,22 @@ export function internalMetadata(token: string | undefined): grpc.Metadata {
   const metadata = new grpc.Metadata();
   if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
   return metadata;
+}
+
+/** Both ends of the internal service: what this worker serves with and what it calls the others with. */
+export interface InternalCredentials {
+  readonly server: grpc.ServerCredentials;
+  readonly peers: grpc.ChannelCredentials;
+}
+
+/**
+ * `InternalTls` set: mutual TLS. The server requires a client certificate signed by `CaFile`, and
+ * this worker presents its own certificate to the others and trusts only servers `CaFile` signed
+ * (for the host it dials: InternalAdvertise's). Unset: plaintext both ways, as before.
+ */
+export function internalCredentialsOf(config: Pick<ResolvedConfig, 'InternalTls'>): InternalCredentials {
+  const t = config.InternalTls;
+  if (t.CertFile === '') return { server: grpc.ServerCredentials.createInsecure(), peers: grpc.credentials.createInsecure() };
+  const { ca, cert, key } = readTlsFiles('InternalTls', t) as Required<TlsFiles>; // all three are set (config schema)
+  return { server: grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true), peers: grpc.credentials.createSsl(ca, key, cert) };
 }

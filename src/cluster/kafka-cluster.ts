@@ -10,7 +10,7 @@ import { PartitionOwnership, type OwnershipObserver } from './partition-ownershi
 import { ReplyHub } from './reply-hub.js';
 import { repliesService, ReplySender } from './reply-service.js';
 import { CommandExchange } from './command-exchange.js';
-import { startInternalServer } from './internal-server.js';
+import { internalCredentialsOf, startInternalServer } from './internal-server.js';
 import { OwnerLinks } from './owner-links.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 import { ConsumedOffsets, KafkaBatchAppender } from './consumed-offsets.js';
@@ -53,22 +53,24 @@ export class KafkaCluster {
     // Without InternalAdvertise the workers reach each other on 127.0.0.1: the service (which takes
     // commands) listens there only, not on HttpHost.
     const loopback = config.InternalAdvertise === '';
-    const server = await startInternalServer([repliesService(hub), exchange.service], loopback ? '127.0.0.1' : config.HttpHost, config.InternalGrpcPort, config.Auth.Tokens, config.GrpcMaxConcurrentStreams, logger.child({ component: 'internal' }));
+    const credentials = internalCredentialsOf(config);
+    const host = loopback ? '127.0.0.1' : config.HttpHost;
+    const server = await startInternalServer([repliesService(hub), exchange.service], host, config.InternalGrpcPort, config.Auth.Tokens, config.GrpcMaxConcurrentStreams, logger.child({ component: 'internal' }), credentials.server);
     const address = loopback ? `127.0.0.1:${server.port}` : config.InternalAdvertise;
     if (loopback && config.Store.KafkaBrokers.some((b) => !/^(127\.|localhost:|\[::1\])/.test(b))) {
       logger.warn({ address }, 'InternalAdvertise is not set: the internal service listens on 127.0.0.1 only; set INTERNAL_ADVERTISE=<host>:<port> when workers run on several hosts');
     }
-    const settings = kafkaSettingsOf(config, `dtx-${address}`);
     let log: KafkaEventLog | undefined;
     try {
+      const settings = kafkaSettingsOf(config, `dtx-${address}`);
       log = await KafkaEventLog.open({ settings, dataDir: config.Store.DataDir, logger });
       // wait_result replies come when the transaction ends: allow the branch calls' time on top
       const replyTimeoutMs = config.Store.KafkaReplyTimeout * 1000;
       const waitTimeoutMs = replyTimeoutMs + (config.RequestTimeout + 2) * 1000;
       const bus = await KafkaCommandBus.open(log.kafka, log.settings, address, hub, { replyTimeoutMs, waitTimeoutMs }, logger);
       const token = config.Auth.Tokens[0];
-      const sender = new ReplySender(address, hub, logger.child({ component: 'replies' }), token);
-      const links = new OwnerLinks(address, logger.child({ component: 'direct-commands' }), token);
+      const sender = new ReplySender(address, hub, logger.child({ component: 'replies' }), token, credentials.peers);
+      const links = new OwnerLinks(address, logger.child({ component: 'direct-commands' }), token, credentials.peers);
       hub.observeOwners((p, owner) => links.learn(p, owner));
       return new KafkaCluster(log, bus, log.settings, address, hub, sender, exchange, links, server.stop, logger, config.Store.SnapshotEvery);
     } catch (err) {

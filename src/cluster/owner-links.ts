@@ -22,11 +22,12 @@ export class OwnerLinks {
   readonly #links = new Map<string, Link>();
   readonly #metadata: grpc.Metadata;
 
-  /** `token`: sent to the owners (the first of `Auth.Tokens`; undefined: none). */
+  /** `token`: sent to the owners (the first of `Auth.Tokens`; undefined: none); `credentials`: plaintext unless `InternalTls`. */
   constructor(
     private readonly self: string,
     private readonly logger: Logger,
     token?: string,
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     this.#metadata = internalMetadata(token);
   }
@@ -47,7 +48,7 @@ export class OwnerLinks {
   async deliver(p: number, owner: string, cmd: Command, wait: boolean, timeoutMs: number, accepted?: () => void): Promise<Reply> {
     let link = this.#links.get(owner);
     if (link === undefined) {
-      const opened = new Link(owner, this.#metadata, () => this.#links.delete(owner), this.logger);
+      const opened = new Link(owner, this.#metadata, this.credentials, () => this.#links.delete(owner), this.logger);
       this.#links.set(owner, opened);
       link = opened;
     }
@@ -80,10 +81,11 @@ class Link {
   constructor(
     private readonly address: string,
     metadata: grpc.Metadata,
+    credentials: grpc.ChannelCredentials,
     private readonly onClosed: () => void,
     private readonly logger: Logger,
   ) {
-    this.#client = new grpc.Client(address, grpc.credentials.createInsecure(), INTERNAL_CHANNEL_OPTIONS);
+    this.#client = new grpc.Client(address, credentials, INTERNAL_CHANNEL_OPTIONS);
     this.#stream = this.#client.makeBidiStreamRequest(EXCHANGE.path, EXCHANGE.requestSerialize, EXCHANGE.responseDeserialize, metadata);
     this.#stream.on('data', (batch: ReplyBatch) => this.#answer(batch));
     this.#stream.on('error', (err: Error) => this.close(err.message));

@@ -79,6 +79,7 @@ export class ReplySender {
     private readonly hub: ReplyHub,
     private readonly logger: Logger,
     token?: string,
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     this.#metadata = internalMetadata(token);
   }
@@ -120,7 +121,7 @@ export class ReplySender {
   #clientFor(address: string): grpc.Client {
     let client = this.#clients.get(address);
     if (client !== undefined) this.#clients.delete(address);
-    else client = new grpc.Client(address, grpc.credentials.createInsecure(), INTERNAL_CHANNEL_OPTIONS);
+    else client = new grpc.Client(address, this.credentials, INTERNAL_CHANNEL_OPTIONS);
     this.#clients.set(address, client);
     if (this.#clients.size > MAX_REPLY_PEERS) {
       const [oldest] = this.#clients.keys();

@@ -13,10 +13,17 @@ export class ConfigError extends Error {
   }
 }
 
-/** Formats the standard message: `Invalid config <key>=<value>: <reason>`. */
+/** Keys (and their entries, `Auth.Tokens.2`) whose values are secrets: messages never show them. */
+const SECRET_KEYS: readonly string[] = ['Auth.Tokens', 'Store.Password', 'Store.KafkaSasl.Password'];
+
+function isSecret(key: string): boolean {
+  return SECRET_KEYS.some((s) => key === s || key.startsWith(`${s}.`));
+}
+
+/** Formats the standard message: `Invalid config <key>=<value>: <reason>`; a secret's value is `(hidden)`. */
 export function invalidValue(key: string, value: unknown, reason: string, envName?: string): ConfigError {
   const where = envName === undefined ? key : `${key} (env ${envName})`;
-  return new ConfigError(key, `Invalid config ${where}=${showValue(value)}: ${reason}`);
+  return new ConfigError(key, `Invalid config ${where}=${isSecret(key) ? '(hidden)' : showValue(value)}: ${reason}`);
 }
 
 function showValue(value: unknown): string {

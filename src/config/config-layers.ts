@@ -147,3 +147,4 @@ function tryParseJson(text: string): unknown {
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+

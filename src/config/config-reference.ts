@@ -58,7 +58,7 @@ function walk(shape: Shape, path: string[], out: ConfigEntry[]): void {
 }
 
 function typeOf(schema: z.ZodType, value: unknown): string {
-  if (schema instanceof z.ZodEnum) return (schema.options as readonly string[]).join(' \\| ');
+  if (schema instanceof z.ZodEnum) return (schema.options as readonly string[]).map((o) => (o === '' ? '""' : o)).join(' \\| ');
   if (Array.isArray(value)) return 'list';
   if (typeof value === 'number') return 'integer';
   if (typeof value === 'object' && value !== null) return 'JSON object';

@@ -1,8 +1,9 @@
 /**
  * The dtx configuration contract: every dtm key of spec §12 with dtm's PascalCase names, dtm's
  * defaults and dtm's units (durations are integer **seconds**, `Store.ConnMaxLifeTime` minutes),
- * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`, `Store.Kafka*`,
- * `InternalGrpcPort`, `InternalAdvertise`, `GrpcMaxConcurrentStreams`, `GrpcMessageTimeout`,
+ * plus the dtx additions (`Store.DataDir`, `Store.SyncCommit`, `Store.Partitions`, `Store.Kafka*` (with
+ * `Store.KafkaTls` and `Store.KafkaSasl`, kafka-security-schema.ts),
+ * `InternalGrpcPort`, `InternalAdvertise`, `InternalTls`, `GrpcMaxConcurrentStreams`, `GrpcMessageTimeout`,
  * `MaxRetryInterval`, `HttpMaxBodyBytes`, `HttpMaxBodyBytesInFlight`, `HttpHost`, `MaxOpenPayloadBytes`, `Auth`, `Tls`, `Invoker`,
  * `Log.Format`, `TransTypes`, `MicroService.DriverModules`).
  *
@@ -16,6 +17,7 @@ import { z } from 'zod';
 import { deepFreeze } from './deep-freeze.js';
 import { parseAllowEntry } from '../invoker/allow-entry.js';
 import { KAFKA_MAX_BODY_BYTES, REFUSED_STORE_DRIVERS, STORE_DRIVERS } from './store-limits.js';
+import { checkKafkaSecurity, INTERNAL_TLS_DEFAULTS, InternalTlsSchema, KAFKA_SASL_DEFAULTS, KAFKA_TLS_DEFAULTS, KafkaSaslSchema, KafkaTlsSchema } from './kafka-security-schema.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** `auto`: pretty on a terminal, JSON otherwise (src/observability/logger.ts). */
@@ -77,6 +79,8 @@ export const ConfigSchema = z.object({
     KafkaReplyTimeout: z.int().min(1, { error: 'must be an integer 1..600' }).max(600, { error: 'must be an integer 1..600' }),
     SnapshotEvery: z.int().min(0, { error: 'must be an integer >= 0' }),
     KafkaSessionTimeout: z.int().min(1, { error: 'must be an integer 1..300' }).max(300, { error: 'must be an integer 1..300' }),
+    KafkaTls: KafkaTlsSchema,
+    KafkaSasl: KafkaSaslSchema,
   }),
   TransCronInterval: seconds(1, 3600),
   TimeoutToFail: seconds(0, 365 * DAY),
@@ -110,6 +114,7 @@ export const ConfigSchema = z.object({
   }),
   InternalGrpcPort: port,
   InternalAdvertise: z.string().regex(/^$|^[^\s:,]+:\d{1,5}$/, { error: 'must be empty or host:port' }),
+  InternalTls: InternalTlsSchema,
   MicroService: z.object({
     Driver: z.string(),
     Target: z.string(),
@@ -153,6 +158,7 @@ export const ConfigSchema = z.object({
   if (c.Store.Driver === 'kafka' && c.HttpMaxBodyBytes > KAFKA_MAX_BODY_BYTES) {
     ctx.addIssue({ code: 'custom', path: ['HttpMaxBodyBytes'], message: `must be at most ${KAFKA_MAX_BODY_BYTES} with Store.Driver kafka: a transaction's events must fit a Kafka record batch (docs/kafka.md)` });
   }
+  checkKafkaSecurity(c, ctx);
   if (c.Tls.ClientCaFile !== '' && c.Tls.CertFile === '') {
     ctx.addIssue({ code: 'custom', path: ['Tls', 'ClientCaFile'], message: 'needs Tls.CertFile and Tls.KeyFile' });
   }
@@ -172,6 +178,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
     MaxOpenConns: 500, MaxIdleConns: 500, ConnMaxLifeTime: 5, DataExpire: 604800,
     FinishedDataExpire: 86400, RedisPrefix: '{a}', DataDir: './data', SyncCommit: true, Partitions: 0,
     KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 8, KafkaReplyTimeout: 15, SnapshotEvery: 10000,
+    KafkaTls: KAFKA_TLS_DEFAULTS, KafkaSasl: KAFKA_SASL_DEFAULTS,
   },
   TransCronInterval: 3,
   TimeoutToFail: 35,
@@ -193,6 +200,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
   Invoker: { Allow: [], ForwardCredentials: true, MaxAnswerBytes: 4_194_304, GrpcTls: { CaFile: '', CertFile: '', KeyFile: '' } },
   InternalGrpcPort: 36792,
   InternalAdvertise: '',
+  InternalTls: INTERNAL_TLS_DEFAULTS,
   MicroService: { Driver: 'default', Target: '', EndPoint: '', DriverModules: [] },
   HttpMicroService: { Driver: 'default', RegistryType: '', RegistryAddress: '', RegistryOptions: {}, Target: '', EndPoint: '' },
   UpdateBranchSync: 1,

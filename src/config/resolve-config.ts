@@ -13,6 +13,7 @@
  * This module is the only place in dtx that reads `process.env` (`resolveConfigFromProcess`).
  */
 import { ConfigError, invalidValue } from './config-error.js';
+import { kafkaSecurityNotices } from './kafka-security-schema.js';
 import type { ConfigTree } from './config-layers.js';
 import { applyLayer, readEnvLayer, readYamlFile } from './config-layers.js';
 import type { DeepPartial, ResolvedConfig } from './config-schema.js';
@@ -76,6 +77,7 @@ export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfigRes
     const key = issue.path.map(String).join('.');
     throw invalidValue(key, valueAt(merged, issue.path), issue.message);
   }
+  notices.push(...kafkaSecurityNotices(parsed.data.Store));
   return { config: deepFreeze(parsed.data), notices };
 }
 

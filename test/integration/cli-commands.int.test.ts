@@ -128,4 +128,10 @@ describe('dtx command line', () => {
     expect(list.code).toBe(2);
     expect(existsSync(missing)).toBe(false);
   });
+
+  it('replay with a Kafka TLS file that cannot be read is a config error naming the key, exit 2', async () => {
+    const r = await dtx(['replay', '--all'], { STORE_DRIVER: 'kafka', STORE_KAFKA_TLS_ENABLE: 'true', STORE_KAFKA_TLS_CA_FILE: '/no/such/ca.pem' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Store.KafkaTls.CaFile="/no/such/ca.pem": cannot read it (ENOENT');
+  });
 });

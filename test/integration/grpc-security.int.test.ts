@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
 import { gidOf } from '../support/dtm-client.js';
 import { dtmClient, healthClient, reflectedServices, unary } from '../support/dtm-grpc-client.js';
-import { makeTestCerts, type TestCerts } from './invoker/test-certs.js';
+import { makeTestCerts, type TestCerts } from '../support/test-certs.js';
 
 /** `Auth.Tokens` and `Tls.*` on the gRPC ingress, against real dtx processes. */
 const TOKEN = 'grpc-ingress-test-token-0123456789';

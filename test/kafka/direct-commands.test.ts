@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, SUCCESS } from '../support/branch-server.js';
 import { gidOf, saga, waitFor, type ApiReply } from '../support/dtm-client.js';
-import { freshPrefix, readTopic, startWorker, stopWorkers, waitOwnership, waitSpread } from '../support/kafka-workers.js';
-import { partitionOf } from '../../src/log/gid-partitioner.js';
+import { freshPrefix, gidInPartitions, readTopic, routesOf, startWorker, stopWorkers, waitOwnership, waitSpread } from '../support/kafka-workers.js';
 import { eventsByGid, expectContiguous } from './kafka-test-kit.js';
 
 /**
@@ -54,20 +53,8 @@ async function waitStatus(w: DtxProcess, gid: string, status: string, timeoutMs:
   await waitFor(statusOf, (st) => st === status, timeoutMs, `${gid} to be ${status}`);
 }
 
-/** A worker's `dtx_kafka_commands_total` by route. */
-async function routesOf(w: DtxProcess): Promise<{ local: number; direct: number; topic: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${w.port}/api/metrics`)).text();
-  const count = (route: string) => Number(new RegExp(`^dtx_kafka_commands_total\\{route="${route}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  return { local: count('local'), direct: count('direct'), topic: count('topic') };
-}
-
 /** A fresh gid whose partition `owned` holds. */
-function gidIn(owned: readonly number[], name: string): string {
-  for (;;) {
-    const gid = gidOf(name);
-    if (owned.includes(partitionOf(gid, PARTITIONS))) return gid;
-  }
-}
+const gidIn = (owned: readonly number[], name: string) => gidInPartitions(owned, name, PARTITIONS);
 
 const fast = () => [{ action: bs.url('/d/ok'), compensate: bs.url('/d/undo') }];
 const slow = () => [{ action: bs.url('/d/slow'), compensate: bs.url('/d/undo') }];

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { readTopicToEnd } from './kafka-topic-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { startDtx, type DtxProcess } from './dtx-process.js';
-import { waitFor } from './dtm-client.js';
+import { gidOf, waitFor } from './dtm-client.js';
+import { partitionOf } from '../../src/log/gid-partitioner.js';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_BROKER_LIST } from './kafka-broker.js';
 
 /** A fresh topic prefix: every test gets its own topics and consumer groups. */
@@ -62,6 +63,21 @@ export async function stopWorkers(...workers: Array<DtxProcess | undefined>): Pr
 export async function ownedBy(w: DtxProcess): Promise<number[]> {
   const text = await (await fetch(`http://127.0.0.1:${w.port}/api/metrics`)).text();
   return [...text.matchAll(/^dtx_partition_owned\{partition="(\d+)"\} 1$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+}
+
+/** A worker's `dtx_kafka_commands_total` by route (its metrics must be readable without a token). */
+export async function routesOf(w: DtxProcess): Promise<{ local: number; direct: number; topic: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${w.port}/api/metrics`)).text();
+  const count = (route: string) => Number(new RegExp(`^dtx_kafka_commands_total\\{route="${route}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { local: count('local'), direct: count('direct'), topic: count('topic') };
+}
+
+/** A fresh gid (`gidOf(name)`) whose partition, of `partitions`, is one of `owned`. */
+export function gidInPartitions(owned: readonly number[], name: string, partitions: number): string {
+  for (;;) {
+    const gid = gidOf(name);
+    if (owned.includes(partitionOf(gid, partitions))) return gid;
+  }
 }
 
 /** True when `owned` (per worker) covers every partition exactly once. */

@@ -40,21 +40,41 @@ const RETRY = { initialRetryTime: 100, maxRetryTime: 3000, factor: 0.2, multipli
 /**
  * One kafkajs client per worker, logging through pino (component `kafka`) at `levelOf`.
  * Connecting may take 5 s (kafkajs's 1 s is short for a busy machine); requests time out after 30 s.
+ * TLS and SASL as `settings` say (`Store.KafkaTls`, `Store.KafkaSasl`); kafkajs never logs the password.
  */
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafka' });
-  return new Kafka({
+  const failures: string[] = [];
+  const kafka = new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],
     logLevel: logLevel.INFO,
     connectionTimeout: 5000,
     requestTimeout: 30_000,
     retry: RETRY,
+    ...(settings.tls !== undefined ? { ssl: { ...settings.tls } } : {}),
+    ...(settings.sasl !== undefined ? { sasl: { ...settings.sasl } } : {}),
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
       log[levelOf(entry)]({ ns: entry.namespace, ...extra }, message);
+      if (entry.namespace === 'Connection' && entry.level === logLevel.ERROR) remember(failures, String(message ?? ''));
     },
   });
+  connectionFailures.set(kafka, failures);
+  return kafka;
+}
+
+/**
+ * The connection errors kafkajs logged for a client, newest last. A failed connect reports only its
+ * last try's error, which on a busy machine may be a timeout after tries the broker refused for a
+ * reason (an untrusted certificate): the hint looks at all of them.
+ */
+const connectionFailures = new WeakMap<Kafka, string[]>();
+
+function remember(failures: string[], message: string): void {
+  if (failures.includes(message)) return;
+  failures.push(message);
+  if (failures.length > 8) failures.shift();
 }
 
 /** A connected admin client of `kafka`; LogUnavailable naming the brokers and the setting when none answers. */
@@ -63,7 +83,26 @@ export async function connectedAdmin(kafka: Kafka, settings: KafkaSettings): Pro
   try {
     await admin.connect();
   } catch (err) {
-    throw new LogUnavailable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = connectHint([message, ...(connectionFailures.get(kafka) ?? [])].join('\n'), settings);
+    throw new LogUnavailable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${message}${hint === '' ? '' : `; ${hint}`}`, { cause: err });
   }
   return admin;
+}
+
+/**
+ * What to check when the brokers refuse the connection at the TLS or SASL stage: kafkajs's own
+ * message names the symptom (a closed connection, an OpenSSL alert), not the setting behind it.
+ */
+export function connectHint(message: string, settings: Pick<KafkaSettings, 'tls' | 'sasl'>): string {
+  if (/authentication failed|SASL/i.test(message)) return 'the brokers refused the SASL user or password (Store.KafkaSasl)';
+  if (/certificate|self.signed|unable to verify/i.test(message)) {
+    return /alert (bad certificate|certificate required)|alert number (42|116)/.test(message)
+      ? 'the brokers refused the client certificate (Store.KafkaTls.CertFile and KeyFile)'
+      : 'the brokers\' certificate is not trusted or not for this host (Store.KafkaTls.CaFile, Store.KafkaBrokers)';
+  }
+  if (settings.tls === undefined && /Closed connection|ECONNRESET/.test(message)) {
+    return 'a broker that closes the connection at once may be a TLS listener (Store.KafkaTls.Enable) or want SASL (Store.KafkaSasl)';
+  }
+  return '';
 }

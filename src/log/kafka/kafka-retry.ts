@@ -100,11 +100,21 @@ export function isFenced(err: unknown): boolean {
  * errors: only kafkajs errors are looked at.
  */
 export function isRetriableKafkaError(err: unknown): boolean {
+  if (isUnansweredMetadata(err)) return true;
   if (!isKafkaJsError(err) || isFenced(err)) return false;
   return chainOf(err).some((e) => {
     if (typeof e.type === 'string') return RETRIABLE_TYPES.has(e.type) || e.retriable === true; // a protocol error
     return typeof e.name === 'string' && RETRIABLE_NAMES.has(e.name);
   });
+}
+
+/**
+ * kafkajs 2.2.4's `admin.describeCluster` when no broker answered its metadata request (a timeout on
+ * a busy machine): its broker pool swallows each broker's error and returns null, and the admin
+ * then fails with a TypeError destructuring it. That is a broker not answering in time: retriable.
+ */
+export function isUnansweredMetadata(err: unknown): boolean {
+  return err instanceof TypeError && /as it is null/.test(err.message) && /kafkajs[\\/]src[\\/]admin[\\/]/.test(err.stack ?? '');
 }
 
 function isKafkaJsError(err: unknown): boolean {

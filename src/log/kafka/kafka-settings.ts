@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../../config/index.js';
+import { ConfigError, readSettingFile, readTlsFiles, type ResolvedConfig, type TlsFiles } from '../../config/index.js';
 
 /** The Kafka adapter's view of the configuration (DESIGN §4, Store.Driver kafka). */
 export interface KafkaSettings {
@@ -14,7 +14,16 @@ export interface KafkaSettings {
   readonly sessionTimeoutMs: number;
   /** this worker's name in Kafka client ids and logs */
   readonly clientId: string;
+  /** TLS to the brokers (`Store.KafkaTls`): PEM contents read and checked at start; `{}` trusts the system CAs; absent = plaintext */
+  readonly tls?: TlsFiles;
+  /** SASL authentication (`Store.KafkaSasl`); absent = none */
+  readonly sasl?: KafkaSaslOptions;
 }
+
+/** One member per mechanism, as kafkajs's `SASLOptions`: each is assignable to it without a cast. */
+export type KafkaSaslOptions = {
+  readonly [M in 'plain' | 'scram-sha-256' | 'scram-sha-512']: { readonly mechanism: M; readonly username: string; readonly password: string };
+}['plain' | 'scram-sha-256' | 'scram-sha-512'];
 
 export interface KafkaTopics {
   /** commands keyed by gid, consumed by the worker group: assignment is ownership */
@@ -40,11 +49,24 @@ export function workerGroupOf(prefix: string): string {
 }
 
 export function kafkaSettingsOf(config: ResolvedConfig, clientId: string): KafkaSettings {
+  const sasl = config.Store.KafkaSasl;
   return {
     brokers: config.Store.KafkaBrokers,
     prefix: config.Store.KafkaPrefix,
     partitions: config.Store.Partitions,
     sessionTimeoutMs: config.Store.KafkaSessionTimeout * 1000,
     clientId,
+    ...(config.Store.KafkaTls.Enable ? { tls: readTlsFiles('Store.KafkaTls', config.Store.KafkaTls) } : {}),
+    ...(sasl.Mechanism !== '' ? { sasl: { mechanism: sasl.Mechanism, username: sasl.Username, password: passwordOf(sasl) } } : {}),
   };
+}
+
+/** `Password`, or the first line of `PasswordFile` (a mounted secret; its line end is not part of it). */
+function passwordOf(sasl: ResolvedConfig['Store']['KafkaSasl']): string {
+  if (sasl.PasswordFile === '') return sasl.Password;
+  const password = readSettingFile('Store.KafkaSasl.PasswordFile', sasl.PasswordFile).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (password === '' || password.length > 1024) {
+    throw new ConfigError('Store.KafkaSasl.PasswordFile', `Invalid config Store.KafkaSasl.PasswordFile=${JSON.stringify(sasl.PasswordFile)}: its first line must hold the password (1-1024 characters)`);
+  }
+  return password;
 }

@@ -6,8 +6,8 @@ import type { BranchCall } from '../../../src/invoker/invoker.js';
 import { startGrpcBranchServer } from './grpc-branch-server.js';
 import type { GrpcBranchServer } from './grpc-branch-server.js';
 import { splitServerMethod } from './split-server-method.js';
-import { makeTestCerts } from './test-certs.js';
-import type { TestCerts } from './test-certs.js';
+import { makeTestCerts } from '../../support/test-certs.js';
+import type { TestCerts } from '../../support/test-certs.js';
 
 function call(url: string): BranchCall {
   return {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../../support/dtx-process.js';
 import { gidOf, post, saga, waitFor, waitStatus } from '../../support/dtm-client.js';
 import { startGrpcBranchServer, type GrpcBranchServer } from '../invoker/grpc-branch-server.js';
-import { makeTestCerts } from '../invoker/test-certs.js';
+import { makeTestCerts } from '../../support/test-certs.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /** Invoker.GrpcTls: gRPC branch calls of the real process over mutual TLS. */

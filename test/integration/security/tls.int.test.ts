@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, type DtxProcess } from '../../support/dtx-process.js';
-import { makeTestCerts, type TestCerts } from '../invoker/test-certs.js';
+import { makeTestCerts, type TestCerts } from '../../support/test-certs.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /** TLS of the HTTP ingress (Tls.CertFile/KeyFile), and mutual TLS with Tls.ClientCaFile. */

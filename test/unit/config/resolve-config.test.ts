@@ -2,10 +2,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ResolvedConfig } from '../../../src/config/index.js';
-import { BOLTDB_ALIAS_NOTICE, ConfigError, envNameOf, resolveConfig, resolveConfigFromProcess } from '../../../src/config/index.js';
+import { BOLTDB_ALIAS_NOTICE, envNameOf, resolveConfig, resolveConfigFromProcess } from '../../../src/config/index.js';
 import { CONFIG_DEFAULTS } from '../../../src/config/config-schema.js';
 import { UNUSED_KEYS } from '../../../src/config/unused-keys.js';
 import { tempDir as makeTempDir } from '../../support/temp-dir.js';
+import { configError } from '../../support/config-error.js';
 
 const tempDir = makeTempDir('dtx-config-');
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
@@ -18,16 +19,6 @@ function yamlFile(text: string): string {
   return file;
 }
 
-/** Runs `fn`, expects a ConfigError and returns it for further assertions. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('envNameOf', () => {
   it.each([
@@ -186,7 +177,7 @@ describe('resolveConfig validation', () => {
     ['RequestTimeout', { REQUEST_TIMEOUT: '86401' }, '1..86400', '86401'],
     ['TimeoutToFail', { TIMEOUT_TO_FAIL: '31536001' }, '0..31536000', '31536001'],
     ['MaxOpenPayloadBytes', { MAX_OPEN_PAYLOAD_BYTES: '1000' }, '>= 1048576', '1000'],
-    ['Auth.Tokens.0', { AUTH_TOKENS: 'short' }, '16-512 printable', 'short'],
+    ['Auth.Tokens.0', { AUTH_TOKENS: 'short' }, '16-512 printable', '=(hidden)'], // a secret: its value is never shown
     ['Invoker.Allow.1', { INVOKER_ALLOW: '10.0.0.0/8,not a host!' }, 'host patterns', 'not a host!'],
     ['HttpAllowedHosts.1', { HTTP_ALLOWED_HOSTS: 'dtx.example,a b' }, 'host names (dtx.example)', 'a b'],
     ['HttpAllowedHosts.0', { HTTP_ALLOWED_HOSTS: `${'a'.repeat(254)}` }, 'at most 253', 'a'.repeat(64)],

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { levelOf } from '../../../src/log/kafka/kafka-client.js';
+import { connectHint, levelOf } from '../../../src/log/kafka/kafka-client.js';
 
 // kafkajs's own table of broker error codes: the messages its Connection logs a broker answer with.
 const require = createRequire(import.meta.url);
@@ -33,5 +33,24 @@ describe('levelOf (kafkajs log lines in dtx log)', () => {
     expect(levelOf({ level: logLevel.ERROR, log: { message: 'Crash: KafkaJSNumberOfRetriesExceeded' } })).toBe('error');
     expect(levelOf({ level: logLevel.WARN, log: { message: 'something odd' } })).toBe('warn');
     expect(levelOf({ level: logLevel.INFO, log: { message: 'Consumer has joined the group' } })).toBe('debug');
+  });
+});
+
+describe('connectHint (why the brokers refused a connection)', () => {
+  const plain = {};
+  const tls = { tls: {} };
+  it.each([
+    ['SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials', tls, /Store.KafkaSasl\)/],
+    ['Connection error: unable to verify the first certificate', tls, /not trusted .*Store.KafkaTls.CaFile/],
+    ['Connection error: self-signed certificate in certificate chain', tls, /not trusted/],
+    ['Connection error: 80:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:rec_layer_s3.c:1601:SSL alert number 42', tls, /client certificate/],
+    ['Closed connection: Closed connection', plain, /TLS listener \(Store.KafkaTls.Enable\)/],
+  ])('%s', (message, settings, hint) => {
+    expect(connectHint(message, settings)).toMatch(hint);
+  });
+
+  it('says nothing about a refused port, or a closed connection once TLS is on', () => {
+    expect(connectHint('Connection error: connect ECONNREFUSED 127.0.0.1:9092', plain)).toBe('');
+    expect(connectHint('Closed connection', tls)).toBe('');
   });
 });

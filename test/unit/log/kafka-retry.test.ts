@@ -60,6 +60,17 @@ describe('isRetriableKafkaError', () => {
     expect(isRetriableKafkaError(new KafkaJSAggregateError('Topic creation errors', [protocol(REQUEST_TIMED_OUT), protocol(TOPIC_ALREADY_EXISTS)]))).toBe(true);
   });
 
+  it("retries kafkajs's describeCluster when no broker answered its metadata request", async () => {
+    // kafkajs's own admin over a cluster whose broker pool found no broker to answer (it returns null)
+    const createAdmin = require('kafkajs/src/admin/index.js') as (deps: unknown) => { describeCluster(): Promise<unknown> };
+    const silent = { namespace: () => silent, info() {}, debug() {}, warn() {}, error() {} };
+    const admin = createAdmin({ logger: silent, cluster: { metadata: async () => null } });
+    const err = await admin.describeCluster().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(isRetriableKafkaError(err)).toBe(true);
+    expect(isRetriableKafkaError(new TypeError("Cannot destructure property 'brokers' of '(intermediate value)' as it is null."))).toBe(false); // not from kafkajs
+  });
+
   it('does not retry what asking again cannot fix', () => {
     expect(isRetriableKafkaError(protocol(INVALID_REPLICATION_FACTOR))).toBe(false);
     expect(isRetriableKafkaError(protocol(TOPIC_ALREADY_EXISTS))).toBe(false);

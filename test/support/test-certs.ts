@@ -1,12 +1,13 @@
 /**
  * Throwaway TLS material for mTLS tests, made at test time with the `openssl` CLI in a temp
- * folder (never committed): a CA, a server certificate for 127.0.0.1 / localhost and a client
- * certificate, both signed by the CA, plus a second CA nobody trusts.
+ * folder (never committed): a CA, a server certificate for 127.0.0.1 / localhost, a client
+ * certificate and a peer certificate (both uses, for 127.0.0.1: a Kafka worker's on its internal
+ * port), all signed by the CA, plus a second CA nobody trusts and a peer certificate it signed.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '../../support/temp-dir.js';
+import { tempDir } from './temp-dir.js';
 
 export interface TestCerts {
   readonly ca: Buffer;
@@ -14,6 +15,12 @@ export interface TestCerts {
   readonly serverKey: Buffer;
   readonly clientCert: Buffer;
   readonly clientKey: Buffer;
+  /** server and client use, for 127.0.0.1 / localhost */
+  readonly peerCert: Buffer;
+  readonly peerKey: Buffer;
+  /** a peer certificate `otherCa` signed */
+  readonly strangerCert: Buffer;
+  readonly strangerKey: Buffer;
   /** A CA that signed nothing here: trusting only it must fail the handshake. */
   readonly otherCa: Buffer;
 }
@@ -35,10 +42,10 @@ function makeCa(dir: string, name: string): void {
     '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
 }
 
-function makeLeaf(dir: string, name: string, extensions: string): void {
+function makeLeaf(dir: string, name: string, extensions: string, ca = 'ca'): void {
   writeFileSync(path.join(dir, `${name}.ext`), extensions);
   openssl(dir, ['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=dtx-test-${name}`]);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
     '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
 }
 
@@ -49,10 +56,14 @@ export function makeTestCerts(): TestCerts {
     makeCa(dir, 'other-ca');
     makeLeaf(dir, 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
     makeLeaf(dir, 'client', 'extendedKeyUsage=clientAuth\n');
+    const peer = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n';
+    makeLeaf(dir, 'peer', peer);
+    makeLeaf(dir, 'stranger', peer, 'other-ca');
     const read = (f: string): Buffer => readFileSync(path.join(dir, f));
     return {
       ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'),
       clientCert: read('client.crt'), clientKey: read('client.key'), otherCa: read('other-ca.crt'),
+      peerCert: read('peer.crt'), peerKey: read('peer.key'), strangerCert: read('stranger.crt'), strangerKey: read('stranger.key'),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AclOperationTypes as Op, AclPermissionTypes, AclResourceTypes as Res, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
+import { TEST_KAFKA_PORT } from './kafka-broker.js';
+
+/**
+ * A second local broker with secure listeners (scripts/kafka-local.sh with KAFKA_SECURE_PORT):
+ * SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and mutual TLS, both with a test CA. It is its own
+ * broker, not the shared test broker, so a test of it never depends on how that one was started.
+ * Its plaintext port is TEST_KAFKA_PORT+100 (the controller +101), SASL_SSL +102, mutual TLS +103.
+ * Each start formats it afresh with a random SASL password.
+ */
+const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/kafka-local.sh');
+const PORT = TEST_KAFKA_PORT + 100;
+
+export interface SecureBroker {
+  /** `host:port` of the plaintext listener: ANONYMOUS, a super user (grants the ACLs) */
+  readonly plaintext: string;
+  /** `host:port` of the SASL_SSL listener */
+  readonly saslSsl: string;
+  /** `host:port` of the mutual-TLS listener */
+  readonly mtls: string;
+  /** ca.pem (the CA to trust), client.pem and client.key (for mutual TLS) */
+  readonly tlsDir: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+const run = promisify(execFile);
+
+function scriptEnv(password: string): NodeJS.ProcessEnv {
+  return { ...process.env, KAFKA_PORT: String(PORT), KAFKA_SECURE_PORT: String(PORT + 2), KAFKA_SASL_USERNAME: 'dtx', KAFKA_SASL_PASSWORD: password };
+}
+
+async function script(command: 'start' | 'stop' | 'reset', env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    // a cold start fetches the broker jars with Maven
+    return (await run('bash', [SCRIPT, command], { env, timeout: 10 * 60_000 })).stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`scripts/kafka-local.sh ${command} (secure broker on ${PORT}) failed: ${e.message}\n${e.stderr ?? ''}`);
+  }
+}
+
+/** Wipes and starts the secure broker; resolves once it answers. */
+export async function startSecureBroker(): Promise<SecureBroker> {
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const env = scriptEnv(password);
+  await script('reset', env);
+  const out = await script('start', env);
+  const line = (name: string): string => {
+    const found = out.split('\n').find((l) => l.startsWith(`${name}=`));
+    if (found === undefined) throw new Error(`scripts/kafka-local.sh start printed no ${name}= line:\n${out}`);
+    return found.slice(name.length + 1);
+  };
+  return { plaintext: line('KAFKA_BROKERS'), saslSsl: line('KAFKA_SASL_SSL_BROKERS'), mtls: line('KAFKA_MTLS_BROKERS'), tlsDir: line('KAFKA_TLS_DIR'), username: 'dtx', password };
+}
+
+export async function stopSecureBroker(): Promise<void> {
+  await script('stop', scriptEnv('unused-on-stop'));
+}
+
+/**
+ * The ACLs a dtx worker needs, as docs/kafka.md ("Secured brokers") lists them, for the resources
+ * of one `prefix`: every resource named `<prefix>...` (topics, groups, transactional ids).
+ */
+export const DTX_ACLS: ReadonlyArray<{ resourceType: Res; operations: readonly Op[] }> = [
+  { resourceType: Res.TOPIC, operations: [Op.CREATE, Op.DESCRIBE, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS, Op.READ, Op.WRITE] },
+  { resourceType: Res.GROUP, operations: [Op.READ, Op.DESCRIBE] },
+  { resourceType: Res.TRANSACTIONAL_ID, operations: [Op.WRITE, Op.DESCRIBE] },
+];
+
+/** Grants `principal` (`User:dtx`, `User:CN=dtx`) DTX_ACLS on the resources of `prefix`, through the plaintext listener. */
+export async function grantDtx(broker: SecureBroker, prefix: string, principal: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'acl-grant', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createAcls({
+      acl: DTX_ACLS.flatMap(({ resourceType, operations }) =>
+        operations.map((operation) => ({ resourceType, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, principal, host: '*', operation, permissionType: AclPermissionTypes.ALLOW })),
+      ),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

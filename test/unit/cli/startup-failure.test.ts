@@ -1,0 +1,35 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../src/config/index.js';
+import { kafkaAuthorizationFailure, startupFailureLine } from '../../../src/cli/startup-failure.js';
+
+// kafkajs's own errors, as its admin and producers throw them
+const require = createRequire(import.meta.url);
+type ErrorClass = new (...args: unknown[]) => Error;
+const { KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSProtocolError } = require('kafkajs/src/errors.js') as Record<'KafkaJSAggregateError' | 'KafkaJSCreateTopicError' | 'KafkaJSProtocolError', ErrorClass>;
+const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error };
+
+describe('kafkaAuthorizationFailure', () => {
+  it('finds an ACL refusal inside an aggregate of topic errors', () => {
+    const denied = new KafkaJSCreateTopicError(createErrorFromCode(29), 'dtx.events');
+    const err = new KafkaJSAggregateError('Topic creation errors', [denied]);
+    expect(kafkaAuthorizationFailure(err)).toMatch(/^TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics/);
+  });
+
+  it.each([[30, 'GROUP_AUTHORIZATION_FAILED'], [53, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'], [31, 'CLUSTER_AUTHORIZATION_FAILED']])('code %i as a cause: %s', (code, type) => {
+    const err = new Error('producer failed', { cause: new KafkaJSProtocolError(createErrorFromCode(code)) });
+    expect(kafkaAuthorizationFailure(err)).toMatch(new RegExp(`^${type}`));
+  });
+
+  it('other broker answers and plain errors are not refusals', () => {
+    expect(kafkaAuthorizationFailure(new KafkaJSProtocolError(createErrorFromCode(6)))).toBeUndefined();
+    expect(kafkaAuthorizationFailure(new Error('boom'))).toBeUndefined();
+    expect(kafkaAuthorizationFailure('text')).toBeUndefined();
+  });
+
+  it('becomes the one start-up line naming the prefix to grant', () => {
+    const { config } = resolveConfig({ env: { STORE_DRIVER: 'kafka', STORE_KAFKA_PREFIX: 'orders' } });
+    const line = startupFailureLine(new KafkaJSProtocolError(createErrorFromCode(53)), config);
+    expect(line).toMatch(/refused this user an operation \(TRANSACTIONAL_ID_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'orders'/);
+  });
+});

@@ -1,0 +1,101 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveConfig, type ConfigError } from '../../../src/config/index.js';
+import { kafkaSettingsOf } from '../../../src/log/kafka/kafka-settings.js';
+import { tempDir as makeTempDir } from '../../support/temp-dir.js';
+import { makeTestCerts } from '../../support/test-certs.js';
+import { configError } from '../../support/config-error.js';
+
+const dir = makeTempDir('dtx-kafka-sec-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const certs = makeTestCerts();
+
+function file(name: string, content: string | Buffer): string {
+  const f = join(dir, name);
+  writeFileSync(f, content);
+  return f;
+}
+
+
+const refused = (env: Record<string, string>): ConfigError => configError(() => resolveConfig({ env }));
+
+describe('Store.KafkaTls and Store.KafkaSasl', () => {
+  it('are off by default: the Kafka client gets neither TLS nor SASL', () => {
+    const settings = kafkaSettingsOf(resolveConfig({ env: { STORE_DRIVER: 'kafka' } }).config, 'w');
+    expect(settings.tls).toBeUndefined();
+    expect(settings.sasl).toBeUndefined();
+  });
+
+  it('read from env: TLS with the system CAs, SCRAM credentials', () => {
+    const { config, notices } = resolveConfig({
+      env: { STORE_DRIVER: 'kafka', STORE_KAFKA_TLS_ENABLE: 'true', STORE_KAFKA_SASL_MECHANISM: 'scram-sha-512', STORE_KAFKA_SASL_USERNAME: 'dtx', STORE_KAFKA_SASL_PASSWORD: 's3cret-pass' },
+    });
+    const settings = kafkaSettingsOf(config, 'w');
+    expect(settings.tls).toEqual({});
+    expect(settings.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'dtx', password: 's3cret-pass' });
+    expect(notices).toEqual([]);
+  });
+
+  it('read the PEM files once, at settings time', () => {
+    const { config } = resolveConfig({
+      env: { STORE_KAFKA_TLS_ENABLE: '1', STORE_KAFKA_TLS_CA_FILE: file('ca.pem', certs.ca), STORE_KAFKA_TLS_CERT_FILE: file('c.pem', certs.clientCert), STORE_KAFKA_TLS_KEY_FILE: file('k.pem', certs.clientKey) },
+    });
+    expect(kafkaSettingsOf(config, 'w').tls).toEqual({ ca: certs.ca, cert: certs.clientCert, key: certs.clientKey });
+  });
+
+  it.each([
+    ['a file that cannot be read', { STORE_KAFKA_TLS_CA_FILE: join(dir, 'missing.pem') }, 'Store.KafkaTls.CaFile', /missing\.pem.*cannot read it \(ENOENT/],
+    ['a CA file without a certificate', { STORE_KAFKA_TLS_CA_FILE: file('junk.pem', 'not a certificate') }, 'Store.KafkaTls.CaFile', /no PEM certificate/],
+    ['a key that is not the certificate\'s', { STORE_KAFKA_TLS_CERT_FILE: file('c2.pem', certs.clientCert), STORE_KAFKA_TLS_KEY_FILE: file('k2.pem', certs.serverKey) }, 'Store.KafkaTls.CertFile', /KeyFile=.*mismatch/],
+  ])('%s is a config error naming its key', (_what, env, key, message) => {
+    const { config } = resolveConfig({ env: { STORE_KAFKA_TLS_ENABLE: 'true', ...env } });
+    const error = configError(() => kafkaSettingsOf(config, 'w'));
+    expect(error.key).toBe(key);
+    expect(error.message).toMatch(message);
+  });
+
+  it('PasswordFile: the first line of a mounted secret; refused empty, or beside Password', () => {
+    const sasl = { STORE_KAFKA_SASL_MECHANISM: 'scram-sha-256', STORE_KAFKA_SASL_USERNAME: 'dtx' };
+    const { config } = resolveConfig({ env: { ...sasl, STORE_KAFKA_SASL_PASSWORD_FILE: file('secret', 'from-a-file\n') } });
+    expect(kafkaSettingsOf(config, 'w').sasl).toEqual({ mechanism: 'scram-sha-256', username: 'dtx', password: 'from-a-file' });
+    const empty = resolveConfig({ env: { ...sasl, STORE_KAFKA_SASL_PASSWORD_FILE: file('empty', '\n') } }).config;
+    expect(configError(() => kafkaSettingsOf(empty, 'w')).key).toBe('Store.KafkaSasl.PasswordFile');
+    expect(configError(() => resolveConfig({ env: { ...sasl, STORE_KAFKA_SASL_PASSWORD: 'p', STORE_KAFKA_SASL_PASSWORD_FILE: '/x' } })).key).toBe('Store.KafkaSasl.PasswordFile');
+  });
+
+  it.each([
+    [{ STORE_KAFKA_TLS_CA_FILE: '/ca.pem' }, 'Store.KafkaTls.CaFile', /needs Store.KafkaTls.Enable true/],
+    [{ STORE_KAFKA_TLS_ENABLE: 'true', STORE_KAFKA_TLS_CERT_FILE: '/c.pem' }, 'Store.KafkaTls.KeyFile', /CertFile and KeyFile go together/],
+    [{ STORE_KAFKA_SASL_MECHANISM: 'gssapi' }, 'Store.KafkaSasl.Mechanism', /plain\|scram-sha-256\|scram-sha-512/],
+    [{ STORE_KAFKA_SASL_MECHANISM: 'plain', STORE_KAFKA_SASL_PASSWORD: 'p' }, 'Store.KafkaSasl.Username', /must not be empty with Store.KafkaSasl.Mechanism plain/],
+    [{ STORE_KAFKA_SASL_MECHANISM: 'scram-sha-256', STORE_KAFKA_SASL_USERNAME: 'u' }, 'Store.KafkaSasl.Password', /must not be empty/],
+    [{ STORE_KAFKA_SASL_USERNAME: 'u', STORE_KAFKA_SASL_PASSWORD: 'p' }, 'Store.KafkaSasl.Mechanism', /must be set when/],
+    [{ STORE_KAFKA_SASL_USERNAME: 'u'.repeat(256) }, 'Store.KafkaSasl.Username', /at most 255/],
+    [{ STORE_KAFKA_TLS_CA_FILE: 'x'.repeat(4097) }, 'Store.KafkaTls.CaFile', /at most 4096/],
+  ])('refuses %j naming %s', (env, key, reason) => {
+    const err = refused(env);
+    expect(err.key).toBe(key);
+    expect(err.message).toMatch(reason);
+  });
+
+  it('never shows a secret in a refusal: the SASL password, a token', () => {
+    const password = `pw-${'z'.repeat(1100)}`;
+    const bad = refused({ STORE_KAFKA_SASL_MECHANISM: 'plain', STORE_KAFKA_SASL_USERNAME: 'u', STORE_KAFKA_SASL_PASSWORD: password });
+    expect(bad.key).toBe('Store.KafkaSasl.Password');
+    expect(bad.message).toContain('(hidden)');
+    expect(bad.message).not.toContain('zzzz');
+    const token = 'a-valid-token-of-32-characters!!';
+    const badToken = refused({ AUTH_TOKENS: `${token},short` });
+    expect(badToken.key).toBe('Auth.Tokens.1');
+    expect(badToken.message).not.toContain(token);
+    expect(badToken.message).not.toContain('short');
+  });
+
+  it('warns when SASL PLAIN would send the password without TLS', () => {
+    const sasl = { STORE_DRIVER: 'kafka', STORE_KAFKA_SASL_MECHANISM: 'plain', STORE_KAFKA_SASL_USERNAME: 'u', STORE_KAFKA_SASL_PASSWORD: 'p' };
+    expect(resolveConfig({ env: sasl }).notices).toEqual([expect.stringMatching(/sends the Kafka password unencrypted/)]);
+    expect(resolveConfig({ env: { ...sasl, STORE_KAFKA_TLS_ENABLE: 'true' } }).notices).toEqual([]);
+    expect(resolveConfig({ env: { ...sasl, STORE_KAFKA_SASL_MECHANISM: 'scram-sha-256' } }).notices).toEqual([]);
+  });
+});
