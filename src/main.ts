@@ -1,16 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TransSpec, TransTypeRegistry } from '../machines/index.js';
-import type { ResolvedConfig } from './config/index.js';
+import { readTlsFiles, type ResolvedConfig } from './config/index.js';
 import { Engine } from './engine/engine.js';
 import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
 import { systemClock } from './engine/clock.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
-import { buildInvoker } from './invoker/build-invoker.js';
+import { buildInvoker, grpcTlsOf } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
 import { Metrics } from './observability/metrics.js';
@@ -73,12 +72,15 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
   applyHeapPolicy();
   const registry = types ?? (await buildRegistry(config, logger));
+  // the PEM files of Tls and Invoker.GrpcTls, read and checked before anything opens (ConfigError)
+  const tls = httpTlsOf(config);
+  const grpcTls = grpcTlsOf(config);
   // before the log opens: an unknown MicroService.Driver (ConfigError) must stop dtx at once
   const drivers = await startDrivers(config, logger);
   const { log, cluster } = await openBackend(config, logger);
   const ownPorts: number[] = [config.HttpPort, config.GrpcPort, config.InternalGrpcPort].filter((p) => p > 0);
   const policy = new OutboundPolicy({ allow: config.Invoker.Allow, ownPorts: () => ownPorts });
-  const invoker = buildInvoker(config, logger, policy, drivers.parseServerMethod);
+  const invoker = buildInvoker(config, logger, policy, drivers.parseServerMethod, grpcTls);
   const urlRules = { grpcUrlProblem: problemOf(drivers.parseServerMethod), forwardCredentials: config.Invoker.ForwardCredentials };
   const parser = createTransParser(urlRules);
   const readBudget = new ReadBudget(config.HttpMaxBodyBytesInFlight);
@@ -129,7 +131,6 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     await settleWithin(invoker.close(), 1000);
     if (cluster === undefined) await log.close();
   };
-  const tls = httpTlsOf(config);
   const server: Server = await listen(app, config.HttpHost, config.HttpPort, tls).catch(async (err: unknown) => {
     await closeCore(); // nothing open behind a failed start: the data dir lock included
     throw ListenError.of('HTTP', config.HttpHost, config.HttpPort, err);
@@ -234,14 +235,10 @@ function advertisedHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
-/** PEM files of `Tls.*`, read once at start (a missing file stops the start naming it). */
+/** PEM files of `Tls.*`, read and checked once at start (a ConfigError naming the key of a bad one). */
 function httpTlsOf(config: ResolvedConfig): HttpTls | undefined {
   const t = config.Tls;
   if (t.CertFile === '') return undefined;
-  return {
-    cert: readFileSync(t.CertFile),
-    key: readFileSync(t.KeyFile),
-    ...(t.ClientCaFile !== '' ? { ca: readFileSync(t.ClientCaFile) } : {}),
-    requireClientCert: t.ClientCaFile !== '',
-  };
+  const { cert, key, ca } = readTlsFiles('Tls', { CaFile: t.ClientCaFile, CertFile: t.CertFile, KeyFile: t.KeyFile }, 'ClientCaFile');
+  return { cert: cert!, key: key!, ...(ca !== undefined ? { ca } : {}), requireClientCert: ca !== undefined };
 }

@@ -30,13 +30,14 @@ export interface TlsFiles {
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /**
- * `<group>.CaFile`, `CertFile` and `KeyFile` (empty: left out), read and checked: the CA file must
- * hold PEM certificates only Node can parse, the certificate and key must be PEM and belong together.
+ * `<group>.CaFile` (named `caName` in the group), `CertFile` and `KeyFile` (empty: left out), read
+ * and checked: the CA file must hold PEM certificates Node can parse, and the certificate and key
+ * must be PEM and belong together.
  */
-export function readTlsFiles(group: string, files: { readonly CaFile: string; readonly CertFile: string; readonly KeyFile: string }): TlsFiles {
+export function readTlsFiles(group: string, files: { readonly CaFile: string; readonly CertFile: string; readonly KeyFile: string }, caName = 'CaFile'): TlsFiles {
   const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
   if (files.CaFile !== '') {
-    const key = `${group}.CaFile`;
+    const key = `${group}.${caName}`;
     const ca = readSettingFile(key, files.CaFile);
     const blocks = ca.toString('latin1').match(PEM_CERTIFICATE) ?? [];
     try {

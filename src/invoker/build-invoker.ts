@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { ResolvedConfig } from '../config/index.js';
+import { readTlsFiles, type ResolvedConfig } from '../config/index.js';
 import { BranchInvoker } from './branch-invoker.js';
 import { GrpcInvoker, type GrpcTlsOptions, type ParseServerMethod } from './grpc-invoker.js';
 import { HttpInvoker } from './http-invoker.js';
@@ -14,14 +13,14 @@ import { connectionProblem } from './guarded-credentials.js';
  * The engine's invoker from the configuration: HTTP/JSON-RPC and gRPC branch calls behind one
  * outbound policy (checked on every connection), gRPC targets split by the active driver.
  */
-export function buildInvoker(config: ResolvedConfig, logger: Logger, policy: OutboundPolicy, parseServerMethod: ParseServerMethod): Invoker {
+export function buildInvoker(config: ResolvedConfig, logger: Logger, policy: OutboundPolicy, parseServerMethod: ParseServerMethod, grpcTls: { tls?: GrpcTlsOptions }): Invoker {
   return new BranchInvoker({
     http: new HttpInvoker({ logger: logger.child({ component: 'invoker.http' }), policy, maxAnswerBytes: config.Invoker.MaxAnswerBytes }),
     grpc: new GrpcInvoker({
       parseServerMethod,
       serviceConfig: config.GrpcServiceConfig,
       logger: logger.child({ component: 'invoker.grpc' }),
-      ...grpcTlsOf(config),
+      ...grpcTls,
       // before the call: every address the target names, resolved now (a registry's are the driver's)
       guard: (server) => targetProblem(grpcDialTarget(server), policy, 'call'),
       // on each connection: the address reached (guarded-credentials.ts)
@@ -33,14 +32,12 @@ export function buildInvoker(config: ResolvedConfig, logger: Logger, policy: Out
   });
 }
 
-/** `Invoker.GrpcTls`: TLS when a CA or a client certificate is configured; plaintext otherwise (dtm's). */
-function grpcTlsOf(config: ResolvedConfig): { tls?: GrpcTlsOptions } {
+/**
+ * `Invoker.GrpcTls`: TLS when a CA or a client certificate is configured; plaintext otherwise (dtm's).
+ * Its files are read and checked here (a ConfigError naming the key): call it before opening anything.
+ */
+export function grpcTlsOf(config: ResolvedConfig): { tls?: GrpcTlsOptions } {
   const t = config.Invoker.GrpcTls;
   if (t.CaFile === '' && t.CertFile === '') return {};
-  return {
-    tls: {
-      ...(t.CaFile !== '' ? { ca: readFileSync(t.CaFile) } : {}),
-      ...(t.CertFile !== '' ? { cert: readFileSync(t.CertFile), key: readFileSync(t.KeyFile) } : {}),
-    },
-  };
+  return { tls: readTlsFiles('Invoker.GrpcTls', t) };
 }
