@@ -167,3 +167,28 @@ export function isRetryable(err: unknown): boolean {
   if (PROGRAMMER_ERRORS.some((k) => err instanceof k)) return false;
   return true;
 }
+
+/** What `errorChain` reads of an error: kafkajs's fields (`type`, `retriable`, `originalError`) included. */
+export interface ErrorLike {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly type?: unknown;
+  readonly retriable?: unknown;
+  readonly cause?: unknown;
+  readonly originalError?: unknown;
+  readonly errors?: unknown;
+}
+
+/** `err` and the errors it wraps (cause, originalError, an aggregate's members), outermost first; at most 16. */
+export function errorChain(err: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && out.length < 16) {
+    const e = queue.shift();
+    if (e === null || typeof e !== 'object' || out.includes(e as ErrorLike)) continue;
+    const x = e as ErrorLike;
+    out.push(x);
+    queue.push(x.cause, x.originalError, ...(Array.isArray(x.errors) ? x.errors : []));
+  }
+  return out;
+}

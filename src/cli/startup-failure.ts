@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
-import { LogUnavailable } from '../errors.js';
+import { errorChain, LogUnavailable } from '../errors.js';
 import { ListenError } from '../ingress/listen-error.js';
 import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
 
@@ -39,16 +39,8 @@ export function startupFailureLine(err: unknown, config: ResolvedConfig): string
  * The broker's answer when an error (or one it aggregates, or its cause) is an ACL refusal:
  * kafkajs names them `TOPIC_AUTHORIZATION_FAILED`, `GROUP_...`, `TRANSACTIONAL_ID_...`, `CLUSTER_...`.
  */
-export function kafkaAuthorizationFailure(err: unknown, depth = 0): string | undefined {
-  if (typeof err !== 'object' || err === null || depth > 4) return undefined;
-  const e = err as { type?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
-  if (typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED')) {
-    return typeof e.message === 'string' ? `${e.type}: ${e.message}` : e.type;
-  }
-  const inner = [...(Array.isArray(e.errors) ? (e.errors as unknown[]) : []), e.cause];
-  for (const i of inner) {
-    const found = kafkaAuthorizationFailure(i, depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
+export function kafkaAuthorizationFailure(err: unknown): string | undefined {
+  const e = errorChain(err).find((x) => typeof x.type === 'string' && x.type.endsWith('_AUTHORIZATION_FAILED'));
+  if (e === undefined) return undefined;
+  return typeof e.message === 'string' ? `${String(e.type)}: ${e.message}` : String(e.type);
 }

@@ -2,7 +2,7 @@
  * Public surface of the config module. Only `resolveConfigFromProcess` touches `process.env`;
  * everything downstream receives the frozen `ResolvedConfig` (STYLE L10).
  */
-export { ConfigError } from './config-error.js';
+export { ConfigError, invalidValue } from './config-error.js';
 export { CONFIG_DEFAULTS, ConfigSchema, DEFAULT_GRPC_SERVICE_CONFIG, LOG_FORMATS, LOG_LEVELS } from './config-schema.js';
 export type { DeepPartial, LogFormat, LogLevel, ResolvedConfig } from './config-schema.js';
 export { AUTO_PARTITIONS, embeddedMaxViewChars, KAFKA_MAX_BODY_BYTES, KAFKA_MAX_VIEW_CHARS, REFUSED_STORE_DRIVERS, STORE_DRIVERS } from './store-limits.js';

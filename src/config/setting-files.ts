@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { ConfigError } from './config-error.js';
+import { invalidValue } from './config-error.js';
 
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -16,7 +16,7 @@ export function readSettingFile(key: string, file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new ConfigError(key, `Invalid config ${key}=${JSON.stringify(file)}: cannot read it (${reason(err)})`);
+    throw invalidValue(key, file, `cannot read it (${reason(err)})`);
   }
 }
 
@@ -44,7 +44,7 @@ export function readTlsFiles(group: string, files: { readonly CaFile: string; re
       if (blocks.length === 0) throw new Error('no PEM certificate (-----BEGIN CERTIFICATE-----) in it');
       for (const b of blocks) new X509Certificate(b);
     } catch (err) {
-      throw new ConfigError(key, `Invalid config ${key}=${JSON.stringify(files.CaFile)}: ${reason(err)}`);
+      throw invalidValue(key, files.CaFile, reason(err));
     }
     out.ca = ca;
   }
@@ -54,7 +54,7 @@ export function readTlsFiles(group: string, files: { readonly CaFile: string; re
     try {
       createSecureContext({ cert: out.cert, key: out.key });
     } catch (err) {
-      throw new ConfigError(`${group}.CertFile`, `Invalid config ${group}.CertFile=${JSON.stringify(files.CertFile)} with ${group}.KeyFile=${JSON.stringify(files.KeyFile)}: ${reason(err)}`);
+      throw invalidValue(`${group}.CertFile`, files.CertFile, `with ${group}.KeyFile=${JSON.stringify(files.KeyFile)}: ${reason(err)}`);
     }
   }
   return out;

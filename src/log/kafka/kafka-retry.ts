@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import { errorChain as chainOf, type ErrorLike } from '../../errors.js';
 
 /**
  * Broker answers that say "not now, ask again" (Kafka protocol error types, with kafkajs's names and
@@ -62,28 +63,6 @@ export function isRetriableBrokerMessage(message: string): boolean {
 /** Error types that mean "a newer producer with our transactional id exists": never retried. */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_TXN_STATE']);
 
-interface ErrorLike {
-  readonly name?: unknown;
-  readonly type?: unknown;
-  readonly retriable?: unknown;
-  readonly cause?: unknown;
-  readonly originalError?: unknown;
-  readonly errors?: unknown;
-}
-
-/** `err` and the errors it wraps (cause, originalError, an aggregate's members), outermost first. */
-function chainOf(err: unknown): ErrorLike[] {
-  const out: ErrorLike[] = [];
-  const queue: unknown[] = [err];
-  while (queue.length > 0 && out.length < 16) {
-    const e = queue.shift();
-    if (e === null || typeof e !== 'object' || out.includes(e as ErrorLike)) continue;
-    const x = e as ErrorLike;
-    out.push(x);
-    queue.push(x.cause, x.originalError, ...(Array.isArray(x.errors) ? x.errors : []));
-  }
-  return out;
-}
 
 /** True when `err` (or one it wraps) says a newer producer owns the transactional id. */
 export function isFenced(err: unknown): boolean {

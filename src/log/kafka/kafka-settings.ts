@@ -1,4 +1,4 @@
-import { ConfigError, readSettingFile, readTlsFiles, type ResolvedConfig, type TlsFiles } from '../../config/index.js';
+import { invalidValue, readSettingFile, readTlsFiles, type ResolvedConfig, type TlsFiles } from '../../config/index.js';
 
 /** The Kafka adapter's view of the configuration (DESIGN §4, Store.Driver kafka). */
 export interface KafkaSettings {
@@ -66,7 +66,7 @@ function passwordOf(sasl: ResolvedConfig['Store']['KafkaSasl']): string {
   if (sasl.PasswordFile === '') return sasl.Password;
   const password = readSettingFile('Store.KafkaSasl.PasswordFile', sasl.PasswordFile).toString('utf8').split(/\r?\n/)[0] ?? '';
   if (password === '' || password.length > 1024) {
-    throw new ConfigError('Store.KafkaSasl.PasswordFile', `Invalid config Store.KafkaSasl.PasswordFile=${JSON.stringify(sasl.PasswordFile)}: its first line must hold the password (1-1024 characters)`);
+    throw invalidValue('Store.KafkaSasl.PasswordFile', sasl.PasswordFile, 'its first line must hold the password (1-1024 characters)');
   }
   return password;
 }
