@@ -5,6 +5,7 @@ import { printable, terminalSafeJson } from '../audit/printable.js';
 import { buildRegistry } from '../extensions/trans-type-loader.js';
 import { createRootLogger } from '../observability/logger.js';
 import { loadConfig, type ConfigFlags } from './cli-config.js';
+import { aclRefusalLine } from './startup-failure.js';
 import { openTransactionSource, type SourceOptions } from './transaction-source.js';
 import { nextPageCommand, replayCommandFor } from './suggested-command.js';
 import { renderDetail, renderList } from './transaction-table.js';
@@ -75,8 +76,9 @@ async function guarded(name: string, flags: ConfigFlags, run: (config: ResolvedC
   try {
     process.exitCode = await run(config);
   } catch (e) {
-    err(`dtx ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
-    // a setting found unusable only when used (a Store.KafkaTls file) is a config error, as at start
-    process.exitCode = e instanceof AuditSourceError || e instanceof ConfigError ? 2 : 1;
+    err(`dtx ${name}: ${aclRefusalLine(e, config) ?? (e instanceof Error ? e.message : String(e))}\n`);
+    // a setting found unusable only when used (a Store.KafkaTls file) is a config error, as at start.
+    // Exit now: a Kafka client given up on may retry in the background for a while (stderr is written).
+    process.exit(e instanceof AuditSourceError || e instanceof ConfigError ? 2 : 1);
   }
 }

@@ -4,15 +4,15 @@ import { ConfigError } from '../config/index.js';
 import { createRootLogger } from '../observability/logger.js';
 import { startDtx, STOP_GRACE_MS, type RunningDtx } from '../main.js';
 import { exitOnConfigError, loadConfig, type ServeFlags } from './cli-config.js';
-import { startupFailureLine } from './startup-failure.js';
+import { aclRefusalLine, startupFailureLine } from './startup-failure.js';
 
 /** Longest a graceful stop may take before the process exits anyway (stuck I/O). */
 const HARD_STOP_MS = STOP_GRACE_MS + 5000;
 
 /**
  * Exit code when the event log failed while running (EventLog.failure: a failed fsync, a dead
- * writer thread): sysexits' EX_IOERR. The stop answers every waiting client (503) first; a
- * supervisor's restart recovers from what is durable.
+ * writer thread; or the Kafka brokers refused the worker an ACL it needs): sysexits' EX_IOERR. The
+ * stop answers every waiting client (503) first; a supervisor's restart recovers from what is durable.
  */
 export const EXIT_LOG_FAILED = 74;
 
@@ -28,7 +28,7 @@ export async function serve(flags: ServeFlags & { debug?: boolean }): Promise<vo
   for (const n of notices) logger.warn({ notice: n }, 'config notice');
   // Handlers first: a signal that arrives while dtx starts (its "dtx listening" line is already
   // out) must stop it gracefully once started, not kill it with the default action.
-  const signals = stopOnSignals(logger);
+  const signals = stopOnSignals(logger, (err) => aclRefusalLine(err, config));
   let dtx: RunningDtx;
   try {
     dtx = await startDtx(config, logger);
@@ -48,7 +48,7 @@ export async function serve(flags: ServeFlags & { debug?: boolean }): Promise<vo
 }
 
 /** Installs the SIGTERM/SIGINT handlers; a signal before `started` stops dtx as soon as it is. */
-function stopOnSignals(logger: Logger): { started(dtx: RunningDtx): void } {
+function stopOnSignals(logger: Logger, refusalLine: (err: Error) => string | undefined): { started(dtx: RunningDtx): void } {
   let stopping = false;
   let running: RunningDtx | undefined;
   let early: NodeJS.Signals | undefined;
@@ -86,7 +86,10 @@ function stopOnSignals(logger: Logger): { started(dtx: RunningDtx): void } {
     stopAndExit(running, STOP_GRACE_MS, { signal });
   };
   const onLogFailure = (dtx: RunningDtx, err: Error) => {
-    logger.fatal({ err }, `the event log cannot be used anymore: stopping (exit code ${EXIT_LOG_FAILED}); a restart recovers from what is durable`);
+    const refused = refusalLine(err);
+    logger.fatal({ err }, refused ?? `the event log cannot be used anymore: stopping (exit code ${EXIT_LOG_FAILED}); a restart recovers from what is durable`);
+    // an ACL refusal also goes to stderr as one line, like a start-up failure: a restart alone cannot help
+    if (refused !== undefined) process.stderr.write(`dtx: stopping: ${refused}\n`);
     logFailed = true;
     if (!stopping) stopAndExit(dtx, 0, { cause: 'event log failed' });
   };

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
-import { errorChain, LogUnavailable } from '../errors.js';
+import { LogUnavailable } from '../errors.js';
 import { ListenError } from '../ingress/listen-error.js';
+import { kafkaAuthorizationFailure } from '../log/kafka/kafka-retry.js';
 import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
 
 /**
@@ -14,10 +15,8 @@ export function startupFailureLine(err: unknown, config: ResolvedConfig): string
   }
   // the message names the brokers, the setting and what to check (kafka-client.ts `connectedAdmin`)
   if (err instanceof LogUnavailable && err.message.startsWith('cannot reach the Kafka brokers')) return err.message;
-  const refused = kafkaAuthorizationFailure(err);
-  if (refused !== undefined) {
-    return `the Kafka brokers refused this user an operation (${refused}); grant it the ACLs docs/kafka.md lists under "Secured brokers" for Store.KafkaPrefix '${config.Store.KafkaPrefix}'`;
-  }
+  const refused = aclRefusalLine(err, config);
+  if (refused !== undefined) return refused;
   if (!(err instanceof ListenError)) return undefined;
   const flag = err.listener === 'HTTP' ? '--port <n> (HTTP_PORT)' : '--grpc-port <n> (GRPC_PORT)';
   const hostFix = 'set --host (HTTP_HOST) to an address of this machine: 127.0.0.1 for local use, 0.0.0.0 for all interfaces';
@@ -35,12 +34,9 @@ export function startupFailureLine(err: unknown, config: ResolvedConfig): string
   }
 }
 
-/**
- * The broker's answer when an error (or one it aggregates, or its cause) is an ACL refusal:
- * kafkajs names them `TOPIC_AUTHORIZATION_FAILED`, `GROUP_...`, `TRANSACTIONAL_ID_...`, `CLUSTER_...`.
- */
-export function kafkaAuthorizationFailure(err: unknown): string | undefined {
-  const e = errorChain(err).find((x) => typeof x.type === 'string' && x.type.endsWith('_AUTHORIZATION_FAILED'));
-  if (e === undefined) return undefined;
-  return typeof e.message === 'string' ? `${String(e.type)}: ${e.message}` : String(e.type);
+/** What to grant, when `err` is a Kafka ACL refusal: at start, or while running (the log's failure). */
+export function aclRefusalLine(err: unknown, config: ResolvedConfig): string | undefined {
+  const refused = kafkaAuthorizationFailure(err);
+  if (refused === undefined) return undefined;
+  return `the Kafka brokers refused this user an operation (${refused}); grant it the ACLs docs/kafka.md lists under "Secured brokers" for Store.KafkaPrefix '${config.Store.KafkaPrefix}'`;
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { TransTypeRegistry } from '../../machines/index.js';
 import type { Engine } from '../engine/engine.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
-import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
+import { kafkaAuthorizationFailure, withKafkaRetry } from '../log/kafka/kafka-retry.js';
 import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { NotOwner } from '../errors.js';
 import { decodeCommandMessage } from './command-codec.js';
@@ -77,6 +77,7 @@ export class PartitionOwnership {
       this.#assigned(payload.memberAssignment[this.#topic] ?? []);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.#isRefusal(payload.error)) return;
       if (payload.restart) {
         this.logger.error({ err: payload.error }, 'command consumer crashed; kafkajs restarts it');
         return;
@@ -176,6 +177,7 @@ export class PartitionOwnership {
         this.observer.owned?.(this.engine.owned());
         return true;
       } catch (err) {
+        if (this.#isRefusal(err)) return false;
         // New topics answer "not the leader" for a moment; only a takeover that keeps failing is an error.
         this.logger[attempt < 4 ? 'warn' : 'error']({ err, partition: p, attempt }, 'partition takeover failed; retrying');
         await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
@@ -183,6 +185,17 @@ export class PartitionOwnership {
       }
     }
     return false;
+  }
+
+  /**
+   * True, and the log failed (dtx stops), when `err` is an ACL refusal (a missing group Read, or
+   * transactional-id Write): retrying cannot help, and a worker that stays in the group would keep
+   * partitions nobody serves.
+   */
+  #isRefusal(err: unknown): boolean {
+    if (kafkaAuthorizationFailure(err) === undefined) return false;
+    this.log.refused(err instanceof Error ? err : new Error(String(err)));
+    return true;
   }
 
   async #consume({ batch, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {

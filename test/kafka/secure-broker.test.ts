@@ -6,14 +6,19 @@ import { gidOf, post, saga, waitStatus } from '../support/dtm-client.js';
 import { runDtx } from '../support/dtx-cli.js';
 import { serveExpectingFailure, tempDir, type DtxProcess } from '../support/dtx-process.js';
 import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
+import { AclOperationTypes as Op, AclResourceTypes as Res } from 'kafkajs';
 import { grantDtx, startSecureBroker, stopSecureBroker, type SecureBroker } from '../support/secure-kafka-broker.js';
 
 /**
  * Store.KafkaTls and Store.KafkaSasl against a real broker whose listeners demand them
  * (test/support/secure-kafka-broker.ts): SASL_SSL with SCRAM and PLAIN, and mutual TLS. A worker
  * on each runs a saga; the audit CLI reads the topics over SASL_SSL; and a worker with a wrong
- * password, no trusted CA, no client certificate or no TLS at all refuses to start, saying why.
+ * password, no trusted CA, no client certificate or no TLS at all refuses to start, saying why; one
+ * missing an ACL the docs list stops, saying what to grant.
  */
+/** serve-command.ts EXIT_LOG_FAILED (sysexits' EX_IOERR); importing it would load the CLI's modules here */
+const EXIT_LOG_FAILED = 74;
+
 let broker: SecureBroker;
 let bs: BranchServer;
 const workers: DtxProcess[] = [];
@@ -116,5 +121,29 @@ describe('a Kafka worker on a secured broker', () => {
     expect(noTls.stderr).toMatch(/dtx: cannot start: .*; a broker that closes the connection at once may be a TLS listener \(Store.KafkaTls.Enable\)/);
     expect(noAcls.code).toBe(1);
     expect(noAcls.stderr).toMatch(/dtx: cannot start: the Kafka brokers refused this user an operation \(TOPIC_AUTHORIZATION_FAILED.*grant it the ACLs docs\/kafka.md lists/);
+  });
+
+  it('stops, saying what to grant, when a group or transactional-id ACL is missing', async () => {
+    const withholding = async (withhold: (r: Res, o: Op) => boolean) => {
+      const prefix = freshPrefix('acl');
+      await grantDtx(broker, prefix, 'User:dtx', withhold);
+      return { prefix, ...(await serveExpectingFailure({ ...saslEnv('scram-sha-512'), STORE_KAFKA_PREFIX: prefix, STORE_PARTITIONS: '1', INTERNAL_GRPC_PORT: '0' })) };
+    };
+    const [noGroup, noGroupRead, noTxn] = await Promise.all([
+      withholding((r) => r === Res.GROUP), // FindCoordinator of the group refused: caught at start
+      withholding((r, o) => r === Res.GROUP && o === Op.READ), // JoinGroup refused: the replica's (while the log opens) or the workers' (once started)
+      withholding((r) => r === Res.TRANSACTIONAL_ID), // InitProducerId refused at the takeover: once started
+    ]);
+    expect(noGroup.code).toBe(1);
+    expect(noGroup.stderr).toMatch(/dtx: cannot start: the Kafka brokers refused this user an operation \(GROUP_AUTHORIZATION_FAILED.*grant it the ACLs/);
+    // the audit reads through a consumer group too: the same line, at once
+    const audit = await runDtx(['replay', '--all'], { ...saslEnv('scram-sha-512'), STORE_KAFKA_PREFIX: noGroup.prefix, STORE_PARTITIONS: '1' }, 120_000);
+    expect(audit.code).toBe(1);
+    expect(audit.stderr).toMatch(/dtx replay: the Kafka brokers refused this user an operation \(GROUP_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'acl-/);
+    // the replica's group is joined while the log opens, the workers' group after: either refusal may come first
+    expect([1, EXIT_LOG_FAILED]).toContain(noGroupRead.code);
+    expect(noGroupRead.stderr).toMatch(/dtx: (cannot start|stopping): the Kafka brokers refused this user an operation \(GROUP_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'acl-/);
+    expect(noTxn.code).toBe(EXIT_LOG_FAILED);
+    expect(noTxn.stderr).toMatch(/dtx: stopping: the Kafka brokers refused this user an operation \(TRANSACTIONAL_ID_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'acl-/);
   });
 });

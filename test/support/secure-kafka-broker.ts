@@ -72,14 +72,19 @@ export const DTX_ACLS: ReadonlyArray<{ resourceType: Res; operations: readonly O
   { resourceType: Res.TRANSACTIONAL_ID, operations: [Op.WRITE, Op.DESCRIBE] },
 ];
 
-/** Grants `principal` (`User:dtx`, `User:CN=dtx`) DTX_ACLS on the resources of `prefix`, through the plaintext listener. */
-export async function grantDtx(broker: SecureBroker, prefix: string, principal: string): Promise<void> {
+/**
+ * Grants `principal` (`User:dtx`, `User:CN=dtx`) DTX_ACLS on the resources of `prefix`, through the
+ * plaintext listener; but those `withhold` names (an ACL an operator forgot).
+ */
+export async function grantDtx(broker: SecureBroker, prefix: string, principal: string, withhold: (resource: Res, operation: Op) => boolean = () => false): Promise<void> {
   const admin = new Kafka({ clientId: 'acl-grant', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     await admin.createAcls({
       acl: DTX_ACLS.flatMap(({ resourceType, operations }) =>
-        operations.map((operation) => ({ resourceType, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, principal, host: '*', operation, permissionType: AclPermissionTypes.ALLOW })),
+        operations
+          .filter((operation) => !withhold(resourceType, operation))
+          .map((operation) => ({ resourceType, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, principal, host: '*', operation, permissionType: AclPermissionTypes.ALLOW })),
       ),
     });
   } finally {

@@ -1,8 +1,9 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import { LogUnavailable } from '../../errors.js';
 import type { Logger } from 'pino';
-import type { KafkaSettings } from './kafka-settings.js';
-import { isRetriableBrokerMessage } from './kafka-retry.js';
+import { workerGroupOf, type KafkaSettings } from './kafka-settings.js';
+import { isRetriableBrokerMessage, withKafkaRetry } from './kafka-retry.js';
+import { refusalOfLogEntry } from './broker-refusal.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -41,8 +42,9 @@ const RETRY = { initialRetryTime: 100, maxRetryTime: 3000, factor: 0.2, multipli
  * One kafkajs client per worker, logging through pino (component `kafka`) at `levelOf`.
  * Connecting may take 5 s (kafkajs's 1 s is short for a busy machine); requests time out after 30 s.
  * TLS and SASL as `settings` say (`Store.KafkaTls`, `Store.KafkaSasl`); kafkajs never logs the password.
+ * Every ACL refusal the client logs goes to `refused` (broker-refusal.ts: some are logged, not thrown).
  */
-export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+export function createKafka(settings: KafkaSettings, logger: Logger, refused: (err: Error) => void = () => undefined): Kafka {
   const log = logger.child({ component: 'kafka' });
   const failures: string[] = [];
   const kafka = new Kafka({
@@ -58,6 +60,8 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
       const { message, ...extra } = entry.log;
       log[levelOf(entry)]({ ns: entry.namespace, ...extra }, message);
       if (entry.namespace === 'Connection' && entry.level === logLevel.ERROR) remember(failures, String(message ?? ''));
+      const refusal = entry.level === logLevel.ERROR ? refusalOfLogEntry(message, extra.error) : undefined;
+      if (refusal !== undefined) refused(refusal);
     },
   });
   connectionFailures.set(kafka, failures);
@@ -88,6 +92,16 @@ export async function connectedAdmin(kafka: Kafka, settings: KafkaSettings): Pro
     throw new LogUnavailable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${message}${hint === '' ? '' : `; ${hint}`}`, { cause: err });
   }
   return admin;
+}
+
+/**
+ * Rejects with the broker's GROUP_AUTHORIZATION_FAILED when this user may not use dtx's consumer
+ * groups (a missing group ACL): caught at start, not later by consumers that would join nothing
+ * and leave the worker serving no partition. Finding a group's coordinator needs Describe on it;
+ * a group that does not exist yet is answered too.
+ */
+export async function checkGroupAccess(admin: Admin, settings: KafkaSettings): Promise<void> {
+  await withKafkaRetry('consumer group access check', () => admin.describeGroups([workerGroupOf(settings.prefix)]));
 }
 
 /**

@@ -10,32 +10,21 @@
  * - Contracts beyond the port: `claim(p)` must precede writes to `p` (the engine's takeover does
  *   it); `scanOpen` after `claim` sees everything any owner ever committed to the partition.
  */
-import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Internal, LogUnavailable } from '../../errors.js';
 import { partitionOf, sharesOf, strayGid } from '../gid-partitioner.js';
 import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredState, StoredTail, TransSummary } from '../event-log.js';
 import { isReservedGid, topicKey, TOPICS_CAT } from '../kv-records.js';
-import { EventReplica } from './event-replica.js';
+import type { EventReplica } from './event-replica.js';
 import { encodeBatchMessages } from './event-message.js';
-import { connectedAdmin, createKafka } from './kafka-client.js';
-import { cacheCoordinators } from './coordinator-cache.js';
+import type { RefusalSignal } from './broker-refusal.js';
+import { openKafkaLogParts, type KafkaEventLogOptions } from './kafka-log-parts.js';
 import type { KafkaSettings } from './kafka-settings.js';
-import { ensureTopics } from './kafka-topics.js';
 import { PartitionEnds } from './partition-ends.js';
-import { PartitionWriters } from './partition-writers.js';
+import type { PartitionWriters } from './partition-writers.js';
 import { OwnWrites } from './own-writes.js';
 import { encodeMarker, encodeSnapshot, encodeTombstone, type SnapshotRecord } from './snapshot-codec.js';
-
-export interface KafkaEventLogOptions {
-  readonly settings: KafkaSettings;
-  /** this worker's data dir: holds the replica (rebuildable from Kafka) */
-  readonly dataDir: string;
-  readonly logger: Logger;
-  /** the audit's throwaway log: never creates the topics, and lets other connections read the replica file (parallel audit) */
-  readonly audit?: boolean;
-}
 
 /** How long a strong KV read waits for the replica before answering LogUnavailable (retryable). */
 const KEY_READ_TIMEOUT_MS = 10_000;
@@ -56,32 +45,28 @@ export class KafkaEventLog implements EventLog {
     readonly replica: EventReplica,
     private readonly writers: PartitionWriters,
     private readonly logger: Logger,
+    private readonly refusal: RefusalSignal,
   ) {
     replica.onProgress = (p, position) => this.#own.prune(p, position);
     this.#ends = new PartitionEnds(admin, settings.prefix, logger, () => this.#closed);
   }
 
-  /** Creates the topics when missing, opens the replica and starts copying. */
+  /** Opens the log (kafka-log-parts.ts): topics, group ACL check, replica, writers. */
   static async open(opts: KafkaEventLogOptions): Promise<KafkaEventLog> {
     const logger = opts.logger.child({ component: 'log.kafka' });
-    const kafka = createKafka(opts.settings, opts.logger);
-    const admin = await connectedAdmin(kafka, opts.settings);
-    let replica: EventReplica | undefined;
-    let settings = opts.settings;
-    try {
-      settings = { ...settings, partitions: await ensureTopics(admin, settings, logger, opts.audit !== true) };
-      replica = EventReplica.open(kafka, settings, path.join(opts.dataDir, 'kafka', settings.prefix), opts.logger, opts.audit === true);
-      await replica.start();
-    } catch (err) {
-      await replica?.stop();
-      await admin.disconnect();
-      throw err;
-    }
-    logger.info({ brokers: settings.brokers, prefix: settings.prefix, partitions: settings.partitions }, 'kafka event log opened');
-    // The writers' producers get their own client: only they remember coordinators (coordinator-cache.ts).
-    const writerKafka = createKafka(settings, opts.logger);
-    cacheCoordinators(writerKafka);
-    return new KafkaEventLog(kafka, admin, settings, replica, new PartitionWriters(writerKafka, settings, logger), logger);
+    const parts = await openKafkaLogParts(opts, logger);
+    logger.info({ brokers: parts.settings.brokers, prefix: parts.settings.prefix, partitions: parts.settings.partitions }, 'kafka event log opened');
+    return new KafkaEventLog(parts.kafka, parts.admin, parts.settings, parts.replica, parts.writers, logger, parts.refusal);
+  }
+
+  /** EventLog.failure: the brokers refused an operation the worker cannot do without (an ACL). */
+  get failure(): Promise<Error> {
+    return this.refusal.failure;
+  }
+
+  /** Reports an ACL refusal seen by a caller (the worker's group, a claim): the log fails, dtx stops. */
+  refused(err: Error): void {
+    this.refusal.report(err);
   }
 
   /**

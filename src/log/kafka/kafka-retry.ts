@@ -54,19 +54,38 @@ const TYPE_OF_MESSAGE = new Map(
   (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: Array<{ type: string; message: string }> }).errorCodes.map((e) => [e.message, e.type]),
 );
 
+/** The type of the broker answer whose text is `message` (as kafkajs logs it), when it is one. */
+export function brokerErrorType(message: string): string | undefined {
+  return TYPE_OF_MESSAGE.get(message);
+}
+
 /** True when `message` is the text of a broker answer of a type in RETRIABLE_TYPES (kafkajs logs those before retrying). */
 export function isRetriableBrokerMessage(message: string): boolean {
   const type = TYPE_OF_MESSAGE.get(message);
   return type !== undefined && RETRIABLE_TYPES.has(type);
 }
 
-/** Error types that mean "a newer producer with our transactional id exists": never retried. */
-const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_TXN_STATE']);
-
+/**
+ * Error types that mean "a newer producer with our transactional id exists": never retried. Not
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED: the broker answers that for a missing ACL, never for a
+ * fenced producer, and a missing ACL is no reason to hand the partition on (`kafkaAuthorizationFailure`).
+ */
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_TXN_STATE']);
 
 /** True when `err` (or one it wraps) says a newer producer owns the transactional id. */
 export function isFenced(err: unknown): boolean {
   return chainOf(err).some((e) => typeof e.type === 'string' && FENCED_TYPES.has(e.type));
+}
+
+/**
+ * The broker's answer when `err` (or one it aggregates, or its cause) is an ACL refusal: kafkajs
+ * names them `TOPIC_AUTHORIZATION_FAILED`, `GROUP_...`, `TRANSACTIONAL_ID_...`, `CLUSTER_...`. Never
+ * retriable: only an operator granting the ACL changes the answer.
+ */
+export function kafkaAuthorizationFailure(err: unknown): string | undefined {
+  const e = chainOf(err).find((x) => typeof x.type === 'string' && x.type.endsWith('_AUTHORIZATION_FAILED'));
+  if (e === undefined) return undefined;
+  return typeof e.message === 'string' ? `${String(e.type)}: ${e.message}` : String(e.type);
 }
 
 /**

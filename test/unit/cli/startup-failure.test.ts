@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/index.js';
-import { kafkaAuthorizationFailure, startupFailureLine } from '../../../src/cli/startup-failure.js';
+import { aclRefusalLine, startupFailureLine } from '../../../src/cli/startup-failure.js';
+import { kafkaAuthorizationFailure } from '../../../src/log/kafka/kafka-retry.js';
 
 // kafkajs's own errors, as its admin and producers throw them
 const require = createRequire(import.meta.url);
@@ -31,5 +32,8 @@ describe('kafkaAuthorizationFailure', () => {
     const { config } = resolveConfig({ env: { STORE_DRIVER: 'kafka', STORE_KAFKA_PREFIX: 'orders' } });
     const line = startupFailureLine(new KafkaJSProtocolError(createErrorFromCode(53)), config);
     expect(line).toMatch(/refused this user an operation \(TRANSACTIONAL_ID_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'orders'/);
+    // the same line when a running worker is refused (serve prints it after `dtx: stopping:`)
+    expect(aclRefusalLine(new KafkaJSProtocolError(createErrorFromCode(53)), config)).toBe(line);
+    expect(aclRefusalLine(new Error('fsync failed'), config)).toBeUndefined();
   });
 });

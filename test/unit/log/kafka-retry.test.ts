@@ -93,6 +93,12 @@ describe('isRetriableKafkaError', () => {
     expect(isFenced(new NotOwner('partition 0 was taken over', { cause: bailed(fenced) }))).toBe(true);
     expect(isFenced(protocol(NOT_LEADER))).toBe(false);
   });
+
+  it('a missing transactional-id ACL is neither fenced nor retriable: an operator must grant it', () => {
+    const refused = protocol(53); // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    expect(isFenced(refused)).toBe(false);
+    expect(isRetriableKafkaError(refused)).toBe(false);
+  });
 });
 
 describe('withKafkaRetry', () => {
