@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { TransSpec, TransTypeRegistry } from '../machines/index.js';
-import { readTlsFiles, type ResolvedConfig } from './config/index.js';
+import type { ResolvedConfig } from './config/index.js';
 import { Engine } from './engine/engine.js';
 import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
@@ -19,7 +20,7 @@ import { HISTORY_MAX_EVENTS, transactionHistory } from './audit/transaction-hist
 import { OutboundPolicy } from './invoker/outbound-policy.js';
 import { checkOutbound, checkUrlOutbound } from './invoker/outbound-check.js';
 import { createTransParser } from './ingress/schema/trans-input-schema.js';
-import type { HttpTls } from './ingress/http/http-server.js';
+import { TlsReloader } from './ingress/tls-reloader.js';
 import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
 import { ReadBudget } from './ingress/read-budget.js';
 import { startDrivers } from './drivers/driver-runtime.js';
@@ -43,6 +44,8 @@ export interface RunningDtx {
    * answers what is still open and closes the log.
    */
   stop(graceMs?: number): Promise<void>;
+  /** Reads `Tls.*` again and serves it to new connections (SIGHUP); undefined without TLS, false when the files cannot be used. */
+  reloadTls(): boolean | undefined;
   /** Resolves once the event log can never be used again in this process (EventLog.failure). */
   readonly failure: Promise<Error>;
 }
@@ -73,7 +76,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   applyHeapPolicy();
   const registry = types ?? (await buildRegistry(config, logger));
   // the PEM files of Tls and Invoker.GrpcTls, read and checked before anything opens (ConfigError)
-  const tls = httpTlsOf(config);
+  const tlsFiles = TlsReloader.of(config, logger);
   const grpcTls = grpcTlsOf(config);
   // before the log opens: an unknown MicroService.Driver (ConfigError) must stop dtx at once
   const drivers = await startDrivers(config, logger);
@@ -126,21 +129,23 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     browserHosts: { allowedHosts: config.HttpAllowedHosts, ownNames: [hostname(), config.HttpHost] },
   });
   const closeCore = async () => {
+    tlsFiles?.close();
     if (cluster !== undefined) await cluster.stop();
     await engine.stop(0);
     await settleWithin(invoker.close(), 1000);
     if (cluster === undefined) await log.close();
   };
-  const server: Server = await listen(app, config.HttpHost, config.HttpPort, tls).catch(async (err: unknown) => {
+  const server: Server = await listen(app, config.HttpHost, config.HttpPort, tlsFiles?.tls).catch(async (err: unknown) => {
     await closeCore(); // nothing open behind a failed start: the data dir lock included
     throw ListenError.of('HTTP', config.HttpHost, config.HttpPort, err);
   });
+  if (tlsFiles !== undefined) tlsFiles.follow(server as HttpsServer);
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
   ownPorts.push(httpPort);
   const http = httpCloser(server);
   const grpc = await startGrpcIngress(
-    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, readBudget, maxConcurrentStreams: config.GrpcMaxConcurrentStreams, messageTimeoutMs: config.GrpcMessageTimeout * 1000, tokens: config.Auth.Tokens, ...(tls ? { tls } : {}) },
+    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, readBudget, maxConcurrentStreams: config.GrpcMaxConcurrentStreams, messageTimeoutMs: config.GrpcMessageTimeout * 1000, tokens: config.Auth.Tokens, ...(tlsFiles ? { credentials: tlsFiles.grpcCredentials() } : {}) },
     config.HttpHost,
     config.GrpcPort,
   ).catch(async (err: unknown) => {
@@ -153,6 +158,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   listening();
   const stop = async (graceMs = STOP_GRACE_MS): Promise<void> => {
     await drivers.close(); // withdraw dtx from the registry first: clients stop picking it
+    tlsFiles?.close();
     // no new connections or gRPC calls; requests in flight (wait_result) go on until the engine answers them
     http.stopAccepting();
     const grpcStopped = grpc.stop(graceMs + 2000);
@@ -175,7 +181,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
   }
   logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: engineSettings.partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
-  return { engine, httpPort, grpcPort, stop, failure: log.failure ?? new Promise<Error>(() => undefined) };
+  return { engine, httpPort, grpcPort, stop, reloadTls: () => tlsFiles?.reload('signal'), failure: log.failure ?? new Promise<Error>(() => undefined) };
 }
 
 /** A driver's URL split as a schema rule: its error text, or undefined when the URL fits. */
@@ -233,12 +239,4 @@ function httpCloser(server: Server): { stopAccepting(): void; close(): Promise<v
 
 function advertisedHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-}
-
-/** PEM files of `Tls.*`, read and checked once at start (a ConfigError naming the key of a bad one). */
-function httpTlsOf(config: ResolvedConfig): HttpTls | undefined {
-  const t = config.Tls;
-  if (t.CertFile === '') return undefined;
-  const { cert, key, ca } = readTlsFiles('Tls', { CaFile: t.ClientCaFile, CertFile: t.CertFile, KeyFile: t.KeyFile }, 'ClientCaFile');
-  return { cert: cert!, key: key!, ...(ca !== undefined ? { ca } : {}), requireClientCert: ca !== undefined };
 }

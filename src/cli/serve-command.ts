@@ -20,7 +20,8 @@ export const EXIT_LOG_FAILED = 74;
  * `dtx serve`: resolve the config, start, and stop gracefully on SIGTERM/SIGINT. Exit codes: 2 bad
  * configuration, 1 start failed (one line with the fix when the cause is the operator's: port in
  * use, data dir locked, host not resolvable), 0 after a graceful stop, 128+signal after a second
- * signal (exit at once), EXIT_LOG_FAILED after the event log failed while running.
+ * signal (exit at once), EXIT_LOG_FAILED after the event log failed while running. SIGHUP reloads
+ * the TLS certificate (`Tls.*`) and does not stop dtx.
  */
 export async function serve(flags: ServeFlags & { debug?: boolean }): Promise<void> {
   const { config, notices } = loadConfig(flags);
@@ -95,6 +96,11 @@ function stopOnSignals(logger: Logger, refusalLine: (err: Error) => string | und
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP reloads the TLS certificate (tls-reloader.ts); it no longer ends the process
+  process.on('SIGHUP', () => {
+    const reloaded = running?.reloadTls();
+    if (reloaded === undefined) logger.info('SIGHUP: nothing to reload (no Tls.CertFile, or dtx still starting)');
+  });
   return {
     started(dtx) {
       running = dtx;

@@ -53,7 +53,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = Object.freeze({
   MaxOpenPayloadBytes: 'Cap on the request bytes held by unfinished transactions; beyond it new prepares, submits and branch registrations get 503 `DTX_OVERLOADED` (retryable).',
   'Auth.Tokens': 'Bearer tokens accepted by the HTTP, JSON-RPC and gRPC APIs (16-512 printable characters each; env: comma-separated). Empty = no authentication, as dtm.',
   'Auth.PublicMetrics': '`/api/metrics` answers without a token (for Prometheus on a trusted network).',
-  'Tls.CertFile': 'PEM certificate of the HTTP and gRPC ports; with KeyFile it turns TLS on. Empty = plaintext.',
+  'Tls.CertFile': 'PEM certificate of the HTTP and gRPC ports; with KeyFile it turns TLS on. Empty = plaintext. Reloaded when the files change (looked at every minute) and on SIGHUP.',
   'Tls.KeyFile': 'PEM private key that goes with Tls.CertFile.',
   'Tls.ClientCaFile': 'PEM CA bundle: when set, clients must present a certificate it signed (mutual TLS).',
   'Invoker.Allow': 'Hosts (`a.example`, `*.example`, `host:port`), IPs and CIDRs branch URLs may point at; empty = any (dtm\'s behaviour). dtx never calls its own ports or cloud metadata addresses unless an entry here names them (`host:port`, a CIDR inside their range).',

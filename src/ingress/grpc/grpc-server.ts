@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import { DTM_SERVICE } from '../../protocol/dtm-proto.js';
 import { loadProtoFiles, PROTO_LOADER_OPTIONS } from '../../protocol/proto-files.js';
-import type { HttpTls } from '../http/http-server.js';
 import type { TransCallDeps } from '../trans-commands.js';
 import type { TopicCallDeps } from '../topic-calls.js';
 import { dtmServiceHandlers, rawRequestService } from './dtm-service.js';
@@ -27,8 +26,8 @@ export interface GrpcIngressOptions extends TransCallDeps, TopicCallDeps {
   readonly messageTimeoutMs: number;
   /** `Auth.Tokens`; empty = no authentication (dtm's behaviour). */
   readonly tokens: readonly string[];
-  /** `Tls.*`, as for HTTPS; a client CA requires client certificates. */
-  readonly tls?: HttpTls;
+  /** `Tls.*`, as for HTTPS (TlsReloader.grpcCredentials); absent: plaintext. */
+  readonly credentials?: grpc.ServerCredentials;
 }
 
 export interface GrpcIngress {
@@ -64,7 +63,7 @@ export async function startGrpcIngress(opts: GrpcIngressOptions, host: string, p
   new ReflectionService(reflected).addToServer(server);
 
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentialsOf(opts.tls), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
   return {
     port: bound,
@@ -82,9 +81,4 @@ export async function startGrpcIngress(opts: GrpcIngressOptions, host: string, p
       });
     }),
   };
-}
-
-function credentialsOf(tls: HttpTls | undefined): grpc.ServerCredentials {
-  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.requireClientCert);
 }
