@@ -93,6 +93,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     openBytes: (): number => engine.openPayloadBytes(),
     readBudget,
     kafka: cluster !== undefined,
+    ...(tlsFiles !== undefined ? { tlsExpiry: () => tlsFiles.expiresAt / 1000 } : {}),
     info: { version: `v${DTX_VERSION}-dtx`, grpcVersion: GRPC_JS_VERSION },
   });
   // branch calls (those re-driven by recovery included) start once the ingress listens: a client

@@ -12,6 +12,9 @@ type CaListener = grpc.experimental.CaCertificateUpdateListener;
 /** How often the `Tls.*` files are looked at for a change (SIGHUP reloads at once). */
 export const TLS_CHECK_INTERVAL_MS = 60_000;
 
+/** A served certificate expiring within this is warned about (at start and at every reload). */
+export const TLS_EXPIRY_WARNING_MS = 14 * 86_400_000;
+
 /**
  * `Tls.*` of the HTTP and gRPC ingress, reloaded without a restart: a certificate renewed in place
  * (cert-manager, a Kubernetes secret, certbot) is served from the next connection on, when the
@@ -24,6 +27,7 @@ export const TLS_CHECK_INTERVAL_MS = 60_000;
 export class TlsReloader implements grpc.experimental.CertificateProvider {
   #tls: HttpTls;
   #stamp: string;
+  #expiresAt: number;
   readonly #https = new Set<HttpsServer>();
   readonly #identity = new Set<IdentityListener>();
   readonly #ca = new Set<CaListener>();
@@ -37,6 +41,7 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
   ) {
     this.#tls = read();
     this.#stamp = this.#stampOf();
+    this.#expiresAt = this.#inspect('start');
     this.#timer = setInterval(() => this.#check(), intervalMs).unref();
   }
 
@@ -55,6 +60,11 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
   /** What is served now. */
   get tls(): HttpTls {
     return this.#tls;
+  }
+
+  /** When the served certificate expires, epoch ms (`dtx_tls_certificate_expiry_timestamp_seconds`). */
+  get expiresAt(): number {
+    return this.#expiresAt;
   }
 
   /** Serves every reload on `server` (its new connections). */
@@ -87,9 +97,18 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     for (const server of this.#https) server.setSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
     for (const l of this.#identity) l({ certificate: cert, privateKey: key });
     if (ca !== undefined) for (const l of this.#ca) l({ caCertificate: ca });
-    const x = new X509Certificate(cert);
-    this.logger.info({ why, subject: x.subject, validTo: x.validTo, fingerprint256: x.fingerprint256 }, 'TLS certificate reloaded');
+    this.#expiresAt = this.#inspect(why);
     return true;
+  }
+
+  /** Logs the served certificate (reloaded: at info; expiring within TLS_EXPIRY_WARNING_MS: a warning); its expiry, epoch ms. */
+  #inspect(why: 'start' | 'signal' | 'changed'): number {
+    const x = new X509Certificate(this.#tls.cert);
+    const expiresAt = Date.parse(x.validTo);
+    const facts = { why, subject: x.subject, validTo: x.validTo, fingerprint256: x.fingerprint256 };
+    if (why !== 'start') this.logger.info(facts, 'TLS certificate reloaded');
+    if (expiresAt - Date.now() < TLS_EXPIRY_WARNING_MS) this.logger.warn(facts, 'the TLS certificate expires within 14 days: renew Tls.CertFile (dtx serves the new one without a restart)');
+    return expiresAt;
   }
 
   close(): void {

@@ -9,6 +9,8 @@ export interface MetricsOptions {
   readonly readBudget?: { readonly held: number; readonly waiting: number };
   /** Store.Driver kafka: the partition and consumer families are exported (else they would sit idle at 0). */
   readonly kafka?: boolean;
+  /** `Tls.CertFile` set: the served certificate's expiry, epoch seconds (read on scrape). */
+  readonly tlsExpiry?: () => number;
   /** Labels of `dtm_server_info`. */
   readonly info?: { readonly version: string; readonly grpcVersion: string };
 }
@@ -54,6 +56,8 @@ export class Metrics {
     this.openPayloadBytes = this.#sampled('dtx_open_payload_bytes', 'Request bytes held by unfinished transactions (capped by MaxOpenPayloadBytes)', openBytes);
     this.#sampled('dtx_read_budget_bytes', 'Bytes reserved by HTTP bodies and gRPC messages being read (capped by HttpMaxBodyBytesInFlight)', () => readBudget?.held ?? 0);
     this.#sampled('dtx_read_budget_waiting_calls', 'gRPC calls waiting for HttpMaxBodyBytesInFlight before their message is read', () => readBudget?.waiting ?? 0);
+    const tlsExpiry = opts.tlsExpiry;
+    if (tlsExpiry !== undefined) this.#sampled('dtx_tls_certificate_expiry_timestamp_seconds', 'When the certificate the HTTP and gRPC ports serve (Tls.CertFile) expires, epoch seconds', tlsExpiry);
   }
 
   /** A gauge whose value is read on each scrape. */

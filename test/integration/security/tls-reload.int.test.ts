@@ -56,16 +56,27 @@ async function callsWork(): Promise<void> {
 
 const both = () => Promise.all([servedFingerprint(dtx.port), servedFingerprint(dtx.grpcPort)]);
 
+/** `dtx_tls_certificate_expiry_timestamp_seconds` as /api/metrics reports it. */
+async function expiryMetric(): Promise<number> {
+  const text = await (await undiciFetch(`https://127.0.0.1:${dtx.port}/api/metrics`, { dispatcher: new Agent({ connect: { ca: certs.ca } }) })).text();
+  return Number(/^dtx_tls_certificate_expiry_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+}
+const expiryOf = (pem: Buffer) => Date.parse(new X509Certificate(pem).validTo) / 1000;
+
 describe('Tls reload', () => {
   it('SIGHUP serves the replaced certificate on the HTTP and gRPC ports; connections keep working', async () => {
     expect(await both()).toEqual([fingerprint(certs.serverCert), fingerprint(certs.serverCert)]);
     await callsWork();
+    expect(await expiryMetric()).toBe(expiryOf(certs.serverCert));
+    // the test certificates live 2 days: the start warns
+    expect(dtx.logs.some((l) => l.includes('the TLS certificate expires within 14 days'))).toBe(true);
     writeFileSync(path.join(dir, 'tls.crt'), certs.peerCert);
     writeFileSync(path.join(dir, 'tls.key'), certs.peerKey);
     dtx.proc.kill('SIGHUP');
     await waitFor(both, (served) => served.every((f) => f === fingerprint(certs.peerCert)), 30_000, 'the new certificate on both ports');
     await callsWork();
     expect(dtx.logs.some((l) => l.includes('TLS certificate reloaded') && l.includes(fingerprint(certs.peerCert)))).toBe(true);
+    expect(await expiryMetric()).toBe(expiryOf(certs.peerCert));
     expect(dtx.proc.exitCode).toBeNull(); // SIGHUP no longer ends the process
   });
 

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -53,6 +54,7 @@ describe('TlsReloader', () => {
     await until(() => seen.length === 2);
     expect(seen[1]!.equals(certs.peerCert)).toBe(true);
     expect(reloader.tls.cert.equals(certs.peerCert)).toBe(true);
+    expect(reloader.expiresAt).toBe(Date.parse(new X509Certificate(certs.peerCert).validTo));
   });
 
   it('files that do not belong together keep the old ones, and are tried again until they do', async () => {
