@@ -13,6 +13,7 @@ import { createHttpApp, listen } from './ingress/http/http-server.js';
 import { buildInvoker, grpcTlsOf } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
+import { FinishedPruner } from './log/sqlite/finished-pruner.js';
 import { Metrics } from './observability/metrics.js';
 import { metricsObserver, ownershipMetrics } from './observability/metrics-observer.js';
 import type { KafkaCluster } from './cluster/kafka-cluster.js';
@@ -54,10 +55,13 @@ export interface RunningDtx {
 export const STOP_GRACE_MS = 5000;
 
 /** Only the composition root chooses adapters (DESIGN §8): log, invoker, ingress. */
-async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ log: EventLog; cluster?: KafkaCluster }> {
+async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ log: EventLog; cluster?: KafkaCluster; pruner?: FinishedPruner }> {
   switch (config.Store.Driver) {
-    case 'sqlite':
-      return { log: SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' }) };
+    case 'sqlite': {
+      const log = SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' });
+      const after = config.Store.PruneFinishedAfter;
+      return { log, ...(after > 0 ? { pruner: new FinishedPruner(log, after * 1000, logger.child({ component: 'prune' })) } : {}) };
+    }
     case 'kafka': {
       // loaded only in Kafka mode: kafkajs and the cluster code cost the embedded mode ~10 MiB of RSS
       const { KafkaCluster } = await import('./cluster/kafka-cluster.js');
@@ -80,7 +84,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   const grpcTls = grpcTlsOf(config);
   // before the log opens: an unknown MicroService.Driver (ConfigError) must stop dtx at once
   const drivers = await startDrivers(config, logger);
-  const { log, cluster } = await openBackend(config, logger);
+  const { log, cluster, pruner } = await openBackend(config, logger);
   const ownPorts: number[] = [config.HttpPort, config.GrpcPort, config.InternalGrpcPort].filter((p) => p > 0);
   const policy = new OutboundPolicy({ allow: config.Invoker.Allow, ownPorts: () => ownPorts });
   const invoker = buildInvoker(config, logger, policy, drivers.parseServerMethod, grpcTls);
@@ -134,6 +138,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     if (cluster !== undefined) await cluster.stop();
     await engine.stop(0);
     await settleWithin(invoker.close(), 1000);
+    await pruner?.close();
     if (cluster === undefined) await log.close();
   };
   const server: Server = await listen(app, config.HttpHost, config.HttpPort, tlsFiles?.tls).catch(async (err: unknown) => {
@@ -167,6 +172,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     await engine.stop(graceMs);
     await Promise.all([http.close(), grpcStopped]);
     await settleWithin(invoker.close(), 1000);
+    await pruner?.close();
     if (cluster === undefined) await log.close();
   };
   // dtm registers once its listeners run (spec §11); MicroService.EndPoint, else the gRPC address

@@ -26,6 +26,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = Object.freeze({
   'Store.KafkaBrokers': 'Kafka: bootstrap brokers, `host:port` (env: comma-separated).',
   'Store.KafkaPrefix': 'Kafka: prefix of topics (`<prefix>.commands`, `.events`, `.snapshots`), the consumer group and transactional ids.',
   'Store.KafkaReplyTimeout': 'Kafka: seconds an ingress waits for the owner of a partition before answering 503 `DTX_NO_OWNER` (retryable).',
+  'Store.PruneFinishedAfter': 'Embedded log: seconds after its finish a transaction is deleted whole (events, state, row, gid) while dtx runs; 0 = kept until `dtx prune`. Sqlite only.',
   'Store.SnapshotEvery': 'Kafka: events per partition between two snapshots (0 = none); bounds the replay on takeover.',
   'Store.KafkaSessionTimeout': 'Kafka: seconds without a heartbeat before a worker loses its partitions.',
   'Store.KafkaTls.Enable': 'Kafka: TLS to the brokers (listeners of type SSL or SASL_SSL); the system CAs are trusted unless CaFile is set. Off: plaintext.',

@@ -78,6 +78,7 @@ export const ConfigSchema = z.object({
     KafkaPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'must be 1-100 characters of A-Z a-z 0-9 _ -' }),
     KafkaReplyTimeout: z.int().min(1, { error: 'must be an integer 1..600' }).max(600, { error: 'must be an integer 1..600' }),
     SnapshotEvery: z.int().min(0, { error: 'must be an integer >= 0' }),
+    PruneFinishedAfter: seconds(0, 3650 * DAY),
     KafkaSessionTimeout: z.int().min(1, { error: 'must be an integer 1..300' }).max(300, { error: 'must be an integer 1..300' }),
     KafkaTls: KafkaTlsSchema,
     KafkaSasl: KafkaSaslSchema,
@@ -155,6 +156,9 @@ export const ConfigSchema = z.object({
   if ((g.CertFile === '') !== (g.KeyFile === '')) {
     ctx.addIssue({ code: 'custom', path: ['Invoker', 'GrpcTls', g.CertFile === '' ? 'CertFile' : 'KeyFile'], message: 'Invoker.GrpcTls.CertFile and KeyFile go together' });
   }
+  if (c.Store.Driver === 'kafka' && c.Store.PruneFinishedAfter > 0) {
+    ctx.addIssue({ code: 'custom', path: ['Store', 'PruneFinishedAfter'], message: 'must be 0 with Store.Driver kafka: the events topic is never pruned (docs/kafka.md)' });
+  }
   if (c.Store.Driver === 'kafka' && c.HttpMaxBodyBytes > KAFKA_MAX_BODY_BYTES) {
     ctx.addIssue({ code: 'custom', path: ['HttpMaxBodyBytes'], message: `must be at most ${KAFKA_MAX_BODY_BYTES} with Store.Driver kafka: a transaction's events must fit a Kafka record batch (docs/kafka.md)` });
   }
@@ -177,7 +181,7 @@ export const CONFIG_DEFAULTS: Readonly<ResolvedConfig> = deepFreeze<ResolvedConf
     Driver: 'sqlite', Host: '', Port: 0, User: '', Password: '', Db: 'dtm', Schema: 'public',
     MaxOpenConns: 500, MaxIdleConns: 500, ConnMaxLifeTime: 5, DataExpire: 604800,
     FinishedDataExpire: 86400, RedisPrefix: '{a}', DataDir: './data', SyncCommit: true, Partitions: 0,
-    KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 8, KafkaReplyTimeout: 15, SnapshotEvery: 10000,
+    KafkaBrokers: ['127.0.0.1:9092'], KafkaPrefix: 'dtx', KafkaSessionTimeout: 8, KafkaReplyTimeout: 15, SnapshotEvery: 10000, PruneFinishedAfter: 0,
     KafkaTls: KAFKA_TLS_DEFAULTS, KafkaSasl: KAFKA_SASL_DEFAULTS,
   },
   TransCronInterval: 3,

@@ -9,8 +9,8 @@ import { CONFIG_DEFAULTS } from './config-schema.js';
 const SQL_OR_REDIS = "dtx's log is the embedded SQLite or Kafka, never a SQL or Redis store";
 export const UNUSED_KEYS: ReadonlyArray<readonly [path: string, reason: string]> = [
   ...['Host', 'Port', 'User', 'Password', 'Db', 'Schema', 'MaxOpenConns', 'MaxIdleConns', 'ConnMaxLifeTime', 'RedisPrefix'].map((k) => [`Store.${k}`, SQL_OR_REDIS] as const),
-  ['Store.DataExpire', 'dtx keeps every event (the audit log) until `dtx prune` deletes old finished transactions (embedded log, offline); finished transactions leave memory at once'],
-  ['Store.FinishedDataExpire', 'dtx keeps every event (the audit log) until `dtx prune` deletes old finished transactions (embedded log, offline); finished transactions leave memory at once'],
+  ['Store.DataExpire', 'dtx keeps every event (the audit log) until Store.PruneFinishedAfter (while running) or `dtx prune` (offline) deletes old finished transactions (embedded log); finished transactions leave memory at once'],
+  ['Store.FinishedDataExpire', 'dtx keeps every event (the audit log) until Store.PruneFinishedAfter (while running) or `dtx prune` (offline) deletes old finished transactions (embedded log); finished transactions leave memory at once'],
   ['TransCronInterval', 'dtx schedules each transaction on a timer wheel instead of polling'],
   ['JsonRpcPort', 'JSON-RPC is served at /api/json-rpc on HttpPort, as dtm does'],
   ['HttpMicroService.Driver', 'dtm reads it only in its SDKs, not in the server'],

@@ -4,7 +4,7 @@
  * The result is a Decision — the reply, the transaction it touched and the effects to perform once
  * the batch is durable; the events it adds go to the draft. Nothing here does I/O.
  */
-import type { Effect, Limits, TransContext, TransTypeRegistry } from '../../machines/index.js';
+import { isFinal, type Effect, type Limits, type TransContext, type TransTypeRegistry } from '../../machines/index.js';
 import { MAX_BRANCH_ROWS, tooManyRows } from './branch-rows.js';
 import { isReservedGid } from '../log/kv-records.js';
 import { asErrorCode } from '../protocol/error-table.js';
@@ -76,6 +76,11 @@ export function decideCommand(ctx: DeciderContext, item: Item, drafts: Map<strin
     return { item, reply: { ok: false, result: p.result, message: p.message, ...(code ? { code } : {}) }, effects: [] };
   }
   if (next === t.live.snapshot) return { item, reply: OK, live: t.live, effects: [] }; // accepted, nothing to record
+  // A finished transaction takes no more events (a custom machine's change is refused): its history
+  // is complete, and Store.PruneFinishedAfter may delete it whole at any time (finished-prune.ts).
+  if (!t.created && isFinal(t.live.status)) {
+    return { item, reply: { ok: false, result: 'FAILURE', message: `current status '${t.live.status}': a finished transaction takes no more events. FAILURE`, code: 'DTX_INVALID_TRANSITION' }, effects: [] };
+  }
   const rows = (next.context as TransContext).branches.length;
   if (rows > MAX_BRANCH_ROWS && rows > t.live.context.branches.length) {
     return { item, reply: errorReply(tooManyRows(rows, cmd.kind === 'registerBranch' ? 'branch_id' : 'steps'), 'DTX_BAD_REQUEST'), effects: [] };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
+import { serveExpectingFailure, startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
 import { BranchServer, ERROR500 } from '../support/branch-server.js';
 import { gidOf, post, query, saga, waitFor } from '../support/dtm-client.js';
 import { runDtx } from '../support/dtx-cli.js';
@@ -9,7 +9,8 @@ import { createV1Log, schemaOf } from '../support/sqlite-v1-log.js';
 /**
  * `dtx prune` on the real binary and a log the real dtx wrote: refused while dtx runs; offline it
  * deletes the finished transactions that last changed before the cutoff and keeps the rest whole;
- * a restarted dtx no longer knows the pruned gids and takes one again as a new transaction.
+ * a restarted dtx no longer knows the pruned gids and takes one again as a new transaction. And
+ * Store.PruneFinishedAfter, the same while the real process serves.
  */
 const dtx = (args: string[], env: Record<string, string> = {}) => runDtx(args, env, 60_000);
 
@@ -83,5 +84,40 @@ describe('dtx prune', () => {
     expect((await post(server.api, 'submit', saga(done[0]!, [{ action: bs.url('/pr/again'), compensate: bs.url('/pr/c') }], { wait_result: true }))).status).toBe(200);
     await waitFor(() => query(server!.api, done[0]!), (q) => q.transaction?.status === 'succeed', 30_000, 'the new saga under the pruned gid');
     expect(bs.callsTo('/pr/again', done[0])).toHaveLength(1);
+  });
+});
+
+describe('Store.PruneFinishedAfter', () => {
+  let live: DtxProcess | undefined;
+  beforeAll(async () => {
+    bs.on('/po/stuck', ERROR500);
+    live = await startDtx({ env: { STORE_PRUNE_FINISHED_AFTER: '1' } });
+  });
+  afterAll(async () => {
+    await live?.kill();
+  });
+  const steps = (p: string) => [{ action: bs.url(`/po/${p}`), compensate: bs.url('/po/c') }];
+
+  it('deletes finished transactions while dtx serves; open ones stay and are still driven; a pruned gid starts anew', async () => {
+    const api = live!.api;
+    const finished = [gidOf('po-done'), gidOf('po-done')];
+    const stuck = gidOf('po-open');
+    for (const gid of finished) expect((await post(api, 'submit', saga(gid, steps('a'), { wait_result: true }))).status).toBe(200);
+    expect((await post(api, 'submit', saga(stuck, steps('stuck')))).status).toBe(200);
+    for (const gid of finished) expect((await query(api, gid)).transaction?.status).toBe('succeed');
+    // gone once a round after the retention ran: dtm's answer for an unknown gid
+    for (const gid of finished) await waitFor(() => query(api, gid), (q) => q.transaction === null, 30_000, `${gid} pruned`);
+    expect(live!.logs.some((l) => l.includes('"pruned finished transactions"'))).toBe(true);
+    expect((await query(api, stuck)).transaction?.status).toBe('submitted');
+    const callsBefore = bs.callsTo('/po/stuck', stuck).length;
+    await waitFor(async () => bs.callsTo('/po/stuck', stuck).length, (n) => n > callsBefore, 60_000, 'the open saga retried');
+    expect((await post(api, 'submit', saga(finished[0]!, steps('a'), { wait_result: true }))).status).toBe(200);
+    expect((await query(api, finished[0]!)).transaction?.status).toBe('succeed');
+  });
+
+  it('is refused on the Kafka log, naming the key', async () => {
+    const r = await serveExpectingFailure({ STORE_DRIVER: 'kafka', STORE_KAFKA_BROKERS: '127.0.0.1:1', STORE_PRUNE_FINISHED_AFTER: '60' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Store.PruneFinishedAfter.*must be 0 with Store.Driver kafka/);
   });
 });

@@ -13,6 +13,8 @@ export interface Appender {
   close(): Promise<void> | void;
   /** Resolves once the appender can never commit again (EventLog.failure). */
   readonly failure?: Promise<Error>;
+  /** With a background writer: runs a write on this thread's connection when it holds no lock (HybridAppender.whenIdle); else `work` runs at once. */
+  whenIdle?<T>(work: () => T): T | undefined;
 }
 
 /**
@@ -31,6 +33,7 @@ export function backgroundAppender(file: string, db: Database.Database, inline: 
   return {
     failure: sync === undefined ? writer.failure : Promise.race([writer.failure, sync.failure]),
     append: (records, summaries) => hybrid.append(records, summaries),
+    whenIdle: (work) => hybrid.whenIdle(work),
     settled: () => sync?.settled(),
     close: async () => {
       await hybrid.close();

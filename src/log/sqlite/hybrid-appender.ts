@@ -134,6 +134,20 @@ export class HybridAppender {
     return done;
   }
 
+  /**
+   * Runs `work`, a write on the calling thread's connection outside the commit path (a prune
+   * chunk), when the writer holds no write lock and no checkpoint is pending; undefined when it
+   * could not run now. Not made durable: what it deletes may come back after a crash, and is
+   * deleted again. Counted as a commit for the checkpoints (it adds WAL frames).
+   */
+  whenIdle<T>(work: () => T): T | undefined {
+    if (!this.writer.idle || this.writer.checkpointing) return undefined;
+    this.sync?.check();
+    const result = work();
+    this.#counted();
+    return result;
+  }
+
   close(): Promise<void> {
     return this.writer.close();
   }

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { decodeRecordValue } from '../codec.js';
 import type { AuditedProjection, LogRecord, TransSummary } from '../event-log.js';
-import { eventsOfIdRangeSql, rowToSummary, type SummaryRow } from './sqlite-statements.js';
+import { eventsOfIdRangeSql, rowToSummary, type SqliteStatements, type SummaryRow } from './sqlite-statements.js';
 import { toLogError } from './sqlite-database.js';
 
 /** A raw row of `scanAll`'s events read (`eventsOfIdRange*`): the transaction's id, then the event's columns. */
@@ -77,6 +77,14 @@ class EventCursor {
     }
     return records;
   }
+}
+
+/** The summaries of the AUDIT_PAGE_TRANSACTIONS transactions numbered after `after` (changed since `since`, epoch ms; 0: all), and their events. */
+export function readAuditPage(stmts: Pick<SqliteStatements, 'allAfter' | 'eventsOfIdRange' | 'eventsOfIdRangeAll'>, after: number, since: number): readonly [Array<SummaryRow & { id: number }>, EventRangeRow[]] {
+  const page = stmts.allAfter.all(after, since, AUDIT_PAGE_TRANSACTIONS);
+  const last = page.at(-1);
+  const events = last === undefined ? [] : since <= 0 ? stmts.eventsOfIdRangeAll.all(after, last.id) : stmts.eventsOfIdRange.all(after, last.id, since);
+  return [page, events as EventRangeRow[]];
 }
 
 /** A page of `SqliteEventLog.scanAll`: summary rows (ordered by id) with their whole records. */

@@ -27,7 +27,7 @@ import { ensureSchema, SCHEMA_VERSION } from './sqlite-schema.js';
 import { takePage } from '../list-page.js';
 import { keysetPages, listParams, parsePosition, prepareStatements, readRecords, readTailOf, rowToSummary } from './sqlite-statements.js';
 import type { SqliteStatements } from './sqlite-statements.js';
-import { AUDIT_PAGE_TRANSACTIONS, assembleAuditPage, type EventRangeRow } from './sqlite-audit-pages.js';
+import { AUDIT_PAGE_TRANSACTIONS, assembleAuditPage, readAuditPage } from './sqlite-audit-pages.js';
 
 export interface SqliteEventLogOptions {
   /** Data directory; created when missing. One dtx process owns it at a time. */
@@ -117,6 +117,12 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
+  /** Runs `work`, a write outside the commit path (Store.PruneFinishedAfter), when no commit holds the write lock; undefined when it could not run now. */
+  writeWhenIdle<T>(work: (db: Database.Database) => T): T | undefined {
+    this.ensureOpen();
+    return this.appender.whenIdle === undefined ? work(this.db) : this.appender.whenIdle(() => work(this.db));
+  }
+
   async append(records: readonly LogRecord[], summaries: readonly TransSummary[]): Promise<void> {
     this.ensureOpen();
     if (records.length === 0 && summaries.length === 0) return;
@@ -163,14 +169,8 @@ export class SqliteEventLog implements EventLog {
    * them (summaries, then their events by id and seq): of one moment even on a log written meanwhile.
    */
   async *scanAll(since: number): AsyncIterable<{ gid: string; records: LogRecord[]; summary: TransSummary }> {
-    let after = 0;
-    for (;;) {
-      const [rows, events] = await this.durable(this.query('scanAll', () => {
-        const page = this.stmts.allAfter.all(after, since, AUDIT_PAGE_TRANSACTIONS);
-        const last = page.at(-1);
-        const events = last === undefined ? [] : since <= 0 ? this.stmts.eventsOfIdRangeAll.all(after, last.id) : this.stmts.eventsOfIdRange.all(after, last.id, since);
-        return [page, events as EventRangeRow[]] as const;
-      }));
+    for (let after = 0; ; ) {
+      const [rows, events] = await this.durable(this.query('scanAll', () => readAuditPage(this.stmts, after, since)));
       yield* assembleAuditPage(rows, events);
       if (rows.length < AUDIT_PAGE_TRANSACTIONS) return;
       after = rows.at(-1)!.id;

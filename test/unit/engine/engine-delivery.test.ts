@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLogStore } from '../../../src/log/memory/memory-event-log.js';
 import { partitionOf } from '../../../src/log/gid-partitioner.js';
-import { createBuiltinRegistry, sagaType } from '../../../machines/index.js';
+import { createBuiltinRegistry, cronReset, sagaMachine, sagaType, transSetup, type TransTypeDefinition } from '../../../machines/index.js';
 import { cmdId, ERROR, sagaSpec, ScriptedInvoker, startEngine, submit } from './engine-harness.js';
 
-/** Duplicate delivery, recovery re-drive and one transaction that breaks, in-process. */
+/** Duplicate delivery, recovery re-drive, one transaction that breaks, and finished ones, in-process. */
 describe('engine: delivery and recovery', () => {
   it('a command delivered twice is applied once', async () => {
     const h = await startEngine();
@@ -103,5 +103,42 @@ describe('engine: delivery and recovery', () => {
     expect(h.invoker.callsTo('p1')).toHaveLength(1);
     expect((await h.send({ id: cmdId('fs'), gid: 'p1', kind: 'forceStop' })).ok).toBe(true);
     expect(await h.status('p1')).toBe('failed');
+  });
+});
+
+/**
+ * A finished transaction takes no more events (command-decider.ts): its history is complete, which
+ * Store.PruneFinishedAfter relies on to delete it while dtx runs. Built-in machines change nothing
+ * once finished; a custom machine that would is refused.
+ */
+const states = sagaMachine.config.states!;
+const stickyMachine = transSetup.createMachine({
+  ...sagaMachine.config,
+  id: 'sticky',
+  // a finished saga that still takes resetNextCronTime: a change the engine must refuse
+  states: { ...states, succeed: { ...states.succeed, on: { ...states.succeed!.on, CronReset: cronReset } } },
+} as unknown as Parameters<typeof transSetup.createMachine>[0]);
+const sticky: TransTypeDefinition = { ...sagaType, name: 'sticky', machine: stickyMachine as TransTypeDefinition['machine'] };
+
+describe('a finished transaction', () => {
+  it('takes no more events, even from a custom machine that would change it', async () => {
+    const registry = createBuiltinRegistry();
+    registry.register(sticky);
+    const h = await startEngine({ registry });
+    const spec = { ...sagaSpec('fin-1', [['http://b/a', '']]), transType: 'sticky' };
+    expect((await h.send(submit(spec), true)).ok).toBe(true);
+    expect(await h.status('fin-1')).toBe('succeed');
+    const before = await h.events('fin-1');
+    const reply = await h.send({ id: cmdId('reset'), gid: 'fin-1', kind: 'resetNextCronTime' });
+    expect(reply).toMatchObject({ ok: false, code: 'DTX_INVALID_TRANSITION', message: expect.stringContaining('a finished transaction takes no more events') });
+    expect(await h.events('fin-1')).toEqual(before);
+  });
+
+  it('a built-in one answers as before (nothing recorded)', async () => {
+    const h = await startEngine();
+    expect((await h.send(submit(sagaSpec('fin-2', [['http://b/a', '']])), true)).ok).toBe(true);
+    const before = await h.events('fin-2');
+    expect((await h.send({ id: cmdId('reset'), gid: 'fin-2', kind: 'resetNextCronTime' })).ok).toBe(true);
+    expect(await h.events('fin-2')).toEqual(before);
   });
 });

@@ -1,0 +1,87 @@
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { addPruned, finishedPrune, NOTHING_PRUNED, type PruneChunk, type PruneResult } from './finished-prune.js';
+import type { SqliteEventLog } from './sqlite-event-log.js';
+
+/** Transactions deleted per chunk, and transaction numbers one chunk looks at: each chunk holds the main thread a few ms at most. */
+const CHUNK_TRANSACTIONS = 200;
+const CHUNK_SPAN = 2000;
+/** A chunk that could not run (a commit held the write lock) is tried again after this. */
+const BUSY_RETRY_MS = 20;
+
+/** How often a round starts: a quarter of the retention, between 1 s and a minute. */
+export function pruneIntervalMs(retentionMs: number): number {
+  return Math.min(60_000, Math.max(1000, Math.floor(retentionMs / 4)));
+}
+
+/**
+ * Store.PruneFinishedAfter on the running embedded log: every `pruneIntervalMs` a round deletes
+ * the transactions that finished more than `retentionMs` ago, each whole (finished-prune.ts), in
+ * chunks on the main thread's connection between commits (`writeWhenIdle`), yielding to the event
+ * loop after each. Safe while dtx serves: a finished transaction takes no more events (the engine
+ * refuses them), and finished ones are not held in memory, so one that goes is read as unknown
+ * from then on, and its gid may start a new transaction. A round that fails is logged and the
+ * next one starts over.
+ */
+export class FinishedPruner {
+  readonly #chunk: (db: Database.Database, after: number, before: number) => PruneChunk;
+  #prepared: ((after: number, before: number, limit: number, opts?: { span?: number }) => PruneChunk) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<PruneResult> | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly log: SqliteEventLog,
+    private readonly retentionMs: number,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+    intervalMs = pruneIntervalMs(retentionMs),
+  ) {
+    this.#chunk = (db, after, before) => {
+      this.#prepared ??= finishedPrune(db);
+      return this.#prepared(after, before, CHUNK_TRANSACTIONS, { span: CHUNK_SPAN });
+    };
+    this.#timer = setInterval(() => void this.round(), intervalMs).unref();
+  }
+
+  /** One round (or the one running): what it deleted. */
+  round(): Promise<PruneResult> {
+    if (this.#running !== undefined || this.#closed) return this.#running ?? Promise.resolve(NOTHING_PRUNED);
+    const started = this.now();
+    this.#running = this.#round(started - this.retentionMs).then(
+      (done) => {
+        if (done.transactions > 0) this.logger.info({ ...done, ms: this.now() - started, finishedBefore: new Date(started - this.retentionMs).toISOString() }, 'pruned finished transactions');
+        return done;
+      },
+      (err: unknown) => {
+        if (!this.#closed) this.logger.warn({ err }, 'pruning finished transactions failed; the next round tries again');
+        return NOTHING_PRUNED;
+      },
+    );
+    return this.#running.finally(() => (this.#running = undefined));
+  }
+
+  async #round(before: number): Promise<PruneResult> {
+    let total = NOTHING_PRUNED;
+    for (let after = 0; !this.#closed; ) {
+      const chunk = this.log.writeWhenIdle((db) => this.#chunk(db, after, before));
+      if (chunk === undefined) {
+        await new Promise((r) => setTimeout(r, BUSY_RETRY_MS));
+        continue;
+      }
+      total = addPruned(total, chunk.done);
+      if (chunk.end) break;
+      after = chunk.next;
+      await new Promise((r) => setImmediate(r));
+    }
+    return total;
+  }
+
+  /** Stops the rounds; waits for the chunk running, if any (call before the log closes). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+}
