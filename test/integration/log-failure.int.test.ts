@@ -65,7 +65,8 @@ describe('a failed fsync of the embedded log', () => {
     const { dataDir, marker, dtx, steps, before } = await armedDtx('lf', 'FAIL_FDATASYNC_WHEN');
 
     // a wait_result client whose branch is still running when the log fails gets an answer, not a cut
-    bs.on('/lf/slow', { delayMs: 3000 });
+    // slow enough to outlast the submits below, which on a loaded machine may take seconds
+    bs.on('/lf/slow', { delayMs: 10_000 });
     const waiting = gidOf('lf-waiting');
     const waitingAnswer = post(dtx.api, 'submit', saga(waiting, [{ action: bs.url('/lf/slow'), compensate: bs.url('/lf/c') }], { wait_result: true }));
     await waitFor(async () => bs.callsTo('/lf/slow', waiting).length, (n) => n > 0, 20_000, 'the slow branch call');
@@ -74,8 +75,10 @@ describe('a failed fsync of the embedded log', () => {
     // A commit handed to the writer thread is fsynced by its SQLite connection, which the fault
     // does not reach (on a busy machine a fresh dtx's first inline commits are slow, and then the
     // hybrid appender sends the next ones there): such a saga is acknowledged and must survive the
-    // restart. The first commit made inline fails its fdatasync and is refused.
-    const { acked, last: refused } = await submitUntil(dtx, 'lf', steps, (r) => r.status !== 200, 500);
+    // restart. The first commit made inline fails its fdatasync and is refused. After slow inline
+    // commits the hybrid tries inline again only once their average decayed (1% a commit handed to
+    // the writer): hundreds of commits on a loaded machine, hence the generous bound.
+    const { acked, last: refused } = await submitUntil(dtx, 'lf', steps, (r) => r.status !== 200, 2000);
     expect(refused?.status).toBe(503);
     expect(refused?.body.code).toBe('DTX_LOG_UNAVAILABLE');
     const stillRunning = new Promise((resolve) => setTimeout(() => resolve('still running 30 s after the failed fsync'), 30_000).unref());
