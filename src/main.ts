@@ -98,6 +98,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     readBudget,
     kafka: cluster !== undefined,
     ...(tlsFiles !== undefined ? { tlsExpiry: () => tlsFiles.expiresAt / 1000 } : {}),
+    pruning: pruner !== undefined,
     info: { version: `v${DTX_VERSION}-dtx`, grpcVersion: GRPC_JS_VERSION },
   });
   // branch calls (those re-driven by recovery included) start once the ingress listens: a client
@@ -113,6 +114,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   });
   const recovery = await engine.start();
   metrics.recoverySeconds.set(recovery.ms / 1000);
+  pruner?.observe((done) => metrics.prunedTransactions.inc(done.transactions));
   await cluster?.join(engine, registry, ownershipMetrics(metrics));
   const transCalls = {
     engine, parser, isSupported: (t: string) => registry.get(t) !== undefined, checkOutbound: (spec: TransSpec) => checkOutbound(spec, policy, drivers.parseServerMethod),

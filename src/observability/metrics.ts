@@ -11,6 +11,8 @@ export interface MetricsOptions {
   readonly kafka?: boolean;
   /** `Tls.CertFile` set: the served certificate's expiry, epoch seconds (read on scrape). */
   readonly tlsExpiry?: () => number;
+  /** Store.PruneFinishedAfter is on: `dtx_pruned_transactions_total` is exported. */
+  readonly pruning?: boolean;
   /** Labels of `dtm_server_info`. */
   readonly info?: { readonly version: string; readonly grpcVersion: string };
 }
@@ -33,6 +35,7 @@ export class Metrics {
   readonly openPayloadBytes: client.Gauge;
   readonly parkedTransactions = new client.Counter({ name: 'dtx_transactions_parked_total', help: 'Transactions parked because acting on them failed inside dtx (model unknown: left out of recovery)', labelNames: ['model'], registers: [this.registry] });
   /** Kafka only (registered when `kafka`): partitions this worker owns, lag, batches, takeovers. */
+  readonly prunedTransactions: client.Counter;
   readonly partitionsOwned: client.Gauge;
   readonly partitionOwner: client.Gauge<'partition'>;
   readonly consumerLag: client.Gauge<'partition'>;
@@ -56,6 +59,7 @@ export class Metrics {
     this.openPayloadBytes = this.#sampled('dtx_open_payload_bytes', 'Request bytes held by unfinished transactions (capped by MaxOpenPayloadBytes)', openBytes);
     this.#sampled('dtx_read_budget_bytes', 'Bytes reserved by HTTP bodies and gRPC messages being read (capped by HttpMaxBodyBytesInFlight)', () => readBudget?.held ?? 0);
     this.#sampled('dtx_read_budget_waiting_calls', 'gRPC calls waiting for HttpMaxBodyBytesInFlight before their message is read', () => readBudget?.waiting ?? 0);
+    this.prunedTransactions = new client.Counter({ name: 'dtx_pruned_transactions_total', help: 'Finished transactions deleted whole by Store.PruneFinishedAfter', registers: opts.pruning === true ? [this.registry] : [] });
     const tlsExpiry = opts.tlsExpiry;
     if (tlsExpiry !== undefined) this.#sampled('dtx_tls_certificate_expiry_timestamp_seconds', 'When the certificate the HTTP and gRPC ports serve (Tls.CertFile) expires, epoch seconds', tlsExpiry);
   }

@@ -108,6 +108,8 @@ describe('Store.PruneFinishedAfter', () => {
     // gone once a round after the retention ran: dtm's answer for an unknown gid
     for (const gid of finished) await waitFor(() => query(api, gid), (q) => q.transaction === null, 30_000, `${gid} pruned`);
     expect(live!.logs.some((l) => l.includes('"pruned finished transactions"'))).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${live!.port}/api/metrics`)).text();
+    expect(Number(/^dtx_pruned_transactions_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(finished.length);
     expect((await query(api, stuck)).transaction?.status).toBe('submitted');
     const callsBefore = bs.callsTo('/po/stuck', stuck).length;
     await waitFor(async () => bs.callsTo('/po/stuck', stuck).length, (n) => n > callsBefore, 60_000, 'the open saga retried');

@@ -29,6 +29,7 @@ export class FinishedPruner {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<PruneResult> | undefined;
   #closed = false;
+  #observer: ((done: PruneResult) => void) | undefined;
 
   constructor(
     private readonly log: SqliteEventLog,
@@ -44,12 +45,18 @@ export class FinishedPruner {
     this.#timer = setInterval(() => void this.round(), intervalMs).unref();
   }
 
+  /** Called after every round with what it deleted (the metrics). */
+  observe(observer: (done: PruneResult) => void): void {
+    this.#observer = observer;
+  }
+
   /** One round (or the one running): what it deleted. */
   round(): Promise<PruneResult> {
     if (this.#running !== undefined || this.#closed) return this.#running ?? Promise.resolve(NOTHING_PRUNED);
     const started = this.now();
     this.#running = this.#round(started - this.retentionMs).then(
       (done) => {
+        this.#observer?.(done);
         if (done.transactions > 0) this.logger.info({ ...done, ms: this.now() - started, finishedBefore: new Date(started - this.retentionMs).toISOString() }, 'pruned finished transactions');
         return done;
       },

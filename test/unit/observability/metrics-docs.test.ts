@@ -8,9 +8,9 @@ const DASHBOARD = JSON.parse(readFileSync(new URL('../../../docs/grafana-dashboa
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
 };
 
-/** The families registered on the embedded log without TLS, or (`kafka`) with every optional one: Kafka's and the TLS expiry. */
+/** The families registered on the embedded log without options, or (`kafka`) with every optional one: Kafka's, the TLS expiry, pruning. */
 async function families(kafka: boolean): Promise<string[]> {
-  const m = new Metrics({ liveCount: () => 0, kafka, ...(kafka ? { tlsExpiry: () => 0 } : {}) });
+  const m = new Metrics({ liveCount: () => 0, kafka, ...(kafka ? { tlsExpiry: () => 0, pruning: true } : {}) });
   return (await m.registry.getMetricsAsJSON()).map((f) => f.name);
 }
 
