@@ -105,6 +105,11 @@ export class LogUnavailable extends CoordinatorError {
   }
 }
 
+/** No Kafka broker answered a connection: the message names the brokers, the setting and what to check (one start-up line). */
+export class BrokersUnreachable extends LogUnavailable {
+  override name = 'BrokersUnreachable';
+}
+
 /**
  * This worker does not (or no longer) own the command's partition: a newer owner fenced its
  * Kafka producer, or the partition moved in a rebalance. Nothing of the batch became visible.
@@ -191,4 +196,16 @@ export function errorChain(err: unknown): ErrorLike[] {
     queue.push(x.cause, x.originalError, ...(Array.isArray(x.errors) ? x.errors : []));
   }
   return out;
+}
+
+/**
+ * The broker's answer when `err` (or one it aggregates, or its cause) is an ACL refusal: kafkajs
+ * names them `TOPIC_AUTHORIZATION_FAILED`, `GROUP_...`, `TRANSACTIONAL_ID_...`, `CLUSTER_...`. Never
+ * retriable: only an operator granting the ACL changes the answer. Here, not beside the Kafka
+ * adapter: the start-up line reads it, and the embedded mode loads no kafkajs file.
+ */
+export function kafkaAuthorizationFailure(err: unknown): string | undefined {
+  const e = errorChain(err).find((x) => typeof x.type === 'string' && x.type.endsWith('_AUTHORIZATION_FAILED'));
+  if (e === undefined) return undefined;
+  return typeof e.message === 'string' ? `${String(e.type)}: ${e.message}` : String(e.type);
 }

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
-import { LogUnavailable } from '../errors.js';
+import { BrokersUnreachable, kafkaAuthorizationFailure } from '../errors.js';
 import { ListenError } from '../ingress/listen-error.js';
-import { kafkaAuthorizationFailure } from '../log/kafka/kafka-retry.js';
 import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
 
 /**
@@ -13,8 +12,7 @@ export function startupFailureLine(err: unknown, config: ResolvedConfig): string
   if (isDataDirLocked(err)) {
     return `the data dir ${path.resolve(config.Store.DataDir)} is in use by another dtx process; stop that one, or give this one its own directory with --data-dir <dir> (STORE_DATA_DIR)`;
   }
-  // the message names the brokers, the setting and what to check (kafka-client.ts `connectedAdmin`)
-  if (err instanceof LogUnavailable && err.message.startsWith('cannot reach the Kafka brokers')) return err.message;
+  if (err instanceof BrokersUnreachable) return err.message;
   const refused = aclRefusalLine(err, config);
   if (refused !== undefined) return refused;
   if (!(err instanceof ListenError)) return undefined;

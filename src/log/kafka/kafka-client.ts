@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
-import { LogUnavailable } from '../../errors.js';
+import { BrokersUnreachable } from '../../errors.js';
 import type { Logger } from 'pino';
 import { workerGroupOf, type KafkaSettings } from './kafka-settings.js';
 import { isRetriableBrokerMessage, withKafkaRetry } from './kafka-retry.js';
@@ -81,7 +81,7 @@ function remember(failures: string[], message: string): void {
   if (failures.length > 8) failures.shift();
 }
 
-/** A connected admin client of `kafka`; LogUnavailable naming the brokers and the setting when none answers. */
+/** A connected admin client of `kafka`; BrokersUnreachable when none answers. */
 export async function connectedAdmin(kafka: Kafka, settings: KafkaSettings): Promise<Admin> {
   const admin = kafka.admin();
   try {
@@ -89,7 +89,7 @@ export async function connectedAdmin(kafka: Kafka, settings: KafkaSettings): Pro
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const hint = connectHint([message, ...(connectionFailures.get(kafka) ?? [])].join('\n'), settings);
-    throw new LogUnavailable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${message}${hint === '' ? '' : `; ${hint}`}`, { cause: err });
+    throw new BrokersUnreachable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${message}${hint === '' ? '' : `; ${hint}`}`, { cause: err });
   }
   return admin;
 }

@@ -68,7 +68,7 @@ export function isRetriableBrokerMessage(message: string): boolean {
 /**
  * Error types that mean "a newer producer with our transactional id exists": never retried. Not
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED: the broker answers that for a missing ACL, never for a
- * fenced producer, and a missing ACL is no reason to hand the partition on (`kafkaAuthorizationFailure`).
+ * fenced producer, and a missing ACL is no reason to hand the partition on (errors.ts `kafkaAuthorizationFailure`).
  */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_TXN_STATE']);
 
@@ -77,16 +77,6 @@ export function isFenced(err: unknown): boolean {
   return chainOf(err).some((e) => typeof e.type === 'string' && FENCED_TYPES.has(e.type));
 }
 
-/**
- * The broker's answer when `err` (or one it aggregates, or its cause) is an ACL refusal: kafkajs
- * names them `TOPIC_AUTHORIZATION_FAILED`, `GROUP_...`, `TRANSACTIONAL_ID_...`, `CLUSTER_...`. Never
- * retriable: only an operator granting the ACL changes the answer.
- */
-export function kafkaAuthorizationFailure(err: unknown): string | undefined {
-  const e = chainOf(err).find((x) => typeof x.type === 'string' && x.type.endsWith('_AUTHORIZATION_FAILED'));
-  if (e === undefined) return undefined;
-  return typeof e.message === 'string' ? `${String(e.type)}: ${e.message}` : String(e.type);
-}
 
 /**
  * True when `err` is a Kafka error worth trying again: a protocol error kafkajs marks `retriable`

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/index.js';
 import { aclRefusalLine, startupFailureLine } from '../../../src/cli/startup-failure.js';
-import { kafkaAuthorizationFailure } from '../../../src/log/kafka/kafka-retry.js';
+import { kafkaAuthorizationFailure } from '../../../src/errors.js';
 
 // kafkajs's own errors, as its admin and producers throw them
 const require = createRequire(import.meta.url);

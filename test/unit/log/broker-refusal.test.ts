@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BrokerRefusal, refusalOfLogEntry, RefusalSignal } from '../../../src/log/kafka/broker-refusal.js';
-import { kafkaAuthorizationFailure } from '../../../src/log/kafka/kafka-retry.js';
+import { kafkaAuthorizationFailure } from '../../../src/errors.js';
 
 describe('refusalOfLogEntry', () => {
   it('turns a logged ACL refusal into an error kafkaAuthorizationFailure recognises', () => {
