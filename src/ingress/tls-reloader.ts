@@ -91,7 +91,7 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
       this.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, why }, 'TLS files not reloaded: the certificate in use stays');
       return false;
     }
-    this.#tls = { ...next, requireClientCert: this.#tls.requireClientCert };
+    this.#tls = next;
     this.#stamp = stamp;
     const { cert, key, ca } = this.#tls;
     for (const server of this.#https) server.setSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });

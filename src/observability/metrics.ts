@@ -34,8 +34,9 @@ export class Metrics {
   readonly liveTransactions: client.Gauge;
   readonly openPayloadBytes: client.Gauge;
   readonly parkedTransactions = new client.Counter({ name: 'dtx_transactions_parked_total', help: 'Transactions parked because acting on them failed inside dtx (model unknown: left out of recovery)', labelNames: ['model'], registers: [this.registry] });
-  /** Kafka only (registered when `kafka`): partitions this worker owns, lag, batches, takeovers. */
+  /** Registered when `pruning`. */
   readonly prunedTransactions: client.Counter;
+  /** Kafka only (registered when `kafka`): partitions this worker owns, lag, batches, takeovers. */
   readonly partitionsOwned: client.Gauge;
   readonly partitionOwner: client.Gauge<'partition'>;
   readonly consumerLag: client.Gauge<'partition'>;

@@ -61,7 +61,7 @@ export function brokerErrorType(message: string): string | undefined {
 
 /** True when `message` is the text of a broker answer of a type in RETRIABLE_TYPES (kafkajs logs those before retrying). */
 export function isRetriableBrokerMessage(message: string): boolean {
-  const type = TYPE_OF_MESSAGE.get(message);
+  const type = brokerErrorType(message);
   return type !== undefined && RETRIABLE_TYPES.has(type);
 }
 
@@ -76,7 +76,6 @@ const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVA
 export function isFenced(err: unknown): boolean {
   return chainOf(err).some((e) => typeof e.type === 'string' && FENCED_TYPES.has(e.type));
 }
-
 
 /**
  * True when `err` is a Kafka error worth trying again: a protocol error kafkajs marks `retriable`

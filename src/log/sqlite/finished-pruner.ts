@@ -24,8 +24,8 @@ export function pruneIntervalMs(retentionMs: number): number {
  * next one starts over.
  */
 export class FinishedPruner {
-  readonly #chunk: (db: Database.Database, after: number, before: number) => PruneChunk;
-  #prepared: ((after: number, before: number, limit: number, opts?: { span?: number }) => PruneChunk) | undefined;
+  /** `finishedPrune` on the log's connection, prepared at the first chunk */
+  #prune: ReturnType<typeof finishedPrune> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<PruneResult> | undefined;
   #closed = false;
@@ -38,10 +38,6 @@ export class FinishedPruner {
     private readonly now: () => number = Date.now,
     intervalMs = pruneIntervalMs(retentionMs),
   ) {
-    this.#chunk = (db, after, before) => {
-      this.#prepared ??= finishedPrune(db);
-      return this.#prepared(after, before, CHUNK_TRANSACTIONS, { span: CHUNK_SPAN });
-    };
     this.#timer = setInterval(() => void this.round(), intervalMs).unref();
   }
 
@@ -71,7 +67,7 @@ export class FinishedPruner {
   async #round(before: number): Promise<PruneResult> {
     let total = NOTHING_PRUNED;
     for (let after = 0; !this.#closed; ) {
-      const chunk = this.log.writeWhenIdle((db) => this.#chunk(db, after, before));
+      const chunk = this.log.writeWhenIdle((db) => this.#chunkOn(db, after, before));
       if (chunk === undefined) {
         await new Promise((r) => setTimeout(r, BUSY_RETRY_MS));
         continue;
@@ -82,6 +78,11 @@ export class FinishedPruner {
       await new Promise((r) => setImmediate(r));
     }
     return total;
+  }
+
+  #chunkOn(db: Database.Database, after: number, before: number): PruneChunk {
+    this.#prune ??= finishedPrune(db);
+    return this.#prune(after, before, CHUNK_TRANSACTIONS, { span: CHUNK_SPAN });
   }
 
   /** Stops the rounds; waits for the chunk running, if any (call before the log closes). */
