@@ -28,7 +28,7 @@
 #   JAVA_HOME              used when set, else `java` from PATH
 #
 # Needs: bash, java (17+ for Kafka 4.x), mvn (only while the jar cache is cold), flock, timeout;
-# node is used for the readiness probe when present.
+# node is used for the readiness probe when present, and writes the OAUTHBEARER JWK set (KAFKA_SECURE_PORT).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -387,10 +387,11 @@ cmd_start() {
   format_storage "$java"
 
   local lo; lo="$(log_opts)"
+  local secure_opts; mapfile -t secure_opts < <(secure_jvm_opts)
   local started=$SECONDS
   # shellcheck disable=SC2086  # HEAP_OPTS is a list of JVM flags
   setsid "$java" $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    "$lo" -Dkafka.logs.dir="$LOG_DIR" -cp "$LIB_DIR/*" kafka.Kafka "$PROPS" \
+    "$lo" "${secure_opts[@]}" -Dkafka.logs.dir="$LOG_DIR" -cp "$LIB_DIR/*" kafka.Kafka "$PROPS" \
     </dev/null >"$LOG_DIR/kafka.out" 2>&1 8>&- 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"

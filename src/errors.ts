@@ -111,6 +111,20 @@ export class BrokersUnreachable extends LogUnavailable {
 }
 
 /**
+ * The OAuth token endpoint (`Store.KafkaSasl.TokenEndpoint`) gave no token; the message says what
+ * it answered and the setting to check. `retriable` (read by kafkajs's connection retries) is false
+ * when no retry can fix it: the client refused, a wrong URL, an answer without a usable token.
+ */
+export class OAuthTokenFailure extends LogUnavailable {
+  override name = 'OAuthTokenFailure';
+  readonly retriable: boolean;
+  constructor(message: string, retriable: boolean, options?: CoordinatorErrorOptions) {
+    super(message, options);
+    this.retriable = retriable;
+  }
+}
+
+/**
  * This worker does not (or no longer) own the command's partition: a newer owner fenced its
  * Kafka producer, or the partition moved in a rebalance. Nothing of the batch became visible.
  */

@@ -1,15 +1,22 @@
 # Secure listeners of scripts/kafka-local.sh, on when KAFKA_SECURE_PORT is set (sourced by it after
 # RUN_DIR, KAFKA_PORT and KAFKA_CONTROLLER_PORT are set; needs openssl):
 #
-#   SASL_SSL on 127.0.0.1:$KAFKA_SECURE_PORT      TLS, then SASL PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+#   SASL_SSL on 127.0.0.1:$KAFKA_SECURE_PORT      TLS, then SASL PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or
+#                                                 OAUTHBEARER (below)
 #   MTLS     on 127.0.0.1:$((KAFKA_SECURE_PORT+1)) TLS with a client certificate signed by the test CA
+#
+# OAUTHBEARER takes a JWT signed RS256 by the test issuer's key (oauth.key, key id `kafka-local`; the
+# broker reads its public half from jwks.json), with `aud` kafka-local, `sub` the user (User:<sub>),
+# `iat` and `exp`; a session lasts until the token expires (clients re-authenticate, KIP-368). The
+# issuer itself is the tests' (a token endpoint signing with oauth.key).
 #
 # With them on, the broker authorizes every request by ACLs (StandardAuthorizer): the SASL user
 # (User:<name>) and the certificate's subject (User:CN=<name>) may do only what ACLs grant them,
 # and ANONYMOUS (the plaintext listener) may do anything, including granting ACLs.
 #
 # The TLS material lives in $RUN_DIR/tls: ca.pem (the CA clients trust), server.pem (the broker's
-# key and certificate, for 127.0.0.1 and localhost), client.pem + client.key (for MTLS). It is made
+# key and certificate, for 127.0.0.1 and localhost), client.pem + client.key (for MTLS), oauth.key
+# and jwks.json (the OAUTHBEARER issuer's key pair). It is made
 # once and made again when missing or within a day of expiry. The one SASL user is
 # KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD (default dtx / dtx-local-secret); its SCRAM credentials
 # are written when the storage is formatted, so a run dir formatted without them must be reset.
@@ -48,7 +55,7 @@ sign_cert() {
 # The client certificate names the SASL user (User:CN=<name>): a change of user makes them again.
 tls_fresh() {
   local f
-  for f in ca.pem server.pem client.pem client.key; do [[ -s "$TLS_DIR/$f" ]] || return 1; done
+  for f in ca.pem server.pem client.pem client.key oauth.key jwks.json; do [[ -s "$TLS_DIR/$f" ]] || return 1; done
   [[ "$(cat "$TLS_DIR/user" 2>/dev/null)" == "$SASL_USERNAME" ]] || return 1
   openssl x509 -checkend 86400 -noout -in "$TLS_DIR/ca.pem" >/dev/null 2>&1 &&
     openssl x509 -checkend 86400 -noout -in "$TLS_DIR/client.pem" >/dev/null 2>&1
@@ -69,7 +76,25 @@ make_tls() {
   cat "$TLS_DIR/server.key" "$TLS_DIR/server.crt" >"$TLS_DIR/server.pem"
   mv "$TLS_DIR/client.crt" "$TLS_DIR/client.pem"
   rm -f "$TLS_DIR/server.key" "$TLS_DIR/server.crt"
+  make_oauth_keys || die "could not make the OAUTHBEARER issuer's key pair"
   printf '%s' "$SASL_USERNAME" >"$TLS_DIR/user"
+}
+
+# The test issuer's RSA key (PKCS#8 PEM) and its public half as a JWK set (node writes the JWK).
+make_oauth_keys() {
+  command -v node >/dev/null 2>&1 || die "node is missing (it writes the OAUTHBEARER JWK set)"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TLS_DIR/oauth.key" 2>/dev/null &&
+    node -e 'const c = require("node:crypto"), fs = require("node:fs");
+      const jwk = c.createPublicKey(fs.readFileSync(process.argv[1])).export({ format: "jwk" });
+      fs.writeFileSync(process.argv[2], JSON.stringify({ keys: [{ ...jwk, kid: "kafka-local", alg: "RS256", use: "sig" }] }));' \
+      "$TLS_DIR/oauth.key" "$TLS_DIR/jwks.json"
+}
+
+# JVM flags: Kafka 4.x reads OAUTHBEARER key files and URLs only when allowed (3.9 allows any).
+secure_jvm_opts() {
+  secure_enabled || return 0
+  printf '%s\n' "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://$TLS_DIR/jwks.json" \
+    "-Dorg.apache.kafka.sasl.oauthbearer.allowed.files=$TLS_DIR/jwks.json"
 }
 
 # The secure listeners to append to `listeners` and `advertised.listeners`.
@@ -87,7 +112,12 @@ secure_properties() {
   local jaas="org.apache.kafka.common.security"
   cat <<EOF
 # Secure listeners (KAFKA_SECURE_PORT, scripts/lib/kafka-secure.sh)
-sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=$jaas.oauthbearer.OAuthBearerLoginModule required;
+listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=$jaas.oauthbearer.OAuthBearerValidatorCallbackHandler
+listener.name.sasl_ssl.oauthbearer.connections.max.reauth.ms=3600000
+sasl.oauthbearer.jwks.endpoint.url=file://$TLS_DIR/jwks.json
+sasl.oauthbearer.expected.audience=kafka-local
 listener.name.sasl_ssl.plain.sasl.jaas.config=$jaas.plain.PlainLoginModule required user_$SASL_USERNAME="$SASL_PASSWORD";
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=$jaas.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$jaas.scram.ScramLoginModule required;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
-import { BrokersUnreachable, kafkaAuthorizationFailure } from '../errors.js';
+import { BrokersUnreachable, kafkaAuthorizationFailure, OAuthTokenFailure } from '../errors.js';
 import { ListenError } from '../ingress/listen-error.js';
 import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
 
@@ -12,7 +12,7 @@ export function startupFailureLine(err: unknown, config: ResolvedConfig): string
   if (isDataDirLocked(err)) {
     return `the data dir ${path.resolve(config.Store.DataDir)} is in use by another dtx process; stop that one, or give this one its own directory with --data-dir <dir> (STORE_DATA_DIR)`;
   }
-  if (err instanceof BrokersUnreachable) return err.message;
+  if (err instanceof BrokersUnreachable || err instanceof OAuthTokenFailure) return err.message;
   const refused = aclRefusalLine(err, config);
   if (refused !== undefined) return refused;
   if (!(err instanceof ListenError)) return undefined;

@@ -62,7 +62,7 @@ export class KafkaCluster {
     }
     let log: KafkaEventLog | undefined;
     try {
-      const settings = kafkaSettingsOf(config, `dtx-${address}`);
+      const settings = kafkaSettingsOf(config, `dtx-${address}`, logger);
       log = await KafkaEventLog.open({ settings, dataDir: config.Store.DataDir, logger });
       // wait_result replies come when the transaction ends: allow the branch calls' time on top
       const replyTimeoutMs = config.Store.KafkaReplyTimeout * 1000;

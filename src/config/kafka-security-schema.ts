@@ -1,17 +1,22 @@
 /**
  * How a Kafka worker authenticates to its brokers and to the other workers. `Store.KafkaTls` (TLS,
- * optionally with a client certificate) and `Store.KafkaSasl` (SASL PLAIN or SCRAM) give the
- * listener types a production cluster offers: SSL, SASL_PLAINTEXT and SASL_SSL. `InternalTls` is
+ * optionally with a client certificate) and `Store.KafkaSasl` (SASL PLAIN, SCRAM, or OAUTHBEARER
+ * with tokens of an OAuth 2.0 client-credentials grant) give the listener types a production
+ * cluster offers: SSL, SASL_PLAINTEXT and SASL_SSL. `InternalTls` is
  * mutual TLS on the workers' internal port. All are off by default: plaintext, as dtm's stores.
  */
 import { z } from 'zod';
 
 /** The SASL mechanisms dtx speaks, as kafkajs names them; '' = no SASL. */
-export const KAFKA_SASL_MECHANISMS = ['', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export const KAFKA_SASL_MECHANISMS = ['', 'plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
 
 const pemFile = z.string().max(4096, { error: 'must be a path of at most 4096 characters' });
-const mechanismError = { error: 'must be empty (no SASL) or one of plain|scram-sha-256|scram-sha-512' };
+const mechanismError = { error: 'must be empty (no SASL) or one of plain|scram-sha-256|scram-sha-512|oauthbearer' };
+/** RFC 6749 §3.3: scope tokens of %x21 / %x23-5B / %x5D-7E, separated by single spaces. */
+const SCOPE = /^(?:[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*)?$/;
+/** KIP-342: a key of letters, a value of printable ASCII (no space or comma here: the env list splits on commas); `auth` is the token's own. */
+const EXTENSION = /^[A-Za-z]{1,64}=[\x21-\x2B\x2D-\x7E]{1,1024}$/;
 
 export const KafkaTlsSchema = z.object({
   Enable: z.boolean(),
@@ -25,6 +30,12 @@ export const KafkaSaslSchema = z.object({
   Username: z.string().max(255, { error: 'must be at most 255 characters' }),
   Password: z.string().max(1024, { error: 'must be at most 1024 characters' }),
   PasswordFile: pemFile,
+  TokenEndpoint: z.string().max(2048, { error: 'must be a URL of at most 2048 characters' }),
+  TokenCaFile: pemFile,
+  Scope: z.string().max(1024, { error: 'must be at most 1024 characters' }).regex(SCOPE, { error: 'must be scope tokens of printable ASCII (no " or \\) separated by single spaces' }),
+  Extensions: z
+    .array(z.string().regex(EXTENSION, { error: 'entries must be key=value: a key of 1-64 letters, a value of 1-1024 printable ASCII characters without space or comma' }), { error: 'must be a list of key=value' })
+    .max(16, { error: 'must have at most 16 entries' }),
 });
 
 /** Mutual TLS between Kafka workers: each serves its internal port with the certificate and presents it to the others. */
@@ -35,7 +46,7 @@ export type InternalTlsConfig = z.infer<typeof InternalTlsSchema>;
 export type KafkaSaslConfig = z.infer<typeof KafkaSaslSchema>;
 
 export const KAFKA_TLS_DEFAULTS: KafkaTlsConfig = { Enable: false, CaFile: '', CertFile: '', KeyFile: '' };
-export const KAFKA_SASL_DEFAULTS: KafkaSaslConfig = { Mechanism: '', Username: '', Password: '', PasswordFile: '' };
+export const KAFKA_SASL_DEFAULTS: KafkaSaslConfig = { Mechanism: '', Username: '', Password: '', PasswordFile: '', TokenEndpoint: '', TokenCaFile: '', Scope: '', Extensions: [] };
 export const INTERNAL_TLS_DEFAULTS: InternalTlsConfig = { CertFile: '', KeyFile: '', CaFile: '' };
 
 interface Issues {
@@ -44,8 +55,9 @@ interface Issues {
 
 /**
  * The rules that span keys: a file without `Enable` would silently speak plaintext, a certificate
- * needs its key, a mechanism needs a user and a password, and credentials without a mechanism
- * would be sent nowhere.
+ * needs its key, a mechanism needs a user and a password, credentials without a mechanism
+ * would be sent nowhere, and the OAuth keys mean something only with oauthbearer, which needs
+ * its token endpoint.
  */
 export function checkKafkaSecurity(c: { Store: { KafkaTls: KafkaTlsConfig; KafkaSasl: KafkaSaslConfig }; InternalTls: InternalTlsConfig }, ctx: Issues): void {
   const store = c.Store;
@@ -68,8 +80,9 @@ export function checkKafkaSecurity(c: { Store: { KafkaTls: KafkaTlsConfig; Kafka
     if (s.Username === '') ctx.addIssue({ code: 'custom', path: saslPath('Username'), message: `must not be empty with Store.KafkaSasl.Mechanism ${s.Mechanism}` });
     if (s.Password === '' && s.PasswordFile === '') ctx.addIssue({ code: 'custom', path: saslPath('Password'), message: `must not be empty with Store.KafkaSasl.Mechanism ${s.Mechanism} (or set PasswordFile)` });
   } else if (s.Username !== '' || s.Password !== '' || s.PasswordFile !== '') {
-    ctx.addIssue({ code: 'custom', path: saslPath('Mechanism'), message: 'must be set when Store.KafkaSasl.Username, Password or PasswordFile is (plain|scram-sha-256|scram-sha-512)' });
+    ctx.addIssue({ code: 'custom', path: saslPath('Mechanism'), message: 'must be set when Store.KafkaSasl.Username, Password or PasswordFile is (plain|scram-sha-256|scram-sha-512|oauthbearer)' });
   }
+  checkOAuth(s, saslPath, ctx);
   // half of mutual TLS would leave the port open to plaintext callers, or unable to check them
   const i = c.InternalTls;
   const missing = (['CertFile', 'KeyFile', 'CaFile'] as const).filter((k) => i[k] === '');
@@ -78,8 +91,43 @@ export function checkKafkaSecurity(c: { Store: { KafkaTls: KafkaTlsConfig; Kafka
   }
 }
 
-/** A warning for a setting that works but exposes the password: SASL PLAIN over plaintext. */
+function checkOAuth(s: KafkaSaslConfig, saslPath: (key: string) => string[], ctx: Issues): void {
+  if (s.Mechanism !== 'oauthbearer') {
+    for (const key of ['TokenEndpoint', 'TokenCaFile', 'Scope'] as const) {
+      if (s[key] !== '') ctx.addIssue({ code: 'custom', path: saslPath(key), message: 'needs Store.KafkaSasl.Mechanism oauthbearer' });
+    }
+    if (s.Extensions.length > 0) ctx.addIssue({ code: 'custom', path: saslPath('Extensions'), message: 'needs Store.KafkaSasl.Mechanism oauthbearer' });
+    return;
+  }
+  const url = URL.parse(s.TokenEndpoint);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || url.hash !== '') {
+    ctx.addIssue({ code: 'custom', path: saslPath('TokenEndpoint'), message: 'must be the http(s) URL of the OAuth token endpoint (no credentials or #fragment in it) with Store.KafkaSasl.Mechanism oauthbearer' });
+  } else if (url.protocol === 'http:' && s.TokenCaFile !== '') {
+    ctx.addIssue({ code: 'custom', path: saslPath('TokenCaFile'), message: 'needs an https Store.KafkaSasl.TokenEndpoint' });
+  }
+  if (s.Extensions.some((e) => e.startsWith('auth='))) {
+    ctx.addIssue({ code: 'custom', path: saslPath('Extensions'), message: "must not name the key 'auth' (the token's own)" });
+  }
+}
+
+/**
+ * Warnings for settings that work but expose a secret: SASL PLAIN over plaintext, and a client
+ * secret sent to a token endpoint over plain http off this machine.
+ */
 export function kafkaSecurityNotices(store: { Driver: string; KafkaTls: KafkaTlsConfig; KafkaSasl: KafkaSaslConfig }): string[] {
-  if (store.Driver !== 'kafka' || store.KafkaSasl.Mechanism !== 'plain' || store.KafkaTls.Enable) return [];
-  return ['Store.KafkaSasl.Mechanism plain without Store.KafkaTls.Enable sends the Kafka password unencrypted: enable TLS or use scram-sha-512'];
+  if (store.Driver !== 'kafka') return [];
+  const sasl = store.KafkaSasl;
+  const notices: string[] = [];
+  if (sasl.Mechanism === 'plain' && !store.KafkaTls.Enable) {
+    notices.push('Store.KafkaSasl.Mechanism plain without Store.KafkaTls.Enable sends the Kafka password unencrypted: enable TLS or use scram-sha-512');
+  }
+  const endpoint = sasl.Mechanism === 'oauthbearer' ? URL.parse(sasl.TokenEndpoint) : null;
+  if (endpoint?.protocol === 'http:' && !isLoopback(endpoint.hostname)) {
+    notices.push(`Store.KafkaSasl.TokenEndpoint ${endpoint.origin} is plain http: the OAuth client secret and the tokens cross the network unencrypted; use https`);
+  }
+  return notices;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -2,17 +2,18 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BranchServer } from '../support/branch-server.js';
-import { gidOf, post, saga, waitStatus } from '../support/dtm-client.js';
+import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
 import { runDtx } from '../support/dtx-cli.js';
 import { serveExpectingFailure, tempDir, type DtxProcess } from '../support/dtx-process.js';
 import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 import { AclOperationTypes as Op, AclResourceTypes as Res } from 'kafkajs';
+import { OAuthIssuer, type IssuerOptions } from '../support/oauth-issuer.js';
 import { grantDtx, startSecureBroker, stopSecureBroker, type SecureBroker } from '../support/secure-kafka-broker.js';
 
 /**
  * Store.KafkaTls and Store.KafkaSasl against a real broker whose listeners demand them
- * (test/support/secure-kafka-broker.ts): SASL_SSL with SCRAM and PLAIN, and mutual TLS. A worker
- * on each runs a saga; the audit CLI reads the topics over SASL_SSL; and a worker with a wrong
+ * (test/support/secure-kafka-broker.ts): SASL_SSL with SCRAM, PLAIN and OAUTHBEARER (tokens of a
+ * test issuer, test/support/oauth-issuer.ts), and mutual TLS. A worker on each runs a saga; the audit CLI reads the topics over SASL_SSL; and a worker with a wrong
  * password, no trusted CA, no client certificate or no TLS at all refuses to start, saying why; one
  * missing an ACL the docs list stops, saying what to grant.
  */
@@ -29,6 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopWorkers(...workers);
+  await Promise.all(issuers.map((i) => i.close()));
   await bs?.close();
   await stopSecureBroker();
 });
@@ -45,6 +47,28 @@ function saslEnv(mechanism: string, password = broker.password): Record<string, 
     STORE_KAFKA_SASL_USERNAME: broker.username,
     STORE_KAFKA_SASL_PASSWORD: password,
   };
+}
+
+const CLIENT = { clientId: 'dtx-worker', clientSecret: 'oauth-client-secret-4711' };
+
+function oauthEnv(issuer: OAuthIssuer, secret = CLIENT.clientSecret): Record<string, string> {
+  const { STORE_KAFKA_SASL_USERNAME: _u, STORE_KAFKA_SASL_PASSWORD: _p, ...env } = saslEnv('oauthbearer');
+  return {
+    ...env,
+    STORE_KAFKA_SASL_USERNAME: CLIENT.clientId,
+    STORE_KAFKA_SASL_PASSWORD: secret,
+    STORE_KAFKA_SASL_TOKEN_ENDPOINT: issuer.url,
+    STORE_KAFKA_SASL_TOKEN_CA_FILE: tlsFile('ca.pem'),
+    STORE_KAFKA_SASL_SCOPE: 'kafka dtx',
+  };
+}
+
+const issuers: OAuthIssuer[] = [];
+
+async function issuer(options: Partial<IssuerOptions> = {}): Promise<OAuthIssuer> {
+  const started = await OAuthIssuer.start(broker.tlsDir, { ...CLIENT, subject: broker.username, lifetimeS: 3600, ...options });
+  issuers.push(started);
+  return started;
 }
 
 function mtlsEnv(): Record<string, string> {
@@ -145,5 +169,41 @@ describe('a Kafka worker on a secured broker', () => {
     expect(noGroupRead.stderr).toMatch(/dtx: (cannot start|stopping): the Kafka brokers refused this user an operation \(GROUP_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'acl-/);
     expect(noTxn.code).toBe(EXIT_LOG_FAILED);
     expect(noTxn.stderr).toMatch(/dtx: stopping: the Kafka brokers refused this user an operation \(TRANSACTIONAL_ID_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'acl-/);
+  });
+});
+
+describe('a Kafka worker on a secured broker, with OAUTHBEARER', () => {
+  it('runs sagas on client-credentials tokens past the first one\'s expiry; the audit reads with one too', async () => {
+    const lifetimeS = 20;
+    const tokens = await issuer({ lifetimeS });
+    const { worker, prefix } = await sagaOn(oauthEnv(tokens), 'oauth', 'User:dtx');
+    expect(tokens.issued[0]!.body.get('scope')).toBe('kafka dtx');
+    // sessions end with their token (KIP-368): the worker must bring new ones, from the issuer
+    const first = tokens.issued[0]!.at;
+    await waitFor(async () => Date.now() - first > (lifetimeS + 5) * 1000 && tokens.issued.length >= 2, (v) => v, 120_000, 'the first token to expire');
+    const gid = gidOf('oauth-late');
+    expect((await post(worker.api, 'submit', saga(gid, [{ action: bs.url('/oauth-late/a'), compensate: bs.url('/oauth-late/c') }]))).status).toBe(200);
+    await waitStatus(worker.api, gid, 'succeed', 60_000);
+    expect(tokens.issued.length).toBeGreaterThanOrEqual(2);
+    expect(worker.logs.join('\n')).not.toContain(CLIENT.clientSecret);
+    const audit = await runDtx(['replay', '--all'], { ...oauthEnv(tokens), STORE_KAFKA_PREFIX: prefix, STORE_PARTITIONS: '1' }, 300_000);
+    expect(audit.stdout).toContain('verified 2, divergent 0, failed 0');
+    expect(audit.code).toBe(0);
+  });
+
+  it('refuses to start, saying why: the issuer refuses the client, the brokers refuse its tokens, the issuer is down', async () => {
+    const [tokens, stranger, elsewhere, down] = await Promise.all([issuer(), issuer({ sign: 'stranger' }), issuer({ sign: 'wrong-audience' }), issuer()]);
+    await down.close();
+    const serve = (env: Record<string, string>) => serveExpectingFailure({ ...env, STORE_KAFKA_PREFIX: freshPrefix('oauth-refused'), INTERNAL_GRPC_PORT: '0' });
+    const [badSecret, unsigned, otherAudience, unreachable] = await Promise.all([serve(oauthEnv(tokens, 'not-the-secret-1234')), serve(oauthEnv(stranger)), serve(oauthEnv(elsewhere)), serve(oauthEnv(down))]);
+    for (const r of [badSecret, unsigned, otherAudience, unreachable]) expect(r.code).toBe(1);
+    expect(badSecret.stderr).toMatch(/dtx: cannot start: the OAuth token endpoint https:\/\/127\.0\.0\.1:\d+\/oauth\/token \(Store.KafkaSasl.TokenEndpoint\) refused the client .* HTTP 401: invalid_client \(client authentication failed\)/);
+    expect(badSecret.stderr).not.toContain('not-the-secret-1234');
+    expect(tokens.statuses).toContain(401);
+    for (const r of [unsigned, otherAudience]) {
+      expect(r.stderr).toMatch(/dtx: cannot start: cannot reach the Kafka brokers .*SASL OAUTHBEARER authentication failed: the broker 127\.0\.0\.1:\d+ refused the token: \{"status":"invalid_token"\}; the brokers refused the OAuth token/);
+    }
+    expect(stranger.issued.length + elsewhere.issued.length).toBeGreaterThanOrEqual(2);
+    expect(unreachable.stderr).toMatch(/dtx: cannot start: cannot get an OAuth token from https:\/\/127\.0\.0\.1:\d+\/oauth\/token \(Store.KafkaSasl.TokenEndpoint\): .*ECONNREFUSED/);
   });
 });

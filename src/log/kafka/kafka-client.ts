@@ -1,9 +1,10 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
-import { BrokersUnreachable } from '../../errors.js';
+import { BrokersUnreachable, OAuthTokenFailure } from '../../errors.js';
 import type { Logger } from 'pino';
 import { workerGroupOf, type KafkaSettings } from './kafka-settings.js';
 import { isRetriableBrokerMessage, withKafkaRetry } from './kafka-retry.js';
 import { refusalOfLogEntry } from './broker-refusal.js';
+import { firstToken } from './oauth-token-source.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -81,17 +82,31 @@ function remember(failures: string[], message: string): void {
   if (failures.length > 8) failures.shift();
 }
 
-/** A connected admin client of `kafka`; BrokersUnreachable when none answers. */
+/**
+ * A connected admin client of `kafka`; BrokersUnreachable when none answers, the token endpoint's
+ * OAuthTokenFailure when it gives no token.
+ */
 export async function connectedAdmin(kafka: Kafka, settings: KafkaSettings): Promise<Admin> {
+  if (settings.sasl?.mechanism === 'oauthbearer') await firstToken(settings.sasl.oauthBearerProvider);
   const admin = kafka.admin();
   try {
     await admin.connect();
   } catch (err) {
+    const token = tokenFailureOf(err);
+    if (token !== undefined) throw token;
     const message = err instanceof Error ? err.message : String(err);
     const hint = connectHint([message, ...(connectionFailures.get(kafka) ?? [])].join('\n'), settings);
     throw new BrokersUnreachable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${message}${hint === '' ? '' : `; ${hint}`}`, { cause: err });
   }
   return admin;
+}
+
+/** The token endpoint's failure behind a failed connect (kafkajs wraps what it gave up on), if that was the cause. */
+function tokenFailureOf(err: unknown): OAuthTokenFailure | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof OAuthTokenFailure) return e;
+  }
+  return undefined;
 }
 
 /**
@@ -109,7 +124,11 @@ export async function checkGroupAccess(admin: Admin, settings: KafkaSettings): P
  * message names the symptom (a closed connection, an OpenSSL alert), not the setting behind it.
  */
 export function connectHint(message: string, settings: Pick<KafkaSettings, 'tls' | 'sasl'>): string {
-  if (/authentication failed|SASL/i.test(message)) return 'the brokers refused the SASL user or password (Store.KafkaSasl)';
+  if (/authentication failed|SASL/i.test(message)) {
+    return settings.sasl?.mechanism === 'oauthbearer'
+      ? 'the brokers refused the OAuth token: its audience, issuer, subject or signing key does not match their sasl.oauthbearer.* settings (Store.KafkaSasl.TokenEndpoint, Scope)'
+      : 'the brokers refused the SASL user or password (Store.KafkaSasl)';
+  }
   if (/certificate|self.signed|unable to verify/i.test(message)) {
     return /alert (bad certificate|certificate required)|alert number (42|116)/.test(message)
       ? 'the brokers refused the client certificate (Store.KafkaTls.CertFile and KeyFile)'

@@ -1,4 +1,7 @@
+import type { Logger } from 'pino';
 import { invalidValue, readSettingFile, readTlsFiles, type ResolvedConfig, type TlsFiles } from '../../config/index.js';
+import { oauthBearerMechanism, type OAuthBearerMechanism } from './oauth-bearer-mechanism.js';
+import { OAuthTokenSource } from './oauth-token-source.js';
 
 /** The Kafka adapter's view of the configuration (DESIGN §4, Store.Driver kafka). */
 export interface KafkaSettings {
@@ -20,10 +23,12 @@ export interface KafkaSettings {
   readonly sasl?: KafkaSaslOptions;
 }
 
-/** One member per mechanism, as kafkajs's `SASLOptions`: each is assignable to it without a cast. */
-export type KafkaSaslOptions = {
-  readonly [M in 'plain' | 'scram-sha-256' | 'scram-sha-512']: { readonly mechanism: M; readonly username: string; readonly password: string };
-}['plain' | 'scram-sha-256' | 'scram-sha-512'];
+/** One member per mechanism, as kafkajs's `SASLOptions` and `Mechanism`: each is assignable to one without a cast. */
+export type KafkaSaslOptions =
+  | {
+      readonly [M in 'plain' | 'scram-sha-256' | 'scram-sha-512']: { readonly mechanism: M; readonly username: string; readonly password: string };
+    }['plain' | 'scram-sha-256' | 'scram-sha-512']
+  | OAuthBearerMechanism;
 
 export interface KafkaTopics {
   /** commands keyed by gid, consumed by the worker group: assignment is ownership */
@@ -48,7 +53,12 @@ export function workerGroupOf(prefix: string): string {
   return `${prefix}.workers`;
 }
 
-export function kafkaSettingsOf(config: ResolvedConfig, clientId: string): KafkaSettings {
+/**
+ * The settings of `config`, reading its files (TLS, password): a config error before anything is
+ * made. With oauthbearer, every Kafka client made of them shares one token source, which tells
+ * `logger` when it keeps a token because its renewal failed.
+ */
+export function kafkaSettingsOf(config: ResolvedConfig, clientId: string, logger?: Logger): KafkaSettings {
   const sasl = config.Store.KafkaSasl;
   return {
     brokers: config.Store.KafkaBrokers,
@@ -57,11 +67,29 @@ export function kafkaSettingsOf(config: ResolvedConfig, clientId: string): Kafka
     sessionTimeoutMs: config.Store.KafkaSessionTimeout * 1000,
     clientId,
     ...(config.Store.KafkaTls.Enable ? { tls: readTlsFiles('Store.KafkaTls', config.Store.KafkaTls) } : {}),
-    ...(sasl.Mechanism !== '' ? { sasl: { mechanism: sasl.Mechanism, username: sasl.Username, password: passwordOf(sasl) } } : {}),
+    ...(sasl.Mechanism !== '' ? { sasl: saslOptionsOf(sasl, logger) } : {}),
   };
 }
 
-/** `Password`, or the first line of `PasswordFile` (a mounted secret; its line end is not part of it). */
+function saslOptionsOf(sasl: ResolvedConfig['Store']['KafkaSasl'], logger: Logger | undefined): KafkaSaslOptions {
+  if (sasl.Mechanism !== 'oauthbearer') return { mechanism: sasl.Mechanism as Exclude<typeof sasl.Mechanism, '' | 'oauthbearer'>, username: sasl.Username, password: passwordOf(sasl) };
+  const ca = sasl.TokenCaFile === '' ? {} : readTlsFiles('Store.KafkaSasl', { CaFile: sasl.TokenCaFile, CertFile: '', KeyFile: '' }, 'TokenCaFile');
+  const log = logger?.child({ component: 'kafka-oauth' });
+  const source = new OAuthTokenSource(
+    {
+      endpoint: new URL(sasl.TokenEndpoint),
+      clientId: sasl.Username,
+      clientSecret: passwordOf(sasl),
+      scope: sasl.Scope,
+      extensions: Object.fromEntries(sasl.Extensions.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+      ...ca,
+    },
+    { warn: (message) => log?.warn(message) },
+  );
+  return oauthBearerMechanism(() => source.bearer());
+}
+
+/** `Password`, or the first line of `PasswordFile` (a mounted secret; its line end is not part of it); with oauthbearer, the client secret. */
 function passwordOf(sasl: ResolvedConfig['Store']['KafkaSasl']): string {
   if (sasl.PasswordFile === '') return sasl.Password;
   const password = readSettingFile('Store.KafkaSasl.PasswordFile', sasl.PasswordFile).toString('utf8').split(/\r?\n/)[0] ?? '';

@@ -19,6 +19,7 @@ function file(name: string, content: string | Buffer): string {
 
 
 const refused = (env: Record<string, string>): ConfigError => configError(() => resolveConfig({ env }));
+const OAUTH = { STORE_DRIVER: 'kafka', STORE_KAFKA_SASL_MECHANISM: 'oauthbearer', STORE_KAFKA_SASL_USERNAME: 'client-1', STORE_KAFKA_SASL_PASSWORD: 'client-secret', STORE_KAFKA_SASL_TOKEN_ENDPOINT: 'https://idp.example/oauth2/token' };
 
 describe('Store.KafkaTls and Store.KafkaSasl', () => {
   it('are off by default: the Kafka client gets neither TLS nor SASL', () => {
@@ -73,6 +74,14 @@ describe('Store.KafkaTls and Store.KafkaSasl', () => {
     [{ STORE_KAFKA_SASL_USERNAME: 'u', STORE_KAFKA_SASL_PASSWORD: 'p' }, 'Store.KafkaSasl.Mechanism', /must be set when/],
     [{ STORE_KAFKA_SASL_USERNAME: 'u'.repeat(256) }, 'Store.KafkaSasl.Username', /at most 255/],
     [{ STORE_KAFKA_TLS_CA_FILE: 'x'.repeat(4097) }, 'Store.KafkaTls.CaFile', /at most 4096/],
+    [{ ...OAUTH, STORE_KAFKA_SASL_TOKEN_ENDPOINT: '' }, 'Store.KafkaSasl.TokenEndpoint', /must be the http\(s\) URL of the OAuth token endpoint/],
+    [{ ...OAUTH, STORE_KAFKA_SASL_TOKEN_ENDPOINT: 'ftp://idp/token' }, 'Store.KafkaSasl.TokenEndpoint', /http\(s\) URL/],
+    [{ ...OAUTH, STORE_KAFKA_SASL_TOKEN_ENDPOINT: 'https://u:p@idp/token' }, 'Store.KafkaSasl.TokenEndpoint', /no credentials/],
+    [{ ...OAUTH, STORE_KAFKA_SASL_TOKEN_ENDPOINT: 'http://idp/token', STORE_KAFKA_SASL_TOKEN_CA_FILE: '/ca.pem' }, 'Store.KafkaSasl.TokenCaFile', /needs an https/],
+    [{ ...OAUTH, STORE_KAFKA_SASL_SCOPE: 'a "b"' }, 'Store.KafkaSasl.Scope', /scope tokens/],
+    [{ ...OAUTH, STORE_KAFKA_SASL_EXTENSIONS: 'logical-cluster=x' }, 'Store.KafkaSasl.Extensions.0', /key=value/],
+    [{ ...OAUTH, STORE_KAFKA_SASL_EXTENSIONS: 'a=1,auth=x' }, 'Store.KafkaSasl.Extensions', /must not name the key 'auth'/],
+    [{ STORE_KAFKA_SASL_TOKEN_ENDPOINT: 'https://idp/token' }, 'Store.KafkaSasl.TokenEndpoint', /needs Store.KafkaSasl.Mechanism oauthbearer/],
   ])('refuses %j naming %s', (env, key, reason) => {
     const err = refused(env);
     expect(err.key).toBe(key);
@@ -97,5 +106,19 @@ describe('Store.KafkaTls and Store.KafkaSasl', () => {
     expect(resolveConfig({ env: sasl }).notices).toEqual([expect.stringMatching(/sends the Kafka password unencrypted/)]);
     expect(resolveConfig({ env: { ...sasl, STORE_KAFKA_TLS_ENABLE: 'true' } }).notices).toEqual([]);
     expect(resolveConfig({ env: { ...sasl, STORE_KAFKA_SASL_MECHANISM: 'scram-sha-256' } }).notices).toEqual([]);
+  });
+
+  it('oauthbearer: the client id and secret, the endpoint, its CA, the scope and the extensions; warned over http off this machine', () => {
+    const { config, notices } = resolveConfig({
+      env: { ...OAUTH, STORE_KAFKA_SASL_TOKEN_CA_FILE: file('idp-ca.pem', certs.ca), STORE_KAFKA_SASL_SCOPE: 'kafka dtx', STORE_KAFKA_SASL_EXTENSIONS: 'logicalCluster=lkc-1,identityPoolId=pool-2' },
+    });
+    expect(notices).toEqual([]);
+    expect(config.Store.KafkaSasl).toMatchObject({ TokenEndpoint: 'https://idp.example/oauth2/token', Scope: 'kafka dtx', Extensions: ['logicalCluster=lkc-1', 'identityPoolId=pool-2'] });
+    const sasl = kafkaSettingsOf(config, 'w').sasl;
+    expect(sasl).toMatchObject({ mechanism: 'oauthbearer', oauthBearerProvider: expect.any(Function), authenticationProvider: expect.any(Function) });
+    const cleartext = (host: string) => resolveConfig({ env: { ...OAUTH, STORE_KAFKA_SASL_TOKEN_ENDPOINT: `http://${host}/token` } }).notices;
+    expect(cleartext('idp.internal:8080')).toEqual([expect.stringMatching(/TokenEndpoint http:\/\/idp.internal:8080 is plain http: the OAuth client secret and the tokens cross the network unencrypted/)]);
+    expect(cleartext('127.0.0.1:8080')).toEqual([]);
+    expect(configError(() => kafkaSettingsOf(resolveConfig({ env: { ...OAUTH, STORE_KAFKA_SASL_TOKEN_CA_FILE: file('junk-ca.pem', 'junk') } }).config, 'w')).key).toBe('Store.KafkaSasl.TokenCaFile');
   });
 });
