@@ -100,11 +100,13 @@ export async function startDtx(opts: { dataDir?: string; env?: Record<string, st
 /**
  * Runs `dtx serve` expecting it to exit on its own: its exit code and stderr. Both ports are 0 and
  * the host 127.0.0.1 unless `env` sets them: dtx's default gRPC port 36790 lies in the kernel's
- * ephemeral range, so another process may hold it.
+ * ephemeral range, so another process may hold it. After `timeoutMs` it is ended (SIGTERM, which
+ * it answers with exit 1 and no start-up line): give more to starts that retry brokers (kafkajs's
+ * retries, each request up to 30 s, outlast a minute on a busy machine).
  */
-export async function serveExpectingFailure(env: Record<string, string>, args: string[] = []): Promise<{ code: number; stderr: string }> {
+export async function serveExpectingFailure(env: Record<string, string>, args: string[] = [], timeoutMs = 60_000): Promise<{ code: number; stderr: string }> {
   try {
-    await promisify(execFile)(process.execPath, [CLI, 'serve', ...args], { env: { ...localServeEnv(tempDir()), ...env }, timeout: 60_000 });
+    await promisify(execFile)(process.execPath, [CLI, 'serve', ...args], { env: { ...localServeEnv(tempDir()), ...env }, timeout: timeoutMs });
   } catch (err) {
     const e = err as { code: number; stderr: string };
     return { code: e.code, stderr: e.stderr };

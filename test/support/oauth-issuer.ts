@@ -18,6 +18,8 @@ export interface IssuerOptions {
   readonly subject: string;
   readonly lifetimeS: number;
   readonly sign?: 'issuer' | 'stranger' | 'wrong-audience';
+  /** the port to listen on (an issuer back after an outage); 0 or absent: any free port */
+  readonly port?: number;
 }
 
 export interface TokenRequest {
@@ -33,11 +35,10 @@ export class OAuthIssuer {
   /** every request's status, oldest first */
   readonly statuses: number[] = [];
 
-  private constructor(private readonly server: Server) {}
+  /** set once listening; kept after close (an issuer that is down) */
+  url = '';
 
-  get url(): string {
-    return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}/oauth/token`;
-  }
+  private constructor(private readonly server: Server) {}
 
   static async start(tlsDir: string, options: IssuerOptions): Promise<OAuthIssuer> {
     const pem = readFileSync(path.join(tlsDir, 'server.pem'));
@@ -61,7 +62,8 @@ export class OAuthIssuer {
         answer(200, { access_token: jwt(key, options, body.get('scope') ?? ''), token_type: 'Bearer', expires_in: options.lifetimeS });
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+    issuer.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
     return issuer;
   }
 

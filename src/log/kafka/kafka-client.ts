@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { workerGroupOf, type KafkaSettings } from './kafka-settings.js';
 import { isRetriableBrokerMessage, withKafkaRetry } from './kafka-retry.js';
 import { refusalOfLogEntry } from './broker-refusal.js';
-import { firstToken } from './oauth-token-source.js';
+import { firstToken, REAUTH_THRESHOLD_MS } from './oauth-token-source.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -54,6 +54,7 @@ export function createKafka(settings: KafkaSettings, logger: Logger, refused: (e
     logLevel: logLevel.INFO,
     connectionTimeout: 5000,
     requestTimeout: 30_000,
+    reauthenticationThreshold: REAUTH_THRESHOLD_MS,
     retry: RETRY,
     ...(settings.tls !== undefined ? { ssl: { ...settings.tls } } : {}),
     ...(settings.sasl !== undefined ? { sasl: { ...settings.sasl } } : {}),

@@ -25,13 +25,25 @@ export function oauthBearerMechanism(provider: () => Promise<BearerToken>): OAut
     oauthBearerProvider: provider,
     authenticationProvider: ({ host, port, saslAuthenticate }: AuthenticationProviderArgs): Authenticator => ({
       authenticate: async () => {
-        const token = await provider();
-        const challenge = await saslAuthenticate({ request: saslBytes(clientResponse(token)), response: CHALLENGE });
-        if (challenge === undefined || challenge.length === 0) return;
-        const status = printable(challenge.toString('utf8'), 300);
-        // the broker ends the exchange with SASL_AUTHENTICATION_FAILED: expected, not the news
-        await saslAuthenticate({ request: saslBytes(Buffer.from(SEPARATOR)) }).catch(() => undefined);
-        throw new kafkajs.KafkaJSNonRetriableError(`SASL OAUTHBEARER authentication failed: the broker ${host}:${port} refused the token: ${status}`);
+        const send = async (token: BearerToken): Promise<string | undefined> => {
+          const challenge = await saslAuthenticate({ request: saslBytes(clientResponse(token)), response: CHALLENGE });
+          if (challenge === undefined || challenge.length === 0) return undefined;
+          // the broker ends the exchange with SASL_AUTHENTICATION_FAILED: expected, not the news
+          await saslAuthenticate({ request: saslBytes(Buffer.from(SEPARATOR)) }).catch(() => undefined);
+          return printable(challenge.toString('utf8'), 300);
+        };
+        let token: BearerToken;
+        try {
+          token = await provider();
+        } catch (err) {
+          // The handshake is done: left there, the connection would answer every later try with
+          // ILLEGAL_SASL_STATE. A token the broker refuses ends the exchange, and the broker closes
+          // the connection, so the next try starts afresh.
+          await send({ value: 'no-token' }).catch(() => undefined);
+          throw err;
+        }
+        const refused = await send(token);
+        if (refused !== undefined) throw new kafkajs.KafkaJSNonRetriableError(`SASL OAUTHBEARER authentication failed: the broker ${host}:${port} refused the token: ${refused}`);
       },
     }),
   };

@@ -28,8 +28,16 @@ interface Held {
   readonly renewAt: number;
 }
 
-/** kafkajs re-authenticates 10 s before a session ends; a token with less left would re-authenticate at every request. */
-const RENEW_MARGIN_MS = 15_000;
+/** How long before a session ends kafkajs re-authenticates (its `reauthenticationThreshold`, set by createKafka). */
+export const REAUTH_THRESHOLD_MS = 10_000;
+/** A token is renewed at least this long before it expires: after the last re-authentication it can serve. */
+const RENEW_MARGIN_MS = REAUTH_THRESHOLD_MS + 5_000;
+/**
+ * A token with less left is never handed out: the broker's session would end within the threshold,
+ * kafkajs would re-authenticate again at once, and the broker refuses a re-authentication that
+ * follows another immediately (ILLEGAL_SASL_STATE, measured on Kafka 3.9), which breaks the connection.
+ */
+const MIN_LEFT_MS = REAUTH_THRESHOLD_MS + 2_000;
 /** After a failed renewal, the still-valid token is used this long before the endpoint is asked again. */
 const RETRY_AFTER_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -39,8 +47,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * at every authentication (each new connection, and each re-authentication when the broker's
  * session, bounded by the token's expiry, ends: KIP-368) and leaves caching to the provider. So:
  * - a token is reused until its renewal time; callers at the same time share one request;
- * - a failed renewal while the token in hand is still valid returns that token (and is reported to
- *   `warn`), asking again after 5 s at the earliest;
+ * - a failed renewal while the token in hand is still good for more than MIN_LEFT_MS returns that
+ *   token (and is reported to `warn`), asking again after 5 s at the earliest;
  * - without a valid token the failure is thrown as OAuthTokenFailure, retriable (kafkajs retries
  *   the connection) unless the endpoint refused the client with a 4xx, which no retry fixes.
  * The client authenticates with HTTP Basic (§2.3.1: id and secret form-encoded first), as Kafka's
@@ -73,7 +81,7 @@ export class OAuthTokenSource {
     const now = this.#now();
     const held = this.#held;
     if (held !== undefined && now < held.renewAt) return held;
-    const usable = held !== undefined && now < held.expiresAt ? held : undefined;
+    const usable = held !== undefined && now < held.expiresAt - MIN_LEFT_MS ? held : undefined;
     if (usable !== undefined && now < this.#quietUntil) return usable;
     try {
       this.#pending ??= this.#fetch().finally(() => (this.#pending = undefined));

@@ -59,7 +59,7 @@ describe('OAuthTokenSource (client-credentials tokens for SASL/OAUTHBEARER)', ()
     expect(seen).toHaveLength(2);
   });
 
-  it('keeps a valid token when its renewal fails (warned, asked again 5 s later), and fails retriably once it expired', async () => {
+  it('keeps a token with more than 12 s left when its renewal fails (warned, asked again 5 s later), and fails retriably after', async () => {
     const now = { t: 2_000_000 };
     const warnings: string[] = [];
     const tokens = source(now, warnings, '');
@@ -69,10 +69,11 @@ describe('OAuthTokenSource (client-credentials tokens for SASL/OAUTHBEARER)', ()
     answers = [{ status: 503, json: { error: 'temporarily_unavailable' } }];
     expect((await tokens.bearer()).value).toBe(first.value);
     expect(warnings).toEqual([expect.stringMatching(/answered HTTP 503: temporarily_unavailable; the current token stays in use until it expires in 15 s/)]);
-    now.t += 4_000;
+    now.t += 2_000;
     expect((await tokens.bearer()).value).toBe(first.value);
     expect(seen).toHaveLength(2);
-    now.t += 12_000; // expired
+    // 11 s left: kafkajs would re-authenticate at once with it, which the broker refuses
+    now.t += 2_000;
     answers = [{ status: 502, json: {} }];
     const failure = await tokens.bearer().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(OAuthTokenFailure);
@@ -110,12 +111,12 @@ describe('tokenAnswerOf (the endpoint answer, bounded input)', () => {
   });
 
   it.each([
-    [{ access_token: 'a b' }, /access_token must be/],
-    [{ access_token: 'x\u0001auth=Bearer y' }, /access_token must be/],
-    [{ access_token: 'x'.repeat(16 * 1024 + 1) }, /access_token must be/],
-    [{ access_token: 42 }, /access_token must be/],
-    [{ access_token: 'abc', token_type: 'mac' }, /token_type is mac, not bearer/],
-  ])('refuses a 200 without a usable token: %j', (json, reason) => {
+    ['a space', { access_token: 'a b' }, /access_token must be/],
+    ['a SASL separator', { access_token: 'x\u0001auth=Bearer y' }, /access_token must be/],
+    ['16 KiB and more', { access_token: 'x'.repeat(16 * 1024 + 1) }, /access_token must be/],
+    ['a number', { access_token: 42 }, /access_token must be/],
+    ['another type', { access_token: 'abc', token_type: 'mac' }, /token_type is mac, not bearer/],
+  ])('refuses a 200 without a usable token: %s', (_what, json, reason) => {
     expect(() => ok(json)).toThrow(reason);
   });
 
@@ -164,5 +165,17 @@ describe('oauthBearerMechanism (SASL/OAUTHBEARER for kafkajs)', () => {
     const refused = await run('{"status":"invalid_token"}');
     expect(refused.outcome).toBe('SASL OAUTHBEARER authentication failed: the broker b1:9093 refused the token: {"status":"invalid_token"}');
     expect(refused.sent).toEqual([clientResponse(token).toString(), '\u0001']);
+  });
+
+  it('without a token, ends the exchange the handshake began (the broker closes the connection) and fails with the source\'s error', async () => {
+    const sent: string[] = [];
+    const saslAuthenticate = async (args: { request: { encode(): Buffer | Promise<Buffer> }; response?: { decode(raw: Buffer): Buffer | Promise<Buffer>; parse(d: Buffer): unknown } }) => {
+      sent.push((await args.request.encode()).subarray(4).toString());
+      return args.response?.parse(await args.response.decode(framed('{"status":"invalid_token"}')));
+    };
+    const down = new OAuthTokenFailure('cannot get an OAuth token from https://idp/token: connect ECONNREFUSED', true);
+    const auth = oauthBearerMechanism(() => Promise.reject(down)).authenticationProvider({ host: 'b1', port: 9093, logger: undefined as never, saslAuthenticate: saslAuthenticate as never });
+    await expect(auth.authenticate()).rejects.toBe(down);
+    expect(sent).toEqual([clientResponse({ value: 'no-token' }).toString(), '\u0001']);
   });
 });
