@@ -13,6 +13,7 @@ import { createHttpApp, listen } from './ingress/http/http-server.js';
 import { buildInvoker, grpcTlsOf } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
+import { finishedTimeIndex } from './log/sqlite/finished-prune.js';
 import { FinishedPruner } from './log/sqlite/finished-pruner.js';
 import { Metrics } from './observability/metrics.js';
 import { metricsObserver, ownershipMetrics } from './observability/metrics-observer.js';
@@ -60,6 +61,8 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
     case 'sqlite': {
       const log = SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' });
       const after = config.Store.PruneFinishedAfter;
+      // made at start, not in the first round (it reads the whole table once); dropped without pruning: each finish costs it an entry
+      log.writeWhenIdle((db) => finishedTimeIndex(db, after > 0));
       return { log, ...(after > 0 ? { pruner: new FinishedPruner(log, after * 1000, logger.child({ component: 'prune' })) } : {}) };
     }
     case 'kafka': {

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { finishedTimeIndex } from '../../../src/log/sqlite/finished-prune.js';
 import { FinishedPruner, pruneIntervalMs } from '../../../src/log/sqlite/finished-pruner.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
 import { recs, summary } from '../../contract/event-log-builders.js';
@@ -67,6 +68,24 @@ describe('FinishedPruner', () => {
     for (const gid of fresh) expect(await log.read(gid)).toEqual(recs(gid, 1, 2));
     for (const gid of ['old-0', 'old-1499', 'old-2999']) expect(await log.readTail(gid)).toEqual({ records: [] });
     expect(await log.countAll(0)).toBe(fresh.length);
+  });
+
+  it('reads the index of finished transactions by finish time, which its first round makes and finishedTimeIndex off drops', async () => {
+    const { log, pruner, clock } = running('inline');
+    const indexes = () => log.writeWhenIdle((db) => db.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index'`).all().map((r) => r.name));
+    expect(indexes()).not.toContain('transactions_finished_time');
+    const old = Array.from({ length: 250 }, (_, i) => `old-${i}`);
+    await log.append(old.flatMap((g) => recs(g, 1, 1)), old.map((g, i) => summary(g, { status: 'succeed', finished: true, updateTime: T + i })));
+    clock.now = T + 100 + RETENTION; // those that finished before T + 100
+    expect((await pruner.round()).transactions).toBe(100);
+    expect(indexes()).toContain('transactions_finished_time');
+    // what is due comes from the index alone: no table row is read
+    const plan = log.writeWhenIdle((db) => JSON.stringify(db.prepare('EXPLAIN QUERY PLAN SELECT min(id), max(id) FROM (SELECT id FROM transactions WHERE finished = 1 AND update_time < 0 ORDER BY update_time LIMIT 5)').all()));
+    expect(plan).toMatch(/USING COVERING INDEX transactions_finished_time/);
+    clock.now = T + 1000 + RETENTION;
+    expect((await pruner.round()).transactions).toBe(150);
+    log.writeWhenIdle((db) => finishedTimeIndex(db, false));
+    expect(indexes()).not.toContain('transactions_finished_time');
   });
 
   it('stops with close: no round runs after it', async () => {
