@@ -13,7 +13,7 @@ export {
   resolveConfig,
   resolveConfigFromProcess,
 } from './resolve-config.js';
-export { readSettingFile, readTlsFiles } from './setting-files.js';
+export { filesStamp, LiveSetting, readSettingFile, readTlsFiles } from './setting-files.js';
 export type { TlsFiles } from './setting-files.js';
 export { CONFIG_DOCS } from './config-docs.js';
 export { configEntries, renderConfigReference, renderSampleConfig } from './config-reference.js';

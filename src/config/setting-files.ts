@@ -1,15 +1,34 @@
 /**
- * Files that settings name (PEM certificates and keys, a password file), read once at start. A file
- * that cannot be read, is not what the setting needs, or a key that does not match its certificate
- * is a ConfigError naming the key: the start stops with exit 2 as for a bad value, instead of a
- * handshake failing later with an OpenSSL message that names no setting.
+ * Files that settings name (PEM certificates and keys, a password file), read at start; some are
+ * followed while running (`filesStamp`, `LiveSetting`). A file that cannot be read, is not what the
+ * setting needs, or a key that does not match its certificate is a ConfigError naming the key: the
+ * start stops with exit 2 as for a bad value, instead of a handshake failing later with an OpenSSL
+ * message that names no setting.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { invalidValue } from './config-error.js';
 
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * What changes when any of `files` is replaced or rewritten: inode, size and mtime (a Kubernetes
+ * secret swaps a symlink: the inode); 'missing' for one that cannot be looked at. Files read at
+ * start and again while dtx runs (TLS certificates, Kafka's) are read again when it changed.
+ */
+export function filesStamp(files: readonly string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const s = statSync(f);
+        return `${s.ino}:${s.size}:${s.mtimeMs}`;
+      } catch {
+        return 'missing';
+      }
+    })
+    .join('|');
+}
 
 /** The bytes of the file `key` names. */
 export function readSettingFile(key: string, file: string): Buffer {
@@ -58,4 +77,42 @@ export function readTlsFiles(group: string, files: { readonly CaFile: string; re
     }
   }
   return out;
+}
+
+/**
+ * A value read from setting files that follows them while dtx runs: Store.KafkaTls's PEM files and
+ * Store.KafkaSasl.PasswordFile. `current` reads the files again when one changed (`filesStamp`:
+ * replaced, rewritten, or a Kubernetes secret's symlink swapped), through `read`, which checks them
+ * as at start; what does not pass yet (a certificate written before its key) keeps the previous
+ * value, with a warning once per change, and is tried again at the next look. kafkajs looks at each
+ * new connection (its TLS options) and each authentication (the password), so a renewed
+ * certificate or a rotated password is used without a restart; open connections keep theirs.
+ */
+export class LiveSetting<T> {
+  #stamp: string;
+  #value: T;
+  #refused = '';
+
+  /** Reads the files now: a bad file at start is the caller's error (a config error, exit 2). */
+  constructor(
+    private readonly files: readonly string[],
+    private readonly read: () => T,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.#stamp = filesStamp(files);
+    this.#value = read();
+  }
+
+  get current(): T {
+    const stamp = filesStamp(this.files);
+    if (stamp === this.#stamp) return this.#value;
+    try {
+      this.#value = this.read();
+      this.#stamp = stamp;
+    } catch (err) {
+      if (this.#refused !== stamp) this.warn(`${(err as Error).message}; the files read before stay in use until they pass`);
+      this.#refused = stamp;
+    }
+    return this.#value;
+  }
 }

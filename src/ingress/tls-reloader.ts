@@ -1,9 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { statSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { readTlsFiles, type ResolvedConfig } from '../config/index.js';
+import { filesStamp, readTlsFiles, type ResolvedConfig } from '../config/index.js';
 import type { HttpTls } from './http/http-server.js';
 
 type IdentityListener = grpc.experimental.IdentityCertificateUpdateListener;
@@ -141,17 +140,7 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     if (this.#stampOf() !== this.#stamp) this.reload('changed');
   }
 
-  /** What changes when a file is replaced or rewritten (a Kubernetes secret swaps a symlink: the inode). */
   #stampOf(): string {
-    return this.files
-      .map((f) => {
-        try {
-          const s = statSync(f);
-          return `${s.ino}:${s.size}:${s.mtimeMs}`;
-        } catch {
-          return 'missing';
-        }
-      })
-      .join('|');
+    return filesStamp(this.files);
   }
 }

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import { BrokersUnreachable, OAuthTokenFailure } from '../../errors.js';
 import type { Logger } from 'pino';
-import { workerGroupOf, type KafkaSettings } from './kafka-settings.js';
+import { workerGroupOf, type KafkaSaslOptions, type KafkaSettings } from './kafka-settings.js';
 import { isRetriableBrokerMessage, withKafkaRetry } from './kafka-retry.js';
 import { refusalOfLogEntry } from './broker-refusal.js';
 import { firstToken, REAUTH_THRESHOLD_MS } from './oauth-token-source.js';
@@ -42,7 +42,8 @@ const RETRY = { initialRetryTime: 100, maxRetryTime: 3000, factor: 0.2, multipli
 /**
  * One kafkajs client per worker, logging through pino (component `kafka`) at `levelOf`.
  * Connecting may take 5 s (kafkajs's 1 s is short for a busy machine); requests time out after 30 s.
- * TLS and SASL as `settings` say (`Store.KafkaTls`, `Store.KafkaSasl`); kafkajs never logs the password.
+ * TLS and SASL as `settings` say (`Store.KafkaTls`, `Store.KafkaSasl`, their files followed while
+ * running); kafkajs never logs the password.
  * Every ACL refusal the client logs goes to `refused` (broker-refusal.ts: some are logged, not thrown).
  */
 export function createKafka(settings: KafkaSettings, logger: Logger, refused: (err: Error) => void = () => undefined): Kafka {
@@ -56,8 +57,10 @@ export function createKafka(settings: KafkaSettings, logger: Logger, refused: (e
     requestTimeout: 30_000,
     reauthenticationThreshold: REAUTH_THRESHOLD_MS,
     retry: RETRY,
-    ...(settings.tls !== undefined ? { ssl: { ...settings.tls } } : {}),
-    ...(settings.sasl !== undefined ? { sasl: { ...settings.sasl } } : {}),
+    // as they are: their files' getters are read at each connection (`LiveSetting`); kafkajs sets
+    // its authenticator on the sasl object it gets, so it gets one of its own on top of ours
+    ...(settings.tls !== undefined ? { ssl: settings.tls } : {}),
+    ...(settings.sasl !== undefined ? { sasl: Object.create(settings.sasl) as KafkaSaslOptions } : {}),
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
       log[levelOf(entry)]({ ns: entry.namespace, ...extra }, message);

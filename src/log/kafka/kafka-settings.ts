@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { invalidValue, readSettingFile, readTlsFiles, type ResolvedConfig, type TlsFiles } from '../../config/index.js';
+import { invalidValue, LiveSetting, readSettingFile, readTlsFiles, type ResolvedConfig, type TlsFiles } from '../../config/index.js';
 import { oauthBearerMechanism, type OAuthBearerMechanism } from './oauth-bearer-mechanism.js';
 import { OAuthTokenSource } from './oauth-token-source.js';
 
@@ -17,7 +17,11 @@ export interface KafkaSettings {
   readonly sessionTimeoutMs: number;
   /** this worker's name in Kafka client ids and logs */
   readonly clientId: string;
-  /** TLS to the brokers (`Store.KafkaTls`): PEM contents read and checked at start; `{}` trusts the system CAs; absent = plaintext */
+  /**
+   * TLS to the brokers (`Store.KafkaTls`): PEM contents read and checked at start, and again when a
+   * file changed (getters, read at each connection: `LiveSetting`); `{}` trusts the system CAs;
+   * absent = plaintext
+   */
   readonly tls?: TlsFiles;
   /** SASL authentication (`Store.KafkaSasl`); absent = none */
   readonly sasl?: KafkaSaslOptions;
@@ -55,36 +59,55 @@ export function workerGroupOf(prefix: string): string {
 
 /**
  * The settings of `config`, reading its files (TLS, password): a config error before anything is
- * made. With oauthbearer, every Kafka client made of them shares one token source, which tells
- * `logger` when it keeps a token because its renewal failed.
+ * made. The TLS files and the password file are followed while running (`LiveSetting`): a changed
+ * one is read again for the next connection, and `logger` is told when one does not pass. With
+ * oauthbearer, every Kafka client made of them shares one token source, which tells `logger` when
+ * it keeps a token because its renewal failed.
  */
 export function kafkaSettingsOf(config: ResolvedConfig, clientId: string, logger?: Logger): KafkaSettings {
   const sasl = config.Store.KafkaSasl;
+  const log = logger?.child({ component: 'kafka-settings' });
+  const warn = (message: string) => log?.warn(message);
   return {
     brokers: config.Store.KafkaBrokers,
     prefix: config.Store.KafkaPrefix,
     partitions: config.Store.Partitions,
     sessionTimeoutMs: config.Store.KafkaSessionTimeout * 1000,
     clientId,
-    ...(config.Store.KafkaTls.Enable ? { tls: readTlsFiles('Store.KafkaTls', config.Store.KafkaTls) } : {}),
-    ...(sasl.Mechanism !== '' ? { sasl: saslOptionsOf(sasl, logger) } : {}),
+    ...(config.Store.KafkaTls.Enable ? { tls: liveTls(config.Store.KafkaTls, warn) } : {}),
+    ...(sasl.Mechanism !== '' ? { sasl: saslOptionsOf(sasl, warn) } : {}),
   };
 }
 
-function saslOptionsOf(sasl: ResolvedConfig['Store']['KafkaSasl'], logger: Logger | undefined): KafkaSaslOptions {
-  if (sasl.Mechanism !== 'oauthbearer') return { mechanism: sasl.Mechanism as Exclude<typeof sasl.Mechanism, '' | 'oauthbearer'>, username: sasl.Username, password: passwordOf(sasl) };
+/** TLS options whose PEM contents are getters on the files (kafkajs copies them at each connection). */
+function liveTls(tls: ResolvedConfig['Store']['KafkaTls'], warn: (message: string) => void): TlsFiles {
+  const files = [tls.CaFile, tls.CertFile, tls.KeyFile].filter((f) => f !== '');
+  const live = new LiveSetting(files, () => readTlsFiles('Store.KafkaTls', tls), warn);
+  const options = {};
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    if (live.current[key] !== undefined) Object.defineProperty(options, key, { enumerable: true, get: () => live.current[key] });
+  }
+  return options;
+}
+
+function saslOptionsOf(sasl: ResolvedConfig['Store']['KafkaSasl'], warn: (message: string) => void): KafkaSaslOptions {
+  const secret = sasl.PasswordFile === '' ? undefined : new LiveSetting([sasl.PasswordFile], () => passwordOf(sasl), warn);
+  const password = (): string => secret?.current ?? sasl.Password;
+  if (sasl.Mechanism !== 'oauthbearer') {
+    const mechanism = sasl.Mechanism as Exclude<typeof sasl.Mechanism, '' | 'oauthbearer'>;
+    return { mechanism, username: sasl.Username, get password() { return password(); } };
+  }
   const ca = sasl.TokenCaFile === '' ? {} : readTlsFiles('Store.KafkaSasl', { CaFile: sasl.TokenCaFile, CertFile: '', KeyFile: '' }, 'TokenCaFile');
-  const log = logger?.child({ component: 'kafka-oauth' });
   const source = new OAuthTokenSource(
     {
       endpoint: new URL(sasl.TokenEndpoint),
       clientId: sasl.Username,
-      clientSecret: passwordOf(sasl),
+      get clientSecret() { return password(); },
       scope: sasl.Scope,
       extensions: Object.fromEntries(sasl.Extensions.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
       ...ca,
     },
-    { warn: (message) => log?.warn(message) },
+    { warn },
   );
   return oauthBearerMechanism(() => source.bearer());
 }
