@@ -39,7 +39,7 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     intervalMs: number,
   ) {
     this.#tls = read();
-    this.#stamp = this.#stampOf();
+    this.#stamp = filesStamp(this.files);
     this.#expiresAt = this.#inspect('start');
     this.#timer = setInterval(() => this.#check(), intervalMs).unref();
   }
@@ -82,7 +82,7 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
 
   /** Reads the files again and serves them; false (the old ones stay) when they cannot be used. */
   reload(why: 'signal' | 'changed'): boolean {
-    const stamp = this.#stampOf();
+    const stamp = filesStamp(this.files);
     let next: HttpTls;
     try {
       next = this.read();
@@ -137,10 +137,6 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
   }
 
   #check(): void {
-    if (this.#stampOf() !== this.#stamp) this.reload('changed');
-  }
-
-  #stampOf(): string {
-    return filesStamp(this.files);
+    if (filesStamp(this.files) !== this.#stamp) this.reload('changed');
   }
 }

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
-import { BrokersUnreachable, OAuthTokenFailure } from '../../errors.js';
+import { BrokersUnreachable, errorChain, OAuthTokenFailure } from '../../errors.js';
 import type { Logger } from 'pino';
 import { workerGroupOf, type KafkaSaslOptions, type KafkaSettings } from './kafka-settings.js';
 import { isRetriableBrokerMessage, withKafkaRetry } from './kafka-retry.js';
@@ -96,21 +96,14 @@ export async function connectedAdmin(kafka: Kafka, settings: KafkaSettings): Pro
   try {
     await admin.connect();
   } catch (err) {
-    const token = tokenFailureOf(err);
+    // kafkajs wraps what it gave up on: the token endpoint's failure, if that was the cause, is the line
+    const token = errorChain(err).find((e) => e instanceof OAuthTokenFailure);
     if (token !== undefined) throw token;
     const message = err instanceof Error ? err.message : String(err);
     const hint = connectHint([message, ...(connectionFailures.get(kafka) ?? [])].join('\n'), settings);
     throw new BrokersUnreachable(`cannot reach the Kafka brokers ${settings.brokers.join(',')} (Store.KafkaBrokers / STORE_KAFKA_BROKERS): ${message}${hint === '' ? '' : `; ${hint}`}`, { cause: err });
   }
   return admin;
-}
-
-/** The token endpoint's failure behind a failed connect (kafkajs wraps what it gave up on), if that was the cause. */
-function tokenFailureOf(err: unknown): OAuthTokenFailure | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof OAuthTokenFailure) return e;
-  }
-  return undefined;
 }
 
 /**
