@@ -10,7 +10,7 @@ import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
 import { systemClock } from './engine/clock.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
-import { buildInvoker, grpcTlsOf } from './invoker/build-invoker.js';
+import { buildInvoker } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
 import { finishedTimeIndex } from './log/sqlite/finished-prune.js';
@@ -22,7 +22,7 @@ import { HISTORY_MAX_EVENTS, transactionHistory } from './audit/transaction-hist
 import { OutboundPolicy } from './invoker/outbound-policy.js';
 import { checkOutbound, checkUrlOutbound } from './invoker/outbound-check.js';
 import { createTransParser } from './ingress/schema/trans-input-schema.js';
-import { TlsReloader } from './ingress/tls-reloader.js';
+import { TlsSettings } from './tls/tls-settings.js';
 import { startGrpcIngress } from './ingress/grpc/grpc-server.js';
 import { ReadBudget } from './ingress/read-budget.js';
 import { startDrivers } from './drivers/driver-runtime.js';
@@ -46,7 +46,7 @@ export interface RunningDtx {
    * answers what is still open and closes the log.
    */
   stop(graceMs?: number): Promise<void>;
-  /** Reads `Tls.*` again and serves it to new connections (SIGHUP); undefined without TLS, false when the files cannot be used. */
+  /** Reads the TLS settings' files again (`Tls`, `Invoker.GrpcTls`, `InternalTls`) for new connections (SIGHUP); undefined without any, false when one cannot be used. */
   reloadTls(): boolean | undefined;
   /** Resolves once the event log can never be used again in this process (EventLog.failure). */
   readonly failure: Promise<Error>;
@@ -56,7 +56,7 @@ export interface RunningDtx {
 export const STOP_GRACE_MS = 5000;
 
 /** Only the composition root chooses adapters (DESIGN §8): log, invoker, ingress. */
-async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ log: EventLog; cluster?: KafkaCluster; pruner?: FinishedPruner }> {
+async function openBackend(config: ResolvedConfig, logger: Logger, tls: TlsSettings): Promise<{ log: EventLog; cluster?: KafkaCluster; pruner?: FinishedPruner }> {
   switch (config.Store.Driver) {
     case 'sqlite': {
       const log = SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' });
@@ -68,7 +68,7 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
     case 'kafka': {
       // loaded only in Kafka mode: kafkajs and the cluster code cost the embedded mode ~10 MiB of RSS
       const { KafkaCluster } = await import('./cluster/kafka-cluster.js');
-      const cluster = await KafkaCluster.open(config, logger);
+      const cluster = await KafkaCluster.open(config, logger, tls.internal);
       return { log: cluster.log, cluster };
     }
   }
@@ -82,15 +82,15 @@ async function openBackend(config: ResolvedConfig, logger: Logger): Promise<{ lo
 export async function startDtx(config: ResolvedConfig, logger: Logger, types?: TransTypeRegistry): Promise<RunningDtx> {
   applyHeapPolicy();
   const registry = types ?? (await buildRegistry(config, logger));
-  // the PEM files of Tls and Invoker.GrpcTls, read and checked before anything opens (ConfigError)
-  const tlsFiles = TlsReloader.of(config, logger);
-  const grpcTls = grpcTlsOf(config);
+  // the PEM files of Tls, Invoker.GrpcTls and InternalTls, read and checked before anything opens (ConfigError)
+  const tls = TlsSettings.of(config, logger);
+  const served = tls.served;
   // before the log opens: an unknown MicroService.Driver (ConfigError) must stop dtx at once
   const drivers = await startDrivers(config, logger);
-  const { log, cluster, pruner } = await openBackend(config, logger);
+  const { log, cluster, pruner } = await openBackend(config, logger, tls);
   const ownPorts: number[] = [config.HttpPort, config.GrpcPort, config.InternalGrpcPort].filter((p) => p > 0);
   const policy = new OutboundPolicy({ allow: config.Invoker.Allow, ownPorts: () => ownPorts });
-  const invoker = buildInvoker(config, logger, policy, drivers.parseServerMethod, grpcTls);
+  const invoker = buildInvoker(config, logger, policy, drivers.parseServerMethod, tls.branches?.channelCredentials());
   const urlRules = { grpcUrlProblem: problemOf(drivers.parseServerMethod), forwardCredentials: config.Invoker.ForwardCredentials };
   const parser = createTransParser(urlRules);
   const readBudget = new ReadBudget(config.HttpMaxBodyBytesInFlight);
@@ -100,7 +100,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     openBytes: (): number => engine.openPayloadBytes(),
     readBudget,
     kafka: cluster !== undefined,
-    ...(tlsFiles !== undefined ? { tlsExpiry: () => tlsFiles.expiresAt / 1000 } : {}),
+    ...(tls.any ? { tlsExpiry: () => tls.expiries() } : {}),
     pruning: pruner !== undefined,
     info: { version: `v${DTX_VERSION}-dtx`, grpcVersion: GRPC_JS_VERSION },
   });
@@ -138,30 +138,32 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     publicMetrics: config.Auth.PublicMetrics,
     browserHosts: { allowedHosts: config.HttpAllowedHosts, ownNames: [hostname(), config.HttpHost] },
   });
-  const closeCore = async () => {
-    tlsFiles?.close();
+  /** Everything behind the ingress, in order: the engine gets `graceMs`, then `ingressClosed` is awaited. */
+  const closeCore = async (graceMs: number, ingressClosed?: () => Promise<unknown>) => {
+    tls.close();
     if (cluster !== undefined) await cluster.stop();
-    await engine.stop(0);
+    await engine.stop(graceMs);
+    await ingressClosed?.();
     await settleWithin(invoker.close(), 1000);
     await pruner?.close();
     if (cluster === undefined) await log.close();
   };
-  const server: Server = await listen(app, config.HttpHost, config.HttpPort, tlsFiles?.tls).catch(async (err: unknown) => {
-    await closeCore(); // nothing open behind a failed start: the data dir lock included
+  const server: Server = await listen(app, config.HttpHost, config.HttpPort, tls.httpTls()).catch(async (err: unknown) => {
+    await closeCore(0); // nothing open behind a failed start: the data dir lock included
     throw ListenError.of('HTTP', config.HttpHost, config.HttpPort, err);
   });
-  if (tlsFiles !== undefined) tlsFiles.follow(server as HttpsServer);
+  served?.follow(server as HttpsServer);
   const address = server.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.HttpPort;
   ownPorts.push(httpPort);
   const http = httpCloser(server);
   const grpc = await startGrpcIngress(
-    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, readBudget, maxConcurrentStreams: config.GrpcMaxConcurrentStreams, messageTimeoutMs: config.GrpcMessageTimeout * 1000, tokens: config.Auth.Tokens, ...(tlsFiles ? { credentials: tlsFiles.grpcCredentials() } : {}) },
+    { ...transCalls, logger, metrics, maxMessageBytes: config.HttpMaxBodyBytes, readBudget, maxConcurrentStreams: config.GrpcMaxConcurrentStreams, messageTimeoutMs: config.GrpcMessageTimeout * 1000, tokens: config.Auth.Tokens, ...(served ? { credentials: served.serverCredentials() } : {}) },
     config.HttpHost,
     config.GrpcPort,
   ).catch(async (err: unknown) => {
     await http.close();
-    await closeCore();
+    await closeCore(0);
     throw ListenError.of('gRPC', config.HttpHost, config.GrpcPort, err);
   });
   const grpcPort = grpc.port;
@@ -169,16 +171,10 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
   listening();
   const stop = async (graceMs = STOP_GRACE_MS): Promise<void> => {
     await drivers.close(); // withdraw dtx from the registry first: clients stop picking it
-    tlsFiles?.close();
     // no new connections or gRPC calls; requests in flight (wait_result) go on until the engine answers them
     http.stopAccepting();
     const grpcStopped = grpc.stop(graceMs + 2000);
-    if (cluster !== undefined) await cluster.stop();
-    await engine.stop(graceMs);
-    await Promise.all([http.close(), grpcStopped]);
-    await settleWithin(invoker.close(), 1000);
-    await pruner?.close();
-    if (cluster === undefined) await log.close();
+    await closeCore(graceMs, () => Promise.all([http.close(), grpcStopped]));
   };
   // dtm registers once its listeners run (spec §11); MicroService.EndPoint, else the gRPC address
   await drivers.register(`${advertisedHost(config.HttpHost)}:${grpcPort}`).catch(async (err: unknown) => {
@@ -193,7 +189,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
   }
   logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: engineSettings.partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
-  return { engine, httpPort, grpcPort, stop, reloadTls: () => tlsFiles?.reload('signal'), failure: log.failure ?? new Promise<Error>(() => undefined) };
+  return { engine, httpPort, grpcPort, stop, reloadTls: () => tls.reload(), failure: log.failure ?? new Promise<Error>(() => undefined) };
 }
 
 /** A driver's URL split as a schema rule: its error text, or undefined when the URL fits. */

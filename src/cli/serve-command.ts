@@ -96,10 +96,10 @@ function stopOnSignals(logger: Logger, refusalLine: (err: Error) => string | und
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  // SIGHUP reloads the TLS certificate (tls-reloader.ts); it no longer ends the process
+  // SIGHUP reloads the TLS settings' files (src/tls/tls-settings.ts); it no longer ends the process
   process.on('SIGHUP', () => {
     const reloaded = running?.reloadTls();
-    if (reloaded === undefined) logger.info('SIGHUP: nothing to reload (no Tls.CertFile, or dtx still starting)');
+    if (reloaded === undefined) logger.info('SIGHUP: nothing to reload (no TLS files configured, or dtx still starting)');
   });
   return {
     started(dtx) {

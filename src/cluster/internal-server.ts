@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { loadProtoFiles, methodOf, serviceOf } from '../protocol/proto-files.js';
 import { authInterceptor } from '../ingress/grpc/grpc-interceptors.js';
 import { TOPIC_MAX_MESSAGE_BYTES } from '../log/kafka/message-chunks.js';
-import { readTlsFiles, type ResolvedConfig, type TlsFiles } from '../config/index.js';
+import type { TlsReloader } from '../tls/tls-reloader.js';
 
 /** `dtx.internal.ReplyBatch`: UTF-8 JSON of AddressedReply[], and the owner that decided them. */
 export interface ReplyBatch {
@@ -113,11 +113,10 @@ export interface InternalCredentials {
 /**
  * `InternalTls` set: mutual TLS. The server requires a client certificate signed by `CaFile`, and
  * this worker presents its own certificate to the others and trusts only servers `CaFile` signed
- * (for the host it dials: InternalAdvertise's). Unset: plaintext both ways, as before.
+ * (for the host it dials: InternalAdvertise's); both follow the files (`tls`, a TlsReloader: a
+ * renewed certificate or CA is used for new connections without a restart). Unset: plaintext both ways.
  */
-export function internalCredentialsOf(config: Pick<ResolvedConfig, 'InternalTls'>): InternalCredentials {
-  const t = config.InternalTls;
-  if (t.CertFile === '') return { server: grpc.ServerCredentials.createInsecure(), peers: grpc.credentials.createInsecure() };
-  const { ca, cert, key } = readTlsFiles('InternalTls', t) as Required<TlsFiles>; // all three are set (config schema)
-  return { server: grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true), peers: grpc.credentials.createSsl(ca, key, cert) };
+export function internalCredentialsOf(tls: TlsReloader | undefined): InternalCredentials {
+  if (tls === undefined) return { server: grpc.ServerCredentials.createInsecure(), peers: grpc.credentials.createInsecure() };
+  return { server: tls.serverCredentials(), peers: tls.channelCredentials() };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { TransTypeRegistry } from '../../machines/index.js';
 import type { ResolvedConfig } from '../config/index.js';
+import type { TlsReloader } from '../tls/tls-reloader.js';
 import { SHUTTING_DOWN, type Command } from '../engine/command.js';
 import type { Engine } from '../engine/engine.js';
 import { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
@@ -47,13 +48,14 @@ export class KafkaCluster {
     this.appender = new KafkaBatchAppender(log, this.#offsets);
   }
 
-  static async open(config: ResolvedConfig, logger: Logger): Promise<KafkaCluster> {
+  /** `internalTls`: `InternalTls` (TlsSettings.internal, following its files); undefined: plaintext between workers. */
+  static async open(config: ResolvedConfig, logger: Logger, internalTls?: TlsReloader): Promise<KafkaCluster> {
     const hub = new ReplyHub();
     const exchange = new CommandExchange(logger.child({ component: 'direct-commands' }));
     // Without InternalAdvertise the workers reach each other on 127.0.0.1: the service (which takes
     // commands) listens there only, not on HttpHost.
     const loopback = config.InternalAdvertise === '';
-    const credentials = internalCredentialsOf(config);
+    const credentials = internalCredentialsOf(internalTls);
     const host = loopback ? '127.0.0.1' : config.HttpHost;
     const server = await startInternalServer([repliesService(hub), exchange.service], host, config.InternalGrpcPort, config.Auth.Tokens, config.GrpcMaxConcurrentStreams, logger.child({ component: 'internal' }), credentials.server);
     const address = loopback ? `127.0.0.1:${server.port}` : config.InternalAdvertise;

@@ -80,13 +80,14 @@ export function readTlsFiles(group: string, files: { readonly CaFile: string; re
 }
 
 /**
- * A value read from setting files that follows them while dtx runs: Store.KafkaTls's PEM files and
- * Store.KafkaSasl.PasswordFile. `current` reads the files again when one changed (`filesStamp`:
- * replaced, rewritten, or a Kubernetes secret's symlink swapped), through `read`, which checks them
- * as at start; what does not pass yet (a certificate written before its key) keeps the previous
- * value, with a warning once per change, and is tried again at the next look. kafkajs looks at each
- * new connection (its TLS options) and each authentication (the password), so a renewed
- * certificate or a rotated password is used without a restart; open connections keep theirs.
+ * A value read from setting files that follows them while dtx runs: Store.KafkaTls's PEM files,
+ * Store.KafkaSasl.PasswordFile and, behind TlsReloader, the served and presented certificates.
+ * `current` reads the files again when one changed (`filesStamp`: replaced, rewritten, or a
+ * Kubernetes secret's symlink swapped), through `read`, which checks them as at start; what does
+ * not pass yet (a certificate written before its key) keeps the previous value, with a warning once
+ * per change, and is tried again at the next look. kafkajs looks at each new connection (its TLS
+ * options) and each authentication (the password), so a renewed certificate or a rotated password
+ * is used without a restart; open connections keep theirs.
  */
 export class LiveSetting<T> {
   #stamp: string;
@@ -105,14 +106,25 @@ export class LiveSetting<T> {
 
   get current(): T {
     const stamp = filesStamp(this.files);
-    if (stamp === this.#stamp) return this.#value;
+    if (stamp !== this.#stamp) this.#readAt(stamp, this.#refused !== stamp);
+    return this.#value;
+  }
+
+  /** Reads the files now, changed or not (SIGHUP); false when they do not pass, warned each time. */
+  reread(): boolean {
+    return this.#readAt(filesStamp(this.files), true);
+  }
+
+  /** A refused read keeps the value; `warn`: say so (once per change when looked at, each time when asked). */
+  #readAt(stamp: string, warn: boolean): boolean {
     try {
       this.#value = this.read();
       this.#stamp = stamp;
+      return true;
     } catch (err) {
-      if (this.#refused !== stamp) this.warn(`${(err as Error).message}; the files read before stay in use until they pass`);
+      if (warn) this.warn(`${(err as Error).message}; the files read before stay in use until they pass`);
       this.#refused = stamp;
+      return false;
     }
-    return this.#value;
   }
 }

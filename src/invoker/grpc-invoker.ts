@@ -25,14 +25,6 @@ export interface ServerMethod {
 /** A driver's URL splitter (spec §11): throws an Error whose message names the URL when it does not fit. */
 export type ParseServerMethod = (uri: string) => ServerMethod;
 
-export interface GrpcTlsOptions {
-  /** PEM root certificates to trust; default: Node's bundled roots. */
-  readonly ca?: Buffer;
-  /** PEM client certificate and key, for mutual TLS (both or neither). */
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-}
-
 export interface GrpcInvokerOptions {
   readonly parseServerMethod: ParseServerMethod;
   readonly logger?: Logger;
@@ -42,8 +34,8 @@ export interface GrpcInvokerOptions {
   readonly idleCloseMs?: number;
   /** Cap of grpc-js's reconnect backoff, ms: how long a recovered branch may wait. Default 10 000. */
   readonly maxReconnectBackoffMs?: number;
-  /** TLS for outbound calls; default plaintext, as dtm. */
-  readonly tls?: GrpcTlsOptions;
+  /** Of every channel (TLS: `Invoker.GrpcTls`, which follows its files); default plaintext, as dtm. */
+  readonly credentials?: grpc.ChannelCredentials;
   /** Asked before each call; a returned reason refuses the call (result ERROR with that reason). */
   readonly guard?: (server: string) => Promise<string | undefined>;
   /**
@@ -64,11 +56,6 @@ const sendAsIs = (payload: Buffer): Buffer => payload;
 /** The answer bytes are dropped; the marker must not be null (grpc-js reads null as "no message"). */
 const ANSWER_IGNORED: unknown = Object.freeze({});
 const ignoreAnswer = (): unknown => ANSWER_IGNORED;
-
-function credentialsOf(tls: GrpcTlsOptions | undefined): grpc.ChannelCredentials {
-  if (tls === undefined) return grpc.credentials.createInsecure();
-  return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
-}
 
 /**
  * dtm's branch metadata (keys lower-case; `dtm-dtm` is empty when the server calls), then the
@@ -101,7 +88,7 @@ export class GrpcInvoker implements Invoker {
   constructor(options: GrpcInvokerOptions) {
     const serviceConfig = options.serviceConfig ?? DEFAULT_GRPC_SERVICE_CONFIG;
     JSON.parse(serviceConfig); // a typo fails here, at start, not on every call
-    const credentials = credentialsOf(options.tls);
+    const credentials = options.credentials ?? grpc.credentials.createInsecure();
     const connectionGuard = options.connectionGuard;
     this.#channels = new GrpcChannels({
       credentialsFor: connectionGuard === undefined ? () => credentials : (server) => new GuardedCredentials(credentials, connectionGuard(server)),

@@ -9,8 +9,8 @@ export interface MetricsOptions {
   readonly readBudget?: { readonly held: number; readonly waiting: number };
   /** Store.Driver kafka: the partition and consumer families are exported (else they would sit idle at 0). */
   readonly kafka?: boolean;
-  /** `Tls.CertFile` set: the served certificate's expiry, epoch seconds (read on scrape). */
-  readonly tlsExpiry?: () => number;
+  /** The certificates of the TLS settings (Tls, Invoker.GrpcTls, InternalTls): each one's expiry, epoch seconds (read on scrape). */
+  readonly tlsExpiry?: () => ReadonlyArray<{ readonly setting: string; readonly seconds: number }>;
   /** Store.PruneFinishedAfter is on: `dtx_pruned_transactions_total` is exported. */
   readonly pruning?: boolean;
   /** Labels of `dtm_server_info`. */
@@ -61,8 +61,17 @@ export class Metrics {
     this.#sampled('dtx_read_budget_bytes', 'Bytes reserved by HTTP bodies and gRPC messages being read (capped by HttpMaxBodyBytesInFlight)', () => readBudget?.held ?? 0);
     this.#sampled('dtx_read_budget_waiting_calls', 'gRPC calls waiting for HttpMaxBodyBytesInFlight before their message is read', () => readBudget?.waiting ?? 0);
     this.prunedTransactions = new client.Counter({ name: 'dtx_pruned_transactions_total', help: 'Finished transactions deleted whole by Store.PruneFinishedAfter', registers: opts.pruning === true ? [this.registry] : [] });
-    const tlsExpiry = opts.tlsExpiry;
-    if (tlsExpiry !== undefined) this.#sampled('dtx_tls_certificate_expiry_timestamp_seconds', 'When the certificate the HTTP and gRPC ports serve (Tls.CertFile) expires, epoch seconds', tlsExpiry);
+    const tlsExpiry = opts.tlsExpiry ?? (() => []);
+    new client.Gauge({ // registered with `tlsExpiry` only
+      name: 'dtx_tls_certificate_expiry_timestamp_seconds',
+      help: 'When the certificate of a TLS setting expires, epoch seconds: setting Tls (served on the HTTP and gRPC ports), Invoker.GrpcTls (presented to gRPC branches), InternalTls (between Kafka workers)',
+      labelNames: ['setting'],
+      registers: opts.tlsExpiry !== undefined ? [this.registry] : [],
+      collect() {
+        this.reset();
+        for (const { setting, seconds } of tlsExpiry()) this.set({ setting }, seconds);
+      },
+    });
   }
 
   /** A gauge whose value is read on each scrape. */

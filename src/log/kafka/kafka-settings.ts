@@ -59,7 +59,7 @@ export function workerGroupOf(prefix: string): string {
 
 /**
  * The settings of `config`, reading its files (TLS, password): a config error before anything is
- * made. The TLS files and the password file are followed while running (`LiveSetting`): a changed
+ * made. The TLS files, the password file and the token endpoint's CA are followed while running (`LiveSetting`): a changed
  * one is read again for the next connection, and `logger` is told when one does not pass. With
  * oauthbearer, every Kafka client made of them shares one token source, which tells `logger` when
  * it keeps a token because its renewal failed.
@@ -97,7 +97,7 @@ function saslOptionsOf(sasl: ResolvedConfig['Store']['KafkaSasl'], warn: (messag
     const mechanism = sasl.Mechanism as Exclude<typeof sasl.Mechanism, '' | 'oauthbearer'>;
     return { mechanism, username: sasl.Username, get password() { return password(); } };
   }
-  const ca = sasl.TokenCaFile === '' ? {} : readTlsFiles('Store.KafkaSasl', { CaFile: sasl.TokenCaFile, CertFile: '', KeyFile: '' }, 'TokenCaFile');
+  const tokenCa = sasl.TokenCaFile === '' ? undefined : new LiveSetting([sasl.TokenCaFile], () => readTlsFiles('Store.KafkaSasl', { CaFile: sasl.TokenCaFile, CertFile: '', KeyFile: '' }, 'TokenCaFile').ca, warn);
   const source = new OAuthTokenSource(
     {
       endpoint: new URL(sasl.TokenEndpoint),
@@ -105,7 +105,7 @@ function saslOptionsOf(sasl: ResolvedConfig['Store']['KafkaSasl'], warn: (messag
       get clientSecret() { return password(); },
       scope: sasl.Scope,
       extensions: Object.fromEntries(sasl.Extensions.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
-      ...ca,
+      get ca() { return tokenCa?.current; },
     },
     { warn },
   );

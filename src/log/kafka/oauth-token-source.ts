@@ -11,8 +11,8 @@ export interface OAuthClient {
   readonly scope: string;
   /** KIP-342 SASL extensions sent beside the token */
   readonly extensions: Readonly<Record<string, string>>;
-  /** PEM CA bundle for an https endpoint; absent = the system CAs */
-  readonly ca?: Buffer;
+  /** PEM CA bundle for an https endpoint, looked at for each request (it may follow its file); absent = the system CAs */
+  readonly ca?: Buffer | undefined;
 }
 
 /** What kafkajs's `oauthBearerProvider` resolves to. */
@@ -60,6 +60,8 @@ export class OAuthTokenSource {
   readonly #warn: (message: string) => void;
   /** undici's index, with its request API, loaded only here: few workers use OAuth */
   #agent: Promise<Dispatcher> | undefined;
+  /** the CA `#agent` was made with: another one (its file renewed) makes another agent */
+  #agentCa: Buffer | undefined;
   #held: Held | undefined;
   #pending: Promise<Held> | undefined;
   #quietUntil = 0;
@@ -102,9 +104,7 @@ export class OAuthTokenSource {
     const asked = this.#now();
     let answer: { status: number; body: Buffer };
     try {
-      const ca = this.#client.ca;
-      this.#agent ??= import('undici').then(({ Agent }) => new Agent(ca === undefined ? {} : { connect: { ca } }));
-      const res = await (await this.#agent).request({
+      const res = await (await this.#dispatcher()).request({
         origin: endpoint.origin,
         path: `${endpoint.pathname}${endpoint.search}`,
         method: 'POST',
@@ -123,6 +123,17 @@ export class OAuthTokenSource {
     const lifetimeMs = token.lifetimeS * 1000;
     const expiresAt = asked + lifetimeMs;
     return { value: token.value, expiresAt, renewAt: expiresAt - Math.max(lifetimeMs / 5, RENEW_MARGIN_MS) };
+  }
+
+  /** An agent trusting the client's CA as it is now; the one made for a previous CA is closed. */
+  #dispatcher(): Promise<Dispatcher> {
+    const ca = this.#client.ca;
+    if (this.#agent !== undefined && ca === this.#agentCa) return this.#agent;
+    const previous = this.#agent;
+    this.#agentCa = ca;
+    this.#agent = import('undici').then(({ Agent }) => new Agent(ca === undefined ? {} : { connect: { ca } }));
+    void previous?.then((agent) => agent.close()).catch(() => undefined);
+    return this.#agent;
   }
 }
 

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,13 +13,15 @@ import { ConfigError, resolveConfig } from '../../../src/config/index.js';
 import type { Command, Reply } from '../../../src/engine/command.js';
 import { NotOwner } from '../../../src/errors.js';
 import { CONFIG_DEFAULTS } from '../../../src/config/config-schema.js';
+import { TlsSettings } from '../../../src/tls/tls-settings.js';
 import { makeTestCerts, type TestCerts } from '../../support/test-certs.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * `InternalTls` on real gRPC over 127.0.0.1: mutual TLS between Kafka workers. A worker with the
  * workers' CA and its certificate sends direct commands and replies; a caller without TLS, without
- * a client certificate, or with one another CA signed is refused.
+ * a client certificate, or with one another CA signed is refused. Certificates and CA renewed in
+ * place are used for new connections without a restart.
  */
 const logger = pino({ level: 'silent' });
 const PARTITIONS = 4;
@@ -32,6 +34,7 @@ const owner: LocalOwner = {
 let certs: TestCerts;
 let dir: string;
 let tls: InternalCredentials;
+const settings: TlsSettings[] = [];
 const hub = new ReplyHub();
 let server: { port: number; stop(): Promise<void> };
 let address: string;
@@ -42,11 +45,24 @@ function write(name: string, content: Buffer): string {
   return file;
 }
 
+/** `InternalTls` of a Kafka worker with these files, following them. */
+function internalTlsOf(env: Record<string, string>): TlsSettings {
+  const made = TlsSettings.of(resolveConfig({ env: { ...env, STORE_DRIVER: 'kafka' } }).config, logger);
+  settings.push(made);
+  return made;
+}
+
+async function exchangeServer(credentials: grpc.ServerCredentials): Promise<{ port: number; stop(): Promise<void> }> {
+  const exchange = new CommandExchange(logger);
+  exchange.serve(owner, PARTITIONS);
+  return startInternalServer([exchange.service], '127.0.0.1', 0, [], CONFIG_DEFAULTS.GrpcMaxConcurrentStreams, logger, credentials);
+}
+
 beforeAll(async () => {
   certs = makeTestCerts();
   dir = tempDir('dtx-internal-tls-');
   const env = { INTERNAL_TLS_CERT_FILE: write('peer.crt', certs.peerCert), INTERNAL_TLS_KEY_FILE: write('peer.key', certs.peerKey), INTERNAL_TLS_CA_FILE: write('ca.crt', certs.ca) };
-  tls = internalCredentialsOf(resolveConfig({ env }).config);
+  tls = internalCredentialsOf(internalTlsOf(env).internal);
   const exchange = new CommandExchange(logger);
   exchange.serve(owner, PARTITIONS);
   server = await startInternalServer([exchange.service, repliesService(hub)], '127.0.0.1', 0, [], CONFIG_DEFAULTS.GrpcMaxConcurrentStreams, logger, tls.server);
@@ -55,13 +71,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  for (const s of settings) s.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function commandThrough(credentials: grpc.ChannelCredentials | undefined): Promise<Reply> {
+async function commandThrough(credentials: grpc.ChannelCredentials | undefined, to = address): Promise<Reply> {
   const links = new OwnerLinks('me:1', logger, undefined, credentials);
   try {
-    return await links.deliver(0, address, query('g-1'), false, 10_000);
+    return await links.deliver(0, to, query('g-1'), false, 10_000);
   } finally {
     links.close();
   }
@@ -89,10 +106,7 @@ describe('InternalTls: mutual TLS between workers', () => {
   });
 
   it('a worker does not call a server another CA signed', async () => {
-    const strangerCreds = grpc.ServerCredentials.createSsl(certs.otherCa, [{ private_key: certs.strangerKey, cert_chain: certs.strangerCert }], true);
-    const exchange = new CommandExchange(logger);
-    exchange.serve(owner, PARTITIONS);
-    const stranger = await startInternalServer([exchange.service], '127.0.0.1', 0, [], CONFIG_DEFAULTS.GrpcMaxConcurrentStreams, logger, strangerCreds);
+    const stranger = await exchangeServer(grpc.ServerCredentials.createSsl(certs.otherCa, [{ private_key: certs.strangerKey, cert_chain: certs.strangerCert }], true));
     const links = new OwnerLinks('me:1', logger, undefined, tls.peers);
     try {
       const reply = await links.deliver(0, `127.0.0.1:${stranger.port}`, query('g-2'), false, 10_000);
@@ -108,11 +122,46 @@ describe('InternalTls: mutual TLS between workers', () => {
     const { config } = resolveConfig({ env: { INTERNAL_TLS_CERT_FILE: '/no/c.pem', INTERNAL_TLS_KEY_FILE: '/no/k.pem', INTERNAL_TLS_CA_FILE: '/no/ca.pem' } });
     let error: unknown;
     try {
-      internalCredentialsOf(config);
+      TlsSettings.of({ ...config, Store: { ...config.Store, Driver: 'kafka' } }, logger);
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).key).toBe('InternalTls.CaFile'); // the first file read
+  });
+
+  it('a renewed CA and certificates, replaced in place on both workers, serve and call new connections without a restart', async () => {
+    const renewed = makeTestCerts(); // a new CA: nothing the first one signed passes any more
+    const files = (side: string) => ({
+      INTERNAL_TLS_CERT_FILE: write(`${side}-peer.crt`, certs.peerCert), INTERNAL_TLS_KEY_FILE: write(`${side}-peer.key`, certs.peerKey), INTERNAL_TLS_CA_FILE: write(`${side}-ca.crt`, certs.ca),
+    });
+    const serving = internalTlsOf(files('serving'));
+    const calling = internalTlsOf(files('calling'));
+    const served = await exchangeServer(internalCredentialsOf(serving.internal).server);
+    const to = `127.0.0.1:${served.port}`;
+    let renewedOnly: { port: number; stop(): Promise<void> } | undefined;
+    try {
+      const peers = internalCredentialsOf(calling.internal).peers;
+      expect(await commandThrough(peers, to)).toEqual({ ok: true, view: 'decided q-g-1' });
+      for (const side of ['serving', 'calling']) {
+        // as a secret mount: each file replaced whole
+        for (const [name, pem] of [['peer.key', renewed.peerKey], ['peer.crt', renewed.peerCert], ['ca.crt', renewed.ca]] as const) {
+          writeFileSync(path.join(dir, `${side}-${name}.new`), pem);
+          renameSync(path.join(dir, `${side}-${name}.new`), path.join(dir, `${side}-${name}`));
+        }
+      }
+      expect([serving.reload(), calling.reload()]).toEqual([true, true]);
+      // each check on credentials of its own (grpc-js shares a connection between equal ones): a new connection
+      const renewedSsl = grpc.credentials.createSsl(renewed.ca, renewed.peerKey, renewed.peerCert);
+      expect(await commandThrough(renewedSsl, to)).toEqual({ ok: true, view: 'decided q-g-1' }); // the server serves and trusts the renewed files
+      const old = await commandThrough(grpc.credentials.createSsl(certs.ca, certs.peerKey, certs.peerCert), to);
+      expect(!old.ok && old.code).toBe(NotOwner.code); // and no longer the old CA's
+      renewedOnly = await exchangeServer(grpc.ServerCredentials.createSsl(renewed.ca, [{ private_key: renewed.peerKey, cert_chain: renewed.peerCert }], true));
+      // the caller's credentials, made before the renewal, present and trust the renewed files
+      expect(await commandThrough(peers, `127.0.0.1:${renewedOnly.port}`)).toEqual({ ok: true, view: 'decided q-g-1' });
+    } finally {
+      await served.stop();
+      await renewedOnly?.stop();
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface RecordedCall {
   readonly path: string;
   readonly payload: Buffer;
   readonly metadata: grpc.Metadata;
+  /** The SHA-256 fingerprint of the caller's certificate (mutual TLS), if it presented one. */
+  readonly peerCertificate?: string;
 }
 
 export interface GrpcBranchServer {
@@ -60,7 +62,8 @@ export async function startGrpcBranchServer(credentials = grpc.ServerCredentials
   const server = new grpc.Server();
   const handlers: grpc.UntypedServiceImplementation = Object.fromEntries(
     Object.entries(ANSWERS).map(([name, answer]) => [name, (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      calls.push({ path: `/test.Branch/${name}`, payload: call.request, metadata: call.metadata });
+      const peer = call.getAuthContext().sslPeerCertificate?.fingerprint256;
+      calls.push({ path: `/test.Branch/${name}`, payload: call.request, metadata: call.metadata, ...(peer ? { peerCertificate: peer } : {}) });
       answer(callback, call);
     }]),
   );

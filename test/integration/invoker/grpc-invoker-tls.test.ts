@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcInvoker } from '../../../src/invoker/grpc-invoker.js';
-import type { GrpcInvokerOptions } from '../../../src/invoker/grpc-invoker.js';
 import type { BranchCall } from '../../../src/invoker/invoker.js';
 import { startGrpcBranchServer } from './grpc-branch-server.js';
 import type { GrpcBranchServer } from './grpc-branch-server.js';
@@ -16,9 +15,16 @@ function call(url: string): BranchCall {
   };
 }
 
-/** One call through a fresh invoker with these TLS options; the invoker is closed afterwards. */
-async function callWith(tls: GrpcInvokerOptions['tls'], url: string): Promise<Awaited<ReturnType<GrpcInvoker['call']>>> {
-  const invoker = new GrpcInvoker({ parseServerMethod: splitServerMethod, ...(tls ? { tls } : {}) });
+interface Pems {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+const sslOf = (tls: Pems): grpc.ChannelCredentials => grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+
+/** One call through a fresh invoker with these TLS files (none: plaintext); the invoker is closed afterwards. */
+async function callWith(tls: Pems | undefined, url: string): Promise<Awaited<ReturnType<GrpcInvoker['call']>>> {
+  const invoker = new GrpcInvoker({ parseServerMethod: splitServerMethod, ...(tls ? { credentials: sslOf(tls) } : {}) });
   try {
     return await invoker.call(call(url));
   } finally {
@@ -48,7 +54,7 @@ describe('GrpcInvoker over mutual TLS (a real grpc-js server requiring client ce
   });
 
   it('the connection check runs before TLS and leaves it to the credentials it wraps', async () => {
-    const invoker = new GrpcInvoker({ parseServerMethod: splitServerMethod, tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }, connectionGuard: () => () => undefined });
+    const invoker = new GrpcInvoker({ parseServerMethod: splitServerMethod, credentials: sslOf({ ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }), connectionGuard: () => () => undefined });
     try {
       expect(await invoker.call(call(url))).toEqual({ result: 'SUCCESS', message: '' });
     } finally {

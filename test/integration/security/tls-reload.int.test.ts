@@ -59,7 +59,7 @@ const both = () => Promise.all([servedFingerprint(dtx.port), servedFingerprint(d
 /** `dtx_tls_certificate_expiry_timestamp_seconds` as /api/metrics reports it. */
 async function expiryMetric(): Promise<number> {
   const text = await (await undiciFetch(`https://127.0.0.1:${dtx.port}/api/metrics`, { dispatcher: new Agent({ connect: { ca: certs.ca } }) })).text();
-  return Number(/^dtx_tls_certificate_expiry_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+  return Number(/^dtx_tls_certificate_expiry_timestamp_seconds\{setting="Tls"\} (\S+)$/m.exec(text)?.[1]);
 }
 const expiryOf = (pem: Buffer) => Date.parse(new X509Certificate(pem).validTo) / 1000;
 

@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OAuthTokenFailure } from '../../../src/errors.js';
 import { clientResponse, oauthBearerMechanism } from '../../../src/log/kafka/oauth-bearer-mechanism.js';
 import { tokenAnswerOf, UNKNOWN_LIFETIME_S } from '../../../src/log/kafka/oauth-token-answer.js';
 import { firstToken, OAuthTokenSource } from '../../../src/log/kafka/oauth-token-source.js';
+import { makeTestCerts } from '../../support/test-certs.js';
 
 /** A token endpoint on loopback whose next answers the test sets; it records every request. */
 let server: Server;
@@ -96,6 +98,25 @@ describe('OAuthTokenSource (client-credentials tokens for SASL/OAUTHBEARER)', ()
     answers = [{ status: 400, json: { error: 'invalid_scope' } }];
     await expect(firstToken(() => source({ t: 0 }).bearer())).rejects.toThrow(/HTTP 400: invalid_scope/);
     expect(seen).toHaveLength(4);
+  });
+
+  it('trusts the CA the client holds at each request: a renewed TokenCaFile is used without a restart', async () => {
+    const certs = makeTestCerts();
+    const https = createHttpsServer({ cert: certs.serverCert, key: certs.serverKey }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'over-tls', expires_in: 100 }));
+    });
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    try {
+      const held = { ca: certs.otherCa }; // the file before the endpoint's certificate was renewed: another CA
+      const client = { endpoint: new URL(`https://127.0.0.1:${(https.address() as AddressInfo).port}/token`), clientId: 'w', clientSecret: 's', scope: '', extensions: {}, get ca() { return held.ca; } };
+      const tokens = new OAuthTokenSource(client, { now: () => 0 });
+      await expect(tokens.bearer()).rejects.toThrow(/certificate/);
+      held.ca = certs.ca;
+      expect(await tokens.bearer()).toEqual({ value: 'over-tls' });
+    } finally {
+      https.closeAllConnections();
+      await new Promise((resolve) => https.close(resolve));
+    }
   });
 });
 

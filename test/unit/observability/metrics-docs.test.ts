@@ -10,7 +10,7 @@ const DASHBOARD = JSON.parse(readFileSync(new URL('../../../docs/grafana-dashboa
 
 /** The families registered on the embedded log without options, or (`kafka`) with every optional one: Kafka's, the TLS expiry, pruning. */
 async function families(kafka: boolean): Promise<string[]> {
-  const m = new Metrics({ liveCount: () => 0, kafka, ...(kafka ? { tlsExpiry: () => 0, pruning: true } : {}) });
+  const m = new Metrics({ liveCount: () => 0, kafka, ...(kafka ? { tlsExpiry: () => [], pruning: true } : {}) });
   return (await m.registry.getMetricsAsJSON()).map((f) => f.name);
 }
 
