@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { DTX_VERSION } from './dtx-version.js';
 import { countArg, portArg, threadsArg } from './cli/cli-config.js';
 import type { ListFlags, ReadFlags } from './cli/read-commands.js';
-import type { ServeFlags } from './cli/cli-config.js';
+import type { ConfigFlags, ServeFlags } from './cli/cli-config.js';
 import type { ReplayOptions } from './audit/replay-command.js';
 import type { PruneFlags } from './cli/prune-command.js';
 
@@ -93,6 +93,20 @@ program
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(async (flags: PruneFlags) => (await import('./cli/prune-command.js')).pruneCommand(flags));
+
+program
+  .command('backup <file>')
+  .description('copy the embedded log to <file>, consistent, while dtx runs or not (on the host of the data dir)')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(async (file: string, flags: ConfigFlags) => (await import('./cli/backup-command.js')).backupCommand(file, flags));
+
+program
+  .command('restore <file>')
+  .description('make a backup the log of a data dir that has none (offline: stop dtx first)')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(async (file: string, flags: ConfigFlags) => (await import('./cli/backup-command.js')).restoreCommand(file, flags));
 
 if (process.argv.length <= 2) program.help();
 await program.parseAsync(process.argv);

@@ -45,7 +45,7 @@ describe('dtx command line', () => {
   it('without a command prints help listing the commands', async () => {
     const r = await dtx([]);
     expect(r.code).toBe(0);
-    for (const c of ['serve', 'list', 'show', 'replay', 'prune']) expect(r.stdout).toContain(c);
+    for (const c of ['serve', 'list', 'show', 'replay', 'prune', 'backup', 'restore']) expect(r.stdout).toContain(c);
   });
 
   it('suggests the closest command for a typo and exits 2', async () => {
