@@ -1,7 +1,7 @@
 /**
  * How a Kafka worker authenticates to its brokers and to the other workers. `Store.KafkaTls` (TLS,
  * optionally with a client certificate) and `Store.KafkaSasl` (SASL PLAIN, SCRAM, or OAUTHBEARER
- * with tokens of an OAuth 2.0 client-credentials grant) give the listener types a production
+ * with tokens of an OAuth 2.0 client-credentials grant or from a file kept fresh by something else) give the listener types a production
  * cluster offers: SSL, SASL_PLAINTEXT and SASL_SSL. `InternalTls` is
  * mutual TLS on the workers' internal port. All are off by default: plaintext, as dtm's stores.
  */
@@ -32,6 +32,7 @@ export const KafkaSaslSchema = z.object({
   PasswordFile: pemFile,
   TokenEndpoint: z.string().max(2048, { error: 'must be a URL of at most 2048 characters' }),
   TokenCaFile: pemFile,
+  TokenFile: pemFile,
   Scope: z.string().max(1024, { error: 'must be at most 1024 characters' }).regex(SCOPE, { error: 'must be scope tokens of printable ASCII (no " or \\) separated by single spaces' }),
   Extensions: z
     .array(z.string().regex(EXTENSION, { error: 'entries must be key=value: a key of 1-64 letters, a value of 1-1024 printable ASCII characters without space or comma' }), { error: 'must be a list of key=value' })
@@ -46,7 +47,7 @@ export type InternalTlsConfig = z.infer<typeof InternalTlsSchema>;
 export type KafkaSaslConfig = z.infer<typeof KafkaSaslSchema>;
 
 export const KAFKA_TLS_DEFAULTS: KafkaTlsConfig = { Enable: false, CaFile: '', CertFile: '', KeyFile: '' };
-export const KAFKA_SASL_DEFAULTS: KafkaSaslConfig = { Mechanism: '', Username: '', Password: '', PasswordFile: '', TokenEndpoint: '', TokenCaFile: '', Scope: '', Extensions: [] };
+export const KAFKA_SASL_DEFAULTS: KafkaSaslConfig = { Mechanism: '', Username: '', Password: '', PasswordFile: '', TokenEndpoint: '', TokenCaFile: '', TokenFile: '', Scope: '', Extensions: [] };
 export const INTERNAL_TLS_DEFAULTS: InternalTlsConfig = { CertFile: '', KeyFile: '', CaFile: '' };
 
 interface Issues {
@@ -57,7 +58,7 @@ interface Issues {
  * The rules that span keys: a file without `Enable` would silently speak plaintext, a certificate
  * needs its key, a mechanism needs a user and a password, credentials without a mechanism
  * would be sent nowhere, and the OAuth keys mean something only with oauthbearer, which needs
- * its token endpoint.
+ * its token endpoint (and a client) or a token file (and nothing else).
  */
 export function checkKafkaSecurity(c: { Store: { KafkaTls: KafkaTlsConfig; KafkaSasl: KafkaSaslConfig }; InternalTls: InternalTlsConfig }, ctx: Issues): void {
   const store = c.Store;
@@ -76,10 +77,12 @@ export function checkKafkaSecurity(c: { Store: { KafkaTls: KafkaTlsConfig; Kafka
   if (s.Password !== '' && s.PasswordFile !== '') {
     ctx.addIssue({ code: 'custom', path: saslPath('PasswordFile'), message: 'Store.KafkaSasl.Password and PasswordFile exclude each other' });
   }
-  if (s.Mechanism !== '') {
+  // with a token file the token is the credential: no client to name (checkOAuth refuses one)
+  const tokenFromFile = s.Mechanism === 'oauthbearer' && s.TokenFile !== '';
+  if (s.Mechanism !== '' && !tokenFromFile) {
     if (s.Username === '') ctx.addIssue({ code: 'custom', path: saslPath('Username'), message: `must not be empty with Store.KafkaSasl.Mechanism ${s.Mechanism}` });
     if (s.Password === '' && s.PasswordFile === '') ctx.addIssue({ code: 'custom', path: saslPath('Password'), message: `must not be empty with Store.KafkaSasl.Mechanism ${s.Mechanism} (or set PasswordFile)` });
-  } else if (s.Username !== '' || s.Password !== '' || s.PasswordFile !== '') {
+  } else if (s.Mechanism === '' && (s.Username !== '' || s.Password !== '' || s.PasswordFile !== '')) {
     ctx.addIssue({ code: 'custom', path: saslPath('Mechanism'), message: 'must be set when Store.KafkaSasl.Username, Password or PasswordFile is (plain|scram-sha-256|scram-sha-512|oauthbearer)' });
   }
   checkOAuth(s, saslPath, ctx);
@@ -93,20 +96,26 @@ export function checkKafkaSecurity(c: { Store: { KafkaTls: KafkaTlsConfig; Kafka
 
 function checkOAuth(s: KafkaSaslConfig, saslPath: (key: string) => string[], ctx: Issues): void {
   if (s.Mechanism !== 'oauthbearer') {
-    for (const key of ['TokenEndpoint', 'TokenCaFile', 'Scope'] as const) {
+    for (const key of ['TokenEndpoint', 'TokenCaFile', 'TokenFile', 'Scope'] as const) {
       if (s[key] !== '') ctx.addIssue({ code: 'custom', path: saslPath(key), message: 'needs Store.KafkaSasl.Mechanism oauthbearer' });
     }
     if (s.Extensions.length > 0) ctx.addIssue({ code: 'custom', path: saslPath('Extensions'), message: 'needs Store.KafkaSasl.Mechanism oauthbearer' });
     return;
   }
-  const url = URL.parse(s.TokenEndpoint);
-  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || url.hash !== '') {
-    ctx.addIssue({ code: 'custom', path: saslPath('TokenEndpoint'), message: 'must be the http(s) URL of the OAuth token endpoint (no credentials or #fragment in it) with Store.KafkaSasl.Mechanism oauthbearer' });
-  } else if (url.protocol === 'http:' && s.TokenCaFile !== '') {
-    ctx.addIssue({ code: 'custom', path: saslPath('TokenCaFile'), message: 'needs an https Store.KafkaSasl.TokenEndpoint' });
-  }
   if (s.Extensions.some((e) => e.startsWith('auth='))) {
     ctx.addIssue({ code: 'custom', path: saslPath('Extensions'), message: "must not name the key 'auth' (the token's own)" });
+  }
+  if (s.TokenFile !== '') {
+    for (const key of ['TokenEndpoint', 'TokenCaFile', 'Scope', 'Username', 'Password', 'PasswordFile'] as const) {
+      if (s[key] !== '') ctx.addIssue({ code: 'custom', path: saslPath(key), message: 'must be empty with Store.KafkaSasl.TokenFile (the token in the file is the credential)' });
+    }
+    return;
+  }
+  const url = URL.parse(s.TokenEndpoint);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || url.hash !== '') {
+    ctx.addIssue({ code: 'custom', path: saslPath('TokenEndpoint'), message: 'must be the http(s) URL of the OAuth token endpoint (no credentials or #fragment in it) with Store.KafkaSasl.Mechanism oauthbearer, unless Store.KafkaSasl.TokenFile is set' });
+  } else if (url.protocol === 'http:' && s.TokenCaFile !== '') {
+    ctx.addIssue({ code: 'custom', path: saslPath('TokenCaFile'), message: 'needs an https Store.KafkaSasl.TokenEndpoint' });
   }
 }
 

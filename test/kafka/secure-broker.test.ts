@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
+import pino from 'pino';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BranchServer } from '../support/branch-server.js';
@@ -9,6 +10,9 @@ import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support
 import { AclOperationTypes as Op, AclResourceTypes as Res } from 'kafkajs';
 import { OAuthIssuer, type IssuerOptions } from '../support/oauth-issuer.js';
 import { grantDtx, startSecureBroker, stopSecureBroker, type SecureBroker } from '../support/secure-kafka-broker.js';
+import { resolveConfig } from '../../src/config/index.js';
+import { connectedAdmin, createKafka } from '../../src/log/kafka/kafka-client.js';
+import { kafkaSettingsOf } from '../../src/log/kafka/kafka-settings.js';
 
 /**
  * Store.KafkaTls and Store.KafkaSasl against a real broker whose listeners demand them
@@ -220,5 +224,32 @@ describe('a Kafka worker on a secured broker, with OAUTHBEARER', () => {
     }
     expect(stranger.issued.length + elsewhere.issued.length).toBeGreaterThanOrEqual(2);
     expect(unreachable.stderr).toMatch(/dtx: cannot start: cannot get an OAuth token from https:\/\/127\.0\.0\.1:\d+\/oauth\/token \(Store.KafkaSasl.TokenEndpoint\): .*ECONNREFUSED/);
+  });
+
+  it('with the token in a file (Store.KafkaSasl.TokenFile): connects, and each new connection reads the file as rewritten', async () => {
+    const [tokens, stranger] = await Promise.all([issuer(), issuer({ sign: 'stranger' })]);
+    const file = path.join(tempDir('dtx-token-file-'), 'token');
+    const rewrite = (token: string) => {
+      writeFileSync(`${file}.new`, `${token}\n`);
+      renameSync(`${file}.new`, file); // as the kubelet swaps a projected token
+    };
+    rewrite(tokens.token());
+    const { STORE_KAFKA_SASL_USERNAME: _u, STORE_KAFKA_SASL_PASSWORD: _p, ...env } = saslEnv('oauthbearer');
+    const settings = kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: file } }).config, 'dtx-token-file-test');
+    const kafka = createKafka(settings, pino({ level: 'silent' }));
+    const brokersSeen = async (): Promise<number> => {
+      const admin = await connectedAdmin(kafka, settings);
+      try {
+        return (await admin.describeCluster()).brokers.length;
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    expect(await brokersSeen()).toBe(1);
+    rewrite(stranger.token()); // signed by a key the brokers do not know
+    await expect(brokersSeen()).rejects.toThrow(/refused the token: \{"status":"invalid_token"\}/);
+    rewrite(tokens.token());
+    expect(await brokersSeen()).toBe(1);
+    expect(tokens.issued).toEqual([]); // nothing asked the endpoint: the tokens came from the file
   });
 });

@@ -38,13 +38,17 @@ export class OAuthIssuer {
   /** set once listening; kept after close (an issuer that is down) */
   url = '';
 
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly key: KeyObject,
+    private readonly options: IssuerOptions,
+  ) {}
 
   static async start(tlsDir: string, options: IssuerOptions): Promise<OAuthIssuer> {
     const pem = readFileSync(path.join(tlsDir, 'server.pem'));
     const key = options.sign === 'stranger' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : createPrivateKey(readFileSync(path.join(tlsDir, 'oauth.key')));
     const server = createServer({ key: pem, cert: pem });
-    const issuer = new OAuthIssuer(server);
+    const issuer = new OAuthIssuer(server, key, options);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -65,6 +69,11 @@ export class OAuthIssuer {
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     issuer.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
     return issuer;
+  }
+
+  /** A token as the endpoint issues them (its key, audience, subject and lifetime), for a token file. */
+  token(): string {
+    return jwt(this.key, this.options, '');
   }
 
   async close(): Promise<void> {

@@ -123,7 +123,7 @@ export async function checkGroupAccess(admin: Admin, settings: KafkaSettings): P
 export function connectHint(message: string, settings: Pick<KafkaSettings, 'tls' | 'sasl'>): string {
   if (/authentication failed|SASL/i.test(message)) {
     return settings.sasl?.mechanism === 'oauthbearer'
-      ? 'the brokers refused the OAuth token: its audience, issuer, subject or signing key does not match their sasl.oauthbearer.* settings (Store.KafkaSasl.TokenEndpoint, Scope)'
+      ? 'the brokers refused the OAuth token: its audience, issuer, subject or signing key does not match their sasl.oauthbearer.* settings (Store.KafkaSasl.TokenEndpoint and Scope, or the token in TokenFile)'
       : 'the brokers refused the SASL user or password (Store.KafkaSasl)';
   }
   if (/certificate|self.signed|unable to verify/i.test(message)) {

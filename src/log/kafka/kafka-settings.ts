@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { invalidValue, LiveSetting, readSettingFile, readTlsFiles, type ResolvedConfig, type TlsFiles } from '../../config/index.js';
 import { oauthBearerMechanism, type OAuthBearerMechanism } from './oauth-bearer-mechanism.js';
 import { OAuthTokenSource } from './oauth-token-source.js';
+import { TokenFileSource } from './oauth-token-file.js';
 
 /** The Kafka adapter's view of the configuration (DESIGN §4, Store.Driver kafka). */
 export interface KafkaSettings {
@@ -59,7 +60,7 @@ export function workerGroupOf(prefix: string): string {
 
 /**
  * The settings of `config`, reading its files (TLS, password): a config error before anything is
- * made. The TLS files, the password file and the token endpoint's CA are followed while running (`LiveSetting`): a changed
+ * made. The TLS files, the password file, the token endpoint's CA and a token file are followed while running (`LiveSetting`): a changed
  * one is read again for the next connection, and `logger` is told when one does not pass. With
  * oauthbearer, every Kafka client made of them shares one token source, which tells `logger` when
  * it keeps a token because its renewal failed.
@@ -97,6 +98,11 @@ function saslOptionsOf(sasl: ResolvedConfig['Store']['KafkaSasl'], warn: (messag
     const mechanism = sasl.Mechanism as Exclude<typeof sasl.Mechanism, '' | 'oauthbearer'>;
     return { mechanism, username: sasl.Username, get password() { return password(); } };
   }
+  const extensions = Object.fromEntries(sasl.Extensions.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  if (sasl.TokenFile !== '') {
+    const file = new TokenFileSource(sasl.TokenFile, extensions, warn);
+    return oauthBearerMechanism(() => file.bearer());
+  }
   const tokenCa = sasl.TokenCaFile === '' ? undefined : new LiveSetting([sasl.TokenCaFile], () => readTlsFiles('Store.KafkaSasl', { CaFile: sasl.TokenCaFile, CertFile: '', KeyFile: '' }, 'TokenCaFile').ca, warn);
   const source = new OAuthTokenSource(
     {
@@ -104,7 +110,7 @@ function saslOptionsOf(sasl: ResolvedConfig['Store']['KafkaSasl'], warn: (messag
       clientId: sasl.Username,
       get clientSecret() { return password(); },
       scope: sasl.Scope,
-      extensions: Object.fromEntries(sasl.Extensions.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+      extensions,
       get ca() { return tokenCa?.current; },
     },
     { warn },

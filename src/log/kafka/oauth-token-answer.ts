@@ -42,6 +42,21 @@ export function tokenAnswerOf(status: number, body: Buffer, where: string, nowMs
   return { value: token, lifetimeS: lifetimeOf(json['expires_in'], token, nowMs) };
 }
 
+/**
+ * A token read from `Store.KafkaSasl.TokenFile` (bounded input: whatever wrote the file is not
+ * dtx): the file's text without surrounding white space, one RFC 6750 token of at most 16 KiB;
+ * `expiresAtMs` from its JWT `exp`, if it is a JWT. Throws an Error saying what is wrong.
+ */
+export function fileTokenOf(content: Buffer): { readonly value: string; readonly expiresAtMs?: number } {
+  if (content.length > MAX_TOKEN_CHARS + 1024) throw new Error(`it holds ${content.length} bytes: a token has at most ${MAX_TOKEN_CHARS} characters`);
+  const value = content.toString('latin1').trim();
+  if (value.length === 0 || value.length > MAX_TOKEN_CHARS || !B64TOKEN.test(value)) {
+    throw new Error(`it must hold one token of at most ${MAX_TOKEN_CHARS} token characters (RFC 6750: letters, digits, -._~+/ and trailing =), and nothing else`);
+  }
+  const exp = jwtExpiry(value);
+  return exp === undefined ? { value } : { value, expiresAtMs: exp * 1000 };
+}
+
 function lifetimeOf(expiresIn: unknown, token: string, nowMs: number): number {
   const given = typeof expiresIn === 'string' && /^\d{1,9}$/.test(expiresIn) ? Number(expiresIn) : expiresIn;
   if (typeof given === 'number' && Number.isFinite(given) && given > 0) return Math.min(given, MAX_LIFETIME_S);

@@ -37,7 +37,7 @@ const RENEW_MARGIN_MS = REAUTH_THRESHOLD_MS + 5_000;
  * kafkajs would re-authenticate again at once, and the broker refuses a re-authentication that
  * follows another immediately (ILLEGAL_SASL_STATE, measured on Kafka 3.9), which breaks the connection.
  */
-const MIN_LEFT_MS = REAUTH_THRESHOLD_MS + 2_000;
+export const MIN_LEFT_MS = REAUTH_THRESHOLD_MS + 2_000;
 /** After a failed renewal, the still-valid token is used this long before the endpoint is asked again. */
 const RETRY_AFTER_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;

@@ -82,6 +82,9 @@ describe('Store.KafkaTls and Store.KafkaSasl', () => {
     [{ ...OAUTH, STORE_KAFKA_SASL_EXTENSIONS: 'logical-cluster=x' }, 'Store.KafkaSasl.Extensions.0', /key=value/],
     [{ ...OAUTH, STORE_KAFKA_SASL_EXTENSIONS: 'a=1,auth=x' }, 'Store.KafkaSasl.Extensions', /must not name the key 'auth'/],
     [{ STORE_KAFKA_SASL_TOKEN_ENDPOINT: 'https://idp/token' }, 'Store.KafkaSasl.TokenEndpoint', /needs Store.KafkaSasl.Mechanism oauthbearer/],
+    [{ STORE_KAFKA_SASL_TOKEN_FILE: '/var/run/secrets/tokens/kafka' }, 'Store.KafkaSasl.TokenFile', /needs Store.KafkaSasl.Mechanism oauthbearer/],
+    [{ ...OAUTH, STORE_KAFKA_SASL_TOKEN_FILE: '/t' }, 'Store.KafkaSasl.TokenEndpoint', /must be empty with Store.KafkaSasl.TokenFile/],
+    [{ STORE_KAFKA_SASL_MECHANISM: 'oauthbearer', STORE_KAFKA_SASL_TOKEN_FILE: '/t', STORE_KAFKA_SASL_USERNAME: 'u' }, 'Store.KafkaSasl.Username', /must be empty with Store.KafkaSasl.TokenFile/],
   ])('refuses %j naming %s', (env, key, reason) => {
     const err = refused(env);
     expect(err.key).toBe(key);
@@ -120,5 +123,16 @@ describe('Store.KafkaTls and Store.KafkaSasl', () => {
     expect(cleartext('idp.internal:8080')).toEqual([expect.stringMatching(/TokenEndpoint http:\/\/idp.internal:8080 is plain http: the OAuth client secret and the tokens cross the network unencrypted/)]);
     expect(cleartext('127.0.0.1:8080')).toEqual([]);
     expect(configError(() => kafkaSettingsOf(resolveConfig({ env: { ...OAUTH, STORE_KAFKA_SASL_TOKEN_CA_FILE: file('junk-ca.pem', 'junk') } }).config, 'w')).key).toBe('Store.KafkaSasl.TokenCaFile');
+  });
+
+  it('oauthbearer with a token file: no client, the file read at settings time, a bad one refused naming the key', () => {
+    const env = { STORE_DRIVER: 'kafka', STORE_KAFKA_SASL_MECHANISM: 'oauthbearer', STORE_KAFKA_SASL_EXTENSIONS: 'logicalCluster=lkc-1' };
+    const { config, notices } = resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: file('token', 'eyJhbGciOi.eyJzdWIi.c2ln\n') } });
+    expect(notices).toEqual([]);
+    expect(kafkaSettingsOf(config, 'w').sasl).toMatchObject({ mechanism: 'oauthbearer', oauthBearerProvider: expect.any(Function) });
+    const junk = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: file('junk-token', 'two tokens') } }).config, 'w'));
+    expect([junk.key, junk.message]).toEqual(['Store.KafkaSasl.TokenFile', expect.stringMatching(/one token of at most 16384 token characters/)]);
+    const missing = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: join(dir, 'none') } }).config, 'w'));
+    expect([missing.key, missing.message]).toEqual(['Store.KafkaSasl.TokenFile', expect.stringMatching(/cannot read it/)]);
   });
 });
