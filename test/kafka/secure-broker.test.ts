@@ -229,21 +229,15 @@ describe('a Kafka worker on a secured broker, with OAUTHBEARER', () => {
   it('with the token in a file (Store.KafkaSasl.TokenFile): connects, and each new connection reads the file as rewritten', async () => {
     const [tokens, stranger] = await Promise.all([issuer(), issuer({ sign: 'stranger' })]);
     const file = path.join(tempDir('dtx-token-file-'), 'token');
-    const rewrite = (token: string) => {
-      writeFileSync(`${file}.new`, `${token}\n`);
-      renameSync(`${file}.new`, file); // as the kubelet swaps a projected token
-    };
+    // as the kubelet swaps a projected token: a new file renamed over it
+    const rewrite = (token: string) => (writeFileSync(`${file}.new`, `${token}\n`), renameSync(`${file}.new`, file));
     rewrite(tokens.token());
     const { STORE_KAFKA_SASL_USERNAME: _u, STORE_KAFKA_SASL_PASSWORD: _p, ...env } = saslEnv('oauthbearer');
     const settings = kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: file } }).config, 'dtx-token-file-test');
     const kafka = createKafka(settings, pino({ level: 'silent' }));
     const brokersSeen = async (): Promise<number> => {
       const admin = await connectedAdmin(kafka, settings);
-      try {
-        return (await admin.describeCluster()).brokers.length;
-      } finally {
-        await admin.disconnect();
-      }
+      return (await admin.describeCluster().finally(() => admin.disconnect())).brokers.length;
     };
     expect(await brokersSeen()).toBe(1);
     rewrite(stranger.token()); // signed by a key the brokers do not know

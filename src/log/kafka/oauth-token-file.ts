@@ -13,7 +13,8 @@ const KEY = 'Store.KafkaSasl.TokenFile';
  * at most 16 KiB). A file that does not pass at start is a config error naming the key; later, the
  * token read before stays, with a warning. A JWT whose `exp` leaves less than MIN_LEFT_MS is not
  * handed to kafkajs (see oauth-token-source.ts): the authentication fails, retriably, naming the
- * file, so the worker reconnects once the writer renewed it. A token that is no JWT has no known
+ * file, so the worker reconnects once the writer renewed it (retriable: a writer may be late, the
+ * kubelet renews a projected token at 80% of its lifetime). A token that is no JWT has no known
  * expiry: the brokers decide.
  */
 export class TokenFileSource {
