@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { createRequire } from 'node:module';
+import { Kafka, KafkaJSAggregateError, logLevel, type Admin } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTO_PARTITIONS } from '../../src/config/index.js';
@@ -60,6 +61,25 @@ describe('kafka topics: partition count', () => {
     await expect(refused).rejects.toBeInstanceOf(LogUnavailable);
     await expect(refused).rejects.toThrow(/have 3 partitions .* but Store\.Partitions is 5/);
     expect(await partitionsOfTopics(prefix)).toEqual([3, 3, 3]);
+  });
+
+  it('retries the controller\'s INVALID_REPLICATION_FACTOR (a broker fenced for a moment): the topics are created', async () => {
+    // what kafkajs throws when the controller answers "only 0 broker(s) are registered" (seen on two saturated cores)
+    const require = createRequire(import.meta.url);
+    const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error };
+    const { KafkaJSCreateTopicError } = require('kafkajs/src/errors.js') as { KafkaJSCreateTopicError: new (e: Error, topic: string) => Error };
+    const prefix = freshPrefix();
+    const t = topicsOf(prefix);
+    let refusals = 0;
+    const flaky = new Proxy(admin, {
+      get: (target, key, receiver) => key !== 'createTopics' ? Reflect.get(target, key, receiver) as unknown : (options: Parameters<Admin['createTopics']>[0]) => {
+        if (refusals++ === 0) return Promise.reject(new KafkaJSAggregateError('Topic creation errors', [t.commands, t.events, t.snapshots].map((topic) => new KafkaJSCreateTopicError(createErrorFromCode(38), topic))));
+        return target.createTopics(options);
+      },
+    });
+    expect(await ensureTopics(flaky, settingsOf(prefix, 0), logger)).toBe(AUTO_PARTITIONS.kafka);
+    expect(refusals).toBe(2);
+    expect(await partitionsOfTopics(prefix)).toEqual([AUTO_PARTITIONS.kafka, AUTO_PARTITIONS.kafka, AUTO_PARTITIONS.kafka]);
   });
 
   it('automatic: creates a topic missing beside existing ones with their count', async () => {

@@ -119,6 +119,8 @@ export interface KafkaRetryOptions {
   readonly logger?: Logger;
   /** checked before each retry: true gives up at once with the last error (e.g. the log closed) */
   readonly stopped?: () => boolean;
+  /** errors this call may also try again (what is transient for it alone) */
+  readonly retriableToo?: (err: unknown) => boolean;
 }
 
 /**
@@ -136,7 +138,7 @@ export async function withKafkaRetry<T>(what: string, fn: (attempt: number) => P
     try {
       return await fn(attempt);
     } catch (err) {
-      if (attempt >= attempts || !isRetriableKafkaError(err) || options.stopped?.() === true) throw err;
+      if (attempt >= attempts || !(isRetriableKafkaError(err) || options.retriableToo?.(err) === true) || options.stopped?.() === true) throw err;
       const delay = Math.round(Math.min(max, initial * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4));
       options.logger?.[attempt < 3 ? 'debug' : 'warn']({ err, attempt, delayMs: delay }, `${what}: retriable Kafka error; retrying`);
       await new Promise((resolve) => setTimeout(resolve, delay));

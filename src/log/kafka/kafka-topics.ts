@@ -1,7 +1,7 @@
 import kafkajs, { type Admin, type IResourceConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { AUTO_PARTITIONS } from '../../config/index.js';
-import { LogUnavailable } from '../../errors.js';
+import { errorChain, LogUnavailable } from '../../errors.js';
 import { withKafkaRetry } from './kafka-retry.js';
 import { TOPIC_MAX_MESSAGE_BYTES } from './message-chunks.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
@@ -57,7 +57,7 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger
         topics: missing.map((t) => ({ ...t, numPartitions: partitions, replicationFactor })),
       });
     try {
-      await withKafkaRetry('createTopics', createMissing, retry);
+      await withKafkaRetry('createTopics', createMissing, { ...retry, retriableToo: isBrokerUnregistered });
       logger.info({ topics: missing.map((t) => t.topic), partitions, replicationFactor }, 'kafka topics created');
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
@@ -78,6 +78,16 @@ function partitionCountOf(topics: ReadonlyArray<{ name: string; partitions: read
     throw new LogUnavailable(`kafka topics have ${count} partitions (${counts}) but Store.Partitions is ${configured}: they must be equal (gids are routed by partition); 0 adopts the topics' count`);
   }
   return count;
+}
+
+/**
+ * The controller answered INVALID_REPLICATION_FACTOR although the factor asked is at most the
+ * brokers the cluster's metadata listed a moment before: fewer are registered with the controller
+ * right now (a broker fenced for a late heartbeat, or restarting; seen with one KRaft node on two
+ * saturated cores: "only 0 broker(s) are registered"). Transient for this call: tried again.
+ */
+function isBrokerUnregistered(err: unknown): boolean {
+  return errorChain(err).some((e) => e.type === 'INVALID_REPLICATION_FACTOR');
 }
 
 function isAlreadyExists(err: unknown): boolean {
