@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const backup = (async () => {
       await new Promise((r) => setTimeout(r, WARMUP_MS + beforeMs));
       const from = performance.now();
-      const { stdout } = await promisify(execFile)(process.env.BACKUP_NICE ? 'nice' : process.execPath, [...(process.env.BACKUP_NICE ? ['-n', process.env.BACKUP_NICE, process.execPath] : []), CLI, 'backup', dest, '--data-dir', path.resolve(dir)]);
+      const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'backup', dest, '--data-dir', path.resolve(dir)]);
       copy = { from, to: performance.now(), stdout: stdout.trim() };
     })();
     const load = runLoad({

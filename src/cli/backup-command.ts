@@ -47,6 +47,6 @@ export function restoreCommand(backup: string, flags: ConfigFlags): void {
     const copied = restoreLog(path.resolve(backup), dir);
     process.stdout.write(`restored ${describe(copied)} from ${path.resolve(backup)} into ${dir}; start dtx on it\n`);
   } catch (err) {
-    fail('restore', 1, isDataDirLocked(err) ? `a running dtx owns ${dir}: stop it first (restore runs offline)` : (err as Error).message);
+    fail('restore', 1, isDataDirLocked(err) ? `a running dtx, or another dtx command (backup, prune), holds ${dir}: stop it or let it finish first (restore runs offline)` : (err as Error).message);
   }
 }

@@ -42,6 +42,8 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
   readonly #ca = new Set<CaListener>();
   readonly #timer: NodeJS.Timeout;
   readonly #logger: Logger;
+  /** when the expiry warning was last logged, epoch ms: again once a day while it applies */
+  #warnedAt = 0;
 
   /** Reads the files now: throws a ConfigError naming the key of a bad one. */
   constructor(
@@ -56,7 +58,7 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     this.#live = new LiveSetting(paths, () => readTlsFiles(setting, files, options.caName), (message) => this.#logger.warn(`TLS files not reloaded: ${message}`));
     this.#tls = this.#live.current;
     this.#expiresAt = this.#inspect('start');
-    this.#timer = setInterval(() => this.#serve('changed', this.#live.current), options.intervalMs ?? TLS_CHECK_INTERVAL_MS).unref();
+    this.#timer = setInterval(() => this.#look(), options.intervalMs ?? TLS_CHECK_INTERVAL_MS).unref();
   }
 
   /** What is used now. */
@@ -90,23 +92,44 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
 
   /** Reads the files again and uses them; false (the old ones stay) when they cannot be used. */
   reload(why: 'signal' | 'changed'): boolean {
-    if (!this.#live.reread()) return false;
-    this.#serve(why, this.#live.current);
-    return true;
+    return this.#live.reread() && this.#serve(why, this.#live.current);
   }
 
-  #serve(why: 'signal' | 'changed', next: TlsFiles): void {
-    if (next === this.#tls) return;
-    this.#tls = next;
-    const { cert, key, ca } = next;
-    for (const server of this.#https) server.setSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
-    if (cert !== undefined && key !== undefined) for (const l of this.#identity) l({ certificate: cert, privateKey: key });
-    for (const l of this.#ca) l(caUpdateOf(next));
-    this.#expiresAt = this.#inspect(why);
+  /** The timer's look: changed files are used; a certificate near its expiry is warned about again once a day. */
+  #look(): void {
+    this.#serve('changed', this.#live.current);
+    if (this.#expiresAt !== undefined && this.#expiresAt - Date.now() < TLS_EXPIRY_WARNING_MS && Date.now() - this.#warnedAt >= 86_400_000) this.#inspect('still');
+  }
+
+  /** Uses `next` (files that passed readTlsFiles); false, the files in use kept, when that fails (logged). */
+  #serve(why: 'signal' | 'changed', next: TlsFiles): boolean {
+    if (next === this.#tls) return true;
+    const same = (['cert', 'key', 'ca'] as const).every((k) => next[k] === this.#tls[k] || (next[k] !== undefined && this.#tls[k]?.equals(next[k]) === true));
+    if (same) {
+      this.#tls = next;
+      if (why === 'signal') this.#logger.info('TLS files unchanged: nothing reloaded');
+      return true;
+    }
+    const previous = this.#tls;
+    try {
+      this.#tls = next;
+      const expiresAt = this.#inspect(why);
+      const { cert, key, ca } = next;
+      for (const server of this.#https) server.setSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
+      if (cert !== undefined && key !== undefined) for (const l of this.#identity) l({ certificate: cert, privateKey: key });
+      for (const l of this.#ca) l(caUpdateOf(next));
+      this.#expiresAt = expiresAt;
+      return true;
+    } catch (err) {
+      // a timer's callback must not throw: that would end the process
+      this.#tls = previous;
+      this.#logger.warn({ err: { message: (err as Error).message }, why }, 'TLS files not reloaded: the ones in use stay');
+      return false;
+    }
   }
 
   /** Logs the certificate in use (reloaded: at info; expiring within TLS_EXPIRY_WARNING_MS: a warning); its expiry, epoch ms. */
-  #inspect(why: 'start' | 'signal' | 'changed'): number | undefined {
+  #inspect(why: 'start' | 'signal' | 'changed' | 'still'): number | undefined {
     if (this.#tls.cert === undefined) {
       if (why !== 'start') this.#logger.info({ why }, 'TLS files reloaded');
       return undefined;
@@ -114,8 +137,11 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     const x = new X509Certificate(this.#tls.cert);
     const expiresAt = Date.parse(x.validTo);
     const facts = { why, subject: x.subject, validTo: x.validTo, fingerprint256: x.fingerprint256 };
-    if (why !== 'start') this.#logger.info(facts, 'TLS certificate reloaded');
-    if (expiresAt - Date.now() < TLS_EXPIRY_WARNING_MS) this.#logger.warn(facts, `the TLS certificate expires within 14 days: renew ${this.setting}.CertFile (dtx uses the new one without a restart)`);
+    if (why === 'signal' || why === 'changed') this.#logger.info(facts, 'TLS certificate reloaded');
+    if (expiresAt - Date.now() < TLS_EXPIRY_WARNING_MS) {
+      this.#warnedAt = Date.now();
+      this.#logger.warn(facts, `the TLS certificate expires within 14 days: renew ${this.setting}.CertFile (dtx uses the new one without a restart)`);
+    }
     return expiresAt;
   }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LogUnavailable } from '../../errors.js';
-import { isDataDirLocked, openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
+import { isDataDirLocked, isSqliteError, openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
 import { storedVersionText } from './sqlite-schema.js';
 
 /** The embedded log's file in its data dir. */
@@ -15,8 +15,11 @@ export interface CopiedLog {
   readonly bytes: number;
 }
 
-/** The suffix of a copy not finished yet: a crash leaves it, never a file under the final name. */
-const PARTIAL = '.dtx-partial';
+/** A copy not finished yet, one name per run: a crash leaves it, never a file under the final name. */
+const partialOf = (final: string): string => `${final}.dtx-partial-${process.pid}`;
+
+/** A log holds payloads and forwarded headers (credentials): its copies are its owner's alone. */
+const COPY_MODE = 0o600;
 
 /**
  * `dtx backup`: a consistent copy of the data dir's log written to `dest` (which must not exist),
@@ -28,15 +31,14 @@ const PARTIAL = '.dtx-partial';
  * - A dtx runs: a read-only connection beside it (the log is in shared WAL mode: readers do not
  *   block its writer). Its checkpoints cannot pass the copy's snapshot meanwhile, so its WAL grows
  *   for the copy's duration, and shrinks at the checkpoints after.
- * The copy is written under a temporary name, fsynced, checked (SQLite's quick_check, a dtx log),
- * and renamed into place; `online` says which of the two it was.
+ * The copy is written under a name of its own, made its owner's alone (COPY_MODE), fsynced,
+ * checked (SQLite's quick_check, a dtx log) and linked into place; `online` says which it was.
  */
 export function backupLog(dir: string, dest: string): CopiedLog & { readonly online: boolean } {
   const file = path.join(dir, LOG_FILE);
   if (!fs.existsSync(file)) throw new LogUnavailable(`${dir} holds no dtx log (no ${LOG_FILE})`);
+  if (!fs.statSync(path.dirname(dest), { throwIfNoEntry: false })?.isDirectory()) throw new LogUnavailable(`${path.dirname(dest)} is not a folder: the backup goes into an existing one`);
   if (fs.existsSync(dest)) throw new LogUnavailable(`${dest} exists: a backup does not replace a file`);
-  const partial = `${dest}${PARTIAL}`;
-  fs.rmSync(partial, { force: true });
   let lock: Database.Database | undefined;
   try {
     lock = openOwnershipLock(dir, 0);
@@ -47,17 +49,12 @@ export function backupLog(dir: string, dest: string): CopiedLog & { readonly onl
     const db = lock !== undefined
       ? openDatabase({ file, syncCommit: true, lockTimeoutMs: 0, exclusive: false })
       : new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+    const busy = 'the log is held by another dtx command that keeps it to itself (prune, restore): back up when it is done';
     try {
-      db.prepare('VACUUM INTO ?').run(partial);
-    } catch (err) {
-      throw toLogError(err, `copy ${file} to ${partial}`);
+      return { ...copyInto(db, file, dest, lock === undefined ? busy : undefined), online: lock === undefined };
     } finally {
       db.close();
     }
-    return { ...placeCopy(partial, dest), online: lock === undefined };
-  } catch (err) {
-    fs.rmSync(partial, { force: true });
-    throw err;
   } finally {
     lock?.close();
   }
@@ -66,37 +63,66 @@ export function backupLog(dir: string, dest: string): CopiedLog & { readonly onl
 /**
  * `dtx restore`: `backup` (a file `dtx backup` wrote) becomes the data dir's log. Offline (the
  * data dir's lock is held meanwhile) and only into a data dir without a log: a log is never
- * replaced, the operator moves it away first. The backup is checked before anything is written.
+ * replaced, the operator moves it away first, with its WAL (a WAL left behind may hold the last
+ * commits of that log: refused, never deleted). The backup is checked, then copied with
+ * `VACUUM INTO` (a backup that is itself in WAL mode is copied with its WAL's commits).
  */
 export function restoreLog(backup: string, dir: string): CopiedLog {
-  checkedCopy(backup);
-  fs.mkdirSync(dir, { recursive: true });
-  const lock = openOwnershipLock(dir, 0);
-  const file = path.join(dir, LOG_FILE);
+  const source = openLog(backup);
   try {
-    if (fs.existsSync(file)) throw new LogUnavailable(`${dir} already holds a log (${LOG_FILE}): move it away first, or restore into another data dir`);
-    for (const f of [`${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true }); // left by a log moved away: not this one's
-    const partial = `${file}${PARTIAL}`;
+    inspect(source, backup);
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = openOwnershipLock(dir, 0);
+    const file = path.join(dir, LOG_FILE);
     try {
-      fs.copyFileSync(backup, partial);
-      return placeCopy(partial, file);
-    } catch (err) {
-      fs.rmSync(partial, { force: true });
-      throw err;
+      if (fs.existsSync(file)) throw new LogUnavailable(`${dir} already holds a log (${LOG_FILE}): move it away first, or restore into another data dir`);
+      const wal = fs.statSync(`${file}-wal`, { throwIfNoEntry: false });
+      if ((wal !== undefined && wal.size > 0) || fs.existsSync(`${file}-journal`)) {
+        throw new LogUnavailable(`${dir} holds ${LOG_FILE}-wal or -journal without ${LOG_FILE}: it may hold the last commits of the log moved away; move it (and ${LOG_FILE}-shm) along with that log, then restore`);
+      }
+      for (const f of [`${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true }); // empty, or an index: nothing of any log in them
+      return copyInto(source, backup, file);
+    } finally {
+      lock.close();
     }
   } finally {
-    lock.close();
+    source.close();
   }
 }
 
-/** fsyncs `partial`, checks it, renames it to `final` (which must not exist) and fsyncs the folder. */
-function placeCopy(partial: string, final: string): CopiedLog {
-  fsyncPath(partial);
-  const copied = checkedCopy(partial);
-  if (fs.existsSync(final)) throw new LogUnavailable(`${final} appeared while copying: it is left as it is`);
-  fs.renameSync(partial, final);
-  fsyncPath(path.dirname(final));
-  return copied;
+/** `VACUUM INTO` a name of its own next to `final`, then placed; `busy`: what SQLITE_BUSY means here. */
+function copyInto(db: Database.Database, from: string, final: string, busy?: string): CopiedLog {
+  const partial = partialOf(final);
+  try {
+    try {
+      db.prepare('VACUUM INTO ?').run(partial);
+    } catch (err) {
+      if (busy !== undefined && isSqliteError(err) && err.code === 'SQLITE_BUSY') throw new LogUnavailable(busy, { cause: err });
+      throw toLogError(err, `copy ${from} to ${partial}`);
+    }
+    fs.chmodSync(partial, COPY_MODE);
+    fsyncPath(partial);
+    const copied = inspect(openLog(partial), partial, true);
+    placeNew(partial, final);
+    fsyncPath(path.dirname(final));
+    return copied;
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+}
+
+/** `partial` also named `final`, which must not exist: a link fails where a file appeared meanwhile (nothing is replaced). */
+function placeNew(partial: string, final: string): void {
+  try {
+    fs.linkSync(partial, final);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new LogUnavailable(`${final} appeared while copying: it is left as it is`);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    // a file system without hard links: checked, then renamed (the check and the rename are two steps there)
+    if (fs.existsSync(final)) throw new LogUnavailable(`${final} appeared while copying: it is left as it is`);
+    fs.renameSync(partial, final);
+  }
 }
 
 /** fsync of a file or a folder (its entries). */
@@ -109,14 +135,16 @@ function fsyncPath(file: string): void {
   }
 }
 
-/** A dtx log file that passes SQLite's quick_check: what it holds; a LogUnavailable naming `file` otherwise. */
-function checkedCopy(file: string): CopiedLog {
-  let db: Database.Database;
+function openLog(file: string): Database.Database {
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    return new Database(file, { readonly: true, fileMustExist: true });
   } catch (err) {
     throw toLogError(err, `open ${file}`);
   }
+}
+
+/** What the dtx log open in `db` holds, after SQLite's quick_check; a LogUnavailable naming `file` otherwise. */
+function inspect(db: Database.Database, file: string, close = false): CopiedLog {
   try {
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new LogUnavailable(`${file} is damaged (SQLite quick_check: ${String(check)})`);
@@ -126,6 +154,6 @@ function checkedCopy(file: string): CopiedLog {
   } catch (err) {
     throw err instanceof LogUnavailable ? err : new LogUnavailable(`${file} is not a dtx log (${(err as Error).message})`, { cause: err });
   } finally {
-    db.close();
+    if (close) db.close();
   }
 }

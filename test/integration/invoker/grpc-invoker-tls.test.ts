@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcInvoker } from '../../../src/invoker/grpc-invoker.js';
 import type { BranchCall } from '../../../src/invoker/invoker.js';
@@ -7,6 +10,9 @@ import type { GrpcBranchServer } from './grpc-branch-server.js';
 import { splitServerMethod } from './split-server-method.js';
 import { makeTestCerts } from '../../support/test-certs.js';
 import type { TestCerts } from '../../support/test-certs.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { resolveConfig } from '../../../src/config/index.js';
+import { TlsSettings } from '../../../src/tls/tls-settings.js';
 
 function call(url: string): BranchCall {
   return {
@@ -82,5 +88,23 @@ describe('GrpcInvoker over mutual TLS (a real grpc-js server requiring client ce
     expect(out.result).toBe('ERROR');
     expect(out.message).toMatch(/certificate/i);
     expect(server.calls.length).toBe(before);
+  });
+
+  it('Invoker.GrpcTls without a CA file trusts only the system\'s roots: the test CA\'s server is refused → ERROR, no call', async () => {
+    const dir = tempDir('dtx-grpc-no-ca-');
+    for (const [name, pem] of [['client.crt', certs.clientCert], ['client.key', certs.clientKey]] as const) writeFileSync(path.join(dir, name), pem);
+    const env = { INVOKER_GRPC_TLS_CERT_FILE: path.join(dir, 'client.crt'), INVOKER_GRPC_TLS_KEY_FILE: path.join(dir, 'client.key') };
+    const settings = TlsSettings.of(resolveConfig({ env }).config, pino({ level: 'silent' }));
+    const invoker = new GrpcInvoker({ parseServerMethod: splitServerMethod, credentials: settings.branches!.channelCredentials() });
+    const before = server.calls.length;
+    try {
+      const out = await invoker.call(call(url));
+      expect(out.result).toBe('ERROR');
+      expect(out.message).toMatch(/certificate/i);
+      expect(server.calls.length).toBe(before);
+    } finally {
+      await invoker.close();
+      settings.close();
+    }
   });
 });

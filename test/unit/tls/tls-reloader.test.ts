@@ -20,7 +20,7 @@ afterEach(() => {
 });
 const silent = pino({ level: 'silent' });
 
-function reloaderOn(files: { cert: Buffer; key: Buffer; ca?: Buffer }, intervalMs: number): { reloader: TlsReloader; write(name: 'tls.crt' | 'tls.key', pem: Buffer): void } {
+function reloaderOn(files: { cert: Buffer; key: Buffer; ca?: Buffer }, intervalMs: number): { reloader: TlsReloader; write(name: 'tls.crt' | 'tls.key' | 'ca.crt', pem: Buffer): void } {
   const dir = tempDir('dtx-tls-reloader-');
   const write = (name: string, pem: Buffer) => writeFileSync(path.join(dir, name), pem);
   write('tls.crt', files.cert);
@@ -71,15 +71,21 @@ describe('TlsReloader', () => {
     expect(reloader.tls.cert!.equals(certs.peerCert)).toBe(true);
   });
 
-  it('with a client CA: the CA goes to CA listeners, and client certificates stay required', async () => {
-    const { reloader } = reloaderOn({ cert: certs.serverCert, key: certs.serverKey, ca: certs.ca }, 3_600_000);
+  it('with a client CA: the CA goes to CA listeners, and client certificates stay required; files read again unchanged change nothing', async () => {
+    const { reloader, write } = reloaderOn({ cert: certs.serverCert, key: certs.serverKey, ca: certs.ca }, 3_600_000);
     expect(reloader.requireClientCert).toBe(true);
     const cas: Buffer[] = [];
+    const identities: Buffer[] = [];
     reloader.addCaCertificateListener((u) => cas.push(u!.caCertificate));
-    await until(() => cas.length === 1);
+    reloader.addIdentityCertificateListener((u) => identities.push(u!.certificate));
+    await until(() => cas.length === 1 && identities.length === 1);
     expect(cas[0]!.equals(certs.ca)).toBe(true);
     expect(reloader.reload('signal')).toBe(true);
+    expect([cas.length, identities.length]).toEqual([1, 1]); // SIGHUP with the same files: no new contexts
+    write('ca.crt', certs.otherCa);
+    expect(reloader.reload('signal')).toBe(true);
     expect(cas).toHaveLength(2);
+    expect(cas[1]!.equals(certs.otherCa)).toBe(true);
   });
 });
 
