@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { LogUnavailable } from '../../errors.js';
 import { isDataDirLocked, isSqliteError, openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
@@ -95,7 +96,12 @@ function copyInto(db: Database.Database, from: string, final: string, busy?: str
   const partial = partialOf(final);
   try {
     try {
-      db.prepare('VACUUM INTO ?').run(partial);
+      const stopFlushing = flushGradually(partial);
+      try {
+        db.prepare('VACUUM INTO ?').run(partial);
+      } finally {
+        stopFlushing();
+      }
     } catch (err) {
       if (busy !== undefined && isSqliteError(err) && err.code === 'SQLITE_BUSY') throw new LogUnavailable(busy, { cause: err });
       throw toLogError(err, `copy ${from} to ${partial}`);
@@ -156,4 +162,47 @@ function inspect(db: Database.Database, file: string, close = false): CopiedLog 
   } finally {
     if (close) db.close();
   }
+}
+
+/** How often the file being written is flushed while it grows. */
+const GRADUAL_FLUSH_INTERVAL_MS = 100;
+
+/**
+ * The flusher's thread: every `intervalMs` it fdatasyncs `file` (once it exists) until told to stop
+ * through the shared flag. Plain JavaScript run with `eval`: it needs nothing but `fs`.
+ */
+const FLUSHER = `
+const { workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const stop = new Int32Array(workerData.stop);
+while (Atomics.wait(stop, 0, 0, workerData.intervalMs) === 'timed-out') {
+  let fd;
+  try {
+    fd = fs.openSync(workerData.file, 'r');
+    fs.fdatasyncSync(fd);
+  } catch {
+    // not created yet, or gone: the next look tries again
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+`;
+
+/**
+ * Flushes `file` to disk every GRADUAL_FLUSH_INTERVAL_MS while a synchronous writer on this thread
+ * (SQLite's `VACUUM INTO` in `dtx backup`) fills it, so the disk takes its pages in small bursts.
+ * Left to the final fsync, hundreds of MB went to the disk at once, and the fdatasyncs of a dtx
+ * serving beside it waited behind them: commits stalled for 0.6-1.1 s at the end of each online
+ * copy on the bench VM (docs/benchmarks.md, "Backup under load"). Returns the stop: the thread
+ * ends after the flush it may be in (the caller fsyncs the file itself after).
+ */
+function flushGradually(file: string, intervalMs = GRADUAL_FLUSH_INTERVAL_MS): () => void {
+  const stop = new SharedArrayBuffer(4);
+  const worker = new Worker(FLUSHER, { eval: true, workerData: { file, intervalMs, stop } });
+  worker.unref();
+  worker.on('error', () => undefined); // a flush that fails only leaves more for the final fsync
+  return () => {
+    Atomics.store(new Int32Array(stop), 0, 1);
+    Atomics.notify(new Int32Array(stop), 0);
+  };
 }

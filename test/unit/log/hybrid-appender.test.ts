@@ -211,6 +211,24 @@ describe('HybridAppender', () => {
     expect(writer.checkpoints).toBe(3); // the exclusive one completed: no second catch-up
   });
 
+  it('an exclusive checkpoint a reader held back (an online backup\'s snapshot) is not asked again at once: commits go inline until the next interval', async () => {
+    const { writer, inline, appender } = setup();
+    for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(records, summaries);
+    await appender.append(records, summaries); // made while it runs
+    await writer.finishCheckpoint(CHECKPOINT_CATCH_UP_FRAMES + 1, false);
+    await appender.append(records, summaries); // the catch-up is asked for: exclusive
+    expect(writer.checkpoints).toBe(2);
+    await writer.finishCheckpoint(CHECKPOINT_CATCH_UP_FRAMES + 2, false); // a reader's snapshot: it could not complete
+    const every = appender.checkpointInterval;
+    const before = { inline: inline.calls, appends: writer.appends };
+    for (let i = 0; i < every - 1; i += 1) await appender.append(records, summaries);
+    expect([inline.calls - before.inline, writer.appends - before.appends, writer.checkpoints]).toEqual([every - 1, 0, 2]);
+    await appender.append(records, summaries); // the interval is up: the next checkpoint
+    expect(writer.checkpoints).toBe(3);
+    await appender.append(records, summaries); // not exclusive: commits stay inline while it runs
+    expect([inline.calls - before.inline, writer.appends - before.appends]).toEqual([every + 1, 0]);
+  });
+
   it(`hands commits to the writer while inline ones average over ${INLINE_MAX_MS} ms, and tries inline again later`, async () => {
     const { writer, inline, appender } = setup(5);
     for (let i = 0; i < 10; i += 1) await appender.append(records, summaries);
