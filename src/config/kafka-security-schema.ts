@@ -120,8 +120,9 @@ function checkOAuth(s: KafkaSaslConfig, saslPath: (key: string) => string[], ctx
 }
 
 /**
- * Warnings for settings that work but expose a secret: SASL PLAIN over plaintext, and a client
- * secret sent to a token endpoint over plain http off this machine.
+ * Warnings for settings that work but expose a secret: SASL PLAIN or a bearer token over
+ * plaintext, a client secret sent to a token endpoint over plain http off this machine, and the
+ * pod's own service-account token handed to the brokers.
  */
 export function kafkaSecurityNotices(store: { Driver: string; KafkaTls: KafkaTlsConfig; KafkaSasl: KafkaSaslConfig }): string[] {
   if (store.Driver !== 'kafka') return [];
@@ -129,6 +130,12 @@ export function kafkaSecurityNotices(store: { Driver: string; KafkaTls: KafkaTls
   const notices: string[] = [];
   if (sasl.Mechanism === 'plain' && !store.KafkaTls.Enable) {
     notices.push('Store.KafkaSasl.Mechanism plain without Store.KafkaTls.Enable sends the Kafka password unencrypted: enable TLS or use scram-sha-512');
+  }
+  if (sasl.Mechanism === 'oauthbearer' && !store.KafkaTls.Enable) {
+    notices.push('Store.KafkaSasl.Mechanism oauthbearer without Store.KafkaTls.Enable sends the bearer token unencrypted (anyone who sees it can use it until it expires): enable TLS');
+  }
+  if (sasl.TokenFile.startsWith('/var/run/secrets/kubernetes.io/serviceaccount/') || sasl.TokenFile.startsWith('/run/secrets/kubernetes.io/serviceaccount/')) {
+    notices.push(`Store.KafkaSasl.TokenFile ${sasl.TokenFile} is the pod's default service-account token, whose audience is the Kubernetes API: the brokers would receive a credential for the API server; mount a projected token for the brokers' audience instead`);
   }
   const endpoint = sasl.Mechanism === 'oauthbearer' ? URL.parse(sasl.TokenEndpoint) : null;
   if (endpoint?.protocol === 'http:' && !isLoopback(endpoint.hostname)) {

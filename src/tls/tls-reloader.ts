@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { Server as HttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { LiveSetting, readTlsFiles, type TlsFiles } from '../config/index.js';
@@ -101,7 +102,7 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     if (this.#expiresAt !== undefined && this.#expiresAt - Date.now() < TLS_EXPIRY_WARNING_MS && Date.now() - this.#warnedAt >= 86_400_000) this.#inspect('still');
   }
 
-  /** Uses `next` (files that passed readTlsFiles); false, the files in use kept, when that fails (logged). */
+  /** Uses `next` (files that passed readTlsFiles); false, the files in use kept, when they cannot be (logged). */
   #serve(why: 'signal' | 'changed', next: TlsFiles): boolean {
     if (next === this.#tls) return true;
     const same = (['cert', 'key', 'ca'] as const).every((k) => next[k] === this.#tls[k] || (next[k] !== undefined && this.#tls[k]?.equals(next[k]) === true));
@@ -110,22 +111,21 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
       if (why === 'signal') this.#logger.info('TLS files unchanged: nothing reloaded');
       return true;
     }
-    const previous = this.#tls;
+    const { cert, key, ca } = next;
     try {
-      this.#tls = next;
-      const expiresAt = this.#inspect(why);
-      const { cert, key, ca } = next;
-      for (const server of this.#https) server.setSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
-      if (cert !== undefined && key !== undefined) for (const l of this.#identity) l({ certificate: cert, privateKey: key });
-      for (const l of this.#ca) l(caUpdateOf(next));
-      this.#expiresAt = expiresAt;
-      return true;
+      // everything that can fail, before anything is handed out: a timer's callback must not throw
+      createSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
+      if (cert !== undefined) new X509Certificate(cert);
     } catch (err) {
-      // a timer's callback must not throw: that would end the process
-      this.#tls = previous;
       this.#logger.warn({ err: { message: (err as Error).message }, why }, 'TLS files not reloaded: the ones in use stay');
       return false;
     }
+    this.#tls = next;
+    for (const server of this.#https) server.setSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
+    if (cert !== undefined && key !== undefined) for (const l of this.#identity) l({ certificate: cert, privateKey: key });
+    for (const l of this.#ca) l(caUpdateOf(next));
+    this.#expiresAt = this.#inspect(why);
+    return true;
   }
 
   /** Logs the certificate in use (reloaded: at info; expiring within TLS_EXPIRY_WARNING_MS: a warning); its expiry, epoch ms. */

@@ -49,13 +49,17 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger
     // automatic: a topic missing beside existing ones (deleted by hand) gets their count
     const present = wanted.filter((t) => existing.has(t.topic)).map((t) => t.topic);
     const partitions = settings.partitions || (present.length > 0 ? await countOf(present) : AUTO_PARTITIONS.kafka);
-    const createMissing = (): Promise<boolean> =>
-      admin.createTopics({
+    const createMissing = async (attempt: number): Promise<boolean> => {
+      // a retry after INVALID_REPLICATION_FACTOR asks again how many brokers there are
+      const factor = attempt === 1 ? replicationFactor : Math.min(3, (await admin.describeCluster()).brokers.length);
+      if (attempt > 1) logger.warn({ attempt, replicationFactor: factor }, 'kafka topics not created yet: trying again');
+      return admin.createTopics({
         waitForLeaders: true,
         // how long the broker may take to create them, and kafkajs to wait for their leaders (default 5 s)
         timeout: 30_000,
-        topics: missing.map((t) => ({ ...t, numPartitions: partitions, replicationFactor })),
+        topics: missing.map((t) => ({ ...t, numPartitions: partitions, replicationFactor: factor })),
       });
+    };
     try {
       await withKafkaRetry('createTopics', createMissing, { ...retry, retriableToo: isBrokerUnregistered });
       logger.info({ topics: missing.map((t) => t.topic), partitions, replicationFactor }, 'kafka topics created');

@@ -11,6 +11,10 @@ export interface TokenAnswer {
 /** RFC 6750 §2.1 b64token: nothing that could end the SASL message (KIP-255 separates with 0x01). */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const MAX_TOKEN_CHARS = 16 * 1024;
+/** A token file: one token and the white space around it. */
+export const MAX_TOKEN_FILE_BYTES = MAX_TOKEN_CHARS + 1024;
+/** A JWT `exp` outside this (seconds) is no expiry anyone issues: read as unknown. */
+const MAX_EXP_S = 1e11;
 const MAX_LIFETIME_S = 366 * 24 * 3600;
 /** A token whose lifetime neither `expires_in` nor a JWT `exp` gives is renewed as one of a minute. */
 export const UNKNOWN_LIFETIME_S = 60;
@@ -48,7 +52,7 @@ export function tokenAnswerOf(status: number, body: Buffer, where: string, nowMs
  * `expiresAtMs` from its JWT `exp`, if it is a JWT. Throws an Error saying what is wrong.
  */
 export function fileTokenOf(content: Buffer): { readonly value: string; readonly expiresAtMs?: number } {
-  if (content.length > MAX_TOKEN_CHARS + 1024) throw new Error(`it holds ${content.length} bytes: a token has at most ${MAX_TOKEN_CHARS} characters`);
+  if (content.length > MAX_TOKEN_FILE_BYTES) throw new Error(`it holds ${content.length} bytes: a token file has at most ${MAX_TOKEN_FILE_BYTES}`);
   const value = content.toString('latin1').trim();
   if (value.length === 0 || value.length > MAX_TOKEN_CHARS || !B64TOKEN.test(value)) {
     throw new Error(`it must hold one token of at most ${MAX_TOKEN_CHARS} token characters (RFC 6750: letters, digits, -._~+/ and trailing =), and nothing else`);
@@ -71,7 +75,7 @@ function jwtExpiry(token: string): number | undefined {
   if (parts.length !== 3) return undefined;
   const claims = parseObject(Buffer.from(parts[1]!, 'base64url'));
   const exp = claims?.['exp'];
-  return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+  return typeof exp === 'number' && exp > 0 && exp < MAX_EXP_S ? exp : undefined;
 }
 
 function parseObject(body: Buffer): Record<string, unknown> | undefined {

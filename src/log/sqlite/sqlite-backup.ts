@@ -16,7 +16,7 @@ export interface CopiedLog {
   readonly bytes: number;
 }
 
-/** A copy not finished yet, one name per run: a crash leaves it, never a file under the final name. */
+/** A copy not finished yet, one name per process: a crash leaves it (refused until removed), never a file under the final name. */
 const partialOf = (final: string): string => `${final}.dtx-partial-${process.pid}`;
 
 /** A log holds payloads and forwarded headers (credentials): its copies are its owner's alone. */
@@ -32,7 +32,7 @@ const COPY_MODE = 0o600;
  * - A dtx runs: a read-only connection beside it (the log is in shared WAL mode: readers do not
  *   block its writer). Its checkpoints cannot pass the copy's snapshot meanwhile, so its WAL grows
  *   for the copy's duration, and shrinks at the checkpoints after.
- * The copy is written under a name of its own, made its owner's alone (COPY_MODE), fsynced,
+ * The copy is written into a file made first, its owner's alone (COPY_MODE), flushed as it grows,
  * checked (SQLite's quick_check, a dtx log) and linked into place; `online` says which it was.
  */
 export function backupLog(dir: string, dest: string): CopiedLog & { readonly online: boolean } {
@@ -94,20 +94,29 @@ export function restoreLog(backup: string, dir: string): CopiedLog {
 /** `VACUUM INTO` a name of its own next to `final`, then placed; `busy`: what SQLITE_BUSY means here. */
 function copyInto(db: Database.Database, from: string, final: string, busy?: string): CopiedLog {
   const partial = partialOf(final);
+  let fd: number;
+  try {
+    // made here, empty and the owner's alone, before SQLite fills it (it takes an empty file)
+    fd = fs.openSync(partial, 'wx', COPY_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new LogUnavailable(`${partial} exists: another copy to ${final} runs, or one was interrupted (remove it when none runs)`);
+    throw err;
+  }
   try {
     try {
-      const stopFlushing = flushGradually(partial);
+      const stopFlushing = flushGradually(fd);
       try {
         db.prepare('VACUUM INTO ?').run(partial);
       } finally {
         stopFlushing();
       }
+      fs.fsyncSync(fd);
     } catch (err) {
       if (busy !== undefined && isSqliteError(err) && err.code === 'SQLITE_BUSY') throw new LogUnavailable(busy, { cause: err });
       throw toLogError(err, `copy ${from} to ${partial}`);
+    } finally {
+      fs.closeSync(fd); // after SQLite closed the file: closing drops this process's POSIX locks on it
     }
-    fs.chmodSync(partial, COPY_MODE);
-    fsyncPath(partial);
     const copied = inspect(openLog(partial), partial, true);
     placeNew(partial, final);
     fsyncPath(path.dirname(final));
@@ -124,7 +133,7 @@ function placeNew(partial: string, final: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new LogUnavailable(`${final} appeared while copying: it is left as it is`);
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
     // a file system without hard links: checked, then renamed (the check and the rename are two steps there)
     if (fs.existsSync(final)) throw new LogUnavailable(`${final} appeared while copying: it is left as it is`);
     fs.renameSync(partial, final);
@@ -166,43 +175,56 @@ function inspect(db: Database.Database, file: string, close = false): CopiedLog 
 
 /** How often the file being written is flushed while it grows. */
 const GRADUAL_FLUSH_INTERVAL_MS = 100;
+/** How long a stop waits for the flusher's last fdatasync. */
+const FLUSH_STOP_WAIT_MS = 30_000;
 
 /**
- * The flusher's thread: every `intervalMs` it fdatasyncs `file` (once it exists) until told to stop
- * through the shared flag. Plain JavaScript run with `eval`: it needs nothing but `fs`.
+ * The flusher's thread: every `intervalMs` it fdatasyncs `fd` (this process's descriptor of the
+ * file being written: descriptors are shared between threads) until told to stop; it counts its
+ * flushes in slot 2 and sets slot 1 when it ends. Plain JavaScript run with `eval`.
  */
 const FLUSHER = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const stop = new Int32Array(workerData.stop);
-while (Atomics.wait(stop, 0, 0, workerData.intervalMs) === 'timed-out') {
-  let fd;
-  try {
-    fd = fs.openSync(workerData.file, 'r');
-    fs.fdatasyncSync(fd);
-  } catch {
-    // not created yet, or gone: the next look tries again
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+const flags = new Int32Array(workerData.flags);
+try {
+  while (Atomics.wait(flags, 0, 0, workerData.intervalMs) === 'timed-out') {
+    try {
+      fs.fdatasyncSync(workerData.fd);
+      Atomics.add(flags, 2, 1);
+    } catch {
+      // a flush that fails only leaves more for the final fsync
+    }
   }
+} finally {
+  Atomics.store(flags, 1, 1);
+  Atomics.notify(flags, 1);
 }
 `;
 
 /**
- * Flushes `file` to disk every GRADUAL_FLUSH_INTERVAL_MS while a synchronous writer on this thread
+ * Flushes the file behind `fd` every `intervalMs` while a synchronous writer on this thread
  * (SQLite's `VACUUM INTO` in `dtx backup`) fills it, so the disk takes its pages in small bursts.
- * Left to the final fsync, hundreds of MB went to the disk at once, and the fdatasyncs of a dtx
- * serving beside it waited behind them: commits stalled for 0.6-1.1 s at the end of each online
- * copy on the bench VM (docs/benchmarks.md, "Backup under load"). Returns the stop: the thread
- * ends after the flush it may be in (the caller fsyncs the file itself after).
+ * Left to one sync at the end, hundreds of MB went to the disk at once, and the fdatasyncs of a
+ * dtx serving beside it waited behind them: commits stalled for 0.6-1.1 s at the end of each
+ * online copy on the bench VM (docs/benchmarks.md, "Backup under load"). Returns the stop, which
+ * waits (at most FLUSH_STOP_WAIT_MS) for the flush in progress and answers how many were made; a
+ * thread that cannot be started only means no flushing.
  */
-function flushGradually(file: string, intervalMs = GRADUAL_FLUSH_INTERVAL_MS): () => void {
-  const stop = new SharedArrayBuffer(4);
-  const worker = new Worker(FLUSHER, { eval: true, workerData: { file, intervalMs, stop } });
+export function flushGradually(fd: number, intervalMs = GRADUAL_FLUSH_INTERVAL_MS): () => number {
+  const flags = new Int32Array(new SharedArrayBuffer(12));
+  let worker: Worker;
+  try {
+    worker = new Worker(FLUSHER, { eval: true, workerData: { fd, intervalMs, flags: flags.buffer } });
+  } catch {
+    return () => 0;
+  }
   worker.unref();
-  worker.on('error', () => undefined); // a flush that fails only leaves more for the final fsync
+  worker.on('error', () => undefined);
   return () => {
-    Atomics.store(new Int32Array(stop), 0, 1);
-    Atomics.notify(new Int32Array(stop), 0);
+    Atomics.store(flags, 0, 1);
+    Atomics.notify(flags, 0);
+    Atomics.wait(flags, 1, 0, FLUSH_STOP_WAIT_MS);
+    return Atomics.load(flags, 2);
   };
 }

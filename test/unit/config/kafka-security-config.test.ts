@@ -19,7 +19,7 @@ function file(name: string, content: string | Buffer): string {
 
 
 const refused = (env: Record<string, string>): ConfigError => configError(() => resolveConfig({ env }));
-const OAUTH = { STORE_DRIVER: 'kafka', STORE_KAFKA_SASL_MECHANISM: 'oauthbearer', STORE_KAFKA_SASL_USERNAME: 'client-1', STORE_KAFKA_SASL_PASSWORD: 'client-secret', STORE_KAFKA_SASL_TOKEN_ENDPOINT: 'https://idp.example/oauth2/token' };
+const OAUTH = { STORE_DRIVER: 'kafka', STORE_KAFKA_TLS_ENABLE: 'true', STORE_KAFKA_SASL_MECHANISM: 'oauthbearer', STORE_KAFKA_SASL_USERNAME: 'client-1', STORE_KAFKA_SASL_PASSWORD: 'client-secret', STORE_KAFKA_SASL_TOKEN_ENDPOINT: 'https://idp.example/oauth2/token' };
 
 describe('Store.KafkaTls and Store.KafkaSasl', () => {
   it('are off by default: the Kafka client gets neither TLS nor SASL', () => {
@@ -126,13 +126,19 @@ describe('Store.KafkaTls and Store.KafkaSasl', () => {
   });
 
   it('oauthbearer with a token file: no client, the file read at settings time, a bad one refused naming the key', () => {
-    const env = { STORE_DRIVER: 'kafka', STORE_KAFKA_SASL_MECHANISM: 'oauthbearer', STORE_KAFKA_SASL_EXTENSIONS: 'logicalCluster=lkc-1' };
+    const env = { STORE_DRIVER: 'kafka', STORE_KAFKA_TLS_ENABLE: 'true', STORE_KAFKA_SASL_MECHANISM: 'oauthbearer', STORE_KAFKA_SASL_EXTENSIONS: 'logicalCluster=lkc-1' };
     const { config, notices } = resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: file('token', 'eyJhbGciOi.eyJzdWIi.c2ln\n') } });
     expect(notices).toEqual([]);
+    const plain = resolveConfig({ env: { ...env, STORE_KAFKA_TLS_ENABLE: 'false', STORE_KAFKA_SASL_TOKEN_FILE: '/var/run/secrets/kubernetes.io/serviceaccount/token' } }).notices;
+    expect(plain).toEqual([expect.stringMatching(/oauthbearer without Store.KafkaTls.Enable sends the bearer token unencrypted/), expect.stringMatching(/is the pod's default service-account token, whose audience is the Kubernetes API/)]);
     expect(kafkaSettingsOf(config, 'w').sasl).toMatchObject({ mechanism: 'oauthbearer', oauthBearerProvider: expect.any(Function) });
     const junk = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: file('junk-token', 'two tokens') } }).config, 'w'));
     expect([junk.key, junk.message]).toEqual(['Store.KafkaSasl.TokenFile', expect.stringMatching(/one token of at most 16384 token characters/)]);
     const missing = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: join(dir, 'none') } }).config, 'w'));
     expect([missing.key, missing.message]).toEqual(['Store.KafkaSasl.TokenFile', expect.stringMatching(/cannot read it/)]);
+    const large = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: file('a-log', 'x'.repeat(20_000)) } }).config, 'w'));
+    expect(large.message).toMatch(/it holds 20000 bytes: a token file has at most 17408/);
+    const folder = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: dir } }).config, 'w'));
+    expect(folder.message).toMatch(/it is not a regular file/);
   });
 });
