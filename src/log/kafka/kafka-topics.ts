@@ -31,8 +31,6 @@ const MAX_MESSAGE_BYTES_ENTRY = { name: 'max.message.bytes', value: String(TOPIC
 export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger: Logger, create = true): Promise<number> {
   const topics = topicsOf(settings.prefix);
   const retry = { logger };
-  const brokers = (await withKafkaRetry('describeCluster', () => admin.describeCluster(), retry)).brokers.length;
-  const replicationFactor = Math.min(3, brokers);
   const wanted = [
     { topic: topics.commands, configEntries: [{ name: 'retention.ms', value: COMMANDS_RETENTION_MS }, MAX_MESSAGE_BYTES_ENTRY] },
     { topic: topics.events, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }, MAX_MESSAGE_BYTES_ENTRY] },
@@ -49,15 +47,16 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, logger
     // automatic: a topic missing beside existing ones (deleted by hand) gets their count
     const present = wanted.filter((t) => existing.has(t.topic)).map((t) => t.topic);
     const partitions = settings.partitions || (present.length > 0 ? await countOf(present) : AUTO_PARTITIONS.kafka);
+    let replicationFactor = 0;
     const createMissing = async (attempt: number): Promise<boolean> => {
-      // a retry after INVALID_REPLICATION_FACTOR asks again how many brokers there are
-      const factor = attempt === 1 ? replicationFactor : Math.min(3, (await admin.describeCluster()).brokers.length);
-      if (attempt > 1) logger.warn({ attempt, replicationFactor: factor }, 'kafka topics not created yet: trying again');
+      // counted at each try: a retry after INVALID_REPLICATION_FACTOR asks again how many brokers there are
+      replicationFactor = Math.min(3, (await admin.describeCluster()).brokers.length);
+      if (attempt > 1) logger.warn({ attempt, replicationFactor }, 'kafka topics not created yet: trying again');
       return admin.createTopics({
         waitForLeaders: true,
         // how long the broker may take to create them, and kafkajs to wait for their leaders (default 5 s)
         timeout: 30_000,
-        topics: missing.map((t) => ({ ...t, numPartitions: partitions, replicationFactor: factor })),
+        topics: missing.map((t) => ({ ...t, numPartitions: partitions, replicationFactor })),
       });
     };
     try {

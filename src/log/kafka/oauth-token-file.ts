@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { invalidValue, LiveSetting } from '../../config/index.js';
 import { OAuthTokenFailure } from '../../errors.js';
 import { fileTokenOf, MAX_TOKEN_FILE_BYTES } from './oauth-token-answer.js';
-import { MIN_LEFT_MS, type BearerToken } from './oauth-token-source.js';
+import { bearerOf, MIN_LEFT_MS, type BearerToken } from './oauth-token-source.js';
 
 const KEY = 'Store.KafkaSasl.TokenFile';
 
@@ -45,7 +45,7 @@ export class TokenFileSource {
       const when = `${left >= 0 ? 'expires in' : 'expired'} ${Math.abs(left)} s${left >= 0 ? '' : ' ago'} (${new Date(token.expiresAtMs).toISOString()})`;
       return Promise.reject(new OAuthTokenFailure(`the OAuth token in ${this.file} (${KEY}) ${when}: whatever writes the file has not renewed it`, true));
     }
-    return Promise.resolve(Object.keys(this.extensions).length === 0 ? { value: token.value } : { value: token.value, extensions: this.extensions });
+    return Promise.resolve(bearerOf(token.value, this.extensions));
   }
 }
 

@@ -28,6 +28,11 @@ interface Held {
   readonly renewAt: number;
 }
 
+/** What kafkajs's `oauthBearerProvider` resolves to for `value`: the extensions only when there are some. */
+export function bearerOf(value: string, extensions: Readonly<Record<string, string>>): BearerToken {
+  return Object.keys(extensions).length === 0 ? { value } : { value, extensions };
+}
+
 /** How long before a session ends kafkajs re-authenticates (its `reauthenticationThreshold`, set by createKafka). */
 export const REAUTH_THRESHOLD_MS = 10_000;
 /** A token is renewed at least this long before it expires: after the last re-authentication it can serve. */
@@ -74,9 +79,7 @@ export class OAuthTokenSource {
 
   /** The token to authenticate with now (kafkajs's `oauthBearerProvider`). */
   async bearer(): Promise<BearerToken> {
-    const held = await this.#current();
-    const extensions = this.#client.extensions;
-    return Object.keys(extensions).length === 0 ? { value: held.value } : { value: held.value, extensions };
+    return bearerOf((await this.#current()).value, this.#client.extensions);
   }
 
   async #current(): Promise<Held> {
