@@ -14,6 +14,7 @@ import { buildInvoker } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
 import { finishedTimeIndex } from './log/sqlite/finished-prune.js';
+import { walFileBytes } from './log/sqlite/sqlite-database.js';
 import { FinishedPruner } from './log/sqlite/finished-pruner.js';
 import { Metrics } from './observability/metrics.js';
 import { metricsObserver, ownershipMetrics } from './observability/metrics-observer.js';
@@ -101,6 +102,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     readBudget,
     kafka: cluster !== undefined,
     ...(tls.any ? { tlsExpiry: () => tls.expiries() } : {}),
+    ...(log instanceof SqliteEventLog ? { walBytes: () => walFileBytes(log.file) } : {}),
     pruning: pruner !== undefined,
     info: { version: `v${DTX_VERSION}-dtx`, grpcVersion: GRPC_JS_VERSION },
   });
@@ -182,12 +184,8 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     await stop(0).catch((stopErr: unknown) => logger.error({ err: stopErr }, 'stop after the failed registration failed'));
     throw err;
   });
-  if (config.HttpHost === '0.0.0.0' || config.HttpHost === '::') {
-    logger.warn({ host: config.HttpHost }, `listening on all interfaces (${config.HttpHost}): every host that can reach this machine can call dtx; use --host 127.0.0.1 (HTTP_HOST) to stay local`);
-  }
-  if (config.Auth.Tokens.length === 0) {
-    logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
-  }
+  if (config.HttpHost === '0.0.0.0' || config.HttpHost === '::') logger.warn({ host: config.HttpHost }, `listening on all interfaces (${config.HttpHost}): every host that can reach this machine can call dtx; use --host 127.0.0.1 (HTTP_HOST) to stay local`);
+  if (config.Auth.Tokens.length === 0) logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
   logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: engineSettings.partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
   return { engine, httpPort, grpcPort, stop, reloadTls: () => tls.reload(), failure: log.failure ?? new Promise<Error>(() => undefined) };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { errorKind, RepeatGate } from '../observability/repeat-gate.js';
 import type { Clock } from './clock.js';
 import type { EffectRunner } from './effect-runner.js';
 import type { EngineObserver } from './engine-observer.js';
@@ -20,13 +21,18 @@ export interface EngineHookParts {
   readonly lost: (p: number, fenced: boolean) => void;
 }
 
+/** A failed append of one kind is logged at most once per this window (with the count held back). */
+export const APPEND_FAILURE_LOG_MS = 10_000;
+
 /**
  * The hooks every processor of one engine shares: effects run by the effect runner, due times on
  * the timer wheel, the engine's clock, finished and parked transactions logged and observed (a
- * parked one also alerts, as a branch's failure does).
+ * parked one also alerts, as a branch's failure does), failed appends counted and logged through
+ * a RepeatGate (a full disk fails every batch of every partition).
  */
 export function engineHooks(x: EngineHookParts): ProcessorHooks {
   const { effects, timers, clock, logger, observer } = x;
+  const appendFailures = new RepeatGate(APPEND_FAILURE_LOG_MS, () => clock.now());
   return {
     perform: (live, named) => effects.perform(live, named),
     schedule: (gid, at) => timers.set(gid, at),
@@ -41,6 +47,12 @@ export function engineHooks(x: EngineHookParts): ProcessorHooks {
       logger.error({ gid: live.gid, status: live.status, reason }, 'transaction parked: acting on it failed inside dtx; resetNextCronTime retries it, forceStop ends it');
       observer?.transactionParked?.(live.context.transType);
       effects.alert({ gid: live.gid, status: live.status, branch: '', error: `parked: ${reason}`, retry_count: 0 }, live.context.limits.requestTimeout);
+    },
+    appendFailed: (partition, err, records) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      observer?.appendFailed?.(typeof code === 'string' && code.startsWith('DTX_') ? code : 'DTX_INTERNAL');
+      const recurred = appendFailures.pass(errorKind(err));
+      if (recurred !== undefined) logger.error({ err, partition, records, recurred }, `append failed; batch rejected${recurred > 0 ? ` (${recurred} more like it since the last line)` : ''}`);
     },
     committed: x.committed,
     lost: x.lost,

@@ -164,7 +164,7 @@ export class PartitionProcessor {
         return;
       }
       this.#topics.discard();
-      this.logger.error({ err, records: records.length }, 'append failed; batch rejected');
+      this.hooks.appendFailed(this.partition, err, records.length);
       for (const d of decisions) this.#onAppendFailure(d.item, err);
       return;
     }

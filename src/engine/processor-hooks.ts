@@ -19,6 +19,8 @@ export interface ProcessorHooks {
   parked(live: LiveTransaction, reason: string): void;
   /** The log refused this partition's writes: another worker owns it now (fenced), or a commit is in doubt. */
   lost(partition: number, fenced: boolean): void;
+  /** A batch's append failed (`records` events): its commands get an error or are retried; logged a few times, counted always. */
+  appendFailed(partition: number, err: unknown, records: number): void;
   /** A batch is durable and applied: `touched` changed in it (snapshots are taken from here). */
   committed(partition: number, touched: readonly LiveTransaction[], records: number): void;
 }

@@ -6,6 +6,7 @@ import type { Metrics } from './metrics.js';
 export function metricsObserver(metrics: Metrics): EngineObserver {
   return {
     committed: (records, ms) => metrics.onCommit(records, ms),
+    appendFailed: (code) => metrics.appendFailures.inc({ code }),
     branchCalled: (model, branchid, branchtype, result) =>
       metrics.branchProcess.inc({ model, branchid, branchtype, status: result === 'SUCCESS' ? 'ok' : 'fail' }),
     transactionFinished: (model, status, createTime, finishTime) => {

@@ -11,6 +11,8 @@ export interface MetricsOptions {
   readonly kafka?: boolean;
   /** The certificates of the TLS settings (Tls, Invoker.GrpcTls, InternalTls): each one's expiry, epoch seconds (read on scrape). */
   readonly tlsExpiry?: () => ReadonlyArray<{ readonly setting: string; readonly seconds: number }>;
+  /** The embedded log: bytes of its WAL file (`dtx_log_wal_bytes`, read on scrape). */
+  readonly walBytes?: () => number;
   /** Store.PruneFinishedAfter is on: `dtx_pruned_transactions_total` is exported. */
   readonly pruning?: boolean;
   /** Labels of `dtm_server_info`. */
@@ -30,6 +32,7 @@ export class Metrics {
   readonly branchProcess = new client.Counter({ name: 'dtm_branch_process_total', help: 'All branches processed by dtm', labelNames: ['model', 'branchid', 'branchtype', 'status'], registers: [this.registry] });
   readonly appendSeconds = new client.Histogram({ name: 'dtx_log_append_seconds', help: 'Duration of one durable group commit', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
   readonly batchRecords = new client.Histogram({ name: 'dtx_log_batch_records', help: 'Events written per group commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
+  readonly appendFailures = new client.Counter({ name: 'dtx_log_append_failures_total', help: 'Batches of a partition whose append failed (their client commands got the error, dtx\'s own are retried), by error code', labelNames: ['code'], registers: [this.registry] });
   readonly recoverySeconds = new client.Gauge({ name: 'dtx_recovery_seconds', help: 'Duration of the last recovery (log fold) on start', registers: [this.registry] });
   readonly liveTransactions: client.Gauge;
   readonly openPayloadBytes: client.Gauge;
@@ -60,6 +63,7 @@ export class Metrics {
     this.openPayloadBytes = this.#sampled('dtx_open_payload_bytes', 'Request bytes held by unfinished transactions (capped by MaxOpenPayloadBytes)', openBytes);
     this.#sampled('dtx_read_budget_bytes', 'Bytes reserved by HTTP bodies and gRPC messages being read (capped by HttpMaxBodyBytesInFlight)', () => readBudget?.held ?? 0);
     this.#sampled('dtx_read_budget_waiting_calls', 'gRPC calls waiting for HttpMaxBodyBytesInFlight before their message is read', () => readBudget?.waiting ?? 0);
+    if (opts.walBytes !== undefined) this.#sampled('dtx_log_wal_bytes', 'Size of the embedded log\'s WAL file: it starts over after a checkpoint copies it whole into the database (a long reader of another process, or a full disk, holds it back)', opts.walBytes);
     this.prunedTransactions = new client.Counter({ name: 'dtx_pruned_transactions_total', help: 'Finished transactions deleted whole by Store.PruneFinishedAfter', registers: opts.pruning === true ? [this.registry] : [] });
     const tlsExpiry = opts.tlsExpiry ?? (() => []);
     new client.Gauge({ // registered with `tlsExpiry` only

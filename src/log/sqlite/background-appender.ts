@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { LogRecord, TransSummary } from '../event-log.js';
 import type { AppendTx } from './sqlite-append.js';
-import { HybridAppender } from './hybrid-appender.js';
+import { HybridAppender, type CheckpointObserver } from './hybrid-appender.js';
 import { WalSync } from './wal-sync.js';
 import { WorkerAppender } from './worker-appender.js';
 
@@ -22,14 +22,14 @@ export interface Appender {
  * thread's connection, leave their fsync to the thread pool (wal-sync.ts), so that connection
  * commits with `synchronous = NORMAL`; the writer thread's own connection fsyncs as `syncCommit`
  * says. Neither connection checkpoints by itself. `release` runs after both are closed; `now`
- * times inline commits (tests pass a clock of their own).
+ * times inline commits (tests pass a clock of their own); `observer` hears of every checkpoint.
  */
-export function backgroundAppender(file: string, db: Database.Database, inline: AppendTx, syncCommit: boolean, release: () => void, now?: () => number): Appender {
+export function backgroundAppender(file: string, db: Database.Database, inline: AppendTx, syncCommit: boolean, release: () => void, now?: () => number, observer?: CheckpointObserver): Appender {
   db.pragma('wal_autocheckpoint = 0');
   const sync = syncCommit ? new WalSync(`${file}-wal`) : undefined;
   if (sync !== undefined) db.pragma('synchronous = NORMAL');
   const writer = new WorkerAppender(file, syncCommit);
-  const hybrid = new HybridAppender(writer, inline, sync, now);
+  const hybrid = new HybridAppender(writer, inline, sync, now, observer);
   return {
     failure: sync === undefined ? writer.failure : Promise.race([writer.failure, sync.failure]),
     append: (records, summaries) => hybrid.append(records, summaries),

@@ -19,6 +19,13 @@ export interface CheckpointResult {
   readonly complete: boolean;
 }
 
+/** Told what each checkpoint the hybrid asked for came to (checkpoint-watch.ts: the operator's warnings). */
+export interface CheckpointObserver {
+  /** `exclusive`: commits waited on the writer meanwhile, so only a reader can have held it back */
+  done(result: CheckpointResult, exclusive: boolean): void;
+  failed(err: unknown): void;
+}
+
 /** One commit on the calling thread's connection; throws on failure. */
 export type InlineCommit = (records: readonly LogRecord[], summaries: readonly TransSummary[]) => void;
 
@@ -102,6 +109,7 @@ export class HybridAppender {
     /** undefined: the inline connection's own commit is durable (or durability is not asked) */
     private readonly sync: InlineSync | undefined,
     private readonly now: () => number = () => performance.now(),
+    private readonly observer?: CheckpointObserver,
   ) {}
 
   /** Commits between two checkpoints now (adapted to the WAL frames the last one found). */
@@ -177,9 +185,11 @@ export class HybridAppender {
         // an exclusive one that did not complete was held back by a reader (`dtx backup`'s snapshot):
         // asking again at once would send every commit through the writer for as long as it reads
         this.#catchUp = !this.#lastComplete && frames > CHECKPOINT_CATCH_UP_FRAMES && !(exclusive && !complete);
+        this.observer?.done({ frames, complete }, exclusive);
       },
-      () => {
+      (err: unknown) => {
         this.#exclusive = false;
+        this.observer?.failed(err);
       },
     );
   }

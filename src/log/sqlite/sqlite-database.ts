@@ -125,3 +125,8 @@ export function toLogError(err: unknown, doing: string): unknown {
   }
   return new LogUnavailable(`event log: ${doing} failed: ${err.code}: ${err.message}`, { cause: err });
 }
+
+/** Bytes of the WAL file of the log at `file` now, 0 without one (`dtx_log_wal_bytes`). */
+export function walFileBytes(file: string): number {
+  return fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+}

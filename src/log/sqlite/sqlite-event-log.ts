@@ -19,7 +19,8 @@ import type { Logger } from 'pino';
 import { BadRequest, LogUnavailable } from '../../errors.js';
 import type { EventLog, KvPage, KvRow, ListFilter, ListPage, LogRecord, StoredState, StoredTail, TransSummary } from '../event-log.js';
 import { queryKvRows, scanKvRows } from './sqlite-kv.js';
-import { openDatabase, openOwnershipLock, toLogError } from './sqlite-database.js';
+import { openDatabase, openOwnershipLock, toLogError, walFileBytes } from './sqlite-database.js';
+import { CheckpointWatch } from './checkpoint-watch.js';
 import { buildAppendTx } from './sqlite-append.js';
 import { backgroundAppender, type Appender } from './background-appender.js';
 import { GidFilter } from './gid-filter.js';
@@ -104,7 +105,7 @@ export class SqliteEventLog implements EventLog {
       const inline = buildAppendTx(db, stmts);
       let appender: Appender = { append: (r, s) => inline(r, s), close: () => { lock.close(); } };
       const gids = background ? new GidFilter() : undefined;
-      if (background) appender = backgroundAppender(file, db, inline, opts.syncCommit, () => lock.close());
+      if (background) appender = backgroundAppender(file, db, inline, opts.syncCommit, () => lock.close(), undefined, logger && new CheckpointWatch(logger, () => walFileBytes(file)));
       logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
       const log = new this(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger, gids);
       // a failed fill leaves the filter answering "may have": every gid is read, as without it
@@ -130,9 +131,7 @@ export class SqliteEventLog implements EventLog {
     try {
       await this.appender.append(records, summaries);
     } catch (err) {
-      const mapped = toLogError(err, 'append');
-      this.logger?.error({ err: mapped, records: records.length, summaries: summaries.length }, 'append failed');
-      throw mapped;
+      throw toLogError(err, 'append'); // the caller logs it (the engine, through a RepeatGate)
     }
   }
 

@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { APPEND_FAILURE_LOG_MS } from '../../../src/engine/engine-hooks.js';
 import { ERROR, sagaSpec, startEngine, submit, cmdId } from './engine-harness.js';
 
 /**
@@ -69,5 +72,32 @@ describe('engine: a failed append leaves no trace', () => {
     const again = await Promise.all(['m1', 'm2', 'm3'].map((g) => h.send(submit(sagaSpec(g, [['', '']])))));
     expect(again.every((r) => r.ok)).toBe(true);
     for (const g of ['m1', 'm2', 'm3']) expect(await h.status(g)).toBe('succeed');
+  });
+
+  it(`counts every failed batch and logs one line per ${APPEND_FAILURE_LOG_MS / 1000} s of the same failure, with how many it stood for`, async () => {
+    const lines: Array<{ msg: string; recurred: number; partition: number }> = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]), done()) });
+    const codes: string[] = [];
+    const h = await startEngine({ logger: pino({ level: 'error' }, sink), observer: { appendFailed: (code) => codes.push(code) } });
+    // one after the other: each submit is a commit of its own, failed by the log
+    const submits = async (prefix: string, n: number) => {
+      const replies = [];
+      for (let i = 0; i < n; i++) {
+        h.log.failNext();
+        replies.push(await h.send(submit(sagaSpec(`${prefix}${i}`, [['', '']]))));
+      }
+      return replies;
+    };
+    expect((await submits('a', 5)).every((r) => !r.ok)).toBe(true);
+    expect(codes).toEqual(Array(5).fill('DTX_LOG_UNAVAILABLE'));
+    expect(lines.map((l) => [l.msg, l.recurred])).toEqual([['append failed; batch rejected', 0]]);
+    await h.clock.advance(APPEND_FAILURE_LOG_MS - 1);
+    await submits('b', 2);
+    expect(lines).toHaveLength(1);
+    await h.clock.advance(1);
+    await submits('c', 1);
+    expect(lines.map((l) => [l.msg, l.recurred])).toEqual([['append failed; batch rejected', 0], ['append failed; batch rejected (6 more like it since the last line)', 6]]);
+    expect(typeof lines[1]!.partition).toBe('number');
+    expect(codes).toHaveLength(8);
   });
 });

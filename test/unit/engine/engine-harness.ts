@@ -1,7 +1,8 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createBuiltinRegistry, EMPTY_OPTIONS, type TransSpec, type TransTypeRegistry } from '../../../machines/index.js';
 import type { Command, Reply } from '../../../src/engine/command.js';
 import { Engine } from '../../../src/engine/engine.js';
+import type { EngineObserver } from '../../../src/engine/engine-observer.js';
 import type { EngineSettings } from '../../../src/engine/engine-settings.js';
 import { LogUnavailable } from '../../../src/errors.js';
 import type { BranchCall, BranchOutcome, Invoker } from '../../../src/invoker/invoker.js';
@@ -109,13 +110,16 @@ export interface EngineOptions {
   settings?: Partial<EngineSettings>;
   /** EngineDeps.actAfter: effects wait for it */
   actAfter?: Promise<unknown>;
+  /** default: a silent pino */
+  logger?: Logger;
+  observer?: EngineObserver;
 }
 
 export async function startEngine(opts: EngineOptions = {}): Promise<Harness> {
   const log = new FlakyLog(opts.store ?? new MemoryLogStore());
   const clock = opts.clock ?? new SimulatedClock();
   const invoker = opts.invoker ?? new ScriptedInvoker();
-  const engine = new Engine({ log, registry: opts.registry ?? createBuiltinRegistry(), invoker, clock, logger: pino({ level: 'silent' }), settings: { ...SETTINGS, ...opts.settings }, ...(opts.actAfter ? { actAfter: opts.actAfter } : {}) });
+  const engine = new Engine({ log, registry: opts.registry ?? createBuiltinRegistry(), invoker, clock, logger: opts.logger ?? pino({ level: 'silent' }), settings: { ...SETTINGS, ...opts.settings }, ...(opts.actAfter ? { actAfter: opts.actAfter } : {}), ...(opts.observer ? { observer: opts.observer } : {}) });
   const recovery = await engine.start();
   await settle();
   return {

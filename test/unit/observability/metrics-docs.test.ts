@@ -8,9 +8,9 @@ const DASHBOARD = JSON.parse(readFileSync(new URL('../../../docs/grafana-dashboa
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
 };
 
-/** The families registered on the embedded log without options, or (`kafka`) with every optional one: Kafka's, the TLS expiry, pruning. */
+/** The families registered on the embedded log without options, or (`kafka`) with every optional one: Kafka's, the TLS expiry, pruning, the WAL's size. */
 async function families(kafka: boolean): Promise<string[]> {
-  const m = new Metrics({ liveCount: () => 0, kafka, ...(kafka ? { tlsExpiry: () => [], pruning: true } : {}) });
+  const m = new Metrics({ liveCount: () => 0, kafka, ...(kafka ? { tlsExpiry: () => [], pruning: true, walBytes: () => 0 } : {}) });
   return (await m.registry.getMetricsAsJSON()).map((f) => f.name);
 }
 

@@ -1,0 +1,38 @@
+/**
+ * Keeps a failure that repeats from flooding the log: the first of a kind is let through, then
+ * at most one per `windowMs`, carrying how many were held back since the last one let through.
+ * A full disk fails every commit; without this each one wrote an error line with its stack to a
+ * log that often lives on that same disk.
+ */
+export class RepeatGate {
+  readonly #seen = new Map<string, { next: number; held: number }>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly now: () => number,
+    /** distinct kinds remembered; beyond it the oldest is forgotten (it is then let through again) */
+    private readonly maxKinds = 64,
+  ) {}
+
+  /** undefined: hold this one back; else how many of its kind were held back since the last one let through. */
+  pass(kind: string): number | undefined {
+    const now = this.now();
+    const seen = this.#seen.get(kind);
+    if (seen !== undefined && now < seen.next) {
+      seen.held += 1;
+      return undefined;
+    }
+    const held = seen?.held ?? 0;
+    this.#seen.delete(kind); // re-inserted last: the map's order is the order kinds were last let through
+    if (this.#seen.size >= this.maxKinds) this.#seen.delete(this.#seen.keys().next().value!);
+    this.#seen.set(kind, { next: now + this.windowMs, held: 0 });
+    return held;
+  }
+}
+
+/** The kind of an error for a RepeatGate: its code (CoordinatorError, SQLite, Node) and message, bounded. */
+export function errorKind(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return `${typeof code === 'string' ? code : ''}:${message.slice(0, 200)}`;
+}

@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
+import { BranchServer } from '../support/branch-server.js';
+import { get, gidOf, post, query, saga, waitFor, waitStatus } from '../support/dtm-client.js';
+
+/**
+ * The embedded log on a disk that fills up: a real tmpfs of 12 MiB (mounted here; the tests run
+ * as root, as the project's install scripts do), then grown to 96 MiB as an operator freeing
+ * space would. dtx must stay up and keep answering reads, refuse new work with the retryable 503
+ * DTX_LOG_UNAVAILABLE without writing a line per failure, lose nothing it acknowledged, and go on
+ * by itself once there is room: the branch results it could not store are retried, the WAL that
+ * could not be checkpointed is, and a SIGKILL afterwards loses nothing.
+ */
+const mountPoint = tempDir('dtx-disk-full-');
+const mount = (size: string, remount = false) => execFileSync('mount', ['-t', 'tmpfs', '-o', `${remount ? 'remount,' : ''}size=${size}`, 'tmpfs', mountPoint]);
+const PAYLOAD = JSON.stringify({ pad: 'p'.repeat(64 * 1024) });
+
+let bs: BranchServer;
+let server: DtxProcess | undefined;
+beforeAll(async () => {
+  mount('12m');
+  bs = await BranchServer.start();
+});
+afterAll(async () => {
+  await server?.kill('SIGKILL');
+  await bs?.close();
+  execFileSync('umount', ['-l', mountPoint]);
+});
+
+const bigSaga = (gid: string) => ({ ...saga(gid, [{ action: bs.url('/df/a'), compensate: bs.url('/df/c') }, { action: bs.url('/df/b'), compensate: bs.url('/df/d') }]), payloads: [PAYLOAD, PAYLOAD] });
+const failuresCounted = async (api: string) => Number(/^dtx_log_append_failures_total\{code="DTX_LOG_UNAVAILABLE"\} (\d+)$/m.exec((await get(api.replace('/dtmsvr', ''), 'metrics')).text)?.[1] ?? 0);
+const lines = (s: DtxProcess, text: string) => s.logs.filter((l) => l.includes(text));
+
+describe('a full disk under the embedded log', () => {
+  it('refuses new work with a retryable 503, loses nothing acknowledged, and resumes once there is room', async () => {
+    const dataDir = path.join(mountPoint, 'data');
+    mkdirSync(dataDir);
+    server = await startDtx({ dataDir });
+    const api = server.api;
+
+    const acked: string[] = [];
+    let refused: { gid: string; status: number; body: Record<string, unknown> } | undefined;
+    for (let i = 0; i < 2000 && refused === undefined; i++) {
+      const gid = gidOf('df');
+      const r = await post(api, 'submit', bigSaga(gid));
+      if (r.status === 200) acked.push(gid);
+      else refused = { gid, status: r.status, body: r.body };
+    }
+    expect(acked.length).toBeGreaterThan(5);
+    expect(refused).toMatchObject({ status: 503, body: { code: 'DTX_LOG_UNAVAILABLE' } });
+    expect(String(refused!.body.message)).toMatch(/SQLITE_FULL/);
+
+    // more of the same: every one refused, none logged on its own line; reads go on
+    const more = await Promise.all(Array.from({ length: 60 }, () => post(api, 'submit', bigSaga(gidOf('df-more')))));
+    expect(new Set(more.map((r) => `${r.status} ${String(r.body.code)}`))).toEqual(new Set(['503 DTX_LOG_UNAVAILABLE']));
+    expect(await failuresCounted(api)).toBeGreaterThanOrEqual(61);
+    expect(lines(server, 'append failed').length).toBeLessThanOrEqual(3); // one per 10 s window (the gate), not 61
+    expect((await query(api, refused!.gid)).transaction).toBeNull(); // refused means not stored
+    expect((await query(api, acked[0]!)).transaction).not.toBeNull();
+    expect((await get(api, 'all?limit=5')).status).toBe(200);
+    expect(server.proc.exitCode).toBeNull();
+    // the checkpoints asked meanwhile could not grow the database file: warned about, not per attempt
+    await waitFor(async () => {
+      await post(api, 'submit', bigSaga(gidOf('df-probe')));
+      return lines(server!, 'WAL checkpoint failed').length;
+    }, (n) => n >= 1, 60_000, 'a warning that the checkpoint failed');
+
+    // the operator frees space: new work is taken again, the branch results held back are stored
+    mount('96m', true);
+    const after = gidOf('df-after');
+    await waitFor(() => post(api, 'submit', bigSaga(after)), (r) => r.status === 200, 60_000, 'a submit taken after the disk has room');
+    for (const gid of [...acked, after]) await waitStatus(api, gid, 'succeed', 60_000);
+    await waitFor(async () => {
+      await post(api, 'submit', saga(gidOf('df-small'), [{ action: bs.url('/df/a'), compensate: bs.url('/df/c') }]));
+      return lines(server!, 'WAL checkpoints complete again').length;
+    }, (n) => n >= 1, 60_000, 'a complete checkpoint');
+
+    // nothing acknowledged lives only in memory
+    await server.kill('SIGKILL');
+    server = await startDtx({ dataDir });
+    for (const gid of [...acked, after]) expect((await query(server.api, gid)).transaction?.status).toBe('succeed');
+    expect((await query(server.api, refused!.gid)).transaction).toBeNull();
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { errorKind, RepeatGate } from '../../../src/observability/repeat-gate.js';
+
+describe('RepeatGate', () => {
+  it('lets the first of a kind through, then one per window with the count held back', () => {
+    let t = 0;
+    const gate = new RepeatGate(1000, () => t);
+    expect(gate.pass('full')).toBe(0);
+    expect([gate.pass('full'), gate.pass('full')]).toEqual([undefined, undefined]);
+    expect(gate.pass('io')).toBe(0); // another kind has a window of its own
+    t = 999;
+    expect(gate.pass('full')).toBeUndefined();
+    t = 1000;
+    expect(gate.pass('full')).toBe(3);
+    t = 5000;
+    expect(gate.pass('full')).toBe(0); // nothing held back in between
+  });
+
+  it('remembers at most maxKinds kinds: the one let through longest ago is forgotten first', () => {
+    const gate = new RepeatGate(1000, () => 0, 2);
+    expect([gate.pass('a'), gate.pass('b')]).toEqual([0, 0]);
+    expect(gate.pass('a')).toBeUndefined();
+    expect(gate.pass('c')).toBe(0); // 'a' was let through first: forgotten
+    expect(gate.pass('b')).toBeUndefined();
+    expect(gate.pass('a')).toBe(0);
+  });
+
+  it('names an error by its code and message, the message cut at 200 characters', () => {
+    const err = Object.assign(new Error(`disk full ${'x'.repeat(300)}`), { code: 'DTX_LOG_UNAVAILABLE' });
+    expect(errorKind(err)).toBe(`DTX_LOG_UNAVAILABLE:${err.message.slice(0, 200)}`);
+    expect(errorKind('plain')).toBe(':plain');
+    expect(errorKind(null)).toBe(':null');
+  });
+});
