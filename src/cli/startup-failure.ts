@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
 import { BrokersUnreachable, kafkaAuthorizationFailure, OAuthTokenFailure } from '../errors.js';
 import { ListenError } from '../ingress/listen-error.js';
-import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
+import { isDataDirLocked, isDiskFull } from '../log/sqlite/sqlite-database.js';
 
 /**
  * Start-up failures an operator causes and can fix, as one line: what is wrong and the flag or
@@ -11,6 +11,9 @@ import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
 export function startupFailureLine(err: unknown, config: ResolvedConfig): string | undefined {
   if (isDataDirLocked(err)) {
     return `the data dir ${path.resolve(config.Store.DataDir)} is in use by another dtx process; stop that one, or give this one its own directory with --data-dir <dir> (STORE_DATA_DIR)`;
+  }
+  if (isDiskFull(err)) {
+    return `the disk of the data dir ${path.resolve(config.Store.DataDir)} is full; free space there (at least the size of its dtx.db-wal, which is copied into dtx.db) and start dtx again`;
   }
   if (err instanceof BrokersUnreachable || err instanceof OAuthTokenFailure) return err.message;
   const refused = aclRefusalLine(err, config);

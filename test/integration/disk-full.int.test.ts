@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
+import { serveExpectingFailure, startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { get, gidOf, post, query, saga, waitFor, waitStatus } from '../support/dtm-client.js';
 
@@ -12,7 +12,8 @@ import { get, gidOf, post, query, saga, waitFor, waitStatus } from '../support/d
  * space would. dtx must stay up and keep answering reads, refuse new work with the retryable 503
  * DTX_LOG_UNAVAILABLE without writing a line per failure, lose nothing it acknowledged, and go on
  * by itself once there is room: the branch results it could not store are retried, the WAL that
- * could not be checkpointed is, and a SIGKILL afterwards loses nothing.
+ * could not be checkpointed is, and a SIGKILL afterwards loses nothing. A start on a disk with no
+ * room at all says so in one line.
  */
 const mountPoint = tempDir('dtx-disk-full-');
 const mount = (size: string, remount = false) => execFileSync('mount', ['-t', 'tmpfs', '-o', `${remount ? 'remount,' : ''}size=${size}`, 'tmpfs', mountPoint]);
@@ -33,6 +34,17 @@ afterAll(async () => {
 const bigSaga = (gid: string) => ({ ...saga(gid, [{ action: bs.url('/df/a'), compensate: bs.url('/df/c') }, { action: bs.url('/df/b'), compensate: bs.url('/df/d') }]), payloads: [PAYLOAD, PAYLOAD] });
 const failuresCounted = async (api: string) => Number(/^dtx_log_append_failures_total\{code="DTX_LOG_UNAVAILABLE"\} (\d+)$/m.exec((await get(api.replace('/dtmsvr', ''), 'metrics')).text)?.[1] ?? 0);
 const lines = (s: DtxProcess, text: string) => s.logs.filter((l) => l.includes(text));
+/** Writes `file` until the filesystem has no room left (ENOSPC). */
+function fillUp(file: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    for (const block = Buffer.alloc(1 << 20, 1); ; ) writeSync(fd, block);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 describe('a full disk under the embedded log', () => {
   it('refuses new work with a retryable 503, loses nothing acknowledged, and resumes once there is room', async () => {
@@ -78,8 +90,14 @@ describe('a full disk under the embedded log', () => {
       return lines(server!, 'WAL checkpoints complete again').length;
     }, (n) => n >= 1, 60_000, 'a complete checkpoint');
 
-    // nothing acknowledged lives only in memory
+    // nothing acknowledged lives only in memory; a start with no room at all is one line
     await server.kill('SIGKILL');
+    server = undefined;
+    fillUp(path.join(mountPoint, 'filler'));
+    const refusedStart = await serveExpectingFailure({ STORE_DATA_DIR: dataDir });
+    expect(refusedStart.code).toBe(1);
+    expect(refusedStart.stderr).toContain(`dtx: cannot start: the disk of the data dir ${dataDir} is full; free space there`);
+    rmSync(path.join(mountPoint, 'filler'));
     server = await startDtx({ dataDir });
     for (const gid of [...acked, after]) expect((await query(server.api, gid)).transaction?.status).toBe('succeed');
     expect((await query(server.api, refused!.gid)).transaction).toBeNull();

@@ -109,6 +109,12 @@ export function isDataDirLocked(err: unknown): boolean {
   return isSqliteError(cause) && (cause.code === 'SQLITE_BUSY' || cause.code === 'SQLITE_LOCKED');
 }
 
+/** True for a failure of the log because its disk is full (SQLITE_FULL; an append's, a lock's, an open's). */
+export function isDiskFull(err: unknown): boolean {
+  const cause = err instanceof LogUnavailable ? err.cause : err;
+  return isSqliteError(cause) && cause.code === 'SQLITE_FULL';
+}
+
 export function isSqliteError(err: unknown): err is InstanceType<typeof Database.SqliteError> {
   return err instanceof Database.SqliteError;
 }

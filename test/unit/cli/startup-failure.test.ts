@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/index.js';
 import { aclRefusalLine, startupFailureLine } from '../../../src/cli/startup-failure.js';
+import Database from 'better-sqlite3';
 import { kafkaAuthorizationFailure } from '../../../src/errors.js';
+import { toLogError } from '../../../src/log/sqlite/sqlite-database.js';
 
 // kafkajs's own errors, as its admin and producers throw them
 const require = createRequire(import.meta.url);
@@ -35,5 +37,14 @@ describe('kafkaAuthorizationFailure', () => {
     // the same line when a running worker is refused (serve prints it after `dtx: stopping:`)
     expect(aclRefusalLine(new KafkaJSProtocolError(createErrorFromCode(53)), config)).toBe(line);
     expect(aclRefusalLine(new Error('fsync failed'), config)).toBeUndefined();
+  });
+});
+
+describe('startupFailureLine: the log\'s disk', () => {
+  it('a full disk (SQLITE_FULL, as the log maps it) is one line naming the data dir; other SQLite failures are not', () => {
+    const { config } = resolveConfig({ env: { STORE_DATA_DIR: '/srv/dtx' } });
+    const full = toLogError(new Database.SqliteError('database or disk is full', 'SQLITE_FULL'), 'lock /srv/dtx/dtx.lock');
+    expect(startupFailureLine(full, config)).toBe('the disk of the data dir /srv/dtx is full; free space there (at least the size of its dtx.db-wal, which is copied into dtx.db) and start dtx again');
+    expect(startupFailureLine(toLogError(new Database.SqliteError('disk I/O error', 'SQLITE_IOERR'), 'open'), config)).toBeUndefined();
   });
 });
