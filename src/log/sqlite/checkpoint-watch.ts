@@ -34,15 +34,15 @@ export class CheckpointWatch implements CheckpointObserver {
     }
     if (!exclusive) return; // a passive one leaves the frames committed while it ran: the next one takes them
     this.#troubled = true;
-    const heldBack = this.#gate.pass('reader');
-    if (heldBack === undefined) return;
-    this.logger.warn({ frames, walBytes: this.walBytes(), recurred: heldBack }, 'the WAL cannot start over: a reader in another process holds an old snapshot of the log (an online dtx backup, an sqlite3 shell); the WAL grows until that read ends');
+    const recurred = this.#gate.pass('reader');
+    if (recurred === undefined) return;
+    this.logger.warn({ frames, walBytes: this.walBytes(), recurred }, 'the WAL cannot start over: a reader in another process holds an old snapshot of the log (an online dtx backup, an sqlite3 shell); the WAL grows until that read ends');
   }
 
   failed(err: unknown): void {
     this.#troubled = true;
-    const heldBack = this.#gate.pass(errorKind(err));
-    if (heldBack === undefined) return;
-    this.logger.warn({ err, walBytes: this.walBytes(), recurred: heldBack }, 'WAL checkpoint failed: the WAL grows until one succeeds (on a full disk, free at least the WAL\'s size: its pages are copied into the database file)');
+    const recurred = this.#gate.pass(errorKind(err));
+    if (recurred === undefined) return;
+    this.logger.warn({ err, walBytes: this.walBytes(), recurred }, 'WAL checkpoint failed: the WAL grows until one succeeds (on a full disk, free at least the WAL\'s size: its pages are copied into the database file)');
   }
 }

@@ -132,7 +132,11 @@ export function toLogError(err: unknown, doing: string): unknown {
   return new LogUnavailable(`event log: ${doing} failed: ${err.code}: ${err.message}`, { cause: err });
 }
 
-/** Bytes of the WAL file of the log at `file` now, 0 without one (`dtx_log_wal_bytes`). */
+/** Bytes of the WAL file of the log at `file` now, 0 without one, NaN when it cannot be looked at (`dtx_log_wal_bytes`). Never throws. */
 export function walFileBytes(file: string): number {
-  return fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  try {
+    return fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  } catch {
+    return Number.NaN;
+  }
 }
