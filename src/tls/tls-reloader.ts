@@ -43,17 +43,22 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
   readonly #ca = new Set<CaListener>();
   readonly #timer: NodeJS.Timeout;
   readonly #logger: Logger;
-  /** when the expiry warning was last logged, epoch ms: again once a day while it applies */
-  #warnedAt = 0;
+  readonly #now: () => number;
+  /** when the expiry warning was last logged, by `#now` (-Infinity: never, whatever the clock): again once a day while it applies */
+  #warnedAt = -Infinity;
 
-  /** Reads the files now: throws a ConfigError naming the key of a bad one. */
+  /**
+   * Reads the files now: throws a ConfigError naming the key of a bad one. `now`: the clock the
+   * expiry warnings are judged by, epoch ms (Date.now; a simulated one in tests).
+   */
   constructor(
     readonly setting: TlsSettingName,
     files: TlsSettingFiles,
     readonly requireClientCert: boolean,
     logger: Logger,
-    options: { readonly caName?: string; readonly intervalMs?: number } = {},
+    options: { readonly caName?: string; readonly intervalMs?: number; readonly now?: () => number } = {},
   ) {
+    this.#now = options.now ?? Date.now;
     this.#logger = logger.child({ component: 'tls', setting });
     const paths = [files.CertFile, files.KeyFile, files.CaFile].filter((f) => f !== '');
     this.#live = new LiveSetting(paths, () => readTlsFiles(setting, files, options.caName), (message) => this.#logger.warn(`TLS files not reloaded: ${message}`));
@@ -99,7 +104,8 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
   /** The timer's look: changed files are used; a certificate near its expiry is warned about again once a day. */
   #look(): void {
     this.#serve('changed', this.#live.current);
-    if (this.#expiresAt !== undefined && this.#expiresAt - Date.now() < TLS_EXPIRY_WARNING_MS && Date.now() - this.#warnedAt >= 86_400_000) this.#inspect('still');
+    const now = this.#now();
+    if (this.#expiresAt !== undefined && this.#expiresAt - now < TLS_EXPIRY_WARNING_MS && now - this.#warnedAt >= 86_400_000) this.#inspect('still');
   }
 
   /** Uses `next` (files that passed readTlsFiles); false, the files in use kept, when they cannot be (logged). */
@@ -112,12 +118,19 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
       return true;
     }
     const { cert, key, ca } = next;
+    let validTo: string | undefined;
     try {
       // everything that can fail, before anything is handed out: a timer's callback must not throw
       createSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
-      if (cert !== undefined) new X509Certificate(cert);
+      if (cert !== undefined) validTo = new X509Certificate(cert).validTo;
     } catch (err) {
       this.#logger.warn({ err: { message: (err as Error).message }, why }, 'TLS files not reloaded: the ones in use stay');
+      return false;
+    }
+    // an expired renewal (a stale secret copied back) would fail every handshake: not while the certificate in use is still valid
+    const now = this.#now();
+    if (validTo !== undefined && Date.parse(validTo) <= now && this.#expiresAt !== undefined && this.#expiresAt > now) {
+      this.#logger.warn({ why, validTo }, `TLS files not reloaded: the new ${this.setting}.CertFile expired at ${validTo}; the ones in use stay`);
       return false;
     }
     this.#tls = next;
@@ -128,7 +141,7 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     return true;
   }
 
-  /** Logs the certificate in use (reloaded: at info; expiring within TLS_EXPIRY_WARNING_MS: a warning); its expiry, epoch ms. */
+  /** Logs the certificate in use (reloaded: at info; expiring within TLS_EXPIRY_WARNING_MS: a warning; expired: an error); its expiry, epoch ms. */
   #inspect(why: 'start' | 'signal' | 'changed' | 'still'): number | undefined {
     if (this.#tls.cert === undefined) {
       if (why !== 'start') this.#logger.info({ why }, 'TLS files reloaded');
@@ -138,9 +151,11 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     const expiresAt = Date.parse(x.validTo);
     const facts = { why, subject: x.subject, validTo: x.validTo, fingerprint256: x.fingerprint256 };
     if (why === 'signal' || why === 'changed') this.#logger.info(facts, 'TLS certificate reloaded');
-    if (expiresAt - Date.now() < TLS_EXPIRY_WARNING_MS) {
-      this.#warnedAt = Date.now();
-      this.#logger.warn(facts, `the TLS certificate expires within 14 days: renew ${this.setting}.CertFile (dtx uses the new one without a restart)`);
+    const now = this.#now();
+    if (expiresAt - now < TLS_EXPIRY_WARNING_MS) {
+      this.#warnedAt = now;
+      if (expiresAt <= now) this.#logger.error(facts, `the TLS certificate has expired: peers refuse it; renew ${this.setting}.CertFile (dtx uses the new one without a restart)`);
+      else this.#logger.warn(facts, `the TLS certificate expires within 14 days: renew ${this.setting}.CertFile (dtx uses the new one without a restart)`);
     }
     return expiresAt;
   }
@@ -174,8 +189,9 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
 
 /**
  * The CA update of `tls`. Without a CA file the update still comes (grpc-js's channel waits for
- * one) with no certificate in it: Node's `createSecureContext` then trusts its default roots, as
- * `grpc.credentials.createSsl(null)` does.
+ * one) with no certificate in it: Node's `createSecureContext` then trusts Node's default roots,
+ * `NODE_EXTRA_CA_CERTS` included (checked by hand with grpc-js 1.14.7). Unlike
+ * `grpc.credentials.createSsl(null)`, `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH` is not read.
  */
 function caUpdateOf(tls: TlsFiles): grpc.experimental.CaCertificateUpdate {
   return { caCertificate: tls.ca as Buffer };

@@ -23,6 +23,9 @@ export interface TestCerts {
   readonly strangerKey: Buffer;
   /** A CA that signed nothing here: trusting only it must fail the handshake. */
   readonly otherCa: Buffer;
+  /** like the server certificate, valid one day instead of two: it expires first */
+  readonly shortCert: Buffer;
+  readonly shortKey: Buffer;
 }
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -42,11 +45,11 @@ function makeCa(dir: string, name: string): void {
     '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
 }
 
-function makeLeaf(dir: string, name: string, extensions: string, ca = 'ca'): void {
+function makeLeaf(dir: string, name: string, extensions: string, ca = 'ca', days = 2): void {
   writeFileSync(path.join(dir, `${name}.ext`), extensions);
   openssl(dir, ['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=dtx-test-${name}`]);
   openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
-    '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
+    '-out', `${name}.crt`, '-days', String(days), '-extfile', `${name}.ext`]);
 }
 
 export function makeTestCerts(): TestCerts {
@@ -54,7 +57,9 @@ export function makeTestCerts(): TestCerts {
   try {
     makeCa(dir, 'ca');
     makeCa(dir, 'other-ca');
-    makeLeaf(dir, 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    const server = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n';
+    makeLeaf(dir, 'server', server);
+    makeLeaf(dir, 'short', server, 'ca', 1);
     makeLeaf(dir, 'client', 'extendedKeyUsage=clientAuth\n');
     const peer = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n';
     makeLeaf(dir, 'peer', peer);
@@ -64,6 +69,7 @@ export function makeTestCerts(): TestCerts {
       ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'),
       clientCert: read('client.crt'), clientKey: read('client.key'), otherCa: read('other-ca.crt'),
       peerCert: read('peer.crt'), peerKey: read('peer.key'), strangerCert: read('stranger.crt'), strangerKey: read('stranger.key'),
+      shortCert: read('short.crt'), shortKey: read('short.key'),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
