@@ -33,6 +33,7 @@ export const APPEND_FAILURE_LOG_MS = 10_000;
 export function engineHooks(x: EngineHookParts): ProcessorHooks {
   const { effects, timers, clock, logger, observer } = x;
   const appendFailures = new RepeatGate(APPEND_FAILURE_LOG_MS, () => clock.now());
+  let failing = false;
   return {
     perform: (live, named) => effects.perform(live, named),
     schedule: (gid, at) => timers.set(gid, at),
@@ -51,10 +52,19 @@ export function engineHooks(x: EngineHookParts): ProcessorHooks {
     appendFailed: (partition, err, records) => {
       const code = (err as { code?: unknown } | null)?.code;
       observer?.appendFailed?.(typeof code === 'string' && code.startsWith('DTX_') ? code : 'DTX_INTERNAL');
+      failing = true;
       const recurred = appendFailures.pass(errorKind(err));
+      // `partition` and `records`: the batch this line was written for (one failed commit fails the batch of every partition in it)
       if (recurred !== undefined) logger.error({ err, partition, records, recurred }, `append failed; batch rejected${recurred > 0 ? ` (${recurred} more like it since the last line)` : ''}`);
     },
-    committed: x.committed,
+    committed: (p, touched, records) => {
+      // gated too: on a nearly full disk small commits succeed between the large ones that fail
+      if (failing) {
+        failing = false;
+        if (appendFailures.pass('recovered') !== undefined) logger.info({ partition: p }, 'appends succeed again');
+      }
+      x.committed(p, touched, records);
+    },
     lost: x.lost,
   };
 }

@@ -32,7 +32,7 @@ export class Metrics {
   readonly branchProcess = new client.Counter({ name: 'dtm_branch_process_total', help: 'All branches processed by dtm', labelNames: ['model', 'branchid', 'branchtype', 'status'], registers: [this.registry] });
   readonly appendSeconds = new client.Histogram({ name: 'dtx_log_append_seconds', help: 'Duration of one durable group commit', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
   readonly batchRecords = new client.Histogram({ name: 'dtx_log_batch_records', help: 'Events written per group commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
-  readonly appendFailures = new client.Counter({ name: 'dtx_log_append_failures_total', help: 'Batches of a partition whose append failed (their client commands got the error, dtx\'s own are retried), by error code', labelNames: ['code'], registers: [this.registry] });
+  readonly appendFailures = new client.Counter({ name: 'dtx_log_append_failures_total', help: 'Batches of a partition whose append failed, by the error\'s code (one failed group commit counts once for each partition in it); their client commands got 503 DTX_LOG_UNAVAILABLE, dtx\'s own are retried', labelNames: ['code'], registers: [this.registry] });
   readonly recoverySeconds = new client.Gauge({ name: 'dtx_recovery_seconds', help: 'Duration of the last recovery (log fold) on start', registers: [this.registry] });
   readonly liveTransactions: client.Gauge;
   readonly openPayloadBytes: client.Gauge;
@@ -49,6 +49,7 @@ export class Metrics {
 
   constructor(opts: MetricsOptions) {
     const { liveCount, openBytes = () => 0, readBudget } = opts;
+    this.appendFailures.inc({ code: 'DTX_LOG_UNAVAILABLE' }, 0); // exported from the start: a rate() alert sees its first failure
     client.collectDefaultMetrics({ register: this.registry });
     const info = new client.Gauge({ name: 'dtm_server_info', help: '1 while the server runs; labels: the dtx version and the grpc-js version (dtm: gin_version, grpc_version)', labelNames: ['version', 'grpc_version'], registers: [this.registry] });
     info.set({ version: opts.info?.version ?? 'unknown', grpc_version: opts.info?.grpcVersion ?? 'unknown' }, 1);

@@ -28,11 +28,23 @@ export class RepeatGate {
     this.#seen.set(kind, { next: now + this.windowMs, held: 0 });
     return held;
   }
+
+  /** The trouble is over: forgets every kind (the next is let through at once); how many were held back since their last line. */
+  clear(): number {
+    let held = 0;
+    for (const seen of this.#seen.values()) held += seen.held;
+    this.#seen.clear();
+    return held;
+  }
 }
 
-/** The kind of an error for a RepeatGate: its code (CoordinatorError, SQLite, Node) and message, bounded. */
+/**
+ * The kind of an error for a RepeatGate: its code (CoordinatorError, SQLite, Node) and message,
+ * bounded, numbers masked: the same failure of partition 3 and of partition 12 (a broker down) is
+ * one kind, not one per partition.
+ */
 export function errorKind(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
-  return `${typeof code === 'string' ? code : ''}:${message.slice(0, 200)}`;
+  return `${typeof code === 'string' ? code : ''}:${message.slice(0, 200).replace(/\d+/g, '#')}`;
 }

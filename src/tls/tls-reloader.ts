@@ -46,6 +46,8 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
   readonly #now: () => number;
   /** when the expiry warning was last logged, by `#now` (-Infinity: never, whatever the clock): again once a day while it applies */
   #warnedAt = -Infinity;
+  /** files `#serve` refused (warned about): the timer does not warn about them again */
+  #refused: TlsFiles | undefined;
 
   /**
    * Reads the files now: throws a ConfigError naming the key of a bad one. `now`: the clock the
@@ -108,9 +110,10 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
     if (this.#expiresAt !== undefined && this.#expiresAt - now < TLS_EXPIRY_WARNING_MS && now - this.#warnedAt >= 86_400_000) this.#inspect('still');
   }
 
-  /** Uses `next` (files that passed readTlsFiles); false, the files in use kept, when they cannot be (logged). */
+  /** Uses `next` (files that passed readTlsFiles); false, the files in use kept, when they cannot be (logged once per change; again on SIGHUP). */
   #serve(why: 'signal' | 'changed', next: TlsFiles): boolean {
     if (next === this.#tls) return true;
+    if (next === this.#refused && why === 'changed') return false; // the timer's next look at the same files
     const same = (['cert', 'key', 'ca'] as const).every((k) => next[k] === this.#tls[k] || (next[k] !== undefined && this.#tls[k]?.equals(next[k]) === true));
     if (same) {
       this.#tls = next;
@@ -124,12 +127,14 @@ export class TlsReloader implements grpc.experimental.CertificateProvider {
       createSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
       if (cert !== undefined) validTo = new X509Certificate(cert).validTo;
     } catch (err) {
+      this.#refused = next;
       this.#logger.warn({ err: { message: (err as Error).message }, why }, 'TLS files not reloaded: the ones in use stay');
       return false;
     }
     // an expired renewal (a stale secret copied back) would fail every handshake: not while the certificate in use is still valid
     const now = this.#now();
     if (validTo !== undefined && Date.parse(validTo) <= now && this.#expiresAt !== undefined && this.#expiresAt > now) {
+      this.#refused = next;
       this.#logger.warn({ why, validTo }, `TLS files not reloaded: the new ${this.setting}.CertFile expired at ${validTo}; the ones in use stay`);
       return false;
     }

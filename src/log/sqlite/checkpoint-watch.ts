@@ -21,18 +21,19 @@ export class CheckpointWatch implements CheckpointObserver {
   constructor(
     private readonly logger: Logger,
     private readonly walBytes: () => number,
-    now: () => number = Date.now,
+    now: () => number = () => performance.now(),
   ) {
     this.#gate = new RepeatGate(WAL_WARNING_MS, now);
   }
 
-  done({ frames, complete }: CheckpointResult, exclusive: boolean): void {
-    if (complete) {
-      if (this.#troubled) this.logger.info({ walBytes: this.walBytes() }, 'WAL checkpoints complete again: the WAL starts over');
+  done({ frames, complete }: CheckpointResult, exclusive: boolean, startsOver: boolean): void {
+    if (startsOver) {
+      if (this.#troubled) this.logger.info({ walBytes: this.walBytes(), recurred: this.#gate.clear() }, 'WAL checkpoints complete again: the WAL starts over');
       this.#troubled = false;
       return;
     }
-    if (!exclusive) return; // a passive one leaves the frames committed while it ran: the next one takes them
+    // a passive one leaves the frames committed while it ran (the next one takes them); a complete one, nothing
+    if (!exclusive || complete) return;
     this.#troubled = true;
     const recurred = this.#gate.pass('reader');
     if (recurred === undefined) return;

@@ -21,8 +21,11 @@ export interface CheckpointResult {
 
 /** Told what each checkpoint the hybrid asked for came to (checkpoint-watch.ts: the operator's warnings). */
 export interface CheckpointObserver {
-  /** `exclusive`: commits waited on the writer meanwhile, so only a reader can have held it back */
-  done(result: CheckpointResult, exclusive: boolean): void;
+  /**
+   * `exclusive`: commits waited on the writer meanwhile, so only a reader can have held it back;
+   * `startsOver`: it copied everything and nothing was committed while it ran: the WAL starts over.
+   */
+  done(result: CheckpointResult, exclusive: boolean, startsOver: boolean): void;
   failed(err: unknown): void;
 }
 
@@ -162,6 +165,15 @@ export class HybridAppender {
     return this.writer.close();
   }
 
+  /** The observer is told from a checkpoint's continuation: what it throws must not become an unhandled rejection. */
+  #tell(what: (o: CheckpointObserver) => void): void {
+    try {
+      if (this.observer !== undefined) what(this.observer);
+    } catch {
+      // the observer only logs: nothing to undo
+    }
+  }
+
   #counted(): void {
     this.#sinceCheckpoint += 1;
     if (this.writer.checkpointing || (this.#sinceCheckpoint < this.#interval && !this.#catchUp)) return;
@@ -185,11 +197,11 @@ export class HybridAppender {
         // an exclusive one that did not complete was held back by a reader (`dtx backup`'s snapshot):
         // asking again at once would send every commit through the writer for as long as it reads
         this.#catchUp = !this.#lastComplete && frames > CHECKPOINT_CATCH_UP_FRAMES && !(exclusive && !complete);
-        this.observer?.done({ frames, complete }, exclusive);
+        this.#tell((o) => o.done({ frames, complete }, exclusive, this.#lastComplete));
       },
       (err: unknown) => {
         this.#exclusive = false;
-        this.observer?.failed(err);
+        this.#tell((o) => o.failed(err));
       },
     );
   }

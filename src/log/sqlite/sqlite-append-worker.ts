@@ -77,7 +77,9 @@ port.on('message', (msg: { id: number; records: LogRecord[]; summaries: TransSum
     if ('checkpoint' in msg) {
       const [done] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
       if (dbFd !== undefined) syncDatabase(dbFd);
-      port.postMessage({ id: msg.id, checkpoint: { frames: done?.log ?? 0, complete: (done?.checkpointed ?? 0) >= (done?.log ?? 0) } });
+      // log and checkpointed are -1 when the checkpoint could not run (another connection's checkpoint held its lock): not complete
+      const frames = done?.log ?? -1;
+      port.postMessage({ id: msg.id, checkpoint: { frames: Math.max(frames, 0), complete: frames >= 0 && (done?.checkpointed ?? -1) >= frames } });
       return;
     }
     appendTx(msg.records, msg.summaries);

@@ -109,10 +109,10 @@ export function isDataDirLocked(err: unknown): boolean {
   return isSqliteError(cause) && (cause.code === 'SQLITE_BUSY' || cause.code === 'SQLITE_LOCKED');
 }
 
-/** True for a failure of the log because its disk is full (SQLITE_FULL; an append's, a lock's, an open's). */
+/** True for a failure of the log because its disk is full (SQLITE_FULL: an append's, a lock's, an open's; ENOSPC: a file of dtx's own). */
 export function isDiskFull(err: unknown): boolean {
   const cause = err instanceof LogUnavailable ? err.cause : err;
-  return isSqliteError(cause) && cause.code === 'SQLITE_FULL';
+  return (isSqliteError(cause) && cause.code === 'SQLITE_FULL') || (cause as NodeJS.ErrnoException | null)?.code === 'ENOSPC';
 }
 
 export function isSqliteError(err: unknown): err is InstanceType<typeof Database.SqliteError> {

@@ -76,9 +76,15 @@ describe('engine: a failed append leaves no trace', () => {
 
   it(`counts every failed batch and logs one line per ${APPEND_FAILURE_LOG_MS / 1000} s of the same failure, with how many it stood for`, async () => {
     const lines: Array<{ msg: string; recurred: number; partition: number }> = [];
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]), done()) });
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        const line = JSON.parse(chunk.toString()) as (typeof lines)[number];
+        if (line.msg.startsWith('append')) lines.push(line); // not the info lines of finished transactions
+        done();
+      },
+    });
     const codes: string[] = [];
-    const h = await startEngine({ logger: pino({ level: 'error' }, sink), observer: { appendFailed: (code) => codes.push(code) } });
+    const h = await startEngine({ logger: pino({ level: 'info' }, sink), observer: { appendFailed: (code) => codes.push(code) } });
     // one after the other: each submit is a commit of its own, failed by the log
     const submits = async (prefix: string, n: number) => {
       const replies = [];
@@ -99,5 +105,14 @@ describe('engine: a failed append leaves no trace', () => {
     expect(lines.map((l) => [l.msg, l.recurred])).toEqual([['append failed; batch rejected', 0], ['append failed; batch rejected (6 more like it since the last line)', 6]]);
     expect(typeof lines[1]!.partition).toBe('number');
     expect(codes).toHaveLength(8);
+    // the next commit that succeeds says so, once per window too: failures and successes that alternate write two lines, not one each
+    expect((await h.send(submit(sagaSpec('ok1', [['', '']])))).ok).toBe(true);
+    await submits('d', 1);
+    expect((await h.send(submit(sagaSpec('ok2', [['', '']])))).ok).toBe(true);
+    expect(lines.slice(2).map((l) => l.msg)).toEqual(['appends succeed again']);
+    await h.clock.advance(APPEND_FAILURE_LOG_MS);
+    await submits('e', 1);
+    expect((await h.send(submit(sagaSpec('ok3', [['', '']])))).ok).toBe(true);
+    expect(lines.slice(3).map((l) => l.msg)).toEqual(['append failed; batch rejected (1 more like it since the last line)', 'appends succeed again']);
   });
 });

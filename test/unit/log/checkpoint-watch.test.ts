@@ -17,19 +17,23 @@ function watched() {
 describe('CheckpointWatch', () => {
   it('warns when an exclusive checkpoint was held back by a reader, once per interval, and says when the WAL starts over', () => {
     const { lines, clock, watch, said } = watched();
-    watch.done({ frames: 5000, complete: false }, false); // passive: commits made meanwhile, nothing to say
+    watch.done({ frames: 5000, complete: false }, false, false); // passive: commits made meanwhile, nothing to say
     expect(lines).toEqual([]);
-    watch.done({ frames: 5000, complete: false }, true);
-    watch.done({ frames: 6000, complete: false }, true);
+    watch.done({ frames: 5000, complete: false }, true, false);
+    watch.done({ frames: 6000, complete: false }, true, false);
     expect(said()).toEqual(['the WAL cannot start over']);
     expect(lines[0]).toMatchObject({ level: 40, frames: 5000, walBytes: 4096 * 5000, recurred: 0 });
     clock.t = WAL_WARNING_MS;
-    watch.done({ frames: 7000, complete: false }, true);
+    watch.done({ frames: 7000, complete: false }, true, false);
     expect(lines[1]).toMatchObject({ level: 40, frames: 7000, recurred: 1 });
-    watch.done({ frames: 7000, complete: true }, false);
-    watch.done({ frames: 10, complete: true }, false);
+    watch.done({ frames: 7000, complete: true }, false, false); // all copied, but commits made meanwhile: the WAL goes on
+    expect(lines).toHaveLength(2);
+    watch.done({ frames: 300, complete: true }, false, true);
+    watch.done({ frames: 10, complete: true }, false, true);
     expect(said()).toEqual(['the WAL cannot start over', 'the WAL cannot start over', 'WAL checkpoints complete again']);
     expect(lines[2]!.level).toBe(30);
+    watch.done({ frames: 5000, complete: false }, true, false); // a new trouble: said at once, not held back by the old one's interval
+    expect(lines.at(-1)).toMatchObject({ level: 40, recurred: 0 });
   });
 
   it('warns when checkpoints fail (a full disk), once per interval of the same error', () => {
@@ -42,12 +46,12 @@ describe('CheckpointWatch', () => {
     watch.failed(full);
     expect(said()).toEqual(['WAL checkpoint failed', 'WAL checkpoint failed', 'WAL checkpoint failed']);
     expect(lines.map((l) => l.recurred)).toEqual([0, 0, 1]);
-    watch.done({ frames: 9000, complete: true }, false);
+    watch.done({ frames: 9000, complete: true }, false, true);
     expect(said().at(-1)).toBe('WAL checkpoints complete again');
   });
 
   it('hears every checkpoint the HybridAppender asks for, and every failed one', async () => {
-    const heard: Array<[CheckpointResult | string, boolean?]> = [];
+    const heard: Array<[CheckpointResult | string, boolean?, boolean?]> = [];
     let settle: { ok: (r: CheckpointResult) => void; fail: (e: Error) => void } | undefined;
     const writer: BackgroundWriter = {
       idle: true,
@@ -58,7 +62,7 @@ describe('CheckpointWatch', () => {
       checkpoint: () => new Promise((ok, fail) => (settle = { ok, fail })),
       close: () => Promise.resolve(),
     };
-    const appender = new HybridAppender(writer, () => undefined, undefined, () => 0, { done: (r, exclusive) => heard.push([r, exclusive]), failed: (e) => heard.push([(e as Error).message]) });
+    const appender = new HybridAppender(writer, () => undefined, undefined, () => 0, { done: (r, exclusive, startsOver) => heard.push([r, exclusive, startsOver]), failed: (e) => heard.push([(e as Error).message]) });
     const commits = async (n: number) => {
       for (let i = 0; i < n; i++) await appender.append([], []);
     };
@@ -70,6 +74,30 @@ describe('CheckpointWatch', () => {
     settle!.fail(new Error('SQLITE_FULL'));
     settle = undefined;
     await Promise.resolve();
-    expect(heard).toEqual([[{ frames: 900, complete: true }, false], ['SQLITE_FULL']]);
+    expect(heard).toEqual([[{ frames: 900, complete: true }, false, true], ['SQLITE_FULL']]);
+  });
+
+  it('an observer that throws changes nothing: no unhandled rejection, the next checkpoint is asked as before', async () => {
+    let asked = 0;
+    let settle: ((r: CheckpointResult) => void) | undefined;
+    const writer: BackgroundWriter = {
+      idle: true,
+      get checkpointing() {
+        return settle !== undefined;
+      },
+      append: () => Promise.resolve(),
+      checkpoint: () => new Promise((ok) => ((asked += 1), (settle = ok))),
+      close: () => Promise.resolve(),
+    };
+    const boom = () => {
+      throw new Error('a broken logger');
+    };
+    const appender = new HybridAppender(writer, () => undefined, undefined, () => 0, { done: boom, failed: boom });
+    for (let i = 0; i < CHECKPOINT_EVERY; i++) await appender.append([], []);
+    settle!({ frames: 1000, complete: true });
+    settle = undefined;
+    await new Promise((r) => setImmediate(r)); // an unhandled rejection would be reported by now
+    for (let i = 0; i < appender.checkpointInterval; i++) await appender.append([], []);
+    expect(asked).toBe(2);
   });
 });

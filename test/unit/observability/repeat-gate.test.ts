@@ -25,9 +25,24 @@ describe('RepeatGate', () => {
     expect(gate.pass('a')).toBe(0);
   });
 
-  it('names an error by its code and message, the message cut at 200 characters', () => {
+  it('clear() forgets every kind and says how many were held back', () => {
+    const gate = new RepeatGate(1000, () => 0);
+    gate.pass('a');
+    gate.pass('a');
+    gate.pass('b');
+    gate.pass('b');
+    gate.pass('b');
+    expect(gate.clear()).toBe(3);
+    expect(gate.pass('a')).toBe(0); // let through at once
+    expect(gate.clear()).toBe(0);
+  });
+
+  it('names an error by its code and message, the message cut at 200 characters, numbers masked', () => {
     const err = Object.assign(new Error(`disk full ${'x'.repeat(300)}`), { code: 'DTX_LOG_UNAVAILABLE' });
     expect(errorKind(err)).toBe(`DTX_LOG_UNAVAILABLE:${err.message.slice(0, 200)}`);
+    const p = (n: number) => Object.assign(new Error(`write to partition ${n} failed after 5 tries`), { code: 'DTX_LOG_UNAVAILABLE' });
+    expect(errorKind(p(3))).toBe(errorKind(p(1023)));
+    expect(errorKind(p(3))).toBe('DTX_LOG_UNAVAILABLE:write to partition # failed after # tries');
     expect(errorKind('plain')).toBe(':plain');
     expect(errorKind(null)).toBe(':null');
   });

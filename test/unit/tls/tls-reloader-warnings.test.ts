@@ -125,16 +125,21 @@ describe('TlsReloader: expired certificates', () => {
     expect(lines.filter((l) => l.level >= 40).map((l) => [l.level, l.setting, l.msg])).toEqual([[50, 'Tls', 'the TLS certificate has expired: peers refuse it; renew Tls.CertFile (dtx uses the new one without a restart)']]);
   });
 
-  it('an expired renewal is refused while the certificate in use is valid; once that one has expired too, it is taken', () => {
+  it('an expired renewal is refused while the certificate in use is valid, warned about once by the timer; once that one has expired too, it is taken', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const clock = { t: expiryOf(certs.shortCert) };
     expect(clock.t).toBeLessThan(expiryOf(certs.serverCert));
     const s = served(clock);
     s.write('tls.crt', certs.shortCert);
     s.write('tls.key', certs.shortKey);
-    expect(s.reloader.reload('signal')).toBe(false);
+    vi.advanceTimersByTime(INTERVAL_MS); // the timer's look finds them
+    vi.advanceTimersByTime(3 * INTERVAL_MS); // and looks again: nothing new to say
     expect(s.reloader.tls.cert!.equals(certs.serverCert)).toBe(true);
     const validTo = new X509Certificate(certs.shortCert).validTo;
-    expect(s.warnings().map((l) => [l.setting, l.msg])).toEqual([['Tls', EXPIRY_WARNING], ['Tls', `TLS files not reloaded: the new Tls.CertFile expired at ${validTo}; the ones in use stay`]]);
+    const refusal = `TLS files not reloaded: the new Tls.CertFile expired at ${validTo}; the ones in use stay`;
+    expect(s.warnings().map((l) => [l.setting, l.why, l.msg])).toEqual([['Tls', 'start', EXPIRY_WARNING], ['Tls', 'changed', refusal]]);
+    expect(s.reloader.reload('signal')).toBe(false); // asked for: said again
+    expect(s.warnings().map((l) => [l.why, l.msg]).at(-1)).toEqual(['signal', refusal]);
     clock.t = expiryOf(certs.serverCert); // nothing better left: the files are used as they are
     expect(s.reloader.reload('signal')).toBe(true);
     expect(s.reloader.tls.cert!.equals(certs.shortCert)).toBe(true);
