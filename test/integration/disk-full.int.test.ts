@@ -12,8 +12,9 @@ import { get, gidOf, post, query, saga, waitFor, waitStatus } from '../support/d
  * space would. dtx must stay up and keep answering reads, refuse new work with the retryable 503
  * DTX_LOG_UNAVAILABLE without writing a line per failure, lose nothing it acknowledged, and go on
  * by itself once there is room: the branch results it could not store are retried, the WAL that
- * could not be checkpointed is, and a SIGKILL afterwards loses nothing. A start on a disk with no
- * room at all says so in one line.
+ * could not be checkpointed is, and a SIGKILL afterwards loses nothing. dtx also starts on a disk
+ * with no room left (its lock taken without writing), serving reads and what its WAL file has room
+ * for; a new data dir there is refused in one line.
  */
 const mountPoint = tempDir('dtx-disk-full-');
 const mount = (size: string, remount = false) => execFileSync('mount', ['-t', 'tmpfs', '-o', `${remount ? 'remount,' : ''}size=${size}`, 'tmpfs', mountPoint]);
@@ -103,16 +104,27 @@ describe('a full disk under the embedded log', () => {
       return lines(server!, 'WAL checkpoints complete again').length;
     }, (n) => n >= 1, 60_000, 'a complete checkpoint');
 
-    // nothing acknowledged lives only in memory; a start with no room at all is one line
+    // nothing acknowledged lives only in memory, and dtx starts on a disk with no room left: it serves
+    // what its log holds and refuses what needs room; a new data dir there cannot even hold its lock
     await server.kill('SIGKILL');
     server = undefined;
+    const fresh = path.join(mountPoint, 'fresh');
+    mkdirSync(fresh);
     fillUp(path.join(mountPoint, 'filler'));
-    const refusedStart = await serveExpectingFailure({ STORE_DATA_DIR: dataDir });
+    const refusedStart = await serveExpectingFailure({ STORE_DATA_DIR: fresh });
     expect(refusedStart.code).toBe(1);
-    expect(refusedStart.stderr).toContain(`dtx: cannot start: the disk of the data dir ${dataDir} is full; free space there`);
-    rmSync(path.join(mountPoint, 'filler'));
+    expect(refusedStart.stderr).toContain(`dtx: cannot start: the disk of the data dir ${fresh} is full; free space there`);
     server = await startDtx({ dataDir });
     for (const gid of [...acked, after]) expect((await query(server.api, gid)).transaction?.status).toBe('succeed');
     expect((await query(server.api, refused!.gid)).transaction).toBeNull();
+    // taken while the WAL file has room of its own (it started over before the kill), else the retryable 503
+    const onFull = await post(server.api, 'submit', bigSaga(gidOf('df-full-start')));
+    expect(onFull.status === 200 || (onFull.status === 503 && onFull.body.code === 'DTX_LOG_UNAVAILABLE')).toBe(true);
+    expect(server.proc.exitCode).toBeNull();
+    expect((await serveExpectingFailure({ STORE_DATA_DIR: dataDir })).stderr).toContain('is in use by another dtx process'); // still owned
+    rmSync(path.join(mountPoint, 'filler'));
+    const last = gidOf('df-last');
+    await waitFor(() => post(server!.api, 'submit', bigSaga(last)), (r) => r.status === 200, 60_000, 'a submit taken once the filler is gone');
+    await waitStatus(server.api, last, 'succeed', 60_000);
   });
 });

@@ -84,6 +84,8 @@ export function openDatabase(opts: SqliteOpenOptions): Database.Database {
  * The data dir's ownership lock when the log uses two connections (main-thread reader, worker
  * writer): an EXCLUSIVE-mode SQLite file `dtx.lock` whose exclusive lock is held from open until
  * close. Same kernel-lock properties as above: released on any process exit, SIGKILL included.
+ * The owner's pid is written into it for people; on a full disk the lock is held by an open
+ * EXCLUSIVE transaction instead, so dtx starts and serves its log's reads.
  */
 export function openOwnershipLock(dir: string, lockTimeoutMs: number): Database.Database {
   fs.mkdirSync(dir, { recursive: true });
@@ -91,7 +93,15 @@ export function openOwnershipLock(dir: string, lockTimeoutMs: number): Database.
   const db = new Database(file, { timeout: lockTimeoutMs });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
-    db.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER); BEGIN EXCLUSIVE; DELETE FROM owner; INSERT INTO owner VALUES (' + String(process.pid) + '); COMMIT;');
+    try {
+      db.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER); BEGIN EXCLUSIVE; DELETE FROM owner; INSERT INTO owner VALUES (' + String(process.pid) + '); COMMIT;');
+    } catch (err) {
+      // a full disk: the pid (or, in a new file, its table) cannot be written; an open EXCLUSIVE
+      // transaction holds the lock all the same. A new data dir then fails at its log's open.
+      if (!isDiskFull(err)) throw err;
+      if (db.inTransaction) db.exec('ROLLBACK');
+      db.exec('BEGIN EXCLUSIVE');
+    }
   } catch (err) {
     db.close();
     if (isSqliteError(err) && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) {
