@@ -21,15 +21,15 @@ export interface Appender {
  * The appender of a log with a background writer (hybrid-appender.ts): commits made on `db`, this
  * thread's connection, leave their fsync to the thread pool (wal-sync.ts), so that connection
  * commits with `synchronous = NORMAL`; the writer thread's own connection fsyncs as `syncCommit`
- * says. Neither connection checkpoints by itself. `release` runs after both are closed; `now`
- * times inline commits (tests pass a clock of their own); `observer` hears of every checkpoint.
+ * says. Neither connection checkpoints by itself. `release` runs after both are closed; `opts.now`
+ * times inline commits (tests pass a clock of their own); `opts.observer` hears of every checkpoint.
  */
-export function backgroundAppender(file: string, db: Database.Database, inline: AppendTx, syncCommit: boolean, release: () => void, now?: () => number, observer?: CheckpointObserver): Appender {
+export function backgroundAppender(file: string, db: Database.Database, inline: AppendTx, syncCommit: boolean, release: () => void, opts: { readonly now?: () => number; readonly observer?: CheckpointObserver } = {}): Appender {
   db.pragma('wal_autocheckpoint = 0');
   const sync = syncCommit ? new WalSync(`${file}-wal`) : undefined;
   if (sync !== undefined) db.pragma('synchronous = NORMAL');
   const writer = new WorkerAppender(file, syncCommit);
-  const hybrid = new HybridAppender(writer, inline, sync, now, observer);
+  const hybrid = new HybridAppender(writer, inline, sync, opts.now, opts.observer);
   return {
     failure: sync === undefined ? writer.failure : Promise.race([writer.failure, sync.failure]),
     append: (records, summaries) => hybrid.append(records, summaries),

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Internal, LogUnavailable } from '../../errors.js';
+import { errorChain, Internal, LogUnavailable } from '../../errors.js';
 
 export interface SqliteOpenOptions {
   readonly file: string;
@@ -121,8 +121,10 @@ export function isDataDirLocked(err: unknown): boolean {
 
 /** True for a failure of the log because its disk is full (SQLITE_FULL: an append's, a lock's, an open's; ENOSPC: a file of dtx's own). */
 export function isDiskFull(err: unknown): boolean {
-  const cause = err instanceof LogUnavailable ? err.cause : err;
-  return (isSqliteError(cause) && cause.code === 'SQLITE_FULL') || (cause as NodeJS.ErrnoException | null)?.code === 'ENOSPC';
+  return errorChain(err).some((e) => {
+    const code = (e as { code?: unknown }).code;
+    return code === 'ENOSPC' || (isSqliteError(e) && code === 'SQLITE_FULL');
+  });
 }
 
 export function isSqliteError(err: unknown): err is InstanceType<typeof Database.SqliteError> {

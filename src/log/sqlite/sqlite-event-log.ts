@@ -105,7 +105,7 @@ export class SqliteEventLog implements EventLog {
       const inline = buildAppendTx(db, stmts);
       let appender: Appender = { append: (r, s) => inline(r, s), close: () => { lock.close(); } };
       const gids = background ? new GidFilter() : undefined;
-      if (background) appender = backgroundAppender(file, db, inline, opts.syncCommit, () => lock.close(), undefined, logger && new CheckpointWatch(logger, () => walFileBytes(file)));
+      if (background) appender = backgroundAppender(file, db, inline, opts.syncCommit, () => lock.close(), logger ? { observer: new CheckpointWatch(logger, () => walFileBytes(file)) } : {});
       logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
       const log = new this(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger, gids);
       // a failed fill leaves the filter answering "may have": every gid is read, as without it

@@ -51,7 +51,7 @@ function handBuiltHybrid(dir: string, slow: { on: boolean }) {
     counts.inline += 1;
     if (slow.on) t += 5;
   };
-  const hybrid = backgroundAppender(file, db, inline, true, () => db.close(), () => t);
+  const hybrid = backgroundAppender(file, db, inline, true, () => db.close(), { now: () => t });
   return { hybrid, counts, close: () => hybrid.close() };
 }
 
