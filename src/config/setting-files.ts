@@ -6,7 +6,7 @@
  * message that names no setting.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import fs from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { invalidValue } from './config-error.js';
 
@@ -21,7 +21,7 @@ export function filesStamp(files: readonly string[]): string {
   return files
     .map((f) => {
       try {
-        const s = statSync(f);
+        const s = fs.statSync(f);
         return `${s.ino}:${s.size}:${s.mtimeMs}`;
       } catch {
         return 'missing';
@@ -30,12 +30,35 @@ export function filesStamp(files: readonly string[]): string {
     .join('|');
 }
 
-/** The bytes of the file `key` names. */
-export function readSettingFile(key: string, file: string): Buffer {
+/**
+ * What a setting file may hold unless its reader says otherwise: a CA bundle of a few hundred
+ * certificates (the system's, ~220 KB) fits four times over.
+ */
+export const MAX_SETTING_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The bytes of the file `key` names, when it is a regular file of at most `maxBytes`. A wrong path
+ * is refused before it is read: a FIFO would block the thread (these files are read again while
+ * dtx runs), a device or a growing log would fill the memory. Opened non-blocking, looked at
+ * through the open descriptor, so what is checked is what is read.
+ */
+export function readSettingFile(key: string, file: string, maxBytes = MAX_SETTING_FILE_BYTES): Buffer {
+  let fd: number;
   try {
-    return readFileSync(file);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
     throw invalidValue(key, file, `cannot read it (${reason(err)})`);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new Error('it is not a regular file');
+    if (stat.size > maxBytes) throw new Error(`it holds ${stat.size} bytes: this setting's file has at most ${maxBytes}`);
+    const buffer = Buffer.alloc(stat.size);
+    return buffer.subarray(0, fs.readSync(fd, buffer, 0, stat.size, 0));
+  } catch (err) {
+    throw invalidValue(key, file, reason(err));
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { invalidValue, LiveSetting } from '../../config/index.js';
+import { invalidValue, LiveSetting, readSettingFile } from '../../config/index.js';
 import { OAuthTokenFailure } from '../../errors.js';
 import { fileTokenOf, MAX_TOKEN_FILE_BYTES } from './oauth-token-answer.js';
 import { bearerOf, MIN_LEFT_MS, type BearerToken } from './oauth-token-source.js';
@@ -29,8 +28,9 @@ export class TokenFileSource {
     private readonly now: () => number = Date.now,
   ) {
     this.#live = new LiveSetting([file], () => {
+      const bytes = readSettingFile(KEY, file, MAX_TOKEN_FILE_BYTES);
       try {
-        return fileTokenOf(boundedRead(file));
+        return fileTokenOf(bytes);
       } catch (err) {
         throw invalidValue(KEY, file, (err as Error).message);
       }
@@ -46,28 +46,5 @@ export class TokenFileSource {
       return Promise.reject(new OAuthTokenFailure(`the OAuth token in ${this.file} (${KEY}) ${when}: whatever writes the file has not renewed it`, true));
     }
     return Promise.resolve(bearerOf(token.value, this.extensions));
-  }
-}
-
-/**
- * The file's bytes, when it is a regular file of at most MAX_TOKEN_FILE_BYTES: a wrong path (a
- * growing log, a device, a FIFO that would block the thread) is refused before it is read.
- */
-function boundedRead(file: string): Buffer {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (err) {
-    throw new Error(`cannot read it (${(err as Error).message})`);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw new Error('it is not a regular file');
-    if (stat.size > MAX_TOKEN_FILE_BYTES) throw new Error(`it holds ${stat.size} bytes: a token file has at most ${MAX_TOKEN_FILE_BYTES}`);
-    const buffer = Buffer.alloc(stat.size);
-    const read = fs.readSync(fd, buffer, 0, stat.size, 0);
-    return buffer.subarray(0, read);
-  } finally {
-    fs.closeSync(fd);
   }
 }

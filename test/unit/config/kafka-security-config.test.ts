@@ -137,7 +137,7 @@ describe('Store.KafkaTls and Store.KafkaSasl', () => {
     const missing = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: join(dir, 'none') } }).config, 'w'));
     expect([missing.key, missing.message]).toEqual(['Store.KafkaSasl.TokenFile', expect.stringMatching(/cannot read it/)]);
     const large = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: file('a-log', 'x'.repeat(20_000)) } }).config, 'w'));
-    expect(large.message).toMatch(/it holds 20000 bytes: a token file has at most 17408/);
+    expect(large.message).toMatch(/it holds 20000 bytes: this setting's file has at most 17408/);
     const folder = configError(() => kafkaSettingsOf(resolveConfig({ env: { ...env, STORE_KAFKA_SASL_TOKEN_FILE: dir } }).config, 'w'));
     expect(folder.message).toMatch(/it is not a regular file/);
   });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -87,6 +88,9 @@ describe('TlsReloader: new files that cannot be used', () => {
     ['a key file gone', (s) => rmSync(s.file('tls.key')), /^Invalid config Tls\.KeyFile=".+": cannot read it \(ENOENT/],
     ['a certificate half written', (s) => s.write('tls.crt', certs.peerCert.subarray(0, certs.peerCert.length >> 1)), /^Invalid config Tls\.CertFile=".+": with Tls\.KeyFile=/],
     ['a CA file of garbage', (s) => s.write('ca.crt', 'not a certificate\n'), /^Invalid config Tls\.ClientCaFile=".+": no PEM certificate/],
+    // read with blocking I/O, a FIFO nothing writes would hang the thread: refused without reading
+    ['a key file swapped for a FIFO', (s) => (rmSync(s.file('tls.key')), execFileSync('mkfifo', [s.file('tls.key')])), /^Invalid config Tls\.KeyFile=".+": it is not a regular file;/],
+    ['a CA file past 1 MiB', (s) => s.write('ca.crt', Buffer.concat([certs.ca, Buffer.alloc(1024 * 1024)])), /^Invalid config Tls\.ClientCaFile=".+": it holds \d+ bytes: this setting's file has at most 1048576;/],
   ];
 
   it.each(cases)('%s: reload() is false, the files in use stay, the warning names the setting; a good renewal is used', (_name, breakFiles, why) => {
@@ -107,6 +111,7 @@ describe('TlsReloader: new files that cannot be used', () => {
     expect(msg.slice('TLS files not reloaded: '.length)).toMatch(why);
     expect(msg.endsWith('the files read before stay in use until they pass')).toBe(true);
 
+    for (const name of ['ca.crt', 'tls.crt', 'tls.key'] as const) rmSync(s.file(name), { force: true }); // a FIFO is not written through
     s.write('ca.crt', certs.ca);
     s.write('tls.crt', certs.peerCert);
     s.write('tls.key', certs.peerKey);
