@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { CoordinatorError } from '../errors.js';
 import { errorKind, RepeatGate } from '../observability/repeat-gate.js';
 import type { Clock } from './clock.js';
 import type { EffectRunner } from './effect-runner.js';
@@ -50,8 +51,7 @@ export function engineHooks(x: EngineHookParts): ProcessorHooks {
       effects.alert({ gid: live.gid, status: live.status, branch: '', error: `parked: ${reason}`, retry_count: 0 }, live.context.limits.requestTimeout);
     },
     appendFailed: (partition, err, records) => {
-      const code = (err as { code?: unknown } | null)?.code;
-      observer?.appendFailed?.(typeof code === 'string' && code.startsWith('DTX_') ? code : 'DTX_INTERNAL');
+      observer?.appendFailed?.(err instanceof CoordinatorError ? err.code : 'DTX_INTERNAL');
       failing = true;
       const recurred = appendFailures.pass(errorKind(err));
       // `partition` and `records`: the batch this line was written for (one failed commit fails the batch of every partition in it)
