@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { TransSpec, TransTypeRegistry } from '../machines/index.js';
@@ -10,6 +10,7 @@ import { buildRegistry } from './extensions/trans-type-loader.js';
 import { engineSettingsOf } from './engine/engine-settings.js';
 import { systemClock } from './engine/clock.js';
 import { createHttpApp, listen } from './ingress/http/http-server.js';
+import { httpCloser } from './ingress/http/http-closer.js';
 import { buildInvoker } from './invoker/build-invoker.js';
 import type { EventLog } from './log/event-log.js';
 import { SqliteEventLog } from './log/sqlite/sqlite-event-log.js';
@@ -184,8 +185,12 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     await stop(0).catch((stopErr: unknown) => logger.error({ err: stopErr }, 'stop after the failed registration failed'));
     throw err;
   });
-  if (config.HttpHost === '0.0.0.0' || config.HttpHost === '::') logger.warn({ host: config.HttpHost }, `listening on all interfaces (${config.HttpHost}): every host that can reach this machine can call dtx; use --host 127.0.0.1 (HTTP_HOST) to stay local`);
-  if (config.Auth.Tokens.length === 0) logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
+  if (config.HttpHost === '0.0.0.0' || config.HttpHost === '::') {
+    logger.warn({ host: config.HttpHost }, `listening on all interfaces (${config.HttpHost}): every host that can reach this machine can call dtx; use --host 127.0.0.1 (HTTP_HOST) to stay local`);
+  }
+  if (config.Auth.Tokens.length === 0) {
+    logger.warn({ host: config.HttpHost }, 'no Auth.Tokens configured: anyone who reaches the HTTP or gRPC port can start and stop transactions (docs/security.md)');
+  }
   logger.info({ httpPort, grpcPort, host: config.HttpHost, tls: config.Tls.CertFile !== '', store: config.Store.Driver, dataDir: config.Store.DataDir, partitions: engineSettings.partitions, ...(cluster ? { internal: cluster.address } : {}) }, 'dtx listening');
   return { engine, httpPort, grpcPort, stop, reloadTls: () => tls.reload(), failure: log.failure ?? new Promise<Error>(() => undefined) };
 }
@@ -199,47 +204,6 @@ function problemOf(parse: (url: string) => unknown): (url: string) => string | u
     } catch (err) {
       return err instanceof Error ? err.message : String(err);
     }
-  };
-}
-
-/**
- * Closing the HTTP listener without dropping answers: `stopAccepting` refuses new connections and
- * marks every response not yet sent, and those of requests that still arrive on open keep-alive
- * connections, `Connection: close`, so each socket ends once its answer is flushed. `close` waits
- * for that and cuts what is left after a second (a client must not hold the stop).
- */
-function httpCloser(server: Server): { stopAccepting(): void; close(): Promise<void> } {
-  // The responses not closed yet, in a dense array (a closed one's slot takes the last one): a Set
-  // of them, with an add and a delete per request, made V8 reallocate its table again and again,
-  // and those tables outlived scavenges; at 4,200 sagas/s that was 4x the full collections and
-  // double the submit p99 (docs/benchmarks.md, "Responses in flight without a Set").
-  const open: Array<{ readonly res: ServerResponse; at: number }> = [];
-  let closed: Promise<void> | undefined;
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-    if (closed !== undefined) res.shouldKeepAlive = false;
-    const entry = { res, at: open.length };
-    open.push(entry);
-    res.once('close', () => {
-      const last = open.pop()!;
-      if (last !== entry) {
-        open[entry.at] = last;
-        last.at = entry.at;
-      }
-    });
-  });
-  const stopAccepting = () => {
-    if (closed !== undefined) return;
-    closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const { res } of open) if (!res.headersSent) res.shouldKeepAlive = false;
-    server.closeIdleConnections();
-  };
-  return {
-    stopAccepting,
-    close: async () => {
-      stopAccepting();
-      if (!(await settleWithin(closed!, 1000))) server.closeAllConnections();
-      await closed;
-    },
   };
 }
 
