@@ -7,12 +7,14 @@ import { SqliteReplicaLog } from '../sqlite/sqlite-replica-log.js';
 import { decodeEventMessage } from './event-message.js';
 import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
+import { ReplicaStoreGuard } from './replica-store-guard.js';
 import { decodeSnapshotMessage } from './snapshot-codec.js';
 import { SnapshotTable } from './snapshot-table.js';
 
 interface Waiter {
   readonly offset: number;
   readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
 }
 
 /** Which topic a position or wait is about. */
@@ -51,6 +53,7 @@ export class EventReplica {
   readonly #ownEnd = new Map<number, number>();
   #consumer: Consumer | undefined;
   #failed: Error | undefined;
+  readonly #store: ReplicaStoreGuard;
   /** Called after partition `p`'s position advanced. */
   onProgress: (p: number, position: number) => void = () => undefined;
 
@@ -60,6 +63,7 @@ export class EventReplica {
     private readonly settings: KafkaSettings,
     private readonly logger: Logger,
   ) {
+    this.#store = new ReplicaStoreGuard(logger, (failure) => this.#rejectWaiters(failure));
     this.#topic = topicsOf(settings.prefix).events;
     this.#snapshotTopic = topicsOf(settings.prefix).snapshots;
     for (let p = 0; p < settings.partitions; p += 1) this.#positions.set(`events/${p}`, Number(log.getMeta(this.#key(p)) ?? '0'));
@@ -91,7 +95,16 @@ export class EventReplica {
     this.#consumer = consumer;
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       // batches of only control records or aborted data never reach eachBatch: move past them too
-      this.#advance(this.#which(payload.topic), payload.partition, Number(payload.lastOffset) + 1);
+      // (not past a batch the consumer stopped storing: it is read again)
+      if (this.#store.failure === undefined) this.#advance(this.#which(payload.topic), payload.partition, Number(payload.lastOffset) + 1);
+    });
+    // The group has no committed offsets: every join (the first, a rejoin after a rebalance, a
+    // restart after a crash) would start at the beginning and fetch the whole topic again.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (let p = 0; p < this.settings.partitions; p += 1) {
+        const pos = this.position(p);
+        if (pos > 0) consumer.seek({ topic: this.#topic, partition: p, offset: String(pos) });
+      }
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.#failed = payload.error;
@@ -102,22 +115,22 @@ export class EventReplica {
     await withKafkaRetry('replica consumer connect', () => consumer.connect(), retry);
     await withKafkaRetry('replica consumer subscribe', () => consumer.subscribe({ topics: [this.#topic, this.#snapshotTopic], fromBeginning: true }), retry);
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch: (b) => this.#copy(b) });
-    for (let p = 0; p < this.settings.partitions; p += 1) {
-      const pos = this.position(p);
-      if (pos > 0) consumer.seek({ topic: this.#topic, partition: p, offset: String(pos) });
-    }
   }
 
-  /** Resolves once partition `p` of `topic` has been read up to (excluding) `offset`. */
+  /**
+   * Resolves once partition `p` of `topic` has been read up to (excluding) `offset`; rejects at
+   * once with the reason while the replica cannot store what it reads (a full disk).
+   */
   waitFor(p: number, offset: number, topic: ReplicaTopic = 'events', timeoutMs = 60_000): Promise<void> {
     if (this.position(p, topic) >= offset) return Promise.resolve();
+    if (topic === 'events' && this.#store.failure !== undefined) return Promise.reject(this.#store.failure);
     const key = `${topic}/${p}`;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new LogUnavailable(`replica of ${topic}[${p}] stuck at ${this.position(p, topic)} < ${offset} after ${timeoutMs} ms${this.#failed ? `: ${this.#failed.message}` : ''}`));
       }, timeoutMs);
       const list = this.#waiters.get(key) ?? [];
-      list.push({ offset, resolve: () => { clearTimeout(timer); resolve(); } });
+      list.push({ offset, resolve: () => { clearTimeout(timer); resolve(); }, reject: (err) => { clearTimeout(timer); reject(err); } });
       this.#waiters.set(key, list);
     });
   }
@@ -150,9 +163,10 @@ export class EventReplica {
       this.log.appendWithMeta(records, summaries, { [this.#key(p)]: String(next) });
     } catch (err) {
       // the commit stands: the consumer copies it, and the next commits wait until it has
-      this.logger.warn({ err, partition: p }, 'copying this worker\'s commit failed; the consumer copies it');
+      this.#store.failed(err, p, true);
       return false;
     }
+    this.#store.stored();
     this.#advance('events', p, next);
     return true;
   }
@@ -163,7 +177,7 @@ export class EventReplica {
     await this.log.close();
   }
 
-  async #copy({ batch }: EachBatchPayload): Promise<void> {
+  async #copy({ batch, heartbeat, isRunning }: EachBatchPayload): Promise<void> {
     const p = batch.partition;
     if (batch.topic === this.#snapshotTopic) {
       for (const m of batch.messages) {
@@ -176,16 +190,25 @@ export class EventReplica {
     const from = this.position(p);
     const messages = batch.messages.filter((m) => Number(m.offset) >= from);
     if (messages.length === 0) return;
-    const records = [];
-    const summaries = [];
+    const records: LogRecord[] = [];
+    const summaries: TransSummary[] = [];
     for (const m of messages) {
       const decoded = decodeEventMessage(m);
       if (decoded.record !== undefined) records.push(decoded.record);
       if (decoded.summary !== undefined) summaries.push(decoded.summary);
     }
     const next = Number(messages.at(-1)!.offset) + 1;
-    this.log.appendWithMeta(records, summaries, { [this.#key(p)]: String(next) });
+    if (!(await this.#store.retrying(p, () => this.log.appendWithMeta(records, summaries, { [this.#key(p)]: String(next) }), { heartbeat, isRunning }))) return;
     this.#advance('events', p, next);
+  }
+
+  /** Every read waiting for the events' copy is answered with the reason now (later ones too, until a store succeeds). */
+  #rejectWaiters(failure: Error): void {
+    for (const [key, list] of this.#waiters) {
+      if (!key.startsWith('events/')) continue;
+      this.#waiters.delete(key);
+      for (const w of list) w.reject(failure);
+    }
   }
 
   #which(topic: string): ReplicaTopic {
