@@ -95,8 +95,9 @@ export class EventReplica {
     this.#consumer = consumer;
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       // batches of only control records or aborted data never reach eachBatch: move past them too
-      // (not past a batch the consumer stopped storing: it is read again)
-      if (this.#store.failure === undefined) this.#advance(this.#which(payload.topic), payload.partition, Number(payload.lastOffset) + 1);
+      // (not past an events batch given up while stores fail: it is read again)
+      const topic = this.#which(payload.topic);
+      if (topic === 'snapshots' || this.#store.failure === undefined) this.#advance(topic, payload.partition, Number(payload.lastOffset) + 1);
     });
     // The group has no committed offsets: every join (the first, a rejoin after a rebalance, a
     // restart after a crash) would start at the beginning and fetch the whole topic again.
