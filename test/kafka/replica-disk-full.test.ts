@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { get, gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
-import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, ownedBy, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 import { fillUp, TmpfsMount } from '../support/tmpfs-mount.js';
 
 /**
@@ -12,9 +12,10 @@ import { fillUp, TmpfsMount } from '../support/tmpfs-mount.js';
  * real tmpfs of 16 MiB, grown later as an operator freeing space would. Kafka is the log, so
  * submits go on being acknowledged and sagas finish; what needs the replica (listings) answers the
  * retryable 503 naming the cause at once instead of waiting for a copy that cannot come; the
- * consumer holds its batch and tries again, without crashing and without a line per attempt; once
- * there is room the replica catches up by itself. A worker restarted on the full disk takes its
- * partitions over and serves.
+ * consumer holds its batch and tries again, without crashing and without a line per attempt. A
+ * worker killed then and restarted on the full disk waits with its takeovers until there is room;
+ * then its replica catches up by itself and nothing acknowledged is lost. A worker restarted on a
+ * full disk with its replica caught up takes its partitions over and serves.
  */
 const PARTITIONS = 2;
 const prefix = freshPrefix('replica-full');
@@ -78,10 +79,23 @@ describe('a full disk under a Kafka worker\'s replica', () => {
     expect(failures.length).toBeGreaterThanOrEqual(1);
     expect(failures.length).toBeLessThanOrEqual(12);
 
-    // room again: the replica catches up by itself, and every saga acknowledged is there, finished
+    // killed while its replica is behind, and started again on the still full disk: it cannot take its
+    // partitions over (its replica must first hold what was committed to them), and says so without a
+    // line per partition and attempt (takeovers are retried every 0.25-5 s)
+    await w!.kill('SIGKILL');
+    w = await startWorker({ prefix, partitions: PARTITIONS, dataDir });
+    const gated = /partition takeover failed; retrying \((\d+) more like it/;
+    await waitFor(() => Promise.resolve(lines('partition takeover failed').filter((l) => Number(gated.exec(l)?.[1] ?? 0) >= 2).length), (n) => n >= 1, 60_000, 'a gated line of the takeover failures, holding back at least 2');
+    expect(await ownedBy(w)).toEqual([]);
+    expect(lines('partition takeover failed').filter((l) => l.includes('"level":50')).length).toBeLessThanOrEqual(3);
+    expect(lines('partition takeover failed').at(-1)).toMatch(REPLICA_CANNOT_STORE);
+
+    // room again: the replica catches up by itself, the partitions are taken over, and every saga
+    // acknowledged before is there, finished
     disk.grow('512m');
-    await waitFor(() => get(api, 'all?limit=5'), (r) => r.status === 200, 120_000, 'listings once the disk has room');
-    for (const gid of [...acked, ...during]) await waitStatus(api, gid, 'succeed', 60_000);
+    await waitOwnership([w], PARTITIONS, 120_000);
+    await waitFor(() => get(w!.api, 'all?limit=5'), (r) => r.status === 200, 120_000, 'listings once the disk has room');
+    for (const gid of [...acked, ...during]) await waitStatus(w.api, gid, 'succeed', 60_000);
     expect(lines('the replica stores again').length).toBeGreaterThanOrEqual(1);
 
     // a worker killed and started again on a disk with no room left takes its partitions over and serves
