@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDtx, tempDir, type DtxProcess } from '../support/dtx-process.js';
-import { BranchServer } from '../support/branch-server.js';
+import { BranchServer, SUCCESS, type Answer } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor, waitStatus, type ApiReply } from '../support/dtm-client.js';
 
 /**
@@ -47,13 +47,13 @@ async function armedDtx(name: string, markerVar: 'FAIL_FDATASYNC_WHEN' | 'FAIL_F
  * connection is no answer). Returns the gids acknowledged (200) on the way, each of which must
  * survive a restart, and the answer `stop` held for, if any.
  */
-async function submitUntil(dtx: DtxProcess, name: string, steps: Array<{ action: string; compensate: string }>, stop: (r: ApiReply) => boolean, max: number) {
+async function submitUntil(dtx: DtxProcess, name: string, steps: Array<{ action: string; compensate: string }>, stop: (r: ApiReply) => boolean, max: number, options: Record<string, unknown> = {}) {
   let gone = false;
   void dtx.exited.then(() => (gone = true));
   const acked: string[] = [];
   for (let i = 0; i < max && !gone; i += 1) {
     const gid = gidOf(`${name}-after-fault-${i}`);
-    const r = await post(dtx.api, 'submit', saga(gid, steps)).catch(() => undefined);
+    const r = await post(dtx.api, 'submit', saga(gid, steps, options)).catch(() => undefined);
     if (r?.status === 200) acked.push(gid);
     if (r !== undefined && stop(r)) return { acked, last: r };
   }
@@ -62,14 +62,23 @@ async function submitUntil(dtx: DtxProcess, name: string, steps: Array<{ action:
 
 describe('a failed fsync of the embedded log', () => {
   it('refuses the commit, stops the process with EXIT_LOG_FAILED, and a restart keeps what was acknowledged', async () => {
-    const { dataDir, marker, dtx, steps, before } = await armedDtx('lf', 'FAIL_FDATASYNC_WHEN');
+    const { dataDir, marker, dtx, before } = await armedDtx('lf', 'FAIL_FDATASYNC_WHEN');
 
+    // The branch calls from here on are held, and answered only once the process is gone: until then
+    // no saga makes a commit of its own (a branch result; with request_timeout 300 no call times out),
+    // so the commit that meets the fault is a submit's and its client gets the refusal. Before, a
+    // commit of dtx's own could meet it first (most likely the slow call's 3-s timeout: the run that
+    // failed in CI on 2026-12-02 took 3.1 s), dtx stopped between two submits and the next one found
+    // no listener.
+    let release!: () => void;
+    const held = new Promise<Answer>((resolve) => (release = () => resolve(SUCCESS)));
+    bs.on('/lf/held', () => held);
+    const steps = [{ action: bs.url('/lf/held'), compensate: bs.url('/lf/c') }];
+    const options = { request_timeout: 300 };
     // a wait_result client whose branch is still running when the log fails gets an answer, not a cut
-    // slow enough to outlast the submits below, which on a loaded machine may take seconds
-    bs.on('/lf/slow', { delayMs: 10_000 });
     const waiting = gidOf('lf-waiting');
-    const waitingAnswer = post(dtx.api, 'submit', saga(waiting, [{ action: bs.url('/lf/slow'), compensate: bs.url('/lf/c') }], { wait_result: true }));
-    await waitFor(async () => bs.callsTo('/lf/slow', waiting).length, (n) => n > 0, 20_000, 'the slow branch call');
+    const waitingAnswer = post(dtx.api, 'submit', saga(waiting, steps, { ...options, wait_result: true }));
+    await waitFor(async () => bs.callsTo('/lf/held', waiting).length, (n) => n > 0, 20_000, 'the held branch call');
 
     writeFileSync(marker, '');
     // A commit handed to the writer thread is fsynced by its SQLite connection, which the fault
@@ -78,7 +87,7 @@ describe('a failed fsync of the embedded log', () => {
     // restart. The first commit made inline fails its fdatasync and is refused. After slow inline
     // commits the hybrid tries inline again only once their average decayed (1% a commit handed to
     // the writer): hundreds of commits on a loaded machine, hence the generous bound.
-    const { acked, last: refused } = await submitUntil(dtx, 'lf', steps, (r) => r.status !== 200, 2000);
+    const { acked, last: refused } = await submitUntil(dtx, 'lf', steps, (r) => r.status !== 200, 2000, options);
     expect(refused?.status).toBe(503);
     expect(refused?.body.code).toBe('DTX_LOG_UNAVAILABLE');
     const stillRunning = new Promise((resolve) => setTimeout(() => resolve('still running 30 s after the failed fsync'), 30_000).unref());
@@ -86,6 +95,7 @@ describe('a failed fsync of the embedded log', () => {
     const answered = await waitingAnswer;
     expect([answered.status, answered.body.code]).toEqual([503, 'DTX_SHUTTING_DOWN']);
     expect(dtx.logs.some((l) => l.includes('"level":60') && l.includes('fdatasync') && l.includes('the event log cannot be used anymore'))).toBe(true);
+    release(); // the restarted dtx calls the branches again: answered at once
 
     const again = await startDtx({ dataDir, env: { STORE_DRIVER: 'sqlite' } });
     procs.push(again);
