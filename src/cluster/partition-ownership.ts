@@ -6,7 +6,7 @@ import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
 import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { kafkaAuthorizationFailure, NotOwner } from '../errors.js';
-import { errorKind, RepeatGate } from '../observability/repeat-gate.js';
+import { errorKind, RepeatGate, withRecurred } from '../observability/repeat-gate.js';
 import { decodeCommandMessage } from './command-codec.js';
 import type { ReplySender } from './reply-service.js';
 import type { CommandRoute } from './command-bus.js';
@@ -183,7 +183,7 @@ export class PartitionOwnership {
         if (this.#isRefusal(err)) return false;
         // New topics answer "not the leader" for a moment; only a takeover that keeps failing is an error.
         const recurred = attempt < 4 ? 0 : this.#failing.pass(errorKind(err));
-        if (recurred !== undefined) this.logger[attempt < 4 ? 'warn' : 'error']({ err, partition: p, attempt, recurred }, `partition takeover failed; retrying${recurred > 0 ? ` (${recurred} more like it since the last line)` : ''}`);
+        if (recurred !== undefined) this.logger[attempt < 4 ? 'warn' : 'error']({ err, partition: p, attempt, recurred }, withRecurred('partition takeover failed; retrying', recurred));
         await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
         if (!this.#ready.has(p)) return false;
       }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { CoordinatorError } from '../errors.js';
-import { errorKind, RepeatGate } from '../observability/repeat-gate.js';
+import { errorKind, RepeatGate, withRecurred } from '../observability/repeat-gate.js';
 import type { Clock } from './clock.js';
 import type { EffectRunner } from './effect-runner.js';
 import type { EngineObserver } from './engine-observer.js';
@@ -55,7 +55,7 @@ export function engineHooks(x: EngineHookParts): ProcessorHooks {
       failing = true;
       const recurred = appendFailures.pass(errorKind(err));
       // `partition` and `records`: the batch this line was written for (one failed commit fails the batch of every partition in it)
-      if (recurred !== undefined) logger.error({ err, partition, records, recurred }, `append failed; batch rejected${recurred > 0 ? ` (${recurred} more like it since the last line)` : ''}`);
+      if (recurred !== undefined) logger.error({ err, partition, records, recurred }, withRecurred('append failed; batch rejected', recurred));
     },
     committed: (p, touched, records) => {
       // gated too: on a nearly full disk small commits succeed between the large ones that fail

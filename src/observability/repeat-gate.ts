@@ -48,3 +48,8 @@ export function errorKind(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return `${typeof code === 'string' ? code : ''}:${message.slice(0, 200).replace(/\d+/g, '#')}`;
 }
+
+/** A gated line's message: `message`, and how many like it were held back since the line before (RepeatGate.pass). */
+export function withRecurred(message: string, recurred: number): string {
+  return recurred > 0 ? `${message} (${recurred} more like it since the last line)` : message;
+}

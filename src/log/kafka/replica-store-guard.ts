@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { LogUnavailable } from '../../errors.js';
-import { errorKind, RepeatGate } from '../../observability/repeat-gate.js';
+import { errorKind, RepeatGate, withRecurred } from '../../observability/repeat-gate.js';
 
 /** At most one line per this long while the replica's file keeps refusing what it copies. */
 export const REPLICA_FAILURE_LOG_MS = 10_000;
 
 /** The waits between attempts to store one copied batch: 1 s, doubling, at most 10 s. */
-export function storeRetryDelayMs(attempt: number): number {
+function storeRetryDelayMs(attempt: number): number {
   return Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4));
 }
 
@@ -42,9 +42,8 @@ export class ReplicaStoreGuard {
     this.#failure = new LogUnavailable(`this worker's replica of the events topic (its SQLite file under Store.DataDir) cannot store what it reads: ${reason}`, { cause: err });
     const recurred = this.#gate.pass(errorKind(err));
     if (recurred !== undefined) {
-      const more = recurred > 0 ? ` (${recurred} more like it since the last line)` : '';
       const what = own ? "copying this worker's commit failed; the consumer copies it" : 'storing copied records failed; the consumer tries again (they stay in Kafka)';
-      this.logger.error({ err, partition: p, recurred }, `${what}${more}`);
+      this.logger.error({ err, partition: p, recurred }, withRecurred(what, recurred));
     }
     this.onFailure(this.#failure);
   }
