@@ -102,6 +102,7 @@ export async function startDtx(config: ResolvedConfig, logger: Logger, types?: T
     openBytes: (): number => engine.openPayloadBytes(),
     readBudget,
     kafka: cluster !== undefined,
+    ...(cluster ? { replicaStore: () => cluster.log.replica.storeHealth } : {}),
     ...(tls.any ? { tlsExpiry: () => tls.expiries() } : {}),
     ...(log instanceof SqliteEventLog ? { walBytes: () => walFileBytes(log.file) } : {}),
     pruning: pruner !== undefined,

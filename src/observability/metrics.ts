@@ -9,6 +9,8 @@ export interface MetricsOptions {
   readonly readBudget?: { readonly held: number; readonly waiting: number };
   /** Store.Driver kafka: the partition and consumer families are exported (else they would sit idle at 0). */
   readonly kafka?: boolean;
+  /** Kafka: whether this worker's replica stores what it copies (read on scrape). */
+  readonly replicaStore?: () => { readonly failing: boolean; readonly failures: number };
   /** The certificates of the TLS settings (Tls, Invoker.GrpcTls, InternalTls): each one's expiry, epoch seconds (read on scrape). */
   readonly tlsExpiry?: () => ReadonlyArray<{ readonly setting: string; readonly seconds: number }>;
   /** The embedded log: bytes of its WAL file (`dtx_log_wal_bytes`, read on scrape). */
@@ -60,6 +62,24 @@ export class Metrics {
     this.commandBatch = new client.Histogram({ name: 'dtx_kafka_command_batch', help: 'Commands per batch fetched from the commands topic', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: kafka });
     this.commandsRouted = new client.Counter({ name: 'dtx_kafka_commands_total', help: 'Commands this worker\'s ingress sent, by route: local (decided here), direct (to the owner\'s stream), topic', labelNames: ['route'], registers: kafka });
     this.partitionRecoverySeconds = new client.Gauge({ name: 'dtx_partition_recovery_seconds', help: 'Duration of the last takeover (fence + replay) per partition', labelNames: ['partition'], registers: kafka });
+    const replicaStore = opts.replicaStore ?? (() => ({ failing: false, failures: 0 }));
+    new client.Gauge({
+      name: 'dtx_kafka_replica_store_failing',
+      help: "1 while this worker's replica of the events topic cannot store what it copies (a full disk): listings, waits and takeovers that need the copy get 503",
+      registers: kafka,
+      collect() {
+        this.set(replicaStore().failing ? 1 : 0);
+      },
+    });
+    new client.Counter({
+      name: 'dtx_kafka_replica_store_failures_total',
+      help: "Stores of copied records that this worker's replica refused (each retry of a held batch counts)",
+      registers: kafka,
+      collect() {
+        this.reset();
+        this.inc(replicaStore().failures);
+      },
+    });
     this.liveTransactions = this.#sampled('dtx_live_transactions', 'Unfinished transactions held in memory by their partitions', liveCount);
     this.openPayloadBytes = this.#sampled('dtx_open_payload_bytes', 'Request bytes held by unfinished transactions (capped by MaxOpenPayloadBytes)', openBytes);
     this.#sampled('dtx_read_budget_bytes', 'Bytes reserved by HTTP bodies and gRPC messages being read (capped by HttpMaxBodyBytesInFlight)', () => readBudget?.held ?? 0);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { get, gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
-import { freshPrefix, ownedBy, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, ownedBy, replicaStoreOf, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 import { fillUp, TmpfsMount } from '../support/tmpfs-mount.js';
 
 /**
@@ -78,6 +78,10 @@ describe('a full disk under a Kafka worker\'s replica', () => {
     const failures = lines('failed; the consumer');
     expect(failures.length).toBeGreaterThanOrEqual(1);
     expect(failures.length).toBeLessThanOrEqual(12);
+    // and the metrics say so: failing now, with every refused attempt counted
+    const health = await replicaStoreOf(w!);
+    expect(health.failing).toBe(1);
+    expect(health.failures).toBeGreaterThanOrEqual(failures.length);
 
     // killed while its replica is behind, and started again on the still full disk: it cannot take its
     // partitions over (its replica must first hold what was committed to them), and says so without a
@@ -97,6 +101,9 @@ describe('a full disk under a Kafka worker\'s replica', () => {
     await waitFor(() => get(w!.api, 'all?limit=5'), (r) => r.status === 200, 120_000, 'listings once the disk has room');
     for (const gid of [...acked, ...during]) await waitStatus(w.api, gid, 'succeed', 60_000);
     expect(lines('the replica stores again').length).toBeGreaterThanOrEqual(1);
+    const after = await replicaStoreOf(w);
+    expect(after.failing).toBe(0);
+    expect(after.failures).toBeGreaterThanOrEqual(1); // the restarted worker's own refusals, still counted
 
     // a worker killed and started again on a disk with no room left takes its partitions over and serves
     await w!.kill('SIGKILL');

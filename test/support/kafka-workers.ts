@@ -72,6 +72,13 @@ export async function routesOf(w: DtxProcess): Promise<{ local: number; direct: 
   return { local: count('local'), direct: count('direct'), topic: count('topic') };
 }
 
+/** A worker's `dtx_kafka_replica_store_failing` and `dtx_kafka_replica_store_failures_total`. */
+export async function replicaStoreOf(w: DtxProcess): Promise<{ failing: number; failures: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${w.port}/api/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { failing: value('dtx_kafka_replica_store_failing'), failures: value('dtx_kafka_replica_store_failures_total') };
+}
+
 /** A fresh gid (`gidOf(name)`) whose partition, of `partitions`, is one of `owned`. */
 export function gidInPartitions(owned: readonly number[], name: string, partitions: number): string {
   for (;;) {

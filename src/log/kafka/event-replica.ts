@@ -7,7 +7,7 @@ import { SqliteReplicaLog } from '../sqlite/sqlite-replica-log.js';
 import { decodeEventMessage } from './event-message.js';
 import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
-import { ReplicaStoreGuard } from './replica-store-guard.js';
+import { ReplicaStoreGuard, type ReplicaStoreHealth } from './replica-store-guard.js';
 import { decodeSnapshotMessage } from './snapshot-codec.js';
 import { SnapshotTable } from './snapshot-table.js';
 
@@ -73,6 +73,11 @@ export class EventReplica {
   static open(kafka: Kafka, settings: KafkaSettings, dir: string, logger: Logger, sharedReaders = false): EventReplica {
     const log = SqliteReplicaLog.open({ dir, fileName: 'replica.db', syncCommit: false, logger, writer: 'inline', sharedReaders });
     return new EventReplica(log, kafka, settings, logger.child({ component: 'log.kafka.replica' }));
+  }
+
+  /** Whether the replica's file stores what the consumer copies (the metrics read it on scrape). */
+  get storeHealth(): ReplicaStoreHealth {
+    return this.#store.health;
   }
 
   position(p: number, topic: ReplicaTopic = 'events'): number {

@@ -10,6 +10,14 @@ function storeRetryDelayMs(attempt: number): number {
   return Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4));
 }
 
+/** What `dtx_kafka_replica_store_failing` and `dtx_kafka_replica_store_failures_total` export (docs/metrics.md). */
+export interface ReplicaStoreHealth {
+  /** the last store failed and none succeeded since: reads that need the copy get 503 */
+  readonly failing: boolean;
+  /** stores that failed since the worker started (each attempt of a held batch counts) */
+  readonly failures: number;
+}
+
 /**
  * Whether a worker's replica (its SQLite copy of the events topic under Store.DataDir) can store
  * what it copies. When it cannot (a full disk, a failing one) nothing is lost: the records stay
@@ -21,6 +29,7 @@ function storeRetryDelayMs(attempt: number): number {
 export class ReplicaStoreGuard {
   readonly #gate: RepeatGate;
   #failure: LogUnavailable | undefined;
+  #failures = 0;
 
   constructor(
     private readonly logger: Logger,
@@ -36,8 +45,13 @@ export class ReplicaStoreGuard {
     return this.#failure;
   }
 
+  get health(): ReplicaStoreHealth {
+    return { failing: this.#failure !== undefined, failures: this.#failures };
+  }
+
   /** A store of partition `p`'s records failed (`own`: this worker's commit, which the consumer copies instead). */
   failed(err: unknown, p: number, own: boolean): void {
+    this.#failures += 1;
     const reason = err instanceof Error ? err.message : String(err);
     this.#failure = new LogUnavailable(`this worker's replica of the events topic (its SQLite file under Store.DataDir) cannot store what it reads: ${reason}`, { cause: err });
     const recurred = this.#gate.pass(errorKind(err));

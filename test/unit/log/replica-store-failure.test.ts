@@ -79,10 +79,12 @@ describe('EventReplica: a store that fails', () => {
     expect(replica.position(0)).toBe(0);
     await vi.advanceTimersByTimeAsync(1000); // the second attempt, after 1 s: fails too
     expect(store).toHaveBeenCalledTimes(2);
+    expect(replica.storeHealth).toEqual({ failing: true, failures: 2 });
     await vi.advanceTimersByTimeAsync(2000); // the third, after 2 s more: stored
     await copied;
     expect(store).toHaveBeenCalledTimes(3);
     expect(replica.position(0)).toBe(3);
+    expect(replica.storeHealth).toEqual({ failing: false, failures: 2 });
     expect((await replica.log.read('g1')).map((r) => r.seq)).toEqual([1, 2, 3]);
     await expect(replica.waitFor(0, 3)).resolves.toBeUndefined();
     // two failures inside one window: one error line, then the recovery

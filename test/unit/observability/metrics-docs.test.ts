@@ -31,7 +31,10 @@ describe('docs/metrics.md and the Grafana dashboard match the registry', () => {
     expect(embedded.filter((n) => /kafka|partition/.test(n))).toEqual([]);
     expect(embedded).toContain('dtm_server_info');
     const kafka = (await families(true)).filter((n) => /kafka|partition/.test(n)).sort();
-    expect(kafka).toEqual(['dtx_kafka_command_batch', 'dtx_kafka_commands_total', 'dtx_kafka_consumer_lag', 'dtx_partition_owned', 'dtx_partition_recovery_seconds', 'dtx_partitions_owned']);
+    expect(kafka).toEqual([
+      'dtx_kafka_command_batch', 'dtx_kafka_commands_total', 'dtx_kafka_consumer_lag', 'dtx_kafka_replica_store_failing', 'dtx_kafka_replica_store_failures_total',
+      'dtx_partition_owned', 'dtx_partition_recovery_seconds', 'dtx_partitions_owned',
+    ]);
   });
 
   it('the dashboard queries only families dtx exports', async () => {
