@@ -4,7 +4,7 @@
  * prefix), every other field is a leaf whose env parsing follows the type of its default.
  * No function here reads `process.env`; the caller passes the environment in.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import { z } from 'zod';
@@ -81,13 +81,44 @@ function parseEnvValue(raw: string, fallback: unknown, key: string, name: string
 }
 
 /**
+ * The most the `-c` file may hold: dtm's own config is a few KB, and a MiB still takes thousands of
+ * `TransTypes` or `Invoker.Allow` entries.
+ */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The `-c` file's bytes, read until its end or past MAX_CONFIG_FILE_BYTES (then refused). Read as a
+ * stream, not sized first: a pipe is a legitimate config file (`dtx serve -c <(render-config)`),
+ * and a device that never ends (`/dev/zero`) is refused at the bound instead of filling the memory.
+ */
+function readConfigFile(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_CONFIG_FILE_BYTES) throw new Error(`it holds more than ${MAX_CONFIG_FILE_BYTES} bytes, the most a config file may`);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Reads and parses the `-c` YAML file. An empty file is an empty mapping (as in dtm). Any read or
- * parse failure, or a top level that is not a mapping, is a `ConfigError` with key `-c`.
+ * parse failure, a file past MAX_CONFIG_FILE_BYTES, or a top level that is not a mapping, is a
+ * `ConfigError` with key `-c`.
  */
 export function readYamlFile(file: string): ConfigTree {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readConfigFile(file);
   } catch (err) {
     throw new ConfigError('-c', `Cannot read config file '${file}': ${errorText(err)}`);
   }

@@ -1,9 +1,11 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ResolvedConfig } from '../../../src/config/index.js';
 import { BOLTDB_ALIAS_NOTICE, envNameOf, resolveConfig, resolveConfigFromProcess } from '../../../src/config/index.js';
 import { CONFIG_DEFAULTS } from '../../../src/config/config-schema.js';
+import { MAX_CONFIG_FILE_BYTES } from '../../../src/config/config-layers.js';
 import { UNUSED_KEYS } from '../../../src/config/unused-keys.js';
 import { tempDir as makeTempDir } from '../../support/temp-dir.js';
 import { configError } from '../../support/config-error.js';
@@ -126,6 +128,26 @@ describe('resolveConfig layers', () => {
     expect(configError(() => resolveConfig({ file: join(tempDir, 'nope.yml') })).key).toBe('-c');
     expect(configError(() => resolveConfig({ file: yamlFile('HttpPort: [1\n') })).key).toBe('-c');
     expect(configError(() => resolveConfig({ file: yamlFile('- 1\n- 2\n') })).key).toBe('-c');
+    expect(configError(() => resolveConfig({ file: tempDir })).message).toMatch(/Cannot read config file .*EISDIR/);
+  });
+
+  it('reads at most MAX_CONFIG_FILE_BYTES: a longer file or an endless device is refused with key -c', () => {
+    const padded = (bytes: number) => `HttpPort: 5000\n${'#'.repeat(bytes - 16)}\n`;
+    expect(padded(MAX_CONFIG_FILE_BYTES)).toHaveLength(MAX_CONFIG_FILE_BYTES);
+    expect(resolveConfig({ file: yamlFile(padded(MAX_CONFIG_FILE_BYTES)) }).config.HttpPort).toBe(5000);
+    const longer = configError(() => resolveConfig({ file: yamlFile(padded(MAX_CONFIG_FILE_BYTES + 1)) }));
+    expect([longer.key, longer.message]).toEqual(['-c', expect.stringMatching(/holds more than 1048576 bytes/)]);
+    expect(configError(() => resolveConfig({ file: '/dev/zero' })).message).toMatch(/holds more than 1048576 bytes/);
+  });
+
+  it('reads a pipe to its end (dtx serve -c <(render-config))', async () => {
+    const fifo = join(tempDir, 'conf.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `printf 'HttpPort: 5001\\nStore:\\n  Partitions: 3\\n' > '${fifo}'`], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => writer.on('exit', resolve));
+    const { config } = resolveConfig({ file: fifo });
+    expect([config.HttpPort, config.Store.Partitions]).toEqual([5001, 3]);
+    expect(await exited).toBe(0);
   });
 });
 
