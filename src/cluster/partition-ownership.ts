@@ -6,7 +6,6 @@ import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
 import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { kafkaAuthorizationFailure, NotOwner } from '../errors.js';
-import { errorKind, RepeatGate, withRecurred } from '../observability/repeat-gate.js';
 import { decodeCommandMessage } from './command-codec.js';
 import type { ReplySender } from './reply-service.js';
 import type { CommandRoute } from './command-bus.js';
@@ -14,6 +13,7 @@ import { RecoveryRounds } from './partition-recovery.js';
 import type { ConsumedOffsets } from './consumed-offsets.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
 import { partitionHeldBy } from './group-check.js';
+import { takeoverRetryDelayMs, TakeoverFailures } from './takeover-failures.js';
 
 /** Observability hooks of ownership and command routing (metrics). */
 export interface OwnershipObserver {
@@ -46,8 +46,7 @@ export class PartitionOwnership {
   #assignment = new Set<number>();
   #memberId = '';
   readonly #recovery: RecoveryRounds;
-  /** takeovers that keep failing (a broker away, a full disk under the replica): one line per 10 s, not one per partition and attempt */
-  readonly #failing = new RepeatGate(10_000, Date.now);
+  readonly #failures: TakeoverFailures;
 
   constructor(
     private readonly kafka: Kafka,
@@ -63,6 +62,7 @@ export class PartitionOwnership {
   ) {
     this.#topic = topicsOf(settings.prefix).commands;
     this.#recovery = new RecoveryRounds(log, registry);
+    this.#failures = new TakeoverFailures(logger);
   }
 
   async start(): Promise<void> {
@@ -181,10 +181,8 @@ export class PartitionOwnership {
         return true;
       } catch (err) {
         if (this.#isRefusal(err)) return false;
-        // New topics answer "not the leader" for a moment; only a takeover that keeps failing is an error.
-        const recurred = attempt < 4 ? 0 : this.#failing.pass(errorKind(err));
-        if (recurred !== undefined) this.logger[attempt < 4 ? 'warn' : 'error']({ err, partition: p, attempt, recurred }, withRecurred('partition takeover failed; retrying', recurred));
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+        this.#failures.failed(err, p, attempt);
+        await new Promise((r) => setTimeout(r, takeoverRetryDelayMs(attempt)));
         if (!this.#ready.has(p)) return false;
       }
     }
