@@ -65,7 +65,7 @@ export class Metrics {
     const replicaStore = opts.replicaStore ?? (() => ({ failing: false, failures: 0 }));
     new client.Gauge({
       name: 'dtx_kafka_replica_store_failing',
-      help: "1 while this worker's replica of the events topic cannot store what it copies (a full disk): listings, waits and takeovers that need the copy get 503",
+      help: "1 while this worker's replica of the events topic cannot store what it copies (a full disk): reads that wait for the copy get 503, takeovers wait for room",
       registers: kafka,
       collect() {
         this.set(replicaStore().failing ? 1 : 0);

@@ -37,6 +37,15 @@ describe('docs/metrics.md and the Grafana dashboard match the registry', () => {
     ]);
   });
 
+  it("reads the Kafka replica's store health on each scrape", async () => {
+    const health = { failing: true, failures: 3 };
+    const m = new Metrics({ liveCount: () => 0, kafka: true, replicaStore: () => health });
+    const value = async (name: string) => (await m.registry.getSingleMetric(name)!.get()).values[0]?.value;
+    expect([await value('dtx_kafka_replica_store_failing'), await value('dtx_kafka_replica_store_failures_total')]).toEqual([1, 3]);
+    Object.assign(health, { failing: false, failures: 5 });
+    expect([await value('dtx_kafka_replica_store_failing'), await value('dtx_kafka_replica_store_failures_total')]).toEqual([0, 5]);
+  });
+
   it('the dashboard queries only families dtx exports', async () => {
     const known = new Set(await families(true));
     const used = DASHBOARD.panels.flatMap((p) => p.targets.flatMap((t) => seriesOf(t.expr)));
