@@ -73,7 +73,7 @@ export class Metrics {
     });
     new client.Counter({
       name: 'dtx_kafka_replica_store_failures_total',
-      help: "Stores of copied records that this worker's replica refused (each retry of a held batch counts)",
+      help: "Stores this worker's replica refused: each retry of a held batch, each own commit it could not copy at once",
       registers: kafka,
       collect() {
         this.reset();

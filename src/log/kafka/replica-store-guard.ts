@@ -14,7 +14,7 @@ function storeRetryDelayMs(attempt: number): number {
 export interface ReplicaStoreHealth {
   /** the last store failed and none succeeded since: reads that need the copy get 503 */
   readonly failing: boolean;
-  /** stores that failed since the worker started (each attempt of a held batch counts) */
+  /** stores that failed since the worker started: each retry of a held batch, each own commit not copied at once */
   readonly failures: number;
 }
 
