@@ -107,7 +107,7 @@ export class KafkaCommandBus implements CommandBus {
     if (local?.serves(partition) === true) {
       routed?.('local');
       const decided = local.deliver(partition, cmd, wait);
-      if (!wait) return decided.then((r) => (isNotOwner(r) ? this.#viaTopic(cmd, wait, partition) : r));
+      if (!wait) return this.#inTime(decided, partition).then((r) => (isNotOwner(r) ? this.#viaTopic(cmd, wait, partition) : r));
       // wait_result: the outcome may come after the partition moved; then the new owner answers
       // (the command produced to it, and the follow-ups of #viaTopic's request).
       return this.#viaTopic(cmd, wait, partition, decided);
@@ -154,6 +154,23 @@ export class KafkaCommandBus implements CommandBus {
       void reply.finally(() => clearInterval(followUp));
     }
     return reply;
+  }
+
+  /**
+   * A local decision, or after `replyTimeoutMs` a retryable 503: the partition's writes wait for the
+   * brokers without a bound (its producer retries a send for ever, as idempotence needs), so with
+   * every broker away the decision would never come and the client would wait as long. The command
+   * may still be written once they are back; a client that sends it again gets it applied once
+   * (a repeated submit of the same body answers SUCCESS).
+   */
+  #inTime(decided: Promise<Reply>, partition: number): Promise<Reply> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Reply>((resolve) => {
+      const s = this.options.replyTimeoutMs / 1000;
+      const message = `partition ${partition}: the Kafka write holding this command did not complete within ${s} s (Store.KafkaReplyTimeout); the brokers may be away. It may still be applied: send it again`;
+      timer = setTimeout(() => resolve(errorReply(message, LogUnavailable.code)), this.options.replyTimeoutMs);
+    });
+    return Promise.race([decided, late]).finally(() => clearTimeout(timer));
   }
 
   #produce(cmd: Command, requestId: string, wait: boolean, partition: number): void {

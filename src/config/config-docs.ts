@@ -25,7 +25,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = Object.freeze({
   'Store.Partitions': 'Gid hash partitions of the log (one single-threaded processor each). 0 (automatic): the embedded log runs 16; a Kafka worker adopts the count of existing topics and creates missing ones with 4. A count that is set must equal the topics\' (fixed once they exist).',
   'Store.KafkaBrokers': 'Kafka: bootstrap brokers, `host:port` (env: comma-separated).',
   'Store.KafkaPrefix': 'Kafka: prefix of topics (`<prefix>.commands`, `.events`, `.snapshots`), the consumer group and transactional ids.',
-  'Store.KafkaReplyTimeout': 'Kafka: seconds an ingress waits for the owner of a partition before answering 503 `DTX_NO_OWNER` (retryable).',
+  'Store.KafkaReplyTimeout': 'Kafka: seconds an ingress waits for the owner of a partition before answering 503 `DTX_NO_OWNER` (retryable), and for the Kafka write of a command this worker decides itself before answering 503 `DTX_LOG_UNAVAILABLE` (the brokers away; the command may still be written once they are back).',
   'Store.PruneFinishedAfter': 'Embedded log: seconds after its finish a transaction is deleted whole (events, state, row, gid) while dtx runs; 0 = kept until `dtx prune`. Sqlite only.',
   'Store.SnapshotEvery': 'Kafka: events per partition between two snapshots (0 = none); bounds the replay on takeover.',
   'Store.KafkaSessionTimeout': 'Kafka: seconds without a heartbeat before a worker loses its partitions.',

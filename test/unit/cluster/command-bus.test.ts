@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { Kafka, ProducerRecord } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KafkaCommandBus, type CommandRoute, type DirectRoutes, type LocalOwner } from '../../../src/cluster/command-bus.js';
 import { decodeCommandMessage } from '../../../src/cluster/command-codec.js';
 import { ReplyHub } from '../../../src/cluster/reply-hub.js';
@@ -68,6 +68,24 @@ describe('KafkaCommandBus with a local owner', () => {
     const fromOwner: Reply = { ok: true, view: 'from the new owner' };
     hub.deliver(decoded.address!.requestId, fromOwner);
     await expect(answer).resolves.toEqual(fromOwner);
+  });
+
+  it('answers a retryable 503 when the local write does not complete within the reply timeout (the brokers away), producing nothing', async () => {
+    vi.useFakeTimers();
+    try {
+      const { bus, produced } = await busWith({ serves: () => true, deliver: () => new Promise<Reply>(() => undefined) });
+      const answer = bus.send(cmd, false);
+      await vi.advanceTimersByTimeAsync(4999);
+      let settled = false;
+      void answer.then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await expect(answer).resolves.toMatchObject({ ok: false, code: 'DTX_LOG_UNAVAILABLE', message: expect.stringMatching(/did not complete within 5 s \(Store.KafkaReplyTimeout\)/) });
+      expect(produced).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('uses the topic for partitions it does not serve', async () => {
