@@ -1,34 +1,15 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { KAFKA_LINE_WINDOW_MS, kafkaLogLines } from './kafka-log-lines.js';
+import { RepeatGate } from '../../observability/repeat-gate.js';
 import { BrokersUnreachable, errorChain, OAuthTokenFailure } from '../../errors.js';
 import type { Logger } from 'pino';
 import { workerGroupOf, type KafkaSaslOptions, type KafkaSettings } from './kafka-settings.js';
-import { isRetriableBrokerMessage, withKafkaRetry } from './kafka-retry.js';
+import { withKafkaRetry } from './kafka-retry.js';
 import { refusalOfLogEntry } from './broker-refusal.js';
 import { firstToken, REAUTH_THRESHOLD_MS } from './oauth-token-source.js';
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-/**
- * Level of a kafkajs log line in dtx's log. kafkajs logs every broker answer that is an error at
- * ERROR, also those it then retries: a coordinator loading or moving (every fresh broker), a
- * transaction started while the previous commit completes (CONCURRENT_TRANSACTIONS). Those are
- * logged at debug; a request that finally fails is reported by the code that awaited it. kafkajs's
- * INFO lines (joins, commits) are logged at debug too: at info they would drown dtx's own lines.
- */
-export function levelOf(entry: Pick<LogEntry, 'level'> & { log: { message?: unknown; error?: unknown } }): 'error' | 'warn' | 'info' | 'debug' {
-  if (entry.level === logLevel.INFO) return 'debug';
-  const message = String(entry.log.message ?? '');
-  // the producer's retries log `Failed to send messages: <broker answer>`
-  const colon = message.indexOf(': ');
-  const answer = colon < 0 ? message : message.slice(colon + 2);
-  if (isRetriableBrokerMessage(String(entry.log.error ?? '')) || isRetriableBrokerMessage(message) || isRetriableBrokerMessage(answer)) return 'debug';
-  return LEVELS[entry.level] ?? 'debug';
-}
+/** One gate for the kafkajs lines of every client of this process (kafka-log-lines.ts). */
+const KAFKA_LINES = new RepeatGate(KAFKA_LINE_WINDOW_MS, Date.now);
 
 /**
  * kafkajs's retry of every request (producers override `retries`): each option is set, because
@@ -40,7 +21,7 @@ export function levelOf(entry: Pick<LogEntry, 'level'> & { log: { message?: unkn
 const RETRY = { initialRetryTime: 100, maxRetryTime: 3000, factor: 0.2, multiplier: 2, retries: 8 };
 
 /**
- * One kafkajs client per worker, logging through pino (component `kafka`) at `levelOf`.
+ * One kafkajs client per worker, logging through pino (component `kafka`, kafka-log-lines.ts).
  * Connecting may take 5 s (kafkajs's 1 s is short for a busy machine); requests time out after 30 s.
  * TLS and SASL as `settings` say (`Store.KafkaTls`, `Store.KafkaSasl`, their files followed while
  * running); kafkajs never logs the password.
@@ -49,6 +30,7 @@ const RETRY = { initialRetryTime: 100, maxRetryTime: 3000, factor: 0.2, multipli
 export function createKafka(settings: KafkaSettings, logger: Logger, refused: (err: Error) => void = () => undefined): Kafka {
   const log = logger.child({ component: 'kafka' });
   const failures: string[] = [];
+  const write = kafkaLogLines(log, KAFKA_LINES);
   const kafka = new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],
@@ -62,8 +44,8 @@ export function createKafka(settings: KafkaSettings, logger: Logger, refused: (e
     ...(settings.tls !== undefined ? { ssl: settings.tls } : {}),
     ...(settings.sasl !== undefined ? { sasl: Object.create(settings.sasl) as KafkaSaslOptions } : {}),
     logCreator: () => (entry: LogEntry) => {
+      write(entry);
       const { message, ...extra } = entry.log;
-      log[levelOf(entry)]({ ns: entry.namespace, ...extra }, message);
       if (entry.namespace === 'Connection' && entry.level === logLevel.ERROR) remember(failures, String(message ?? ''));
       const refusal = entry.level === logLevel.ERROR ? refusalOfLogEntry(message, extra.error) : undefined;
       if (refusal !== undefined) refused(refusal);

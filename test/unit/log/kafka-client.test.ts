@@ -1,7 +1,11 @@
 import { createRequire } from 'node:module';
-import { logLevel } from 'kafkajs';
+import { Writable } from 'node:stream';
+import { logLevel, type LogEntry } from 'kafkajs';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { connectHint, levelOf } from '../../../src/log/kafka/kafka-client.js';
+import { connectHint } from '../../../src/log/kafka/kafka-client.js';
+import { KAFKA_LINE_WINDOW_MS, kafkaLogLines, levelOf } from '../../../src/log/kafka/kafka-log-lines.js';
+import { RepeatGate } from '../../../src/observability/repeat-gate.js';
 
 // kafkajs's own table of broker error codes: the messages its Connection logs a broker answer with.
 const require = createRequire(import.meta.url);
@@ -33,6 +37,46 @@ describe('levelOf (kafkajs log lines in dtx log)', () => {
     expect(levelOf({ level: logLevel.ERROR, log: { message: 'Crash: KafkaJSNumberOfRetriesExceeded' } })).toBe('error');
     expect(levelOf({ level: logLevel.WARN, log: { message: 'something odd' } })).toBe('warn');
     expect(levelOf({ level: logLevel.INFO, log: { message: 'Consumer has joined the group' } })).toBe('debug');
+  });
+});
+
+describe('kafkaLogLines (kafkajs lines written to dtx log)', () => {
+  /** kafkajs's line for one failed connection attempt of a client (the brokers away). */
+  const refused = (port: number, retryCount: number): LogEntry => ({
+    namespace: 'BrokerPool', level: logLevel.ERROR, label: 'ERROR',
+    log: { timestamp: 't', logger: 'kafkajs', retryCount, message: `Failed to connect to seed broker, trying another broker from the list: Connection error: connect ECONNREFUSED 127.0.0.1:${port}` },
+  });
+  function written() {
+    const lines: Array<{ level: number; msg: string; recurred?: number; retryCount?: number }> = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]), done()) });
+    const clock = { now: 0 };
+    return { lines, clock, write: kafkaLogLines(pino({ level: 'debug' }, sink), new RepeatGate(KAFKA_LINE_WINDOW_MS, () => clock.now)) };
+  }
+
+  it('writes one error of a kind per window, saying how many it held back; retried broker answers and INFO lines stay at debug, ungated', () => {
+    const { lines, clock, write } = written();
+    for (let i = 0; i < 50; i++) {
+      write(refused(19092, i % 6)); // the same failure, whatever the port digits and the retry count
+      write({ namespace: 'Consumer', level: logLevel.INFO, label: 'INFO', log: { timestamp: 't', logger: 'kafkajs', message: 'Consumer has joined the group' } });
+      clock.now += KAFKA_LINE_WINDOW_MS / 20;
+    }
+    const errors = lines.filter((l) => l.level === 50);
+    expect(errors.map((l) => [l.recurred, l.msg.replace(/.*ECONNREFUSED 127.0.0.1:19092/, '…')])).toEqual([
+      [0, '…'],
+      [19, '… (19 more like it since the last line)'],
+      [19, '… (19 more like it since the last line)'],
+    ]);
+    expect(errors[1]!.retryCount).toBe(20 % 6); // the fields of the line let through
+    expect(lines.filter((l) => l.level === 20)).toHaveLength(50);
+  });
+
+  it('gates each kind on its own: another failure is written at once', () => {
+    const { lines, write } = written();
+    write(refused(19092, 0));
+    write(refused(19092, 1));
+    write({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 't', logger: 'kafkajs', message: 'Connection error: unable to verify the first certificate' } });
+    write({ namespace: 'Producer', level: logLevel.WARN, label: 'WARN', log: { timestamp: 't', logger: 'kafkajs', message: 'something odd' } });
+    expect(lines.map((l) => [l.level, l.msg.slice(0, 30)])).toEqual([[50, 'Failed to connect to seed brok'], [50, 'Connection error: unable to ve'], [40, 'something odd']]);
   });
 });
 
