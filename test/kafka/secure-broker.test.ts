@@ -173,8 +173,10 @@ describe('a Kafka worker on a secured broker', () => {
     // the replica's group is joined while the log opens, the workers' group after: either refusal may come first
     expect([1, EXIT_LOG_FAILED]).toContain(noGroupRead.code);
     expect(noGroupRead.stderr).toMatch(/dtx: (cannot start|stopping): the Kafka brokers refused this user an operation \(GROUP_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'acl-/);
-    expect(noTxn.code).toBe(EXIT_LOG_FAILED);
-    expect(noTxn.stderr).toMatch(/dtx: stopping: the Kafka brokers refused this user an operation \(TRANSACTIONAL_ID_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'acl-/);
+    // InitProducerId is refused at the first takeover, which starts as soon as the group assigns the
+    // partition: on a loaded machine that can be before the listeners are up (start not finished)
+    expect([1, EXIT_LOG_FAILED]).toContain(noTxn.code);
+    expect(noTxn.stderr).toMatch(/dtx: (cannot start|stopping): the Kafka brokers refused this user an operation \(TRANSACTIONAL_ID_AUTHORIZATION_FAILED.*Store.KafkaPrefix 'acl-/);
   });
 });
 
@@ -206,7 +208,10 @@ describe('a Kafka worker on a secured broker, with OAUTHBEARER', () => {
     expect(worker.proc.exitCode).toBeNull(); // the same worker, up through the outage
     expect(worker.logs.join('\n')).not.toContain(CLIENT.clientSecret);
     const audit = await runDtx(['replay', '--all'], { ...oauthEnv(back), STORE_KAFKA_PREFIX: prefix, STORE_PARTITIONS: '1' }, 300_000);
-    expect(audit.stdout).toMatch(/verified [3-9]\d*, divergent 0, failed 0/);
+    // at least the three sagas that finished; submits answered 503 while the worker reconnected may
+    // have been written later (the write outlived Store.KafkaReplyTimeout) and are audited too
+    expect(audit.stdout).toMatch(/verified \d+, divergent 0, failed 0/);
+    expect(Number(/verified (\d+),/.exec(audit.stdout)![1])).toBeGreaterThanOrEqual(3);
     expect(audit.code).toBe(0);
   });
 
