@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { AclOperationTypes as Op, AclPermissionTypes, AclResourceTypes as Res, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { TEST_KAFKA_PORT } from './kafka-broker.js';
+import { withKafkaRetry } from '../../src/log/kafka/kafka-retry.js';
 
 /**
  * A second local broker with secure listeners (scripts/kafka-local.sh with KAFKA_SECURE_PORT):
@@ -78,15 +79,16 @@ export const DTX_ACLS: ReadonlyArray<{ resourceType: Res; operations: readonly O
  */
 export async function grantDtx(broker: SecureBroker, prefix: string, principal: string, withhold: (resource: Res, operation: Op) => boolean = () => false): Promise<void> {
   const admin = new Kafka({ clientId: 'acl-grant', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
+  // retried like dtx's own admin calls: on a loaded machine a request times out now and then, and
+  // creating an ACL that exists already changes nothing
+  await withKafkaRetry('acl-grant connect', () => admin.connect());
   try {
-    await admin.createAcls({
-      acl: DTX_ACLS.flatMap(({ resourceType, operations }) =>
-        operations
-          .filter((operation) => !withhold(resourceType, operation))
-          .map((operation) => ({ resourceType, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, principal, host: '*', operation, permissionType: AclPermissionTypes.ALLOW })),
-      ),
-    });
+    const acl = DTX_ACLS.flatMap(({ resourceType, operations }) =>
+      operations
+        .filter((operation) => !withhold(resourceType, operation))
+        .map((operation) => ({ resourceType, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, principal, host: '*', operation, permissionType: AclPermissionTypes.ALLOW })),
+    );
+    await withKafkaRetry('acl-grant createAcls', () => admin.createAcls({ acl }));
   } finally {
     await admin.disconnect();
   }
