@@ -1,7 +1,7 @@
 import { logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import { isRetriableBrokerMessage } from './kafka-retry.js';
-import { RepeatGate, withRecurred } from '../../observability/repeat-gate.js';
+import { errorKind, RepeatGate, withRecurred } from '../../observability/repeat-gate.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -48,7 +48,7 @@ export function kafkaLogLines(log: Logger, gate: RepeatGate = new RepeatGate(KAF
       log[level]({ ns: entry.namespace, ...extra }, text);
       return;
     }
-    const recurred = gate.pass(`${entry.namespace}:${text.slice(0, 200).replace(/\d+/g, '#')}`);
+    const recurred = gate.pass(`${entry.namespace}${errorKind(text)}`);
     if (recurred !== undefined) log[level]({ ns: entry.namespace, ...extra, recurred }, withRecurred(text, recurred));
   };
 }
