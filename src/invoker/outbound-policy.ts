@@ -44,6 +44,12 @@ export class OutboundPolicy {
   /** `addressProblem` answers by host, address and port, for the own ports in `#decidedFor`. */
   readonly #decided = new BoundedMemo<string, string | undefined>(1024);
   #decidedFor = '';
+  /**
+   * The address text of an IP literal host, undefined for a name: every submit checks its branch
+   * hosts, and parsing the same literal again was ~1.6% of the main thread at http c=10
+   * (docs/benchmarks.md, "Per-submit churn").
+   */
+  readonly #literals = new BoundedMemo<string, string | undefined>(1024);
 
   /** Throws an Error naming the first entry that does not parse. */
   constructor(opts: OutboundPolicyOptions) {
@@ -91,8 +97,8 @@ export class OutboundPolicy {
    * name is resolved only when the answer depends on its addresses (an own port, or CIDR entries).
    */
   async hostProblem(host: string, port: number): Promise<string | undefined> {
-    const literal = ipOfHost(host);
-    if (literal !== undefined) return this.addressProblem(host, literal.toString(), port);
+    const literal = this.#literalOf(host);
+    if (literal !== undefined) return this.addressProblem(host, literal, port);
     const own = this.#ownPorts().includes(port);
     const byName = this.#entries.some((e) => hostMatches(e, host, port));
     if (!own && (!this.restricted || byName)) return undefined;
@@ -115,8 +121,8 @@ export class OutboundPolicy {
    * address the name resolves to must be allowed. Lookups are cached briefly.
    */
   async callProblem(host: string, port: number): Promise<string | undefined> {
-    const literal = ipOfHost(host);
-    if (literal !== undefined) return this.addressProblem(host, literal.toString(), port);
+    const literal = this.#literalOf(host);
+    if (literal !== undefined) return this.addressProblem(host, literal, port);
     let ips: string[];
     try {
       ips = await this.#cachedResolve(host);
@@ -128,6 +134,10 @@ export class OutboundPolicy {
       if (problem !== undefined) return problem;
     }
     return undefined;
+  }
+
+  #literalOf(host: string): string | undefined {
+    return this.#literals.get(host, (h) => ipOfHost(h)?.toString());
   }
 
   async #cachedResolve(host: string): Promise<string[]> {
