@@ -4,6 +4,7 @@ import type { TransTypeRegistry } from '../../machines/index.js';
 import type { Engine } from '../engine/engine.js';
 import type { KafkaEventLog } from '../log/kafka/kafka-event-log.js';
 import { withKafkaRetry } from '../log/kafka/kafka-retry.js';
+import { kafkaBackLine, kafkaTroubleLine } from '../log/kafka/kafka-log-lines.js';
 import { topicsOf, workerGroupOf, type KafkaSettings } from '../log/kafka/kafka-settings.js';
 import { kafkaAuthorizationFailure, NotOwner } from '../errors.js';
 import { decodeCommandMessage } from './command-codec.js';
@@ -45,6 +46,8 @@ export class PartitionOwnership {
   /** the partitions of the latest group assignment, and our member id in it */
   #assignment = new Set<number>();
   #memberId = '';
+  /** the consumer crashed and kafkajs restarts it: its next join says the brokers answer again */
+  #crashed = false;
   readonly #recovery: RecoveryRounds;
   readonly #failures: TakeoverFailures;
 
@@ -76,13 +79,16 @@ export class PartitionOwnership {
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (this.#crashed) kafkaBackLine(this.logger, 'command consumer joined its group again after a crash');
+      this.#crashed = false;
       this.#memberId = payload.memberId;
       this.#assigned(payload.memberAssignment[this.#topic] ?? []);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.#isRefusal(payload.error)) return;
       if (payload.restart) {
-        this.logger.error({ err: payload.error }, 'command consumer crashed; kafkajs restarts it');
+        this.#crashed = true;
+        kafkaTroubleLine(this.logger, { err: payload.error }, 'command consumer crashed; kafkajs restarts it');
         return;
       }
       // kafkajs gave up: drop everything (other workers take the partitions over) and say so loudly

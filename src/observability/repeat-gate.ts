@@ -3,15 +3,22 @@
  * at most one per `windowMs`, carrying how many were held back since the last one let through.
  * A full disk fails every commit; without this each one wrote an error line with its stack to a
  * log that often lives on that same disk.
+ *
+ * With `maxWindowMs` above `windowMs` a kind that keeps recurring waits longer each time: when it
+ * comes back within a window of its window's end, its next window is twice as long, up to
+ * `maxWindowMs`; when it comes back only later, the window is `windowMs` again (a broker away for
+ * hours is reported often at first, then every few minutes).
  */
 export class RepeatGate {
-  readonly #seen = new Map<string, { next: number; held: number }>();
+  readonly #seen = new Map<string, { next: number; held: number; window: number }>();
 
   constructor(
     private readonly windowMs: number,
     private readonly now: () => number,
     /** distinct kinds remembered; beyond it the oldest is forgotten (it is then let through again) */
     private readonly maxKinds = 64,
+    /** the longest window of a kind that keeps recurring (no growth: `windowMs`) */
+    private readonly maxWindowMs = windowMs,
   ) {}
 
   /** undefined: hold this one back; else how many of its kind were held back since the last one let through. */
@@ -23,9 +30,12 @@ export class RepeatGate {
       return undefined;
     }
     const held = seen?.held ?? 0;
+    // back within a window of its window's end (held back meanwhile or not): the next window is longer
+    const recurring = seen !== undefined && now < seen.next + seen.window;
+    const window = recurring ? Math.min(seen.window * 2, this.maxWindowMs) : this.windowMs;
     this.#seen.delete(kind); // re-inserted last: the map's order is the order kinds were last let through
     if (this.#seen.size >= this.maxKinds) this.#seen.delete(this.#seen.keys().next().value!);
-    this.#seen.set(kind, { next: now + this.windowMs, held: 0 });
+    this.#seen.set(kind, { next: now + window, held: 0, window });
     return held;
   }
 

@@ -5,6 +5,7 @@ import { LogUnavailable } from '../../errors.js';
 import type { LogRecord, TransSummary } from '../event-log.js';
 import { SqliteReplicaLog } from '../sqlite/sqlite-replica-log.js';
 import { decodeEventMessage } from './event-message.js';
+import { kafkaBackLine, kafkaTroubleLine } from './kafka-log-lines.js';
 import { withKafkaRetry } from './kafka-retry.js';
 import { topicsOf, type KafkaSettings } from './kafka-settings.js';
 import { ReplicaStoreGuard, type ReplicaStoreHealth } from './replica-store-guard.js';
@@ -107,6 +108,8 @@ export class EventReplica {
     // The group has no committed offsets: every join (the first, a rejoin after a rebalance, a
     // restart after a crash) would start at the beginning and fetch the whole topic again.
     consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (this.#failed !== undefined) kafkaBackLine(this.logger, 'replica consumer joined its group again after a crash');
+      this.#failed = undefined;
       for (let p = 0; p < this.settings.partitions; p += 1) {
         const pos = this.position(p);
         if (pos > 0) consumer.seek({ topic: this.#topic, partition: p, offset: String(pos) });
@@ -114,7 +117,7 @@ export class EventReplica {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.#failed = payload.error;
-      this.logger.error({ err: payload.error, restart: payload.restart }, 'replica consumer crashed');
+      kafkaTroubleLine(this.logger, { err: payload.error, restart: payload.restart }, 'replica consumer crashed');
     });
     // connect and subscribe change nothing on the broker: retried while it answers retriably
     const retry = { logger: this.logger };

@@ -1,15 +1,11 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
-import { KAFKA_LINE_WINDOW_MS, kafkaLogLines } from './kafka-log-lines.js';
-import { RepeatGate } from '../../observability/repeat-gate.js';
+import { kafkaLogLines } from './kafka-log-lines.js';
 import { BrokersUnreachable, errorChain, OAuthTokenFailure } from '../../errors.js';
 import type { Logger } from 'pino';
 import { workerGroupOf, type KafkaSaslOptions, type KafkaSettings } from './kafka-settings.js';
 import { withKafkaRetry } from './kafka-retry.js';
 import { refusalOfLogEntry } from './broker-refusal.js';
 import { firstToken, REAUTH_THRESHOLD_MS } from './oauth-token-source.js';
-
-/** One gate for the kafkajs lines of every client of this process (kafka-log-lines.ts). */
-const KAFKA_LINES = new RepeatGate(KAFKA_LINE_WINDOW_MS, Date.now);
 
 /**
  * kafkajs's retry of every request (producers override `retries`): each option is set, because
@@ -30,7 +26,7 @@ const RETRY = { initialRetryTime: 100, maxRetryTime: 3000, factor: 0.2, multipli
 export function createKafka(settings: KafkaSettings, logger: Logger, refused: (err: Error) => void = () => undefined): Kafka {
   const log = logger.child({ component: 'kafka' });
   const failures: string[] = [];
-  const write = kafkaLogLines(log, KAFKA_LINES);
+  const write = kafkaLogLines(log);
   const kafka = new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],

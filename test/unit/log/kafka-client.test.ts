@@ -4,7 +4,7 @@ import { logLevel, type LogEntry } from 'kafkajs';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { connectHint } from '../../../src/log/kafka/kafka-client.js';
-import { KAFKA_LINE_WINDOW_MS, kafkaLogLines, levelOf } from '../../../src/log/kafka/kafka-log-lines.js';
+import { KAFKA_LINE_MAX_WINDOW_MS, KAFKA_LINE_WINDOW_MS, kafkaBackLine, kafkaLogLines, kafkaTroubleLine, levelOf } from '../../../src/log/kafka/kafka-log-lines.js';
 import { RepeatGate } from '../../../src/observability/repeat-gate.js';
 
 // kafkajs's own table of broker error codes: the messages its Connection logs a broker answer with.
@@ -77,6 +77,51 @@ describe('kafkaLogLines (kafkajs lines written to dtx log)', () => {
     write({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 't', logger: 'kafkajs', message: 'Connection error: unable to verify the first certificate' } });
     write({ namespace: 'Producer', level: logLevel.WARN, label: 'WARN', log: { timestamp: 't', logger: 'kafkajs', message: 'something odd' } });
     expect(lines.map((l) => [l.level, l.msg.slice(0, 30)])).toEqual([[50, 'Failed to connect to seed brok'], [50, 'Connection error: unable to ve'], [40, 'something odd']]);
+  });
+});
+
+describe("dtx's own Kafka trouble lines (kafkaTroubleLine, kafkaBackLine)", () => {
+  function logged() {
+    const lines: Array<{ level: number; msg: string; recurred?: number; held?: number; restart?: boolean }> = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]), done()) });
+    const clock = { now: 0 };
+    const gate = new RepeatGate(KAFKA_LINE_WINDOW_MS, () => clock.now, 64, KAFKA_LINE_MAX_WINDOW_MS);
+    return { lines, clock, gate, log: pino({ level: 'debug' }, sink) };
+  }
+  const away = () => new Error('Connection error: connect ECONNREFUSED 127.0.0.1:19292');
+
+  it('writes a consumer crash of a kind once per window, the window growing while it recurs; the join after it clears the gate and says how many were held back', () => {
+    const { lines, clock, gate, log } = logged();
+    // a consumer crashing every 3 s for 10 minutes (kafkajs restarts it)
+    for (let i = 0; i < 200; i++) {
+      kafkaTroubleLine(log, { err: away(), restart: true }, 'replica consumer crashed', gate);
+      clock.now += 3000;
+    }
+    const crashes = lines.filter((l) => l.level === 50);
+    expect(crashes[0]).toMatchObject({ msg: 'replica consumer crashed', recurred: 0, restart: true });
+    // 10 s, 20 s, 40 s, ... up to 300 s: far fewer than one per 10 s (60)
+    expect(crashes.length).toBeGreaterThanOrEqual(6);
+    expect(crashes.length).toBeLessThanOrEqual(8);
+    const held = crashes.reduce((n, l) => n + (l.recurred ?? 0), 0);
+    kafkaBackLine(log, 'replica consumer joined its group again after a crash', gate);
+    const back = lines.at(-1)!;
+    expect(back.level).toBe(30);
+    expect(back.held).toBe(200 - crashes.length - held);
+    expect(back.msg).toBe(`replica consumer joined its group again after a crash (${back.held} Kafka error lines held back since their last line)`);
+    // the next outage is reported at once
+    kafkaTroubleLine(log, { err: away() }, 'replica consumer crashed', gate);
+    expect(lines.at(-1)).toMatchObject({ level: 50, recurred: 0 });
+  });
+
+  it('keys a crash line by its message and the error kind', () => {
+    const { lines, gate, log } = logged();
+    kafkaTroubleLine(log, { err: away() }, 'replica consumer crashed', gate);
+    kafkaTroubleLine(log, { err: away() }, 'command consumer crashed; kafkajs restarts it', gate);
+    kafkaTroubleLine(log, { err: new Error('Not authorized to access group') }, 'command consumer crashed; kafkajs restarts it', gate);
+    kafkaTroubleLine(log, { err: away() }, 'replica consumer crashed', gate);
+    expect(lines.map((l) => l.msg)).toEqual(['replica consumer crashed', 'command consumer crashed; kafkajs restarts it', 'command consumer crashed; kafkajs restarts it']);
+    kafkaBackLine(log, 'back', gate);
+    expect(lines.at(-1)).toMatchObject({ msg: 'back (1 Kafka error lines held back since their last line)', held: 1 });
   });
 });
 
