@@ -14,7 +14,9 @@ import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support
  * The one broker of a deployment killed (SIGKILL: a crash, not a clean stop) while a worker
  * serves, and started again on the same data. Meanwhile the worker stays up and answers every
  * submit, refused ones with a retryable 503; once the broker is back it takes its partitions over
- * again by itself, and every saga it acknowledged, before or during the outage, finishes. The test
+ * again by itself, and every saga it acknowledged, before or during the outage, finishes; its
+ * replica's consumer crashes while the broker is away and says so once it joins its group again
+ * (the Kafka trouble lines' gate, kafka-log-lines.ts). The test
  * broker is shared by every Kafka test, so this one runs its own (TEST_KAFKA_PORT+200).
  */
 const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/kafka-local.sh');
@@ -76,9 +78,14 @@ describe('the broker killed and started again', () => {
     expect(refused).toHaveLength(3);
     expect(refused.map((r) => r.code)).toEqual(['DTX_LOG_UNAVAILABLE', 'DTX_LOG_UNAVAILABLE', 'DTX_LOG_UNAVAILABLE']);
     expect(w!.proc.exitCode).toBeNull();
+    // the replica's consumer finds no broker and crashes (kafkajs restarts it): a gated error line
+    const logged = (text: string) => w!.logs.filter((l) => l.includes(text));
+    await waitFor(async () => logged('"replica consumer crashed'), (l) => l.length > 0, 60_000, 'the replica consumer crashing');
 
     await broker('start');
     await waitOwnership([w!], PARTITIONS, 180_000);
+    // once it joins its group again, one info line says so (with what the gate held back)
+    await waitFor(async () => logged('replica consumer joined its group again after a crash'), (l) => l.length > 0, 120_000, 'the replica consumer back');
     const after = gidOf('br-after');
     await waitFor(() => post(api, 'submit', twoSteps(after)), (r) => r.status === 200, 120_000, 'a submit accepted once the broker is back');
     acked.push(after);
