@@ -17,6 +17,7 @@
 #   KAFKA_CONTROLLER_PORT  KRaft controller port (default KAFKA_PORT+1)
 #   KAFKA_CACHE_DIR        jar cache + run dirs (default ${XDG_CACHE_HOME:-$HOME/.cache}/dtx-kafka)
 #   KAFKA_RUN_DIR          data, logs, pid for this broker (default <cache>/run-<port>)
+#   KAFKA_DATA_DIR         the broker's log.dirs (default <run dir>/data), e.g. on a disk of its own
 #   KAFKA_LOGGING          log4j1 | log4j2 (default: log4j1 for 3.x, log4j2 for 4.x and later)
 #   KAFKA_HEAP_OPTS        JVM heap (default -Xmx512m)
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
@@ -46,7 +47,7 @@ STOP_TIMEOUT=30
 KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
 LIB_DIR="$KAFKA_HOME/lib"
 MARKER="$KAFKA_HOME/.complete"
-DATA_DIR="$RUN_DIR/data"
+DATA_DIR="${KAFKA_DATA_DIR:-$RUN_DIR/data}"
 LOG_DIR="$RUN_DIR/logs"
 PID_FILE="$RUN_DIR/kafka.pid"
 # shellcheck source=lib/pid-file.sh
