@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
-import { TEST_KAFKA_PORT } from '../support/kafka-broker.js';
-import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, startWorker, tearDown, waitOwnership } from '../support/kafka-workers.js';
+import { OwnKafkaBroker } from '../support/own-kafka-broker.js';
 import { fillUp, TmpfsMount } from '../support/tmpfs-mount.js';
 
 /**
@@ -20,14 +17,9 @@ import { fillUp, TmpfsMount } from '../support/tmpfs-mount.js';
  * finishes. The shared test broker serves the other Kafka tests, so this one runs its own
  * (TEST_KAFKA_PORT+300), its logs and pid file off the small disk.
  */
-const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/kafka-local.sh');
-const PORT = TEST_KAFKA_PORT + 300;
 const disk = new TmpfsMount();
-const ENV = { ...process.env, KAFKA_PORT: String(PORT), KAFKA_DATA_DIR: path.join(disk.dir, 'data') };
-const RUN_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'dtx-kafka', `run-${PORT}`);
+const broker = new OwnKafkaBroker(300, { KAFKA_DATA_DIR: path.join(disk.dir, 'data') });
 const FILLER = path.join(disk.dir, 'filler');
-const run = promisify(execFile);
-const broker = (command: 'start' | 'stop' | 'reset') => run('bash', [SCRIPT, command], { env: ENV, timeout: 10 * 60_000 });
 
 const PARTITIONS = 2;
 const prefix = freshPrefix('broker-full');
@@ -37,27 +29,16 @@ let bs: BranchServer;
 let w: DtxProcess | undefined;
 
 beforeAll(async () => {
-  await broker('reset');
+  await broker.reset();
   disk.mount('256m');
-  await broker('start');
+  await broker.start();
   bs = await BranchServer.start();
   // a local command's Kafka write waits for the brokers without a bound: the client gets 503 after this
-  w = await startWorker({ prefix, partitions: PARTITIONS, env: { STORE_KAFKA_BROKERS: `127.0.0.1:${PORT}`, STORE_KAFKA_REPLY_TIMEOUT: '3' } });
+  w = await startWorker({ prefix, partitions: PARTITIONS, env: { STORE_KAFKA_BROKERS: broker.brokers, STORE_KAFKA_REPLY_TIMEOUT: '3' } });
   await waitOwnership([w], PARTITIONS);
 });
 
-afterAll(async () => {
-  try {
-    await stopWorkers(w);
-    await bs?.close();
-  } finally {
-    try {
-      await broker('reset');
-    } finally {
-      disk.unmount();
-    }
-  }
-});
+afterAll(() => tearDown([w], bs, () => broker.reset(), () => disk.unmount()));
 
 const bigSaga = (gid: string) => ({ ...saga(gid, [{ action: bs.url('/bf/a'), compensate: bs.url('/bf/c') }, { action: bs.url('/bf/b'), compensate: bs.url('/bf/d') }]), payloads: [PAYLOAD, PAYLOAD] });
 
@@ -88,14 +69,14 @@ describe('a full disk under the broker', () => {
     expect(refused).toHaveLength(3);
     for (const code of refused) expect(['DTX_LOG_UNAVAILABLE', 'DTX_NO_OWNER']).toContain(code);
     // the broker failed on the disk, not on something else, and went down; the worker did not
-    await waitFor(async () => readFileSync(path.join(RUN_DIR, 'logs', 'server.log'), 'utf8'), (log) => log.includes('No space left on device'), 60_000, "the broker's disk error");
-    await waitFor(() => run('bash', [SCRIPT, 'status'], { env: ENV }).then(() => 'up', () => 'down'), (s) => s === 'down', 120_000, 'the broker down');
+    await waitFor(async () => broker.serverLog(), (log) => log.includes('No space left on device'), 60_000, "the broker's disk error");
+    await waitFor(() => broker.answers(), (answers) => !answers, 120_000, 'the broker down');
     expect(w!.proc.exitCode).toBeNull();
 
     // room again, as an operator freeing space would, and the broker started on the same data
     rmSync(FILLER);
-    await broker('stop');
-    await broker('start');
+    await broker.stop();
+    await broker.start();
     await waitOwnership([w!], PARTITIONS, 180_000);
     const after = gidOf('bf-after');
     await waitFor(() => post(api, 'submit', bigSaga(after)), (r) => r.status === 200, 120_000, 'a submit accepted once the broker is back');

@@ -1,14 +1,9 @@
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
-import { TEST_KAFKA_PORT } from '../support/kafka-broker.js';
-import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, startWorker, tearDown, waitOwnership } from '../support/kafka-workers.js';
+import { OwnKafkaBroker } from '../support/own-kafka-broker.js';
 
 /**
  * The one broker of a deployment killed (SIGKILL: a crash, not a clean stop) while a worker
@@ -19,12 +14,7 @@ import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support
  * (the Kafka trouble lines' gate, kafka-log-lines.ts). The test
  * broker is shared by every Kafka test, so this one runs its own (TEST_KAFKA_PORT+200).
  */
-const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/kafka-local.sh');
-const PORT = TEST_KAFKA_PORT + 200;
-const ENV = { ...process.env, KAFKA_PORT: String(PORT) };
-const PID_FILE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'dtx-kafka', `run-${PORT}`, 'kafka.pid');
-const run = promisify(execFile);
-const broker = (command: 'start' | 'stop' | 'reset') => run('bash', [SCRIPT, command], { env: ENV, timeout: 10 * 60_000 });
+const broker = new OwnKafkaBroker(200);
 
 const PARTITIONS = 2;
 const prefix = freshPrefix('broker-restart');
@@ -32,22 +22,15 @@ let bs: BranchServer;
 let w: DtxProcess | undefined;
 
 beforeAll(async () => {
-  await broker('reset');
-  await broker('start');
+  await broker.reset();
+  await broker.start();
   bs = await BranchServer.start();
   // a local command's Kafka write waits for the brokers without a bound: the client gets 503 after this
-  w = await startWorker({ prefix, partitions: PARTITIONS, env: { STORE_KAFKA_BROKERS: `127.0.0.1:${PORT}`, STORE_KAFKA_REPLY_TIMEOUT: '3' } });
+  w = await startWorker({ prefix, partitions: PARTITIONS, env: { STORE_KAFKA_BROKERS: broker.brokers, STORE_KAFKA_REPLY_TIMEOUT: '3' } });
   await waitOwnership([w], PARTITIONS);
 });
 
-afterAll(async () => {
-  try {
-    await stopWorkers(w);
-    await bs?.close();
-  } finally {
-    await broker('reset');
-  }
-});
+afterAll(() => tearDown([w], bs, () => broker.reset()));
 
 const twoSteps = (gid: string) => saga(gid, [{ action: bs.url('/br/a'), compensate: bs.url('/br/c') }, { action: bs.url('/br/b'), compensate: bs.url('/br/d') }]);
 
@@ -61,7 +44,7 @@ describe('the broker killed and started again', () => {
       acked.push(gid);
     }
 
-    process.kill(Number(readFileSync(PID_FILE, 'utf8').trim()), 'SIGKILL');
+    process.kill(broker.pid(), 'SIGKILL');
     // submits while the broker is away: each is answered, 200 (durable before the kill reached
     // the broker's socket) or a retryable 503 after Store.KafkaReplyTimeout, until three in a row
     // have been refused (a refused one may still be written once the broker is back)
@@ -82,7 +65,7 @@ describe('the broker killed and started again', () => {
     const logged = (text: string) => w!.logs.filter((l) => l.includes(text));
     await waitFor(async () => logged('"replica consumer crashed'), (l) => l.length > 0, 60_000, 'the replica consumer crashing');
 
-    await broker('start');
+    await broker.start();
     await waitOwnership([w!], PARTITIONS, 180_000);
     // once it joins its group again, one info line says so (with what the gate held back)
     await waitFor(async () => logged('replica consumer joined its group again after a crash'), (l) => l.length > 0, 120_000, 'the replica consumer back');

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtxProcess } from '../support/dtx-process.js';
 import { BranchServer } from '../support/branch-server.js';
 import { get, gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
-import { freshPrefix, ownedBy, replicaStoreOf, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
+import { freshPrefix, ownedBy, replicaStoreOf, startWorker, tearDown, waitOwnership } from '../support/kafka-workers.js';
 import { fillUp, TmpfsMount } from '../support/tmpfs-mount.js';
 
 /**
@@ -33,14 +33,7 @@ beforeAll(async () => {
   await waitOwnership([w], PARTITIONS);
 });
 
-afterAll(async () => {
-  try {
-    await stopWorkers(w);
-    await bs?.close();
-  } finally {
-    disk.unmount();
-  }
-});
+afterAll(() => tearDown([w], bs, () => disk.unmount()));
 
 const bigSaga = (gid: string) => ({ ...saga(gid, [{ action: bs.url('/rf/a'), compensate: bs.url('/rf/c') }, { action: bs.url('/rf/b'), compensate: bs.url('/rf/d') }]), payloads: [PAYLOAD, PAYLOAD] });
 const lines = (text: string) => w!.logs.filter((l) => l.includes(text));

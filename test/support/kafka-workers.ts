@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readTopicToEnd } from './kafka-topic-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
+import type { BranchServer } from './branch-server.js';
 import { startDtx, type DtxProcess } from './dtx-process.js';
 import { gidOf, waitFor } from './dtm-client.js';
 import { partitionOf } from '../../src/log/gid-partitioner.js';
@@ -57,6 +58,26 @@ export async function stopWorkers(...workers: Array<DtxProcess | undefined>): Pr
       }
     }),
   );
+}
+
+/**
+ * A Kafka test's teardown: stops its workers and its branch server, then runs each of `after` in
+ * order (a broker reset, an unmount) even when a step before it failed, so that nothing is left
+ * behind; rethrows the first failure.
+ */
+export async function tearDown(workers: Array<DtxProcess | undefined>, bs: BranchServer | undefined, ...after: Array<() => unknown>): Promise<void> {
+  const failures: unknown[] = [];
+  const attempt = async (step: () => unknown) => {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(err);
+    }
+  };
+  await attempt(() => stopWorkers(...workers));
+  await attempt(() => bs?.close());
+  for (const step of after) await attempt(step);
+  if (failures.length > 0) throw failures[0];
 }
 
 /** Partitions a worker reports as owned (`dtx_partition_owned` on /api/metrics). */
