@@ -26,9 +26,9 @@ export class OwnKafkaBroker {
     this.#runDir = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'dtx-kafka', `run-${this.port}`);
   }
 
-  /** Starts it (a running one is reused) and waits until it answers. */
-  async start(): Promise<void> {
-    await this.#script('start');
+  /** Starts it (a running one is reused) and waits until it answers; what the script printed (its `NAME=value` lines). */
+  start(): Promise<string> {
+    return this.#script('start');
   }
 
   /** TERM, KILL after 30 s; nothing when it is not running. */
@@ -56,7 +56,13 @@ export class OwnKafkaBroker {
     return readFileSync(path.join(this.#runDir, 'logs', 'server.log'), 'utf8');
   }
 
-  async #script(command: 'start' | 'stop' | 'reset'): Promise<void> {
-    await run('bash', [SCRIPT, command], { env: this.#env, timeout: 10 * 60_000 });
+  async #script(command: 'start' | 'stop' | 'reset'): Promise<string> {
+    try {
+      // a cold start fetches the broker jars with Maven
+      return (await run('bash', [SCRIPT, command], { env: this.#env, timeout: 10 * 60_000 })).stdout;
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`scripts/kafka-local.sh ${command} (broker on ${this.port}) failed: ${e.message}\n${e.stderr ?? ''}`);
+    }
   }
 }

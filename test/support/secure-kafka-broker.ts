@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { AclOperationTypes as Op, AclPermissionTypes, AclResourceTypes as Res, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { TEST_KAFKA_PORT } from './kafka-broker.js';
+import { OwnKafkaBroker } from './own-kafka-broker.js';
 import { withKafkaRetry } from '../../src/log/kafka/kafka-retry.js';
 
 /**
@@ -13,8 +11,6 @@ import { withKafkaRetry } from '../../src/log/kafka/kafka-retry.js';
  * Its plaintext port is TEST_KAFKA_PORT+100 (the controller +101), SASL_SSL +102, mutual TLS +103.
  * Each start formats it afresh with a random SASL password.
  */
-const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/kafka-local.sh');
-const PORT = TEST_KAFKA_PORT + 100;
 
 export interface SecureBroker {
   /** `host:port` of the plaintext listener: ANONYMOUS, a super user (grants the ACLs) */
@@ -29,28 +25,18 @@ export interface SecureBroker {
   readonly password: string;
 }
 
-const run = promisify(execFile);
+const PORT_OFFSET = 100;
 
-function scriptEnv(password: string): NodeJS.ProcessEnv {
-  return { ...process.env, KAFKA_PORT: String(PORT), KAFKA_SECURE_PORT: String(PORT + 2), KAFKA_SASL_USERNAME: 'dtx', KAFKA_SASL_PASSWORD: password };
-}
-
-async function script(command: 'start' | 'stop' | 'reset', env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    // a cold start fetches the broker jars with Maven
-    return (await run('bash', [SCRIPT, command], { env, timeout: 10 * 60_000 })).stdout;
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`scripts/kafka-local.sh ${command} (secure broker on ${PORT}) failed: ${e.message}\n${e.stderr ?? ''}`);
-  }
+function broker(password: string): OwnKafkaBroker {
+  return new OwnKafkaBroker(PORT_OFFSET, { KAFKA_SECURE_PORT: String(TEST_KAFKA_PORT + PORT_OFFSET + 2), KAFKA_SASL_USERNAME: 'dtx', KAFKA_SASL_PASSWORD: password });
 }
 
 /** Wipes and starts the secure broker; resolves once it answers. */
 export async function startSecureBroker(): Promise<SecureBroker> {
   const password = `pw-${randomBytes(12).toString('hex')}`;
-  const env = scriptEnv(password);
-  await script('reset', env);
-  const out = await script('start', env);
+  const b = broker(password);
+  await b.reset();
+  const out = await b.start();
   const line = (name: string): string => {
     const found = out.split('\n').find((l) => l.startsWith(`${name}=`));
     if (found === undefined) throw new Error(`scripts/kafka-local.sh start printed no ${name}= line:\n${out}`);
@@ -60,7 +46,7 @@ export async function startSecureBroker(): Promise<SecureBroker> {
 }
 
 export async function stopSecureBroker(): Promise<void> {
-  await script('stop', scriptEnv('unused-on-stop'));
+  await broker('unused-on-stop').stop();
 }
 
 /**
