@@ -45,6 +45,8 @@ export interface Flags {
   dtxLogLevel: 'info' | 'warn';
   /** also measure `dtx replay --all` on a log of this many events (0 = no) */
   replay: number;
+  /** each branch payload a JSON text of this many bytes (0: dtm's `{}`) */
+  payloadBytes: number;
 }
 
 const WORKLOADS: readonly Workload[] = ['empty', 'http'];
@@ -107,6 +109,7 @@ export function parseFlags(): Flags {
     .option('--long-every <n>', 'long-run mode: sagas between RSS readings', positiveInt, 10_000)
     .addOption(new Option('--dtx-log-level <level>', 'LOG_LEVEL of dtx on the embedded log; warn matches dtm-redis (LogLevel warn), info adds a line per finished saga').choices(['info', 'warn']).default('warn'))
     .option('--replay <events>', 'also measure dtx replay --all on a log of this many events (0 = no)', nonNegativeInt, 0)
+    .option('--payload-bytes <n>', 'each branch payload a JSON text of this many bytes, at least 10 ({"pad":"x…"}; 0: dtm\'s {})', nonNegativeInt, 0)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse(process.argv);
   const f = program.opts<Flags>();

@@ -26,13 +26,13 @@ export function grpcSteps(workload: Workload, branch: string | undefined): strin
   ]);
 }
 
-export function createGrpcSubmitter(workload: Workload, branch: string | undefined): GrpcSubmitter {
+export function createGrpcSubmitter(workload: Workload, branch: string | undefined, payload = ''): GrpcSubmitter {
   const { DtmClient } = dtmProto();
   const clients = new Map<string, grpc.Client>();
   const channels = Number(process.env.BENCH_GRPC_CHANNELS ?? 1);
   let turn = 0;
   const steps = grpcSteps(workload, branch);
-  const payloads = [Buffer.alloc(0), Buffer.alloc(0)];
+  const payloads = [Buffer.from(payload), Buffer.from(payload)];
   const clientOf = (target: string): grpc.Client => {
     const key = `${target}#${turn++ % channels}`;
     let c = clients.get(key);

@@ -23,6 +23,8 @@ export interface LongRunOptions {
   readonly broker: Broker | undefined;
   /** upper bound of the run, whatever the count */
   readonly maxSeconds: number;
+  /** each step's payload (payloadOf) */
+  readonly payload: string;
 }
 
 interface Reading {
@@ -52,7 +54,7 @@ export async function runLongRun(o: LongRunOptions): Promise<{ text: string; ok:
       warmupMs: 0,
       measureMs: o.maxSeconds * 1000,
       maxRequests: o.sagas,
-      body: submitBody(o.workload, o.branch?.origin),
+      body: submitBody(o.workload, o.branch?.origin, undefined, o.payload),
       gidPrefix: `long-${target.system}-${Date.now().toString(36)}`,
       sampleRate: 0,
       pollCompletion: false,

@@ -34,7 +34,7 @@ import { startBroker, type Broker } from './kafka-cluster.js';
 import { runRebuild } from './kafka-rebuild.js';
 import { runRecovery } from './kafka-recovery.js';
 import { runLongRun } from './long-run.js';
-import { runOne, submitBody, type RunPoint } from './measured-run.js';
+import { payloadOf, runOne, submitBody, type RunPoint } from './measured-run.js';
 import { peerName, startPeer, type PeerSpec } from './peer-target.js';
 import { replaySection } from './replay-bench.js';
 import { loadLabel, report, tps, type Ingress, type Row, type Workload } from './report.js';
@@ -57,7 +57,7 @@ async function kafkaExtras(f: Flags, broker: Broker, rows: readonly Row[]): Prom
     try {
       const prefix = `dtxbench-${Date.now().toString(36)}-recovery`;
       const afterSeconds = Math.max(15, 2 * f.sessionTimeout + 5);
-      out.push(await runRecovery({ ...cluster, prefix, workers: f.workers, workload, concurrency: 50, killAfterSeconds: f.killAfter, afterSeconds, body: submitBody(workload, branch?.origin) }));
+      out.push(await runRecovery({ ...cluster, prefix, workers: f.workers, workload, concurrency: 50, killAfterSeconds: f.killAfter, afterSeconds, body: submitBody(workload, branch?.origin, undefined, payloadOf(f.payloadBytes)) }));
     } finally {
       await branch?.stop();
     }
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       for (const s of systems) {
         process.stderr.write(`bench: long run: ${s.name}, ${workload}, ${f.longRun} sagas…\n`);
         const b = workload === 'http' ? branch : undefined;
-        extras.push(await runLongRun({ workload, point: points[0]!, sagas: f.longRun, every: f.longEvery, open: s.open, branch: b, broker, maxSeconds: LONG_RUN_MAX_S }));
+        extras.push(await runLongRun({ workload, point: points[0]!, sagas: f.longRun, every: f.longEvery, open: s.open, branch: b, broker, maxSeconds: LONG_RUN_MAX_S, payload: payloadOf(f.payloadBytes) }));
       }
     } else {
       for (let round = 1; round <= f.rounds; round++) {

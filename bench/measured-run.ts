@@ -22,17 +22,24 @@ export interface RunPoint {
   readonly rate?: number;
 }
 
+/** A branch payload of `bytes` bytes of JSON (at least 10: `{"pad":""}`), or dtm's `{}` for 0. */
+export function payloadOf(bytes: number): string {
+  return bytes === 0 ? '{}' : JSON.stringify({ pad: 'x'.repeat(Math.max(0, bytes - 10)) });
+}
+
 /**
- * Submit body of a workload: `empty` (dtm's benchEmptyUrl) or `http` (branches at `branch`).
- * `extra` is spliced into the JSON (e.g. `"wait_result":false,"retry_interval":3600`).
+ * Submit body of a workload: `empty` (dtm's benchEmptyUrl) or `http` (branches at `branch`), each
+ * step with `payload` (payloadOf). `extra` is spliced into the JSON (e.g.
+ * `"wait_result":false,"retry_interval":3600`).
  */
-export function submitBody(workload: Workload, branch: string | undefined, extra = '"wait_result":true'): (gid: string) => string {
+export function submitBody(workload: Workload, branch: string | undefined, extra = '"wait_result":true', payload = '{}'): (gid: string) => string {
   const steps =
     workload === 'empty'
       ? '[{"action":"","compensate":""},{"action":"","compensate":""}]'
       : `[{"action":"${branch}/api/busi/TransOut","compensate":"${branch}/api/busi/TransOutRevert"},` +
         `{"action":"${branch}/api/busi/TransIn","compensate":"${branch}/api/busi/TransInRevert"}]`;
-  const tail = `","trans_type":"saga","steps":${steps},"payloads":["{}","{}"],${extra}}`;
+  const p = JSON.stringify(payload);
+  const tail = `","trans_type":"saga","steps":${steps},"payloads":[${p},${p}],${extra}}`;
   return (gid) => `{"gid":"${gid}${tail}`;
 }
 
@@ -47,7 +54,7 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
   const callsBefore = branch ? await branch.calls() : 0;
   const system: WatchedProcess[] = [...target.watched, ...(target.system === 'dtx' && broker?.pid !== undefined ? [{ name: 'kafka broker', pid: broker.pid }] : [])];
   const harness: WatchedProcess[] = [...(branch ? [{ name: 'branch service', pid: branch.pid }] : []), { name: 'load generator', pid: process.pid }];
-  const grpc = ingress === 'grpc' ? createGrpcSubmitter(workload, branch?.origin) : undefined;
+  const grpc = ingress === 'grpc' ? createGrpcSubmitter(workload, branch?.origin, f.payloadBytes === 0 ? '' : payloadOf(f.payloadBytes)) : undefined;
   const grpcTargets = target.grpcTargets;
   if (grpc !== undefined && grpcTargets === undefined) throw new Error(`${target.system} has no gRPC ingress to load`);
   const meter = meterProcesses([...system, ...harness]);
@@ -65,7 +72,7 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
       warmupMs: f.warmup * 1000,
       measureMs: f.seconds * 1000,
       maxRequests: f.maxRequests,
-      body: submitBody(workload, branch?.origin),
+      body: submitBody(workload, branch?.origin, undefined, payloadOf(f.payloadBytes)),
       gidPrefix: `bench-${target.system}-${workload}-${axis}-${Date.now().toString(36)}`,
       sampleRate: f.sampleRate,
       pollCompletion: workload === 'http',

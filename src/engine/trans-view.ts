@@ -2,6 +2,7 @@ import { dueAtOf, isFinal, type BranchRow, type TransContext, type TransStatus }
 import type { TransSummary } from '../log/event-log.js';
 import type { LiveTransaction, Parked } from './live-transaction.js';
 import { BoundedMemo } from '../bounded-memo.js';
+import { LongTexts } from './long-texts.js';
 
 /**
  * dtm's JSON shapes (spec §2.2, §2.3) rendered from a machine context. Times are RFC 3339 (UTC).
@@ -82,9 +83,9 @@ function optionsText(o: TransContext['options']): string {
   return JSON.stringify(r);
 }
 
-export function transView(ctx: TransContext, status: string): DtmTransView {
+/** The transaction's keys up to its steps; the payloads come next. */
+function transHead(ctx: TransContext, status: string): DtmTransView {
   const o = ctx.options;
-  const options = optionsText(o);
   const v: DtmTransView = {
     id: 0,
     create_time: rfc3339(ctx.createTime),
@@ -93,11 +94,16 @@ export function transView(ctx: TransContext, status: string): DtmTransView {
     trans_type: ctx.transType,
     status,
     protocol: ctx.protocol,
-    options,
+    options: optionsText(o),
     concurrent: o.concurrent,
   };
   if (ctx.spec && ctx.spec.steps.length) v.steps = ctx.spec.steps;
-  if (ctx.spec && ctx.spec.payloads.length) v.payloads = ctx.spec.payloads.map(utf8);
+  return v;
+}
+
+/** Sets the transaction's keys after its payloads on `v`, in their order. */
+function setTail(v: Partial<DtmTransView>, ctx: TransContext, status: string, parked: Parked | undefined): void {
+  const o = ctx.options;
   if (ctx.queryPrepared) v.query_prepared = ctx.queryPrepared;
   if (ctx.finishTime !== undefined && status === 'succeed') v.finish_time = rfc3339(ctx.finishTime);
   if (ctx.rollbackTime !== undefined && status === 'failed') v.rollback_time = rfc3339(ctx.rollbackTime);
@@ -112,10 +118,18 @@ export function transView(ctx: TransContext, status: string): DtmTransView {
   if (o.retryInterval) v.retry_interval = o.retryInterval;
   if (Object.keys(o.branchHeaders).length) v.branch_headers = o.branchHeaders;
   if (o.retryLimit) v.retry_limit = o.retryLimit;
+  if (parked !== undefined) v.dtx_parked = { reason: parked.reason, since: rfc3339(parked.at) };
+}
+
+export function transView(ctx: TransContext, status: string, parked?: Parked): DtmTransView {
+  const v = transHead(ctx, status);
+  if (ctx.spec && ctx.spec.payloads.length) v.payloads = ctx.spec.payloads.map(utf8);
+  setTail(v, ctx, status, parked);
   return v;
 }
 
-export function branchView(gid: string, r: BranchRow): DtmBranchView {
+/** A branch's keys up to its url; bin_data and finish_time come next. */
+function branchHead(gid: string, r: BranchRow): DtmBranchView {
   const v: DtmBranchView = {
     id: 0,
     create_time: rfc3339(r.createTime),
@@ -126,16 +140,60 @@ export function branchView(gid: string, r: BranchRow): DtmBranchView {
     status: r.status,
   };
   if (r.url) v.url = r.url;
+  return v;
+}
+
+export function branchView(gid: string, r: BranchRow): DtmBranchView {
+  const v = branchHead(gid, r);
   if (r.binData) v.bin_data = r.binData;
   if (r.finishTime !== undefined) v.finish_time = rfc3339(r.finishTime);
   return v;
 }
 
-/** The projection text stored with each batch: `{"transaction":{...},"branches":[...]}`. */
+/**
+ * Long payloads. A view is rendered again at every commit of its transaction and repeats each
+ * payload (decoded in the transaction's payloads, base64 in two branches' bin_data); JSON.stringify
+ * scans and copies a long string at ~4 ns a character, which at 4 KiB payloads was 16% of the main
+ * thread (docs/benchmarks.md, "Long payloads"). Their JSON texts are remembered, keyed by the
+ * base64 string, and spliced between the texts of the keys around them; short ones are cheaper to
+ * write again than to look up.
+ */
+const LONG = 256;
+const LONG_TEXTS_CHARS = 4 * 1024 * 1024;
+const payloadTexts = new LongTexts((b64) => JSON.stringify(utf8(b64)), LONG_TEXTS_CHARS);
+const binTexts = new LongTexts((b64) => JSON.stringify(b64), LONG_TEXTS_CHARS);
+
+function hasLongPayload(ctx: TransContext): boolean {
+  return (ctx.spec?.payloads.some((p) => p.length >= LONG) ?? false) || ctx.branches.some((b) => b.binData.length >= LONG);
+}
+
+/** `text` of an object without its closing brace, so that keys can follow. */
+const open = (text: string): string => text.slice(0, -1);
+
+function transactionText(ctx: TransContext, status: string, parked: Parked | undefined): string {
+  const payloads = ctx.spec?.payloads ?? [];
+  if (!payloads.some((p) => p.length >= LONG)) return JSON.stringify(transView(ctx, status, parked));
+  const tail: Partial<DtmTransView> = {};
+  setTail(tail, ctx, status, parked);
+  const tailText = JSON.stringify(tail);
+  const texts = payloads.map((p) => (p.length >= LONG ? payloadTexts.of(p) : JSON.stringify(utf8(p))));
+  return `${open(JSON.stringify(transHead(ctx, status)))},"payloads":[${texts.join(',')}]${tailText === '{}' ? '}' : `,${tailText.slice(1)}`}`;
+}
+
+function branchText(gid: string, r: BranchRow): string {
+  if (r.binData.length < LONG) return JSON.stringify(branchView(gid, r));
+  const finish = r.finishTime === undefined ? '' : `,"finish_time":${JSON.stringify(rfc3339(r.finishTime))}`;
+  return `${open(JSON.stringify(branchHead(gid, r)))},"bin_data":${binTexts.of(r.binData)}${finish}}`;
+}
+
+/**
+ * The projection text stored with each batch: `{"transaction":{...},"branches":[...]}`, byte for
+ * byte JSON.stringify of the DtmTransView and DtmBranchView objects, long payloads or not
+ * (test/unit/engine/trans-view-text.test.ts).
+ */
 export function renderView(ctx: TransContext, status: string, parked?: Parked): string {
-  const transaction = transView(ctx, status);
-  if (parked !== undefined) transaction.dtx_parked = { reason: parked.reason, since: rfc3339(parked.at) };
-  return JSON.stringify({ transaction, branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
+  if (!hasLongPayload(ctx)) return JSON.stringify({ transaction: transView(ctx, status, parked), branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
+  return `{"transaction":${transactionText(ctx, status, parked)},"branches":[${ctx.branches.map((b) => branchText(ctx.gid, b)).join(',')}]}`;
 }
 
 /** The projection row of a transaction (TransSummary): what query/all/resetCronTime read. */
