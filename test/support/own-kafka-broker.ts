@@ -22,8 +22,10 @@ export class OwnKafkaBroker {
   constructor(offset: number, env: Record<string, string> = {}) {
     this.port = TEST_KAFKA_PORT + offset;
     this.brokers = `127.0.0.1:${this.port}`;
-    this.#env = { ...process.env, KAFKA_PORT: String(this.port), ...env };
+    // the run dir (pid file, logs) is named to the script rather than derived again from its
+    // defaults: a KAFKA_CACHE_DIR in the environment would move the script's and not this one
     this.#runDir = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'dtx-kafka', `run-${this.port}`);
+    this.#env = { ...process.env, KAFKA_PORT: String(this.port), KAFKA_RUN_DIR: this.#runDir, ...env };
   }
 
   /** Starts it (a running one is reused) and waits until it answers; what the script printed (its `NAME=value` lines). */
