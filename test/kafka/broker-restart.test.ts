@@ -59,7 +59,9 @@ describe('the broker killed and started again', () => {
       } else refused.push({ code: r.body.code });
     }
     expect(refused).toHaveLength(3);
-    expect(refused.map((r) => r.code)).toEqual(['DTX_LOG_UNAVAILABLE', 'DTX_LOG_UNAVAILABLE', 'DTX_LOG_UNAVAILABLE']);
+    // the write did not complete, or (once the worker's consumer lost its partitions to the outage,
+    // sooner on a busy machine) no owner answered: retryable either way
+    for (const r of refused) expect(['DTX_LOG_UNAVAILABLE', 'DTX_NO_OWNER']).toContain(r.code);
     expect(w!.proc.exitCode).toBeNull();
     // the replica's consumer finds no broker and crashes (kafkajs restarts it): a gated error line
     const logged = (text: string) => w!.logs.filter((l) => l.includes(text));
