@@ -1,7 +1,7 @@
 import { isFinal, type TransContext, type TransSpec, type TransTypeRegistry } from '../../machines/index.js';
 import { FlatMachine, type FlatSnapshot } from '../engine/flat-machine.js';
 import { eventOfRecord, PARKED_EVENT, type Parked } from '../engine/live-transaction.js';
-import { renderView } from '../engine/trans-view.js';
+import { storedView } from '../engine/trans-view.js';
 import type { AuditedProjection, LogRecord } from '../log/event-log.js';
 
 /** A transaction folded by the flat fold: what `auditTransaction` compares with the projection. */
@@ -35,7 +35,7 @@ export class FastVerifier {
       return undefined;
     }
     if (f === undefined || f.status !== summary.status) return undefined;
-    return renderView(f.context, f.status, f.parked) === summary.view ? true : undefined;
+    return storedView(f.context, f.status, f.parked) === summary.view ? true : undefined;
   }
 
   /** The fold, or undefined when the type is unknown or has no flat fold. Throws what the fold throws. */

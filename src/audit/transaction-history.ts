@@ -1,6 +1,7 @@
 import type { TransTypeRegistry } from '../../machines/index.js';
 import type { AuditedProjection, EventLog, LogRecord } from '../log/event-log.js';
-import { renderView } from '../engine/trans-view.js';
+import { storedView } from '../engine/trans-view.js';
+import { dtmViewText } from '../log/packed-view.js';
 import { jsonDiff, type DiffEntry } from './json-diff.js';
 import { replayRecords, replayRecordsYielding, type Replayed, type TimelineEntry } from './timeline.js';
 import { PayloadTooLarge } from '../errors.js';
@@ -28,9 +29,9 @@ export function auditTransaction(registry: TransTypeRegistry, gid: string, recor
 
 function verdictOf(gid: string, replayed: Replayed, records: readonly LogRecord[], summary: AuditedProjection | undefined): TransactionHistory {
   const { live, timeline } = replayed;
-  const replayedView = renderView(live.context, live.status, live.parked);
+  const replayedView = storedView(live.context, live.status, live.parked);
   // identical text is the common case: only a mismatch pays for the structural diff
-  const diff = summary !== undefined && summary.view === replayedView ? [] : jsonDiff(JSON.parse(replayedView), summary === undefined ? null : JSON.parse(summary.view));
+  const diff = summary !== undefined && summary.view === replayedView ? [] : jsonDiff(JSON.parse(dtmViewText(replayedView)), summary === undefined ? null : JSON.parse(dtmViewText(summary.view)));
   if (summary !== undefined && summary.status !== live.status) diff.unshift({ path: '$.status (projection column)', expected: live.status, actual: summary.status });
   return {
     gid,

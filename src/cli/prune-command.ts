@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isDataDirLocked } from '../log/sqlite/sqlite-database.js';
 import { SqlitePruneLog, storedSchemaVersion, type PruneResult } from '../log/sqlite/sqlite-prune.js';
+import { SCHEMA_VERSION } from '../log/sqlite/sqlite-schema.js';
 import { loadConfig, type ConfigFlags } from './cli-config.js';
 
 /**
@@ -63,8 +64,9 @@ export function pruneCommand(flags: PruneFlags): void {
   const dir = path.resolve(config.Store.DataDir);
   const file = path.join(dir, 'dtx.db');
   if (!existsSync(file)) return fail(2, `${dir} holds no dtx log (no dtx.db); point at dtx's data dir with --data-dir <dir> (STORE_DATA_DIR, or -c <conf.yml>)`);
-  // opening converts a version 1 log in place, which a dry run must not do, and an older build could not read it after
-  if (storedSchemaVersion(file) === 1) return fail(2, `${file} is a version 1 log: start this dtx once on it (it converts the log), then prune`);
+  // opening converts an older log in place (version 1's tables, version 2's number), which a dry run must not do, and an older build could not read it after
+  const version = storedSchemaVersion(file);
+  if (version !== undefined && version < SCHEMA_VERSION) return fail(2, `${file} is a version ${version} log: start this dtx once on it (it converts the log), then prune`);
   let log: SqlitePruneLog;
   try {
     log = SqlitePruneLog.open({ dir, syncCommit: true });

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/index.js';
 import { openAuditLog } from '../audit/audit-log.js';
 import { DtxServerClient } from '../audit/dtx-server-client.js';
 import type { DtmBranchView, DtmTransView } from '../engine/trans-view.js';
+import { dtmViewText } from '../log/packed-view.js';
 
 export interface ListQuery {
   readonly status?: string;
@@ -47,11 +48,11 @@ export async function openTransactionSource(opts: SourceOptions, config: Resolve
     name: source,
     list: async (q) => {
       const page = await log.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.transType ? { transType: q.transType } : {}), ...(q.position ? { position: q.position } : {}) });
-      return { transactions: page.items.map((s) => (JSON.parse(s.view) as TransDetail).transaction), nextPosition: page.nextPosition };
+      return { transactions: page.items.map((s) => (JSON.parse(dtmViewText(s.view)) as TransDetail).transaction), nextPosition: page.nextPosition };
     },
     show: async (gid) => {
       const summary = await log.getSummary(gid);
-      return summary === undefined ? undefined : (JSON.parse(summary.view) as TransDetail);
+      return summary === undefined ? undefined : (JSON.parse(dtmViewText(summary.view)) as TransDetail);
     },
     close: dispose,
   };

@@ -2,6 +2,7 @@ import type { LogRecord, TransSummary } from '../log/event-log.js';
 import { PARKED_EVENT, storedStateOf, type LiveTransaction } from './live-transaction.js';
 import { fallbackSummaryOf, summaryOf } from './trans-view.js';
 import { PayloadTooLarge } from '../errors.js';
+import { viewChars } from '../log/packed-view.js';
 
 /**
  * What one batch does to one transaction, kept apart from the partition's state until the batch is
@@ -41,11 +42,12 @@ export function settleDraft(draft: BatchDraft, at: number, cmd: string, maxViewC
   if (draft.park !== undefined) recordParked(draft, draft.park, at, cmd);
   try {
     const summary = summaryOf(draft.live);
-    if (summary.view.length <= maxViewChars) {
+    const chars = viewChars(summary.view);
+    if (chars <= maxViewChars) {
       const passed = stateEvery > 0 && Math.floor((draft.base?.seq ?? 0) / stateEvery) < Math.floor(draft.live.seq / stateEvery);
       return { ok: true, summary: passed ? { ...summary, state: storedStateOf(draft.live) } : summary };
     }
-    return { ok: false, error: new PayloadTooLarge(`transaction ${draft.live.gid} would render a view of ${summary.view.length} characters, more than the log takes (${maxViewChars}); its change is refused`) };
+    return { ok: false, error: new PayloadTooLarge(`transaction ${draft.live.gid} would render a view of ${chars} characters, more than the log takes (${maxViewChars}); its change is refused`) };
   } catch (error) {
     return { ok: false, error };
   }

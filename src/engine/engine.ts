@@ -22,6 +22,7 @@ import { PayloadBudget } from './payload-budget.js';
 import { expandTopics, isReply } from './topic-expansion.js';
 import { settleWithin } from './settle-within.js';
 import { engineHooks } from './engine-hooks.js';
+import { dtmViewText } from '../log/packed-view.js';
 
 export interface EngineDeps {
   readonly log: EventLog;
@@ -170,7 +171,10 @@ export class Engine {
 
   /** dtm's `query` view text of one transaction, or undefined. Kafka: answered by the owner. */
   async queryView(gid: string): Promise<string | undefined> {
-    if (this.deps.bus === undefined) return (await this.deps.log.getSummary(gid))?.view;
+    if (this.deps.bus === undefined) {
+      const view = (await this.deps.log.getSummary(gid))?.view;
+      return view === undefined ? undefined : dtmViewText(view);
+    }
     const reply = await this.deps.bus.send({ id: newCommandId('query'), gid, kind: 'query' }, false);
     if (!reply.ok) throw new NoOwner(reply.message);
     return reply.view;

@@ -2,7 +2,7 @@ import { dueAtOf, isFinal, type BranchRow, type TransContext, type TransStatus }
 import type { TransSummary } from '../log/event-log.js';
 import type { LiveTransaction, Parked } from './live-transaction.js';
 import { BoundedMemo } from '../bounded-memo.js';
-import { LongTexts } from './long-texts.js';
+import { dtmViewText, LONG, utf8, ViewPacker } from '../log/packed-view.js';
 
 /**
  * dtm's JSON shapes (spec §2.2, §2.3) rendered from a machine context. Times are RFC 3339 (UTC).
@@ -60,10 +60,6 @@ const instants = new BoundedMemo<number, string>(4096);
 const isoOf = (ms: number): string => new Date(ms).toISOString();
 export function rfc3339(ms: number): string {
   return instants.get(ms, isoOf);
-}
-
-function utf8(b64: string): string {
-  return Buffer.from(b64, 'base64').toString('utf8');
 }
 
 /**
@@ -150,19 +146,6 @@ export function branchView(gid: string, r: BranchRow): DtmBranchView {
   return v;
 }
 
-/**
- * Long payloads. A view is rendered again at every commit of its transaction and repeats each
- * payload (decoded in the transaction's payloads, base64 in two branches' bin_data); JSON.stringify
- * scans and copies a long string at ~4 ns a character, which at 4 KiB payloads was 16% of the main
- * thread (docs/benchmarks.md, "Long payloads"). Their JSON texts are remembered, keyed by the
- * base64 string, and spliced between the texts of the keys around them; short ones are cheaper to
- * write again than to look up.
- */
-const LONG = 256;
-const LONG_TEXTS_CHARS = 4 * 1024 * 1024;
-const payloadTexts = new LongTexts((b64) => JSON.stringify(utf8(b64)), LONG_TEXTS_CHARS);
-const binTexts = new LongTexts((b64) => JSON.stringify(b64), LONG_TEXTS_CHARS);
-
 function hasLongPayload(ctx: TransContext): boolean {
   return (ctx.spec?.payloads.some((p) => p.length >= LONG) ?? false) || ctx.branches.some((b) => b.binData.length >= LONG);
 }
@@ -170,30 +153,36 @@ function hasLongPayload(ctx: TransContext): boolean {
 /** `text` of an object without its closing brace, so that keys can follow. */
 const open = (text: string): string => text.slice(0, -1);
 
-function transactionText(ctx: TransContext, status: string, parked: Parked | undefined): string {
+function transactionText(ctx: TransContext, status: string, parked: Parked | undefined, pack: ViewPacker): string {
   const payloads = ctx.spec?.payloads ?? [];
   if (!payloads.some((p) => p.length >= LONG)) return JSON.stringify(transView(ctx, status, parked));
   const tail: Partial<DtmTransView> = {};
   setTail(tail, ctx, status, parked);
   const tailText = JSON.stringify(tail);
-  const texts = payloads.map((p) => (p.length >= LONG ? payloadTexts.of(p) : JSON.stringify(utf8(p))));
+  const texts = payloads.map((p) => pack.payload(p));
   return `${open(JSON.stringify(transHead(ctx, status)))},"payloads":[${texts.join(',')}]${tailText === '{}' ? '}' : `,${tailText.slice(1)}`}`;
 }
 
-function branchText(gid: string, r: BranchRow): string {
+function branchText(gid: string, r: BranchRow, pack: ViewPacker): string {
   if (r.binData.length < LONG) return JSON.stringify(branchView(gid, r));
   const finish = r.finishTime === undefined ? '' : `,"finish_time":${JSON.stringify(rfc3339(r.finishTime))}`;
-  return `${open(JSON.stringify(branchHead(gid, r)))},"bin_data":${binTexts.of(r.binData)}${finish}}`;
+  return `${open(JSON.stringify(branchHead(gid, r)))},"bin_data":${pack.bin(r.binData)}${finish}}`;
 }
 
 /**
- * The projection text stored with each batch: `{"transaction":{...},"branches":[...]}`, byte for
- * byte JSON.stringify of the DtmTransView and DtmBranchView objects, long payloads or not
- * (test/unit/engine/trans-view-text.test.ts).
+ * The view as the log stores it (TransSummary.view): `{"transaction":{...},"branches":[...]}`,
+ * byte for byte JSON.stringify of the DtmTransView and DtmBranchView objects, or that text packed
+ * when the view has long payloads or bin_data (packed-view.ts; test/unit/engine/trans-view-text.test.ts).
  */
-export function renderView(ctx: TransContext, status: string, parked?: Parked): string {
+export function storedView(ctx: TransContext, status: string, parked?: Parked): string {
   if (!hasLongPayload(ctx)) return JSON.stringify({ transaction: transView(ctx, status, parked), branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
-  return `{"transaction":${transactionText(ctx, status, parked)},"branches":[${ctx.branches.map((b) => branchText(ctx.gid, b)).join(',')}]}`;
+  const pack = new ViewPacker();
+  return pack.text(`{"transaction":${transactionText(ctx, status, parked, pack)},"branches":[${ctx.branches.map((b) => branchText(ctx.gid, b, pack)).join(',')}]}`);
+}
+
+/** The view's dtm JSON text: what query answers. */
+export function renderView(ctx: TransContext, status: string, parked?: Parked): string {
+  return dtmViewText(storedView(ctx, status, parked));
 }
 
 /** The projection row of a transaction (TransSummary): what query/all/resetCronTime read. */
@@ -208,7 +197,7 @@ export function summaryOf(live: LiveTransaction): TransSummary {
     updateTime: ctx.updateTime,
     nextCronTime: live.parked === undefined ? dueAtOf(live.def, ctx, status as TransStatus) : undefined,
     finished: isFinal(status),
-    view: renderView(ctx, status, live.parked),
+    view: storedView(ctx, status, live.parked),
   };
 }
 

@@ -50,7 +50,11 @@ export interface TransSummary {
   /** ms epoch of the next scheduled pass; undefined when nothing is scheduled. */
   readonly nextCronTime: number | undefined;
   readonly finished: boolean;
-  /** dtm-shaped JSON text `{"transaction":{...},"branches":[...]}` (see src/engine/trans-view.ts). */
+  /**
+   * The view's stored text: dtm-shaped JSON `{"transaction":{...},"branches":[...]}`
+   * (src/engine/trans-view.ts), or that text packed when it holds long payloads; readers turn it
+   * into dtm's text with dtmViewText and bound it with viewChars (src/log/packed-view.ts).
+   */
   readonly view: string;
   /** Set now and then (StoredState): a log may keep the latest, or ignore it. Never read back with the row. */
   readonly state?: StoredState;

@@ -1,4 +1,5 @@
 import type { ListPage, TransSummary } from './event-log.js';
+import { viewChars } from './packed-view.js';
 
 /**
  * The characters of views one `list` page may hold (16 Mi). A page is built in memory and then
@@ -20,7 +21,7 @@ export function takePage<R>(rows: Iterable<R>, limit: number, summaryOf: (row: R
   for (const row of rows) {
     const summary = summaryOf(row);
     items.push(summary);
-    chars += summary.view.length;
+    chars += viewChars(summary.view);
     if (items.length >= limit || chars >= maxViewChars) return { items, nextPosition: String(idOf(row)) };
   }
   return { items, nextPosition: '' };

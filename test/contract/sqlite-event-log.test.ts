@@ -1,12 +1,10 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteEventLog, type SqliteEventLogOptions } from '../../src/log/sqlite/sqlite-event-log.js';
 import type { EventLog } from '../../src/log/event-log.js';
 import { describeEventLog } from './event-log.contract.js';
 import { tempDir } from '../support/temp-dir.js';
-import { createV1Log, schemaOf, type V1Event, type V1Layout } from '../support/sqlite-v1-log.js';
+import { createV1Log, markSchemaVersion, schemaOf, type V1Event, type V1Layout } from '../support/sqlite-v1-log.js';
 
 function sqliteFactory(opts: Pick<SqliteEventLogOptions, 'syncCommit' | 'writer'>, before?: (dir: string) => void) {
   return async () => {
@@ -62,13 +60,13 @@ function v1WithData(dir: string, layout: V1Layout): void {
   );
 }
 
-describe('sqlite schema version 2', () => {
+describe('sqlite schema version 3', () => {
   it('keys a new log\'s events and transactions by the gid\'s number', async () => {
     const dir = tempDir('dtx-sqlite-layout-');
     const log = SqliteEventLog.open({ dir, syncCommit: false });
     await log.close();
     const events = schemaOf(dir, 'events');
-    expect(events.version).toBe('2');
+    expect(events.version).toBe('3');
     expect(events.sql).toContain('PRIMARY KEY (tid, seq)');
     expect(events.sql).not.toMatch(/WITHOUT ROWID/i);
     expect(schemaOf(dir, 'transactions').sql).not.toMatch(/UNIQUE/i);
@@ -78,12 +76,29 @@ describe('sqlite schema version 2', () => {
   it('refuses a log of a version it does not know, and leaves it as it was', async () => {
     const dir = tempDir('dtx-sqlite-layout-');
     createV1Log(dir, 'append-order');
-    const db = new Database(path.join(dir, 'dtx.db'));
-    db.prepare(`UPDATE meta SET value = '3' WHERE key = 'schema_version'`).run();
-    db.close();
-    expect(() => SqliteEventLog.open({ dir, syncCommit: false })).toThrow(/schema version 3; this dtx build reads version 2/);
-    expect(schemaOf(dir, 'events')).toMatchObject({ version: '3', sql: expect.stringContaining('PRIMARY KEY (gid, seq)') });
+    markSchemaVersion(dir, '4');
+    expect(() => SqliteEventLog.open({ dir, syncCommit: false })).toThrow(/schema version 4; this dtx build reads version 3/);
+    expect(schemaOf(dir, 'events')).toMatchObject({ version: '4', sql: expect.stringContaining('PRIMARY KEY (gid, seq)') });
     expect(schemaOf(dir, 'gids').sql).toBeUndefined();
+  });
+
+  it('marks a version 2 log version 3 and reads it as it was (views stored as dtm text)', async () => {
+    const dir = tempDir('dtx-sqlite-layout-');
+    const view = JSON.stringify({ transaction: { gid: 'v2-done', payloads: ['x'.repeat(300)] }, branches: [] });
+    const summary = { gid: 'v2-done', transType: 'saga', status: 'succeed', createTime: 1, updateTime: 2, nextCronTime: undefined, finished: true, view };
+    const first = SqliteEventLog.open({ dir, syncCommit: false });
+    await first.append([{ v: 1, gid: 'v2-done', seq: 1, type: 'TransCreated', at: 1, data: {}, cmd: 'c1' }], [summary]);
+    await first.close();
+    markSchemaVersion(dir, '2');
+    const log = SqliteEventLog.open({ dir, syncCommit: false });
+    try {
+      expect(await log.getSummary('v2-done')).toMatchObject({ status: 'succeed', view });
+      expect((await log.list({ limit: 10 })).items.map((s) => s.view)).toEqual([view]);
+    } finally {
+      await log.close();
+    }
+    // read once closed: the open log holds the database's exclusive lock
+    expect(schemaOf(dir, 'events').version).toBe('3');
   });
 
   for (const layout of ['clustered', 'append-order'] as const) {
@@ -93,7 +108,7 @@ describe('sqlite schema version 2', () => {
       const log = SqliteEventLog.open({ dir, syncCommit: true, writer: 'worker' });
       try {
         expect(schemaOf(dir, 'events').sql).toContain('PRIMARY KEY (tid, seq)');
-        expect(schemaOf(dir, 'events').version).toBe('2');
+        expect(schemaOf(dir, 'events').version).toBe('3');
         expect((await log.read('old-done')).map((r) => [r.seq, r.type, r.cmd, r.at, r.data])).toEqual([
           [1, 'TransCreated', 'c-old-done-1', 5001, { n: 1 }],
           [2, 'BranchSucceeded', 'c-old-done-2', 5002, { branchId: '01' }],

@@ -4,7 +4,8 @@ import { serveExpectingFailure, startDtx, tempDir, type DtxProcess } from '../su
 import { BranchServer, ERROR500 } from '../support/branch-server.js';
 import { gidOf, post, query, saga, waitFor } from '../support/dtm-client.js';
 import { runDtx } from '../support/dtx-cli.js';
-import { createV1Log, schemaOf } from '../support/sqlite-v1-log.js';
+import { createV1Log, markSchemaVersion, schemaOf } from '../support/sqlite-v1-log.js';
+import { SqliteEventLog } from '../../src/log/sqlite/sqlite-event-log.js';
 
 /**
  * `dtx prune` on the real binary and a log the real dtx wrote: refused while dtx runs; offline it
@@ -54,6 +55,13 @@ describe('dtx prune', () => {
     const old = await dtx(['prune', '--finished-before', '0s', '--dry-run', '--data-dir', v1]);
     expect([old.code, old.stderr]).toEqual([2, expect.stringContaining('is a version 1 log: start this dtx once on it')]);
     expect(schemaOf(v1, 'events').version).toBe('1'); // not converted
+    // a version 2 log would be marked version 3 by opening it: a dry run refuses it too
+    const v2 = tempDir('dtx-prune-v2-');
+    await SqliteEventLog.open({ dir: v2, syncCommit: false }).close();
+    markSchemaVersion(v2, '2');
+    const older = await dtx(['prune', '--finished-before', '0s', '--dry-run', '--data-dir', v2]);
+    expect([older.code, older.stderr]).toEqual([2, expect.stringContaining('is a version 2 log: start this dtx once on it')]);
+    expect(schemaOf(v2, 'events').version).toBe('2');
     const empty = tempDir('dtx-prune-empty-');
     const none = await dtx(['prune', '--finished-before', '0s', '--data-dir', empty]);
     expect([none.code, none.stderr]).toEqual([2, expect.stringContaining(`${empty} holds no dtx log`)]);

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
  * A log of schema version 1 (builds until 2026-11-30), written with that version's DDL: events
  * keyed by gid, clustered (`WITHOUT ROWID`, the first builds) or in append order with a (gid, seq)
  * key index (from `99214f7`), and `transactions.gid UNIQUE`. The tests that open one check that
- * this build converts it to version 2 with nothing lost.
+ * this build converts it to the current version with nothing lost.
  */
 export type V1Layout = 'clustered' | 'append-order';
 
@@ -62,6 +62,16 @@ export function createV1Log(dir: string, layout: V1Layout, transactions: readonl
       for (const t of transactions) tx.run(t.id, t.gid, 'saga', t.status, 1000 + t.id, 2000 + t.id, t.nextCronTime ?? null, t.finished ? 1 : 0, t.view);
       for (const e of events) ev.run(e.gid, e.seq, e.type, e.at, e.cmd, JSON.stringify(e.data));
     })();
+  } finally {
+    db.close();
+  }
+}
+
+/** Sets the schema version `dir/dtx.db` says it has (a log of another build, as far as the version goes). */
+export function markSchemaVersion(dir: string, version: string): void {
+  const db = new Database(path.join(dir, 'dtx.db'));
+  try {
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(version);
   } finally {
     db.close();
   }

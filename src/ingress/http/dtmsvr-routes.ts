@@ -9,6 +9,7 @@ import { checkedGid, httpBranchInput, httpTransInput, parseGidBody } from './tra
 import { sendReply } from './reply-mapper.js';
 import { intParam, positionParam, strParam, wordParam } from './query-params.js';
 import { queryKV, runTopicCall, scanKV, type TopicCallDeps } from '../topic-calls.js';
+import { dtmViewText } from '../../log/packed-view.js';
 
 export interface DtmsvrRouteDeps extends TransCallDeps, Omit<TopicCallDeps, 'engine'> {
   readonly version: string;
@@ -88,7 +89,7 @@ export function dtmsvrRoutes(deps: DtmsvrRouteDeps): Router {
       ...(start >= 0 ? { createTimeStart: Math.floor(start / 1000) * 1000 } : {}),
       ...(end >= 0 ? { createTimeEnd: Math.floor(end / 1000) * 1000 + 999 } : {}),
     });
-    const items = page.items.map((s) => JSON.stringify((JSON.parse(s.view) as { transaction: unknown }).transaction));
+    const items = page.items.map((s) => JSON.stringify((JSON.parse(dtmViewText(s.view)) as { transaction: unknown }).transaction));
     res.type('application/json').send(`{"transactions":[${items.join(',')}],"next_position":${JSON.stringify(page.nextPosition)}}`);
   });
   r.get('/resetCronTime', async (req, res) => {

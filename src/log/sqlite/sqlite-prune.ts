@@ -35,7 +35,7 @@ export function storedSchemaVersion(file: string): number | undefined {
  * verifies the rest as before) and its gid may be used again for a new transaction, as after dtm's
  * `FinishedDataExpire` on Redis. Numbers are never handed out twice (PRUNED_PLACEHOLDER_GID; the
  * `all` cursor is one). SQLite reuses the freed pages for later appends; the file itself shrinks
- * only with `vacuum`. A version 1 log is refused by the command (opening converts it).
+ * only with `vacuum`. A log of an older schema version is refused by the command (opening converts it).
  */
 export class SqlitePruneLog extends SqliteEventLog {
   /**

@@ -17,6 +17,10 @@
  *   gids that never get a row (dtx's reserved keys, docs/topics.md) leave gaps.
  * - `meta`: key/value, holds `schema_version`. Version 1 (until 2026-11-30) keyed events and
  *   transactions by gid; such a log is converted when this build opens it (`migrateFromVersion1`).
+ *   Version 2 (until 2026-12-03) has version 3's tables and stores every view as its dtm JSON
+ *   text; version 3 stores views with long payloads packed (src/log/packed-view.ts), which a
+ *   version 2 build would serve as broken text, so a version 2 log is marked version 3 when this
+ *   build opens it, and nothing else changes.
  * - `states`: the latest machine state of transactions with long histories (recovery starts there).
  * - `kv`: the KV projection (sqlite-kv.ts).
  *
@@ -26,7 +30,7 @@ import type Database from 'better-sqlite3';
 import { LogUnavailable } from '../../errors.js';
 import { KV_DDL } from './sqlite-kv.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const META_DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -85,8 +89,8 @@ CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
 `;
 
 /**
- * Creates the schema when missing, converts a version 1 log (`migrateFromVersion1`) and checks the
- * stored version. Runs in one write transaction, so it also takes the database's exclusive lock for
+ * Creates the schema when missing, converts a version 1 log (`migrateFromVersion1`), marks a
+ * version 2 log version 3 and checks the stored version. Runs in one write transaction, so it also takes the database's exclusive lock for
  * the life of the connection (see sqlite-database.ts). Returns the version it converted from, if any.
  */
 /** The `schema_version` text a database's `meta` table holds; undefined without one (a new file). */
@@ -99,7 +103,7 @@ export function ensureSchema(db: Database.Database, file: string): number | unde
     db.exec(META_DDL);
     const text = storedVersionText(db);
     const stored = text === undefined ? undefined : Number(text);
-    if (stored !== undefined && stored !== 1 && stored !== SCHEMA_VERSION) {
+    if (stored !== undefined && stored !== 1 && stored !== 2 && stored !== SCHEMA_VERSION) {
       // Not retryable in practice, but the log is unusable by this build: refuse to touch it.
       throw new LogUnavailable(`event log ${file} has schema version ${text!}; this dtx build reads version ${SCHEMA_VERSION}`);
     }
@@ -109,14 +113,14 @@ export function ensureSchema(db: Database.Database, file: string): number | unde
     if (stored !== SCHEMA_VERSION) {
       db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
     }
-    return stored === 1 ? 1 : undefined;
+    return stored === 1 || stored === 2 ? stored : undefined;
   }).immediate();
 }
 
 /**
  * Converts a version 1 log (until 2026-11-30: `events (gid, seq, …)`, clustered by gid or in append
  * order with a `(gid, seq)` key index, and `transactions.gid UNIQUE`) in place, inside the caller's
- * write transaction (all or nothing): the old tables are set aside, version 2's are created (DDL)
+ * write transaction (all or nothing): the old tables are set aside, the current ones are created (DDL)
  * and filled. Every transaction keeps its id (the listing cursor), gids that only have events
  * (dtx's reserved keys) get the next numbers, every event keeps its fields. Each table is read once:
  * 500,001 events took ~4 s on the bench machine.

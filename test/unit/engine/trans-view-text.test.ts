@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { BranchRow, TransContext } from '../../../machines/index.js';
-import { branchView, renderView, transView } from '../../../src/engine/trans-view.js';
+import { branchView, renderView, storedView, transView } from '../../../src/engine/trans-view.js';
+import { dtmViewText, viewChars } from '../../../src/log/packed-view.js';
 import type { Parked } from '../../../src/engine/live-transaction.js';
 
 /**
- * renderView splices the remembered JSON texts of long payloads between the texts of the keys
- * around them; the view must still be byte for byte JSON.stringify of the DtmTransView and
- * DtmBranchView objects (what dtx stored before, and what the audit compares with). Their shape
- * itself is held by the golden logs.
+ * storedView packs views with long payloads (packed-view.ts) and renderView unpacks them, splicing
+ * remembered JSON texts between the texts of the keys around them; the dtm text must still be byte
+ * for byte JSON.stringify of the DtmTransView and DtmBranchView objects (what dtx stored before
+ * version 3 of the log, and what the audit compares with). Their shape itself is held by the
+ * golden logs.
  */
 function referenceView(ctx: TransContext, status: string, parked?: Parked): string {
   return JSON.stringify({ transaction: transView(ctx, status, parked), branches: ctx.branches.map((b) => branchView(ctx.gid, b)) });
@@ -24,7 +26,8 @@ const row: fc.Arbitrary<BranchRow> = fc.record({
   branchId: fc.constantFrom('01', '02', '0101'),
   op: fc.constantFrom('action', 'compensate', 'try', 'confirm', 'cancel'),
   url: fc.oneof(fc.constant(''), fc.webUrl()),
-  binData: b64,
+  // a bin_data that is no base64 at all, with the characters packing uses as delimiters
+  binData: fc.oneof(b64, fc.string({ minLength: 256, maxLength: 400 }).map((t) => `\u0001\u0003p0\u0003${t}\u0002`)),
   status: fc.constantFrom('prepared', 'succeed', 'failed'),
   createTime: instant,
   updateTime: instant,
@@ -66,9 +69,12 @@ const context = fc
     branches: fc.array(row, { maxLength: 5 }),
     // no key after the payloads at all: the view's text ends right after them
     bare: fc.boolean(),
+    // branches carry the payloads, as a saga's action and compensation do
+    shared: fc.boolean(),
   })
-  .map(({ steps, payloads, withSpec, bare, ...c }) => {
+  .map(({ steps, payloads, withSpec, bare, shared, ...c }) => {
     const spec = withSpec ? { steps, payloads } : undefined;
+    if (shared && payloads.length) c.branches = c.branches.map((b, i) => ({ ...b, binData: payloads[i % payloads.length]! }));
     if (!bare) return { ...c, spec } as unknown as TransContext;
     const none = { waitResult: false, timeoutToFail: 0, requestTimeout: 0, retryInterval: 0, branchHeaders: {}, retryLimit: 0, concurrent: c.options.concurrent };
     return { ...c, spec, options: none, queryPrepared: '', finishTime: undefined, rollbackTime: undefined, result: '', rollbackReason: '', customData: '', nextCronInterval: 0, nextCronTime: 0 } as unknown as TransContext;
@@ -88,6 +94,21 @@ describe('renderView', () => {
     );
   });
 
+  it('stores the dtm text itself, or packed when it has long strings; either gives the dtm text back and bounds its length', () => {
+    fc.assert(
+      fc.property(context, fc.constantFrom('prepared', 'succeed', 'failed'), parked, (ctx, status, p) => {
+        const stored = storedView(ctx, status, p);
+        const reference = referenceView(ctx, status, p);
+        const long = [...(ctx.spec?.payloads ?? []), ...ctx.branches.map((b) => b.binData)].some((s) => s.length >= 256);
+        expect(stored.startsWith('\u0001')).toBe(long);
+        if (!long) expect(stored).toBe(reference);
+        expect(dtmViewText(stored)).toBe(reference);
+        expect(viewChars(stored)).toBe(Math.max(reference.length, stored.length));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('renders a long payload again correctly after the remembered texts were forgotten', () => {
     const long = (c: string) => Buffer.from(`{"pad":"${c.repeat(300_000)}"}`).toString('base64');
     const base = fc.sample(context, { numRuns: 1, seed: 7 })[0]!;
@@ -96,5 +117,20 @@ describe('renderView', () => {
       const ctx = { ...base, spec: { steps: [], payloads: [long(c)] }, branches: [{ ...base.branches[0], branchId: '01', op: 'action', url: '', binData: long(c), status: 'prepared', createTime: 0, updateTime: 0 } as BranchRow] } as unknown as TransContext;
       expect(renderView(ctx, 'submitted')).toBe(referenceView(ctx, 'submitted'));
     }
+  });
+});
+
+describe('storedView', () => {
+  it('stores a saga step\'s payload once for its payloads entry and both branches', () => {
+    const payload = Buffer.from(JSON.stringify({ pad: 'é'.repeat(2000) })).toString('base64');
+    const base = fc.sample(context, { numRuns: 1, seed: 11 })[0]!;
+    const branch = (op: string) => ({ branchId: '01', op, url: 'http://127.0.0.1:1/x', binData: payload, status: 'prepared', createTime: 1, updateTime: 1, attempt: 0, inflight: false, blocked: false }) as BranchRow;
+    const ctx = { ...base, spec: { steps: [{ action: 'http://127.0.0.1:1/x', compensate: 'http://127.0.0.1:1/y' }], payloads: [payload] }, branches: [branch('compensate'), branch('action')] } as unknown as TransContext;
+    const stored = storedView(ctx, 'submitted');
+    const reference = referenceView(ctx, 'submitted');
+    expect(stored.split(payload)).toHaveLength(2);
+    // the decoded text and one of the two base64 copies are gone
+    expect(reference.length - stored.length).toBeGreaterThan(payload.length + 1900);
+    expect(dtmViewText(stored)).toBe(reference);
   });
 });

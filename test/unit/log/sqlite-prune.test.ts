@@ -125,7 +125,7 @@ describe('SqlitePruneLog', () => {
     expect(log.pruneFinished(T + 10_000, true).transactions).toBe(3);
     await log.close();
     expect(hash()).toBe(before);
-    expect(storedSchemaVersion(file)).toBe(2);
+    expect(storedSchemaVersion(file)).toBe(3);
     const v1 = tempDir('dtx-prune-v1-');
     createV1Log(v1, 'append-order');
     expect(storedSchemaVersion(path.join(v1, 'dtx.db'))).toBe(1);

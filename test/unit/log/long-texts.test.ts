@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LongTexts } from '../../../src/engine/long-texts.js';
+import { LongTexts } from '../../../src/log/long-texts.js';
 
 describe('LongTexts', () => {
   const counting = (budget: number) => {
