@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { dtmProto } from '../src/protocol/dtm-proto.js';
 import type { Workload } from './report.js';
+import { distinctPayload } from './bench-payload.js';
 
 export interface GrpcSubmitter {
   /** Resolves undefined on OK, else a description of the failure. */
@@ -32,7 +33,8 @@ export function createGrpcSubmitter(workload: Workload, branch: string | undefin
   const channels = Number(process.env.BENCH_GRPC_CHANNELS ?? 1);
   let turn = 0;
   const steps = grpcSteps(workload, branch);
-  const payloads = [Buffer.from(payload), Buffer.from(payload)];
+  const same = distinctPayload(payload, 'g', 1) === payload ? [Buffer.from(payload), Buffer.from(payload)] : undefined;
+  const payloadsOf = (gid: string): Buffer[] => same ?? [Buffer.from(distinctPayload(payload, gid, 1)), Buffer.from(distinctPayload(payload, gid, 2))];
   const clientOf = (target: string): grpc.Client => {
     const key = `${target}#${turn++ % channels}`;
     let c = clients.get(key);
@@ -46,7 +48,7 @@ export function createGrpcSubmitter(workload: Workload, branch: string | undefin
     submit(target, gid, signal) {
       const client = clientOf(target) as grpc.Client & { Submit: (req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall };
       return new Promise((resolve) => {
-        const request = { Gid: gid, TransType: 'saga', TransOptions: { WaitResult: true }, Steps: steps, BinPayloads: payloads };
+        const request = { Gid: gid, TransType: 'saga', TransOptions: { WaitResult: true }, Steps: steps, BinPayloads: payloadsOf(gid) };
         const call = client.Submit(request, { deadline: Date.now() + REQUEST_TIMEOUT_MS }, (err) => {
           signal.removeEventListener('abort', cancel);
           resolve(err === null ? undefined : `grpc ${grpc.status[err.code] ?? err.code}: ${err.details}`);

@@ -12,6 +12,7 @@ import type { Flags } from './flags.js';
 import { machineBusySeconds, meterProcesses, type WatchedProcess } from './process-stats.js';
 import type { Broker } from './kafka-cluster.js';
 import { createGrpcSubmitter } from './grpc-submitter.js';
+import { distinctPayload, payloadOf } from './bench-payload.js';
 import { windowNote } from './server-latency.js';
 import type { Ingress, Row, Workload } from './report.js';
 import type { BenchTarget } from './targets.js';
@@ -22,14 +23,9 @@ export interface RunPoint {
   readonly rate?: number;
 }
 
-/** A branch payload of `bytes` bytes of JSON (at least 10: `{"pad":""}`), or dtm's `{}` for 0. */
-export function payloadOf(bytes: number): string {
-  return bytes === 0 ? '{}' : JSON.stringify({ pad: 'x'.repeat(Math.max(0, bytes - 10)) });
-}
-
 /**
  * Submit body of a workload: `empty` (dtm's benchEmptyUrl) or `http` (branches at `branch`), each
- * step with `payload` (payloadOf). `extra` is spliced into the JSON (e.g.
+ * step with `payload` (payloadOf), distinct per saga and step (distinctPayload). `extra` is spliced into the JSON (e.g.
  * `"wait_result":false,"retry_interval":3600`).
  */
 export function submitBody(workload: Workload, branch: string | undefined, extra = '"wait_result":true', payload = '{}'): (gid: string) => string {
@@ -38,9 +34,13 @@ export function submitBody(workload: Workload, branch: string | undefined, extra
       ? '[{"action":"","compensate":""},{"action":"","compensate":""}]'
       : `[{"action":"${branch}/api/busi/TransOut","compensate":"${branch}/api/busi/TransOutRevert"},` +
         `{"action":"${branch}/api/busi/TransIn","compensate":"${branch}/api/busi/TransInRevert"}]`;
-  const p = JSON.stringify(payload);
-  const tail = `","trans_type":"saga","steps":${steps},"payloads":[${p},${p}],${extra}}`;
-  return (gid) => `{"gid":"${gid}${tail}`;
+  const head = `","trans_type":"saga","steps":${steps},"payloads":[`;
+  const tail = `],${extra}}`;
+  if (distinctPayload(payload, 'g', 1) === payload) {
+    const p = JSON.stringify(payload);
+    return (gid) => `{"gid":"${gid}${head}${p},${p}${tail}`;
+  }
+  return (gid) => `{"gid":"${gid}${head}${JSON.stringify(distinctPayload(payload, gid, 1))},${JSON.stringify(distinctPayload(payload, gid, 2))}${tail}`;
 }
 
 /**

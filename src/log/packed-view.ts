@@ -1,5 +1,5 @@
 import { Internal } from '../errors.js';
-import { LongTexts } from './long-texts.js';
+import { LongTextLengths } from './long-text-lengths.js';
 
 /**
  * The stored form of a view (TransSummary.view). A view repeats each payload: decoded in the
@@ -25,17 +25,21 @@ const PACKED = '\u0001';
 const STRINGS_END = '\u0002';
 const REF = '\u0003';
 
-/** Bound of each memo of JSON texts, in characters of keys and texts (docs/limits.md). */
-const LONG_TEXTS_CHARS = 4 * 1024 * 1024;
+/** Bound of each memo of JSON text lengths, in characters of keys (docs/limits.md). */
+const LONG_KEYS_CHARS = 4 * 1024 * 1024;
 
 /** A payload's decoded UTF-8 text. */
 export function utf8(b64: string): string {
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 
-// JSON.stringify scans and copies a long string at ~4 ns a character; a view is packed and read again at each commit, so the texts are remembered
-const payloadTexts = new LongTexts((b64) => JSON.stringify(utf8(b64)), LONG_TEXTS_CHARS);
-const binTexts = new LongTexts((s) => JSON.stringify(s), LONG_TEXTS_CHARS);
+const payloadText = (b64: string): string => JSON.stringify(utf8(b64));
+const binText = (s: string): string => JSON.stringify(s);
+
+// a view is packed again at each commit of its transaction and its header needs the dtm text's
+// length; JSON.stringify scans and copies a long string at ~4 ns a character, so the lengths are remembered
+const payloadLengths = new LongTextLengths(payloadText, LONG_KEYS_CHARS);
+const binLengths = new LongTextLengths(binText, LONG_KEYS_CHARS);
 
 /**
  * Collects the long strings of one view while its skeleton is written: `payload` and `bin` give
@@ -48,12 +52,12 @@ export class ViewPacker {
 
   /** An entry of the transaction's `payloads`, from its base64. */
   payload(b64: string): string {
-    return b64.length < LONG ? JSON.stringify(utf8(b64)) : this.#ref('p', b64, payloadTexts.of(b64).length);
+    return b64.length < LONG ? JSON.stringify(utf8(b64)) : this.#ref('p', b64, payloadLengths.of(b64));
   }
 
   /** A branch's `bin_data`. */
   bin(s: string): string {
-    return s.length < LONG ? JSON.stringify(s) : this.#ref('b', s, binTexts.of(s).length);
+    return s.length < LONG ? JSON.stringify(s) : this.#ref('b', s, binLengths.of(s));
   }
 
   text(skeleton: string): string {
@@ -102,11 +106,15 @@ export function dtmViewText(stored: string): string {
   }
   const parts = stored.slice(at).split(REF);
   if (parts.length % 2 === 0) throw malformed('a reference is not closed');
+  // a saga step's payload is referenced by both its branches: each text is rendered once here
+  const texts = new Map<string, string>();
   for (let i = 1; i < parts.length; i += 2) {
     const ref = parts[i]!;
     const s = strings[count(ref.slice(1), 'a reference')];
     if (s === undefined || (ref[0] !== 'p' && ref[0] !== 'b')) throw malformed(`reference ${JSON.stringify(ref.slice(0, 20))}`);
-    parts[i] = ref[0] === 'p' ? payloadTexts.of(s) : binTexts.of(s);
+    let text = texts.get(ref);
+    if (text === undefined) texts.set(ref, (text = ref[0] === 'p' ? payloadText(s) : binText(s)));
+    parts[i] = text;
   }
   const text = parts.join('');
   if (text.length !== chars) throw malformed(`${text.length} characters, ${chars} announced`);

@@ -109,10 +109,11 @@ describe('renderView', () => {
     );
   });
 
-  it('renders a long payload again correctly after the remembered texts were forgotten', () => {
-    const long = (c: string) => Buffer.from(`{"pad":"${c.repeat(300_000)}"}`).toString('base64');
+  it('renders a long payload again correctly after the remembered lengths were forgotten', () => {
+    const long = (c: string) => Buffer.from(`{"pad":"${c.repeat(600_000)}"}`).toString('base64');
     const base = fc.sample(context, { numRuns: 1, seed: 7 })[0]!;
-    // each is 400 kB of base64: 2 x 4 MiB of remembered characters are filled and forgotten
+    // each is 800 kB of base64: the 4 Mi characters of remembered keys are filled and forgotten
+    // (dtmViewText checks the announced length against the text it builds)
     for (const c of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'a']) {
       const ctx = { ...base, spec: { steps: [], payloads: [long(c)] }, branches: [{ ...base.branches[0], branchId: '01', op: 'action', url: '', binData: long(c), status: 'prepared', createTime: 0, updateTime: 0 } as BranchRow] } as unknown as TransContext;
       expect(renderView(ctx, 'submitted')).toBe(referenceView(ctx, 'submitted'));
