@@ -6,6 +6,7 @@ import { BranchServer } from '../support/branch-server.js';
 import { gidOf, post, saga, waitFor, waitStatus } from '../support/dtm-client.js';
 import { runDtx } from '../support/dtx-cli.js';
 import { serveExpectingFailure, tempDir, type DtxProcess } from '../support/dtx-process.js';
+import { refusedPort } from '../support/free-port.js';
 import { freshPrefix, startWorker, stopWorkers, waitOwnership } from '../support/kafka-workers.js';
 import { AclOperationTypes as Op, AclResourceTypes as Res } from 'kafkajs';
 import { OAuthIssuer, type IssuerOptions } from '../support/oauth-issuer.js';
@@ -216,7 +217,8 @@ describe('a Kafka worker on a secured broker, with OAUTHBEARER', () => {
   });
 
   it('refuses to start, saying why: the issuer refuses the client, the brokers refuse its tokens, the issuer is down', async () => {
-    const [tokens, stranger, elsewhere, down] = await Promise.all([issuer(), issuer({ sign: 'stranger' }), issuer({ sign: 'wrong-audience' }), issuer()]);
+    // the issuer that is down had a port no port-0 listener can take (a worker's internal service took a released ephemeral one once)
+    const [tokens, stranger, elsewhere, down] = await Promise.all([issuer(), issuer({ sign: 'stranger' }), issuer({ sign: 'wrong-audience' }), refusedPort().then((port) => issuer({ port }))]);
     await down.close();
     const serve = (env: Record<string, string>) => serveExpectingFailure({ ...env, STORE_KAFKA_PREFIX: freshPrefix('oauth-refused'), INTERNAL_GRPC_PORT: '0' }, [], START_GIVES_UP_MS);
     const [badSecret, unsigned, otherAudience, unreachable] = await Promise.all([serve(oauthEnv(tokens, 'not-the-secret-1234')), serve(oauthEnv(stranger)), serve(oauthEnv(elsewhere)), serve(oauthEnv(down))]);

@@ -64,4 +64,4 @@ export async function startBranchServer(handler: BranchHandler): Promise<BranchS
   };
 }
 
-export { freePort } from '../../support/free-port.js';
+export { refusedPort } from '../../support/free-port.js';

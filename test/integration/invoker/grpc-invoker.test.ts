@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcInvoker } from '../../../src/invoker/grpc-invoker.js';
 import type { BranchCall } from '../../../src/invoker/invoker.js';
 import { waitFor } from '../../support/dtm-client.js';
-import { freePort } from './branch-server.js';
+import { refusedPort } from './branch-server.js';
 import { startGrpcBranchServer, startTcpCounter } from './grpc-branch-server.js';
 import type { GrpcBranchServer } from './grpc-branch-server.js';
 import { splitServerMethod } from './split-server-method.js';
@@ -93,7 +93,7 @@ describe('GrpcInvoker (gRPC branches on a real grpc-js server)', () => {
   });
 
   it('an unreachable port → ERROR (UNAVAILABLE) quickly, not a hang', async () => {
-    const target = `127.0.0.1:${await freePort()}`;
+    const target = `127.0.0.1:${await refusedPort()}`;
     const started = Date.now();
     const out = await invoker.call(grpcCall(`${target}/test.Branch/Ok`, { timeoutMs: 20_000 }));
     expect(out.result).toBe('ERROR');

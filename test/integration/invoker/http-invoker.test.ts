@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpInvoker } from '../../../src/invoker/http-invoker.js';
 import type { BranchCall } from '../../../src/invoker/invoker.js';
-import { freePort, reply, startBranchServer } from './branch-server.js';
+import { refusedPort, reply, startBranchServer } from './branch-server.js';
 import type { BranchServer } from './branch-server.js';
 
 const enc = new TextEncoder();
@@ -216,7 +216,7 @@ describe('HttpInvoker (failures of the transport)', () => {
   });
 
   it('connection refused → ERROR naming the URL and the cause', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const out = await invoker.call(branchCall({ url: `http://127.0.0.1:${port}/x`, payload: enc.encode('{}') }));
     expect(out.result).toBe('ERROR');
     expect(out.httpStatus).toBeUndefined();

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpInvoker } from '../../../src/invoker/http-invoker.js';
 import type { BranchCall } from '../../../src/invoker/invoker.js';
-import { freePort, reply, startBranchServer } from './branch-server.js';
+import { refusedPort, reply, startBranchServer } from './branch-server.js';
 import type { BranchServer, RecordedRequest } from './branch-server.js';
 
 const enc = new TextEncoder();
@@ -135,7 +135,7 @@ describe('HttpInvoker.postJson (alert webhook)', () => {
   });
 
   it('never rejects: refused, timed out, bad URL or bad timeout → undefined', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     expect(await invoker.postJson(`http://127.0.0.1:${port}/alert`, {}, 1_000)).toBeUndefined();
     const hang = await startBranchServer(() => undefined);
     try {
