@@ -33,8 +33,7 @@ export function createGrpcSubmitter(workload: Workload, branch: string | undefin
   const channels = Number(process.env.BENCH_GRPC_CHANNELS ?? 1);
   let turn = 0;
   const steps = grpcSteps(workload, branch);
-  const same = distinctPayload(payload, 'g', 1) === payload ? [Buffer.from(payload), Buffer.from(payload)] : undefined;
-  const payloadsOf = (gid: string): Buffer[] => same ?? [Buffer.from(distinctPayload(payload, gid, 1)), Buffer.from(distinctPayload(payload, gid, 2))];
+  const payloadsOf = (gid: string): Buffer[] => [Buffer.from(distinctPayload(payload, gid, 1)), Buffer.from(distinctPayload(payload, gid, 2))];
   const clientOf = (target: string): grpc.Client => {
     const key = `${target}#${turn++ % channels}`;
     let c = clients.get(key);

@@ -36,10 +36,6 @@ export function submitBody(workload: Workload, branch: string | undefined, extra
         `{"action":"${branch}/api/busi/TransIn","compensate":"${branch}/api/busi/TransInRevert"}]`;
   const head = `","trans_type":"saga","steps":${steps},"payloads":[`;
   const tail = `],${extra}}`;
-  if (distinctPayload(payload, 'g', 1) === payload) {
-    const p = JSON.stringify(payload);
-    return (gid) => `{"gid":"${gid}${head}${p},${p}${tail}`;
-  }
   return (gid) => `{"gid":"${gid}${head}${JSON.stringify(distinctPayload(payload, gid, 1))},${JSON.stringify(distinctPayload(payload, gid, 2))}${tail}`;
 }
 

@@ -88,16 +88,17 @@ CREATE INDEX IF NOT EXISTS transactions_open_id ON transactions (id) WHERE finis
 CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
 `;
 
-/**
- * Creates the schema when missing, converts a version 1 log (`migrateFromVersion1`), marks a
- * version 2 log version 3 and checks the stored version. Runs in one write transaction, so it also takes the database's exclusive lock for
- * the life of the connection (see sqlite-database.ts). Returns the version it converted from, if any.
- */
 /** The `schema_version` text a database's `meta` table holds; undefined without one (a new file). */
 export function storedVersionText(db: Database.Database): string | undefined {
   return db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get()?.value;
 }
 
+/**
+ * Creates the schema when missing, converts a version 1 log (`migrateFromVersion1`), marks a
+ * version 2 log version 3 and checks the stored version. Runs in one write transaction, so it also
+ * takes the database's exclusive lock for the life of the connection (see sqlite-database.ts).
+ * Returns the version it converted from, if any.
+ */
 export function ensureSchema(db: Database.Database, file: string): number | undefined {
   return db.transaction(() => {
     db.exec(META_DDL);
