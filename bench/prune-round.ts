@@ -1,7 +1,7 @@
 /**
  * Measures one round of `Store.PruneFinishedAfter` (src/log/sqlite/finished-pruner.ts) on a filled
  * embedded log: how long the round takes and how long each chunk holds the main thread (what a
- * request waits behind it), with the background writer as `dtx serve` runs it.
+ * request waits behind it), with background fsyncs as `dtx serve` runs it.
  *
  *   npm run build && node dist/bench/replay-fill.js /tmp/plog 500000 && node dist/bench/prune-round.js /tmp/plog
  *
@@ -32,7 +32,7 @@ const TEN_YEARS_MS = 10 * 365 * 86_400_000;
 
 /** One round over every finished transaction of the log in `dir`, timed chunk by chunk. */
 export async function pruneRound(dir: string): Promise<PruneRoundFigures> {
-  const log = SqliteEventLog.open({ dir, syncCommit: true, writer: 'worker' });
+  const log = SqliteEventLog.open({ dir, syncCommit: true, writer: 'background' });
   const times: number[] = [];
   const write = log.writeWhenIdle.bind(log);
   log.writeWhenIdle = (work) => {

@@ -64,13 +64,6 @@ export function applyHeapPolicy(execArgv: readonly string[] = process.execArgv):
 }
 
 /**
- * Young generation of the SQLite writer thread (`resourceLimits.maxYoungGenerationSizeMb`): it
- * turns a batch message into statement parameters and drops them at the commit, so 6 MiB (2 MiB
- * semi-spaces) is plenty; V8's default lets it grow to 48.
- */
-export const WRITER_YOUNG_GENERATION_MIB = 6;
-
-/**
  * Node flags of the parallel `dtx replay --all`'s worker processes (parallel-replay.ts). The audit
  * allocates a page's rows, parsed events and folded contexts at a high rate and keeps almost none
  * of it: 32 MiB semi-spaces scavenge a fraction as often as serve's 4 and the audit took 15-25%

@@ -61,7 +61,7 @@ export const STOP_GRACE_MS = 5000;
 async function openBackend(config: ResolvedConfig, logger: Logger, tls: TlsSettings): Promise<{ log: EventLog; cluster?: KafkaCluster; pruner?: FinishedPruner }> {
   switch (config.Store.Driver) {
     case 'sqlite': {
-      const log = SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'worker' });
+      const log = SqliteEventLog.open({ dir: config.Store.DataDir, syncCommit: config.Store.SyncCommit, logger, writer: 'background' });
       const after = config.Store.PruneFinishedAfter;
       // made at start, not in the first round (it reads the whole table once); dropped without pruning: each finish costs it an entry
       log.writeWhenIdle((db) => finishedTimeIndex(db, after > 0));

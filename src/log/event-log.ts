@@ -147,7 +147,8 @@ export interface EventLog {
   close(): Promise<void>;
   /**
    * Resolves with the cause once this log can never append or read again in this process: a
-   * failed fsync (what reached the disk is unknown, a retry cannot tell), a dead writer thread,
+   * failed fsync (what reached the disk is unknown, a retry cannot tell), a failed sync of the
+   * embedded log's database after a checkpoint,
    * brokers that refuse an ACL the log needs. The composition root stops the process, whose
    * restart recovers from what is durable. Undefined (or never settling) for a log whose failures
    * are all transient.

@@ -31,12 +31,12 @@ function sqliteFactory(opts: Pick<SqliteEventLogOptions, 'syncCommit' | 'writer'
 // Inline writer with syncCommit off keeps the suite fast; durability across a clean reopen does
 // not depend on fsync (that is exercised by bench/sqlite-append.ts and the lock/crash tests).
 describeEventLog('sqlite', sqliteFactory({ syncCommit: false }));
-// The production configuration (main.ts): commits on the background writer thread, fsync on.
-describeEventLog('sqlite (worker writer)', sqliteFactory({ syncCommit: true, writer: 'worker' }));
+// The production configuration (main.ts): fsyncs and checkpoints' syncs on the thread pool, fsync on.
+describeEventLog('sqlite (background fsyncs)', sqliteFactory({ syncCommit: true, writer: 'background' }));
 // Logs of schema version 1 (events and transactions keyed by gid), converted when opened: the
 // whole contract again on each of its two layouts, through the production writer.
 for (const layout of ['clustered', 'append-order'] as const) {
-  describeEventLog(`sqlite (converted from a version 1 log, events ${layout})`, sqliteFactory({ syncCommit: true, writer: 'worker' }, (dir) => createV1Log(dir, layout)));
+  describeEventLog(`sqlite (converted from a version 1 log, events ${layout})`, sqliteFactory({ syncCommit: true, writer: 'background' }, (dir) => createV1Log(dir, layout)));
 }
 
 const event = (gid: string, seq: number, type: string, data: Record<string, unknown> = {}): V1Event => ({ gid, seq, type, at: 5000 + seq, cmd: `c-${gid}-${seq}`, data });
@@ -105,7 +105,7 @@ describe('sqlite schema version 3', () => {
     it(`converts a version 1 log (events ${layout}) with nothing lost; ids stay`, async () => {
       const dir = tempDir('dtx-sqlite-layout-');
       v1WithData(dir, layout);
-      const log = SqliteEventLog.open({ dir, syncCommit: true, writer: 'worker' });
+      const log = SqliteEventLog.open({ dir, syncCommit: true, writer: 'background' });
       try {
         expect(schemaOf(dir, 'events').sql).toContain('PRIMARY KEY (tid, seq)');
         expect(schemaOf(dir, 'events').version).toBe('3');

@@ -30,7 +30,7 @@ afterAll(async () => {
  * A real dtx on the embedded log (not a Kafka worker's, whichever store the suite runs on) with the
  * fault armed by the file `markerVar` names, and one saga acknowledged before the fault.
  */
-async function armedDtx(name: string, markerVar: 'FAIL_FDATASYNC_WHEN' | 'FAIL_FDATASYNC_SYNC_WHEN') {
+async function armedDtx(name: string, markerVar: 'FAIL_FDATASYNC_WHEN' | 'FAIL_DB_FDATASYNC_WHEN') {
   const dataDir = tempDir(`dtx-${name}-`);
   const marker = path.join(tempDir(`dtx-${name}-marker-`), 'fail-now');
   const dtx = await startDtx({ dataDir, env: { STORE_DRIVER: 'sqlite', NODE_OPTIONS: `--import ${PRELOAD}`, [markerVar]: marker } });
@@ -81,13 +81,9 @@ describe('a failed fsync of the embedded log', () => {
     await waitFor(async () => bs.callsTo('/lf/held', waiting).length, (n) => n > 0, 20_000, 'the held branch call');
 
     writeFileSync(marker, '');
-    // A commit handed to the writer thread is fsynced by its SQLite connection, which the fault
-    // does not reach (on a busy machine a fresh dtx's first inline commits are slow, and then the
-    // hybrid appender sends the next ones there): such a saga is acknowledged and must survive the
-    // restart. The first commit made inline fails its fdatasync and is refused. After slow inline
-    // commits the hybrid tries inline again only once their average decayed (1% a commit handed to
-    // the writer): hundreds of commits on a loaded machine, hence the generous bound.
-    const { acked, last: refused } = await submitUntil(dtx, 'lf', steps, (r) => r.status !== 200, 2000, options);
+    // the next commit's fdatasync fails: the first submit after the fault is refused (a saga
+    // acknowledged on the way would have to survive the restart)
+    const { acked, last: refused } = await submitUntil(dtx, 'lf', steps, (r) => r.status !== 200, 20, options);
     expect(refused?.status).toBe(503);
     expect(refused?.body.code).toBe('DTX_LOG_UNAVAILABLE');
     const stillRunning = new Promise((resolve) => setTimeout(() => resolve('still running 30 s after the failed fsync'), 30_000).unref());
@@ -107,11 +103,11 @@ describe('a failed fsync of the embedded log', () => {
   });
 
   it('a failed fsync of the database after a checkpoint stops the process too, and a restart keeps what was acknowledged', async () => {
-    const { dataDir, marker, dtx, steps, before } = await armedDtx('ds', 'FAIL_FDATASYNC_SYNC_WHEN');
+    const { dataDir, marker, dtx, steps, before } = await armedDtx('ds', 'FAIL_DB_FDATASYNC_WHEN');
 
     writeFileSync(marker, '');
-    // one commit at a time until the writer's next checkpoint (every ~200 commits) fails its sync;
-    // commits made inline meanwhile fsync the WAL, which this fault leaves alone: they are durable
+    // one commit at a time until the next checkpoint (every ~200 commits) fails the database's sync;
+    // commits made meanwhile fsync the WAL, which this fault leaves alone: they are durable
     const { acked } = await submitUntil(dtx, 'ds', steps, () => false, 2000);
     expect(acked.length).toBeGreaterThan(0);
     const stillRunning = new Promise((resolve) => setTimeout(() => resolve('still running 30 s after the failed sync'), 30_000).unref());

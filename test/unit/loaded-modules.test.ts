@@ -6,7 +6,7 @@ import { ERROR_TABLE } from '../../src/protocol/error-table.js';
 /**
  * What a module graph loads is memory every server holds (docs/benchmarks.md, "Memory"). These
  * pin the packages dtx keeps out of the graphs that do not use them: grpc-js out of the SQLite
- * writer thread's isolate (it loads src/errors.ts for the error table), yaml and pino-pretty out
+ * log's modules (`dtx replay --all`'s worker processes load them, and src/errors.ts for the error table), yaml and pino-pretty out
  * of a server that reads no config file and logs JSON.
  */
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -30,7 +30,7 @@ describe('loaded modules', () => {
     expect(ERROR_TABLE.DTX_LOG_UNAVAILABLE.grpcStatus).toBe(status.UNAVAILABLE);
   });
 
-  it("the SQLite writer's modules leave grpc-js's index unloaded", () => {
+  it("the SQLite log's modules leave grpc-js's index unloaded", () => {
     const loaded = loadedBy('log/sqlite/sqlite-append.js');
     expect(loaded).toContain('@grpc/grpc-js/build/src/constants.js');
     expect(loaded).not.toContain('@grpc/grpc-js/build/src/index.js');

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { errorKind, RepeatGate } from '../../observability/repeat-gate.js';
-import type { CheckpointObserver, CheckpointResult } from './hybrid-appender.js';
+import type { CheckpointObserver } from './inline-appender.js';
+import type { CheckpointResult } from './wal-checkpointer.js';
 
 /** The same WAL trouble is warned about at most once per this interval (with how often it recurred). */
 export const WAL_WARNING_MS = 60_000;

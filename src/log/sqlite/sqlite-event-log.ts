@@ -43,11 +43,12 @@ export interface SqliteEventLogOptions {
   /** Transactions per chunk read by `scanOpen`; default 256. */
   readonly scanChunkSize?: number;
   /**
-   * 'inline' (default): one connection, commits run on the calling thread. 'worker': a background
-   * writer thread with its own connection checkpoints and takes commits while this thread's
-   * connection cannot (background-appender.ts); the data dir is owned through `dtx.lock`.
+   * 'inline' (default): one connection, commits fsync on the calling thread. 'background': commits
+   * and checkpoints run on the calling thread, their fsyncs on libuv's thread pool
+   * (background-appender.ts); a second connection pins the WAL during checkpoints. The data dir is
+   * owned through `dtx.lock` either way.
    */
-  readonly writer?: 'inline' | 'worker';
+  readonly writer?: 'inline' | 'background';
   /**
    * true: an inline writer's connection leaves SQLite's EXCLUSIVE locking mode off, so other
    * connections of this process can read the file (the parallel `replay --all`). Ownership is
@@ -56,7 +57,7 @@ export interface SqliteEventLogOptions {
   readonly sharedReaders?: boolean;
 }
 
-/** Page cache of the main-thread (read) connection when a worker writes: point reads by gid, query pages (2 MiB: as fast as 8 under load, 6 MiB less RSS). */
+/** Page cache of the connection with background fsyncs: appends near the B-trees' ends, point reads by gid, query pages (2 MiB: as fast as 8 under load, 6 MiB less RSS). */
 const READER_CACHE_MIB = 2;
 
 /** What `open` hands the constructor. */
@@ -75,7 +76,7 @@ export class SqliteEventLog implements EventLog {
     private readonly appender: Appender,
     private readonly scanChunkSize: number,
     private readonly logger: Logger | undefined,
-    /** With a background writer: the gids the log holds, so a new gid's read costs no SQLite read. */
+    /** With background fsyncs: the gids the log holds, so a new gid's read costs no SQLite read. */
     private readonly gids?: GidFilter,
   ) {}
 
@@ -87,9 +88,9 @@ export class SqliteEventLog implements EventLog {
     const file = path.resolve(opts.dir, opts.fileName ?? 'dtx.db');
     const logger = opts.logger?.child({ component: 'log.sqlite' });
     const lockTimeoutMs = opts.lockTimeoutMs ?? 250;
-    const background = opts.writer === 'worker';
+    const background = opts.writer === 'background';
     // Always owned through dtx.lock: an inline opener (e.g. `dtx replay`) must fail fast while a
-    // dtx with a background writer runs, rather than read the file past the WAL it cannot see.
+    // dtx with background fsyncs runs, rather than read the file past the WAL it cannot see.
     const lock = openOwnershipLock(path.dirname(file), lockTimeoutMs);
     let db: Database.Database;
     try {
@@ -106,7 +107,7 @@ export class SqliteEventLog implements EventLog {
       let appender: Appender = { append: (r, s) => inline(r, s), close: () => { lock.close(); } };
       const gids = background ? new GidFilter() : undefined;
       if (background) appender = backgroundAppender(file, db, inline, opts.syncCommit, () => lock.close(), logger ? { observer: new CheckpointWatch(logger, () => walFileBytes(file)) } : {});
-      logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'worker' : 'inline' }, 'event log opened');
+      logger?.info({ file, syncCommit: opts.syncCommit, writer: background ? 'background' : 'inline' }, 'event log opened');
       const log = new this(file, db, stmts, appender, opts.scanChunkSize ?? 256, logger, gids);
       // a failed fill leaves the filter answering "may have": every gid is read, as without it
       gids?.fill(db).catch((err: unknown) => log.closed || logger?.warn({ err }, 'gid filter not filled: new gids are read from the log'));
@@ -135,12 +136,12 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
-  /** EventLog.failure: a failed fsync of an inline commit's WAL, or the background writer's death. */
+  /** EventLog.failure: a failed fsync of the WAL after commits, or of the database file after a checkpoint. */
   get failure(): Promise<Error> | undefined {
     return this.appender.failure;
   }
 
-  /** Whether `read` answers a gid the log has never held without SQLite (a background writer's log, its gid filter filled). */
+  /** Whether `read` answers a gid the log has never held without SQLite (a log with background fsyncs, its gid filter filled). */
   get readsKnowNewGids(): boolean {
     return this.gids?.complete === true;
   }

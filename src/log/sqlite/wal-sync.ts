@@ -29,7 +29,7 @@ export const MAX_SYNCS = 2;
  * Until then a commit is visible to the connection's readers: the log's reads wait for
  * `settled()` before they answer (sqlite-event-log.ts), so no reader learns of a commit that is
  * not durable. A failed fdatasync leaves the WAL's pages in an unknown state (Linux may drop
- * them): every waiting and later commit fails with LogUnavailable, as when the writer thread dies,
+ * them): every waiting and later commit fails with LogUnavailable, as after a failed sync of the database,
  * and so does every waiting and later read, which could otherwise answer a commit that failed.
  * Retrying the fdatasync cannot tell what reached the disk, so `failure` resolves and the process
  * stops (serve-command.ts): a restart recovers from what is durable.

@@ -2,7 +2,9 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CheckpointWatch, WAL_WARNING_MS } from '../../../src/log/sqlite/checkpoint-watch.js';
-import { CHECKPOINT_EVERY, HybridAppender, type BackgroundWriter, type CheckpointResult } from '../../../src/log/sqlite/hybrid-appender.js';
+import { CHECKPOINT_EVERY, InlineAppender } from '../../../src/log/sqlite/inline-appender.js';
+import type { CheckpointResult } from '../../../src/log/sqlite/wal-checkpointer.js';
+import { ScriptedCheckpointer, turns } from '../../support/scripted-checkpointer.js';
 
 type Line = { level: number; msg: string; recurred?: number; walBytes: number; frames?: number };
 
@@ -50,54 +52,33 @@ describe('CheckpointWatch', () => {
     expect(said().at(-1)).toBe('WAL checkpoints complete again');
   });
 
-  it('hears every checkpoint the HybridAppender asks for, and every failed one', async () => {
+  it('hears every checkpoint the InlineAppender runs, and every failed one', async () => {
     const heard: Array<[CheckpointResult | string, boolean?, boolean?]> = [];
-    let settle: { ok: (r: CheckpointResult) => void; fail: (e: Error) => void } | undefined;
-    const writer: BackgroundWriter = {
-      idle: true,
-      get checkpointing() {
-        return settle !== undefined;
-      },
-      append: () => Promise.resolve(),
-      checkpoint: () => new Promise((ok, fail) => (settle = { ok, fail })),
-      close: () => Promise.resolve(),
-    };
-    const appender = new HybridAppender(writer, () => undefined, undefined, () => 0, { done: (r, exclusive, startsOver) => heard.push([r, exclusive, startsOver]), failed: (e) => heard.push([(e as Error).message]) });
+    const checkpointer = new ScriptedCheckpointer();
+    const appender = new InlineAppender(() => undefined, undefined, checkpointer, { done: (r, exclusive, startsOver) => heard.push([r, exclusive, startsOver]), failed: (e) => heard.push([(e as Error).message]) });
     const commits = async (n: number) => {
       for (let i = 0; i < n; i++) await appender.append([], []);
     };
+    checkpointer.result = { frames: 900, complete: true };
     await commits(CHECKPOINT_EVERY);
-    settle!.ok({ frames: 900, complete: true });
-    settle = undefined;
-    await Promise.resolve();
+    await turns();
+    checkpointer.copyFails = new Error('SQLITE_FULL');
     await commits(appender.checkpointInterval);
-    settle!.fail(new Error('SQLITE_FULL'));
-    settle = undefined;
-    await Promise.resolve();
+    await turns();
     expect(heard).toEqual([[{ frames: 900, complete: true }, false, true], ['SQLITE_FULL']]);
   });
 
-  it('an observer that throws changes nothing: no unhandled rejection, the next checkpoint is asked as before', async () => {
-    let asked = 0;
-    let settle: ((r: CheckpointResult) => void) | undefined;
-    const writer: BackgroundWriter = {
-      idle: true,
-      get checkpointing() {
-        return settle !== undefined;
-      },
-      append: () => Promise.resolve(),
-      checkpoint: () => new Promise((ok) => ((asked += 1), (settle = ok))),
-      close: () => Promise.resolve(),
-    };
+  it('an observer that throws changes nothing: no unhandled rejection, the next checkpoint runs as before', async () => {
+    const checkpointer = new ScriptedCheckpointer();
     const boom = () => {
       throw new Error('a broken logger');
     };
-    const appender = new HybridAppender(writer, () => undefined, undefined, () => 0, { done: boom, failed: boom });
+    const appender = new InlineAppender(() => undefined, undefined, checkpointer, { done: boom, failed: boom });
     for (let i = 0; i < CHECKPOINT_EVERY; i++) await appender.append([], []);
-    settle!({ frames: 1000, complete: true });
-    settle = undefined;
-    await new Promise((r) => setImmediate(r)); // an unhandled rejection would be reported by now
+    await turns(); // an unhandled rejection would be reported by now
     for (let i = 0; i < appender.checkpointInterval; i++) await appender.append([], []);
-    expect(asked).toBe(2);
+    await turns();
+    expect(checkpointer.copies).toBe(2);
+    expect(checkpointer.pinned).toBe(false);
   });
 });

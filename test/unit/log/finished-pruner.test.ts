@@ -7,7 +7,7 @@ import { recs, summary } from '../../contract/event-log-builders.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /**
- * Store.PruneFinishedAfter on a running embedded log (its background writer thread included):
+ * Store.PruneFinishedAfter on a running embedded log (with background fsyncs, as `dtx serve` runs it):
  * rounds delete finished transactions older than the retention, each whole, between commits that
  * go on meanwhile; open and recent ones stay whole, and nothing committed is lost.
  */
@@ -19,8 +19,8 @@ afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close().catch(() => undefined);
 });
 
-function running(writer: 'inline' | 'worker'): { log: SqliteEventLog; pruner: FinishedPruner; clock: { now: number } } {
-  const log = SqliteEventLog.open({ dir: tempDir('dtx-pruner-'), syncCommit: writer === 'worker', writer });
+function running(writer: 'inline' | 'background'): { log: SqliteEventLog; pruner: FinishedPruner; clock: { now: number } } {
+  const log = SqliteEventLog.open({ dir: tempDir('dtx-pruner-'), syncCommit: writer === 'background', writer });
   const clock = { now: T };
   const pruner = new FinishedPruner(log, RETENTION, silent, () => clock.now, 3_600_000);
   open.push(log, pruner);
@@ -47,8 +47,8 @@ describe('FinishedPruner', () => {
     expect(await log.read('old')).toEqual(recs('old', 1, 1));
   });
 
-  it('with the background writer: commits made during the rounds are all kept, the old finished ones all go', async () => {
-    const { log, pruner, clock } = running('worker');
+  it('with background fsyncs: commits made during the rounds are all kept, the old finished ones all go', async () => {
+    const { log, pruner, clock } = running('background');
     const old = Array.from({ length: 3000 }, (_, i) => `old-${i}`);
     for (let i = 0; i < old.length; i += 500) {
       const batch = old.slice(i, i + 500);

@@ -62,7 +62,7 @@ describe('GidFilter', () => {
     expect(filter.mayHave('x')).toBe(true);
   });
 
-  it('the embedded log with a background writer reads every gid it holds, while and after the filter fills', async () => {
+  it('the embedded log with background fsyncs reads every gid it holds, while and after the filter fills', async () => {
     const dir = tempDir('dtx-gid-filter-');
     const first = SqliteEventLog.open({ dir, syncCommit: false });
     const summary = (gid: string): TransSummary => ({ gid, transType: 'saga', status: 'submitted', createTime: 1, updateTime: 1, nextCronTime: undefined, finished: false, view: '{}' });
@@ -70,7 +70,7 @@ describe('GidFilter', () => {
     for (let i = 0; i < 45_000; i++) records.push({ v: 1, gid: `old-${i}`, seq: 1, type: 'TransCreated', at: 1, data: {}, cmd: `c${i}` });
     await first.append(records, records.map((r) => summary(r.gid)));
     await first.close();
-    const log = SqliteEventLog.open({ dir, syncCommit: false, writer: 'worker' });
+    const log = SqliteEventLog.open({ dir, syncCommit: false, writer: 'background' });
     try {
       const sample = async () => {
         for (let i = 0; i < 45_000; i += 4_999) expect((await log.read(`old-${i}`)).map((r) => r.cmd)).toEqual([`c${i}`]);

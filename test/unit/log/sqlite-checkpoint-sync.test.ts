@@ -1,34 +1,38 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
-import { WorkerAppender } from '../../../src/log/sqlite/worker-appender.js';
+import { WalCheckpointer } from '../../../src/log/sqlite/wal-checkpointer.js';
+import { backgroundAppender } from '../../../src/log/sqlite/background-appender.js';
+import { CHECKPOINT_EVERY } from '../../../src/log/sqlite/inline-appender.js';
+import { openDatabase } from '../../../src/log/sqlite/sqlite-database.js';
+import { buildAppendTx, type AppendTx } from '../../../src/log/sqlite/sqlite-append.js';
+import { prepareStatements } from '../../../src/log/sqlite/sqlite-statements.js';
+import type { Fdatasync } from '../../../src/log/sqlite/wal-sync.js';
 import { LogUnavailable } from '../../../src/errors.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /**
- * The background writer fdatasyncs the database file after every checkpoint it runs, so the pages
- * a checkpoint copied are durable when it answers (SQLite syncs the file only in a checkpoint that
- * reaches the WAL's end); a failed sync fails the log. Real SQLite on a real writer thread, its
- * fs.fdatasyncSync watched by test/support/syncing-writer.mjs.
+ * Checkpoints on the main thread's connection (wal-checkpointer.ts), on real SQLite: the pin keeps
+ * the copy to frames committed before it and the WAL from starting over; the database file is
+ * fdatasynced after every copy (SQLite's own syncs are off for it), and a failed sync fails the log.
  */
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const SYNCING_WRITER = new URL('../../support/syncing-writer.mjs', import.meta.url);
-
-/** A fresh log's database file (schema created), and a writer on it with the watched entry. */
-async function writerOnNewLog(syncCommit: boolean): Promise<{ file: string; writer: WorkerAppender; synced: () => string[] }> {
+/** A fresh log's database file (schema created) and a main-thread connection on it. */
+async function newLog(): Promise<{ file: string; db: Database.Database; commit: AppendTx }> {
   const dir = tempDir('dtx-ckpt-sync-');
   dirs.push(dir);
-  await SqliteEventLog.open({ dir, syncCommit: true, writer: 'worker' }).close();
+  await SqliteEventLog.open({ dir, syncCommit: true, writer: 'background' }).close();
   const file = path.join(dir, 'dtx.db');
-  const writer = new WorkerAppender(file, syncCommit, SYNCING_WRITER);
-  const synced = () => (fs.existsSync(`${file}.synced`) ? fs.readFileSync(`${file}.synced`, 'utf8').split('\n').filter((l) => l !== '') : []);
-  return { file, writer, synced };
+  const db = openDatabase({ file, syncCommit: true, lockTimeoutMs: 5000, exclusive: false });
+  db.pragma('wal_autocheckpoint = 0');
+  return { file, db, commit: buildAppendTx(db, prepareStatements(db)) };
 }
 
 function batch(gid: string): [LogRecord[], TransSummary[]] {
@@ -37,43 +41,87 @@ function batch(gid: string): [LogRecord[], TransSummary[]] {
   return [[record], [summary]];
 }
 
-describe('sqlite log: the database file after a checkpoint', () => {
-  it('is fdatasynced by the writer after every checkpoint, before the checkpoint is answered', async () => {
-    const { file, writer, synced } = await writerOnNewLog(true);
+/** An fdatasync that records the file of each call and fails for files `failing` names. */
+function watchedSync(failing: (file: string) => boolean = () => false): { fdatasync: Fdatasync; synced: string[] } {
+  const synced: string[] = [];
+  const fdatasync: Fdatasync = (fd, done) => {
+    const file = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    synced.push(path.basename(file));
+    if (failing(file)) setImmediate(() => done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+    else fs.fdatasync(fd, done);
+  };
+  return { fdatasync, synced };
+}
+
+describe('sqlite log: checkpoints between commits', () => {
+  it('copies no frame committed after the pin, and the WAL starts over only after the unpin', async () => {
+    const { file, db, commit } = await newLog();
+    const checkpointer = new WalCheckpointer(file, db, true);
     try {
-      await writer.append(...batch('s-1'));
-      expect(synced()).toEqual([]); // a commit syncs through SQLite's own connection
-      expect((await writer.checkpoint()).frames).toBeGreaterThan(0);
-      expect(synced()).toEqual([fs.realpathSync(file)]);
-      await writer.append(...batch('s-2'));
-      await writer.checkpoint();
-      expect(synced()).toEqual([fs.realpathSync(file), fs.realpathSync(file)]);
+      commit(...batch('a'));
+      checkpointer.pin();
+      commit(...batch('b'));
+      const first = checkpointer.copy();
+      expect(first.complete).toBe(false); // b's frames are past the pin
+      checkpointer.unpin();
+      checkpointer.pin(); // at the WAL's end now
+      const second = checkpointer.copy();
+      expect(second).toEqual({ frames: first.frames, complete: true });
+      commit(...batch('c')); // pinned: appended after the frames copied, not over them
+      const third = checkpointer.copy();
+      expect(third.frames).toBeGreaterThan(second.frames);
+      checkpointer.unpin();
+      expect(checkpointer.copy().complete).toBe(true);
+      commit(...batch('d')); // nothing pins the WAL and all of it is copied: it starts over
+      const fourth = checkpointer.copy();
+      expect(fourth.frames).toBeLessThan(third.frames);
+      expect(fourth.frames).toBeGreaterThan(0);
     } finally {
-      await writer.close();
+      checkpointer.close();
+      db.close();
     }
   });
 
-  it('is left to SQLite when commits are not made durable (Store.SyncCommit false)', async () => {
-    const { writer, synced } = await writerOnNewLog(false);
+  it('fdatasyncs the database file after the copy when commits are durable; not when they are not (Store.SyncCommit false)', async () => {
+    const { file, db, commit } = await newLog();
+    const watched = watchedSync();
+    const durable = new WalCheckpointer(file, db, true, watched.fdatasync);
+    const notDurable = new WalCheckpointer(file, db, false, watched.fdatasync);
     try {
-      await writer.append(...batch('n-1'));
-      await writer.checkpoint();
-      expect(synced()).toEqual([]);
+      commit(...batch('s-1'));
+      durable.copy();
+      await durable.syncDatabase();
+      expect(watched.synced).toEqual(['dtx.db']);
+      await notDurable.syncDatabase();
+      expect(watched.synced).toEqual(['dtx.db']);
     } finally {
-      await writer.close();
+      durable.close();
+      notDurable.close();
+      db.close();
     }
   });
 
-  it('a failed fdatasync of it fails the checkpoint, every later commit and checkpoint, and reports the log failed', async () => {
-    const { file, writer } = await writerOnNewLog(true);
-    await writer.append(...batch('f-1'));
-    fs.writeFileSync(`${file}.fail-sync`, '');
-    const failed = /event log writer stopped: fdatasync of .*dtx\.db after a checkpoint failed: EIO/;
-    await expect(writer.checkpoint()).rejects.toThrow(failed);
-    await expect(writer.failure).resolves.toMatchObject({ name: 'LogUnavailable', message: expect.stringMatching(failed) });
-    await expect(writer.append(...batch('f-2'))).rejects.toBeInstanceOf(LogUnavailable);
-    await expect(writer.checkpoint()).rejects.toThrow(failed);
-    expect(writer.idle).toBe(false);
-    await writer.close(); // the thread that refuses everything still stops
+  it('the appender fdatasyncs the database after each checkpoint; a failed one fails the log and every later commit', async () => {
+    const { file, db, commit } = await newLog();
+    const fail = { on: false };
+    const watched = watchedSync((f) => f.endsWith('dtx.db') && fail.on);
+    let checkpointed!: () => void;
+    const firstCheckpoint = new Promise<void>((resolve) => (checkpointed = resolve));
+    const observer = { done: () => checkpointed(), failed: () => undefined };
+    const appender = backgroundAppender(file, db, commit, true, () => db.close(), { fdatasync: watched.fdatasync, observer });
+    const failed = appender.failure!.then((e) => e);
+    try {
+      for (let i = 0; i < CHECKPOINT_EVERY; i += 1) await appender.append(...batch(`ok-${i}`));
+      await firstCheckpoint;
+      expect(watched.synced).toEqual(['dtx.db']); // the WAL's fsyncs run through wal-sync.ts's own fs.fdatasync
+      fail.on = true;
+      for (let i = 0; i < CHECKPOINT_EVERY * 2 && watched.synced.length < 2; i += 1) await appender.append(...batch(`f-${i}`));
+      const err = await failed;
+      expect(err).toBeInstanceOf(LogUnavailable);
+      expect(err.message).toMatch(/fdatasync of .*dtx\.db after a checkpoint failed: EIO/);
+      await expect(appender.append(...batch('after'))).rejects.toBe(err);
+    } finally {
+      await appender.close();
+    }
   });
 });

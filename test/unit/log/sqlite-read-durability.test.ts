@@ -4,7 +4,7 @@ import { SqliteEventLog, type SqliteLogParts } from '../../../src/log/sqlite/sql
 import { tempDir } from '../../support/temp-dir.js';
 
 /**
- * SqliteEventLog's read contract with a background writer: a commit made on the main thread's
+ * SqliteEventLog's read contract with background fsyncs: a commit made on the main thread's
  * connection is visible before its fsync returns, so every read waits for the appender's
  * `settled()` before it answers. Here the appender's settled() is a gate the test opens.
  */
