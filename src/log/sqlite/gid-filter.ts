@@ -15,9 +15,9 @@ const FILL_PAGE = 20_000;
 /**
  * A Bloom filter of the gids the embedded log holds, so that the engine's read of a gid the log
  * has never seen (every new transaction's first command) costs no SQLite read: on the serving
- * connection a small page cache (2 MiB) holds little of the gid index, so such a read walks
- * it from the WAL and the OS again, ~10% of the main thread's CPU per empty saga
- * (docs/benchmarks.md, "New gids without a read").
+ * connection (its page cache is 2 MiB) such a read walks the gid index from the WAL and the OS,
+ * ~10% of the main thread's CPU per empty saga when it was measured, with a writer thread's
+ * commits emptying that cache (docs/benchmarks.md, "New gids without a read").
  *
  * `mayHave(gid) === false` is a promise that the log has no event of `gid`: every gid is added
  * before its first append is handed to SQLite, and the gids already in the file are added by
