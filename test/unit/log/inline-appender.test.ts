@@ -48,6 +48,19 @@ function setup() {
   return { checkpointer, sync, inline, appender, heard, commits };
 }
 
+/**
+ * Runs a checkpoint that finds more than CHECKPOINT_CATCH_UP_FRAMES frames (`complete` as given), one
+ * commit made while it runs when `during`: the next checkpoint is due at once, exclusive.
+ */
+async function toCatchUp(s: ReturnType<typeof setup>, complete: boolean, during: boolean): Promise<void> {
+  s.checkpointer.manualSync = true;
+  s.checkpointer.result = { frames: CHECKPOINT_CATCH_UP_FRAMES + 1, complete };
+  await s.commits(CHECKPOINT_EVERY);
+  await turns();
+  if (during) await s.commits(1);
+  await s.checkpointer.finishSync();
+}
+
 describe('InlineAppender', () => {
   it('resolves a commit once the WAL\'s fsync is done, and rejects it when that fails', async () => {
     const { inline, sync, appender } = setup();
@@ -144,12 +157,7 @@ describe('InlineAppender', () => {
   it(`after one that found over ${CHECKPOINT_CATCH_UP_FRAMES} frames with commits made meanwhile, the next starts at once and holds the commits until it ends`, async () => {
     const s = setup();
     const { checkpointer, inline, appender, commits } = s;
-    checkpointer.manualSync = true;
-    checkpointer.result = { frames: CHECKPOINT_CATCH_UP_FRAMES + 1, complete: true };
-    await commits(CHECKPOINT_EVERY);
-    await turns();
-    await commits(1); // made while it runs
-    await checkpointer.finishSync();
+    await toCatchUp(s, true, true);
     checkpointer.result = { frames: 12, complete: true };
     await commits(1); // committed, then the catch-up starts: exclusive
     expect(inline.calls).toBe(CHECKPOINT_EVERY + 2);
@@ -168,11 +176,7 @@ describe('InlineAppender', () => {
   it('an exclusive checkpoint a reader held back (an online backup\'s snapshot) is not started again at once: commits go on until the next interval', async () => {
     const s = setup();
     const { checkpointer, inline, appender, commits } = s;
-    checkpointer.manualSync = true;
-    checkpointer.result = { frames: CHECKPOINT_CATCH_UP_FRAMES + 1, complete: false };
-    await commits(CHECKPOINT_EVERY);
-    await turns();
-    await checkpointer.finishSync(); // incomplete: the catch-up is due
+    await toCatchUp(s, false, false); // incomplete: the catch-up is due
     checkpointer.result = { frames: CHECKPOINT_CATCH_UP_FRAMES + 2, complete: false }; // a reader's snapshot: it cannot complete
     await appender.append(records, summaries); // the catch-up starts after it
     await turns();
@@ -205,12 +209,7 @@ describe('InlineAppender', () => {
   it('a failed fsync of the database after a copy fails the log: the commits it held and every later one reject', async () => {
     const s = setup();
     const { checkpointer, appender, commits } = s;
-    checkpointer.manualSync = true;
-    checkpointer.result = { frames: CHECKPOINT_CATCH_UP_FRAMES + 1, complete: true };
-    await commits(CHECKPOINT_EVERY);
-    await turns();
-    await commits(1);
-    await checkpointer.finishSync();
+    await toCatchUp(s, true, true);
     await commits(1); // the catch-up starts: exclusive
     const held = appender.append(records, summaries).catch((e: unknown) => e);
     const eio = new LogUnavailable('event log: fdatasync of dtx.db after a checkpoint failed: EIO');
