@@ -44,6 +44,8 @@ export interface Checkpointer {
 export class WalCheckpointer implements Checkpointer {
   readonly #pinDb: Database.Database;
   readonly #read: Database.Statement;
+  /** the connection's own `synchronous` level, read once: it is set before the checkpointer is made (background-appender.ts) */
+  readonly #mode: number;
   #pinned = false;
   #fd: number | undefined;
 
@@ -55,6 +57,7 @@ export class WalCheckpointer implements Checkpointer {
   ) {
     this.#pinDb = openDatabase({ file, syncCommit: false, lockTimeoutMs: 5000, exclusive: false, cacheMiB: 1 });
     this.#read = this.#pinDb.prepare('SELECT count(*) FROM sqlite_master');
+    this.#mode = db.pragma('synchronous', { simple: true }) as number;
   }
 
   pin(): void {
@@ -71,13 +74,12 @@ export class WalCheckpointer implements Checkpointer {
   }
 
   copy(): CheckpointResult {
-    const mode = this.db.pragma('synchronous', { simple: true }) as number;
     this.db.pragma('synchronous = OFF');
     let done: { log: number; checkpointed: number } | undefined;
     try {
       [done] = this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
     } finally {
-      this.db.pragma(`synchronous = ${mode}`);
+      this.db.pragma(`synchronous = ${this.#mode}`);
     }
     // log and checkpointed are -1 when the checkpoint could not run (another connection's held its lock): not complete
     const frames = done?.log ?? -1;

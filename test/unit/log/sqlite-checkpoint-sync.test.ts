@@ -63,6 +63,7 @@ describe('sqlite log: checkpoints between commits', () => {
       commit(...batch('b'));
       const first = checkpointer.copy();
       expect(first.complete).toBe(false); // b's frames are past the pin
+      expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL, as opened: only the copy ran without syncs
       checkpointer.unpin();
       checkpointer.pin(); // at the WAL's end now
       const second = checkpointer.copy();
