@@ -81,6 +81,11 @@ export interface LoadResult {
   readonly samples: Sample[];
   /** Requests aborted at the drain deadline. */
   readonly aborted: number;
+  /**
+   * Open loop: for the answers in `submitMs` (which runs from when each was due), sorted, how late the
+   * generator sent them (timers on a 1-ms grid, cores shared) and their latency from that send.
+   */
+  readonly openLoop?: { readonly lateMs: number[]; readonly fromSendMs: number[] };
 }
 
 const POLL_EVERY_MS = 5;
@@ -95,6 +100,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const windowStart = t0 + o.warmupMs;
   const windowEnd = windowStart + o.measureMs;
   const submitMs: number[] = [];
+  const lateMs: number[] = [];
+  const fromSendMs: number[] = [];
   const perSecond = new Array<number>(Math.ceil(o.measureMs / 1000)).fill(0);
   const errorKinds = new Map<string, number>();
   const samples: Sample[] = [];
@@ -131,8 +138,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     errorKinds.set(failure, (errorKinds.get(failure) ?? 0) + 1);
   };
 
-  /** One submit sent (or due, open loop) at `start`. */
-  const submit = async (gid: string, start: number): Promise<void> => {
+  /** One submit sent (or due, open loop) at `start`, and sent at `sentAt`. */
+  const submit = async (gid: string, start: number, sentAt = start): Promise<void> => {
     const sample: Sample | undefined = Math.random() < o.sampleRate ? { gid, start, inWindow: start >= windowStart } : undefined;
     if (sample) samples.push(sample);
     let failure: string | undefined;
@@ -161,6 +168,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       o.onSuccess?.();
       if (end >= windowStart && end < windowEnd) {
         submitMs.push(end - start);
+        if (o.rate !== undefined) {
+          lateMs.push(sentAt - start);
+          fromSendMs.push(end - sentAt);
+        }
         const slot = Math.floor((end - windowStart) / 1000);
         perSecond[slot] = (perSecond[slot] ?? 0) + 1;
       }
@@ -193,7 +204,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         fail(`not sent: ${o.concurrency} submits already in flight (open-loop cap, --concurrency)`);
         continue;
       }
-      const p = submit(`${o.gidPrefix}-${i}`, due).finally(() => running.delete(p));
+      const p = submit(`${o.gidPrefix}-${i}`, due, performance.now()).finally(() => running.delete(p));
       running.add(p);
     }
     await Promise.all([...running]);
@@ -210,8 +221,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   clearTimeout(deadline);
   await http.close();
   submitMs.sort((a, b) => a - b);
+  const openLoop = o.rate === undefined ? undefined : { lateMs: lateMs.sort((a, b) => a - b), fromSendMs: fromSendMs.sort((a, b) => a - b) };
   const measuredSeconds = Math.min(o.measureMs, Math.max(0, performance.now() - windowStart)) / 1000;
-  return { measuredSeconds, completed: submitMs.length, submitMs, sent, errors, errorKinds, perSecond, samples, aborted };
+  return { measuredSeconds, completed: submitMs.length, submitMs, sent, errors, errorKinds, perSecond, samples, aborted, ...(openLoop === undefined ? {} : { openLoop }) };
 }
 
 /** Status of one gid by `query` (for the post-run verification). */

@@ -6,7 +6,7 @@
  * the sagas that succeeded over that same run.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { percentile, queryStatus, runLoad } from './load-generator.js';
+import { percentile, queryStatus, runLoad, type LoadResult } from './load-generator.js';
 import type { BranchService } from './branch-service.js';
 import type { Flags } from './flags.js';
 import { machineBusySeconds, meterProcesses, type WatchedProcess } from './process-stats.js';
@@ -114,7 +114,8 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
     const rssNote = `RSS end / peak MiB: ${usage.map((u) => `${u.name} ${u.rssEnd?.toFixed(0) ?? 'gone'} / ${u.rssPeak.toFixed(0)}`).join(', ')}`;
     const loopNote = `load generator event-loop delay p99 / max ${(loopDelay.percentile(99) / 1e6).toFixed(1)} / ${(loopDelay.max / 1e6).toFixed(1)} ms`;
     const serverNote = await serverSide;
-    const notes = [...target.notes, rssNote, loopNote, ...(serverNote === undefined ? [] : [serverNote]), ...(await target.finalNotes())];
+    const lateNote = openLoopNote(load);
+    const notes = [...target.notes, rssNote, loopNote, ...(lateNote === undefined ? [] : [lateNote]), ...(serverNote === undefined ? [] : [serverNote]), ...(await target.finalNotes())];
     const procs = target.procs;
     const tag = (i: number, line: string): string => (procs.length > 1 ? `[worker ${i}] ${line}` : line);
     const gone = target.alive() ? undefined : `${target.system}: a watched process is gone`;
@@ -131,4 +132,19 @@ export async function runOne(f: Flags, workload: Workload, point: RunPoint, open
     meter.stop();
     await target.stop();
   }
+}
+
+/**
+ * The run note of an open loop: how late the load generator sent the submits it timed, and their
+ * latency from the send. Undefined for a closed loop, or without an answer in the window.
+ */
+function openLoopNote(r: LoadResult): string | undefined {
+  if (r.openLoop === undefined || r.openLoop.lateMs.length === 0) return undefined;
+  const { lateMs, fromSendMs } = r.openLoop;
+  const f = (v: number | undefined): string => (v ?? 0).toFixed(2);
+  return (
+    `open loop: submits sent late by the load generator p50 / p99 ${f(percentile(lateMs, 50))} / ${f(percentile(lateMs, 99))} ms ` +
+    `(counted in the submit latency, which runs from when each was due); from the send, submit p50 / p99 ` +
+    `${f(percentile(fromSendMs, 50))} / ${f(percentile(fromSendMs, 99))} ms`
+  );
 }
