@@ -2,13 +2,13 @@ import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
 import type { BatchInfo } from './batch-appender.js';
 
 /**
- * Commits a log may hold in flight at once. A partition processor appends one batch at a time
- * (its next batch waits for this one's answer), so commits in flight together always belong to
- * different partitions and never depend on each other: each succeeds or fails alone. Two keep the
- * writer busy while the main thread handles the previous commit's answers; more only split
- * batches into more fsyncs.
+ * Commits a log may hold in flight at once. One: the embedded log commits on the main thread and
+ * leaves the fsync to the thread pool, so while a commit waits for its fsync the appends that
+ * arrive gather into the next one. Two in flight made more, smaller commits and fsyncs: fewer
+ * sagas/s for more CPU per saga (docs/benchmarks.md, "One group commit in flight"). A partition processor appends one batch at a time, so a commit never holds two
+ * batches of one partition.
  */
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 1;
 
 type Pending = { records: readonly LogRecord[]; summaries: readonly TransSummary[]; resolve: () => void; reject: (e: unknown) => void };
 
@@ -23,7 +23,7 @@ export class GroupCommitter {
   #inflight = 0;
 
   constructor(
-    private readonly log: EventLog,
+    private readonly log: Pick<EventLog, 'append'>,
     private readonly onCommit?: (records: number, ms: number) => void,
   ) {}
 
