@@ -22,7 +22,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = Object.freeze({
   'Store.RedisPrefix': 'dtm\'s Redis key prefix.',
   'Store.DataDir': 'Directory of the embedded log (`dtx.db`); with Kafka, of the worker\'s local replica. One process owns it at a time.',
   'Store.SyncCommit': 'fsync on every group commit; `false` is faster but a power loss may drop the last batch (a process crash loses nothing).',
-  'Store.Partitions': 'Gid hash partitions of the log (one single-threaded processor each). 0 (automatic): the embedded log runs 16; a Kafka worker adopts the count of existing topics and creates missing ones with 4. A count that is set must equal the topics\' (fixed once they exist).',
+  'Store.Partitions': 'Gid hash partitions of the log (one single-threaded processor each). 0 (automatic): the embedded log runs 1 (16 until 2026-12-04; all run on the one main thread, and one makes larger batches); a Kafka worker adopts the count of existing topics and creates missing ones with 4. A count that is set must equal the topics\' (fixed once they exist).',
   'Store.KafkaBrokers': 'Kafka: bootstrap brokers, `host:port` (env: comma-separated).',
   'Store.KafkaPrefix': 'Kafka: prefix of topics (`<prefix>.commands`, `.events`, `.snapshots`), the consumer group and transactional ids.',
   'Store.KafkaReplyTimeout': 'Kafka: seconds an ingress waits for the owner of a partition before answering 503 `DTX_NO_OWNER` (retryable), and for the Kafka write of a command this worker decides itself before answering 503 `DTX_LOG_UNAVAILABLE` (the brokers away; the command may still be written once they are back).',

@@ -11,13 +11,16 @@ export const REFUSED_STORE_DRIVERS: readonly string[] = ['redis', 'mysql', 'post
 export type StoreDriver = (typeof STORE_DRIVERS)[number];
 
 /**
- * What `Store.Partitions: 0` (the default) stands for. The embedded log runs 16 processors (the
- * count persists nowhere). A Kafka worker adopts the partition count of existing topics and creates
+ * What `Store.Partitions: 0` (the default) stands for. The embedded log runs one processor (the
+ * count persists nowhere): its batches then hold every command that arrived while the commit before
+ * was being made durable, where 16 processors each decided and settled a few of them for the same
+ * group commit, at more CPU per saga (docs/benchmarks.md, "One partition for the embedded log").
+ * A Kafka worker adopts the partition count of existing topics and creates
  * missing ones with 4: every partition commits its own Kafka transactions, so fewer partitions are
  * faster for a few workers (docs/kafka.md, "Fewer partitions, larger transactions"), and 4 still
  * lets four workers share the load.
  */
-export const AUTO_PARTITIONS = Object.freeze({ sqlite: 16, kafka: 4 });
+export const AUTO_PARTITIONS = Object.freeze({ sqlite: 1, kafka: 4 });
 
 /**
  * `HttpMaxBodyBytes` with `Store.Driver: kafka`. A transaction's event carries its request in the
