@@ -15,10 +15,10 @@ export type StoreDriver = (typeof STORE_DRIVERS)[number];
  * count persists nowhere): its batches then hold every command that arrived while the commit before
  * was being made durable, where 16 processors each decided and settled a few of them for the same
  * group commit, at more CPU per saga (docs/benchmarks.md, "One partition for the embedded log").
- * A Kafka worker adopts the partition count of existing topics and creates
- * missing ones with 4: every partition commits its own Kafka transactions, so fewer partitions are
- * faster for a few workers (docs/kafka.md, "Fewer partitions, larger transactions"), and 4 still
- * lets four workers share the load.
+ * A Kafka worker adopts the partition count of existing topics and creates missing ones with 4:
+ * every partition commits its own Kafka transactions, so fewer partitions are faster for a few
+ * workers (docs/kafka.md, "Fewer partitions, larger transactions"), and 4 still lets four workers
+ * share the load.
  */
 export const AUTO_PARTITIONS = Object.freeze({ sqlite: 1, kafka: 4 });
 

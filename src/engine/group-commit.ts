@@ -1,26 +1,23 @@
 import type { EventLog, LogRecord, TransSummary } from '../log/event-log.js';
 import type { BatchInfo } from './batch-appender.js';
 
-/**
- * Commits a log may hold in flight at once. One: the embedded log commits on the main thread and
- * leaves the fsync to the thread pool, so while a commit waits for its fsync the appends that
- * arrive gather into the next one. Two in flight made more, smaller commits and fsyncs: fewer
- * sagas/s for more CPU per saga (docs/benchmarks.md, "One group commit in flight"). A partition processor appends one batch at a time, so a commit never holds two
- * batches of one partition.
- */
-const MAX_IN_FLIGHT = 1;
-
 type Pending = { records: readonly LogRecord[]; summaries: readonly TransSummary[]; resolve: () => void; reject: (e: unknown) => void };
 
 /**
- * Merges the appends that partition processors issue within one event-loop turn into a single
- * log append: one durable commit (one fsync) for many commands. Each caller still learns whether
- * its own part is durable; a failed commit rejects every caller of that commit.
+ * Merges the appends that partition processors issue into log appends: one durable commit (one
+ * fsync) for many commands. Each caller still learns whether its own part is durable; a failed
+ * commit rejects every caller of that commit.
+ *
+ * One commit at a time: the embedded log commits on the main thread and leaves the fsync to the
+ * thread pool, so the appends that arrive while a commit waits for its fsync gather into the next
+ * one (those of one event-loop turn always do). Two in flight made more, smaller commits and
+ * fsyncs: fewer sagas/s for more CPU per saga (docs/benchmarks.md, "One group commit in flight").
+ * A partition processor appends one batch at a time, so a commit never holds two of its batches.
  */
 export class GroupCommitter {
   #pending: Pending[] = [];
   #scheduled = false;
-  #inflight = 0;
+  #committing = false;
 
   constructor(
     private readonly log: Pick<EventLog, 'append'>,
@@ -36,7 +33,7 @@ export class GroupCommitter {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#inflight >= MAX_IN_FLIGHT || this.#pending.length === 0) return;
+    if (this.#scheduled || this.#committing || this.#pending.length === 0) return;
     this.#scheduled = true;
     setImmediate(() => void this.#flush());
   }
@@ -49,8 +46,7 @@ export class GroupCommitter {
     const records = batch.length === 1 ? batch[0]!.records : batch.flatMap((b) => b.records);
     const summaries = batch.length === 1 ? batch[0]!.summaries : batch.flatMap((b) => b.summaries);
     const t0 = performance.now();
-    this.#inflight += 1;
-    this.#schedule(); // appends arriving meanwhile may start the next commit
+    this.#committing = true;
     try {
       await this.log.append(records, summaries);
       this.onCommit?.(records.length, performance.now() - t0);
@@ -58,7 +54,7 @@ export class GroupCommitter {
     } catch (err) {
       for (const b of batch) b.reject(err);
     } finally {
-      this.#inflight -= 1;
+      this.#committing = false;
       this.#schedule();
     }
   }

@@ -5,9 +5,10 @@
  * read here. docs/errors.md documents each row and test/unit/errors.test.ts keeps both in step.
  * Results without a dtx code map through the outcome table (src/protocol/outcome-table.ts).
  */
-// The status enum from its own module, not the package's index: this table is loaded by processes that
-// serve no gRPC too (through src/errors.ts: `dtx replay --all`'s worker processes read the SQLite
-// log), which would otherwise load all of grpc-js, ~2 MiB of heap for one enum. It is the instance the index exports (test/unit/loaded-modules.test.ts).
+// The status enum from its own module, not the package's index: this table is loaded by processes
+// that serve no gRPC too (through src/errors.ts: `dtx replay --all`'s worker processes read the
+// SQLite log), which would otherwise load all of grpc-js, ~2 MiB of heap for one enum. It is the
+// instance the index exports (test/unit/loaded-modules.test.ts).
 import { Status as status } from '@grpc/grpc-js/build/src/constants.js';
 import type { DtmResult } from './outcome-table.js';
 

@@ -6,8 +6,8 @@ import { ERROR_TABLE } from '../../src/protocol/error-table.js';
 /**
  * What a module graph loads is memory every server holds (docs/benchmarks.md, "Memory"). These
  * pin the packages dtx keeps out of the graphs that do not use them: grpc-js out of the SQLite
- * log's modules (`dtx replay --all`'s worker processes load them, and src/errors.ts for the error table), yaml and pino-pretty out
- * of a server that reads no config file and logs JSON.
+ * log's modules (`dtx replay --all`'s worker processes load them, and src/errors.ts for the error
+ * table), yaml and pino-pretty out of a server that reads no config file and logs JSON.
  */
 const ROOT = new URL('../..', import.meta.url).pathname;
 

@@ -132,12 +132,17 @@ export class InlineAppender {
     let done: Promise<void>;
     try {
       this.inline(records, summaries);
-      done = this.sync === undefined ? Promise.resolve() : this.sync.durable();
+      done = this.#durable();
     } catch (err) {
       done = Promise.reject(err as Error);
     }
     this.#counted();
     return done;
+  }
+
+  /** Resolves once every commit made so far is durable (at once when durability is not asked). */
+  #durable(): Promise<void> {
+    return this.sync === undefined ? Promise.resolve() : this.sync.durable();
   }
 
   #counted(): void {
@@ -170,8 +175,7 @@ export class InlineAppender {
       this.#release();
       return;
     }
-    const durable = this.sync === undefined ? Promise.resolve() : this.sync.durable();
-    this.#running = durable
+    this.#running = this.#durable()
       .then(() => {
         const result = this.checkpointer.copy();
         return this.checkpointer.syncDatabase().then(
