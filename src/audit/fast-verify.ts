@@ -1,8 +1,8 @@
-import { isFinal, type TransContext, type TransSpec, type TransTypeRegistry } from '../../machines/index.js';
+import { isFinal, type TransContext, type TransEvent, type TransSpec, type TransTypeRegistry } from '../../machines/index.js';
 import { FlatMachine, type FlatSnapshot } from '../engine/flat-machine.js';
-import { eventOfRecord, PARKED_EVENT, type Parked } from '../engine/live-transaction.js';
+import { PARKED_EVENT, type Parked } from '../engine/live-transaction.js';
 import { storedView } from '../engine/trans-view.js';
-import type { AuditedProjection, LogRecord } from '../log/event-log.js';
+import type { AuditedProjection } from '../log/event-log.js';
 
 /** A transaction folded by the flat fold: what `auditTransaction` compares with the projection. */
 export interface FastFold {
@@ -12,8 +12,9 @@ export interface FastFold {
 }
 
 /**
- * The fast path of `dtx replay --all`: folds a transaction's records through the flat fold of its
- * type (src/engine/flat-machine.ts) exactly as `LiveTransaction.applyRecord` folds them through
+ * The fast path of `dtx replay --all`: folds a transaction's events (its records as
+ * `eventOfRecord` makes them) through the flat fold of its type (src/engine/flat-machine.ts)
+ * exactly as `LiveTransaction.applyRecord` folds the records through
  * XState (TransParked parks; CronReset or a final status unparks), renders the projection the same
  * way, and says whether it equals the stored one.
  *
@@ -26,11 +27,11 @@ export class FastVerifier {
   constructor(private readonly registry: TransTypeRegistry) {}
 
   /** true: the fold gives the stored status and view; undefined: audit it the exact way. */
-  verify(records: readonly LogRecord[], summary: AuditedProjection | undefined): true | undefined {
+  verify(events: readonly TransEvent[], summary: AuditedProjection | undefined): true | undefined {
     if (summary === undefined) return undefined;
     let f: FastFold | undefined;
     try {
-      f = this.fold(records);
+      f = this.fold(events);
     } catch {
       return undefined;
     }
@@ -39,21 +40,21 @@ export class FastVerifier {
   }
 
   /** The fold, or undefined when the type is unknown or has no flat fold. Throws what the fold throws. */
-  fold(records: readonly LogRecord[]): FastFold | undefined {
-    const first = records[0];
-    const spec = (first?.data as { spec?: TransSpec } | undefined)?.spec;
+  fold(events: readonly TransEvent[]): FastFold | undefined {
+    const spec = (events[0] as { spec?: TransSpec } | undefined)?.spec;
     const def = spec === undefined ? undefined : this.registry.get(spec.transType);
     const flat = def === undefined ? undefined : FlatMachine.of(def.machine);
     if (flat === undefined) return undefined;
     let s: FlatSnapshot = flat.initial;
     let parked: Parked | undefined;
-    for (const r of records) {
-      if (r.type === PARKED_EVENT) {
-        parked = { reason: String((r.data as { reason?: unknown }).reason ?? ''), at: r.at };
+    for (const e of events) {
+      const type: string = e.type;
+      if (type === PARKED_EVENT) {
+        parked = { reason: String((e as { reason?: unknown }).reason ?? ''), at: e.at };
         continue;
       }
-      s = flat.transition(s, eventOfRecord(r));
-      if (parked !== undefined && (r.type === 'CronReset' || isFinal(statusOf(s)))) parked = undefined;
+      s = flat.transition(s, e);
+      if (parked !== undefined && (type === 'CronReset' || isFinal(statusOf(s)))) parked = undefined;
     }
     return { status: statusOf(s), context: s.context as TransContext, parked };
   }

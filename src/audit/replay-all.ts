@@ -1,4 +1,5 @@
-import type { TransTypeRegistry } from '../../machines/index.js';
+import type { TransEvent, TransTypeRegistry } from '../../machines/index.js';
+import { eventOfRecord } from '../engine/live-transaction.js';
 import type { AuditedProjection, EventLog, LogRecord } from '../log/event-log.js';
 import type { DiffEntry } from './json-diff.js';
 import { FastVerifier } from './fast-verify.js';
@@ -63,15 +64,24 @@ export class TransactionAuditor {
   }
 
   audit(c: AuditCounts, gid: string, records: readonly LogRecord[], summary: AuditedProjection | undefined): void {
+    this.auditEvents(c, gid, records.map(eventOfRecord), summary, () => records);
+  }
+
+  /**
+   * `audit` of a transaction read as its events (`eventOfRecord` of each record, in order);
+   * `records` gives the records for the XState fold, called only when the fast fold does not
+   * confirm.
+   */
+  auditEvents(c: AuditCounts, gid: string, events: readonly TransEvent[], summary: AuditedProjection | undefined, records: () => readonly LogRecord[]): void {
     c.transactions += 1;
-    c.events += records.length;
-    if (this.#fast?.verify(records, summary) === true) {
+    c.events += events.length;
+    if (this.#fast?.verify(events, summary) === true) {
       c.verified += 1;
       return;
     }
     c.exactFolds += 1;
     try {
-      const h = auditTransaction(this.registry, gid, records, summary);
+      const h = auditTransaction(this.registry, gid, records(), summary);
       if (h === undefined) c.failed.push({ gid, error: 'no events for a listed transaction' });
       else if (h.verified) c.verified += 1;
       else c.divergent.push({ gid, diff: h.diff });

@@ -4,7 +4,9 @@
  * Protocol over the IPC channel: `{init}` first, then `{after, upTo}` in, `{counts}` or `{error}`
  * out; `{close: true}` (or the parent going away) ends the process.
  */
+import type { TransEvent } from '../../machines/index.js';
 import type { ResolvedConfig } from '../config/index.js';
+import { recordOfEvent } from '../engine/live-transaction.js';
 import { buildRegistry } from '../extensions/trans-type-loader.js';
 import { SqliteAuditPages } from '../log/sqlite/sqlite-audit-pages.js';
 import { emptyCounts, TransactionAuditor, type AuditCounts } from './replay-all.js';
@@ -35,7 +37,11 @@ async function start(init: ReplayWorkerInit): Promise<void> {
   closePages = () => pages.close();
   audit = (after, upTo) => {
     const counts = emptyCounts();
-    for (const e of pages.entries(after, upTo, init.since)) auditor.audit(counts, e.gid, e.records, e.summary);
+    for (const e of pages.entries(after, upTo, init.since)) {
+      const events = e.events as unknown as TransEvent[];
+      // the exact audit's records, as read but without `cmd` (AuditEventRow)
+      auditor.auditEvents(counts, e.gid, events, e.summary, () => events.map((ev, i) => recordOfEvent(e.gid, e.seqs[i]!, ev, '')));
+    }
     return counts;
   };
 }

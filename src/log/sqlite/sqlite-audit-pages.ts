@@ -35,14 +35,23 @@ const MMAP_BYTES = 1 << 30;
  * gid is the transaction row's (rows and events pair by its id); `cmd`, the key of the command
  * that made the event, is not read: a fold's status and view do not depend on it (it feeds only
  * the engine's duplicate check), and leaving both strings out made the workers' reads ~15%
- * cheaper (docs/benchmarks.md, "Replay"). Their records carry `cmd: ''`.
+ * cheaper (docs/benchmarks.md, "Replay"). Records rebuilt from them (the exact audit's) carry `cmd: ''`.
  */
 export type AuditEventRow = [id: number, seq: number, v: number, type: string, at: number, data: string];
 
-/** A transaction of the audit workers' read: its events and the projection columns the audit compares. */
+/**
+ * A record as a fold takes it: its data's keys, then `type` and `at` (the engine's `eventOfRecord`).
+ * The audit workers parse each event's data into one and add the two keys, instead of building the
+ * record and then copying its data: a spread of objects of every event type's shape took V8's slow
+ * generic copy, ~7% of the audit (docs/benchmarks.md, "Replay").
+ */
+export type RecordEvent = Record<string, unknown> & { type: string; at: number };
+
+/** A transaction of the audit workers' read: its events, their seqs and the projection columns the audit compares. */
 export interface WorkerAuditEntry {
   readonly gid: string;
-  readonly records: LogRecord[];
+  readonly events: RecordEvent[];
+  readonly seqs: number[];
   readonly summary: AuditedProjection;
 }
 
@@ -67,15 +76,39 @@ class EventCursor {
   ) {}
 
   recordsOf(id: number, gid: string): LogRecord[] {
+    const records: LogRecord[] = [];
+    this.#each(id, (e, data) => records.push(decodeRecordValue({ v: e[2], gid, seq: e[1], type: e[3], at: e[4], data, cmd: this.withCmd ? e[5] : '' })));
+    return records;
+  }
+
+  /**
+   * The events of `id` as folds take them, and their seqs. Each is checked as `recordsOf` checks
+   * its record (the same error for a malformed one); the parsed data, owned by nothing else, then
+   * gets `type` and `at` as its last keys: the same keys, order and values as `{...data, type, at}`.
+   */
+  eventsOf(id: number, gid: string): [RecordEvent[], number[]] {
+    const events: RecordEvent[] = [];
+    const seqs: number[] = [];
+    this.#each(id, (e, data) => {
+      const r = decodeRecordValue({ v: e[2], gid, seq: e[1], type: e[3], at: e[4], data, cmd: '' });
+      const event = r.data as RecordEvent;
+      event.type = r.type;
+      event.at = r.at;
+      events.push(event);
+      seqs.push(r.seq);
+    });
+    return [events, seqs];
+  }
+
+  /** Calls `f` with each event row of `id` and its parsed data, in seq order. */
+  #each(id: number, f: (row: readonly unknown[], data: unknown) => void): void {
     const events = this.events;
     const dataAt = this.withCmd ? 6 : 5;
     while (this.#k < events.length && (events[this.#k]![0] as number) < id) this.#k++;
-    const records: LogRecord[] = [];
     for (; this.#k < events.length && events[this.#k]![0] === id; this.#k++) {
       const e = events[this.#k]!;
-      records.push(decodeRecordValue({ v: e[2], gid, seq: e[1], type: e[3], at: e[4], data: JSON.parse(e[dataAt] as string) as unknown, cmd: this.withCmd ? e[5] : '' }));
+      f(e, JSON.parse(e[dataAt] as string) as unknown);
     }
-    return records;
   }
 }
 
@@ -127,8 +160,8 @@ export class SqliteAuditPages {
   }
 
   /**
-   * The transactions with after < id <= upTo created at/after `since`, with their events (records
-   * without `cmd`: AuditEventRow), read a page of AUDIT_PAGE_TRANSACTIONS ids at a time: the
+   * The transactions with after < id <= upTo created at/after `since`, with their events (as folds
+   * take them; no `cmd`: AuditEventRow), read a page of AUDIT_PAGE_TRANSACTIONS ids at a time: the
    * caller audits a page before the next is read.
    */
   *entries(after: number, upTo: number, since: number): Iterable<WorkerAuditEntry> {
@@ -145,7 +178,10 @@ export class SqliteAuditPages {
     });
     const [rows, events] = read();
     const cursor = new EventCursor(events, false);
-    return rows.map(([id, gid, status, view]) => ({ gid, records: cursor.recordsOf(id, gid), summary: { status, view } }));
+    return rows.map(([id, gid, status, view]) => {
+      const [events, seqs] = cursor.eventsOf(id, gid);
+      return { gid, events, seqs, summary: { status, view } };
+    });
   }
 
   close(): void {

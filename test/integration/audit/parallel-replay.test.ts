@@ -6,10 +6,11 @@ import { replayAllParallel } from '../../../src/audit/parallel-replay.js';
 import { runReplay } from '../../../src/audit/replay-command.js';
 import { resolveConfig, type ResolvedConfig } from '../../../src/config/index.js';
 import { buildRegistry } from '../../../src/extensions/trans-type-loader.js';
-import { foldRecords } from '../../../src/engine/live-transaction.js';
+import { eventOfRecord, foldRecords } from '../../../src/engine/live-transaction.js';
 import { summaryOf } from '../../../src/engine/trans-view.js';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { SqliteEventLog } from '../../../src/log/sqlite/sqlite-event-log.js';
+import { SqliteAuditPages } from '../../../src/log/sqlite/sqlite-audit-pages.js';
 import { topicKey } from '../../../src/log/kv-records.js';
 import { createBuiltinRegistry } from '../../../machines/index.js';
 import { goldenFiles, readGoldenLog } from '../../support/golden-logs.js';
@@ -85,6 +86,27 @@ async function childrenSettled(): Promise<string[]> {
 const verdicts = (s: ReplayAllSummary) => ({ transactions: s.transactions, events: s.events, verified: s.verified, exactFolds: s.exactFolds, divergent: s.divergent, failed: s.failed });
 
 describe('replay --all in worker processes', () => {
+  it("reads each transaction's events as eventOfRecord makes them from the log's records (same keys, order and values)", async () => {
+    const log = SqliteEventLog.open({ dir, syncCommit: false, sharedReaders: true });
+    const pages = new SqliteAuditPages(log.file);
+    try {
+      const range = pages.idRange(0)!;
+      const read = [...pages.entries(range.lo - 1, range.hi, 0)];
+      let k = 0;
+      for await (const { gid, records, summary } of log.scanAll(0)) {
+        const entry = read[k++]!;
+        expect([entry.gid, entry.summary]).toEqual([gid, { status: summary.status, view: summary.view }]);
+        expect(entry.seqs).toEqual(records.map((r) => r.seq));
+        expect(JSON.stringify(entry.events)).toBe(JSON.stringify(records.map(eventOfRecord)));
+      }
+      expect(k).toBe(read.length);
+      expect(k).toBeGreaterThan(2500);
+    } finally {
+      pages.close();
+      await log.close();
+    }
+  });
+
   it('gives the one-thread verdicts, in the same order', { timeout: 120_000 }, async () => {
     const log = SqliteEventLog.open({ dir, syncCommit: false, sharedReaders: true });
     try {

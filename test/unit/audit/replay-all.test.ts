@@ -3,7 +3,7 @@ import { EMPTY_CONTEXT, sagaMachine, transSetup, type TransTypeDefinition } from
 import { replayAll, type ReplayAllSummary } from '../../../src/audit/replay-all.js';
 import { FastVerifier } from '../../../src/audit/fast-verify.js';
 import { replayRecords } from '../../../src/audit/timeline.js';
-import { foldRecords } from '../../../src/engine/live-transaction.js';
+import { eventOfRecord, foldRecords } from '../../../src/engine/live-transaction.js';
 import { summaryOf } from '../../../src/engine/trans-view.js';
 import type { LogRecord, TransSummary } from '../../../src/log/event-log.js';
 import { MemoryEventLog } from '../../../src/log/memory/memory-event-log.js';
@@ -61,13 +61,13 @@ describe('replay --all: the fast fold', () => {
     for (const file of goldenFiles()) {
       const records = readGoldenLog(file);
       const exact = replayRecords(registry(), records[0]!.gid, records)!.live;
-      const f = fast.fold(records)!;
+      const f = fast.fold(records.map(eventOfRecord))!;
       expect(f, file).toBeDefined();
       expect(f.status, file).toBe(exact.status);
       expect(JSON.stringify(f.context), file).toBe(JSON.stringify(exact.context));
       expect(f.parked, file).toEqual(exact.parked);
     }
-    expect(fast.fold(readGoldenLog('saga-parked.jsonl'))!.parked).toBeDefined();
+    expect(fast.fold(readGoldenLog('saga-parked.jsonl').map(eventOfRecord))!.parked).toBeDefined();
   });
 
   it('verifies what the exact audit verifies; a type it does not model is folded by XState', async () => {
