@@ -38,6 +38,7 @@ async function start(init: ReplayWorkerInit): Promise<void> {
   audit = (after, upTo) => {
     const counts = emptyCounts();
     for (const e of pages.entries(after, upTo, init.since)) {
+      // the log layer knows no machine types: its RecordEvent is what eventOfRecord types TransEvent
       const events = e.events as unknown as TransEvent[];
       // the exact audit's records, as read but without `cmd` (AuditEventRow)
       auditor.auditEvents(counts, e.gid, events, e.summary, () => events.map((ev, i) => recordOfEvent(e.gid, e.seqs[i]!, ev, '')));

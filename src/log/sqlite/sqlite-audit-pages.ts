@@ -43,7 +43,7 @@ export type AuditEventRow = [id: number, seq: number, v: number, type: string, a
  * A record as a fold takes it: its data's keys, then `type` and `at` (the engine's `eventOfRecord`).
  * The audit workers parse each event's data into one and add the two keys, instead of building the
  * record and then copying its data: a spread of objects of every event type's shape took V8's slow
- * generic copy, ~7% of the audit (docs/benchmarks.md, "Replay").
+ * generic copy, ~6% of the audit (docs/benchmarks.md, "Replay").
  */
 export type RecordEvent = Record<string, unknown> & { type: string; at: number };
 
