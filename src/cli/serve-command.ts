@@ -12,7 +12,8 @@ const HARD_STOP_MS = STOP_GRACE_MS + 5000;
 /**
  * Exit code when the event log failed while running (EventLog.failure: a failed fsync of the
  * WAL or of the database after a checkpoint; or the Kafka brokers refused the worker an ACL it
- * needs): sysexits' EX_IOERR. The stop answers every waiting client (503) first; a supervisor's restart recovers from what is durable.
+ * needs): sysexits' EX_IOERR. The stop answers every waiting client (503) first; a supervisor's
+ * restart recovers from what is durable.
  */
 export const EXIT_LOG_FAILED = 74;
 

@@ -44,7 +44,10 @@ export interface Checkpointer {
 export class WalCheckpointer implements Checkpointer {
   readonly #pinDb: Database.Database;
   readonly #read: Database.Statement;
-  /** the connection's own `synchronous` level, read once: it is set before the checkpointer is made (background-appender.ts) */
+  /**
+   * the connection's own `synchronous` level, read once: it is set before the checkpointer is made
+   * (background-appender.ts)
+   */
   readonly #mode: number;
   #pinned = false;
   #fd: number | undefined;
